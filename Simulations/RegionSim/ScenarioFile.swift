@@ -1,0 +1,159 @@
+/// Reads scenario files (`Simulations/scenarios/*.scenario`): `key = value` settings and
+/// `at <time> <fault> …` lines; `#` starts a comment. Errors name the line.
+///
+/// ```
+/// name = one-region-lost
+/// regions = 3
+/// chaos_seconds = 40
+/// at 20s lose us-east-1
+/// at 5s crash eu-west-1 for 4s
+/// at 10s partition ap-northeast-1 us-east-1 for 8s
+/// at 10s oneway ap-northeast-1 eu-west-1 for 5s
+/// at 12s isolate eu-west-1 for 6s
+/// at 3s clog us-east-1 eu-west-1 +400ms for 10s
+/// at 9s jump ap-northeast-1 -1500ms
+/// ```
+public enum ScenarioFile {
+    /// A line that could not be understood.
+    public struct ParseError: Error, CustomStringConvertible {
+        public let line: Int
+        public let message: String
+        public var description: String { "line \(line): \(message)" }
+    }
+
+    public static func parse(_ text: String) throws(ParseError) -> SimOptions {
+        var o = SimOptions()
+        o.name = "scenario"
+        var offsets: [Int64] = []
+        var drift: [Int64] = []
+        var pending: [(Int, [Substring])] = []
+        for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
+            let lineNo = i + 1
+            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let words = line.split(separator: " ", omittingEmptySubsequences: true)
+            guard let first = words.first else { continue }
+            if first == "at" {
+                pending.append((lineNo, Array(words)))
+                continue
+            }
+            let parts = line.split(separator: "=", maxSplits: 1).map { $0.trimmingSpaces }
+            guard parts.count == 2 else { throw ParseError(line: lineNo, message: "expected `key = value` or `at …`") }
+            let (key, value) = (parts[0], parts[1])
+            func number() throws(ParseError) -> UInt64 {
+                guard let n = UInt64(value) else { throw ParseError(line: lineNo, message: "\(key) needs a whole number, got \(value)") }
+                return n
+            }
+            switch key {
+            case "name": o.name = value
+            case "regions":
+                let n = try number()
+                guard (2...Geography.regionNames.count).contains(Int(n)) else {
+                    throw ParseError(line: lineNo, message: "regions must be 2...\(Geography.regionNames.count)")
+                }
+                o.regionCount = Int(n)
+            case "chaos_seconds": o.chaosMillis = try number() * 1_000
+            case "converge_seconds": o.convergeBoundMillis = try number() * 1_000
+            case "writes_per_second": o.writesPerSecond = try number()
+            case "remote_percent": o.remoteDurabilityPercent = min(100, try number())
+            case "read_percent": o.readPercent = min(100, try number())
+            case "foreign_update_percent": o.foreignUpdatePercent = min(100, try number())
+            case "crashes_per_minute": o.crashesPerMinute = try number()
+            case "partitions_per_minute": o.partitionsPerMinute = try number()
+            case "connection_resets_per_minute": o.connectionResetsPerMinute = try number()
+            case "loss_per_million": o.lossPerMillion = try number()
+            case "jitter_ms": o.jitterMillisMax = try number()
+            case "rpo_budget_writes": o.rpoBudgetWrites = try number()
+            case "rpo_budget_ms": o.rpoBudgetMillis = try number()
+            case "rto_budget_ms": o.rtoBudgetMillis = try number()
+            case "clock_offset_ms", "clock_drift_ppm":
+                var values: [Int64] = []
+                for v in value.split(separator: ",") {
+                    guard let n = Int64(v.trimmingSpaces) else { throw ParseError(line: lineNo, message: "\(key): \(v) is not an integer") }
+                    values.append(n)
+                }
+                if key == "clock_offset_ms" { offsets = values } else { drift = values }
+            default:
+                throw ParseError(line: lineNo, message: "unknown setting \(key)")
+            }
+        }
+        let names = Array(Geography.regionNames.prefix(o.regionCount))
+        for (lineNo, words) in pending { o.scripted.append(try fault(words, names: names, line: lineNo)) }
+        o.scripted.sort { $0.atMillis < $1.atMillis }
+        guard offsets.isEmpty || offsets.count == o.regionCount, drift.isEmpty || drift.count == o.regionCount else {
+            throw ParseError(line: 0, message: "clock_offset_ms and clock_drift_ppm need one value per region (\(o.regionCount))")
+        }
+        o.clockOffsetsMillis = offsets.isEmpty ? Array(repeating: 0, count: o.regionCount) : offsets
+        o.clockDriftPPM = drift.isEmpty ? Array(repeating: 0, count: o.regionCount) : drift
+        return o
+    }
+
+    private static func fault(_ w: [Substring], names: [String], line: Int) throws(ParseError) -> ScriptedFault {
+        func fail(_ m: String) -> ParseError { ParseError(line: line, message: m) }
+        func region(_ i: Int) throws(ParseError) -> Int {
+            guard i < w.count else { throw fail("missing region") }
+            if let n = Int(w[i]), n >= 0, n < names.count { return n }
+            guard let idx = names.firstIndex(of: String(w[i])) else {
+                throw fail("unknown region \(w[i]) (this scenario has \(names.joined(separator: ", ")))")
+            }
+            return idx
+        }
+        func duration(_ i: Int) throws(ParseError) -> UInt64 {
+            guard i < w.count, let ms = millis(w[i]), ms >= 0 else { throw fail("expected a duration like 5s or 300ms") }
+            return UInt64(ms)
+        }
+        func forDuration(_ i: Int) throws(ParseError) -> UInt64 {
+            guard i < w.count, w[i] == "for" else { throw fail("expected `for <duration>`") }
+            return try duration(i + 1)
+        }
+        guard w.count >= 3 else { throw fail("expected `at <time> <fault> …`") }
+        let at = try duration(1)
+        let kind: ScriptedFault.Kind
+        switch w[2] {
+        case "crash": kind = .crash(region: try region(3), downMillis: try forDuration(4))
+        case "lose": kind = .lose(region: try region(3))
+        case "partition": kind = .partition(try region(3), try region(4), millis: try forDuration(5))
+        case "oneway": kind = .oneWay(from: try region(3), to: try region(4), millis: try forDuration(5))
+        case "isolate": kind = .isolate(region: try region(3), millis: try forDuration(4))
+        case "clog":
+            guard w.count > 5, w[5].hasPrefix("+") else { throw fail("clog needs +<extra latency>, e.g. +300ms") }
+            kind = .clog(try region(3), try region(4), extraMillis: try duration(5), millis: try forDuration(6))
+        case "jump":
+            guard w.count > 4, let delta = millis(w[4]) else { throw fail("jump needs a signed duration, e.g. -1500ms") }
+            kind = .clockJump(region: try region(3), deltaMillis: delta)
+        default: throw fail("unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump)")
+        }
+        return ScriptedFault(atMillis: at, kind: kind)
+    }
+
+    /// `5s`, `300ms`, `+300ms`, `-1.5s` → milliseconds.
+    static func millis(_ s: Substring) -> Int64? {
+        var t = s
+        var sign: Int64 = 1
+        if t.first == "+" { t = t.dropFirst() } else if t.first == "-" { sign = -1; t = t.dropFirst() }
+        if t.hasSuffix("ms"), let n = Int64(t.dropLast(2)) { return sign * n }
+        if t.hasSuffix("s") {
+            let body = t.dropLast()
+            let parts = body.split(separator: ".", maxSplits: 1)
+            guard let whole = Int64(parts[0]) else { return nil }
+            var frac: Int64 = 0
+            if parts.count == 2 {
+                let digits = String(parts[1].prefix(3)).padding(toLength: 3)
+                guard let f = Int64(digits) else { return nil }
+                frac = f
+            }
+            return sign * (whole * 1_000 + frac)
+        }
+        return nil
+    }
+}
+
+extension StringProtocol {
+    var trimmingSpaces: String {
+        String(drop { $0 == " " || $0 == "\t" }.reversed().drop { $0 == " " || $0 == "\t" || $0 == "\r" }.reversed())
+    }
+
+    func padding(toLength n: Int) -> String {
+        let s = String(self)
+        return s.count >= n ? s : s + String(repeating: "0", count: n - s.count)
+    }
+}

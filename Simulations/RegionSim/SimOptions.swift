@@ -1,0 +1,93 @@
+import ReplicaCore
+
+/// Everything that shapes one simulated run. Swarm mode draws these from the seed
+/// (each fault class off in some seeds); a scenario file fixes them.
+public struct SimOptions: Sendable, Hashable {
+    public var name = "swarm"
+    public var regionCount = 3
+    /// Chaos phase length; then the heal phase.
+    public var chaosMillis: UInt64 = 60_000
+    /// After healing, live regions must converge within this.
+    public var convergeBoundMillis: UInt64 = 60_000
+    public var writesPerSecond: UInt64 = 100
+    /// Share of writes asking for `remote` durability, percent.
+    public var remoteDurabilityPercent: UInt64 = 30
+    /// Share of operations that are reads, percent.
+    public var readPercent: UInt64 = 30
+    /// Share of updates made by a client other than the payment's owner (true conflicts).
+    public var foreignUpdatePercent: UInt64 = 5
+    /// Clients per region (each lives next to one region).
+    public var clientsPerRegion = 2
+
+    // MARK: Faults (rates per minute of chaos; 0 turns a class off)
+    public var crashesPerMinute: UInt64 = 0
+    public var partitionsPerMinute: UInt64 = 0
+    public var oneWayPartitionsPerMinute: UInt64 = 0
+    public var cloggingPerMinute: UInt64 = 0
+    public var connectionResetsPerMinute: UInt64 = 0
+    /// Packet loss as extra TCP retransmission delay, per million messages.
+    public var lossPerMillion: UInt64 = 0
+    public var jitterMillisMax: UInt64 = 5
+    /// Fixed clock offsets per region (ms, may be negative), drawn or from the scenario.
+    public var clockOffsetsMillis: [Int64] = []
+    /// Clock drift per region, parts per million.
+    public var clockDriftPPM: [Int64] = []
+    public var clockJumpsPerMinute: UInt64 = 0
+    /// Lose one region for good at this time (ms into chaos), if set.
+    public var loseRegionAtMillis: UInt64?
+    /// Scheduled faults from a scenario file.
+    public var scripted: [ScriptedFault] = []
+
+    // MARK: Budgets
+    /// RPO: most `local` writes a lost region may take with it (nil: no count budget).
+    public var rpoBudgetWrites: UInt64?
+    /// RPO window budget: lost writes span at most this plus the time the region was
+    /// cut off from every peer before it was lost.
+    public var rpoBudgetMillis: UInt64 = 3_000
+    /// RTO: clients of a failed region must succeed elsewhere within this.
+    public var rtoBudgetMillis: UInt64 = 10_000
+
+    /// TEST ONLY: run every engine with the broken merge (see `EngineConfig`).
+    public var brokenMerge = false
+
+    public init() {}
+
+    /// A swarm draw: region count 3-5, each fault class on or off, rates drawn.
+    public static func swarm(seed: UInt64) -> SimOptions {
+        var rng = SimRandom(seed: seed ^ 0x5EED_5EED)
+        var o = SimOptions()
+        o.regionCount = Int(rng.between(3, 5))
+        o.chaosMillis = rng.between(20_000, 60_000)
+        o.writesPerSecond = rng.pick([20, 50, 100, 150])
+        o.remoteDurabilityPercent = rng.pick([0, 30, 100])
+        func on(_ rate: UInt64) -> UInt64 { rng.chance(perMillion: 600_000) ? rng.between(1, rate) : 0 }
+        o.crashesPerMinute = on(4)
+        o.partitionsPerMinute = on(4)
+        o.oneWayPartitionsPerMinute = on(3)
+        o.cloggingPerMinute = on(4)
+        o.connectionResetsPerMinute = on(6)
+        o.lossPerMillion = on(20_000)
+        o.jitterMillisMax = rng.pick([0, 5, 30])
+        o.clockJumpsPerMinute = on(2)
+        let skewed = rng.chance(perMillion: 500_000)
+        o.clockOffsetsMillis = (0..<o.regionCount).map { _ in skewed ? Int64(rng.between(0, 4_000)) - 2_000 : 0 }
+        o.clockDriftPPM = (0..<o.regionCount).map { _ in skewed ? Int64(rng.between(0, 400)) - 200 : 0 }
+        if rng.chance(perMillion: 300_000) { o.loseRegionAtMillis = rng.between(o.chaosMillis / 4, o.chaosMillis * 3 / 4) }
+        return o
+    }
+}
+
+/// A fault at a fixed time, from a scenario file.
+public struct ScriptedFault: Sendable, Hashable {
+    public enum Kind: Sendable, Hashable {
+        case crash(region: Int, downMillis: UInt64)
+        case lose(region: Int)
+        case partition(Int, Int, millis: UInt64)
+        case oneWay(from: Int, to: Int, millis: UInt64)
+        case isolate(region: Int, millis: UInt64)
+        case clog(Int, Int, extraMillis: UInt64, millis: UInt64)
+        case clockJump(region: Int, deltaMillis: Int64)
+    }
+    public let atMillis: UInt64
+    public let kind: Kind
+}

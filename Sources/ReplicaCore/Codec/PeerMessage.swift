@@ -1,0 +1,108 @@
+/// What regions say to each other. Encoded as `version byte, type byte, body`; the
+/// transport adds the length prefix and compresses DELTA and SNAPSHOT bodies.
+public enum PeerMessage: Hashable, Sendable {
+    /// First message on a connection: who I am and what I durably hold.
+    case hello(region: RegionID, vector: VersionVector)
+    /// A batch of log entries, any origins, in per-origin sequence order.
+    case delta(batchID: UInt64, entries: [LogEntry])
+    /// What I durably hold now (sent after I stored a batch).
+    case ack(vector: VersionVector)
+    /// Periodic: what I durably hold; doubles as a liveness signal and a repair trigger.
+    case ping(vector: VersionVector)
+    /// Part of a snapshot for a peer behind the log horizon. `vector` is set on the last
+    /// chunk only: once every chunk is merged, the receiver holds everything it covers.
+    case snapshot(records: [PaymentRecord], vector: VersionVector?)
+
+    /// The wire format version this code writes and reads.
+    public static let formatVersion: UInt8 = 1
+
+    /// The message type byte.
+    public enum Kind: UInt8, Sendable, CaseIterable {
+        case hello = 1, delta = 2, ack = 3, ping = 4, snapshot = 5
+    }
+
+    /// The type of this message.
+    public var kind: Kind {
+        switch self {
+        case .hello: .hello
+        case .delta: .delta
+        case .ack: .ack
+        case .ping: .ping
+        case .snapshot: .snapshot
+        }
+    }
+
+    // MARK: Encoding
+
+    /// The message's bytes.
+    public func encoded() -> [UInt8] {
+        var w = ByteWriter()
+        w.writeUInt8(Self.formatVersion)
+        w.writeUInt8(kind.rawValue)
+        switch self {
+        case .hello(let region, let vector):
+            w.writeRegion(region)
+            w.writeVector(vector)
+        case .delta(let batchID, let entries):
+            w.writeVarint(batchID)
+            w.writeVarint(UInt64(entries.count))
+            for e in entries { w.writeEntry(e) }
+        case .ack(let vector), .ping(let vector):
+            w.writeVector(vector)
+        case .snapshot(let records, let vector):
+            w.writeVarint(UInt64(records.count))
+            for r in records { w.writeRecord(r) }
+            if let vector {
+                w.writeUInt8(1)
+                w.writeVector(vector)
+            } else {
+                w.writeUInt8(0)
+            }
+        }
+        return w.bytes
+    }
+
+    // MARK: Decoding
+
+    /// Decodes one whole message; any malformed, oversized or trailing input throws.
+    public static func decode(_ bytes: [UInt8]) throws(DecodingError) -> PeerMessage {
+        guard bytes.count <= WireLimits.messageBytesMax else {
+            throw DecodingError("message of \(bytes.count) bytes exceeds \(WireLimits.messageBytesMax)", at: 0)
+        }
+        var r = ByteReader(bytes)
+        let version = try r.readUInt8()
+        guard version == formatVersion else { throw DecodingError("unsupported format version \(version)", at: 0) }
+        guard let kind = Kind(rawValue: try r.readUInt8()) else { throw DecodingError("unknown message type", at: 1) }
+        let message: PeerMessage
+        switch kind {
+        case .hello:
+            message = .hello(region: try r.readRegion(), vector: try r.readVector())
+        case .delta:
+            let batchID = try r.readVarint()
+            let n = try r.readCount(max: WireLimits.entriesPerBatchMax, what: "entry")
+            var entries: [LogEntry] = []
+            entries.reserveCapacity(n)
+            for _ in 0..<n { entries.append(try r.readEntry()) }
+            message = .delta(batchID: batchID, entries: entries)
+        case .ack:
+            message = .ack(vector: try r.readVector())
+        case .ping:
+            message = .ping(vector: try r.readVector())
+        case .snapshot:
+            let n = try r.readCount(max: WireLimits.recordsPerChunkMax, what: "record")
+            var records: [PaymentRecord] = []
+            records.reserveCapacity(n)
+            for _ in 0..<n { records.append(try r.readRecord()) }
+            let at = r.offset
+            let vector: VersionVector?
+            switch try r.readUInt8() {
+            case 0: vector = nil
+            case 1: vector = try r.readVector()
+            default: throw DecodingError("invalid snapshot vector tag", at: at)
+            }
+            message = .snapshot(records: records, vector: vector)
+        }
+        try r.expectEnd()
+        return message
+    }
+}

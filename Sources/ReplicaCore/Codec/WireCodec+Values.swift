@@ -1,0 +1,214 @@
+// MARK: - Encoding of identifiers, stamps, values, vectors, entries and records
+
+extension ByteWriter {
+    mutating func writeRegion(_ r: RegionID) { writeString(r.name) }
+
+    mutating func writeStamp(_ s: Stamp) {
+        writeUInt64(s.time.rawValue)
+        writeRegion(s.region)
+    }
+
+    /// A field value: tag byte, then the value.
+    public mutating func writeFieldValue(_ v: FieldValue) {
+        switch v {
+        case .absent: writeUInt8(0)
+        case .text(let s):
+            writeUInt8(1)
+            writeString(s)
+        case .integer(let n):
+            writeUInt8(2)
+            writeSignedVarint(n)
+        case .metadata(let pairs):
+            writeUInt8(3)
+            writeVarint(UInt64(pairs.count))
+            for p in pairs {
+                writeString(p.key)
+                writeString(p.value)
+            }
+        }
+    }
+
+    /// A vector, origins in sorted order (so equal vectors encode to equal bytes).
+    public mutating func writeVector(_ v: VersionVector) {
+        let entries = v.sortedEntries
+        writeVarint(UInt64(entries.count))
+        for e in entries {
+            writeRegion(e.origin)
+            writeVarint(e.seq)
+        }
+    }
+
+    public mutating func writeEntry(_ e: LogEntry) {
+        writeRegion(e.origin)
+        writeVarint(e.seq)
+        writeUInt64(e.hlc.rawValue)
+        writeString(e.paymentID.rawValue)
+        writeVarint(UInt64(e.changes.count))
+        for c in e.changes {
+            writeUInt8(c.field.rawValue)
+            writeFieldValue(c.value)
+            writeOptionalStamp(c.base)
+        }
+    }
+
+    /// A record: its id and every present register, in field order.
+    public mutating func writeRecord(_ r: PaymentRecord) {
+        writeString(r.id.rawValue)
+        let fields = r.presentFields
+        writeVarint(UInt64(fields.count))
+        for f in fields {
+            let reg = r[f]!
+            writeUInt8(f.rawValue)
+            writeFieldValue(reg.value)
+            writeStamp(reg.stamp)
+            writeOptionalStamp(reg.base)
+        }
+    }
+
+    mutating func writeOptionalStamp(_ s: Stamp?) {
+        if let s {
+            writeUInt8(1)
+            writeStamp(s)
+        } else {
+            writeUInt8(0)
+        }
+    }
+}
+
+// MARK: - Decoding, with every limit checked
+
+extension ByteReader {
+    mutating func readRegion() throws(DecodingError) -> RegionID {
+        let start = offset
+        let name = try readString(maxBytes: WireLimits.identifierBytesMax, what: "region")
+        guard let region = RegionID(name) else { throw DecodingError("invalid region name", at: start) }
+        return region
+    }
+
+    mutating func readPaymentID() throws(DecodingError) -> PaymentID {
+        let start = offset
+        let text = try readString(maxBytes: WireLimits.identifierBytesMax, what: "payment id")
+        guard let id = PaymentID(text) else { throw DecodingError("invalid payment id", at: start) }
+        return id
+    }
+
+    mutating func readStamp() throws(DecodingError) -> Stamp {
+        let time = HLCTimestamp(rawValue: try readUInt64())
+        return Stamp(time: time, region: try readRegion())
+    }
+
+    mutating func readOptionalStamp() throws(DecodingError) -> Stamp? {
+        let start = offset
+        switch try readUInt8() {
+        case 0: return nil
+        case 1: return try readStamp()
+        default: throw DecodingError("invalid optional-stamp tag", at: start)
+        }
+    }
+
+    public mutating func readFieldValue() throws(DecodingError) -> FieldValue {
+        let start = offset
+        switch try readUInt8() {
+        case 0: return .absent
+        case 1: return .text(try readString(maxBytes: WireLimits.textBytesMax, what: "text value"))
+        case 2: return .integer(try readSignedVarint())
+        case 3:
+            let n = try readCount(max: WireLimits.metadataPairsMax, what: "metadata pair")
+            var pairs: [MetadataPair] = []
+            pairs.reserveCapacity(n)
+            for _ in 0..<n {
+                let key = try readString(maxBytes: WireLimits.textBytesMax, what: "metadata key")
+                let value = try readString(maxBytes: WireLimits.textBytesMax, what: "metadata value")
+                if let last = pairs.last, !last.key.utf8.lexicographicallyPrecedes(key.utf8) {
+                    throw DecodingError("metadata keys not strictly sorted", at: start)
+                }
+                pairs.append(MetadataPair(key: key, value: value))
+            }
+            return .metadata(pairs)
+        default:
+            throw DecodingError("unknown field value tag", at: start)
+        }
+    }
+
+    /// A value for `field`: its kind must match the field, and statuses and methods must
+    /// be known ones, so a peer cannot plant a value no client could have written.
+    mutating func readValue(for field: PaymentField) throws(DecodingError) -> FieldValue {
+        let start = offset
+        let value = try readFieldValue()
+        guard let kind = value.kind else {
+            if field.isOptional { return value }
+            throw DecodingError("field \(field) cannot be absent", at: start)
+        }
+        guard kind == field.valueKind else { throw DecodingError("wrong value kind for field \(field)", at: start) }
+        if field == .status, PaymentStatus(rawValue: value.text!) == nil {
+            throw DecodingError("unknown status", at: start)
+        }
+        if field == .method, PaymentMethod(rawValue: value.text!) == nil {
+            throw DecodingError("unknown method", at: start)
+        }
+        return value
+    }
+
+    mutating func readField() throws(DecodingError) -> PaymentField {
+        let start = offset
+        guard let field = PaymentField(rawValue: try readUInt8()) else {
+            throw DecodingError("unknown field number", at: start)
+        }
+        return field
+    }
+
+    public mutating func readVector() throws(DecodingError) -> VersionVector {
+        let start = offset
+        let n = try readCount(max: WireLimits.regionsMax, what: "vector region")
+        var vector = VersionVector()
+        var previous: RegionID?
+        for _ in 0..<n {
+            let region = try readRegion()
+            if let previous, !(previous < region) {
+                throw DecodingError("vector regions not strictly sorted", at: start)
+            }
+            previous = region
+            vector[region] = try readVarint()
+        }
+        return vector
+    }
+
+    public mutating func readEntry() throws(DecodingError) -> LogEntry {
+        let origin = try readRegion()
+        let seqAt = offset
+        let seq = try readVarint()
+        guard seq > 0 else { throw DecodingError("sequence numbers start at 1", at: seqAt) }
+        let hlc = HLCTimestamp(rawValue: try readUInt64())
+        let id = try readPaymentID()
+        let start = offset
+        let n = try readCount(max: WireLimits.changesPerEntryMax, what: "field change")
+        guard n > 0 else { throw DecodingError("an entry must change at least one field", at: start) }
+        var changes: [FieldChange] = []
+        changes.reserveCapacity(n)
+        for _ in 0..<n {
+            let field = try readField()
+            if let last = changes.last, !(last.field < field) {
+                throw DecodingError("entry fields not strictly ascending", at: start)
+            }
+            let value = try readValue(for: field)
+            changes.append(FieldChange(field: field, value: value, base: try readOptionalStamp()))
+        }
+        return LogEntry(origin: origin, seq: seq, hlc: hlc, paymentID: id, changes: changes)
+    }
+
+    public mutating func readRecord() throws(DecodingError) -> PaymentRecord {
+        var record = PaymentRecord(id: try readPaymentID())
+        let start = offset
+        let n = try readCount(max: PaymentField.allCases.count, what: "register")
+        var previous: PaymentField?
+        for _ in 0..<n {
+            let field = try readField()
+            if let previous, !(previous < field) { throw DecodingError("record fields not strictly ascending", at: start) }
+            previous = field
+            let value = try readValue(for: field)
+            let stamp = try readStamp()
+            record.merge(FieldRegister(value: value, stamp: stamp, base: try readOptionalStamp()), into: field)
+        }
+        return record
+    }
+}

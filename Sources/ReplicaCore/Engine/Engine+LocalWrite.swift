@@ -1,0 +1,119 @@
+// MARK: - Client writes
+
+extension ReplicationEngine {
+    /// A client's create or patch, at wall time `nowMillis`.
+    ///
+    /// Validation happens first: a refused write changes nothing. An accepted one is
+    /// applied in memory and handed to the shell to persist; the client's answer comes
+    /// later as an `.acknowledge(ticket, …)` directive, once the write is durable at
+    /// the requested level.
+    public mutating func submit(
+        _ command: PaymentCommand, ticket: WriteTicket, durability: Durability, nowMillis: UInt64
+    ) -> (result: SubmitResult, directives: [EngineDirective]) {
+        if vector[region] < ownHistorySeen {
+            let message = "this region is catching up on its own writes (\(vector[region]) of \(ownHistorySeen))"
+            return (.rejected(PaymentError(.regionRecovering, message)), [])
+        }
+        let changes: [(PaymentField, FieldValue)]
+        let id: PaymentID
+        do throws(PaymentError) {
+            switch command {
+            case .create(let pid, let create, let idempotent):
+                id = pid
+                try PaymentValidation.validate(create)
+                let fingerprint = create.fingerprint
+                if let existing = records[pid], let payment = Payment(existing) {
+                    guard idempotent, Payment.fingerprint(of: existing) == fingerprint else {
+                        throw PaymentError(.idempotencyKeyReused,
+                                           "this Idempotency-Key was already used with other parameters", field: nil)
+                    }
+                    return (.answered(WriteAck(payment: payment, sessionToken: vector, achieved: .local, replayed: true)), [])
+                }
+                changes = create.fieldValues + [(.requestFingerprint, .text(fingerprint))]
+            case .update(let pid, let patch):
+                id = pid
+                try PaymentValidation.validate(patch)
+                guard let existing = records[pid], let payment = Payment(existing) else {
+                    throw PaymentError(.notFound, "no payment \(pid) in region \(region)", field: "id")
+                }
+                if let next = patch.status, next != payment.status, !payment.status.canTransition(to: next) {
+                    throw PaymentError(.invalidStatusTransition,
+                                       "status cannot go from \(payment.status.rawValue) to \(next.rawValue)", field: "status")
+                }
+                changes = patch.fieldValues.filter { existing[$0.0]?.value ?? .absent != $0.1 }
+                if changes.isEmpty {
+                    return (.answered(WriteAck(payment: payment, sessionToken: vector, achieved: .local, replayed: false)), [])
+                }
+            }
+        } catch {
+            return (.rejected(error), [])
+        }
+
+        let record = records[id] ?? PaymentRecord(id: id)
+        let hlc = clock.stamp(after: record.maxStamp?.time ?? .zero, nowMillis: nowMillis)
+        let seq = vector[region] + 1
+        let entry = LogEntry(
+            origin: region, seq: seq, hlc: hlc, paymentID: id,
+            changes: changes.sorted { $0.0 < $1.0 }.map { FieldChange(field: $0.0, value: $0.1, base: record[$0.0]?.stamp) })
+        let conflicts = apply(entry)
+        guard let payment = payment(id) else {
+            preconditionFailure("payment \(id) incomplete right after a local \(command)")
+        }
+        let ack = WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: false)
+        let write = LocalWrite(ticket: ticket, seq: seq, durability: durability, ack: ack)
+        let request = makePersist(entries: [entry], conflicts: conflicts, localWrites: [write], ackPeer: nil)
+        return (.pending(seq: seq), [.persist(request)])
+    }
+}
+
+// MARK: - Applying entries (local and remote share this path)
+
+extension ReplicationEngine {
+    /// Merges one entry into its record and advances the vector. The entry MUST be the
+    /// next of its origin. Returns the conflicts its merge found.
+    mutating func apply(_ entry: LogEntry) -> [ConflictRecord] {
+        precondition(entry.seq == vector[entry.origin] + 1,
+                     "applying \(entry.origin):\(entry.seq) out of order (vector has \(vector[entry.origin]))")
+        var record = records[entry.paymentID] ?? PaymentRecord(id: entry.paymentID)
+        var conflicts: [ConflictRecord] = []
+        for change in entry.changes {
+            if let c = merge(entry.register(for: change), into: change.field, of: &record) { conflicts.append(c) }
+        }
+        records[entry.paymentID] = record
+        vector[entry.origin] = entry.seq
+        counters.entriesApplied += 1
+        counters.conflictsDetected += UInt64(conflicts.count)
+        return conflicts
+    }
+
+    /// Merges one register, returning the conflict it revealed, if any.
+    mutating func merge(_ register: FieldRegister, into field: PaymentField, of record: inout PaymentRecord) -> ConflictRecord? {
+        if config.testOnlyBrokenMerge {
+            if let current = record[field], current.stamp < register.stamp { return nil }
+            var replacement = PaymentRecord(id: record.id)
+            for f in record.presentFields where f != field { replacement.merge(record[f]!, into: f) }
+            replacement.merge(register, into: field)
+            record = replacement
+            return nil
+        }
+        guard let c = record.merge(register, into: field).conflict else { return nil }
+        return ConflictRecord(paymentID: record.id, field: field, winner: c.winner, loser: c.loser, detectedAt: clock.last)
+    }
+
+    /// Registers a persist request and returns it for the shell.
+    mutating func makePersist(
+        entries: [LogEntry], records touched: [PaymentRecord]? = nil, conflicts: [ConflictRecord],
+        localWrites: [LocalWrite], ackPeer: RegionID?, compactThrough: VersionVector? = nil
+    ) -> PersistRequest {
+        let id = nextPersistID
+        nextPersistID += 1
+        var ids: [PaymentID] = []
+        var seen = Set<PaymentID>()
+        for e in entries where seen.insert(e.paymentID).inserted { ids.append(e.paymentID) }
+        let recordsToStore = touched ?? ids.map { records[$0]! }
+        pendingPersists.append(PendingPersist(id: id, vector: vector, entries: entries, localWrites: localWrites,
+                                              ackPeer: ackPeer, compactThrough: compactThrough))
+        return PersistRequest(id: id, entries: entries, records: recordsToStore, conflicts: conflicts, vector: vector,
+                              clockHighWater: clock.last, compactThrough: compactThrough)
+    }
+}

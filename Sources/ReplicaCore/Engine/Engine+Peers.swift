@@ -1,0 +1,143 @@
+// MARK: - Peer connections and messages
+
+extension ReplicationEngine {
+    /// A connection to `peer` is up (its certificate already checked by the transport).
+    /// We greet it with our durable vector; nothing is pushed until its HELLO arrives.
+    public mutating func peerConnected(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
+        guard var state = peers[peer] else {
+            return [.disconnect(peer, reason: "region \(peer) is not a peer of \(region)")]
+        }
+        state.connected = true
+        state.greeted = false
+        state.inFlight = []
+        state.snapshot = nil
+        state.lastContactMillis = nowMillis
+        state.lastPingSentMillis = nowMillis
+        peers[peer] = state
+        return [.send(to: peer, .hello(region: region, vector: durableVector))]
+    }
+
+    /// The connection to `peer` is gone; whatever was in flight will be resent.
+    public mutating func peerDisconnected(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
+        guard var state = peers[peer] else { return [] }
+        state.connected = false
+        state.greeted = false
+        state.inFlight = []
+        state.snapshot = nil
+        peers[peer] = state
+        return []
+    }
+
+    /// A message from `peer`, already decoded.
+    public mutating func receive(_ message: PeerMessage, from peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
+        guard var state = peers[peer], state.connected else {
+            return violation(peer, "message from \(peer), which is not a connected peer")
+        }
+        state.lastContactMillis = nowMillis
+        switch message {
+        case .hello(let claimed, let theirs):
+            guard claimed == peer else { return violation(peer, "HELLO claims region \(claimed) on the link to \(peer)") }
+            state.greeted = true
+            state.acked = theirs
+            state.sent = theirs
+            state.inFlight = []
+            state.snapshot = nil
+            peers[peer] = state
+            noteOwnHistory(theirs)
+            return releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
+        case .ack(let theirs), .ping(let theirs):
+            guard state.greeted else { return violation(peer, "\(message.kind) before HELLO") }
+            state.acked.merge(theirs)
+            if case .ack = message { state.releaseInFlight() }
+            peers[peer] = state
+            noteOwnHistory(theirs)
+            return releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
+        case .delta(_, let entries):
+            guard state.greeted else { return violation(peer, "DELTA before HELLO") }
+            peers[peer] = state
+            return receiveDelta(entries, from: peer, nowMillis: nowMillis)
+        case .snapshot(let chunk, let snapshotVector):
+            guard state.greeted else { return violation(peer, "SNAPSHOT before HELLO") }
+            peers[peer] = state
+            return receiveSnapshot(chunk, vector: snapshotVector, from: peer, nowMillis: nowMillis)
+        }
+    }
+
+    /// Applies the entries that are next in their origin's order; duplicates and entries
+    /// after a gap are skipped (the sender resends from what we ack).
+    mutating func receiveDelta(_ entries: [LogEntry], from peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
+        var applied: [LogEntry] = []
+        var conflicts: [ConflictRecord] = []
+        for entry in entries {
+            let have = vector[entry.origin]
+            if entry.seq <= have {
+                counters.duplicatesSkipped += 1
+            } else if entry.seq > have + 1 {
+                counters.gapsSkipped += 1
+            } else {
+                clock.observe(entry.hlc, nowMillis: nowMillis)
+                conflicts += apply(entry)
+                applied.append(entry)
+            }
+        }
+        guard !applied.isEmpty else {
+            return [.send(to: peer, .ack(vector: durableVector))]
+        }
+        return [.persist(makePersist(entries: applied, conflicts: conflicts, localWrites: [], ackPeer: peer))]
+    }
+
+    /// Merges a snapshot chunk's records; the last chunk also brings the vector, and the
+    /// log restarts above it.
+    mutating func receiveSnapshot(
+        _ chunk: [PaymentRecord], vector snapshotVector: VersionVector?, from peer: RegionID, nowMillis: UInt64
+    ) -> [EngineDirective] {
+        var conflicts: [ConflictRecord] = []
+        var touched: [PaymentRecord] = []
+        for incoming in chunk {
+            var record = records[incoming.id] ?? PaymentRecord(id: incoming.id)
+            for field in incoming.presentFields {
+                let register = incoming[field]!
+                clock.observe(register.stamp.time, nowMillis: nowMillis)
+                if let c = merge(register, into: field, of: &record) { conflicts.append(c) }
+            }
+            records[incoming.id] = record
+            touched.append(record)
+        }
+        counters.conflictsDetected += UInt64(conflicts.count)
+        var horizon: VersionVector?
+        if let snapshotVector {
+            vector.merge(snapshotVector)
+            horizon = snapshotVector
+            counters.snapshotsReceived += 1
+        }
+        let request = makePersist(entries: [], records: touched, conflicts: conflicts, localWrites: [],
+                                  ackPeer: peer, compactThrough: horizon)
+        return [.persist(request)]
+    }
+
+    mutating func violation(_ peer: RegionID, _ reason: String) -> [EngineDirective] {
+        counters.protocolViolations += 1
+        return [.disconnect(peer, reason: reason)]
+    }
+
+    mutating func noteOwnHistory(_ theirs: VersionVector) {
+        ownHistorySeen = max(ownHistorySeen, theirs[region])
+    }
+}
+
+extension PeerState {
+    /// Releases in-flight items the peer's acks now cover: batches whose vector is
+    /// covered, and (in order) one snapshot chunk per ack.
+    mutating func releaseInFlight() {
+        var releasedChunk = false
+        while let first = inFlight.first {
+            if let upTo = first.upTo {
+                guard acked.dominates(upTo) else { return }
+            } else {
+                guard !releasedChunk else { return }
+                releasedChunk = true
+            }
+            inFlight.removeFirst()
+        }
+    }
+}

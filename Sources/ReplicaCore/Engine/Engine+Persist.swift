@@ -1,0 +1,62 @@
+// MARK: - Commits reported by the shell
+
+extension ReplicationEngine {
+    /// The shell committed every persist request up to and including `requestID`.
+    ///
+    /// Their entries become durable: they join the outgoing log, `local` writes are
+    /// acknowledged, `remote` ones start waiting for a peer, peers whose batches they
+    /// were get an ACK, and new entries are pushed to peers.
+    public mutating func didPersist(requestID: UInt64, nowMillis: UInt64) -> [EngineDirective] {
+        var directives: [EngineDirective] = []
+        var ackPeers: [RegionID] = []
+        while let first = pendingPersists.first, first.id <= requestID {
+            pendingPersists.removeFirst()
+            durableVector = first.vector
+            if let horizon = first.compactThrough {
+                log.trim(through: horizon)
+            }
+            for entry in first.entries { log.append(entry) }
+            for write in first.localWrites {
+                switch write.durability {
+                case .local:
+                    directives.append(.acknowledge(write.ticket, write.ack))
+                case .remote:
+                    waitingRemote.append(RemoteWait(ticket: write.ticket, seq: write.seq,
+                                                    deadlineMillis: nowMillis + config.remoteAckTimeoutMillis, ack: write.ack))
+                }
+            }
+            if let peer = first.ackPeer, !ackPeers.contains(peer) { ackPeers.append(peer) }
+        }
+        for peer in ackPeers.sorted() where peers[peer]?.connected == true {
+            directives.append(.send(to: peer, .ack(vector: durableVector)))
+        }
+        directives += releaseRemoteWrites(nowMillis: nowMillis)
+        directives += pumpAll(nowMillis: nowMillis)
+        return directives
+    }
+
+    /// Acknowledges `remote` writes some peer has stored, and times out the ones that
+    /// waited too long (acknowledged as `local` only).
+    mutating func releaseRemoteWrites(nowMillis: UInt64) -> [EngineDirective] {
+        let storedElsewhere = config.peers.map { peers[$0]!.acked[region] }.max() ?? 0
+        var directives: [EngineDirective] = []
+        while waitingRemoteHead < waitingRemote.count {
+            let wait = waitingRemote[waitingRemoteHead]
+            if wait.seq <= storedElsewhere {
+                directives.append(.acknowledge(wait.ticket, wait.ack))
+            } else if wait.deadlineMillis <= nowMillis {
+                let ack = WriteAck(payment: wait.ack.payment, sessionToken: wait.ack.sessionToken,
+                                   achieved: .local, replayed: false)
+                directives.append(.acknowledge(wait.ticket, ack))
+            } else {
+                break
+            }
+            waitingRemoteHead += 1
+        }
+        if waitingRemoteHead > 1_024 && waitingRemoteHead * 2 > waitingRemote.count {
+            waitingRemote.removeFirst(waitingRemoteHead)
+            waitingRemoteHead = 0
+        }
+        return directives
+    }
+}

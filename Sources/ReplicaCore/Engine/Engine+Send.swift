@@ -1,0 +1,76 @@
+// MARK: - Pushing entries and snapshots to peers
+
+extension ReplicationEngine {
+    /// Pushes to every greeted peer, in region order.
+    mutating func pumpAll(nowMillis: UInt64) -> [EngineDirective] {
+        var directives: [EngineDirective] = []
+        for peer in config.peers.sorted() { directives += pump(peer, nowMillis: nowMillis) }
+        return directives
+    }
+
+    /// Sends `peer` what it lacks, while its window has room: log entries above what was
+    /// sent, relaying every origin; or, when it is behind the log's horizon, a snapshot.
+    mutating func pump(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
+        guard var state = peers[peer], state.connected, state.greeted else { return [] }
+        defer { peers[peer] = state }
+        var directives: [EngineDirective] = []
+        if state.snapshot == nil && state.inFlight.isEmpty && needsSnapshot(state.sent) {
+            guard pendingPersists.isEmpty else { return [] } // cut snapshots only from committed state
+            let ids = records.keys.sorted()
+            state.snapshot = PeerState.SnapshotProgress(vector: durableVector, ids: ids, next: 0)
+            counters.snapshotsStarted += 1
+        }
+        if state.snapshot != nil {
+            streamSnapshot(&state, to: peer, nowMillis: nowMillis, into: &directives)
+            return directives
+        }
+        while state.inFlight.count < config.inFlightBatchesMax {
+            var batch: [LogEntry] = []
+            var upTo = state.sent
+            for origin in log.origins where batch.count < config.batchEntriesMax {
+                let slice = log.entries(of: origin, after: upTo[origin], limit: config.batchEntriesMax - batch.count)
+                if let last = slice.last {
+                    batch += slice
+                    upTo[origin] = last.seq
+                }
+            }
+            guard !batch.isEmpty else { break }
+            state.sent = upTo
+            state.inFlight.append(.init(upTo: upTo, sentAtMillis: nowMillis))
+            directives.append(.send(to: peer, .delta(batchID: nextBatchID, entries: batch)))
+            nextBatchID += 1
+            counters.batchesSent += 1
+        }
+        return directives
+    }
+
+    /// Whether a peer that has `sent` is missing entries the log no longer holds.
+    func needsSnapshot(_ sent: VersionVector) -> Bool {
+        durableVector.origins.contains { origin in
+            durableVector[origin] > sent[origin] && sent[origin] + 1 < log.firstAvailable(origin)
+        }
+    }
+
+    /// Sends snapshot chunks while the window has room; the last one carries the vector.
+    /// Chunks are cut only while nothing is uncommitted, so they hold durable state only.
+    mutating func streamSnapshot(
+        _ state: inout PeerState, to peer: RegionID, nowMillis: UInt64, into directives: inout [EngineDirective]
+    ) {
+        guard var progress = state.snapshot else { return }
+        while state.inFlight.count < config.inFlightBatchesMax && pendingPersists.isEmpty {
+            let end = min(progress.ids.count, progress.next + config.snapshotChunkRecords)
+            let chunk = progress.ids[progress.next..<end].compactMap { records[$0] }
+            progress.next = end
+            let last = end == progress.ids.count
+            state.inFlight.append(.init(upTo: last ? progress.vector : nil, sentAtMillis: nowMillis))
+            directives.append(.send(to: peer, .snapshot(records: chunk, vector: last ? progress.vector : nil)))
+            if last {
+                state.sent = state.sent.merged(with: progress.vector)
+                state.snapshot = nil
+                counters.snapshotsCompleted += 1
+                return
+            }
+        }
+        state.snapshot = progress
+    }
+}

@@ -1,0 +1,59 @@
+// MARK: - Replication status (for /v1/cluster, metrics and the simulator)
+
+/// One peer as this region sees it.
+public struct PeerStatus: Hashable, Sendable {
+    public let region: RegionID
+    public let connected: Bool
+    public let lastContactMillis: UInt64?
+    /// What the peer has durably stored.
+    public let acked: VersionVector
+    /// Entries we hold that the peer has not acked.
+    public let unreplicatedEntries: UInt64
+    /// Age of the oldest entry we hold that the peer has not acked (0 when none).
+    public let lagMillis: UInt64
+}
+
+/// This region's replication state at one instant.
+public struct ReplicationStatus: Hashable, Sendable {
+    public let region: RegionID
+    public let vector: VersionVector
+    public let peers: [PeerStatus]
+    /// Local writes not yet durable in any other region.
+    public let unreplicatedLocalEntries: UInt64
+    /// Age of the oldest local write not yet durable in any other region: what losing
+    /// this region now would cost (the RPO exposure). 0 when everything is replicated.
+    public let rpoExposureMillis: UInt64
+    /// Remote stamps refused for being too far ahead of our clock.
+    public let clampedRemoteStamps: UInt64
+    public let counters: EngineCounters
+}
+
+extension ReplicationEngine {
+    /// The replication status at wall time `nowMillis`.
+    public func status(nowMillis: UInt64) -> ReplicationStatus {
+        let peerStatuses = config.peers.sorted().map { peer -> PeerStatus in
+            let state = peers[peer]!
+            var missing: UInt64 = 0
+            var oldest: UInt64?
+            for origin in durableVector.origins where durableVector[origin] > state.acked[origin] {
+                missing += durableVector[origin] - state.acked[origin]
+                if let e = log.entry(of: origin, seq: state.acked[origin] + 1) {
+                    oldest = min(oldest ?? e.hlc.wallMillis, e.hlc.wallMillis)
+                }
+            }
+            let lag = oldest.map { nowMillis > $0 ? nowMillis - $0 : 0 } ?? 0
+            return PeerStatus(region: peer, connected: state.connected, lastContactMillis: state.lastContactMillis,
+                              acked: state.acked, unreplicatedEntries: missing, lagMillis: lag)
+        }
+        let replicatedElsewhere = config.peers.map { peers[$0]!.acked[region] }.max() ?? 0
+        let own = durableVector[region]
+        var exposure: UInt64 = 0
+        if own > replicatedElsewhere, let e = log.entry(of: region, seq: replicatedElsewhere + 1) {
+            exposure = nowMillis > e.hlc.wallMillis ? nowMillis - e.hlc.wallMillis : 0
+        }
+        return ReplicationStatus(
+            region: region, vector: durableVector, peers: peerStatuses,
+            unreplicatedLocalEntries: own > replicatedElsewhere ? own - replicatedElsewhere : 0,
+            rpoExposureMillis: exposure, clampedRemoteStamps: clock.clampedRemoteStamps, counters: counters)
+    }
+}

@@ -1,0 +1,59 @@
+/// The tuning of one region's replication engine. Defaults suit regions a few hundred
+/// milliseconds apart; the simulator and tests shrink them.
+public struct EngineConfig: Sendable {
+    /// This region.
+    public var region: RegionID
+    /// Every other region of the cluster.
+    public var peers: [RegionID]
+    /// How far ahead of local time a peer's clock may pull ours.
+    public var maxClockSkewMillis: UInt64 = 500
+    /// Entries per DELTA batch.
+    public var batchEntriesMax: Int = 512
+    /// Unacknowledged batches (or snapshot chunks) in flight per peer.
+    public var inFlightBatchesMax: Int = 8
+    /// With no ack for this long, resend everything the peer has not acked.
+    public var retransmitAfterMillis: UInt64 = 2_000
+    /// How often to send each connected peer a PING with our vector.
+    public var pingIntervalMillis: UInt64 = 1_000
+    /// How often the shell should call `tick`.
+    public var tickIntervalMillis: UInt64 = 20
+    /// How long a `remote` write waits for another region's ack before it is acknowledged
+    /// as `local` only (the API answers 202 then).
+    public var remoteAckTimeoutMillis: UInt64 = 2_000
+    /// Durable entries kept in memory for peers; beyond it the oldest go and a peer that
+    /// still needed them gets a snapshot.
+    public var logEntriesMax: Int = 500_000
+    /// Records per SNAPSHOT chunk.
+    public var snapshotChunkRecords: Int = 1_024
+
+    /// TEST ONLY: replaces the merge with a broken one that keeps the *lower* stamp, so
+    /// the simulator can show it catches a wrong merge. Never set outside tests.
+    public var testOnlyBrokenMerge = false
+
+    /// A configuration with default tuning.
+    public init(region: RegionID, peers: [RegionID]) {
+        self.region = region
+        self.peers = peers
+    }
+
+    /// Checks the values an operator can get wrong; the message names the setting.
+    public func validate() throws(ConfigError) {
+        if peers.contains(region) { throw ConfigError("peers must not include this region (\(region))") }
+        if Set(peers).count != peers.count { throw ConfigError("peers lists a region twice") }
+        if !(1...WireLimits.entriesPerBatchMax).contains(batchEntriesMax) {
+            throw ConfigError("batch_entries_max must be 1...\(WireLimits.entriesPerBatchMax)")
+        }
+        if !(1...WireLimits.recordsPerChunkMax).contains(snapshotChunkRecords) {
+            throw ConfigError("snapshot_chunk_records must be 1...\(WireLimits.recordsPerChunkMax)")
+        }
+        if inFlightBatchesMax < 1 { throw ConfigError("in_flight_batches_max must be at least 1") }
+        if tickIntervalMillis < 1 { throw ConfigError("tick_interval_ms must be at least 1") }
+        if logEntriesMax < batchEntriesMax { throw ConfigError("log_entries_max must be at least batch_entries_max") }
+    }
+}
+
+/// A configuration value that cannot work, with the setting named in the message.
+public struct ConfigError: Error, Hashable, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}

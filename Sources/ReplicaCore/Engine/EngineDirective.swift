@@ -1,0 +1,69 @@
+/// What the engine asks its shell to do. The shell carries directives out in order.
+public enum EngineDirective: Hashable, Sendable {
+    /// Commit this atomically (one transaction), after every earlier request, then call
+    /// `didPersist(requestID:nowMillis:)`. Requests MUST be committed in id order; several
+    /// may share one transaction (group commit).
+    case persist(PersistRequest)
+    /// Send a message to a peer (dropped if it is not connected).
+    case send(to: RegionID, PeerMessage)
+    /// Answer a client's write: it is durable at `ack.achieved`.
+    case acknowledge(WriteTicket, WriteAck)
+    /// The store may delete log entries covered by this vector.
+    case compactLog(through: VersionVector)
+    /// Close the connection to a peer that broke the protocol.
+    case disconnect(RegionID, reason: String)
+}
+
+/// One atomic unit for the store: new log entries, the new state of every record they
+/// touched, conflicts detected, and the vector and clock after them.
+public struct PersistRequest: Hashable, Sendable {
+    public let id: UInt64
+    public let entries: [LogEntry]
+    public let records: [PaymentRecord]
+    public let conflicts: [ConflictRecord]
+    /// The version vector once this request is committed.
+    public let vector: VersionVector
+    /// The clock high-water mark to store (a restarted node resumes above it).
+    public let clockHighWater: HLCTimestamp
+    /// When set, log entries covered by this vector must be deleted in the same
+    /// transaction (after a snapshot, the log restarts above it).
+    public let compactThrough: VersionVector?
+}
+
+/// The shell's handle for a client write awaiting its acknowledgement.
+public struct WriteTicket: Hashable, Sendable, Comparable, CustomStringConvertible {
+    public let rawValue: UInt64
+    public init(_ rawValue: UInt64) { self.rawValue = rawValue }
+    public static func < (l: WriteTicket, r: WriteTicket) -> Bool { l.rawValue < r.rawValue }
+    public var description: String { "ticket-\(rawValue)" }
+}
+
+/// How durable a write must be before the client hears back.
+public enum Durability: String, Hashable, Sendable, CaseIterable {
+    /// Committed to this region's disk.
+    case local
+    /// Also durable in at least one other region: survives the loss of this region.
+    case remote
+}
+
+/// The answer to a client write.
+public struct WriteAck: Hashable, Sendable {
+    /// The payment after the write.
+    public let payment: Payment
+    /// The version vector that includes the write: a read that presents it sees the write.
+    public let sessionToken: VersionVector
+    /// The durability reached (`local` when `remote` was asked but timed out).
+    public let achieved: Durability
+    /// True when the create was an identical replay of an earlier one (nothing written).
+    public let replayed: Bool
+}
+
+/// The immediate answer of `submit`.
+public enum SubmitResult: Hashable, Sendable {
+    /// Refused; nothing changed.
+    case rejected(PaymentError)
+    /// Nothing to write (identical replay or no-op patch): answer now with this.
+    case answered(WriteAck)
+    /// Written in memory; an `.acknowledge` directive for the ticket follows once durable.
+    case pending(seq: UInt64)
+}

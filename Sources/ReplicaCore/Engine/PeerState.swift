@@ -1,0 +1,62 @@
+/// What an engine knows about one peer: the connection, what the peer has acked, what
+/// has been sent to it, and what is in flight.
+struct PeerState: Sendable {
+    var connected = false
+    /// HELLO received on the current connection: only then do we know what to send.
+    var greeted = false
+    /// What the peer has durably stored (from HELLO, ACK, PING).
+    var acked: VersionVector
+    /// What has been sent on this connection (at least `acked`).
+    var sent = VersionVector()
+    var inFlight: [InFlight] = []
+    var snapshot: SnapshotProgress?
+    var lastContactMillis: UInt64?
+    var lastPingSentMillis: UInt64 = 0
+
+    init(acked: VersionVector) {
+        self.acked = acked
+    }
+
+    /// A batch or snapshot chunk not yet acknowledged.
+    struct InFlight: Sendable {
+        /// For a batch or final chunk: the vector an ack must cover to release it.
+        /// Nil for an intermediate snapshot chunk, released by the next ack in order.
+        let upTo: VersionVector?
+        let sentAtMillis: UInt64
+    }
+
+    /// A snapshot being streamed: the vector it will carry and the ids still to send.
+    struct SnapshotProgress: Sendable {
+        let vector: VersionVector
+        let ids: [PaymentID]
+        var next: Int
+    }
+}
+
+/// A persist request handed to the shell and not yet reported committed.
+struct PendingPersist: Sendable {
+    let id: UInt64
+    let vector: VersionVector
+    let entries: [LogEntry]
+    let localWrites: [LocalWrite]
+    /// The peer to ack once committed.
+    let ackPeer: RegionID?
+    /// A final snapshot chunk: on commit the log restarts above this vector.
+    let compactThrough: VersionVector?
+}
+
+/// A client write inside a pending persist.
+struct LocalWrite: Sendable {
+    let ticket: WriteTicket
+    let seq: UInt64
+    let durability: Durability
+    let ack: WriteAck
+}
+
+/// A committed `remote` write waiting for another region's ack.
+struct RemoteWait: Sendable {
+    let ticket: WriteTicket
+    let seq: UInt64
+    let deadlineMillis: UInt64
+    let ack: WriteAck
+}

@@ -1,0 +1,73 @@
+/// A payment as replicas hold it: one register per field. Merging two records takes,
+/// field by field, the winning register (see `FieldRegister.wins(over:field:)`).
+///
+/// A record may be *incomplete*: an update made at one region can reach a third region
+/// before the create it follows. Such a record merges like any other but is not shown
+/// to clients until its create arrives.
+public struct PaymentRecord: Hashable, Sendable {
+    public let id: PaymentID
+    /// Registers indexed by `PaymentField.rawValue` (index 0 unused).
+    private var registers: [FieldRegister?]
+
+    /// An empty record.
+    public init(id: PaymentID) {
+        self.id = id
+        self.registers = Array(repeating: nil, count: Int(PaymentField.allCases.map(\.rawValue).max()!) + 1)
+    }
+
+    /// The register of `field`, if it was ever written.
+    public subscript(field: PaymentField) -> FieldRegister? {
+        registers[Int(field.rawValue)]
+    }
+
+    /// The fields that hold a register, in field order.
+    public var presentFields: [PaymentField] {
+        PaymentField.allCases.filter { self[$0] != nil }
+    }
+
+    /// Whether the create has arrived (every required field is present).
+    public var isComplete: Bool {
+        self[.merchantID] != nil && self[.orderID] != nil && self[.amount] != nil
+            && self[.currency] != nil && self[.method] != nil && self[.status] != nil
+    }
+
+    /// The newest stamp on any field: a local write to this record is stamped above it.
+    public var maxStamp: Stamp? {
+        registers.compactMap { $0?.stamp }.max()
+    }
+
+    /// The outcome of merging one register into a record.
+    public enum MergeOutcome: Equatable, Sendable {
+        /// The incoming register was older (or the same write again); nothing changed.
+        case kept
+        /// The incoming register replaced the old value (or filled an empty field).
+        case replaced
+    }
+
+    /// Merges `incoming` into `field`; when a concurrent write loses, `conflict` holds
+    /// (winner, loser).
+    @discardableResult
+    public mutating func merge(
+        _ incoming: FieldRegister, into field: PaymentField
+    ) -> (outcome: MergeOutcome, conflict: (winner: FieldRegister, loser: FieldRegister)?) {
+        let index = Int(field.rawValue)
+        guard let current = registers[index] else {
+            registers[index] = incoming
+            return (.replaced, nil)
+        }
+        if current.stamp == incoming.stamp { return (.kept, nil) }
+        if incoming.wins(over: current, field: field) {
+            registers[index] = incoming
+            let conflict = FieldRegister.isConflict(winner: incoming, loser: current) ? (incoming, current) : nil
+            return (.replaced, conflict)
+        }
+        let conflict = FieldRegister.isConflict(winner: current, loser: incoming) ? (current, incoming) : nil
+        return (.kept, conflict)
+    }
+
+    /// Merges every register of `other` (a record with the same id).
+    public mutating func merge(_ other: PaymentRecord) {
+        precondition(other.id == id, "merging records of different payments: \(id) and \(other.id)")
+        for field in other.presentFields { merge(other[field]!, into: field) }
+    }
+}

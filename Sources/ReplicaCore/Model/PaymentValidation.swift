@@ -1,0 +1,99 @@
+/// The rules a payment's fields must meet (DESIGN section 2), checked before any write
+/// reaches the engine's state, so bad input never leaves partial state behind.
+public enum PaymentValidation {
+    // MARK: Limits (units last, as everywhere)
+
+    public static let idLengthMax = 64
+    public static let amountMinorMin: Int64 = 1
+    public static let amountMinorMax: Int64 = 1_000_000_000_000_000
+    public static let paymentKeyLengthMax = 200
+    public static let customerIDLengthMax = 64
+    public static let descriptionLengthMax = 500
+    public static let metadataPairsMax = 20
+    public static let metadataKeyLengthMax = 40
+    public static let metadataValueLengthMax = 500
+
+    // MARK: Commands
+
+    /// Checks every field of a create; the first problem found is returned.
+    public static func validate(_ create: CreatePayment) throws(PaymentError) {
+        try merchantID(create.merchantID)
+        try text(create.orderID, field: "order_id", lengthMax: idLengthMax, allowEmpty: false, freeText: false)
+        guard (amountMinorMin...amountMinorMax).contains(create.amount) else {
+            throw .invalid("amount", "must be an integer number of minor units from 1 to 10^15, got \(create.amount)")
+        }
+        guard ISO4217.isActive(create.currency) else {
+            throw .invalid("currency", "must be an active ISO 4217 code in upper case (e.g. USD), got \"\(create.currency)\"")
+        }
+        if let key = create.paymentKey { try paymentKey(key) }
+        if let customer = create.customerID {
+            try text(customer, field: "customer_id", lengthMax: customerIDLengthMax, allowEmpty: false, freeText: false)
+        }
+        if let description = create.description { try descriptionText(description) }
+        if let metadata = create.metadata { try metadataMap(metadata) }
+    }
+
+    /// Checks the values of a patch (the status transition is checked against the record).
+    public static func validate(_ patch: PaymentPatch) throws(PaymentError) {
+        guard !patch.isEmpty else {
+            throw .invalid("body", "a patch must change at least one of status, payment_key, description, metadata")
+        }
+        if case .set(let key) = patch.paymentKey { try paymentKey(key) }
+        if case .set(let description) = patch.description { try descriptionText(description) }
+        if case .set(let metadata) = patch.metadata { try metadataMap(metadata) }
+    }
+
+    // MARK: Fields
+
+    static func merchantID(_ value: String) throws(PaymentError) {
+        let bytes = value.utf8
+        guard (1...idLengthMax).contains(bytes.count) else {
+            throw .invalid("merchant_id", "must be 1 to \(idLengthMax) characters, got \(bytes.count)")
+        }
+        let ok = bytes.allSatisfy { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D
+        }
+        guard ok else { throw .invalid("merchant_id", "may hold only letters, digits, '_' and '-'") }
+    }
+
+    static func paymentKey(_ value: String) throws(PaymentError) {
+        try text(value, field: "payment_key", lengthMax: paymentKeyLengthMax, allowEmpty: false, freeText: false)
+        if CardNumberDetector.looksLikeCardNumber(value) || CardNumberDetector.containsCardNumber(value) {
+            throw .invalid("payment_key", "looks like a card number; store the provider's token, never card data")
+        }
+    }
+
+    static func descriptionText(_ value: String) throws(PaymentError) {
+        try text(value, field: "description", lengthMax: descriptionLengthMax, allowEmpty: true, freeText: true)
+    }
+
+    static func metadataMap(_ map: [String: String]) throws(PaymentError) {
+        guard map.count <= metadataPairsMax else {
+            throw .invalid("metadata", "may hold at most \(metadataPairsMax) pairs, got \(map.count)")
+        }
+        for key in map.keys.sorted() {
+            try text(key, field: "metadata", lengthMax: metadataKeyLengthMax, allowEmpty: false, freeText: false,
+                     what: "key \"\(key.prefix(40))\"")
+            try text(map[key]!, field: "metadata", lengthMax: metadataValueLengthMax, allowEmpty: true, freeText: true,
+                     what: "value of \"\(key)\"")
+        }
+    }
+
+    /// Length (in Unicode scalars), control characters and, for free text, card numbers.
+    static func text(_ value: String, field: String, lengthMax: Int, allowEmpty: Bool, freeText: Bool,
+                     what: String? = nil) throws(PaymentError) {
+        let subject = what ?? "value"
+        let count = value.unicodeScalars.count
+        guard count <= lengthMax else {
+            throw .invalid(field, "\(subject) must be at most \(lengthMax) characters, got \(count)")
+        }
+        guard allowEmpty || count > 0 else { throw .invalid(field, "\(subject) must not be empty") }
+        for scalar in value.unicodeScalars where scalar.value < 0x20 || scalar.value == 0x7F {
+            let allowed = freeText && (scalar == "\n" || scalar == "\t" || scalar == "\r")
+            guard allowed else { throw .invalid(field, "\(subject) must not contain control characters") }
+        }
+        if freeText && CardNumberDetector.containsCardNumber(value) {
+            throw .invalid(field, "\(subject) contains what looks like a card number; card data is never stored")
+        }
+    }
+}

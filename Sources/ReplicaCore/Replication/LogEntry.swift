@@ -1,0 +1,39 @@
+/// One write, as replicated: the `seq`-th write made at `origin`, stamped `hlc`,
+/// changing some fields of one payment. Every change in an entry carries the entry's
+/// stamp `(hlc, origin)`.
+public struct LogEntry: Hashable, Sendable {
+    public let origin: RegionID
+    public let seq: UInt64
+    public let hlc: HLCTimestamp
+    public let paymentID: PaymentID
+    public let changes: [FieldChange]
+
+    public init(origin: RegionID, seq: UInt64, hlc: HLCTimestamp, paymentID: PaymentID, changes: [FieldChange]) {
+        self.origin = origin
+        self.seq = seq
+        self.hlc = hlc
+        self.paymentID = paymentID
+        self.changes = changes
+    }
+
+    /// The stamp every change of this entry carries.
+    public var stamp: Stamp { Stamp(time: hlc, region: origin) }
+
+    /// The register a change of this entry puts in its field.
+    public func register(for change: FieldChange) -> FieldRegister {
+        FieldRegister(value: change.value, stamp: stamp, base: change.base)
+    }
+}
+
+/// One field set by a log entry, with the stamp of the value its writer replaced.
+public struct FieldChange: Hashable, Sendable {
+    public let field: PaymentField
+    public let value: FieldValue
+    public let base: Stamp?
+
+    public init(field: PaymentField, value: FieldValue, base: Stamp?) {
+        self.field = field
+        self.value = value
+        self.base = base
+    }
+}

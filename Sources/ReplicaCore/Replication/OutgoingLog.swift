@@ -1,0 +1,108 @@
+/// The durable log entries a node still keeps in memory to send to peers, per origin,
+/// in sequence order. Entries below an origin's `firstAvailable` are gone (acked by
+/// every peer, or trimmed to bound memory); a peer that still needs them gets a snapshot.
+public struct OutgoingLog: Sendable {
+    private struct OriginTail: Sendable {
+        var entries: [LogEntry] = []
+        var head = 0
+        /// The seq of `entries[head]`, or of the next entry to come when empty.
+        var firstSeq: UInt64
+
+        var count: Int { entries.count - head }
+
+        mutating func compactStorage() {
+            if head > 4_096 && head * 2 > entries.count {
+                entries.removeFirst(head)
+                head = 0
+            }
+        }
+    }
+
+    private var tails: [RegionID: OriginTail] = [:]
+    /// Entries held, over all origins.
+    public private(set) var count = 0
+
+    /// A log holding `entries` (sorted by origin then seq, contiguous per origin), whose
+    /// older entries up to `horizon` were compacted away.
+    public init(entries: [LogEntry] = [], horizon: VersionVector = VersionVector()) {
+        for origin in horizon.origins { tails[origin] = OriginTail(firstSeq: horizon[origin] + 1) }
+        for e in entries { append(e) }
+    }
+
+    /// The lowest seq of `origin` still held (or the next expected one when none are).
+    public func firstAvailable(_ origin: RegionID) -> UInt64 { tails[origin]?.firstSeq ?? 1 }
+
+    /// Origins with a tail, sorted.
+    public var origins: [RegionID] { tails.keys.sorted() }
+
+    /// Adds the next entry of its origin. Entries MUST arrive contiguously per origin.
+    public mutating func append(_ entry: LogEntry) {
+        var tail = tails[entry.origin] ?? OriginTail(firstSeq: entry.seq)
+        if tail.count == 0 { tail.firstSeq = entry.seq }
+        precondition(entry.seq == tail.firstSeq + UInt64(tail.count),
+                     "log gap: origin \(entry.origin) expected seq \(tail.firstSeq + UInt64(tail.count)), got \(entry.seq)")
+        tail.entries.append(entry)
+        tails[entry.origin] = tail
+        count += 1
+    }
+
+    /// Up to `limit` entries of `origin` with seq above `after`, in order.
+    public func entries(of origin: RegionID, after: UInt64, limit: Int) -> ArraySlice<LogEntry> {
+        guard let tail = tails[origin], tail.count > 0, after + 1 >= tail.firstSeq else { return [] }
+        let start = tail.head + Int(after + 1 - tail.firstSeq)
+        guard start < tail.entries.count else { return [] }
+        return tail.entries[start..<(limit >= tail.entries.count - start ? tail.entries.count : start + limit)]
+    }
+
+    /// The entry `(origin, seq)`, if still held.
+    public func entry(of origin: RegionID, seq: UInt64) -> LogEntry? {
+        guard let tail = tails[origin], seq >= tail.firstSeq, seq < tail.firstSeq + UInt64(tail.count) else { return nil }
+        return tail.entries[tail.head + Int(seq - tail.firstSeq)]
+    }
+
+    /// Drops every entry covered by `vector`. Returns how many were dropped.
+    @discardableResult
+    public mutating func trim(through vector: VersionVector) -> Int {
+        var dropped = 0
+        for origin in vector.origins {
+            var tail = tails[origin] ?? OriginTail(firstSeq: 1)
+            let target = vector[origin]
+            guard target >= tail.firstSeq else { continue }
+            let n = Int(min(UInt64(tail.count), target + 1 - tail.firstSeq))
+            tail.head += n
+            tail.firstSeq = target + 1
+            dropped += n
+            if tail.count == 0 { tail.entries.removeAll(keepingCapacity: false); tail.head = 0 }
+            tail.compactStorage()
+            tails[origin] = tail
+        }
+        count -= dropped
+        return dropped
+    }
+
+    /// The vector covering everything no longer held (the compaction horizon).
+    public var horizon: VersionVector {
+        var v = VersionVector()
+        for origin in origins { v[origin] = firstAvailable(origin) - 1 }
+        return v
+    }
+
+    /// The horizon that would leave at most `max` entries held, dropping the oldest
+    /// quarter of the largest tails first.
+    public func horizonKeeping(atMost max: Int) -> VersionVector {
+        var target = horizon
+        var excess = count - max
+        guard excess > 0 else { return target }
+        let largestFirst = origins.sorted {
+            let (a, b) = (tails[$0]!.count, tails[$1]!.count)
+            return a != b ? a > b : $0 < $1
+        }
+        for origin in largestFirst where excess > 0 {
+            let tail = tails[origin]!
+            let drop = Swift.min(tail.count, Swift.max(excess, tail.count / 4))
+            target[origin] = tail.firstSeq - 1 + UInt64(drop)
+            excess -= drop
+        }
+        return target
+    }
+}

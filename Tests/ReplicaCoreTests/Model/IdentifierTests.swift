@@ -1,0 +1,34 @@
+import Testing
+@testable import ReplicaCore
+
+@Suite struct IdentifierTests {
+    @Test func test_derivedID_isStableAndDependsOnBothParts() {
+        let a = PaymentID.derived(merchantID: "m1", idempotencyKey: "k")
+        #expect(a == PaymentID.derived(merchantID: "m1", idempotencyKey: "k"))
+        #expect(a != PaymentID.derived(merchantID: "m2", idempotencyKey: "k"))
+        #expect(PaymentID.derived(merchantID: "a", idempotencyKey: "bc") != PaymentID.derived(merchantID: "ab", idempotencyKey: "c"))
+        #expect(a.rawValue.hasPrefix("pay_") && a.rawValue.count == 30)
+        #expect(PaymentID(a.rawValue) == a)
+    }
+
+    @Test func test_generatedIDs_sortByTime() {
+        let early = PaymentID.generated(wallMillis: 1_700_000_000_000, entropy: (.max, .max))
+        let late = PaymentID.generated(wallMillis: 1_700_000_000_001, entropy: (0, 0))
+        #expect(early < late)
+        #expect(PaymentID(early.rawValue) != nil)
+    }
+
+    @Test(arguments: ["", "pay_", "pay_0123456789ABCDEFGHJKMNPQR", "pay_0123456789abcdefghjkmnpqrs", "pax_0123456789ABCDEFGHJKMNPQRS",
+                      "pay_0123456789ABCDEFGHJKMNPQRU"])
+    func test_paymentIDParse_rejectsMalformed(_ text: String) {
+        #expect(PaymentID(text) == nil)
+    }
+
+    @Test func test_regionID_acceptsCloudNamesOnly() {
+        #expect(RegionID("ap-northeast-1") != nil)
+        #expect(RegionID("") == nil)
+        #expect(RegionID("US-EAST-1") == nil)
+        #expect(RegionID("a b") == nil)
+        #expect(RegionID(String(repeating: "a", count: 33)) == nil)
+    }
+}

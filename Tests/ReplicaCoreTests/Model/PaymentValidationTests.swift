@@ -1,0 +1,81 @@
+import Testing
+@testable import ReplicaCore
+
+@Suite struct PaymentValidationTests {
+    private func field(of create: CreatePayment) -> String? {
+        do throws(PaymentError) {
+            try PaymentValidation.validate(create)
+            return nil
+        } catch {
+            #expect(error.code == .invalidField)
+            return error.field
+        }
+    }
+
+    @Test func test_validCreate_passes() throws {
+        try PaymentValidation.validate(Fixtures.create())
+    }
+
+    @Test func test_eachInvalidField_isNamed() {
+        var c = Fixtures.create()
+        c.merchantID = "bad merchant"; #expect(field(of: c) == "merchant_id")
+        c = Fixtures.create(); c.merchantID = String(repeating: "m", count: 65); #expect(field(of: c) == "merchant_id")
+        c = Fixtures.create(); c.orderID = ""; #expect(field(of: c) == "order_id")
+        c = Fixtures.create(); c.amount = 0; #expect(field(of: c) == "amount")
+        c = Fixtures.create(); c.amount = 1_000_000_000_000_001; #expect(field(of: c) == "amount")
+        c = Fixtures.create(); c.amount = -5; #expect(field(of: c) == "amount")
+        c = Fixtures.create(); c.currency = "usd"; #expect(field(of: c) == "currency")
+        c = Fixtures.create(); c.currency = "ABC"; #expect(field(of: c) == "currency")
+        c = Fixtures.create(); c.paymentKey = String(repeating: "k", count: 201); #expect(field(of: c) == "payment_key")
+        c = Fixtures.create(); c.customerID = String(repeating: "c", count: 65); #expect(field(of: c) == "customer_id")
+        c = Fixtures.create(); c.description = String(repeating: "d", count: 501); #expect(field(of: c) == "description")
+        c = Fixtures.create(); c.metadata = Dictionary(uniqueKeysWithValues: (0..<21).map { ("k\($0)", "v") })
+        #expect(field(of: c) == "metadata")
+        c = Fixtures.create(); c.metadata = [String(repeating: "k", count: 41): "v"]; #expect(field(of: c) == "metadata")
+        c = Fixtures.create(); c.orderID = "a\u{0}b"; #expect(field(of: c) == "order_id")
+    }
+
+    @Test func test_amountBounds_areInclusive() throws {
+        var c = Fixtures.create()
+        c.amount = 1
+        try PaymentValidation.validate(c)
+        c.amount = 1_000_000_000_000_000
+        try PaymentValidation.validate(c)
+    }
+
+    @Test(arguments: ["4111111111111111", "4111 1111 1111 1111", "4111-1111-1111-1111", "5500 0000 0000 0004"])
+    func test_cardNumberAsPaymentKey_isRefused(_ key: String) {
+        var c = Fixtures.create()
+        c.paymentKey = key
+        #expect(field(of: c) == "payment_key")
+    }
+
+    @Test func test_cardNumberInFreeText_isRefused() {
+        var c = Fixtures.create()
+        c.description = "customer paid with 4111 1111 1111 1111 yesterday"
+        #expect(field(of: c) == "description")
+        c = Fixtures.create()
+        c.metadata = ["note": "pan 4111111111111111"]
+        #expect(field(of: c) == "metadata")
+    }
+
+    @Test func test_tokenThatFailsLuhn_isAccepted() throws {
+        var c = Fixtures.create()
+        c.paymentKey = "4111111111111112"
+        try PaymentValidation.validate(c)
+    }
+
+    @Test func test_emptyPatch_isRefused() {
+        #expect(throws: PaymentError.self) { try PaymentValidation.validate(PaymentPatch()) }
+    }
+
+    @Test func test_statusTransitions_matchTheDesign() {
+        let allowed: Set<String> = ["pending>authorized", "pending>completed", "pending>failed", "pending>canceled",
+                                    "authorized>completed", "authorized>failed", "authorized>canceled", "completed>refunded"]
+        for from in PaymentStatus.allCases {
+            for to in PaymentStatus.allCases {
+                #expect(from.canTransition(to: to) == allowed.contains("\(from.rawValue)>\(to.rawValue)"), "\(from)>\(to)")
+            }
+        }
+    }
+}
