@@ -7,6 +7,8 @@ let package = Package(
     products: [
         .library(name: "ReplicaCore", targets: ["ReplicaCore"]),
         .library(name: "LZ4", targets: ["LZ4"]),
+        .library(name: "RegionSim", targets: ["RegionSim"]),
+        .executable(name: "paysim", targets: ["paysim"]),
     ],
     targets: [
         // The pure replication engine: no I/O, no clocks, no randomness, no Tasks.
@@ -19,7 +21,11 @@ let package = Package(
         ),
         // A thin Swift wrapper over the LZ4 frame format.
         .target(name: "LZ4", dependencies: ["CLZ4"]),
+        // The deterministic simulator: the same engine in a virtual world.
+        .target(name: "RegionSim", dependencies: ["ReplicaCore"], path: "Simulations/RegionSim"),
+        .executableTarget(name: "paysim", dependencies: ["RegionSim"], path: "Simulations/paysim"),
         .testTarget(name: "ReplicaCoreTests", dependencies: ["ReplicaCore"]),
+        .testTarget(name: "RegionSimTests", dependencies: ["RegionSim", "ReplicaCore"]),
         .testTarget(name: "LZ4Tests", dependencies: ["LZ4"]),
     ]
 )

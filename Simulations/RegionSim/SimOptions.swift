@@ -17,7 +17,7 @@ public struct SimOptions: Sendable, Hashable {
     /// Share of updates made by a client other than the payment's owner (true conflicts).
     public var foreignUpdatePercent: UInt64 = 5
     /// Clients per region (each lives next to one region).
-    public var clientsPerRegion = 2
+    public var clientsPerRegion = 4
 
     // MARK: Faults (rates per minute of chaos; 0 turns a class off)
     public var crashesPerMinute: UInt64 = 0
@@ -46,6 +46,9 @@ public struct SimOptions: Sendable, Hashable {
     public var rpoBudgetMillis: UInt64 = 3_000
     /// RTO: clients of a failed region must succeed elsewhere within this.
     public var rtoBudgetMillis: UInt64 = 10_000
+
+    /// Print every client operation on this payment (debugging a failed seed).
+    public var tracePayment: String?
 
     /// TEST ONLY: run every engine with the broken merge (see `EngineConfig`).
     public var brokenMerge = false

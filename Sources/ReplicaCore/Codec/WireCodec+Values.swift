@@ -48,6 +48,7 @@ extension ByteWriter {
             writeUInt8(c.field.rawValue)
             writeFieldValue(c.value)
             writeOptionalStamp(c.base)
+            writeVarint(UInt64(c.depth))
         }
     }
 
@@ -62,6 +63,7 @@ extension ByteWriter {
             writeFieldValue(reg.value)
             writeStamp(reg.stamp)
             writeOptionalStamp(reg.base)
+            writeVarint(UInt64(reg.depth))
         }
     }
 
@@ -149,6 +151,13 @@ extension ByteReader {
         return value
     }
 
+    mutating func readDepth() throws(DecodingError) -> UInt32 {
+        let start = offset
+        let depth = try readVarint()
+        guard depth >= 1 && depth <= UInt64(UInt32.max) else { throw DecodingError("field depth out of range", at: start) }
+        return UInt32(depth)
+    }
+
     mutating func readField() throws(DecodingError) -> PaymentField {
         let start = offset
         guard let field = PaymentField(rawValue: try readUInt8()) else {
@@ -191,7 +200,8 @@ extension ByteReader {
                 throw DecodingError("entry fields not strictly ascending", at: start)
             }
             let value = try readValue(for: field)
-            changes.append(FieldChange(field: field, value: value, base: try readOptionalStamp()))
+            let base = try readOptionalStamp()
+            changes.append(FieldChange(field: field, value: value, base: base, depth: try readDepth()))
         }
         return LogEntry(origin: origin, seq: seq, hlc: hlc, paymentID: id, changes: changes)
     }
@@ -207,7 +217,8 @@ extension ByteReader {
             previous = field
             let value = try readValue(for: field)
             let stamp = try readStamp()
-            record.merge(FieldRegister(value: value, stamp: stamp, base: try readOptionalStamp()), into: field)
+            let base = try readOptionalStamp()
+            record.merge(FieldRegister(value: value, stamp: stamp, base: base, depth: try readDepth()), into: field)
         }
         return record
     }

@@ -54,7 +54,11 @@ extension ReplicationEngine {
         let seq = vector[region] + 1
         let entry = LogEntry(
             origin: region, seq: seq, hlc: hlc, paymentID: id,
-            changes: changes.sorted { $0.0 < $1.0 }.map { FieldChange(field: $0.0, value: $0.1, base: record[$0.0]?.stamp) })
+            changes: changes.sorted { $0.0 < $1.0 }.map { field, value in
+                let replaced = record[field]
+                let depth = replaced.map { $0.depth == .max ? $0.depth : $0.depth + 1 } ?? 1
+                return FieldChange(field: field, value: value, base: replaced?.stamp, depth: depth)
+            })
         let conflicts = apply(entry)
         guard let payment = payment(id) else {
             preconditionFailure("payment \(id) incomplete right after a local \(command)")

@@ -4,28 +4,35 @@
 /// there). It is how a replica tells a concurrent write from a later one: a winner
 /// whose writer had not seen a value at least as new as the loser's overwrote it
 /// blindly, and that is a conflict.
+///
+/// `depth` counts the writes of this field the writer had seen, plus one (a create's
+/// values have depth 1). A write made after seeing another therefore always has the
+/// greater depth, whatever the clocks say: so an update beats a late-arriving copy of
+/// the create it followed (a create retried in a second region after a timeout).
 public struct FieldRegister: Hashable, Sendable {
     public let value: FieldValue
     public let stamp: Stamp
     public let base: Stamp?
+    public let depth: UInt32
 
-    public init(value: FieldValue, stamp: Stamp, base: Stamp?) {
+    public init(value: FieldValue, stamp: Stamp, base: Stamp?, depth: UInt32 = 1) {
         self.value = value
         self.stamp = stamp
         self.base = base
+        self.depth = depth
     }
 
     /// Whether `self` beats `other` when both are values of `field`.
     ///
     /// A total order on registers, so merge (take the winner) is commutative,
-    /// associative and idempotent. For `status` the order is (life-cycle rank, stamp);
-    /// for every other field it is the stamp alone.
+    /// associative and idempotent: (life-cycle rank for `status`, depth, stamp).
     public func wins(over other: FieldRegister, field: PaymentField) -> Bool {
         if field == .status {
             let mine = self.value.text.flatMap(PaymentStatus.init(rawValue:))?.rank ?? 0
             let theirs = other.value.text.flatMap(PaymentStatus.init(rawValue:))?.rank ?? 0
             if mine != theirs { return mine > theirs }
         }
+        if depth != other.depth { return depth > other.depth }
         return stamp > other.stamp
     }
 

@@ -100,3 +100,12 @@ public enum PaymentCommand: Hashable, Sendable {
     /// Change a payment.
     case update(PaymentID, PaymentPatch)
 }
+
+extension PaymentCommand {
+    /// The payment the command concerns.
+    public var paymentID: PaymentID {
+        switch self {
+        case .create(let id, _, _), .update(let id, _): id
+        }
+    }
+}

@@ -21,19 +21,22 @@ public struct LogEntry: Hashable, Sendable {
 
     /// The register a change of this entry puts in its field.
     public func register(for change: FieldChange) -> FieldRegister {
-        FieldRegister(value: change.value, stamp: stamp, base: change.base)
+        FieldRegister(value: change.value, stamp: stamp, base: change.base, depth: change.depth)
     }
 }
 
-/// One field set by a log entry, with the stamp of the value its writer replaced.
+/// One field set by a log entry, with the stamp and depth of what its writer replaced
+/// (see `FieldRegister`).
 public struct FieldChange: Hashable, Sendable {
     public let field: PaymentField
     public let value: FieldValue
     public let base: Stamp?
+    public let depth: UInt32
 
-    public init(field: PaymentField, value: FieldValue, base: Stamp?) {
+    public init(field: PaymentField, value: FieldValue, base: Stamp?, depth: UInt32 = 1) {
         self.field = field
         self.value = value
         self.base = base
+        self.depth = depth
     }
 }

@@ -10,6 +10,27 @@ public struct OutgoingLog: Sendable {
 
         var count: Int { entries.count - head }
 
+        mutating func append(_ entry: LogEntry) {
+            if count == 0 { firstSeq = entry.seq }
+            precondition(entry.seq == firstSeq + UInt64(count),
+                         "log gap: origin \(entry.origin) expected seq \(firstSeq + UInt64(count)), got \(entry.seq)")
+            entries.append(entry)
+        }
+
+        /// Drops entries up to `target`; returns how many.
+        mutating func trim(through target: UInt64) -> Int {
+            guard target >= firstSeq else { return 0 }
+            let n = Int(min(UInt64(count), target + 1 - firstSeq))
+            head += n
+            firstSeq = target + 1
+            if count == 0 {
+                entries.removeAll(keepingCapacity: false)
+                head = 0
+            }
+            compactStorage()
+            return n
+        }
+
         mutating func compactStorage() {
             if head > 4_096 && head * 2 > entries.count {
                 entries.removeFirst(head)
@@ -18,7 +39,10 @@ public struct OutgoingLog: Sendable {
         }
     }
 
-    private var tails: [RegionID: OriginTail] = [:]
+    private var tails: [RegionID: OriginTail] = [:] {
+        didSet { if tails.count != sortedOrigins.count { sortedOrigins = tails.keys.sorted() } }
+    }
+    private var sortedOrigins: [RegionID] = []
     /// Entries held, over all origins.
     public private(set) var count = 0
 
@@ -33,16 +57,13 @@ public struct OutgoingLog: Sendable {
     public func firstAvailable(_ origin: RegionID) -> UInt64 { tails[origin]?.firstSeq ?? 1 }
 
     /// Origins with a tail, sorted.
-    public var origins: [RegionID] { tails.keys.sorted() }
+    public var origins: [RegionID] { sortedOrigins }
 
     /// Adds the next entry of its origin. Entries MUST arrive contiguously per origin.
     public mutating func append(_ entry: LogEntry) {
-        var tail = tails[entry.origin] ?? OriginTail(firstSeq: entry.seq)
-        if tail.count == 0 { tail.firstSeq = entry.seq }
-        precondition(entry.seq == tail.firstSeq + UInt64(tail.count),
-                     "log gap: origin \(entry.origin) expected seq \(tail.firstSeq + UInt64(tail.count)), got \(entry.seq)")
-        tail.entries.append(entry)
-        tails[entry.origin] = tail
+        // Mutate the tail in place: copying it out of the dictionary would copy the array.
+        if tails[entry.origin] == nil { tails[entry.origin] = OriginTail(firstSeq: entry.seq) }
+        tails[entry.origin]!.append(entry)
         count += 1
     }
 
@@ -65,16 +86,8 @@ public struct OutgoingLog: Sendable {
     public mutating func trim(through vector: VersionVector) -> Int {
         var dropped = 0
         for origin in vector.origins {
-            var tail = tails[origin] ?? OriginTail(firstSeq: 1)
-            let target = vector[origin]
-            guard target >= tail.firstSeq else { continue }
-            let n = Int(min(UInt64(tail.count), target + 1 - tail.firstSeq))
-            tail.head += n
-            tail.firstSeq = target + 1
-            dropped += n
-            if tail.count == 0 { tail.entries.removeAll(keepingCapacity: false); tail.head = 0 }
-            tail.compactStorage()
-            tails[origin] = tail
+            if tails[origin] == nil { tails[origin] = OriginTail(firstSeq: 1) }
+            dropped += tails[origin]!.trim(through: vector[origin])
         }
         count -= dropped
         return dropped

@@ -1,33 +1,44 @@
 /// For each origin region, the highest contiguous sequence number applied from it.
 ///
 /// A node holding vector V has every entry `(o, s)` with `s <= V[o]`. Vectors merge by
-/// taking the maximum per region and compare by the product order.
+/// taking the maximum per region and compare by the product order. Stored as a small
+/// array sorted by region (clusters have a handful of regions), so iteration order is
+/// fixed and no hashing happens on the hot path.
 public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
-    /// The per-origin counters; absent means zero.
-    public private(set) var counters: [RegionID: UInt64]
+    /// (origin, seq) pairs sorted by origin, every seq > 0.
+    public private(set) var sortedPairs: [(origin: RegionID, seq: UInt64)]
 
-    /// The empty vector (nothing applied).
+    /// A vector from per-origin counters (zeros dropped).
     public init(_ counters: [RegionID: UInt64] = [:]) {
-        self.counters = counters.filter { $0.value > 0 }
+        sortedPairs = counters.filter { $0.value > 0 }.map { ($0.key, $0.value) }.sorted { $0.origin < $1.origin }
     }
 
     /// The highest contiguous sequence applied from `origin` (0 when none).
     public subscript(origin: RegionID) -> UInt64 {
-        get { counters[origin] ?? 0 }
-        set { counters[origin] = newValue == 0 ? nil : newValue }
+        get {
+            for p in sortedPairs where p.origin == origin { return p.seq }
+            return 0
+        }
+        set {
+            var i = 0
+            while i < sortedPairs.count && sortedPairs[i].origin < origin { i += 1 }
+            if i < sortedPairs.count && sortedPairs[i].origin == origin {
+                if newValue == 0 { sortedPairs.remove(at: i) } else { sortedPairs[i].seq = newValue }
+            } else if newValue > 0 {
+                sortedPairs.insert((origin, newValue), at: i)
+            }
+        }
     }
 
-    /// Origins in a stable order (sorted by name); iterate this, never the dictionary.
-    public var origins: [RegionID] { counters.keys.sorted() }
+    /// Origins in a stable order (sorted by name).
+    public var origins: [RegionID] { sortedPairs.map(\.origin) }
 
     /// Sorted (origin, seq) pairs.
-    public var sortedEntries: [(origin: RegionID, seq: UInt64)] {
-        origins.map { ($0, counters[$0]!) }
-    }
+    public var sortedEntries: [(origin: RegionID, seq: UInt64)] { sortedPairs }
 
     /// True when this vector has seen everything `other` has.
     public func dominates(_ other: VersionVector) -> Bool {
-        other.counters.allSatisfy { self[$0.key] >= $0.value }
+        other.sortedPairs.allSatisfy { self[$0.origin] >= $0.seq }
     }
 
     /// True when the entry `(origin, seq)` is covered.
@@ -42,24 +53,34 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
 
     /// Takes the per-region maximum in place.
     public mutating func merge(_ other: VersionVector) {
-        for (origin, seq) in other.counters where seq > self[origin] { self[origin] = seq }
+        for p in other.sortedPairs where p.seq > self[p.origin] { self[p.origin] = p.seq }
     }
 
     /// The per-region minimum over several vectors (what all of them have).
     public static func meet(_ vectors: [VersionVector]) -> VersionVector {
         guard var result = vectors.first else { return VersionVector() }
         for v in vectors.dropFirst() {
-            var next = VersionVector()
-            for origin in result.origins { next[origin] = min(result[origin], v[origin]) }
-            result = next
+            for origin in result.origins { result[origin] = min(result[origin], v[origin]) }
         }
         return result
     }
 
     /// Total entries covered (sum of counters).
-    public var total: UInt64 { counters.values.reduce(0, +) }
+    public var total: UInt64 { sortedPairs.reduce(0) { $0 + $1.seq } }
+
+    public static func == (l: VersionVector, r: VersionVector) -> Bool {
+        l.sortedPairs.count == r.sortedPairs.count
+            && zip(l.sortedPairs, r.sortedPairs).allSatisfy { $0.origin == $1.origin && $0.seq == $1.seq }
+    }
+
+    public func hash(into hasher: inout Hasher) {
+        for p in sortedPairs {
+            hasher.combine(p.origin)
+            hasher.combine(p.seq)
+        }
+    }
 
     public var description: String {
-        "{" + sortedEntries.map { "\($0.origin):\($0.seq)" }.joined(separator: ",") + "}"
+        "{" + sortedPairs.map { "\($0.origin):\($0.seq)" }.joined(separator: ",") + "}"
     }
 }

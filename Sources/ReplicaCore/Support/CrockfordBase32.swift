@@ -24,6 +24,8 @@ public enum CrockfordBase32 {
 
     /// Whether every character of `s` is one of the 32 upper-case symbols.
     public static func isValid<S: StringProtocol>(_ s: S) -> Bool {
-        s.utf8.allSatisfy { alphabet.contains($0) }
+        s.utf8.allSatisfy { $0 < 128 && isSymbol[Int($0)] }
     }
+
+    private static let isSymbol: [Bool] = (0..<128).map { alphabet.contains(UInt8($0)) }
 }

@@ -7,7 +7,7 @@ import Testing
         return LogEntry(origin: Fixtures.tokyo, seq: seq, hlc: HLCTimestamp(wallMillis: 1_700_000_000_000 + seq, counter: 2),
                         paymentID: Fixtures.id(Int(seq)), changes: [
                             FieldChange(field: .amount, value: .integer(1_000_000_000_000_000), base: nil),
-                            FieldChange(field: .status, value: .text("authorized"), base: base),
+                            FieldChange(field: .status, value: .text("authorized"), base: base, depth: 7),
                             FieldChange(field: .paymentKey, value: .absent, base: base),
                             FieldChange(field: .description, value: .text("naïve café ☕"), base: nil),
                             FieldChange(field: .metadata, value: .metadata(["a": "1", "b": ""]), base: base),

@@ -19,7 +19,7 @@ import Testing
             case .metadata: value = .metadata(["k": "\(rng.next() % 3)"])
             default: value = rng.next() % 4 == 0 ? .absent : .text("d\(rng.next() % 3)")
             }
-            r.merge(FieldRegister(value: value, stamp: stamp, base: nil), into: field)
+            r.merge(FieldRegister(value: value, stamp: stamp, base: nil, depth: UInt32(1 + rng.next() % 3)), into: field)
         }
         return r
     }
@@ -28,11 +28,14 @@ import Testing
     /// one write), so generated records must agree on values for equal stamps.
     static func consistent(_ records: [PaymentRecord]) -> Bool {
         var seen: [Stamp: FieldValue] = [:]
+        var depths: [Stamp: UInt32] = [:]
         for r in records {
             for f in r.presentFields {
                 let reg = r[f]!
                 if let v = seen[reg.stamp], v != reg.value { return false }
+                if let d = depths[reg.stamp], d != reg.depth { return false }
                 seen[reg.stamp] = reg.value
+                depths[reg.stamp] = reg.depth
             }
         }
         return true
@@ -69,6 +72,20 @@ import Testing
         #expect(outcome.conflict != nil)
     }
 
+    /// A create retried in a second region after a timeout commits twice; the first
+    /// copy may arrive late with a later clock. The update made after the second copy
+    /// has seen one write more, so it wins whatever the clocks say.
+    @Test func test_updateBeatsLateCopyOfTheCreateItFollowed_evenWithLaterClock() {
+        let retriedCreate = Stamp(time: HLCTimestamp(wallMillis: 100, counter: 0), region: Fixtures.virginia)
+        let update = Stamp(time: HLCTimestamp(wallMillis: 101, counter: 0), region: Fixtures.virginia)
+        let lateFirstCreate = Stamp(time: HLCTimestamp(wallMillis: 1_900, counter: 0), region: Fixtures.ireland) // clock ahead
+        var r = PaymentRecord(id: Self.id)
+        r.merge(FieldRegister(value: .text("initial"), stamp: retriedCreate, base: nil, depth: 1), into: .description)
+        r.merge(FieldRegister(value: .text("updated"), stamp: update, base: retriedCreate, depth: 2), into: .description)
+        r.merge(FieldRegister(value: .text("initial"), stamp: lateFirstCreate, base: nil, depth: 1), into: .description)
+        #expect(r[.description]?.value == .text("updated"))
+    }
+
     @Test func test_concurrentWritesOfSameField_conflict_sequentialOnesDoNot() {
         let s1 = Stamp(time: HLCTimestamp(wallMillis: 1, counter: 0), region: Fixtures.tokyo)
         let s2 = Stamp(time: HLCTimestamp(wallMillis: 2, counter: 0), region: Fixtures.virginia)
@@ -76,9 +93,9 @@ import Testing
         var r = PaymentRecord(id: Self.id)
         r.merge(FieldRegister(value: .text("a"), stamp: s1, base: nil), into: .description)
         // Written having seen s1: an ordinary update.
-        #expect(r.merge(FieldRegister(value: .text("b"), stamp: s2, base: s1), into: .description).conflict == nil)
+        #expect(r.merge(FieldRegister(value: .text("b"), stamp: s2, base: s1, depth: 2), into: .description).conflict == nil)
         // Written having seen only s1, not s2: concurrent with s2, wins by stamp, conflict.
-        let c = r.merge(FieldRegister(value: .text("c"), stamp: s3, base: s1), into: .description).conflict
+        let c = r.merge(FieldRegister(value: .text("c"), stamp: s3, base: s1, depth: 2), into: .description).conflict
         #expect(c?.winner.stamp == s3 && c?.loser.stamp == s2)
         // The same value written concurrently is not a conflict.
         var same = PaymentRecord(id: Self.id)

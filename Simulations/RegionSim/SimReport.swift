@@ -1,0 +1,94 @@
+/// Terminal tables and JSON for simulation results.
+public enum SimReport {
+    /// Faults a run had on, in short words.
+    public static func faultSummary(_ o: SimOptions) -> String {
+        var f: [String] = []
+        if o.crashesPerMinute > 0 { f.append("crash") }
+        if o.loseRegionAtMillis != nil || o.scripted.contains(where: { if case .lose = $0.kind { true } else { false } }) { f.append("loss") }
+        if o.partitionsPerMinute > 0 { f.append("part") }
+        if o.oneWayPartitionsPerMinute > 0 { f.append("1way") }
+        if o.cloggingPerMinute > 0 { f.append("clog") }
+        if o.connectionResetsPerMinute > 0 { f.append("reset") }
+        if o.lossPerMillion > 0 { f.append("pktloss") }
+        if o.clockOffsetsMillis.contains(where: { $0 != 0 }) || o.clockDriftPPM.contains(where: { $0 != 0 }) { f.append("skew") }
+        if o.clockJumpsPerMinute > 0 { f.append("jump") }
+        if !o.scripted.isEmpty { f.append("script:\(o.scripted.count)") }
+        return f.isEmpty ? "none" : f.joined(separator: ",")
+    }
+
+    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+
+    /// One row per run: what it was, what it cost, whether it passed.
+    public static func table(_ results: [SimResult], speedups: [Double]) -> String {
+        let header = ["seed", "name", "regions", "faults", "writes", "lost", "RPO ms", "RTO ms", "converge ms", "sim-s/wall-s", "trace hash", "result"]
+        var rows: [[String]] = []
+        for (r, speed) in zip(results, speedups) {
+            rows.append([
+                String(r.seed), r.options.name, String(r.regions.count), faultSummary(r.options), String(r.writesAcked),
+                String(r.rpoLostWrites), r.rpoLostWrites > 0 ? String(r.rpoWindowMillis) : "-",
+                r.rtoMillisMax.map(String.init) ?? "-", r.convergedAfterHealMillis.map(String.init) ?? "NO",
+                String(Int(speed)), r.traceHash, r.passed ? "pass" : "FAIL(\(r.exitCode))",
+            ])
+        }
+        let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
+        var out = "| " + header.indices.map { pad(header[$0], widths[$0]) }.joined(separator: " | ") + " |\n"
+        out += "|" + widths.map { String(repeating: "-", count: $0 + 2) }.joined(separator: "|") + "|\n"
+        for row in rows { out += "| " + row.indices.map { pad(row[$0], widths[$0]) }.joined(separator: " | ") + " |\n" }
+        return out
+    }
+
+    /// Totals over a block of runs.
+    public static func blockSummary(_ results: [SimResult], wallSeconds: Double) -> String {
+        let simSeconds = Double(results.map(\.simulatedMillis).reduce(0, +)) / 1_000
+        let failed = results.filter { !$0.passed }
+        var probes = SimProbes()
+        for r in results { probes.formUnion(r.probes) }
+        var s = "runs \(results.count), passed \(results.count - failed.count), failed \(failed.count)\n"
+        s += "writes acked \(results.map(\.writesAcked).reduce(0, +)), local writes lost with a lost region \(results.map(\.rpoLostWrites).reduce(0, +))"
+        s += ", worst RPO window \(results.map(\.rpoWindowMillis).max() ?? 0) ms, worst RTO \(results.compactMap(\.rtoMillisMax).max() ?? 0) ms\n"
+        s += "simulated \(Int(simSeconds)) s in \(String(format1(wallSeconds))) s wall: \(Int(simSeconds / max(wallSeconds, 0.001)))x real time\n"
+        s += "probes: " + zip(SimProbes.names, probes.fired).map { "\($0.0) \($0.1 ? "yes" : "NO")" }.joined(separator: ", ") + "\n"
+        return s
+    }
+
+    static func format1(_ x: Double) -> String {
+        let tenths = Int((x * 10).rounded())
+        return "\(tenths / 10).\(tenths % 10)"
+    }
+
+    // MARK: JSON
+
+    static func json(_ s: String) -> String {
+        var out = "\""
+        for u in s.unicodeScalars {
+            switch u {
+            case "\"": out += "\\\""
+            case "\\": out += "\\\\"
+            case "\n": out += "\\n"
+            default:
+                if u.value < 0x20 { out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
+            }
+        }
+        return out + "\""
+    }
+
+    /// The results as a JSON array (one object per run).
+    public static func jsonReport(_ results: [SimResult], speedups: [Double]) -> String {
+        let items = zip(results, speedups).map { r, speed -> String in
+            let outages = r.outages.map {
+                "{\"region\":\(json($0.region)),\"start_ms\":\($0.startMillis),\"permanent\":\($0.permanent),\"rto_ms\":\($0.rtoMillis.map(String.init) ?? "null")}"
+            }.joined(separator: ",")
+            let violations = r.violations.map { "{\"kind\":\(json($0.kind.rawValue)),\"message\":\(json($0.message))}" }.joined(separator: ",")
+            let probes = zip(SimProbes.names, r.probes.fired).map { "\(json($0.0)):\($0.1)" }.joined(separator: ",")
+            return """
+            {"seed":\(r.seed),"name":\(json(r.options.name)),"regions":[\(r.regions.map(json).joined(separator: ","))],\
+            "faults":\(json(faultSummary(r.options))),"trace_hash":\(json(r.traceHash)),"passed":\(r.passed),"exit_code":\(r.exitCode),\
+            "writes_acked":\(r.writesAcked),"rpo_lost_writes":\(r.rpoLostWrites),"rpo_window_ms":\(r.rpoWindowMillis),\
+            "rto_ms_max":\(r.rtoMillisMax.map(String.init) ?? "null"),"converged_after_heal_ms":\(r.convergedAfterHealMillis.map(String.init) ?? "null"),\
+            "simulated_ms":\(r.simulatedMillis),"events":\(r.events),"sim_seconds_per_wall_second":\(Int(speed)),\
+            "messages":\(r.stats.messages),"bytes":\(r.stats.bytes),"outages":[\(outages)],"probes":{\(probes)},"violations":[\(violations)]}
+            """
+        }
+        return "[\n" + items.joined(separator: ",\n") + "\n]\n"
+    }
+}

@@ -1,0 +1,109 @@
+/// A broken rule, found during or after a run.
+public struct SimViolation: Sendable, Hashable {
+    public enum Kind: String, Sendable { case safety, liveness }
+    public let kind: Kind
+    public let message: String
+}
+
+/// "Sometimes" properties: each must fire somewhere in a CI seed block, or the block
+/// is not testing what it claims to.
+public struct SimProbes: Sendable, Hashable {
+    public var failover = false
+    public var partitionHealedMidBatch = false
+    public var snapshotCatchUp = false
+    public var tornCommit = false
+
+    public static let names = ["failover", "partition healed mid-batch", "snapshot catch-up", "torn commit"]
+    public var fired: [Bool] { [failover, partitionHealedMidBatch, snapshotCatchUp, tornCommit] }
+
+    public mutating func formUnion(_ o: SimProbes) {
+        failover = failover || o.failover
+        partitionHealedMidBatch = partitionHealedMidBatch || o.partitionHealedMidBatch
+        snapshotCatchUp = snapshotCatchUp || o.snapshotCatchUp
+        tornCommit = tornCommit || o.tornCommit
+    }
+}
+
+/// Counts gathered over a run.
+public struct SimStats: Sendable, Hashable {
+    public var messages: UInt64 = 0
+    public var bytes: UInt64 = 0
+    public var commitGroups: UInt64 = 0
+    public var localAcks: UInt64 = 0
+    public var remoteAcks: UInt64 = 0
+    public var reads: UInt64 = 0
+    public var rejections: UInt64 = 0
+    public var retries: UInt64 = 0
+    public var operationsAbandoned: UInt64 = 0
+    public var sessionWaits: UInt64 = 0
+    public var crashes: UInt64 = 0
+    public var regionsLost: UInt64 = 0
+    public var partitions: UInt64 = 0
+    public var resets: UInt64 = 0
+    public var clockJumps: UInt64 = 0
+    public var lossDelays: UInt64 = 0
+    public var connections: UInt64 = 0
+    public var rpoExposureMillisMax: UInt64 = 0
+}
+
+/// One point of the report's timeline.
+public struct SimSample: Sendable, Hashable {
+    public struct RegionPoint: Sendable, Hashable {
+        public let up: Bool
+        public let rpoExposureMillis: UInt64
+        public let lagMillisMax: UInt64
+        public let unreplicated: UInt64
+    }
+    public let atMicros: UInt64
+    public let regions: [RegionPoint]
+}
+
+/// A labelled instant on the timeline (crash, restart, loss, cut, heal).
+public struct TimelineMark: Sendable, Hashable {
+    public let atMicros: UInt64
+    public let region: Int?
+    public let label: String
+}
+
+/// RTO of one outage: how long its clients took to succeed again.
+public struct OutageResult: Sendable, Hashable {
+    public let region: String
+    public let startMillis: UInt64
+    public let permanent: Bool
+    public let affectedClients: Int
+    /// Nil when none of the affected clients tried again before the heal.
+    public let rtoMillis: UInt64?
+}
+
+/// Everything a run found.
+public struct SimResult: Sendable {
+    public let seed: UInt64
+    public let options: SimOptions
+    public let regions: [String]
+    public let traceHash: String
+    public let violations: [SimViolation]
+    public let probes: SimProbes
+    public let stats: SimStats
+    public let simulatedMillis: UInt64
+    public let events: UInt64
+    public let writesAcked: Int
+    /// `local` writes lost with a lost region, and the window they span (ms).
+    public let rpoLostWrites: Int
+    public let rpoWindowMillis: UInt64
+    public let outages: [OutageResult]
+    public let convergedAfterHealMillis: UInt64?
+    public let digests: [String]
+    public let samples: [SimSample]
+    public let timeline: [TimelineMark]
+
+    public var passed: Bool { violations.isEmpty }
+    public var rtoMillisMax: UInt64? { outages.compactMap(\.rtoMillis).max() }
+
+    /// Process exit codes: 0 pass, 2 crash (a trap kills the process: the shell sees a
+    /// signal), 3 liveness, 4 safety.
+    public var exitCode: Int32 {
+        if violations.contains(where: { $0.kind == .safety }) { return 4 }
+        if violations.contains(where: { $0.kind == .liveness }) { return 3 }
+        return 0
+    }
+}

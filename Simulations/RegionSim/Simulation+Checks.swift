@@ -1,0 +1,101 @@
+import ReplicaCore
+
+// MARK: - The checks of DESIGN section 7, run once the world has healed
+
+extension Simulation {
+    func finish() -> SimResult {
+        let live = liveRegions.filter { regions[$0].up }
+        var digests: [String] = []
+        if convergedAtMicros != nil {
+            digests = live.map { regions[$0].engine!.stateDigest() }
+            if Set(digests).count > 1 {
+                violations.append(SimViolation(kind: .safety, message:
+                    "converged vectors but different states: " + zip(live, digests).map { "\(regionIDs[$0.0])=\($0.1.prefix(12))" }.joined(separator: " ")))
+            }
+        }
+        let (lostCount, window) = checkDurability(live: live)
+        checkPaymentRules(live: live)
+        let outageResults = outages.map { o -> OutageResult in
+            let times = o.affectedClients.compactMap { o.recoveredMicros[$0] }.map { $0 - o.startMicros }
+            let rto = times.max().map { $0 / 1_000 }
+            if let rto, rto > options.rtoBudgetMillis {
+                violations.append(SimViolation(kind: .liveness, message:
+                    "RTO of the outage of \(regionIDs[o.region]) at \(o.startMicros / 1_000) ms was \(rto) ms, budget \(options.rtoBudgetMillis) ms"))
+            }
+            return OutageResult(region: regionIDs[o.region].name, startMillis: o.startMicros / 1_000, permanent: o.permanent,
+                                affectedClients: o.affectedClients.count, rtoMillis: rto)
+        }
+        for r in regions.indices { trace.mix(regions[r].engine?.durableVector.total ?? 0) }
+        return SimResult(
+            seed: seed, options: options, regions: regionIDs.map(\.name), traceHash: trace.hex, violations: violations,
+            probes: probes, stats: stats, simulatedMillis: now / 1_000, events: eventsProcessed, writesAcked: acked.count,
+            rpoLostWrites: lostCount, rpoWindowMillis: window, outages: outageResults,
+            convergedAfterHealMillis: convergedAtMicros.flatMap { c in healedAtMicros.map { (c - $0) / 1_000 } },
+            digests: digests, samples: samples, timeline: timeline)
+    }
+
+    /// No acknowledged write is lost, except `local` writes of a lost region: those are
+    /// the RPO, held against the budget.
+    func checkDurability(live: [Int]) -> (lost: Int, windowMillis: UInt64) {
+        guard let reference = live.first.map({ regions[$0].engine!.durableVector }) else { return (0, 0) }
+        var lostByRegion: [Int: [AckedWrite]] = [:]
+        for w in acked where reference[regionIDs[w.region]] < w.seq {
+            if regions[w.region].lost && w.achieved == .local {
+                lostByRegion[w.region, default: []].append(w)
+            } else {
+                violations.append(SimViolation(kind: .safety, message:
+                    "write \(regionIDs[w.region]):\(w.seq) acknowledged as \(w.achieved.rawValue) at \(w.ackMicros / 1_000) ms is lost"
+                    + (regions[w.region].lost ? " with its region" : "")))
+            }
+        }
+        var total = 0
+        var windowMax: UInt64 = 0
+        for r in lostByRegion.keys.sorted() {
+            let writes = lostByRegion[r]!
+            let lossAt = lossTimes[r]!
+            let window = (lossAt - writes.map(\.ackMicros).min()!) / 1_000
+            total += writes.count
+            windowMax = max(windowMax, window)
+            let allowed = options.rpoBudgetMillis + (isolationBeforeLossMicros[r] ?? 0) / 1_000
+            if window > allowed {
+                violations.append(SimViolation(kind: .safety, message:
+                    "RPO: \(writes.count) local writes lost with \(regionIDs[r]) span \(window) ms, budget \(allowed) ms"))
+            }
+            if let budget = options.rpoBudgetWrites, UInt64(writes.count) > budget {
+                violations.append(SimViolation(kind: .safety, message:
+                    "RPO: \(writes.count) local writes lost with \(regionIDs[r]), budget \(budget)"))
+            }
+        }
+        return (total, windowMax)
+    }
+
+    /// One payment per idempotency key; statuses reachable; the owner's last
+    /// acknowledged status and description survive (the clock check: no acked update is
+    /// overwritten by an older one, whatever the clocks said).
+    func checkPaymentRules(live: [Int]) {
+        guard let r = live.first, convergedAtMicros != nil else { return }
+        let engine = regions[r].engine!
+        var orders = Set<String>()
+        for record in engine.sortedRecords() {
+            guard let p = Payment(record) else { continue }
+            if !orders.insert("\(p.merchantID)/\(p.orderID)").inserted {
+                violations.append(SimViolation(kind: .safety, message: "two payments for order \(p.merchantID)/\(p.orderID)"))
+            }
+        }
+        let lostPayments = Set(acked.filter { regions[$0.region].lost && engine.durableVector[regionIDs[$0.region]] < $0.seq }.map(\.paymentID))
+        for client in clients {
+            for id in client.ownedOrder where !client.tainted.contains(id) && !lostPayments.contains(id) {
+                let mine = client.owned[id]!
+                guard let p = engine.payment(id) else {
+                    violations.append(SimViolation(kind: .safety, message: "payment \(id) acknowledged to client \(client.index) is missing"))
+                    continue
+                }
+                if p.status != mine.status || (p.description ?? "") != mine.description {
+                    violations.append(SimViolation(kind: .safety, message:
+                        "payment \(id): converged to \(p.status.rawValue)/\(p.description ?? "") but its owner's last acknowledged "
+                        + "write set \(mine.status.rawValue)/\(mine.description)"))
+                }
+            }
+        }
+    }
+}

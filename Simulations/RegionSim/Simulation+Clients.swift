@@ -1,0 +1,210 @@
+import ReplicaCore
+
+// MARK: - The client workload, routed by the shared `RegionRouter`
+
+extension Simulation {
+    static let requestTimeoutMicros: UInt64 = 1_500_000
+    static let sessionRetryMicros: UInt64 = 100_000
+    static let sessionRetriesMax = 5
+    /// A client gives up on an operation after this many attempts (and reports an error).
+    static let attemptsMax = 4
+
+    func clientNext(_ c: Int) {
+        guard !healing else { return }
+        let meanMicros = UInt64(clients.count) * 1_000_000 / max(options.writesPerSecond, 1)
+        schedule(.clientNext(client: c), in: max(workRNG.around(meanMicros: meanMicros), 1_000))
+        guard !clients[c].busy else { return }
+        let kind = nextOperation(c)
+        let durability: Durability = workRNG.below(100) < options.remoteDurabilityPercent ? .remote : .local
+        let op = ClientOp(id: nextOpID, client: c, kind: kind, durability: durability, startedMicros: now)
+        nextOpID += 1
+        ops[op.id] = op
+        clients[c].busy = true
+        sendAttempt(op.id)
+    }
+
+    func nextOperation(_ c: Int) -> ClientOp.Kind {
+        let client = clients[c]
+        let roll = workRNG.below(100)
+        if !client.ownedOrder.isEmpty && roll < options.readPercent {
+            return .read(workRNG.pick(client.ownedOrder))
+        }
+        if !client.ownedOrder.isEmpty && roll < options.readPercent + (100 - options.readPercent) / 2 {
+            let id = workRNG.pick(client.ownedOrder)
+            let current = client.owned[id]!.status
+            let nexts = PaymentStatus.allCases.filter { current.canTransition(to: $0) }
+            let description = "d\(c)-\(nextOpID)"
+            let status = nexts.isEmpty || workRNG.below(4) == 0 ? nil : workRNG.pick(nexts)
+            return .update(id, PaymentPatch(status: status, description: .set(description)), owned: true)
+        }
+        if workRNG.below(100) < options.foreignUpdatePercent {
+            let others = clients.indices.filter { $0 != c && !clients[$0].ownedOrder.isEmpty }
+            if !others.isEmpty {
+                let id = workRNG.pick(clients[workRNG.pick(others)].ownedOrder)
+                return .update(id, PaymentPatch(metadata: .set(["by": "client-\(c)", "op": "\(nextOpID)"])), owned: false)
+            }
+        }
+        clients[c].created += 1
+        let n = clients[c].created
+        let create = CreatePayment(merchantID: "m\(c)", orderID: "o\(c)-\(n)", amount: Int64(workRNG.between(1, 100_000_000)),
+                                   currency: workRNG.pick(["USD", "EUR", "JPY"]), method: workRNG.pick([.card, .bankTransfer]),
+                                   paymentKey: "tok_\(c)_\(n)", description: "d\(c)-0")
+        return .create(PaymentID.derived(merchantID: create.merchantID, idempotencyKey: "k\(c)-\(n)"), create)
+    }
+
+    /// Sends the operation's current attempt to the best-ranked region.
+    func sendAttempt(_ opID: UInt64) {
+        guard var op = ops[opID] else { return }
+        let c = op.client
+        let target = clients[c].router.preferred(nowMillis: now / 1_000)!
+        op.region = regionIDs.firstIndex(of: target)!
+        op.sentMicros = now
+        ops[opID] = op
+        let oneWay = Geography.clientLatencyMillis(home: clients[c].home, target: op.region) * 1_000
+        schedule(.requestArrives(op: opID, attempt: op.attempt, region: op.region), in: oneWay)
+        schedule(.requestTimeout(op: opID, attempt: op.attempt), in: Self.requestTimeoutMicros)
+    }
+
+    func requestArrives(op opID: UInt64, attempt: Int, region r: Int) {
+        guard let op = ops[opID], !op.done, op.attempt == attempt, regions[r].up else { return }
+        // Reads and updates honour the session token (they concern the client's own
+        // earlier writes); a create does not depend on any.
+        let token = clients[op.client].sessionToken
+        let needsToken: Bool = if case .create = op.kind { false } else { true }
+        guard !needsToken || regions[r].engine!.canServe(sessionToken: token) else {
+            reply(op: opID, attempt: attempt, from: r, .sessionNotAvailable)
+            return
+        }
+        let command: PaymentCommand
+        switch op.kind {
+        case .read(let id):
+            reply(op: opID, attempt: attempt, from: r, .ok(nil, regions[r].engine!.payment(id), seq: nil))
+            return
+        case .create(let id, let create): command = .create(id, create, idempotent: true)
+        case .update(let id, let patch, _): command = .update(id, patch)
+        }
+        let ticket = WriteTicket(nextTicket)
+        nextTicket += 1
+        let (result, directives) = regions[r].engine!.submit(command, ticket: ticket, durability: op.durability,
+                                                             nowMillis: wallMillis(r))
+        if let traced = options.tracePayment, command.paymentID.rawValue == traced {
+            print("[\(now / 1_000) ms] client \(op.client) op \(opID)#\(attempt) at \(regionIDs[r]) wall \(wallMillis(r)): \(command) -> \(result)"
+                  + " record \(regions[r].engine!.record(command.paymentID).map { "\($0[.description]?.stamp.description ?? "-")" } ?? "none")")
+        }
+        switch result {
+        case .rejected(let error): reply(op: opID, attempt: attempt, from: r, .rejected(error))
+        case .answered(let ack): reply(op: opID, attempt: attempt, from: r, .ok(ack, ack.payment, seq: nil))
+        case .pending(let seq): regions[r].waiting[ticket] = (opID, attempt, seq)
+        }
+        perform(directives, at: r)
+    }
+
+    func reply(op opID: UInt64, attempt: Int, from r: Int, _ reply: ClientReply) {
+        guard let op = ops[opID] else { return }
+        let oneWay = Geography.clientLatencyMillis(home: clients[op.client].home, target: r) * 1_000
+        schedule(.replyArrives(op: opID, attempt: attempt, reply: reply), in: oneWay)
+    }
+
+    func replyArrives(op opID: UInt64, attempt: Int, reply: ClientReply) {
+        guard var op = ops[opID], !op.done, op.attempt == attempt else { return }
+        let c = op.client
+        switch reply {
+        case .sessionNotAvailable:
+            op.sessionRetries += 1
+            stats.sessionWaits += 1
+            ops[opID] = op
+            if op.sessionRetries > Self.sessionRetriesMax {
+                failAttempt(opID, benchRegion: true)
+            } else {
+                let oneWay = Geography.clientLatencyMillis(home: clients[c].home, target: op.region) * 1_000
+                schedule(.requestArrives(op: opID, attempt: attempt, region: op.region), in: Self.sessionRetryMicros + oneWay)
+            }
+            return
+        case .rejected(let error) where error.code == .regionRecovering:
+            failAttempt(opID, benchRegion: true)
+            return
+        case .rejected(let error):
+            stats.rejections += 1
+            if case .update(let id, _, true) = op.kind, !clients[c].tainted.contains(id) {
+                violations.append(SimViolation(kind: .safety, message:
+                    "owner's update of \(id) refused at \(regionIDs[op.region]): \(error)"))
+            }
+        case .ok(let ack, let payment, let seq):
+            if let ack {
+                clients[c].sessionToken.merge(ack.sessionToken)
+                if let seq { acked.append(AckedWrite(region: op.region, seq: seq, achieved: ack.achieved, ackMicros: now, paymentID: ack.payment.id)) }
+                if ack.achieved == .remote { stats.remoteAcks += 1 } else { stats.localAcks += 1 }
+            }
+            noteSuccess(c, op: op, payment: payment)
+        }
+        clients[c].router.recordSuccess(regionIDs[op.region], latencyMicros: max(now - op.sentMicros, 1))
+        op.done = true
+        ops[opID] = op
+        clients[c].busy = false
+        if op.region != clients[c].home { probes.failover = true }
+        for i in outages.indices where outages[i].affectedClients.contains(c) && outages[i].recoveredMicros[c] == nil
+            && now > outages[i].startMicros {
+            outages[i].recoveredMicros[c] = now
+        }
+    }
+
+    /// Updates the client's model after a success and checks read-your-writes.
+    func noteSuccess(_ c: Int, op: ClientOp, payment: Payment?) {
+        switch op.kind {
+        case .create(let id, let create):
+            if clients[c].owned[id] == nil {
+                clients[c].owned[id] = (.pending, create.description ?? "")
+                clients[c].ownedOrder.append(id)
+            }
+        case .update(let id, let patch, true):
+            // The client's model is what it asked for, not what the region echoed.
+            guard let before = clients[c].owned[id] else { return }
+            var description = before.description
+            if case .set(let d)? = patch.description { description = d }
+            clients[c].owned[id] = (patch.status ?? before.status, description)
+        case .update:
+            break
+        case .read(let id):
+            stats.reads += 1
+            guard let mine = clients[c].owned[id], !clients[c].tainted.contains(id) else { return }
+            guard let payment else {
+                violations.append(SimViolation(kind: .safety, message: "session read of \(id) at \(regionIDs[op.region]) found nothing"))
+                return
+            }
+            if payment.status != mine.status || (payment.description ?? "") != mine.description {
+                violations.append(SimViolation(kind: .safety, message:
+                    "session read of \(id) at \(regionIDs[op.region]) returned \(payment.status.rawValue)/\(payment.description ?? "") "
+                    + "older than the client's own write \(mine.status.rawValue)/\(mine.description)"))
+            }
+        }
+    }
+
+    func requestTimedOut(op opID: UInt64, attempt: Int) {
+        guard let op = ops[opID], !op.done, op.attempt == attempt else { return }
+        failAttempt(opID, benchRegion: true)
+    }
+
+    /// The attempt failed: bench the region, taint what may have landed, try again.
+    func failAttempt(_ opID: UInt64, benchRegion: Bool) {
+        guard var op = ops[opID] else { return }
+        let c = op.client
+        if benchRegion { clients[c].router.recordFailure(regionIDs[op.region], nowMillis: now / 1_000) }
+        if case .update(let id, _, true) = op.kind { clients[c].tainted.insert(id) }
+        stats.retries += 1
+        op.attempt += 1
+        op.sessionRetries = 0
+        if op.attempt >= Self.attemptsMax {
+            // Give up: the user sees an error. If the session waits on writes that only a
+            // lost region had, no region will ever serve it: start a new session.
+            op.done = true
+            ops[opID] = op
+            clients[c].busy = false
+            stats.operationsAbandoned += 1
+            clients[c].sessionToken = VersionVector()
+            for id in clients[c].ownedOrder { clients[c].tainted.insert(id) }
+            return
+        }
+        ops[opID] = op
+        sendAttempt(opID)
+    }
+}

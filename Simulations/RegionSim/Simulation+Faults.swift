@@ -1,0 +1,141 @@
+import ReplicaCore
+
+// MARK: - Faults: drawn per seed (swarm) or scripted (scenario files)
+
+extension Simulation {
+    func scheduleFaults() {
+        let chaos = options.chaosMillis * 1_000
+        let minutes = max(options.chaosMillis / 60_000, 1)
+        let n = UInt64(regions.count)
+        func times(_ perMinute: UInt64) -> [UInt64] {
+            (0..<(perMinute * minutes)).map { _ in faultRNG.between(1_000_000, chaos - min(chaos, 2_000_000)) }
+        }
+        for t in times(options.crashesPerMinute) {
+            schedule(.fault(.crash(Int(faultRNG.below(n)), downMicros: faultRNG.between(1_000_000, 15_000_000))), at: t)
+        }
+        for t in times(options.partitionsPerMinute) {
+            let (a, b) = distinctPair()
+            schedule(.fault(.cut(a, b, untilMicros: t + faultRNG.between(1_000_000, 10_000_000), oneWay: false)), at: t)
+        }
+        for t in times(options.oneWayPartitionsPerMinute) {
+            let (a, b) = distinctPair()
+            schedule(.fault(.cut(a, b, untilMicros: t + faultRNG.between(1_000_000, 8_000_000), oneWay: true)), at: t)
+        }
+        for t in times(options.cloggingPerMinute) {
+            let (a, b) = distinctPair()
+            schedule(.fault(.clog(a, b, extraMicros: faultRNG.between(100_000, 800_000),
+                                  untilMicros: t + faultRNG.between(2_000_000, 10_000_000))), at: t)
+        }
+        for t in times(options.connectionResetsPerMinute) {
+            let (a, b) = distinctPair()
+            schedule(.fault(.resetConnection(a, b)), at: t)
+        }
+        for t in times(options.clockJumpsPerMinute) {
+            let delta = Int64(faultRNG.between(100, 3_000)) * (faultRNG.below(2) == 0 ? 1 : -1)
+            schedule(.fault(.clockJump(Int(faultRNG.below(n)), deltaMillis: delta)), at: t)
+        }
+        if let at = options.loseRegionAtMillis {
+            schedule(.fault(.lose(Int(faultRNG.below(n)))), at: at * 1_000)
+        }
+        for f in options.scripted { scheduleScripted(f) }
+    }
+
+    func distinctPair() -> (Int, Int) {
+        let n = UInt64(regions.count)
+        let a = Int(faultRNG.below(n))
+        let b = (a + 1 + Int(faultRNG.below(n - 1))) % Int(n)
+        return (a, b)
+    }
+
+    func scheduleScripted(_ f: ScriptedFault) {
+        let at = f.atMillis * 1_000
+        switch f.kind {
+        case .crash(let r, let down): schedule(.fault(.crash(r, downMicros: down * 1_000)), at: at)
+        case .lose(let r): schedule(.fault(.lose(r)), at: at)
+        case .partition(let a, let b, let ms): schedule(.fault(.cut(a, b, untilMicros: at + ms * 1_000, oneWay: false)), at: at)
+        case .oneWay(let a, let b, let ms): schedule(.fault(.cut(a, b, untilMicros: at + ms * 1_000, oneWay: true)), at: at)
+        case .isolate(let r, let ms):
+            for p in regions.indices where p != r {
+                schedule(.fault(.cut(r, p, untilMicros: at + ms * 1_000, oneWay: false)), at: at)
+            }
+        case .clog(let a, let b, let extra, let ms):
+            schedule(.fault(.clog(a, b, extraMicros: extra * 1_000, untilMicros: at + ms * 1_000)), at: at)
+        case .clockJump(let r, let delta): schedule(.fault(.clockJump(r, deltaMillis: delta)), at: at)
+        }
+    }
+
+    /// Whether another region than `r` is down or lost (swarm faults keep one region out at a time).
+    func anotherRegionOut(_ r: Int) -> Bool {
+        regions.indices.contains { $0 != r && (!regions[$0].up || regions[$0].lost) }
+    }
+
+    func apply(_ action: FaultAction) {
+        switch action {
+        case .crash(let r, let down):
+            guard !healing, regions[r].up, !anotherRegionOut(r) else { return }
+            stats.crashes += 1
+            noteOutage(r, permanent: false)
+            crashRegion(r)
+            timeline.append(TimelineMark(atMicros: now, region: r, label: "crash"))
+            schedule(.fault(.restart(r)), in: down)
+        case .restart(let r):
+            guard !regions[r].up, !regions[r].lost else { return }
+            startRegion(r)
+            timeline.append(TimelineMark(atMicros: now, region: r, label: "restart"))
+            for p in regions.indices where p != r { tryConnect(r, p) }
+        case .lose(let r):
+            guard !healing, !regions[r].lost, !anotherRegionOut(r) else { return }
+            noteOutage(r, permanent: true)
+            let isolated = regions[r].isolatedSinceMicros.map { now - $0 } ?? 0
+            isolationBeforeLossMicros[r] = isolated
+            crashRegion(r)
+            regions[r].lost = true
+            regions[r].storage = InMemoryStorage() // the disk is gone
+            lossTimes[r] = now
+            stats.regionsLost += 1
+            timeline.append(TimelineMark(atMicros: now, region: r, label: "lost"))
+        case .cut(let a, let b, let until, let oneWay):
+            guard !healing else { return }
+            stats.partitions += 1
+            cut(a, b, until: until, oneWay: oneWay)
+            timeline.append(TimelineMark(atMicros: now, region: a, label: oneWay ? "one-way cut →\(regionIDs[b])" : "cut ↔\(regionIDs[b])"))
+        case .clog(let a, let b, let extra, let until):
+            guard !healing else { return }
+            for (x, y) in [(a, b), (b, a)] {
+                links[x][y].clogExtraMicros = extra
+                links[x][y].clogUntilMicros = until
+            }
+        case .resetConnection(let a, let b):
+            guard !healing else { return }
+            stats.resets += 1
+            dropConnection(a, b)
+        case .clockJump(let r, let delta):
+            regions[r].clockOffsetMicros += delta * 1_000
+            stats.clockJumps += 1
+        case .healLinks:
+            healAllLinks()
+        }
+    }
+
+    func noteOutage(_ r: Int, permanent: Bool) {
+        let affected = clients.indices.filter { clients[$0].router.preferred(nowMillis: now / 1_000) == regionIDs[r] }
+        outages.append(Outage(region: r, startMicros: now, affectedClients: affected, permanent: permanent))
+    }
+
+    /// Periodic sample for the report; during the heal phase, also the convergence check.
+    func sample() {
+        var perRegion: [SimSample.RegionPoint] = []
+        for r in regions.indices {
+            guard let engine = regions[r].engine else {
+                perRegion.append(.init(up: false, rpoExposureMillis: 0, lagMillisMax: 0, unreplicated: 0))
+                continue
+            }
+            let s = engine.status(nowMillis: wallMillis(r))
+            perRegion.append(.init(up: true, rpoExposureMillis: s.rpoExposureMillis,
+                                   lagMillisMax: s.peers.map(\.lagMillis).max() ?? 0, unreplicated: s.unreplicatedLocalEntries))
+            stats.rpoExposureMillisMax = max(stats.rpoExposureMillisMax, s.rpoExposureMillis)
+        }
+        samples.append(SimSample(atMicros: now, regions: perRegion))
+        if healing && convergedAtMicros == nil && checkConverged() { convergedAtMicros = now }
+    }
+}

@@ -1,0 +1,131 @@
+import ReplicaCore
+
+// MARK: - The network: connections, FIFO links, latency, partitions, clogging
+
+extension Simulation {
+    func pair(_ a: Int, _ b: Int) -> (Int, Int) { a < b ? (a, b) : (b, a) }
+
+    /// Whether a connection between a and b can be made now (a handshake needs both ways).
+    func reachable(_ a: Int, _ b: Int) -> Bool {
+        regions[a].up && regions[b].up && links[a][b].cutUntilMicros <= now && links[b][a].cutUntilMicros <= now
+    }
+
+    func tryConnect(_ a: Int, _ b: Int) {
+        let (x, y) = pair(a, b)
+        guard !connections[x][y].up else { return }
+        guard reachable(x, y) else {
+            scheduleReconnect(x, y)
+            return
+        }
+        connections[x][y].id += 1
+        connections[x][y].up = true
+        stats.connections += 1
+        for r in [x, y] { regions[r].isolatedSinceMicros = nil }
+        let dx = regions[x].engine!.peerConnected(regionIDs[y], nowMillis: wallMillis(x))
+        perform(dx, at: x)
+        let dy = regions[y].engine!.peerConnected(regionIDs[x], nowMillis: wallMillis(y))
+        perform(dy, at: y)
+    }
+
+    func scheduleReconnect(_ a: Int, _ b: Int) {
+        let (x, y) = pair(a, b)
+        guard !connections[x][y].reconnectScheduled, !regions[x].lost, !regions[y].lost else { return }
+        connections[x][y].reconnectScheduled = true
+        schedule(.reconnect(x, y), in: netRNG.between(200_000, 1_000_000))
+    }
+
+    /// Closes the connection (both ends notice), dropping whatever was in flight on it.
+    func dropConnection(_ a: Int, _ b: Int) {
+        let (x, y) = pair(a, b)
+        guard connections[x][y].up else { return }
+        connections[x][y].up = false
+        connections[x][y].id += 1
+        links[x][y].lastDeliveryMicros = 0
+        links[y][x].lastDeliveryMicros = 0
+        for (r, p) in [(x, y), (y, x)] where regions[r].up {
+            perform(regions[r].engine!.peerDisconnected(regionIDs[p], nowMillis: wallMillis(r)), at: r)
+            let stillConnected = regions.indices.contains { q in
+                q != r && connections[min(r, q)][max(r, q)].up
+            }
+            if !stillConnected && regions[r].isolatedSinceMicros == nil { regions[r].isolatedSinceMicros = now }
+        }
+        scheduleReconnect(x, y)
+    }
+
+    /// Sends over the connection, keeping the link FIFO (as TCP does). Packet loss shows
+    /// up as a retransmission delay; a cut direction holds messages until it heals.
+    func send(_ message: PeerMessage, from a: Int, to b: Int) {
+        let (x, y) = pair(a, b)
+        guard connections[x][y].up else { return }
+        let bytes = message.encoded()
+        var delay = Geography.latencyMillis(a, b) * 1_000 + netRNG.between(0, options.jitterMillisMax * 1_000)
+        if links[a][b].clogUntilMicros > now { delay += links[a][b].clogExtraMicros }
+        if options.lossPerMillion > 0 && netRNG.chance(perMillion: options.lossPerMillion) {
+            delay += netRNG.between(200_000, 1_000_000)
+            stats.lossDelays += 1
+        }
+        var at = now + delay
+        if links[a][b].cutUntilMicros > now { at = links[a][b].cutUntilMicros + delay }
+        at = max(at, links[a][b].lastDeliveryMicros)
+        links[a][b].lastDeliveryMicros = at
+        links[a][b].bytesSent += UInt64(bytes.count)
+        stats.messages += 1
+        stats.bytes += UInt64(bytes.count)
+        trace.mix(UInt64(a) << 8 | UInt64(b))
+        trace.mix(UInt64(bytes.count))
+        schedule(.deliver(from: a, to: b, connection: connections[x][y].id, bytes: bytes), at: at)
+    }
+
+    func deliver(from a: Int, to b: Int, connection: UInt64, bytes: [UInt8]) {
+        let (x, y) = pair(a, b)
+        guard connections[x][y].up, connections[x][y].id == connection, regions[b].up else { return }
+        let message: PeerMessage
+        do {
+            message = try PeerMessage.decode(bytes)
+        } catch {
+            violations.append(SimViolation(kind: .safety, message: "undecodable message \(regionIDs[a])→\(regionIDs[b]): \(error)"))
+            return
+        }
+        if case .snapshot(_, let v) = message, v != nil { probes.snapshotCatchUp = true }
+        perform(regions[b].engine!.receive(message, from: regionIDs[a], nowMillis: wallMillis(b)), at: b)
+    }
+
+    /// Cuts a→b (and b→a unless one-way) until `until`. A symmetric cut, or a one-way
+    /// cut longer than TCP's user timeout, also resets the connection.
+    func cut(_ a: Int, _ b: Int, until: UInt64, oneWay: Bool) {
+        links[a][b].cutUntilMicros = max(links[a][b].cutUntilMicros, until)
+        if !oneWay { links[b][a].cutUntilMicros = max(links[b][a].cutUntilMicros, until) }
+        if !oneWay {
+            dropConnection(a, b)
+        } else if until > now + 5_000_000 {
+            schedule(.fault(.resetConnection(a, b)), in: 5_000_000)
+        }
+        let (x, y) = pair(a, b)
+        schedule(.reconnect(x, y), at: until + 1)
+        connections[x][y].reconnectScheduled = true
+        connections[x][y].cutPending = true
+    }
+
+    /// Ends every cut and clog now.
+    func healAllLinks() {
+        for a in links.indices {
+            for b in links.indices where a != b {
+                if links[a][b].cutUntilMicros > now {
+                    links[a][b].cutUntilMicros = now
+                    if a < b || links[b][a].cutUntilMicros <= now { notePartitionHealed(a, b) }
+                }
+                links[a][b].clogUntilMicros = 0
+            }
+        }
+        for a in regions.indices { for b in regions.indices where a < b { tryConnect(a, b) } }
+    }
+
+    /// A partition heals: it "healed mid-batch" if either side still had entries unacked.
+    func notePartitionHealed(_ a: Int, _ b: Int) {
+        guard regions[a].up, regions[b].up else { return }
+        let behind = [(a, b), (b, a)].contains { r, p in
+            regions[r].engine!.status(nowMillis: wallMillis(r)).peers.first { $0.region == regionIDs[p] }!.unreplicatedEntries > 0
+        }
+        if behind { probes.partitionHealedMidBatch = true }
+    }
+}

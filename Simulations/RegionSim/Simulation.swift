@@ -1,0 +1,179 @@
+import ReplicaCore
+
+/// One deterministic run: N regions' `ReplicationEngine`s, a network, clients and
+/// faults, on a virtual clock, in one thread, from one seed.
+///
+/// Phase 1 (chaos): the workload runs while faults strike; safety is checked all along.
+/// Phase 2 (heal): faults end, crashed regions restart, the workload stops; the live
+/// regions must converge within `convergeBoundMillis`, else the run fails for liveness.
+public final class Simulation {
+    public let seed: UInt64
+    public let options: SimOptions
+    let regionIDs: [RegionID]
+
+    var now: UInt64 = 0
+    var queue = EventQueue<SimEvent>()
+    var trace = TraceHash()
+    var regions: [SimRegion] = []
+    var connections: [[SimConnection]]
+    var links: [[SimLink]]
+    var clients: [SimClient] = []
+    var ops: [UInt64: ClientOp] = [:]
+    var nextOpID: UInt64 = 1
+    var nextTicket: UInt64 = 1
+    var netRNG: SimRandom
+    var workRNG: SimRandom
+    var faultRNG: SimRandom
+    var healing = false
+    var healedAtMicros: UInt64?
+    var convergedAtMicros: UInt64?
+    var eventsProcessed: UInt64 = 0
+
+    // MARK: Observations, for checks and reports
+    var acked: [AckedWrite] = []
+    var outages: [Outage] = []
+    var lossTimes: [Int: UInt64] = [:]
+    var isolationBeforeLossMicros: [Int: UInt64] = [:]
+    var violations: [SimViolation] = []
+    var probes = SimProbes()
+    var samples: [SimSample] = []
+    var timeline: [TimelineMark] = []
+    var stats = SimStats()
+
+    /// Virtual epoch: wall clocks start here (an ordinary date in 2027).
+    static let epochMicros: UInt64 = 1_800_000_000_000_000
+
+    public init(seed: UInt64, options: SimOptions) {
+        self.seed = seed
+        self.options = options
+        self.regionIDs = Geography.regions(options.regionCount)
+        var root = SimRandom(seed: seed)
+        netRNG = root.fork(1)
+        workRNG = root.fork(2)
+        faultRNG = root.fork(3)
+        let n = options.regionCount
+        connections = Array(repeating: Array(repeating: SimConnection(), count: n), count: n)
+        links = Array(repeating: Array(repeating: SimLink(), count: n), count: n)
+        for i in 0..<n {
+            let offset = i < options.clockOffsetsMillis.count ? options.clockOffsetsMillis[i] : 0
+            let drift = i < options.clockDriftPPM.count ? options.clockDriftPPM[i] : 0
+            regions.append(SimRegion(index: i, id: regionIDs[i], clockOffsetMicros: offset * 1_000, driftPPM: drift))
+        }
+        for c in 0..<(n * options.clientsPerRegion) {
+            var router = RegionRouter(regions: regionIDs)
+            for r in 0..<n {
+                router.recordSuccess(regionIDs[r], latencyMicros: 2_000 * Geography.clientLatencyMillis(home: c % n, target: r))
+            }
+            clients.append(SimClient(index: c, home: c % n, router: router))
+        }
+    }
+
+    // MARK: Running
+
+    /// Runs both phases and the final checks.
+    public func run(wallLimitEvents: UInt64 = 50_000_000) -> SimResult {
+        for r in 0..<regions.count { startRegion(r) }
+        for a in 0..<regions.count { for b in (a + 1)..<regions.count { tryConnect(a, b) } }
+        for c in 0..<clients.count { schedule(.clientNext(client: c), in: workRNG.between(0, 100_000)) }
+        scheduleFaults()
+        schedule(.heal, at: options.chaosMillis * 1_000)
+        schedule(.sample, at: 0)
+        let deadline = options.chaosMillis * 1_000 + options.convergeBoundMillis * 1_000
+        while let (time, event) = queue.pop() {
+            if convergedAtMicros != nil { break }
+            if time > deadline { break }
+            now = time
+            eventsProcessed += 1
+            if eventsProcessed > wallLimitEvents {
+                violations.append(SimViolation(kind: .liveness, message: "no end after \(wallLimitEvents) events"))
+                break
+            }
+            trace.mix(time)
+            trace.mix(event.code)
+            handle(event)
+        }
+        if convergedAtMicros == nil {
+            violations.append(SimViolation(kind: .liveness, message:
+                "live regions did not converge within \(options.convergeBoundMillis) ms of healing: \(vectorSummary())"))
+        }
+        return finish()
+    }
+
+    func handle(_ event: SimEvent) {
+        switch event {
+        case .tick(let r, let inc):
+            guard regions[r].incarnation == inc, regions[r].up else { return }
+            let directives = regions[r].engine!.tick(nowMillis: wallMillis(r))
+            perform(directives, at: r)
+            schedule(.tick(region: r, incarnation: inc), in: regions[r].engine!.config.tickIntervalMillis * 1_000)
+        case .commit(let r, let inc):
+            guard regions[r].incarnation == inc, regions[r].up else { return }
+            commitPending(r)
+        case .deliver(let from, let to, let conn, let bytes):
+            deliver(from: from, to: to, connection: conn, bytes: bytes)
+        case .reconnect(let a, let b):
+            connections[a][b].reconnectScheduled = false
+            if connections[a][b].cutPending && links[a][b].cutUntilMicros <= now && links[b][a].cutUntilMicros <= now {
+                connections[a][b].cutPending = false
+                notePartitionHealed(a, b)
+            }
+            tryConnect(a, b)
+        case .clientNext(let c):
+            clientNext(c)
+        case .requestArrives(let op, let attempt, let r):
+            requestArrives(op: op, attempt: attempt, region: r)
+        case .replyArrives(let op, let attempt, let reply):
+            replyArrives(op: op, attempt: attempt, reply: reply)
+        case .requestTimeout(let op, let attempt):
+            requestTimedOut(op: op, attempt: attempt)
+        case .fault(let action):
+            apply(action)
+        case .heal:
+            startHeal()
+        case .sample:
+            sample()
+            if convergedAtMicros == nil { schedule(.sample, in: 250_000) }
+        }
+    }
+
+    func schedule(_ event: SimEvent, at time: UInt64) { queue.schedule(event, atMicros: max(time, now)) }
+    func schedule(_ event: SimEvent, in delay: UInt64) { queue.schedule(event, atMicros: now + delay) }
+
+    /// Region `r`'s wall clock in ms: virtual time, plus its offset, drift and jumps.
+    func wallMillis(_ r: Int) -> UInt64 {
+        let region = regions[r]
+        let drift = Int64(now) / 1_000_000 * region.driftPPM
+        let micros = Int64(Self.epochMicros + now) + region.clockOffsetMicros + drift
+        return UInt64(max(micros, 0)) / 1_000
+    }
+
+    // MARK: Heal and convergence
+
+    func startHeal() {
+        healing = true
+        healedAtMicros = now
+        timeline.append(TimelineMark(atMicros: now, region: nil, label: "heal"))
+        apply(.healLinks)
+        for r in 0..<regions.count where !regions[r].up && !regions[r].lost { apply(.restart(r)) }
+    }
+
+    var liveRegions: [Int] { regions.indices.filter { !regions[$0].lost } }
+
+    /// Converged: every live region up, nothing uncommitted or in flight, equal vectors.
+    func checkConverged() -> Bool {
+        let live = liveRegions
+        guard live.allSatisfy({ regions[$0].up && regions[$0].pending.isEmpty }) else { return false }
+        guard ops.values.allSatisfy(\.done) else { return false }
+        let vectors = live.map { regions[$0].engine!.durableVector }
+        guard Set(vectors).count == 1 else { return false }
+        for a in live { for b in live where a != b && links[a][b].lastDeliveryMicros > now { return false } }
+        return true
+    }
+
+    func vectorSummary() -> String {
+        let vectors = liveRegions.map { "\(regionIDs[$0])=\(regions[$0].engine?.durableVector.description ?? "down")" }
+        let open = ops.values.filter { !$0.done }.count
+        let uncommitted = liveRegions.map { regions[$0].pending.count }.reduce(0, +)
+        return vectors.joined(separator: " ") + "; client operations open \(open); uncommitted requests \(uncommitted)"
+    }
+}
