@@ -9,6 +9,7 @@ extension Simulation {
         c.snapshotChunkRecords = 256
         c.batchEntriesMax = 256
         c.remoteAckTimeoutMillis = 1_000
+        c.tickIntervalMillis = 50
         c.testOnlyBrokenMerge = options.brokenMerge
         return c
     }

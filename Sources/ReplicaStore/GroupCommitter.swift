@@ -1,0 +1,94 @@
+import Foundation
+import ReplicaCore
+
+/// Group commit: many writers hand in persist requests; one thread commits everything
+/// waiting in one transaction (one fsync) and then answers every writer of the group.
+/// A writer is answered only after its transaction committed. Requests commit in the
+/// order they were submitted, as the engine requires.
+public final class GroupCommitter: @unchecked Sendable {
+    public typealias Completion = @Sendable (Result<Void, Error>) -> Void
+
+    private let store: ReplicaStore
+    private let condition = NSCondition()
+    private var queue: [(requests: [PersistRequest], done: Completion)] = []
+    private var stopping = false
+    private var stopped = false
+    private var thread: Thread?
+    /// Transactions committed so far.
+    public private(set) var groupsCommitted: UInt64 = 0
+    /// Requests committed so far.
+    public private(set) var requestsCommitted: UInt64 = 0
+
+    /// Starts the committing thread over `store`; from now on only it writes to `store`.
+    public init(store: ReplicaStore) {
+        self.store = store
+        let t = Thread { [unowned self] in self.loop() }
+        t.name = "paynode-group-commit"
+        thread = t
+        t.start()
+    }
+
+    /// Queues `requests`; `done` runs on the committing thread once they are durable.
+    public func submit(_ requests: [PersistRequest], done: @escaping Completion) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else {
+            done(.failure(CommitterStopped()))
+            return
+        }
+        queue.append((requests, done))
+        condition.signal()
+    }
+
+    /// Commits `requests` and returns once they are durable.
+    public func commit(_ requests: [PersistRequest]) async throws {
+        try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
+            submit(requests) { c.resume(with: $0) }
+        }
+    }
+
+    /// Commits what is queued, then stops the thread. Later submissions fail.
+    public func shutdown() {
+        condition.lock()
+        stopping = true
+        condition.signal()
+        while !stopped { condition.wait() }
+        condition.unlock()
+    }
+
+    /// The committer was shut down.
+    public struct CommitterStopped: Error {}
+
+    private func loop() {
+        while true {
+            condition.lock()
+            while queue.isEmpty && !stopping { condition.wait() }
+            if queue.isEmpty && stopping {
+                stopped = true
+                condition.broadcast()
+                condition.unlock()
+                return
+            }
+            var taken = 0
+            var count = 0
+            while taken < queue.count, taken == 0 || count + queue[taken].requests.count <= store.options.groupRequestsMax {
+                count += queue[taken].requests.count
+                taken += 1
+            }
+            let group = Array(queue[0..<taken])
+            queue.removeFirst(taken)
+            condition.unlock()
+
+            let result: Result<Void, Error>
+            do {
+                try store.commit(group.flatMap(\.requests))
+                groupsCommitted += 1
+                requestsCommitted += UInt64(count)
+                result = .success(())
+            } catch {
+                result = .failure(error)
+            }
+            for item in group { item.done(result) }
+        }
+    }
+}

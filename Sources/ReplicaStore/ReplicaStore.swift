@@ -1,0 +1,174 @@
+import ReplicaCore
+
+/// A node's durable state in one SQLite file (WAL, `synchronous=FULL` by default):
+/// the log, the materialized `payments` table, the version vector, peers' acked vectors,
+/// the clock's high-water mark and the conflict log. See the README for the schema.
+///
+/// The writer connection is used by one thread at a time (the `GroupCommitter`'s);
+/// reads go through `StoreReader`s, each with its own connection (WAL lets them run
+/// beside the writer).
+public final class ReplicaStore: ReplicaStorage, @unchecked Sendable {
+    public let options: StoreOptions
+    let db: SQLiteDatabase
+    private let insertEntry: SQLiteStatement
+    private let upsertPayment: SQLiteStatement
+    private let insertConflict: SQLiteStatement
+    private let upsertVector: SQLiteStatement
+    private let raiseHighWater: SQLiteStatement
+    private let deleteLog: SQLiteStatement
+    private let upsertHorizon: SQLiteStatement
+
+    /// Opens (creating and migrating if needed) the store at `options.path`.
+    public init(options: StoreOptions) throws(SQLiteError) {
+        self.options = options
+        db = try SQLiteDatabase(path: options.path)
+        try db.execute("PRAGMA journal_mode = WAL")
+        try db.execute("PRAGMA synchronous = \(options.synchronous.rawValue)")
+        try db.execute("PRAGMA foreign_keys = ON")
+        // Keep the hot index pages in memory (64 MiB), and checkpoint the WAL less often.
+        try db.execute("PRAGMA cache_size = -65536")
+        try db.execute("PRAGMA wal_autocheckpoint = 10000")
+        try Schema.migrate(db)
+        insertEntry = try db.prepare("INSERT OR IGNORE INTO log (origin, seq, hlc, payment_id, entry) VALUES (?, ?, ?, ?, ?)")
+        upsertPayment = try db.prepare("""
+            INSERT INTO payments (id, complete, merchant_id, order_id, amount, currency, method, status, payment_key,
+                customer_id, description, metadata, created_at_ms, updated_at_ms, region, version, stamps, registers)
+            VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
+            ON CONFLICT (id) DO UPDATE SET complete = excluded.complete, merchant_id = excluded.merchant_id,
+                order_id = excluded.order_id, amount = excluded.amount, currency = excluded.currency,
+                method = excluded.method, status = excluded.status, payment_key = excluded.payment_key,
+                customer_id = excluded.customer_id, description = excluded.description, metadata = excluded.metadata,
+                created_at_ms = excluded.created_at_ms, updated_at_ms = excluded.updated_at_ms, region = excluded.region,
+                version = excluded.version, stamps = excluded.stamps, registers = excluded.registers
+            """)
+        insertConflict = try db.prepare("""
+            INSERT INTO conflicts (payment_id, field, winner_value, winner_stamp, loser_value, loser_stamp, detected_hlc)
+            VALUES (?, ?, ?, ?, ?, ?, ?)
+            """)
+        upsertVector = try db.prepare("""
+            INSERT INTO vector (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
+            """)
+        raiseHighWater = try db.prepare("""
+            INSERT INTO meta (key, value) VALUES ('hlc_high_water', ?)
+            ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)
+            """)
+        deleteLog = try db.prepare("DELETE FROM log WHERE origin = ? AND seq <= ?")
+        upsertHorizon = try db.prepare("""
+            INSERT INTO log_horizon (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
+            """)
+    }
+
+    /// The `synchronous` level in force, read back from SQLite (0 off, 1 normal, 2 full).
+    public func synchronousLevel() throws(SQLiteError) -> Int64 { try db.scalarInt("PRAGMA synchronous") ?? -1 }
+
+    // MARK: Writes
+
+    /// Commits `requests` in one transaction: a crash leaves all of them or none.
+    /// Re-applying a request already committed changes nothing.
+    public func commit(_ requests: [PersistRequest]) throws {
+        guard !requests.isEmpty else { return }
+        try db.transaction { () throws(SQLiteError) in
+            for r in requests { try apply(r) }
+            // The vector and clock only grow: writing the group's last ones is enough.
+            let last = requests[requests.count - 1]
+            for (origin, seq) in last.vector.sortedEntries {
+                upsertVector.bind(1, origin.name)
+                upsertVector.bind(2, Int64(seq))
+                try upsertVector.run()
+            }
+            raiseHighWater.bind(1, Int64(bitPattern: requests.map(\.clockHighWater).max()!.rawValue))
+            try raiseHighWater.run()
+        }
+    }
+
+    private func apply(_ r: PersistRequest) throws(SQLiteError) {
+        if let horizon = r.compactThrough { try compact(through: horizon) }
+        for e in r.entries {
+            insertEntry.bind(1, e.origin.name)
+            insertEntry.bind(2, Int64(e.seq))
+            insertEntry.bind(3, Int64(bitPattern: e.hlc.rawValue))
+            insertEntry.bind(4, e.paymentID.rawValue)
+            insertEntry.bind(5, blob: RowEncoding.entryBytes(e))
+            try insertEntry.run()
+        }
+        for record in r.records { try upsert(record) }
+        for c in r.conflicts {
+            insertConflict.bind(1, c.paymentID.rawValue)
+            insertConflict.bind(2, c.field.description)
+            insertConflict.bind(3, RowEncoding.json(c.winner.value))
+            insertConflict.bind(4, c.winner.stamp.description)
+            insertConflict.bind(5, RowEncoding.json(c.loser.value))
+            insertConflict.bind(6, c.loser.stamp.description)
+            insertConflict.bind(7, Int64(bitPattern: c.detectedAt.rawValue))
+            try insertConflict.run()
+        }
+    }
+
+    private func upsert(_ record: PaymentRecord) throws(SQLiteError) {
+        let s = upsertPayment
+        let p = Payment(record)
+        s.bind(1, record.id.rawValue)
+        s.bind(2, Int64(p == nil ? 0 : 1))
+        s.bind(3, p?.merchantID)
+        s.bind(4, p?.orderID)
+        s.bind(5, p?.amount)
+        s.bind(6, p?.currency)
+        s.bind(7, p?.method.rawValue)
+        s.bind(8, p?.status.rawValue)
+        s.bind(9, p?.paymentKey)
+        s.bind(10, p?.customerID)
+        s.bind(11, p?.description)
+        s.bind(12, p?.metadata.map { RowEncoding.json(.metadata($0)) })
+        s.bind(13, p.map { Int64($0.createdAtMillis) })
+        s.bind(14, p.map { Int64($0.updatedAtMillis) })
+        s.bind(15, p?.region.name)
+        s.bind(16, p.map { Int64(bitPattern: $0.version.rawValue) })
+        s.bind(17, RowEncoding.stampsJSON(record))
+        s.bind(18, blob: RowEncoding.recordBytes(record))
+        try s.run()
+    }
+
+    /// Deletes log entries covered by `vector` and records the new horizon.
+    public func compactLog(through vector: VersionVector) throws {
+        try db.transaction { () throws(SQLiteError) in try compact(through: vector) }
+    }
+
+    private func compact(through vector: VersionVector) throws(SQLiteError) {
+        for (origin, seq) in vector.sortedEntries {
+            deleteLog.bind(1, origin.name)
+            deleteLog.bind(2, Int64(seq))
+            try deleteLog.run()
+            upsertHorizon.bind(1, origin.name)
+            upsertHorizon.bind(2, Int64(seq))
+            try upsertHorizon.run()
+        }
+    }
+
+    /// Remembers what a peer has acked (so RPO is known right after a restart).
+    public func savePeerAcked(_ peer: RegionID, _ vector: VersionVector) throws {
+        try db.transaction { () throws(SQLiteError) in
+            let s = try db.prepare("""
+                INSERT INTO peer_acked (peer, origin, seq) VALUES (?, ?, ?)
+                ON CONFLICT (peer, origin) DO UPDATE SET seq = excluded.seq
+                """)
+            for (origin, seq) in vector.sortedEntries {
+                s.bind(1, peer.name)
+                s.bind(2, origin.name)
+                s.bind(3, Int64(seq))
+                try s.run()
+            }
+        }
+    }
+
+    // MARK: Recovery
+
+    /// Everything a restarting engine needs, read in one transaction.
+    public func recover() throws -> RecoveredState {
+        try StoreReader(db: db).recover()
+    }
+
+    /// A reader with its own connection (one per thread).
+    public func reader() throws -> StoreReader {
+        try StoreReader(db: SQLiteDatabase(path: options.path, readOnly: true))
+    }
+}

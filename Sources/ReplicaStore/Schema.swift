@@ -1,0 +1,92 @@
+/// The store's schema, as append-only migrations: a shipped migration is never edited;
+/// changes come as new ones. `PRAGMA user_version` records how many have run.
+enum Schema {
+    static let migrations: [String] = [
+        // 1: the log, materialized payments, vectors, clock, conflicts.
+        """
+        CREATE TABLE meta (
+            key   TEXT PRIMARY KEY,
+            value INTEGER NOT NULL
+        ) WITHOUT ROWID;
+
+        CREATE TABLE log (
+            origin     TEXT    NOT NULL,
+            seq        INTEGER NOT NULL CHECK (seq > 0),
+            hlc        INTEGER NOT NULL,
+            payment_id TEXT    NOT NULL,
+            entry      BLOB    NOT NULL,
+            PRIMARY KEY (origin, seq)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE log_horizon (
+            origin TEXT PRIMARY KEY,
+            seq    INTEGER NOT NULL CHECK (seq >= 0)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE vector (
+            origin TEXT PRIMARY KEY,
+            seq    INTEGER NOT NULL CHECK (seq >= 0)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE peer_acked (
+            peer   TEXT    NOT NULL,
+            origin TEXT    NOT NULL,
+            seq    INTEGER NOT NULL CHECK (seq >= 0),
+            PRIMARY KEY (peer, origin)
+        ) WITHOUT ROWID;
+
+        CREATE TABLE payments (
+            row           INTEGER PRIMARY KEY,
+            id            TEXT NOT NULL UNIQUE,
+            complete      INTEGER NOT NULL CHECK (complete IN (0, 1)),
+            merchant_id   TEXT,
+            order_id      TEXT,
+            amount        INTEGER CHECK (amount IS NULL OR amount BETWEEN 1 AND 1000000000000000),
+            currency      TEXT CHECK (currency IS NULL OR length(currency) = 3),
+            method        TEXT CHECK (method IS NULL OR method IN ('card', 'bank_transfer')),
+            status        TEXT CHECK (status IS NULL OR status IN
+                              ('pending', 'authorized', 'completed', 'failed', 'canceled', 'refunded')),
+            payment_key   TEXT,
+            customer_id   TEXT,
+            description   TEXT,
+            metadata      TEXT,
+            created_at_ms INTEGER,
+            updated_at_ms INTEGER,
+            region        TEXT,
+            version       INTEGER,
+            stamps        TEXT NOT NULL,
+            registers     BLOB NOT NULL
+        );
+        CREATE INDEX payments_by_created  ON payments (created_at_ms DESC, id DESC) WHERE complete = 1;
+        CREATE INDEX payments_by_merchant ON payments (merchant_id, created_at_ms DESC, id DESC) WHERE complete = 1;
+        CREATE INDEX payments_by_order    ON payments (merchant_id, order_id) WHERE complete = 1;
+        CREATE INDEX payments_by_status   ON payments (status, created_at_ms DESC, id DESC) WHERE complete = 1;
+
+        CREATE TABLE conflicts (
+            id           INTEGER PRIMARY KEY AUTOINCREMENT,
+            payment_id   TEXT    NOT NULL,
+            field        TEXT    NOT NULL,
+            winner_value TEXT    NOT NULL,
+            winner_stamp TEXT    NOT NULL,
+            loser_value  TEXT    NOT NULL,
+            loser_stamp  TEXT    NOT NULL,
+            detected_hlc INTEGER NOT NULL
+        );
+        CREATE INDEX conflicts_by_payment ON conflicts (payment_id);
+        """,
+    ]
+
+    /// Runs the migrations not yet run, each in its own transaction.
+    static func migrate(_ db: SQLiteDatabase) throws(SQLiteError) {
+        let done = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
+        guard done <= migrations.count else {
+            throw SQLiteError(code: 1, message: "database schema \(done) is newer than this build (\(migrations.count))", sql: nil)
+        }
+        for (i, sql) in migrations.enumerated() where i >= done {
+            try db.transaction { () throws(SQLiteError) in
+                try db.execute(sql)
+                try db.execute("PRAGMA user_version = \(i + 1)")
+            }
+        }
+    }
+}

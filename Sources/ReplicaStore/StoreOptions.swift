@@ -1,0 +1,14 @@
+/// How a node's SQLite file is opened.
+public struct StoreOptions: Sendable {
+    /// SQLite's durability setting. `full` (the default) fsyncs the WAL on every commit:
+    /// an acknowledged write survives `kill -9` and power loss. `normal` survives a
+    /// process crash but may lose the last commits on power loss.
+    public enum Synchronous: String, Sendable { case full = "FULL", normal = "NORMAL" }
+
+    public var path: String
+    public var synchronous: Synchronous = .full
+    /// Requests per group commit, at most (one transaction, one fsync).
+    public var groupRequestsMax = 4_096
+
+    public init(path: String) { self.path = path }
+}

@@ -1,0 +1,118 @@
+import ReplicaCore
+
+/// Reads from a node's store on one connection: payments by id, the reporting list with
+/// a stable cursor, conflicts, log pages for deltas, snapshots, and recovery.
+public final class StoreReader: @unchecked Sendable {
+    let db: SQLiteDatabase
+
+    init(db: SQLiteDatabase) { self.db = db }
+
+    /// A store file's data could not be decoded (it was written by this code, so this
+    /// means corruption or a foreign writer).
+    public struct CorruptRow: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// Runs `body` inside one read transaction, so everything it reads is one snapshot.
+    public func consistent<T>(_ body: () throws -> T) throws -> T {
+        try db.execute("BEGIN")
+        defer { try? db.execute("COMMIT") }
+        return try body()
+    }
+
+    // MARK: Recovery
+
+    public func recover() throws -> RecoveredState {
+        try consistent {
+            var state = RecoveredState()
+            state.vector = try readVector("SELECT origin, seq FROM vector")
+            state.logHorizon = try readVector("SELECT origin, seq FROM log_horizon")
+            state.clockHighWater = HLCTimestamp(rawValue: UInt64(bitPattern: try db.scalarInt(
+                "SELECT value FROM meta WHERE key = 'hlc_high_water'") ?? 0))
+            let records = try db.prepare("SELECT registers FROM payments ORDER BY id")
+            while try records.step() { state.records.append(try RowEncoding.record(records.blob(0))) }
+            let log = try db.prepare("SELECT entry FROM log ORDER BY origin, seq")
+            while try log.step() { state.logTail.append(try RowEncoding.entry(log.blob(0))) }
+            let acked = try db.prepare("SELECT peer, origin, seq FROM peer_acked ORDER BY peer, origin")
+            while try acked.step() {
+                guard let peer = acked.text(0).flatMap(RegionID.init), let origin = acked.text(1).flatMap(RegionID.init) else {
+                    throw CorruptRow(description: "peer_acked holds an invalid region name")
+                }
+                state.peerAcked[peer, default: VersionVector()][origin] = UInt64(acked.int(2))
+            }
+            return state
+        }
+    }
+
+    func readVector(_ sql: String) throws -> VersionVector {
+        var v = VersionVector()
+        let s = try db.prepare(sql)
+        while try s.step() {
+            guard let origin = s.text(0).flatMap(RegionID.init) else { throw CorruptRow(description: "invalid region in \(sql)") }
+            v[origin] = UInt64(s.int(1))
+        }
+        return v
+    }
+
+    /// The committed version vector.
+    public func vector() throws -> VersionVector { try readVector("SELECT origin, seq FROM vector") }
+
+    // MARK: Payments
+
+    /// The payment with this id, if complete.
+    public func payment(_ id: PaymentID) throws -> Payment? {
+        try record(id).flatMap(Payment.init)
+    }
+
+    /// The replicated record with this id (complete or not).
+    public func record(_ id: PaymentID) throws -> PaymentRecord? {
+        let s = try db.prepare("SELECT registers FROM payments WHERE id = ?")
+        s.bind(1, id.rawValue)
+        return try s.step() ? RowEncoding.record(s.blob(0)) : nil
+    }
+
+    // MARK: Log pages and snapshots
+
+    /// Up to `limit` log entries not covered by `vector`, by origin then seq.
+    public func entries(above vector: VersionVector, limit: Int) throws -> [LogEntry] {
+        var out: [LogEntry] = []
+        let origins = try db.prepare("SELECT DISTINCT origin FROM log ORDER BY origin")
+        var names: [String] = []
+        while try origins.step() { if let n = origins.text(0) { names.append(n) } }
+        let page = try db.prepare("SELECT entry FROM log WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?")
+        for name in names where out.count < limit {
+            guard let origin = RegionID(name) else { throw CorruptRow(description: "invalid origin \(name) in log") }
+            page.bind(1, name)
+            page.bind(2, Int64(vector[origin]))
+            page.bind(3, Int64(limit - out.count))
+            while try page.step() { out.append(try RowEncoding.entry(page.blob(0))) }
+            page.reset()
+        }
+        return out
+    }
+
+    /// Streams every record in pages of `pageSize`, by id, and returns the vector they
+    /// cover, all from one read transaction: a consistent snapshot for a peer behind
+    /// the compaction horizon.
+    public func snapshot(pageSize: Int, _ body: ([PaymentRecord]) throws -> Void) throws -> VersionVector {
+        try consistent {
+            let vector = try readVector("SELECT origin, seq FROM vector")
+            let s = try db.prepare("SELECT registers FROM payments WHERE id > ? ORDER BY id LIMIT ?")
+            var after = ""
+            while true {
+                s.bind(1, after)
+                s.bind(2, Int64(pageSize))
+                var page: [PaymentRecord] = []
+                while try s.step() { page.append(try RowEncoding.record(s.blob(0))) }
+                s.reset()
+                guard let last = page.last else { break }
+                try body(page)
+                after = last.id.rawValue
+            }
+            return vector
+        }
+    }
+
+    /// `PRAGMA integrity_check`: "ok" when the file is sound.
+    public func integrityCheck() throws -> String { try db.scalarText("PRAGMA integrity_check") ?? "no answer" }
+}

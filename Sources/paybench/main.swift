@@ -1,0 +1,53 @@
+import Foundation
+import ReplicaStore
+
+/// paybench: measurements, printed as tables (never asserted in tests).
+let usage = """
+usage: paybench store [--writers N] [--writes N] [--naive-writes N] [--sync full|normal] [--dir DIR]
+       paybench crash-writer PATH      (used by the crash test: writes until killed)
+"""
+
+func fail(_ message: String) -> Never {
+    FileHandle.standardError.write(Data("paybench: \(message)\n\n\(usage)\n".utf8))
+    exit(1)
+}
+
+let allArgs = Array(CommandLine.arguments.dropFirst())
+guard let command = allArgs.first else { fail("no command") }
+let args = Array(allArgs.dropFirst())
+func option(_ name: String, _ fallback: String) -> String {
+    guard let i = args.firstIndex(of: name) else { return fallback }
+    guard i + 1 < args.count else { fail("\(name) needs a value") }
+    return args[i + 1]
+}
+func number(_ name: String, _ fallback: Int) -> Int {
+    let v = option(name, String(fallback))
+    guard let n = Int(v), n > 0 else { fail("\(name) needs a positive number, got \(v)") }
+    return n
+}
+
+do {
+    switch command {
+    case "store":
+        let sync: StoreOptions.Synchronous = switch option("--sync", "full") {
+        case "full": .full
+        case "normal": .normal
+        case let other: fail("--sync is full or normal, got \(other)")
+        }
+        let dir = option("--dir", NSTemporaryDirectory() + "paybench-\(getpid())")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try StoreBenchmark.run(writers: number("--writers", 1_000), writes: number("--writes", 100_000),
+                               naiveWrites: number("--naive-writes", 3_000), synchronous: sync, dir: dir)
+    case "crash-writer":
+        guard let path = args.first else { fail("crash-writer needs a database path") }
+        try CrashWriter.run(path: path)
+    case "-h", "--help":
+        print(usage)
+    default:
+        fail("unknown command \(command)")
+    }
+} catch {
+    FileHandle.standardError.write(Data("paybench: \(error)\n".utf8))
+    exit(2)
+}

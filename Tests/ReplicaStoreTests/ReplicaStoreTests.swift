@@ -1,0 +1,191 @@
+import Foundation
+import Testing
+@testable import ReplicaCore
+@testable import ReplicaStore
+
+@Suite struct ReplicaStoreTests {
+    @Test func test_open_setsWALAndSynchronousFull_readBack() throws {
+        let tmp = TempStore()
+        let store = try tmp.open()
+        #expect(try store.synchronousLevel() == 2)
+        #expect(try store.db.scalarText("PRAGMA journal_mode") == "wal")
+        let normal = try TempStore().open(.normal)
+        #expect(try normal.synchronousLevel() == 1)
+    }
+
+    @Test func test_commitThenRecover_resumesEngineWithSameStateAndClock() throws {
+        let tmp = TempStore()
+        let store = try tmp.open()
+        var w = Writer()
+        var requests = (0..<50).map { w.create($0, at: 1_000 + UInt64($0)) }
+        requests.append(w.update(3, PaymentPatch(status: .authorized, description: .set("changed")), at: 2_000))
+        try store.commit(requests)
+        let recovered = try store.recover()
+        #expect(recovered.vector == w.engine.durableVector)
+        #expect(recovered.logTail.count == 51)
+        #expect(recovered.clockHighWater == w.engine.clockHighWater)
+        let resumed = ReplicationEngine(config: EngineConfig(region: usEast, peers: []), recovered: recovered)
+        #expect(resumed.stateDigest() == w.engine.stateDigest())
+        let reader = try store.reader()
+        #expect(try reader.payment(PaymentID.derived(merchantID: "m0", idempotencyKey: "k3"))?.description == "changed")
+        #expect(try reader.integrityCheck() == "ok")
+    }
+
+    @Test func test_reapplyingABatch_isIdempotent() throws {
+        let tmp = TempStore()
+        let store = try tmp.open()
+        var w = Writer()
+        let batch = (0..<20).map { w.create($0, at: 5_000) }
+        try store.commit(batch)
+        let before = try store.recover()
+        try store.commit(batch)
+        try store.commit(Array(batch[5..<10]))
+        let after = try store.recover()
+        #expect(after.logTail == before.logTail && after.vector == before.vector)
+        #expect(digest(after.records) == digest(before.records))
+        #expect(try store.db.scalarInt("SELECT count(*) FROM payments") == 20)
+    }
+
+    @Test func test_cursorPaging_underConcurrentInserts_hasNoGapsOrRepeats() throws {
+        let tmp = TempStore()
+        let store = try tmp.open()
+        var w = Writer()
+        try store.commit((0..<300).map { w.create($0, at: 10_000 + UInt64($0 % 40)) }) // many equal created times
+        let reader = try store.reader()
+        var seen: [String] = []
+        var cursor: String?
+        var extra = 300
+        repeat {
+            let page = try reader.list(PaymentFilter(), limit: 17, cursor: cursor)
+            seen += page.payments.map(\.id.rawValue)
+            cursor = page.nextCursor
+            // Writes land between pages: newer payments, and ones with old timestamps (replicated late).
+            try store.commit([w.create(extra, at: 20_000 + UInt64(extra)), w.create(extra + 1, at: 10_000)])
+            extra += 2
+        } while cursor != nil
+        let original = Set((0..<300).map { PaymentID.derived(merchantID: "m\($0 % 3)", idempotencyKey: "k\($0)").rawValue })
+        #expect(Set(seen).count == seen.count, "a payment was listed twice")
+        #expect(original.isSubset(of: Set(seen)), "a payment present from the start was skipped")
+    }
+
+    @Test func test_listFilters_andNewestFirst() throws {
+        let tmp = TempStore()
+        let store = try tmp.open()
+        var w = Writer()
+        try store.commit((0..<30).map { w.create($0, at: 1_000 + UInt64($0)) })
+        try store.commit([w.update(4, PaymentPatch(status: .authorized), at: 3_000)])
+        let reader = try store.reader()
+        let m1 = try reader.list(PaymentFilter(merchantID: "m1"), limit: 100, cursor: nil).payments
+        #expect(m1.count == 10 && m1.allSatisfy { $0.merchantID == "m1" })
+        #expect(m1.map(\.createdAtMillis) == m1.map(\.createdAtMillis).sorted(by: >))
+        #expect(try reader.list(PaymentFilter(status: .authorized), limit: 10, cursor: nil).payments.map(\.orderID) == ["o4"])
+        #expect(try reader.list(PaymentFilter(merchantID: "m1", orderID: "o4"), limit: 10, cursor: nil).payments.count == 1)
+        let window = try reader.list(PaymentFilter(createdFromMillis: 1_010, createdToMillis: 1_020), limit: 100, cursor: nil)
+        #expect(window.payments.count == 10)
+        #expect(throws: InvalidCursor.self) { try reader.list(PaymentFilter(), limit: 5, cursor: "garbage") }
+    }
+
+    @Test func test_snapshotPlusDeltas_givesSameStateAsDeltasAlone() throws {
+        let tmp = TempStore()
+        let source = try tmp.open()
+        var w = Writer()
+        try source.commit((0..<120).map { w.create($0, at: 1_000 + UInt64($0)) })
+        // A peer that joins now gets a snapshot…
+        var snapshotRecords: [PaymentRecord] = []
+        let snapshotVector = try source.reader().snapshot(pageSize: 25) { snapshotRecords += $0 }
+        #expect(snapshotRecords.count == 120)
+        // …while writes go on; then it catches up with the entries above the snapshot.
+        try source.commit((0..<40).map { w.update($0, PaymentPatch(description: .set("v2-\($0)")), at: 5_000 + UInt64($0)) })
+        try source.commit((120..<140).map { w.create($0, at: 6_000 + UInt64($0)) })
+        let deltas = try source.reader().entries(above: snapshotVector, limit: 10_000)
+        #expect(deltas.count == 60)
+
+        var viaSnapshot = PeerHarness(region: euWest, peer: usEast)
+        viaSnapshot.receive(.snapshot(records: snapshotRecords, vector: snapshotVector))
+        viaSnapshot.receive(.delta(batchID: 1, entries: deltas))
+        var viaDeltas = PeerHarness(region: apNortheast, peer: usEast)
+        viaDeltas.receive(.delta(batchID: 1, entries: try source.reader().entries(above: VersionVector(), limit: 10_000)))
+        #expect(viaSnapshot.engine.stateDigest() == viaDeltas.engine.stateDigest())
+        #expect(viaSnapshot.engine.stateDigest() == w.engine.stateDigest())
+        #expect(viaSnapshot.engine.durableVector == w.engine.durableVector)
+    }
+
+    @Test func test_compaction_keepsWhatTheLaggingPeerStillNeeds() throws {
+        let tmp = TempStore()
+        let store = try tmp.open()
+        var w = Writer()
+        try store.commit((0..<100).map { w.create($0, at: 1_000 + UInt64($0)) })
+        let fast = VersionVector([usEast: 80])
+        let lagging = VersionVector([usEast: 40])
+        try store.compactLog(through: VersionVector.meet([fast, lagging]))
+        let reader = try store.reader()
+        let needed = try reader.entries(above: lagging, limit: 1_000)
+        #expect(needed.map(\.seq) == Array(41...100))
+        #expect(try store.db.scalarInt("SELECT min(seq) FROM log") == 41)
+        let recovered = try store.recover()
+        #expect(recovered.logHorizon == lagging)
+        // A restarted engine knows the horizon: a peer below it will get a snapshot.
+        let resumed = ReplicationEngine(config: EngineConfig(region: usEast, peers: []), recovered: recovered)
+        #expect(resumed.log.firstAvailable(usEast) == 41)
+    }
+
+    @Test func test_groupCommitter_sharesTransactionsAndAnswersOnlyAfterCommit() async throws {
+        let tmp = TempStore()
+        let store = try tmp.open()
+        let committer = GroupCommitter(store: store)
+        var w = Writer()
+        let requests = (0..<400).map { w.create($0, at: 1_000) }
+        try await withThrowingTaskGroup(of: Void.self) { group in
+            for r in requests { group.addTask { try await committer.commit([r]) } }
+            try await group.waitForAll()
+        }
+        committer.shutdown()
+        #expect(committer.requestsCommitted == 400)
+        #expect(committer.groupsCommitted < 400, "every write took its own transaction")
+        let reader = try TempStore.reopen(tmp)
+        #expect(try reader.vector()[usEast] == 400)
+        await #expect(throws: GroupCommitter.CommitterStopped.self) { try await committer.commit([requests[0]]) }
+    }
+
+    @Test func test_conflicts_areStoredAndListedNewestFirst() throws {
+        let tmp = TempStore()
+        let store = try tmp.open()
+        let id = Fixture.id
+        let s1 = Stamp(time: HLCTimestamp(wallMillis: 1, counter: 0), region: usEast)
+        let s2 = Stamp(time: HLCTimestamp(wallMillis: 2, counter: 0), region: euWest)
+        let conflict = ConflictRecord(paymentID: id, field: .description, winner: FieldRegister(value: .text("b\"q"), stamp: s2, base: nil),
+                                      loser: FieldRegister(value: .text("a"), stamp: s1, base: nil), detectedAt: HLCTimestamp(wallMillis: 3, counter: 0))
+        let request = PersistRequest(id: 1, entries: [], records: [], conflicts: [conflict, conflict], vector: VersionVector(),
+                                     clockHighWater: .zero, compactThrough: nil)
+        try store.commit([request])
+        let rows = try store.reader().conflicts(limit: 10, before: nil)
+        #expect(rows.count == 2 && rows[0].sequence > rows[1].sequence)
+        #expect(rows[0].winnerValueJSON == "\"b\\\"q\"" && rows[0].loserStamp == "1.0@us-east-1")
+        #expect(try store.reader().conflicts(limit: 10, before: rows[0].sequence).count == 1)
+    }
+}
+
+enum Fixture {
+    static let id = PaymentID.derived(merchantID: "m", idempotencyKey: "conflict")
+}
+
+extension TempStore {
+    static func reopen(_ tmp: TempStore) throws -> StoreReader { try tmp.open().reader() }
+}
+
+/// One engine receiving messages from one peer, committing every persist at once.
+struct PeerHarness {
+    var engine: ReplicationEngine
+    let peer: RegionID
+    init(region: RegionID, peer: RegionID) {
+        self.peer = peer
+        engine = ReplicationEngine(config: EngineConfig(region: region, peers: [peer]))
+        _ = engine.peerConnected(peer, nowMillis: 0)
+        _ = engine.receive(.hello(region: peer, vector: VersionVector()), from: peer, nowMillis: 0)
+    }
+    mutating func receive(_ m: PeerMessage) {
+        for case .persist(let p) in engine.receive(m, from: peer, nowMillis: 10_000) {
+            _ = engine.didPersist(requestID: p.id, nowMillis: 10_000)
+        }
+    }
+}
