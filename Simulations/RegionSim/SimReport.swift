@@ -1,3 +1,5 @@
+import ReplicaCore
+
 /// Terminal tables and JSON for simulation results.
 public enum SimReport {
     /// Faults a run had on, in short words.
@@ -58,19 +60,7 @@ public enum SimReport {
 
     // MARK: JSON
 
-    static func json(_ s: String) -> String {
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            default:
-                if u.value < 0x20 { out += "\\u00" + (u.value < 0x10 ? "0" : "") + String(u.value, radix: 16) } else { out.unicodeScalars.append(u) }
-            }
-        }
-        return out + "\""
-    }
+    static func json(_ s: String) -> String { JSONString.quote(s) }
 
     /// The results as a JSON array (one object per run).
     public static func jsonReport(_ results: [SimResult], speedups: [Double]) -> String {

@@ -30,14 +30,40 @@ enum RowEncoding {
 
     /// `{"field":"wall.counter@region",…}`: the per-field stamps, readable in `sqlite3`.
     static func stampsJSON(_ r: PaymentRecord) -> String {
-        var out = "{"
+        // Built as bytes: this runs for every write on the commit path.
+        var out: [UInt8] = [0x7B]
+        out.reserveCapacity(400)
         for field in r.presentFields {
             let stamp = r[field]!.stamp
-            if out.utf8.count > 1 { out += "," }
-            out += "\"" + field.description + "\":\"" + String(stamp.time.wallMillis) + "." + String(stamp.time.counter)
-                + "@" + stamp.region.name + "\""
+            if out.count > 1 { out.append(0x2C) }
+            out.append(0x22)
+            out += field.description.utf8
+            out += [0x22, 0x3A, 0x22]
+            appendDecimal(stamp.time.wallMillis, to: &out)
+            out.append(0x2E)
+            appendDecimal(UInt64(stamp.time.counter), to: &out)
+            out.append(0x40)
+            out += stamp.region.name.utf8
+            out.append(0x22)
         }
-        return out + "}"
+        out.append(0x7D)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var n = value
+        var count = 0
+        withUnsafeMutableBytes(of: &digits) { buf in
+            repeat {
+                buf[count] = UInt8(0x30 + n % 10)
+                n /= 10
+                count += 1
+            } while n > 0
+            for i in stride(from: count - 1, through: 0, by: -1) { out.append(buf[i]) }
+        }
     }
 
     /// A field value as JSON text (for the conflict log and metadata column).
@@ -50,25 +76,5 @@ enum RowEncoding {
         }
     }
 
-    static func quote(_ s: String) -> String {
-        if !s.utf8.contains(where: { $0 < 0x20 || $0 == 0x22 || $0 == 0x5C }) { return "\"" + s + "\"" }
-        var out = "\""
-        for u in s.unicodeScalars {
-            switch u {
-            case "\"": out += "\\\""
-            case "\\": out += "\\\\"
-            case "\n": out += "\\n"
-            case "\r": out += "\\r"
-            case "\t": out += "\\t"
-            default:
-                if u.value < 0x20 {
-                    let hex = String(u.value, radix: 16)
-                    out += "\\u" + String(repeating: "0", count: 4 - hex.count) + hex
-                } else {
-                    out.unicodeScalars.append(u)
-                }
-            }
-        }
-        return out + "\""
-    }
+    static func quote(_ s: String) -> String { JSONString.quote(s) }
 }

@@ -39,6 +39,11 @@ do {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try StoreBenchmark.run(writers: number("--writers", 1_000), writes: number("--writes", 100_000),
                                naiveWrites: number("--naive-writes", 3_000), synchronous: sync, dir: dir)
+    case "probe":
+        let dir = option("--dir", NSTemporaryDirectory() + "paybench-\(getpid())")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        try Probe.run(dir: dir, writes: number("--writes", 100_000))
     case "crash-writer":
         guard let path = args.first else { fail("crash-writer needs a database path") }
         try CrashWriter.run(path: path)
