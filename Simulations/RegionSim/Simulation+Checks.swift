@@ -90,12 +90,20 @@ extension Simulation {
                     violations.append(SimViolation(kind: .safety, message: "payment \(id) acknowledged to client \(client.index) is missing"))
                     continue
                 }
-                if p.status != mine.status || (p.description ?? "") != mine.description {
+                if let (seen, wrote) = Self.differs(p, from: mine) {
                     violations.append(SimViolation(kind: .safety, message:
-                        "payment \(id): converged to \(p.status.rawValue)/\(p.description ?? "") but its owner's last acknowledged "
-                        + "write set \(mine.status.rawValue)/\(mine.description)"))
+                        "payment \(id): converged to \(seen) but its owner's last acknowledged write set \(wrote)"))
                 }
             }
         }
+    }
+}
+
+extension Simulation {
+    /// When `p` does not show the owner's last acknowledged status and description: both,
+    /// as `status/description` texts.
+    static func differs(_ p: Payment, from mine: (status: PaymentStatus, description: String)) -> (String, String)? {
+        guard p.status != mine.status || (p.description ?? "") != mine.description else { return nil }
+        return ("\(p.status.rawValue)/\(p.description ?? "")", "\(mine.status.rawValue)/\(mine.description)")
     }
 }

@@ -171,10 +171,9 @@ extension Simulation {
                 violations.append(SimViolation(kind: .safety, message: "session read of \(id) at \(regionIDs[op.region]) found nothing"))
                 return
             }
-            if payment.status != mine.status || (payment.description ?? "") != mine.description {
+            if let (seen, wrote) = Self.differs(payment, from: mine) {
                 violations.append(SimViolation(kind: .safety, message:
-                    "session read of \(id) at \(regionIDs[op.region]) returned \(payment.status.rawValue)/\(payment.description ?? "") "
-                    + "older than the client's own write \(mine.status.rawValue)/\(mine.description)"))
+                    "session read of \(id) at \(regionIDs[op.region]) returned \(seen), older than the client's own write \(wrote)"))
             }
         }
     }

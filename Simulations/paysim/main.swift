@@ -106,7 +106,8 @@ for (i, run) in runs.enumerated() {
     if !json { print("trace hash: \(result.traceHash)  (\(run.replay))") }
     if !result.passed {
         exitCode = max(exitCode, result.exitCode)
-        for v in result.violations { print("VIOLATION [\(v.kind.rawValue)] seed \(run.seed): \(v.message)") }
+        for v in result.violations.prefix(10) { print("VIOLATION [\(v.kind.rawValue)] seed \(run.seed): \(v.message)") }
+        if result.violations.count > 10 { print("… and \(result.violations.count - 10) more violations (--json lists them all)") }
         print("replay: \(run.replay)")
     } else if replayEvery > 0 && i % replayEvery == 0 {
         let again = Simulation(seed: run.seed, options: run.options).run()

@@ -39,7 +39,7 @@ public struct ReplicationEngine: Sendable {
 
     /// A node resuming from what its store holds (all empty for a brand-new node).
     public init(config: EngineConfig, recovered: RecoveredState = RecoveredState()) {
-        precondition((try? config.validate()) != nil, "invalid engine config: \(String(describing: try? config.validate()))")
+        do { try config.validate() } catch { preconditionFailure("invalid engine config (validate it before starting): \(error)") }
         self.config = config
         self.clock = HybridLogicalClock(highWaterMark: recovered.clockHighWater, maxForwardSkewMillis: config.maxClockSkewMillis)
         var table: [PaymentID: PaymentRecord] = [:]
