@@ -11,6 +11,19 @@ let package = Package(
         .library(name: "RegionSim", targets: ["RegionSim"]),
         .executable(name: "paysim", targets: ["paysim"]),
         .executable(name: "paybench", targets: ["paybench"]),
+        .executable(name: "paynode", targets: ["paynode"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl.git", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-log.git", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-metrics.git", from: "2.13.0"),
+        .package(url: "https://github.com/apple/swift-argument-parser.git", from: "1.8.2"),
+        .package(url: "https://github.com/swift-server/swift-service-lifecycle.git", from: "2.13.0"),
+        .package(url: "https://github.com/swift-server/swift-prometheus.git", from: "2.4.1"),
+        .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
+        .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
+        .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
     ],
     targets: [
         // The pure replication engine: no I/O, no clocks, no randomness, no Tasks.
@@ -31,9 +44,61 @@ let package = Package(
         // The deterministic simulator: the same engine in a virtual world.
         .target(name: "RegionSim", dependencies: ["ReplicaCore"], path: "Simulations/RegionSim"),
         .executableTarget(name: "paysim", dependencies: ["RegionSim"], path: "Simulations/paysim"),
+        // Peer connections: mutual TLS, length-prefixed frames, LZ4 deltas, reconnect.
+        .target(name: "ReplicaTransport", dependencies: [
+            "ReplicaCore", "LZ4",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOTLS", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+        ]),
+        // One region's node: configuration, the engine's owner, store and transport wiring.
+        .target(name: "PaymentNode", dependencies: [
+            "ReplicaCore", "ReplicaStore", "ReplicaTransport",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Yams", package: "Yams"),
+        ]),
+        // The HTTP API (Hummingbird): routes, auth, JSON, metrics endpoint.
+        .target(name: "PaymentsAPI", dependencies: [
+            "ReplicaCore", "ReplicaStore", "PaymentNode",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        .executableTarget(name: "paynode", dependencies: [
+            "PaymentNode", "PaymentsAPI", "ReplicaCore",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Metrics", package: "swift-metrics"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
         .testTarget(name: "ReplicaCoreTests", dependencies: ["ReplicaCore"]),
         .testTarget(name: "RegionSimTests", dependencies: ["RegionSim", "ReplicaCore"]),
         .testTarget(name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "ReplicaCore"]),
         .testTarget(name: "LZ4Tests", dependencies: ["LZ4"]),
+        .testTarget(name: "ReplicaTransportTests", dependencies: [
+            "ReplicaTransport", "ReplicaCore", "LZ4",
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
+        .testTarget(name: "NodeIntegrationTests", dependencies: [
+            "ReplicaCore", "PaymentNode",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+            .product(name: "NIOSSL", package: "swift-nio-ssl"),
+        ]),
     ]
 )

@@ -10,7 +10,7 @@ public final class GroupCommitter: @unchecked Sendable {
 
     private let store: ReplicaStore
     private let condition = NSCondition()
-    private var queue: [(requests: [PersistRequest], done: Completion)] = []
+    private var queue: [(requests: [PersistRequest], work: (@Sendable (ReplicaStore) throws -> Void)?, done: Completion)] = []
     private var stopping = false
     private var stopped = false
     private var thread: Thread?
@@ -36,7 +36,20 @@ public final class GroupCommitter: @unchecked Sendable {
             done(.failure(CommitterStopped()))
             return
         }
-        queue.append((requests, done))
+        queue.append((requests, nil, done))
+        condition.signal()
+    }
+
+    /// Runs other store work (log compaction) on the committing thread, in queue order
+    /// with the commits around it, in a transaction of its own.
+    public func perform(_ work: @escaping @Sendable (ReplicaStore) throws -> Void, done: @escaping Completion) {
+        condition.lock()
+        defer { condition.unlock() }
+        guard !stopping else {
+            done(.failure(CommitterStopped()))
+            return
+        }
+        queue.append(([], work, done))
         condition.signal()
     }
 
@@ -69,9 +82,16 @@ public final class GroupCommitter: @unchecked Sendable {
                 condition.unlock()
                 return
             }
+            if let work = queue[0].work {
+                let item = queue.removeFirst()
+                condition.unlock()
+                item.done(Result { try work(store) })
+                continue
+            }
             var taken = 0
             var count = 0
-            while taken < queue.count, taken == 0 || count + queue[taken].requests.count <= store.options.groupRequestsMax {
+            while taken < queue.count, queue[taken].work == nil,
+                  taken == 0 || count + queue[taken].requests.count <= store.options.groupRequestsMax {
                 count += queue[taken].requests.count
                 taken += 1
             }

@@ -1,0 +1,81 @@
+import Foundation
+import ReplicaCore
+
+/// Makes a development CA and one certificate per region with the `openssl` command
+/// (`paynode certs`, `paynode demo`, tests). Each region certificate names its region
+/// as a subjectAlternativeName DNS entry (which is what peers check), also `localhost`
+/// and 127.0.0.1, and allows both serverAuth and clientAuth. Keys are P-256, mode 0600.
+/// An existing `ca.pem` + `ca.key` in the folder is reused, so regions can be added.
+public enum DevelopmentCertificates {
+    /// A failed step, with what openssl printed.
+    public struct Failure: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    /// The files for one region.
+    public static func certificatePath(_ dir: String, _ region: RegionID) -> String { "\(dir)/\(region.name).pem" }
+    public static func keyPath(_ dir: String, _ region: RegionID) -> String { "\(dir)/\(region.name).key" }
+    public static func caPath(_ dir: String) -> String { "\(dir)/ca.pem" }
+
+    /// Writes `ca.pem`, `ca.key`, `<region>.pem` and `<region>.key` into `dir`; returns the
+    /// paths written. `caName` is the CA's subject common name.
+    @discardableResult
+    public static func make(in dir: String, regions: [RegionID], caName: String = "paynode development CA",
+                            days: Int = 825) throws -> [String] {
+        let fm = FileManager.default
+        try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var written: [String] = []
+        let caKey = "\(dir)/ca.key"
+        let ca = caPath(dir)
+        if !(fm.fileExists(atPath: ca) && fm.fileExists(atPath: caKey)) {
+            try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", caKey])
+            try openssl(["req", "-x509", "-new", "-key", caKey, "-sha256", "-days", "\(days)", "-subj", "/CN=\(caName)",
+                         "-addext", "basicConstraints=critical,CA:TRUE",
+                         "-addext", "keyUsage=critical,keyCertSign,cRLSign", "-out", ca])
+            try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: caKey)
+            written += [ca, caKey]
+        }
+        for region in regions {
+            let key = keyPath(dir, region)
+            let cert = certificatePath(dir, region)
+            let csr = "\(dir)/\(region.name).csr"
+            let ext = "\(dir)/\(region.name).ext"
+            try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
+            try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+            try openssl(["req", "-new", "-key", key, "-subj", "/CN=\(region.name)", "-out", csr])
+            let extensions = """
+                basicConstraints = critical, CA:FALSE
+                keyUsage = critical, digitalSignature
+                extendedKeyUsage = serverAuth, clientAuth
+                subjectAltName = DNS:\(region.name), DNS:localhost, IP:127.0.0.1
+
+                """
+            try extensions.write(toFile: ext, atomically: true, encoding: .utf8)
+            let serial = "0x" + (0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+            try openssl(["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-set_serial", serial,
+                         "-days", "\(days)", "-sha256", "-extfile", ext, "-out", cert])
+            try? fm.removeItem(atPath: csr)
+            try? fm.removeItem(atPath: ext)
+            written += [cert, key]
+        }
+        return written
+    }
+
+    static func openssl(_ arguments: [String]) throws {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["openssl"] + arguments
+        let errors = Pipe()
+        process.standardError = errors
+        process.standardOutput = FileHandle.nullDevice
+        do { try process.run() } catch {
+            throw Failure(description: "cannot run openssl (install it: apt-get install openssl): \(error)")
+        }
+        let output = errors.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else {
+            throw Failure(description: "openssl \(arguments[0]) failed (\(process.terminationStatus)): "
+                + String(decoding: output, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines))
+        }
+    }
+}

@@ -1,0 +1,122 @@
+import Foundation
+import ReplicaCore
+import ReplicaTransport
+import Yams
+
+extension NodeConfig {
+    /// Environment variables that override secrets in the file.
+    public enum Environment {
+        /// Comma-separated SHA-256 hashes replacing `api.key_sha256`.
+        public static let apiKeyHashes = "PAYNODE_API_KEY_SHA256"
+        /// Path replacing `tls.key`.
+        public static let tlsKey = "PAYNODE_TLS_KEY"
+    }
+
+    /// Reads and validates a region's YAML file. Relative paths in it are taken from the
+    /// current directory. Every error names the file, the key and the problem.
+    public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(NodeConfigError) -> NodeConfig
+    {
+        let text: String
+        do { text = try String(contentsOfFile: file, encoding: .utf8) } catch {
+            throw NodeConfigError(file: file, key: "", problem: "cannot read the file: \(error.localizedDescription)")
+        }
+        let root: Node?
+        do { root = try Yams.compose(yaml: text) } catch {
+            throw NodeConfigError(file: file, key: "", problem: "not valid YAML: \(error)")
+        }
+        guard root != nil else { throw NodeConfigError(file: file, key: "", problem: "the file is empty") }
+        let top = try YAMLSection(file: file, path: "", node: root)
+        return try parse(top, environment: environment)
+    }
+
+    static func parse(_ top: YAMLSection, environment: [String: String]) throws(NodeConfigError) -> NodeConfig {
+        let regionName = try top.requiredString("region")
+        guard let region = RegionID(regionName) else {
+            throw top.error("region", "\"\(regionName)\" is not a region name (1-32 characters of a-z, 0-9, -)")
+        }
+        let dataDirectory = try top.requiredString("data_dir")
+
+        let api = try top.section("api")
+        let apiListen = try address(api, "listen")
+        var hashes = try api.strings("key_sha256") ?? []
+        var hashKey = "key_sha256"
+        if let fromEnv = environment[Environment.apiKeyHashes] {
+            hashes = fromEnv.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+            hashKey = "key_sha256 (from \(Environment.apiKeyHashes))"
+        }
+        guard !hashes.isEmpty else { throw api.error(hashKey, "at least one API key hash is required") }
+        for h in hashes where h.count != 64 || !h.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+            throw api.error(hashKey, "\"\(h)\" is not a SHA-256 hash (64 lower-case hex digits)")
+        }
+        let bodyMax = try api.integer("body_bytes_max", in: 1_024...16_777_216) ?? 65_536
+        let sessionWait = try api.integer("session_wait_ms", in: 0...60_000) ?? 1_000
+        let testDelay = try api.integer("test_only_delay_ms", in: 0...60_000) ?? 0
+        try api.finish()
+
+        let peerListen = try address(top, "peer_listen")
+        let peerSection = try top.section("peers")
+        var peers: [RegionID: HostPort] = [:]
+        for name in peerSection.keys {
+            guard let peer = RegionID(name) else { throw peerSection.error(name, "not a region name") }
+            guard peer != region else { throw peerSection.error(name, "a region cannot be its own peer") }
+            peers[peer] = try address(peerSection, name)
+        }
+        try peerSection.finish()
+
+        let tlsSection = try top.section("tls")
+        var keyPath = try tlsSection.requiredString("key")
+        var keyKey = "key"
+        if let fromEnv = environment[Environment.tlsKey] {
+            keyPath = fromEnv
+            keyKey = "key (from \(Environment.tlsKey))"
+        }
+        let tls = PeerTLSFiles(caPath: try existingFile(tlsSection, "ca", try tlsSection.requiredString("ca")),
+                               certificatePath: try existingFile(tlsSection, "certificate", try tlsSection.requiredString("certificate")),
+                               keyPath: try existingFile(tlsSection, keyKey, keyPath))
+        try tlsSection.finish()
+
+        let durabilityName = try top.string("durability") ?? "local"
+        guard let durability = Durability(rawValue: durabilityName) else {
+            throw top.error("durability", "must be local or remote, not \"\(durabilityName)\"")
+        }
+
+        var engine = EngineConfig(region: region, peers: peers.keys.sorted())
+        let tuning = try top.section("tuning")
+        if let v = try tuning.integer("batch_entries_max", in: 1...Int64(WireLimits.entriesPerBatchMax)) { engine.batchEntriesMax = Int(v) }
+        if let v = try tuning.integer("in_flight_batches_max", in: 1...1_024) { engine.inFlightBatchesMax = Int(v) }
+        if let v = try tuning.integer("tick_interval_ms", in: 1...1_000) { engine.tickIntervalMillis = UInt64(v) }
+        if let v = try tuning.integer("ping_interval_ms", in: 10...60_000) { engine.pingIntervalMillis = UInt64(v) }
+        if let v = try tuning.integer("retransmit_after_ms", in: 10...600_000) { engine.retransmitAfterMillis = UInt64(v) }
+        if let v = try tuning.integer("remote_ack_timeout_ms", in: 1...600_000) { engine.remoteAckTimeoutMillis = UInt64(v) }
+        if let v = try tuning.integer("max_clock_skew_ms", in: 0...3_600_000) { engine.maxClockSkewMillis = UInt64(v) }
+        if let v = try tuning.integer("log_entries_max", in: 1...100_000_000) { engine.logEntriesMax = Int(v) }
+        if let v = try tuning.integer("snapshot_chunk_records", in: 1...Int64(WireLimits.recordsPerChunkMax)) { engine.snapshotChunkRecords = Int(v) }
+        try tuning.finish()
+        do { try engine.validate() } catch {
+            throw NodeConfigError(file: top.file, key: "tuning", problem: error.description)
+        }
+        try top.finish()
+
+        if peerListen == apiListen { throw top.error("peer_listen", "is the same address as api.listen") }
+        return NodeConfig(
+            region: region, dataDirectory: dataDirectory, apiListen: apiListen, apiKeyHashes: hashes,
+            bodyBytesMax: Int(bodyMax), sessionWaitMillis: UInt64(sessionWait), testDelayMillis: UInt64(testDelay),
+            peerListen: peerListen, peers: peers, tls: tls, defaultDurability: durability, engine: engine,
+            sourceFile: top.file)
+    }
+
+    private static func address(_ section: YAMLSection, _ key: String) throws(NodeConfigError) -> HostPort {
+        let text = try section.requiredString(key)
+        guard let value = HostPort(text) else { throw section.error(key, "\"\(text)\" is not host:port") }
+        return value
+    }
+
+    private static func existingFile(_ section: YAMLSection, _ key: String, _ path: String) throws(NodeConfigError) -> String {
+        var isDirectory: ObjCBool = false
+        guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
+            throw section.error(key, "file not found: \(path) (make development certificates with `paynode certs`)")
+        }
+        return path
+    }
+}

@@ -1,0 +1,39 @@
+import Foundation
+import ReplicaCore
+import ReplicaTransport
+
+/// Everything one region's node needs, read from `config/<region>.yaml` (DESIGN
+/// section 6) by `NodeConfig.load(file:)`. The README's "Configuration" section lists
+/// every key.
+public struct NodeConfig: Sendable {
+    public var region: RegionID
+    /// Holds `paynode.sqlite` (created when missing).
+    public var dataDirectory: String
+    public var apiListen: HostPort
+    /// SHA-256 (lower-case hex) of every API key accepted.
+    public var apiKeyHashes: [String]
+    /// Request bodies larger than this get 413.
+    public var bodyBytesMax: Int
+    /// How long a read with a session token waits for this region to catch up before 412.
+    public var sessionWaitMillis: UInt64
+    /// TEST ONLY: every API request waits this long first (to make a region "far away").
+    public var testDelayMillis: UInt64
+    public var peerListen: HostPort
+    public var peers: [RegionID: HostPort]
+    public var tls: PeerTLSFiles
+    public var defaultDurability: Durability
+    public var engine: EngineConfig
+    /// The file this came from (for messages).
+    public var sourceFile: String
+
+    /// Path of the SQLite database.
+    public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("paynode.sqlite") }
+
+    /// The transport settings for this node.
+    public var transport: PeerTransportConfig {
+        PeerTransportConfig(region: region, listen: peerListen, peers: peers)
+    }
+
+    /// SHA-256 of `paynode-dev-key`, the development key the shipped configs accept.
+    public static let developmentKeyHash = "c2b41294c1c2c096c6e1a275c848e468757573dd9241d2497e80ab5245b6b5da"
+}

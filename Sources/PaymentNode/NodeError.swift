@@ -1,0 +1,20 @@
+import ReplicaCore
+
+/// Why the node could not do what a client asked; the API maps each case to a status.
+public enum NodeError: Error, Hashable, Sendable, CustomStringConvertible {
+    /// The engine refused the write (validation, idempotency, transition, not found).
+    case rejected(PaymentError)
+    /// A read's session token is ahead of this region and it did not catch up in time.
+    case sessionNotAvailable(wanted: VersionVector, have: VersionVector)
+    /// The node cannot take writes: its store failed, or it is shutting down.
+    case unavailable(String)
+
+    public var description: String {
+        switch self {
+        case .rejected(let e): e.description
+        case .sessionNotAvailable(let wanted, let have):
+            "this region has not caught up to the session token yet (token \(wanted), region has \(have))"
+        case .unavailable(let why): why
+        }
+    }
+}

@@ -1,0 +1,53 @@
+import HTTPTypes
+import PaymentNode
+import ReplicaCore
+
+/// An API error as clients see it: a status and `{"error": {"code", "message", "field"}}`
+/// (DESIGN section 5). Every refusal the API makes is one of these; no bad input gives 500.
+public struct APIError: Error, Sendable, CustomStringConvertible {
+    public let status: HTTPResponse.Status
+    public let code: String
+    public let message: String
+    public let field: String?
+
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil) {
+        self.status = status
+        self.code = code
+        self.message = message
+        self.field = field
+    }
+
+    public var description: String { "\(status.code) \(code): \(message)" }
+
+    /// The JSON body.
+    public var json: String {
+        var body = "{\"error\":{\"code\":\(JSONString.quote(code)),\"message\":\(JSONString.quote(message))"
+        if let field { body += ",\"field\":\(JSONString.quote(field))" }
+        return body + "}}"
+    }
+
+    static func malformed(_ message: String) -> APIError { APIError(.badRequest, "malformed_request", message) }
+    static func invalid(_ field: String, _ message: String) -> APIError {
+        APIError(.unprocessableContent, "invalid_field", message, field: field)
+    }
+
+    /// The API's answer to an engine refusal.
+    init(_ error: PaymentError) {
+        let status: HTTPResponse.Status = switch error.code {
+        case .invalidField, .immutableField: .unprocessableContent
+        case .invalidStatusTransition, .idempotencyKeyReused: .conflict
+        case .notFound: .notFound
+        case .regionRecovering: .serviceUnavailable
+        }
+        self.init(status, error.code.rawValue, error.message, field: error.field)
+    }
+
+    /// The API's answer to a node refusal.
+    init(_ error: NodeError) {
+        switch error {
+        case .rejected(let e): self.init(e)
+        case .sessionNotAvailable: self.init(.preconditionFailed, "session_not_available", error.description)
+        case .unavailable(let why): self.init(.serviceUnavailable, "unavailable", why)
+        }
+    }
+}

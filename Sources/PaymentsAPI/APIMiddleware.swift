@@ -1,0 +1,92 @@
+import HTTPTypes
+import Hummingbird
+import Logging
+import NIOCore
+import PaymentNode
+import ReplicaCore
+
+extension HTTPField.Name {
+    static let xRegion = Self("X-Region")!
+    static let xSessionToken = Self("X-Session-Token")!
+    static let xDurability = Self("X-Durability")!
+    static let xDurabilityAchieved = Self("X-Durability-Achieved")!
+    static let idempotencyKey = Self("Idempotency-Key")!
+    static let idempotentReplayed = Self("Idempotent-Replayed")!
+}
+
+/// The outermost middleware: turns every error into the contract's JSON error body with
+/// the right status (never a bare 500 for bad input), and puts `X-Region` on every
+/// response.
+struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
+    let region: RegionID
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        var response: Response
+        do {
+            response = try await next(request, context)
+        } catch let error as APIError {
+            response = Self.response(error)
+        } catch is NIOTooManyBytesError {
+            response = Self.response(APIError(.contentTooLarge, "body_too_large", "the request body is larger than the limit"))
+        } catch let error as HTTPError {
+            response = Self.response(Self.translate(error, request: request))
+        } catch {
+            context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
+            response = Self.response(APIError(.internalServerError, "internal", "the server failed to handle this request"))
+        }
+        response.headers[.xRegion] = region.name
+        return response
+    }
+
+    static func response(_ error: APIError) -> Response {
+        var headers: HTTPFields = [.contentType: "application/json"]
+        if error.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.json)))
+    }
+
+    static func translate(_ error: HTTPError, request: Request) -> APIError {
+        switch error.status {
+        case .contentTooLarge: APIError(.contentTooLarge, "body_too_large", "the request body is larger than the limit")
+        case .notFound: APIError(.notFound, "not_found", "no route \(request.method) \(request.uri.path)")
+        case .methodNotAllowed: APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
+        case .badRequest: APIError.malformed(error.body ?? "malformed request")
+        default: APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
+        }
+    }
+}
+
+/// `/v1` calls need `Authorization: Bearer <key>` whose SHA-256 is in the config.
+struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
+    let keyHashes: [[UInt8]]
+
+    init(keyHashes: [String]) {
+        self.keyHashes = keyHashes.map { Array($0.utf8) }
+    }
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        guard request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1" else { return try await next(request, context) }
+        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
+            throw APIError(.unauthorized, "unauthorized", "send an API key: Authorization: Bearer <key>")
+        }
+        let presented = Array(SHA256.hex(SHA256.hash(Array(header.dropFirst(7).utf8))).utf8)
+        // Compare against every hash without stopping early.
+        var match = false
+        for hash in keyHashes where hash.count == presented.count {
+            var diff: UInt8 = 0
+            for i in 0..<hash.count { diff |= hash[i] ^ presented[i] }
+            if diff == 0 { match = true }
+        }
+        guard match else { throw APIError(.unauthorized, "unauthorized", "the API key is not valid") }
+        return try await next(request, context)
+    }
+}
+
+/// TEST ONLY (`api.test_only_delay_ms`): delays every request, to make a region look far away.
+struct TestDelayMiddleware<Context: RequestContext>: RouterMiddleware {
+    let delayMillis: UInt64
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        try await Task.sleep(nanoseconds: delayMillis * 1_000_000)
+        return try await next(request, context)
+    }
+}

@@ -1,0 +1,169 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import PaymentNode
+import ReplicaCore
+import ReplicaStore
+
+/// The `/v1/payments` and `/v1/conflicts` routes (DESIGN section 5).
+struct PaymentRoutes: Sendable {
+    let node: ReplicaNode
+    var config: NodeConfig { node.config }
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.post("/v1/payments") { request, _ in try await create(request) }
+        router.get("/v1/payments") { request, _ in try await list(request) }
+        router.get("/v1/payments/{id}") { request, context in try await get(request, id: context.parameters.get("id") ?? "") }
+        router.patch("/v1/payments/{id}") { request, context in
+            try await patch(request, id: context.parameters.get("id") ?? "")
+        }
+        router.get("/v1/conflicts") { request, _ in try await conflicts(request) }
+    }
+
+    // MARK: Writes
+
+    func create(_ request: Request) async throws -> Response {
+        let body = try await APIResponses.body(request, max: config.bodyBytesMax)
+        let create = try PaymentRequests.create(try JSONValue.parse(body))
+        let durability = try durability(request)
+        let id: PaymentID
+        var idempotent = false
+        if let key = request.headers[.idempotencyKey] {
+            guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
+                throw APIError.invalid("Idempotency-Key", "Idempotency-Key must be 1-255 printable ASCII characters")
+            }
+            // Validate the merchant first: the id is derived from it.
+            id = PaymentID.derived(merchantID: create.merchantID, idempotencyKey: key)
+            idempotent = true
+        } else {
+            id = PaymentID.generated(wallMillis: UInt64(Date().timeIntervalSince1970 * 1_000),
+                                     entropy: (UInt64.random(in: .min ... .max), UInt16.random(in: .min ... .max)))
+        }
+        let ack = try await submit(.create(id, create, idempotent: idempotent), durability: durability)
+        let status: HTTPResponse.Status = ack.replayed ? .ok : (durability == .remote && ack.achieved == .local ? .accepted : .created)
+        var headers = writeHeaders(ack)
+        headers[.location] = "/v1/payments/\(ack.payment.id.rawValue)"
+        if ack.replayed { headers[.idempotentReplayed] = "true" }
+        return APIResponses.json(status, PaymentJSON.payment(ack.payment), headers: headers)
+    }
+
+    func patch(_ request: Request, id text: String) async throws -> Response {
+        let id = try paymentID(text)
+        let body = try await APIResponses.body(request, max: config.bodyBytesMax)
+        let patch = try PaymentRequests.patch(try JSONValue.parse(body))
+        let durability = try durability(request)
+        let ack = try await submit(.update(id, patch), durability: durability)
+        let status: HTTPResponse.Status = durability == .remote && ack.achieved == .local ? .accepted : .ok
+        return APIResponses.json(status, PaymentJSON.payment(ack.payment), headers: writeHeaders(ack))
+    }
+
+    private func submit(_ command: PaymentCommand, durability: Durability) async throws(APIError) -> WriteAck {
+        do { return try await node.submit(command, durability: durability) } catch { throw APIError(error) }
+    }
+
+    private func durability(_ request: Request) throws(APIError) -> Durability {
+        guard let text = request.headers[.xDurability] else { return config.defaultDurability }
+        guard let d = Durability(rawValue: text) else {
+            throw APIError.invalid("X-Durability", "X-Durability must be local or remote")
+        }
+        return d
+    }
+
+    private func writeHeaders(_ ack: WriteAck) -> HTTPFields {
+        [.xSessionToken: SessionToken.format(ack.sessionToken), .xDurabilityAchieved: ack.achieved.rawValue]
+    }
+
+    // MARK: Reads
+
+    func get(_ request: Request, id text: String) async throws -> Response {
+        let id = try paymentID(text)
+        try await waitForSession(request)
+        guard let payment = try node.read({ try $0.payment(id) }) else {
+            throw APIError(.notFound, "not_found", "no payment \(text) in region \(config.region)", field: "id")
+        }
+        return APIResponses.json(.ok, PaymentJSON.payment(payment))
+    }
+
+    func list(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        var filter = PaymentFilter()
+        filter.merchantID = query["merchant_id"].map(String.init)
+        filter.orderID = query["order_id"].map(String.init)
+        if let s = query["status"] {
+            guard let status = PaymentStatus(rawValue: String(s)) else {
+                throw APIError.invalid("status", "status must be one of \(PaymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            filter.status = status
+        }
+        filter.createdFromMillis = try time(query["created_from"].map(String.init), "created_from")
+        filter.createdToMillis = try time(query["created_to"].map(String.init), "created_to")
+        let limit = try limit(query["limit"].map(String.init), default: 50)
+        try await waitForSession(request)
+        let cursor = query["cursor"].map(String.init)
+        let page: PaymentPage
+        do {
+            page = try node.read { try $0.list(filter, limit: limit, cursor: cursor) }
+        } catch is InvalidCursor {
+            throw APIError.invalid("cursor", "cursor is not one this server issued")
+        }
+        return APIResponses.json(.ok, PaymentJSON.page(page))
+    }
+
+    func conflicts(_ request: Request) async throws -> Response {
+        let query = request.uri.queryParameters
+        let limit = try limit(query["limit"].map(String.init), default: 50)
+        var before: Int64?
+        if let c = query["cursor"] {
+            guard let n = Int64(String(c)), n > 0 else { throw APIError.invalid("cursor", "cursor is not one this server issued") }
+            before = n
+        }
+        let rows = try node.read { try $0.conflicts(limit: limit + 1, before: before) }
+        let page = Array(rows.prefix(limit))
+        let next = rows.count > limit ? page.last.map { String($0.sequence) } : nil
+        return APIResponses.json(.ok, PaymentJSON.conflicts(page, nextCursor: next))
+    }
+
+    private func waitForSession(_ request: Request) async throws {
+        guard let text = request.headers[.xSessionToken] else { return }
+        let token = try SessionToken.parse(text)
+        do { try await node.waitForSession(token) } catch { throw APIError(error) }
+    }
+
+    private func paymentID(_ text: String) throws(APIError) -> PaymentID {
+        guard let id = PaymentID(text) else {
+            throw APIError(.notFound, "not_found", "no payment \(text): ids look like pay_ and 26 characters", field: "id")
+        }
+        return id
+    }
+
+    private func limit(_ text: String?, default value: Int) throws(APIError) -> Int {
+        guard let text else { return value }
+        guard let n = Int(text), (1...StoreReader.listLimitMax).contains(n) else {
+            throw APIError.invalid("limit", "limit must be an integer from 1 to \(StoreReader.listLimitMax)")
+        }
+        return n
+    }
+
+    private func time(_ text: String?, _ name: String) throws(APIError) -> UInt64? {
+        guard let text else { return nil }
+        guard let millis = RFC3339.parse(text) else {
+            throw APIError.invalid(name, "\(name) must be an RFC 3339 time, e.g. 2026-11-22T10:00:00Z")
+        }
+        return millis
+    }
+}
+
+/// Small response helpers shared by the routes.
+enum APIResponses {
+    static func json(_ status: HTTPResponse.Status, _ body: String, headers: HTTPFields = [:]) -> Response {
+        var fields = headers
+        fields[.contentType] = "application/json"
+        return Response(status: status, headers: fields, body: .init(byteBuffer: ByteBuffer(string: body)))
+    }
+
+    /// The request body, at most `max` bytes (else 413).
+    static func body(_ request: Request, max: Int) async throws -> [UInt8] {
+        var buffer = try await request.body.collect(upTo: max)
+        return buffer.readBytes(length: buffer.readableBytes) ?? []
+    }
+}

@@ -1,0 +1,99 @@
+import Logging
+import NIOCore
+import NIOSSL
+import NIOTLS
+import ReplicaCore
+
+/// The last handler of a peer connection: checks the peer's identity once TLS is up,
+/// insists its first message is a HELLO naming the same region, and hands messages to
+/// the transport. Any error closes this connection only.
+final class PeerChannelHandler: ChannelInboundHandler {
+    typealias InboundIn = PeerMessage
+
+    private let transport: PeerTransport
+    /// The region this side dialed (nil for an accepted connection).
+    private let dialed: RegionID?
+    private var region: RegionID?
+    private var connectionID: UInt64?
+    private var greeted = false
+
+    init(transport: PeerTransport, dialed: RegionID?) {
+        self.transport = transport
+        self.dialed = dialed
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
+            verifyPeer(context: context)
+        } else if event is IdleStateHandler.IdleStateEvent {
+            transport.logger.warning("peer silent, closing", metadata: ["peer.region": "\(region.map { "\($0)" } ?? "?")"])
+            context.close(promise: nil)
+            return
+        }
+        context.fireUserInboundEventTriggered(event)
+    }
+
+    private func verifyPeer(context: ChannelHandlerContext) {
+        let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
+        let known = Array(transport.config.peers.keys)
+        switch PeerIdentity.region(of: certificate, among: known) {
+        case .failure(let refusal):
+            refuse(context, refusal.description)
+        case .success(let named):
+            if let dialed, named != dialed {
+                refuse(context, "dialed \(dialed) but its certificate names \(named)")
+                return
+            }
+            region = named
+            connectionID = transport.register(named, channel: context.channel)
+            if connectionID == nil { context.close(promise: nil) }
+        }
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        let message = unwrapInboundIn(data)
+        guard let region, let connectionID else {
+            refuse(context, "message before the peer's certificate was verified")
+            return
+        }
+        if !greeted {
+            guard case .hello(let claimed, _) = message else {
+                refuse(context, "first message is \(message.kind), not HELLO")
+                return
+            }
+            guard claimed == region else {
+                refuse(context, "HELLO claims region \(claimed) but the certificate names \(region)")
+                return
+            }
+            greeted = true
+        }
+        transport.deliver(message, from: region, connection: connectionID)
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        transport.closed(context.channel, region: region, connection: connectionID)
+        context.fireChannelInactive()
+    }
+
+    func errorCaught(context: ChannelHandlerContext, error: Error) {
+        if let malformed = error as? PeerFrame.Malformed {
+            transport.stats.malformed()
+            transport.logger.warning("malformed frame, closing the connection", metadata: [
+                "peer.region": "\(region.map { "\($0)" } ?? "?")", "error": "\(malformed)",
+            ])
+        } else if region == nil && (error is NIOSSLError || error is BoringSSLError) {
+            refuse(context, "TLS handshake failed: \(error)")
+            return
+        } else {
+            transport.logger.debug("peer connection error", metadata: [
+                "peer.region": "\(region.map { "\($0)" } ?? "?")", "error": "\(error)",
+            ])
+        }
+        context.close(promise: nil)
+    }
+
+    private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
+        transport.refused(context.channel, reason)
+        context.close(promise: nil)
+    }
+}

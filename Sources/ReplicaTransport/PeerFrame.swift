@@ -1,0 +1,93 @@
+import LZ4
+import ReplicaCore
+
+/// The bytes of one peer message on the wire (DESIGN section 3):
+///
+///     length: UInt32 big-endian (of what follows) | kind: UInt8 | payload
+///
+/// `kind` 1 carries a `PeerMessage` as encoded by ReplicaCore; `kind` 2 carries the same
+/// bytes compressed as one LZ4 frame (the `lz4` command decompresses a captured payload).
+/// DELTA and SNAPSHOT messages are compressed; the small control messages are not.
+public enum PeerFrame {
+    /// The frame's `kind` byte.
+    public enum Kind: UInt8, Sendable {
+        case message = 1
+        case compressedMessage = 2
+    }
+
+    /// Bytes of the length prefix.
+    public static let headerBytes = 4
+    /// The largest frame (kind byte + payload) a node sends or accepts.
+    public static let frameBytesMax = WireLimits.messageBytesMax + 1_024
+
+    /// A frame that cannot be read. The connection that sent it is closed.
+    public struct Malformed: Error, Hashable, Sendable, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
+    }
+
+    /// An encoded frame, with the size of the message before compression.
+    public struct Encoded: Sendable {
+        public let bytes: [UInt8]
+        public let messageBytes: Int
+        public let compressed: Bool
+    }
+
+    /// Whether a message of this kind is compressed on the wire.
+    public static func compresses(_ kind: PeerMessage.Kind) -> Bool { kind == .delta || kind == .snapshot }
+
+    /// Encodes `message` as one frame (length prefix included).
+    public static func encode(_ message: PeerMessage) -> Encoded {
+        let raw = message.encoded()
+        var kind = Kind.message
+        var payload = raw
+        if compresses(message.kind), let packed = try? LZ4Frame.compress(raw), packed.count < raw.count {
+            kind = .compressedMessage
+            payload = packed
+        }
+        let length = UInt32(payload.count + 1)
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(headerBytes + Int(length))
+        bytes.append(UInt8(truncatingIfNeeded: length >> 24))
+        bytes.append(UInt8(truncatingIfNeeded: length >> 16))
+        bytes.append(UInt8(truncatingIfNeeded: length >> 8))
+        bytes.append(UInt8(truncatingIfNeeded: length))
+        bytes.append(kind.rawValue)
+        bytes += payload
+        return Encoded(bytes: bytes, messageBytes: raw.count, compressed: kind == .compressedMessage)
+    }
+
+    /// Checks a frame's declared length (read from its prefix) before its body is read.
+    public static func checkLength(_ length: UInt32) throws(Malformed) {
+        guard length >= 1 else { throw Malformed("empty frame") }
+        guard Int(length) <= frameBytesMax else {
+            throw Malformed("frame of \(length) bytes exceeds the limit of \(frameBytesMax)")
+        }
+    }
+
+    /// Decodes a frame's body (kind byte + payload, without the length prefix).
+    public static func decodeBody(_ body: [UInt8]) throws(Malformed) -> PeerMessage {
+        guard let first = body.first, let kind = Kind(rawValue: first) else {
+            throw Malformed("unknown frame kind \(body.first.map(String.init) ?? "none")")
+        }
+        var message = Array(body.dropFirst())
+        if kind == .compressedMessage {
+            do {
+                message = try LZ4Frame.decompress(message, maxOutputBytes: WireLimits.messageBytesMax)
+            } catch {
+                throw Malformed("LZ4 payload does not decompress: \(error)")
+            }
+        }
+        do {
+            let decoded = try PeerMessage.decode(message)
+            if kind == .compressedMessage && !compresses(decoded.kind) {
+                throw Malformed("\(decoded.kind) message must not be compressed")
+            }
+            return decoded
+        } catch let error as Malformed {
+            throw error
+        } catch {
+            throw Malformed("undecodable message: \(error)")
+        }
+    }
+}

@@ -1,0 +1,95 @@
+import NIOSSL
+import ReplicaCore
+
+/// The files that make a node a member of the cluster: the cluster CA, and this region's
+/// certificate (naming the region, with serverAuth and clientAuth usage) and key.
+public struct PeerTLSFiles: Sendable, Hashable {
+    public var caPath: String
+    public var certificatePath: String
+    public var keyPath: String
+
+    public init(caPath: String, certificatePath: String, keyPath: String) {
+        self.caPath = caPath
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+    }
+}
+
+/// TLS 1.3 with certificates required and verified both ways against the cluster CA.
+/// Host names are not what identifies a peer: the region named in its certificate is
+/// (`PeerIdentity`), checked by the transport after the handshake.
+public struct PeerTLS: Sendable {
+    public let server: NIOSSLContext
+    public let client: NIOSSLContext
+
+    /// A TLS setup that cannot be loaded, naming the file.
+    public struct LoadError: Error, CustomStringConvertible {
+        public let description: String
+    }
+
+    public init(files: PeerTLSFiles) throws(LoadError) {
+        let ca: [NIOSSLCertificate]
+        let chain: [NIOSSLCertificate]
+        let key: NIOSSLPrivateKey
+        do { ca = try NIOSSLCertificate.fromPEMFile(files.caPath) } catch {
+            throw LoadError(description: "cannot read the CA certificate \(files.caPath): \(error)")
+        }
+        do { chain = try NIOSSLCertificate.fromPEMFile(files.certificatePath) } catch {
+            throw LoadError(description: "cannot read the certificate \(files.certificatePath): \(error)")
+        }
+        do { key = try NIOSSLPrivateKey(file: files.keyPath, format: .pem) } catch {
+            throw LoadError(description: "cannot read the private key \(files.keyPath): \(error)")
+        }
+        guard !ca.isEmpty, !chain.isEmpty else {
+            throw LoadError(description: "no certificate in \(ca.isEmpty ? files.caPath : files.certificatePath)")
+        }
+        var serverConfig = TLSConfiguration.makeServerConfigurationWithMTLS(
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key), trustRoots: .certificates(ca))
+        serverConfig.minimumTLSVersion = .tlsv13
+        var clientConfig = TLSConfiguration.makeClientConfiguration()
+        clientConfig.certificateChain = chain.map { .certificate($0) }
+        clientConfig.privateKey = .privateKey(key)
+        clientConfig.trustRoots = .certificates(ca)
+        clientConfig.minimumTLSVersion = .tlsv13
+        // The chain is verified; the name is checked by `PeerIdentity`, not by host name
+        // (an IP SAN would pass host-name verification whatever region it belongs to).
+        clientConfig.certificateVerification = .noHostnameVerification
+        do {
+            server = try NIOSSLContext(configuration: serverConfig)
+            client = try NIOSSLContext(configuration: clientConfig)
+        } catch {
+            throw LoadError(description: "TLS setup from \(files.certificatePath) and \(files.keyPath) failed: \(error)")
+        }
+    }
+}
+
+/// Which region a verified certificate belongs to: the regions named among its
+/// subjectAlternativeName DNS entries. A peer is accepted only when exactly one of the
+/// cluster's regions is named and it is the one expected.
+public enum PeerIdentity {
+    /// The DNS names in the certificate's subjectAlternativeName extension.
+    public static func dnsNames(of certificate: NIOSSLCertificate) -> [String] {
+        certificate._subjectAlternativeNames().compactMap { name in
+            guard name.nameType == .dnsName else { return nil }
+            return name.contents.withUnsafeBufferPointer { String(decoding: $0, as: UTF8.self) }
+        }
+    }
+
+    /// The one region of `regions` the certificate names, or why there is none.
+    public static func region(of certificate: NIOSSLCertificate?, among regions: [RegionID]) -> Result<RegionID, Refusal> {
+        guard let certificate else { return .failure(Refusal("no client certificate")) }
+        let names = Set(dnsNames(of: certificate))
+        let named = regions.filter { names.contains($0.name) }
+        switch named.count {
+        case 1: return .success(named[0])
+        case 0: return .failure(Refusal("certificate names no region of this cluster (DNS names: \(names.sorted().joined(separator: ", ")))"))
+        default: return .failure(Refusal("certificate names several regions: \(named.map(\.name).joined(separator: ", "))"))
+        }
+    }
+
+    /// Why a peer was refused.
+    public struct Refusal: Error, Hashable, Sendable, CustomStringConvertible {
+        public let description: String
+        public init(_ description: String) { self.description = description }
+    }
+}

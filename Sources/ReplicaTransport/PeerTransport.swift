@@ -1,0 +1,193 @@
+import Logging
+import NIOConcurrencyHelpers
+import NIOCore
+import NIOPosix
+import NIOSSL
+import ReplicaCore
+
+/// What the transport tells the node, in the order it happened. Calls come from any
+/// thread, one at a time (under the transport's lock): the receiver should only enqueue.
+public protocol PeerTransportDelegate: AnyObject, Sendable {
+    /// A peer's certificate was verified and its connection is the current one.
+    func peerConnected(_ region: RegionID)
+    /// The current connection to a peer closed.
+    func peerDisconnected(_ region: RegionID)
+    /// A message arrived on a peer's current connection.
+    func peerSent(_ message: PeerMessage, from region: RegionID)
+}
+
+/// Peer connections over mutual TLS (DESIGN section 3): listens for the regions that
+/// dial this one, dials the others with capped, jittered backoff, checks every peer's
+/// certificate names the region it is connected as, and moves framed `PeerMessage`s.
+/// A connection that breaks the framing or lies about its region is closed alone.
+public final class PeerTransport: @unchecked Sendable {
+    public let config: PeerTransportConfig
+    public let stats = TransportStats()
+    let tls: PeerTLS
+    let group: EventLoopGroup
+    let logger: Logger
+    private weak var delegate: PeerTransportDelegate?
+
+    private struct Connection {
+        let id: UInt64
+        let channel: Channel
+    }
+
+    private let lock = NIOLock()
+    private var current: [RegionID: Connection] = [:]
+    private var nextConnectionID: UInt64 = 1
+    private var failedDials: [RegionID: Int] = [:]
+    private var stopped = false
+    private var serverChannel: Channel?
+    private var allChannels: [ObjectIdentifier: Channel] = [:]
+
+    public init(config: PeerTransportConfig, tls: PeerTLS, group: EventLoopGroup, logger: Logger) {
+        self.config = config
+        self.tls = tls
+        self.group = group
+        self.logger = logger
+    }
+
+    /// The address the server bound (its port is real even when 0 was asked).
+    public var boundAddress: SocketAddress? { lock.withLock { serverChannel?.localAddress } }
+
+    /// Binds the peer listener and starts dialing. Events go to `delegate`.
+    public func start(delegate: PeerTransportDelegate) async throws {
+        lock.withLock { self.delegate = delegate }
+        let server = try await ServerBootstrap(group: group)
+            .serverChannelOption(.backlog, value: 64)
+            .serverChannelOption(.socketOption(.so_reuseaddr), value: 1)
+            .childChannelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture { try self.installHandlers(on: channel, dialed: nil) }
+            }
+            .bind(host: config.listen.host, port: config.listen.port).get()
+        lock.withLock { serverChannel = server }
+        logger.info("peer listener up", metadata: ["peer.listen": "\(server.localAddress.map { "\($0)" } ?? "?")"])
+        for peer in config.dialed { dial(peer) }
+    }
+
+    /// Sends `message` on the peer's current connection; dropped when there is none (the
+    /// engine resends whatever a peer does not acknowledge).
+    public func send(_ message: PeerMessage, to region: RegionID) {
+        guard let channel = lock.withLock({ current[region]?.channel }) else { return }
+        channel.writeAndFlush(message, promise: nil)
+    }
+
+    /// Closes the peer's current connection (it broke the protocol).
+    public func disconnect(_ region: RegionID, reason: String) {
+        guard let channel = lock.withLock({ current[region]?.channel }) else { return }
+        logger.warning("closing peer connection", metadata: ["peer.region": "\(region)", "reason": "\(reason)"])
+        channel.close(promise: nil)
+    }
+
+    /// Regions with a verified connection now.
+    public var connectedRegions: [RegionID] { lock.withLock { current.keys.sorted() } }
+
+    /// Stops dialing, closes the listener and every connection.
+    public func shutdown() async {
+        let channels: [Channel] = lock.withLock {
+            stopped = true
+            var all = Array(allChannels.values)
+            if let serverChannel { all.append(serverChannel) }
+            return all
+        }
+        for channel in channels { try? await channel.close() }
+    }
+
+    // MARK: - Pipeline
+
+    func installHandlers(on channel: Channel, dialed: RegionID?) throws {
+        let sync = channel.pipeline.syncOperations
+        if dialed != nil {
+            try sync.addHandler(NIOSSLClientHandler(context: tls.client, serverHostname: nil))
+        } else {
+            try sync.addHandler(NIOSSLServerHandler(context: tls.server))
+        }
+        try sync.addHandler(ByteToMessageHandler(PeerFrameDecoder(stats: stats)))
+        try sync.addHandler(MessageToByteHandler(PeerFrameEncoder(stats: stats)))
+        try sync.addHandler(IdleStateHandler(readTimeout: .milliseconds(config.idleTimeoutMillis)))
+        try sync.addHandler(PeerChannelHandler(transport: self, dialed: dialed))
+        lock.withLock { allChannels[ObjectIdentifier(channel)] = channel }
+    }
+
+    // MARK: - Dialing
+
+    private func dial(_ region: RegionID) {
+        guard let address = config.peers[region], !lock.withLock({ stopped }) else { return }
+        let connect = ClientBootstrap(group: group)
+            .connectTimeout(.milliseconds(config.connectTimeoutMillis))
+            .channelOption(.socketOption(.tcp_nodelay), value: 1)
+            .channelInitializer { [self] channel in
+                channel.eventLoop.makeCompletedFuture { try self.installHandlers(on: channel, dialed: region) }
+            }
+            .connect(host: address.host, port: address.port)
+        connect.whenComplete { [self] result in
+            switch result {
+            case .success(let channel):
+                channel.closeFuture.whenComplete { _ in self.redialLater(region) }
+            case .failure(let error):
+                logger.debug("peer dial failed", metadata: ["peer.region": "\(region)", "error": "\(error)"])
+                redialLater(region)
+            }
+        }
+    }
+
+    private func redialLater(_ region: RegionID) {
+        let delay: Int64? = lock.withLock {
+            guard !stopped else { return nil }
+            let attempts = failedDials[region, default: 0]
+            failedDials[region] = attempts + 1
+            let ceiling = min(config.reconnectMaxMillis, config.reconnectBaseMillis << min(attempts, 16))
+            return ceiling / 2 + Int64.random(in: 0...max(1, ceiling / 2))
+        }
+        guard let delay else { return }
+        group.next().scheduleTask(in: .milliseconds(delay)) { [self] in dial(region) }
+    }
+
+    // MARK: - Connection events (from PeerChannelHandler)
+
+    /// A verified connection: it becomes the peer's current one, replacing an older one.
+    func register(_ region: RegionID, channel: Channel) -> UInt64? {
+        lock.withLock {
+            guard !stopped else { return nil }
+            let id = nextConnectionID
+            nextConnectionID += 1
+            if let old = current[region] {
+                logger.info("peer reconnected: replacing the older connection", metadata: ["peer.region": "\(region)"])
+                old.channel.close(promise: nil)
+                delegate?.peerDisconnected(region)
+            }
+            current[region] = Connection(id: id, channel: channel)
+            failedDials[region] = 0
+            stats.opened()
+            delegate?.peerConnected(region)
+            logger.info("peer connected", metadata: ["peer.region": "\(region)",
+                                                     "peer.address": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            return id
+        }
+    }
+
+    func deliver(_ message: PeerMessage, from region: RegionID, connection id: UInt64) {
+        lock.withLock {
+            guard current[region]?.id == id else { return }
+            delegate?.peerSent(message, from: region)
+        }
+    }
+
+    func closed(_ channel: Channel, region: RegionID?, connection id: UInt64?) {
+        lock.withLock {
+            allChannels[ObjectIdentifier(channel)] = nil
+            guard let region, let id, current[region]?.id == id else { return }
+            current[region] = nil
+            delegate?.peerDisconnected(region)
+            logger.info("peer disconnected", metadata: ["peer.region": "\(region)"])
+        }
+    }
+
+    func refused(_ channel: Channel, _ reason: String) {
+        stats.refused()
+        logger.warning("refused peer connection", metadata: [
+            "peer.address": "\(channel.remoteAddress.map { "\($0)" } ?? "?")", "reason": "\(reason)",
+        ])
+    }
+}

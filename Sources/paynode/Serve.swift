@@ -1,0 +1,62 @@
+import ArgumentParser
+import Logging
+import NIOPosix
+import PaymentNode
+import PaymentsAPI
+import ServiceLifecycle
+
+/// `paynode serve --config FILE`: runs one region until SIGTERM or SIGINT, then drains
+/// in order (API, peers, commits in flight, store).
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(abstract: "Run one region's node.")
+
+    @Option(help: "The region's YAML file, e.g. config/us-east-1.yaml.")
+    var config: String
+
+    @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
+    var logLevel: String = "info"
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
+        NodeLogging.bootstrap(level: level)
+        let nodeConfig: NodeConfig
+        do { nodeConfig = try NodeConfig.load(file: config) } catch {
+            throw ValidationError("invalid configuration: \(error)")
+        }
+        var logger = Logger(label: "paynode")
+        logger[metadataKey: "region"] = "\(nodeConfig.region)"
+        try await NodeRunner.run(nodeConfig, logger: logger)
+    }
+}
+
+/// Starts a node and its API as one service group (shared by `serve` and `demo`).
+enum NodeRunner {
+    static func prepare(_ config: NodeConfig, logger: Logger) async throws -> [any Service] {
+        if config.apiKeyHashes.contains(NodeConfig.developmentKeyHash) {
+            logger.warning("the development API key paynode-dev-key is accepted: replace api.key_sha256 before real use")
+        }
+        let node = try ReplicaNode(config: config, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
+        try await node.start()
+        let app = PaymentsServer.application(node: node, logger: logger)
+        logger.info("serving", metadata: ["api.listen": "http://\(config.apiListen)", "peer.listen": "\(config.peerListen)"])
+        // Shut down in reverse: the API stops first, then the node drains and closes.
+        return [node, app]
+    }
+
+    static func run(_ config: NodeConfig, logger: Logger) async throws {
+        let services = try await prepare(config, logger: logger)
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        try await group.run()
+    }
+}
+
+/// Log lines on standard error, with metadata as key=value.
+enum NodeLogging {
+    static func bootstrap(level: Logger.Level) {
+        LoggingSystem.bootstrap { label in
+            var handler = StreamLogHandler.standardError(label: label)
+            handler.logLevel = level
+            return handler
+        }
+    }
+}
