@@ -40,7 +40,7 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "ReplicaStore", dependencies: ["ReplicaCore", "CSQLite"]),
         // Benchmarks (tables, never test assertions) and the crash test's writer.
-        .executableTarget(name: "paybench", dependencies: ["ReplicaCore", "ReplicaStore"]),
+        .executableTarget(name: "paybench", dependencies: ["ReplicaCore", "ReplicaStore", "ReplicaTransport", "LZ4"]),
         // The deterministic simulator: the same engine in a virtual world.
         .target(name: "RegionSim", dependencies: ["ReplicaCore"], path: "Simulations/RegionSim"),
         .executableTarget(name: "paysim", dependencies: ["RegionSim"], path: "Simulations/paysim"),
@@ -93,8 +93,14 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        .testTarget(name: "PaymentsAPITests", dependencies: [
+            "PaymentsAPI", "PaymentNode", "ReplicaCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+        ]),
         .testTarget(name: "NodeIntegrationTests", dependencies: [
-            "ReplicaCore", "PaymentNode",
+            "ReplicaCore", "PaymentNode", "ReplicaTransport", "LZ4",
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -10,6 +10,9 @@ extension Simulation {
         c.batchEntriesMax = 256
         c.remoteAckTimeoutMillis = 1_000
         c.tickIntervalMillis = 50
+        // As a node runs: short batching, relays only for entries a peer seems to lack.
+        c.batchDelayMillis = 10
+        c.relayDelayMillis = 2_500
         c.testOnlyBrokenMerge = options.brokenMerge
         return c
     }

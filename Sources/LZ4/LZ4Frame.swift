@@ -12,11 +12,15 @@ public enum LZ4Frame {
         public let description: String
     }
 
-    /// Compresses `input` into one complete LZ4 frame (with content size and checksum).
-    public static func compress(_ input: [UInt8], level: Int32 = 0) throws(Error) -> [UInt8] {
+    /// Compresses `input` into one complete LZ4 frame. `checksummed` adds the content
+    /// size and checksum (12 bytes); peer links leave them off, since TLS already
+    /// guarantees integrity and the decoder bounds the size itself.
+    public static func compress(_ input: [UInt8], level: Int32 = 0, checksummed: Bool = true) throws(Error) -> [UInt8] {
         var prefs = LZ4F_preferences_t()
-        prefs.frameInfo.contentSize = UInt64(input.count)
-        prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
+        if checksummed {
+            prefs.frameInfo.contentSize = UInt64(input.count)
+            prefs.frameInfo.contentChecksumFlag = LZ4F_contentChecksumEnabled
+        }
         prefs.compressionLevel = level
         let bound = LZ4F_compressFrameBound(input.count, &prefs)
         var output = [UInt8](repeating: 0, count: bound)

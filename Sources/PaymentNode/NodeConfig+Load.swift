@@ -82,8 +82,15 @@ extension NodeConfig {
         }
 
         var engine = EngineConfig(region: region, peers: peers.keys.sorted())
+        // A node batches for a few milliseconds (better compression, at most that much lag)
+        // and ticks often enough to honour it.
+        engine.batchDelayMillis = 20
+        engine.tickIntervalMillis = 5
+        engine.relayDelayMillis = 2_500
         let tuning = try top.section("tuning")
         if let v = try tuning.integer("batch_entries_max", in: 1...Int64(WireLimits.entriesPerBatchMax)) { engine.batchEntriesMax = Int(v) }
+        if let v = try tuning.integer("batch_delay_ms", in: 0...10_000) { engine.batchDelayMillis = UInt64(v) }
+        if let v = try tuning.integer("relay_delay_ms", in: 0...600_000) { engine.relayDelayMillis = UInt64(v) }
         if let v = try tuning.integer("in_flight_batches_max", in: 1...1_024) { engine.inFlightBatchesMax = Int(v) }
         if let v = try tuning.integer("tick_interval_ms", in: 1...1_000) { engine.tickIntervalMillis = UInt64(v) }
         if let v = try tuning.integer("ping_interval_ms", in: 10...60_000) { engine.pingIntervalMillis = UInt64(v) }

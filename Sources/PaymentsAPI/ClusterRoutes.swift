@@ -36,7 +36,11 @@ struct ClusterRoutes: Sendable {
         s += ",\"rpo_exposure_seconds\":\(seconds(status.rpoExposureMillis))"
         s += ",\"unreplicated_local_entries\":\(status.unreplicatedLocalEntries)"
         s += ",\"clamped_remote_stamps\":\(status.clampedRemoteStamps)"
-        s += ",\"conflicts_detected\":\(status.counters.conflictsDetected)"
+        let c = status.counters
+        s += ",\"counters\":{\"entries_applied\":\(c.entriesApplied),\"duplicates_skipped\":\(c.duplicatesSkipped)"
+        s += ",\"gaps_skipped\":\(c.gapsSkipped),\"conflicts_detected\":\(c.conflictsDetected)"
+        s += ",\"batches_sent\":\(c.batchesSent),\"retransmits\":\(c.retransmits),\"snapshots_sent\":\(c.snapshotsCompleted)"
+        s += ",\"snapshots_received\":\(c.snapshotsReceived),\"protocol_violations\":\(c.protocolViolations)}"
         s += ",\"transport\":{\"message_bytes_sent\":\(t.messageBytesSent),\"wire_bytes_sent\":\(t.wireBytesSent)"
         s += ",\"delta_message_bytes_sent\":\(t.deltaMessageBytesSent),\"delta_wire_bytes_sent\":\(t.deltaWireBytesSent)"
         s += ",\"frames_sent\":\(t.framesSent),\"frames_received\":\(t.framesReceived)"

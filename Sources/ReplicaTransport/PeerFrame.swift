@@ -41,7 +41,7 @@ public enum PeerFrame {
         let raw = message.encoded()
         var kind = Kind.message
         var payload = raw
-        if compresses(message.kind), let packed = try? LZ4Frame.compress(raw), packed.count < raw.count {
+        if compresses(message.kind), let packed = try? LZ4Frame.compress(raw, checksummed: false), packed.count < raw.count {
             kind = .compressedMessage
             payload = packed
         }

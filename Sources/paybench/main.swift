@@ -4,6 +4,7 @@ import ReplicaStore
 /// paybench: measurements, printed as tables (never asserted in tests).
 let usage = """
 usage: paybench store [--writers N] [--writes N] [--naive-writes N] [--sync full|normal] [--dir DIR]
+       paybench wire [--entries N]     (replication bytes per create, raw vs LZ4, by batch size)
        paybench crash-writer PATH      (used by the crash test: writes until killed)
 """
 
@@ -44,6 +45,8 @@ do {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Probe.run(dir: dir, writes: number("--writes", 100_000))
+    case "wire":
+        try WireBenchmark.run(count: number("--entries", 10_000))
     case "crash-writer":
         guard let path = args.first else { fail("crash-writer needs a database path") }
         try CrashWriter.run(path: path)

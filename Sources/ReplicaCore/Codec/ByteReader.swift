@@ -32,6 +32,13 @@ public struct ByteReader: Sendable {
         return bytes[offset]
     }
 
+    /// The next `count` bytes.
+    public mutating func readBytes(_ count: Int) throws(DecodingError) -> ArraySlice<UInt8> {
+        guard remaining >= count else { throw DecodingError("unexpected end of input (need \(count) bytes)", at: offset) }
+        defer { offset += count }
+        return bytes[offset..<offset + count]
+    }
+
     public mutating func readUInt64() throws(DecodingError) -> UInt64 {
         guard remaining >= 8 else { throw DecodingError("unexpected end of input (need 8 bytes)", at: offset) }
         var v: UInt64 = 0

@@ -14,7 +14,7 @@ public enum PeerMessage: Hashable, Sendable {
     case snapshot(records: [PaymentRecord], vector: VersionVector?)
 
     /// The wire format version this code writes and reads.
-    public static let formatVersion: UInt8 = 1
+    public static let formatVersion: UInt8 = 2
 
     /// The message type byte.
     public enum Kind: UInt8, Sendable, CaseIterable {

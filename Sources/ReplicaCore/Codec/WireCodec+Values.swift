@@ -38,13 +38,27 @@ extension ByteWriter {
         }
     }
 
+    /// A payment id as its 26 base-32 symbols packed in 17 bytes (the `pay_` prefix is implied).
+    mutating func writePaymentID(_ id: PaymentID) {
+        for b in CrockfordBase32.pack(id.rawValue.dropFirst(PaymentID.prefix.count))! { writeUInt8(b) }
+    }
+
     public mutating func writeEntry(_ e: LogEntry) {
         writeRegion(e.origin)
         writeVarint(e.seq)
         writeUInt64(e.hlc.rawValue)
-        writeString(e.paymentID.rawValue)
-        writeVarint(UInt64(e.changes.count))
-        for c in e.changes {
+        writePaymentID(e.paymentID)
+        // A create's fingerprint is derivable from its fields: flag it (low bit of the
+        // count) instead of sending 26 random characters the receiver can compute.
+        var changes = e.changes[...]
+        var derived = false
+        if let last = changes.last, last.field == .requestFingerprint, last.base == nil, last.depth == 1,
+           last.value == .text(CreatePayment.fingerprint(of: changes.dropLast().map { ($0.field, $0.value) })) {
+            changes = changes.dropLast()
+            derived = true
+        }
+        writeVarint(UInt64(changes.count) << 1 | (derived ? 1 : 0))
+        for c in changes {
             writeUInt8(c.field.rawValue)
             writeFieldValue(c.value)
             writeOptionalStamp(c.base)
@@ -54,7 +68,7 @@ extension ByteWriter {
 
     /// A record: its id and every present register, in field order.
     public mutating func writeRecord(_ r: PaymentRecord) {
-        writeString(r.id.rawValue)
+        writePaymentID(r.id)
         let fields = r.presentFields
         writeVarint(UInt64(fields.count))
         for f in fields {
@@ -89,8 +103,10 @@ extension ByteReader {
 
     mutating func readPaymentID() throws(DecodingError) -> PaymentID {
         let start = offset
-        let text = try readString(maxBytes: WireLimits.identifierBytesMax, what: "payment id")
-        guard let id = PaymentID(text) else { throw DecodingError("invalid payment id", at: start) }
+        let packed = try readBytes(PaymentID.packedBytes)
+        guard let body = CrockfordBase32.unpack(packed, characters: PaymentID.bodyLength),
+              let id = PaymentID(PaymentID.prefix + body)
+        else { throw DecodingError("invalid payment id", at: start) }
         return id
     }
 
@@ -190,7 +206,12 @@ extension ByteReader {
         let hlc = HLCTimestamp(rawValue: try readUInt64())
         let id = try readPaymentID()
         let start = offset
-        let n = try readCount(max: WireLimits.changesPerEntryMax, what: "field change")
+        let countAndFlag = try readVarint()
+        let derived = countAndFlag & 1 == 1
+        guard countAndFlag >> 1 <= UInt64(WireLimits.changesPerEntryMax) else {
+            throw DecodingError("\(countAndFlag >> 1) field changes exceed the limit of \(WireLimits.changesPerEntryMax)", at: start)
+        }
+        let n = Int(countAndFlag >> 1)
         guard n > 0 else { throw DecodingError("an entry must change at least one field", at: start) }
         var changes: [FieldChange] = []
         changes.reserveCapacity(n)
@@ -202,6 +223,13 @@ extension ByteReader {
             let value = try readValue(for: field)
             let base = try readOptionalStamp()
             changes.append(FieldChange(field: field, value: value, base: base, depth: try readDepth()))
+        }
+        if derived {
+            guard changes.last!.field < .requestFingerprint else {
+                throw DecodingError("a derived fingerprint follows the last field", at: start)
+            }
+            let fingerprint = CreatePayment.fingerprint(of: changes.map { ($0.field, $0.value) })
+            changes.append(FieldChange(field: .requestFingerprint, value: .text(fingerprint), base: nil, depth: 1))
         }
         return LogEntry(origin: origin, seq: seq, hlc: hlc, paymentID: id, changes: changes)
     }

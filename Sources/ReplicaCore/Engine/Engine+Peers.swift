@@ -40,6 +40,7 @@ extension ReplicationEngine {
             state.greeted = true
             state.acked = theirs
             state.sent = theirs
+            state.ownHistoryCap = durableVector[peer]
             state.inFlight = []
             state.snapshot = nil
             peers[peer] = state
@@ -48,6 +49,8 @@ extension ReplicationEngine {
         case .ack(let theirs), .ping(let theirs):
             guard state.greeted else { return violation(peer, "\(message.kind) before HELLO") }
             state.acked.merge(theirs)
+            // What the peer holds it need not be sent again (it may have it by relay).
+            state.sent.merge(state.acked)
             if case .ack = message { state.releaseInFlight() }
             peers[peer] = state
             noteOwnHistory(theirs)

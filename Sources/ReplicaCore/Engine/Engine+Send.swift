@@ -24,17 +24,24 @@ extension ReplicationEngine {
             streamSnapshot(&state, to: peer, nowMillis: nowMillis, into: &directives)
             return directives
         }
+        if !batchIsDue(&state, nowMillis: nowMillis) { return directives }
         while state.inFlight.count < config.inFlightBatchesMax {
             var batch: [LogEntry] = []
             var upTo = state.sent
             for origin in log.origins where batch.count < config.batchEntriesMax {
-                let slice = log.entries(of: origin, after: upTo[origin], limit: config.batchEntriesMax - batch.count)
+                var slice = log.entries(of: origin, after: upTo[origin], limit: config.batchEntriesMax - batch.count)
+                if origin == peer {
+                    slice = slice.prefix { $0.seq <= state.ownHistoryCap }
+                } else if origin != region && config.relayDelayMillis > 0 {
+                    slice = slice.prefix { $0.hlc.wallMillis + config.relayDelayMillis <= nowMillis }
+                }
                 if let last = slice.last {
                     batch += slice
                     upTo[origin] = last.seq
                 }
             }
             guard !batch.isEmpty else { break }
+            state.unsentSinceMillis = nil
             state.sent = upTo
             state.inFlight.append(.init(upTo: upTo, sentAtMillis: nowMillis))
             directives.append(.send(to: peer, .delta(batchID: nextBatchID, entries: batch)))
@@ -42,6 +49,27 @@ extension ReplicationEngine {
             counters.batchesSent += 1
         }
         return directives
+    }
+
+    /// Whether entries for the peer should go now: a full batch is waiting, or the
+    /// oldest unsent entry has waited `batchDelayMillis` (or there is no delay).
+    func batchIsDue(_ state: inout PeerState, nowMillis: UInt64) -> Bool {
+        guard config.batchDelayMillis > 0 else { return true }
+        var unsent: UInt64 = 0
+        for origin in log.origins {
+            let have = durableVector[origin]
+            if have > state.sent[origin] { unsent += have - state.sent[origin] }
+        }
+        if unsent == 0 {
+            state.unsentSinceMillis = nil
+            return false
+        }
+        if unsent >= UInt64(config.batchEntriesMax) { return true }
+        guard let since = state.unsentSinceMillis else {
+            state.unsentSinceMillis = nowMillis
+            return false
+        }
+        return nowMillis >= since + config.batchDelayMillis
     }
 
     /// Whether a peer that has `sent` is missing entries the log no longer holds.

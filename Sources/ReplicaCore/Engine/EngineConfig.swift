@@ -9,6 +9,15 @@ public struct EngineConfig: Sendable {
     public var maxClockSkewMillis: UInt64 = 500
     /// Entries per DELTA batch.
     public var batchEntriesMax: Int = 512
+    /// How long committed entries may wait for more to fill a batch (0: send at once).
+    /// Larger batches compress better; the wait adds at most this much replication lag.
+    /// The shell's tick must come at least this often for the wait to be honoured.
+    public var batchDelayMillis: UInt64 = 0
+    /// Entries of a third region are relayed to a peer only once they are this old (by
+    /// their stamp): normally the peer gets them straight from their origin first, and its
+    /// vector (PING, every `pingIntervalMillis`) tells us so. Relaying is for cut links.
+    /// 0 relays at once (every entry then crosses each link twice in a full mesh).
+    public var relayDelayMillis: UInt64 = 0
     /// Unacknowledged batches (or snapshot chunks) in flight per peer.
     public var inFlightBatchesMax: Int = 8
     /// With no ack for this long, resend everything the peer has not acked.
@@ -48,6 +57,8 @@ public struct EngineConfig: Sendable {
         }
         if inFlightBatchesMax < 1 { throw ConfigError("in_flight_batches_max must be at least 1") }
         if tickIntervalMillis < 1 { throw ConfigError("tick_interval_ms must be at least 1") }
+        if relayDelayMillis > 600_000 { throw ConfigError("relay_delay_ms must be at most 600000") }
+        if batchDelayMillis > 10_000 { throw ConfigError("batch_delay_ms must be at most 10000") }
         if logEntriesMax < batchEntriesMax { throw ConfigError("log_entries_max must be at least batch_entries_max") }
     }
 }

@@ -12,6 +12,11 @@ struct PeerState: Sendable {
     var snapshot: SnapshotProgress?
     var lastContactMillis: UInt64?
     var lastPingSentMillis: UInt64 = 0
+    /// Of the peer's own writes, the last we held when it said HELLO: it has every later
+    /// one (it wrote them), so only those up to here may need sending (after a disk loss).
+    var ownHistoryCap: UInt64 = 0
+    /// When entries first waited unsent for this peer (for `batchDelayMillis`).
+    var unsentSinceMillis: UInt64?
 
     init(acked: VersionVector) {
         self.acked = acked

@@ -39,15 +39,22 @@ public struct CreatePayment: Hashable, Sendable {
         return values
     }
 
-    /// SHA-256 (hex) over the canonical encoding of every parameter: identical requests,
-    /// and only those, share it.
-    public var fingerprint: String {
+    /// The first 130 bits of SHA-256 over the canonical encoding of every parameter, in
+    /// 26 Crockford base-32 characters: identical requests, and only those, share it. It
+    /// is compared only between requests with the same merchant and Idempotency-Key, so
+    /// 130 bits leave no practical chance of a false "identical"; it is replicated with
+    /// every create, and 26 random characters cost far less on the wire than 64 hex.
+    public var fingerprint: String { Self.fingerprint(of: fieldValues) }
+
+    /// The fingerprint of a create's field values (in field order). The codec uses it to
+    /// leave the fingerprint off the wire: a receiver derives it from the entry.
+    public static func fingerprint(of values: [(PaymentField, FieldValue)]) -> String {
         var writer = ByteWriter()
-        for (field, value) in fieldValues {
+        for (field, value) in values {
             writer.writeUInt8(field.rawValue)
             writer.writeFieldValue(value)
         }
-        return SHA256.hex(SHA256.hash(writer.bytes))
+        return CrockfordBase32.encode(bits: SHA256.hash(writer.bytes), characters: 26)
     }
 }
 

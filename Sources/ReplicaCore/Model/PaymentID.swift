@@ -9,6 +9,8 @@ public struct PaymentID: Hashable, Comparable, Sendable, CustomStringConvertible
 
     static let prefix = "pay_"
     static let bodyLength = 26
+    /// Bytes of the body packed 5 bits per symbol (the wire and store form).
+    static let packedBytes = 17
 
     /// Parses an id, or returns nil when it is not `pay_` + 26 Crockford base-32 characters.
     public init?(_ text: String) {

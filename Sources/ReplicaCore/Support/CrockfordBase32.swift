@@ -22,6 +22,34 @@ public enum CrockfordBase32 {
         return String(decoding: out, as: UTF8.self)
     }
 
+    /// Packs base-32 symbols (5 bits each) into bytes, most significant first, the last
+    /// byte padded with zero bits: 26 symbols take 17 bytes. nil for a non-symbol.
+    public static func pack<S: StringProtocol>(_ s: S) -> [UInt8]? {
+        var out = [UInt8](repeating: 0, count: (s.utf8.count * 5 + 7) / 8)
+        var bit = 0
+        for c in s.utf8 {
+            guard c < 128, let value = symbolValue[Int(c)] else { return nil }
+            for b in 0..<5 where (value >> (4 - b)) & 1 == 1 {
+                out[(bit + b) / 8] |= 0x80 >> UInt8((bit + b) % 8)
+            }
+            bit += 5
+        }
+        return out
+    }
+
+    /// The inverse of `pack`: `characters` symbols from `bytes`; nil when the padding bits
+    /// are not zero (so every id has exactly one packed form).
+    public static func unpack(_ bytes: some Collection<UInt8>, characters: Int) -> String? {
+        let array = Array(bytes)
+        guard array.count == (characters * 5 + 7) / 8 else { return nil }
+        for bit in (characters * 5)..<(array.count * 8) where (array[bit / 8] >> (7 - UInt8(bit % 8))) & 1 == 1 {
+            return nil
+        }
+        return encode(bits: array, characters: characters)
+    }
+
+    private static let symbolValue: [Int?] = (0..<128).map { c in alphabet.firstIndex(of: UInt8(c)) }
+
     /// Whether every character of `s` is one of the 32 upper-case symbols.
     public static func isValid<S: StringProtocol>(_ s: S) -> Bool {
         s.utf8.allSatisfy { $0 < 128 && isSymbol[Int($0)] }

@@ -1,0 +1,55 @@
+import Foundation
+import LZ4
+import ReplicaCore
+import ReplicaTransport
+
+/// `paybench wire`: bytes per replicated create on the wire, raw vs LZ4, by batch size
+/// and compression level, for entries made by a real engine from API-like creates.
+enum WireBenchmark {
+    static func entries(_ count: Int) -> [LogEntry] {
+        let region = RegionID("ap-northeast-1")!
+        var engine = ReplicationEngine(config: EngineConfig(region: region, peers: []))
+        var rng = SystemRandomNumberGenerator()
+        var out: [LogEntry] = []
+        let start: UInt64 = 1_800_000_000_000
+        for i in 0..<count {
+            let order = "order-" + String(format: "%06d", i)
+            let create = CreatePayment(merchantID: "m_shop_42", orderID: order, amount: Int64(100 + (i * 37) % 90_000),
+                                       currency: "EUR", method: .card, description: "Order \(order) at shop 42",
+                                       metadata: ["channel": "web", "cart": order])
+            let now = start + UInt64(i / 2)
+            let id = PaymentID.generated(wallMillis: now, entropy: (rng.next(), UInt16.random(in: 0...UInt16.max)))
+            let (_, directives) = engine.submit(.create(id, create, idempotent: false), ticket: WriteTicket(UInt64(i + 1)),
+                                                durability: .local, nowMillis: now)
+            guard case .persist(let request)? = directives.first else { preconditionFailure("create \(i) refused") }
+            out += request.entries
+        }
+        return out
+    }
+
+    static func run(count: Int) throws {
+        let all = entries(count)
+        print("| batch entries | raw bytes/entry | level 0 bytes/entry | ratio | level 9 (HC) bytes/entry | ratio |")
+        print("|---:|---:|---:|---:|---:|---:|")
+        for size in [1, 4, 8, 16, 32, 64, 128, 512] {
+            var raw = 0
+            var fast = 0
+            var hc = 0
+            var i = 0
+            var batchID: UInt64 = 1
+            while i < all.count {
+                let batch = Array(all[i..<min(all.count, i + size)])
+                let message = PeerMessage.delta(batchID: batchID, entries: batch)
+                let frame = PeerFrame.encode(message)
+                raw += frame.messageBytes + PeerFrame.headerBytes + 1
+                fast += frame.bytes.count
+                hc += try LZ4Frame.compress(message.encoded(), level: 9, checksummed: false).count + PeerFrame.headerBytes + 1
+                i += size
+                batchID += 1
+            }
+            let n = Double(all.count)
+            print(String(format: "| %d | %.0f | %.0f | %.2fx | %.0f | %.2fx |", size, Double(raw) / n, Double(fast) / n,
+                         Double(raw) / Double(fast), Double(hc) / n, Double(raw) / Double(hc)))
+        }
+    }
+}

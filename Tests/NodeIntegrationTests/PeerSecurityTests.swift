@@ -1,0 +1,103 @@
+import Foundation
+import LZ4
+import PaymentNode
+import ReplicaCore
+import ReplicaTransport
+import Testing
+
+/// A node's peer port refuses certificates from another CA, certificates that name no
+/// region of the cluster, and HELLOs that claim another region than the certificate;
+/// malformed and oversized frames close that connection only: the node keeps serving.
+@Suite(.serialized) struct PeerSecurityTests {
+    let us = RegionID("us-east-1")!
+    let eu = RegionID("eu-west-1")!
+
+    /// A legitimate peer's HELLO as framed bytes.
+    func helloFrame(claiming region: RegionID) -> [UInt8] {
+        PeerFrame.encode(.hello(region: region, vector: VersionVector())).bytes
+    }
+
+    func counter(_ cluster: LocalCluster, _ name: String) async throws -> Int {
+        (try await cluster.cluster(us)["transport"] as? [String: Any])?[name] as? Int ?? -1
+    }
+
+    @Test func refusesImpostorsAndSurvivesGarbage() async throws {
+        let cluster = try LocalCluster(regions: [us])
+        do {
+            try await cluster.startAll()
+            let port = cluster.peerPorts[us]!
+            let ca = DevelopmentCertificates.caPath(cluster.certDir)
+            func legit(_ r: RegionID) async throws -> RawPeerClient {
+                try await RawPeerClient.connect(port: port, caPath: ca, certificatePath: DevelopmentCertificates.certificatePath(cluster.certDir, r),
+                                                keyPath: DevelopmentCertificates.keyPath(cluster.certDir, r))
+            }
+
+            // Control: a real peer's certificate and an honest HELLO get the node's HELLO back.
+            let honest = try await legit(eu)
+            try await honest.send(helloFrame(claiming: eu))
+            try await eventually("us-east-1 answers with its HELLO", timeout: 10) { honest.bytesReceived.count >= 5 }
+            let length = Int(honest.bytesReceived[0]) << 24 | Int(honest.bytesReceived[1]) << 16
+                | Int(honest.bytesReceived[2]) << 8 | Int(honest.bytesReceived[3])
+            try await eventually("the whole HELLO frame arrived", timeout: 10) { honest.bytesReceived.count >= 4 + length }
+            let reply = try PeerFrame.decodeBody(Array(honest.bytesReceived[4..<(4 + length)]))
+            #expect(reply == .hello(region: us, vector: VersionVector()))
+            #expect(await !honest.closedByServer(within: 0.3))
+            await honest.close()
+
+            // A certificate from another CA: refused during the handshake.
+            let refusedBefore = try await counter(cluster, "refused_peers")
+            let rogueDir = cluster.dir.appendingPathComponent("rogue").path
+            try DevelopmentCertificates.make(in: rogueDir, regions: [eu], caName: "rogue CA")
+            let rogue = try await RawPeerClient.connect(
+                port: port, caPath: ca, certificatePath: DevelopmentCertificates.certificatePath(rogueDir, eu),
+                keyPath: DevelopmentCertificates.keyPath(rogueDir, eu))
+            try? await rogue.send(helloFrame(claiming: eu))
+            #expect(await rogue.closedByServer(within: 10), "a certificate from another CA must be refused")
+
+            // The cluster's CA, but a region that is not in the cluster.
+            try DevelopmentCertificates.make(in: cluster.certDir, regions: [RegionID("sa-east-1")!])
+            let stranger = try await legit(RegionID("sa-east-1")!)
+            try? await stranger.send(helloFrame(claiming: RegionID("sa-east-1")!))
+            #expect(await stranger.closedByServer(within: 10), "a certificate naming no cluster region must be refused")
+
+            // A real certificate for eu-west-1 whose HELLO claims to be ap-northeast-1.
+            let liar = try await legit(eu)
+            try await liar.send(helloFrame(claiming: RegionID("ap-northeast-1")!))
+            #expect(await liar.closedByServer(within: 10), "a HELLO naming another region than the certificate must be refused")
+            try await eventually("three refusals are counted", timeout: 10) {
+                try await counter(cluster, "refused_peers") >= refusedBefore + 3
+            }
+
+            // Malformed frames close that connection only.
+            let malformedBefore = try await counter(cluster, "malformed_frames")
+            let garbage = try await legit(eu)
+            try await garbage.send([0, 0, 0, 3, 9, 1, 2])
+            #expect(await garbage.closedByServer(within: 10), "an unknown frame kind must close the connection")
+            let notLZ4 = try await legit(eu)
+            try await notLZ4.send(helloFrame(claiming: eu) + [0, 0, 0, 4, 2, 0xde, 0xad, 0xbe])
+            #expect(await notLZ4.closedByServer(within: 10), "a compressed frame that is not LZ4 must close the connection")
+            let huge = try await legit(eu)
+            try await huge.send([0x7f, 0xff, 0xff, 0xff, 1])
+            #expect(await huge.closedByServer(within: 10), "an oversized frame must close the connection")
+            try await eventually("three malformed frames are counted", timeout: 10) {
+                try await counter(cluster, "malformed_frames") >= malformedBefore + 3
+            }
+
+            // The node kept serving throughout: clients and honest peers still get through.
+            #expect(cluster.exitStatus(us) == nil)
+            #expect(try await cluster.create(at: us, order: "after-attacks").status == 201)
+            let again = try await legit(eu)
+            try await again.send(helloFrame(claiming: eu))
+            try await eventually("an honest peer is still answered", timeout: 10) { again.bytesReceived.count >= 5 }
+            await again.close()
+            let log = cluster.log(us)
+            #expect(log.contains("refused peer connection"))
+            #expect(log.contains("malformed frame"))
+        } catch {
+            Issue.record("log:\n\(cluster.log(us))")
+            await cluster.shutdown(keep: true)
+            throw error
+        }
+        await cluster.shutdown()
+    }
+}

@@ -1,0 +1,206 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import PaymentNode
+import ReplicaCore
+
+/// Real `paynode serve` processes on loopback for integration tests: fresh certificates
+/// from `paynode certs`' code, one YAML file per region, free ports, logs in a temp dir.
+final class LocalCluster: @unchecked Sendable {
+    static let allRegions = ["ap-northeast-1", "us-east-1", "eu-west-1"].map { RegionID($0)! }
+    static let apiKey = "paynode-dev-key"
+
+    let dir: URL
+    let regions: [RegionID]
+    let certDir: String
+    private(set) var apiPorts: [RegionID: Int] = [:]
+    private(set) var peerPorts: [RegionID: Int] = [:]
+    private var processes: [RegionID: Process] = [:]
+    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+
+    init(regions: [RegionID] = LocalCluster.allRegions, extraAPIConfig: (RegionID) -> String = { _ in "" }) throws {
+        self.regions = regions
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("paynode-it-\(UUID().uuidString.prefix(8))")
+        certDir = dir.appendingPathComponent("certs").path
+        try DevelopmentCertificates.make(in: certDir, regions: LocalCluster.allRegions)
+        for r in LocalCluster.allRegions {
+            apiPorts[r] = try FreePort.next()
+            peerPorts[r] = try FreePort.next()
+        }
+        for r in regions {
+            let peers = LocalCluster.allRegions.filter { $0 != r }.map { "  \($0.name): 127.0.0.1:\(peerPorts[$0]!)" }
+            let yaml = """
+                region: \(r.name)
+                data_dir: \(dir.path)/data/\(r.name)
+                api:
+                  listen: 127.0.0.1:\(apiPorts[r]!)
+                  key_sha256: [\(NodeConfig.developmentKeyHash)]
+                \(extraAPIConfig(r))
+                peer_listen: 127.0.0.1:\(peerPorts[r]!)
+                peers:
+                \(peers.joined(separator: "\n"))
+                tls:
+                  ca: \(certDir)/ca.pem
+                  certificate: \(certDir)/\(r.name).pem
+                  key: \(certDir)/\(r.name).key
+                tuning:
+                  ping_interval_ms: 200
+                  retransmit_after_ms: 1000
+                """
+            try yaml.write(to: configURL(r), atomically: true, encoding: .utf8)
+        }
+    }
+
+    func configURL(_ r: RegionID) -> URL { dir.appendingPathComponent("\(r.name).yaml") }
+    func logPath(_ r: RegionID) -> String { dir.appendingPathComponent("\(r.name).log").path }
+    func baseURL(_ r: RegionID) -> String { "http://127.0.0.1:\(apiPorts[r]!)" }
+
+    /// Starts the region's node and waits until `/health` answers.
+    func start(_ r: RegionID) async throws {
+        let process = Process()
+        // PAYNODE_BINARY runs the tests against another build (e.g. .build/release/paynode).
+        let binary = try ProcessInfo.processInfo.environment["PAYNODE_BINARY"] ?? Binaries.path("paynode")
+        process.executableURL = URL(fileURLWithPath: binary)
+        process.arguments = ["serve", "--config", configURL(r).path]
+        if !FileManager.default.fileExists(atPath: logPath(r)) { FileManager.default.createFile(atPath: logPath(r), contents: nil) }
+        let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(r)))
+        log.seekToEndOfFile()
+        process.standardOutput = log
+        process.standardError = log
+        try process.run()
+        processes[r] = process
+        try await eventually("\(r) answers /health", timeout: 30) {
+            guard process.isRunning else { throw ClusterError("\(r) exited: \(self.log(r))") }
+            return (try? await self.call(r, "GET", "/health").status) == 200
+        }
+    }
+
+    func startAll() async throws {
+        for r in regions { try await start(r) }
+    }
+
+    /// Sends `signal` to the region's process and waits for it to exit.
+    func stop(_ r: RegionID, signal: Int32) {
+        guard let p = processes.removeValue(forKey: r) else { return }
+        kill(p.processIdentifier, signal)
+        p.waitUntilExit()
+    }
+
+    func exitStatus(_ r: RegionID) -> Int32? { processes[r]?.isRunning == false ? processes[r]?.terminationStatus : nil }
+
+    /// Stops every node and removes the temp dir (keeps it when `keep`).
+    func shutdown(keep: Bool = false) async {
+        for r in Array(processes.keys) { stop(r, signal: SIGKILL) }
+        try? await http.shutdown()
+        if !keep { try? FileManager.default.removeItem(at: dir) }
+    }
+
+    func log(_ r: RegionID) -> String {
+        (try? String(contentsOfFile: logPath(r), encoding: .utf8)).map { String($0.suffix(4_000)) } ?? ""
+    }
+
+    // MARK: HTTP
+
+    struct Reply {
+        let status: Int
+        let headers: [String: String]
+        let body: String
+        var json: [String: Any] {
+            (try? JSONSerialization.jsonObject(with: Data(body.utf8))) as? [String: Any] ?? [:]
+        }
+    }
+
+    func call(_ r: RegionID, _ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:],
+              key: String? = LocalCluster.apiKey) async throws -> Reply {
+        var request = HTTPClientRequest(url: baseURL(r) + path)
+        request.method = .init(rawValue: method)
+        if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await http.execute(request, timeout: .seconds(15))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        var fields: [String: String] = [:]
+        for h in response.headers { fields[h.name.lowercased()] = h.value }
+        return Reply(status: Int(response.status.code), headers: fields, body: String(buffer: bytes))
+    }
+
+    /// Creates a payment; returns the reply (201 expected).
+    func create(at r: RegionID, order: String, key: String? = nil, amount: Int = 1_250, durability: String? = nil) async throws -> Reply {
+        var headers: [String: String] = [:]
+        if let key { headers["Idempotency-Key"] = key }
+        if let durability { headers["X-Durability"] = durability }
+        let body = """
+            {"merchant_id":"m_shop_42","order_id":"\(order)","amount":\(amount),"currency":"EUR","method":"card",\
+            "description":"Order \(order) at shop 42","metadata":{"channel":"web","cart":"\(order)"}}
+            """
+        return try await call(r, "POST", "/v1/payments", body: body, headers: headers)
+    }
+
+    func cluster(_ r: RegionID, digest: Bool = false) async throws -> [String: Any] {
+        try await call(r, "GET", "/v1/cluster" + (digest ? "?digest=true" : "")).json
+    }
+
+    /// The region's vector entry for `origin` (0 when absent).
+    func vector(_ r: RegionID, _ origin: RegionID) async throws -> Int {
+        ((try await cluster(r)["vector"] as? [String: Any])?[origin.name] as? Int) ?? 0
+    }
+
+    /// Whether the region reports every peer it expects as connected.
+    func allPeersConnected(_ r: RegionID, expected: [RegionID]) async -> Bool {
+        guard let peers = try? await cluster(r)["peers"] as? [[String: Any]] else { return false }
+        let connected = Set(peers.filter { $0["connected"] as? Bool == true }.compactMap { $0["region"] as? String })
+        return expected.allSatisfy { connected.contains($0.name) }
+    }
+}
+
+struct ClusterError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Polls `condition` until it holds or `timeout` seconds pass (then throws). Never a
+/// fixed wait: the poll interval only paces the checks.
+func eventually(_ what: String, timeout: Double, _ condition: () async throws -> Bool) async throws {
+    let deadline = Date().addingTimeInterval(timeout)
+    while Date() < deadline {
+        if try await condition() { return }
+        try await Task.sleep(nanoseconds: 50_000_000)
+    }
+    throw ClusterError("timed out after \(timeout) s waiting until \(what)")
+}
+
+/// Executables built beside the test bundle.
+enum Binaries {
+    static func path(_ name: String) throws -> String {
+        let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
+        let candidates = [here, here.deletingLastPathComponent(), here.deletingLastPathComponent().deletingLastPathComponent(),
+                          URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug")]
+            .map { $0.appendingPathComponent(name).path }
+        guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
+            throw ClusterError("\(name) not built; looked in \(candidates)")
+        }
+        return found
+    }
+}
+
+/// A TCP port free right now on 127.0.0.1 (the kernel picks it).
+enum FreePort {
+    static func next() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw ClusterError("socket() failed") }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = 0
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
+        }
+        guard bound else { throw ClusterError("bind() failed") }
+        return Int(UInt16(bigEndian: addr.sin_port))
+    }
+}
