@@ -160,7 +160,11 @@ public final class ReplicaNode: @unchecked Sendable {
 
     /// Why writes are refused, if they are (nil when healthy).
     public func unavailableReason() async -> String? {
-        (try? await loop.submit { [self] in failure ?? (stopping ? "the node is shutting down" : nil) }.get()) ?? "stopped"
+        do {
+            return try await loop.submit { [self] in failure ?? (stopping ? "the node is shutting down" : nil) }.get()
+        } catch {
+            return "the node has stopped"
+        }
     }
 
     // MARK: - Directives

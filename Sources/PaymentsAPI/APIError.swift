@@ -9,12 +9,15 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public let code: String
     public let message: String
     public let field: String?
+    /// For 405: the methods the path allows (sent as `Allow`).
+    public let allow: [String]?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil, allow: [String]? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
+        self.allow = allow
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }

@@ -41,13 +41,21 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     static func response(_ error: APIError) -> Response {
         var headers: HTTPFields = [.contentType: "application/json"]
         if error.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
+        if let allow = error.allow { headers[.allow] = allow.joined(separator: ", ") }
         return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.json)))
     }
 
     static func translate(_ error: HTTPError, request: Request) -> APIError {
         switch error.status {
         case .contentTooLarge: APIError(.contentTooLarge, "body_too_large", "the request body is larger than the limit")
-        case .notFound: APIError(.notFound, "not_found", "no route \(request.method) \(request.uri.path)")
+        case .notFound:
+            if let allowed = RouteTable.methods(for: request.uri.path) {
+                APIError(.methodNotAllowed, "method_not_allowed",
+                         "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))",
+                         allow: allowed)
+            } else {
+                APIError(.notFound, "not_found", "no route \(request.method) \(request.uri.path)")
+            }
         case .methodNotAllowed: APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
         case .badRequest: APIError.malformed(error.body ?? "malformed request")
         default: APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
@@ -88,5 +96,19 @@ struct TestDelayMiddleware<Context: RequestContext>: RouterMiddleware {
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         try await Task.sleep(nanoseconds: delayMillis * 1_000_000)
         return try await next(request, context)
+    }
+}
+
+/// The API's paths and their methods, to answer a known path with the wrong method with
+/// 405 and `Allow` (rather than 404).
+enum RouteTable {
+    static func methods(for path: String) -> [String]? {
+        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
+        switch Array(parts) {
+        case ["v1", "payments"]: return ["GET", "POST"]
+        case let p where p.count == 3 && p[0] == "v1" && p[1] == "payments" && !p[2].isEmpty: return ["GET", "PATCH"]
+        case ["v1", "conflicts"], ["v1", "cluster"], ["health"], ["ready"], ["metrics"], ["openapi.yaml"]: return ["GET"]
+        default: return nil
+        }
     }
 }

@@ -16,7 +16,11 @@ struct ClusterRoutes: Sendable {
             return APIResponses.json(.ok, "{\"status\":\"ready\"}")
         }
         router.get("/v1/cluster") { request, _ in
-            let withDigest = request.uri.queryParameters["digest"] == "true"
+            let digest = request.uri.queryParameters["digest"].map(String.init)
+            guard digest == nil || digest == "true" || digest == "false" else {
+                throw APIError.invalid("digest", "digest must be true or false")
+            }
+            let withDigest = digest == "true"
             return APIResponses.json(.ok, try await cluster(digest: withDigest))
         }
     }

@@ -1,12 +1,13 @@
-/// A parsed JSON document. Integers stay apart from numbers written with a fraction or
-/// exponent, so an amount like `12.5`, `12.0` or `1e3` is refused rather than rounded:
-/// money is integers on the wire. Nesting deeper than `depthMax` and duplicate keys are
+/// A parsed JSON document. Integers stay apart from numbers with a fractional part, so an
+/// amount like `12.5` is refused, never rounded: money is integers on the wire. A literal
+/// that denotes an integer exactly (`12.0`, `1e3`, as JSON Schema's `integer` allows) is
+/// that integer, worked out on its digits. Nesting deeper than `depthMax` and duplicate keys are
 /// refused too.
 enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case integer(Int64)
-    /// A number written with a fraction or exponent, or outside Int64 (kept as text).
+    /// A number with a fractional part, or outside Int64 (kept as text).
     case nonInteger(String)
     case string(String)
     case array([JSONValue])
@@ -33,7 +34,7 @@ enum JSONValue: Sendable, Equatable {
         case .null: "null"
         case .bool: "a boolean"
         case .integer: "an integer"
-        case .nonInteger: "a number with a fraction or exponent"
+        case .nonInteger: "a number with a fractional part (or beyond 64 bits)"
         case .string: "a string"
         case .array: "an array"
         case .object: "an object"
@@ -130,7 +131,37 @@ enum JSONValue: Sendable, Equatable {
             }
             let text = String(decoding: bytes[start..<at], as: UTF8.self)
             if integral, let n = Int64(text) { return .integer(n) }
+            if !integral, let n = Self.exactInteger(text) { return .integer(n) }
             return .nonInteger(text)
+        }
+
+        /// The integer a number literal like `12.0`, `1.5e3` or `1e3` denotes exactly, if it
+        /// denotes one within Int64 (worked out on the digits, never through a Double).
+        static func exactInteger(_ literal: String) -> Int64? {
+            var text = Substring(literal)
+            let negative = text.hasPrefix("-")
+            if negative { text = text.dropFirst() }
+            var exponent = 0
+            if let e = text.firstIndex(where: { $0 == "e" || $0 == "E" }) {
+                guard let x = Int(text[text.index(after: e)...]), abs(x) <= 40 else { return nil }
+                exponent = x
+                text = text[..<e]
+            }
+            let pieces = text.split(separator: ".", omittingEmptySubsequences: false)
+            var digits = String(pieces[0])
+            if pieces.count == 2 {
+                digits += pieces[1]
+                exponent -= pieces[1].count
+            }
+            if exponent < 0 {
+                let dropped = digits.suffix(min(-exponent, digits.count))
+                guard dropped.allSatisfy({ $0 == "0" }), -exponent <= digits.count else { return nil }
+                digits = String(digits.dropLast(-exponent))
+            } else {
+                digits += String(repeating: "0", count: exponent)
+            }
+            if digits.isEmpty { digits = "0" }
+            return Int64((negative ? "-" : "") + digits)
         }
 
         func isDigit(_ b: UInt8) -> Bool { b >= 0x30 && b <= 0x39 }

@@ -2,6 +2,7 @@ import Hummingbird
 import Logging
 import NIOCore
 import PaymentNode
+import Prometheus
 import ReplicaCore
 
 /// The payments HTTP server of one node (Hummingbird 2): every route of DESIGN section 5
@@ -9,13 +10,26 @@ import ReplicaCore
 /// `Service`: on graceful shutdown it stops accepting and finishes requests in flight.
 public enum PaymentsServer {
     /// The router with every route and middleware.
-    public static func router(node: ReplicaNode) -> Router<BasicRequestContext> {
+    ///
+    /// `httpMetrics` is the registry swift-metrics was bootstrapped with (HTTP request
+    /// metrics come from it); nil when the process did not bootstrap metrics.
+    public static func router(node: ReplicaNode, httpMetrics: PrometheusCollectorRegistry? = nil) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         router.add(middleware: ErrorBodyMiddleware(region: node.config.region))
+        if httpMetrics != nil { router.add(middleware: MetricsMiddleware()) }
         if node.config.testDelayMillis > 0 {
             router.add(middleware: TestDelayMiddleware(delayMillis: node.config.testDelayMillis))
         }
         router.add(middleware: APIKeyMiddleware(keyHashes: node.config.apiKeyHashes))
+        let metrics = ReplicationMetrics(node: node, httpRegistry: httpMetrics)
+        router.get("/metrics") { _, _ in
+            Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                     body: .init(byteBuffer: ByteBuffer(string: try await metrics.render())))
+        }
+        router.get("/openapi.yaml") { _, _ in
+            Response(status: .ok, headers: [.contentType: "application/yaml"],
+                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+        }
         ClusterRoutes(node: node).register(on: router)
         PaymentRoutes(node: node).register(on: router)
         return router
@@ -23,10 +37,11 @@ public enum PaymentsServer {
 
     /// The application serving `router` on the node's API address.
     public static func application(
-        node: ReplicaNode, logger: Logger, onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
+        node: ReplicaNode, logger: Logger, httpMetrics: PrometheusCollectorRegistry? = nil,
+        onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) -> some ApplicationProtocol {
         Application(
-            router: router(node: node),
+            router: router(node: node, httpMetrics: httpMetrics),
             configuration: .init(address: .hostname(node.config.apiListen.host, port: node.config.apiListen.port),
                                  serverName: "paynode"),
             onServerRunning: onServerRunning,

@@ -9,29 +9,22 @@ public enum SessionToken {
         vector.sortedEntries.map { "\($0.origin.name):\($0.seq)" }.joined(separator: ",")
     }
 
-    /// Parses a token; malformed or oversized text is a 400.
+    /// Parses a token: `region:seq` pairs joined by commas, nothing else (a region named
+    /// twice counts with its highest seq). Malformed or oversized text is a 400.
     static func parse(_ text: String) throws(APIError) -> VersionVector {
         guard text.utf8.count <= 4_096 else { throw APIError.malformed("X-Session-Token is too long") }
         var counters: [RegionID: UInt64] = [:]
-        for part in text.split(separator: ",", omittingEmptySubsequences: true) {
-            let pieces = part.split(separator: ":")
-            guard pieces.count == 2, let region = RegionID(String(pieces[0]).trimmingSpaces),
-                  let seq = UInt64(String(pieces[1]).trimmingSpaces), counters[region] == nil
+        for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+            let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
+            guard pieces.count == 2, let region = RegionID(String(pieces[0])),
+                  !pieces[1].isEmpty, pieces[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let seq = UInt64(pieces[1])
             else {
-                throw APIError(.badRequest, "invalid_session_token", "X-Session-Token must be region:seq pairs separated by commas")
+                throw APIError(.badRequest, "invalid_session_token",
+                               "X-Session-Token must be region:seq pairs separated by commas, got \"\(text.prefix(80))\"")
             }
-            counters[region] = seq
+            counters[region] = max(counters[region] ?? 0, seq)
         }
         guard counters.count <= WireLimits.regionsMax else { throw APIError.malformed("X-Session-Token names too many regions") }
         return VersionVector(counters)
-    }
-}
-
-extension String {
-    fileprivate var trimmingSpaces: String {
-        var s = Substring(self)
-        while s.first == " " { s = s.dropFirst() }
-        while s.last == " " { s = s.dropLast() }
-        return String(s)
     }
 }

@@ -3,6 +3,8 @@ import Logging
 import NIOPosix
 import PaymentNode
 import PaymentsAPI
+import Metrics
+import Prometheus
 import ServiceLifecycle
 
 /// `paynode serve --config FILE`: runs one region until SIGTERM or SIGINT, then drains
@@ -31,21 +33,22 @@ struct Serve: AsyncParsableCommand {
 
 /// Starts a node and its API as one service group (shared by `serve` and `demo`).
 enum NodeRunner {
-    static func prepare(_ config: NodeConfig, logger: Logger) async throws -> [any Service] {
-        if config.apiKeyHashes.contains(NodeConfig.developmentKeyHash) {
+    /// Opens the region's store, starts its node (peers, timer) and builds its API.
+    static func start(_ config: NodeConfig, logger: Logger, warnDevelopmentKey: Bool = true) async throws -> (ReplicaNode, any Service) {
+        if warnDevelopmentKey && config.apiKeyHashes.contains(NodeConfig.developmentKeyHash) {
             logger.warning("the development API key paynode-dev-key is accepted: replace api.key_sha256 before real use")
         }
         let node = try ReplicaNode(config: config, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try await node.start()
-        let app = PaymentsServer.application(node: node, logger: logger)
+        let app = PaymentsServer.application(node: node, logger: logger, httpMetrics: NodeMetrics.registry)
         logger.info("serving", metadata: ["api.listen": "http://\(config.apiListen)", "peer.listen": "\(config.peerListen)"])
-        // Shut down in reverse: the API stops first, then the node drains and closes.
-        return [node, app]
+        return (node, app)
     }
 
     static func run(_ config: NodeConfig, logger: Logger) async throws {
-        let services = try await prepare(config, logger: logger)
-        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let (node, app) = try await start(config, logger: logger)
+        // Services stop in reverse order: the API first, then the node drains and closes.
+        let group = ServiceGroup(services: [node, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }
@@ -59,4 +62,19 @@ enum NodeLogging {
             return handler
         }
     }
+}
+
+/// The process's swift-metrics backend: a Prometheus registry that `/metrics` prints.
+enum NodeMetrics {
+    static let registry: PrometheusCollectorRegistry = {
+        let registry = PrometheusCollectorRegistry()
+        var factory = PrometheusMetricsFactory(registry: registry)
+        factory.defaultDurationHistogramBuckets = [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1), .seconds(2.5),
+        ]
+        MetricsSystem.bootstrap(factory)
+        return registry
+    }()
 }

@@ -1,0 +1,70 @@
+import NIOConcurrencyHelpers
+import PaymentNode
+import Prometheus
+import ReplicaCore
+
+/// `/metrics`: the node's replication state in Prometheus text format (swift-prometheus),
+/// read fresh at each scrape, followed by the HTTP request metrics that Hummingbird's
+/// `MetricsMiddleware` records through swift-metrics into `httpRegistry`.
+///
+/// Names: `paynode_replication_lag_seconds{peer}`, `paynode_unreplicated_entries{peer}`,
+/// `paynode_peer_connected{peer}`, `paynode_rpo_exposure_seconds`,
+/// `paynode_unreplicated_local_entries`, `paynode_peer_message_bytes_total` (before LZ4),
+/// `paynode_peer_wire_bytes_total` (after), `paynode_conflicts_total`,
+/// `paynode_peer_refused_total`, `paynode_peer_malformed_frames_total`,
+/// `paynode_clamped_remote_stamps_total`, `paynode_retransmits_total`,
+/// `paynode_snapshots_sent_total`, and `http_server_request_duration_seconds` (histogram).
+final class ReplicationMetrics: Sendable {
+    let node: ReplicaNode
+    let registry = PrometheusCollectorRegistry()
+    let httpRegistry: PrometheusCollectorRegistry?
+    private let reported = NIOLockedValueBox<[String: UInt64]>([:])
+
+    init(node: ReplicaNode, httpRegistry: PrometheusCollectorRegistry?) {
+        self.node = node
+        self.httpRegistry = httpRegistry
+    }
+
+    func render() async throws -> String {
+        let status = try await node.status()
+        let t = node.transport.stats.snapshot
+        let connected = Set(node.transport.connectedRegions)
+        for p in status.peers {
+            let labels = [("peer", p.region.name)]
+            registry.makeGauge(name: "paynode_replication_lag_seconds", labels: labels,
+                               help: "Age of the oldest entry this peer has not acknowledged").set(Double(p.lagMillis) / 1_000)
+            registry.makeGauge(name: "paynode_unreplicated_entries", labels: labels,
+                               help: "Entries held here that this peer has not acknowledged").set(Int64(p.unreplicatedEntries))
+            registry.makeGauge(name: "paynode_peer_connected", labels: labels,
+                               help: "1 when a verified connection to the peer is up").set(Int64(connected.contains(p.region) ? 1 : 0))
+        }
+        registry.makeGauge(name: "paynode_rpo_exposure_seconds",
+                           help: "Age of the oldest local write not yet durable in another region")
+            .set(Double(status.rpoExposureMillis) / 1_000)
+        registry.makeGauge(name: "paynode_unreplicated_local_entries",
+                           help: "Local writes not yet durable in any other region").set(Int64(status.unreplicatedLocalEntries))
+        let c = status.counters
+        count("paynode_peer_message_bytes_total", t.messageBytesSent, "Peer frame bytes before LZ4 compression")
+        count("paynode_peer_wire_bytes_total", t.wireBytesSent, "Peer frame bytes written (after LZ4)")
+        count("paynode_conflicts_total", c.conflictsDetected, "Concurrent writes to one field (kept in /v1/conflicts)")
+        count("paynode_peer_refused_total", t.refusedPeers, "Peer connections refused (CA, region name, HELLO)")
+        count("paynode_peer_malformed_frames_total", t.malformedFrames, "Peer connections closed for a malformed frame")
+        count("paynode_clamped_remote_stamps_total", status.clampedRemoteStamps, "Remote stamps too far ahead of our clock")
+        count("paynode_retransmits_total", c.retransmits, "Times a peer's unacknowledged entries were resent")
+        count("paynode_snapshots_sent_total", c.snapshotsCompleted, "Snapshots streamed to peers behind the log horizon")
+        var text = registry.emitToString()
+        if let httpRegistry { text += httpRegistry.emitToString() }
+        return text
+    }
+
+    /// Advances a Prometheus counter to the cumulative value `total`.
+    private func count(_ name: String, _ total: UInt64, _ help: String) {
+        let counter = registry.makeCounter(name: name, help: help)
+        let delta: UInt64 = reported.withLockedValue { last in
+            let d = total >= last[name, default: 0] ? total - last[name, default: 0] : 0
+            last[name] = max(total, last[name, default: 0])
+            return d
+        }
+        counter.increment(by: Int64(delta))
+    }
+}

@@ -1,0 +1,171 @@
+import ArgumentParser
+import Foundation
+import Logging
+import NIOPosix
+import PaymentNode
+import ReplicaCore
+import ServiceLifecycle
+
+/// `paynode demo`: three regions on loopback in one process, with fresh certificates,
+/// configs and data in a scratch folder; writes a few payments, prints the endpoints and
+/// a curl that works, and runs until Ctrl-C.
+struct Demo: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Run a local three-region cluster (ap-northeast-1, us-east-1, eu-west-1) until Ctrl-C.")
+
+    @Option(help: "Scratch folder for certificates, configs and data (default: a new folder under /tmp).")
+    var dir: String?
+
+    @Option(help: "API port of the first region; the others follow (8101, 8102, 8103).")
+    var apiPort: Int = 8101
+
+    @Option(help: "Peer port of the first region; the others follow.")
+    var peerPort: Int = 9101
+
+    @Option(help: "Log level of the nodes' own log lines.")
+    var logLevel: String = "warning"
+
+    static let regions = ["ap-northeast-1", "us-east-1", "eu-west-1"].map { RegionID($0)! }
+
+    func run() async throws {
+        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
+        NodeLogging.bootstrap(level: level)
+        let folder = dir ?? (NSTemporaryDirectory() + "paynode-demo-\(ProcessInfo.processInfo.processIdentifier)")
+        let regions = Self.regions
+        for (i, _) in regions.enumerated() {
+            for port in [apiPort + i, peerPort + i] where !PortCheck.isFree(port) {
+                throw ValidationError("port \(port) is in use (another demo running?); choose others with --api-port and --peer-port")
+            }
+        }
+        say("paynode demo: certificates, configs and data in \(folder)")
+        let certs = "\(folder)/certs"
+        try DevelopmentCertificates.make(in: certs, regions: regions)
+        var configs: [NodeConfig] = []
+        for (i, region) in regions.enumerated() {
+            let file = "\(folder)/\(region.name).yaml"
+            try DemoConfig.yaml(region: region, index: i, regions: regions, folder: folder, apiPort: apiPort, peerPort: peerPort)
+                .write(toFile: file, atomically: true, encoding: .utf8)
+            configs.append(try NodeConfig.load(file: file))
+        }
+
+        var services: [any Service] = []
+        var nodes: [ReplicaNode] = []
+        for config in configs {
+            var logger = Logger(label: "paynode")
+            logger[metadataKey: "region"] = "\(config.region)"
+            let (node, app) = try await NodeRunner.start(config, logger: logger, warnDevelopmentKey: false)
+            nodes.append(node)
+            services.insert(node, at: 0)
+            services.append(app)
+        }
+        try await waitForMesh(nodes)
+        let written = try await writeSamplePayments(nodes)
+        printWelcome(configs: configs, written: written, folder: folder)
+
+        // APIs stop first, then the nodes drain: services stop in reverse order.
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+                                 logger: Logger(label: "paynode-demo"))
+        try await group.run()
+        say("paynode demo: stopped; data kept in \(folder)")
+    }
+
+    private func waitForMesh(_ nodes: [ReplicaNode]) async throws {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            if nodes.allSatisfy({ $0.transport.connectedRegions.count == Self.regions.count - 1 }) { return }
+            try await Task.sleep(nanoseconds: 50_000_000)
+        }
+        say("warning: not every region connected to every other within 20 s; see the log lines above")
+    }
+
+    private func writeSamplePayments(_ nodes: [ReplicaNode]) async throws -> [(RegionID, Payment)] {
+        var written: [(RegionID, Payment)] = []
+        let samples: [(Int, String, Int64, String, PaymentMethod)] = [
+            (0, "order-1001", 12_500, "JPY", .card), (1, "order-1002", 4_999, "USD", .card),
+            (2, "order-1003", 250_000, "EUR", .bankTransfer),
+        ]
+        for (i, order, amount, currency, method) in samples {
+            let node = nodes[i]
+            let create = CreatePayment(merchantID: "m_demo", orderID: order, amount: amount, currency: currency,
+                                       method: method, description: "demo payment \(order)")
+            let id = PaymentID.derived(merchantID: "m_demo", idempotencyKey: "demo-\(order)")
+            let ack = try await node.submit(.create(id, create, idempotent: true), durability: .local)
+            written.append((node.config.region, ack.payment))
+        }
+        return written
+    }
+
+    private func printWelcome(configs: [NodeConfig], written: [(RegionID, Payment)], folder: String) {
+        say("")
+        say("Three regions are up (API key: paynode-dev-key):")
+        for c in configs {
+            say("  \(c.region.name.padding(toLength: 15, withPad: " ", startingAt: 0))  http://\(c.apiListen)   peers on \(c.peerListen) (mutual TLS)")
+        }
+        say("")
+        say("Sample payments written:")
+        for (region, p) in written {
+            say("  \(p.id.rawValue)  \(p.amount) \(p.currency)  \(p.method.rawValue)  created in \(region)")
+        }
+        let first = configs[0].apiListen
+        let second = configs[1].apiListen
+        say("""
+
+            Try it:
+              curl -s -H 'Authorization: Bearer paynode-dev-key' http://\(second)/v1/payments/\(written[0].1.id.rawValue)
+              curl -s -X POST http://\(first)/v1/payments -H 'Authorization: Bearer paynode-dev-key' \\
+                   -H 'Idempotency-Key: my-first-key' -H 'Content-Type: application/json' \\
+                   -d '{"merchant_id":"m_demo","order_id":"order-2001","amount":1999,"currency":"EUR","method":"card"}'
+              curl -s -H 'Authorization: Bearer paynode-dev-key' http://\(first)/v1/cluster
+
+            Ctrl-C stops all three regions.
+            """)
+    }
+}
+
+/// The YAML of one demo region.
+enum DemoConfig {
+    static func yaml(region: RegionID, index: Int, regions: [RegionID], folder: String, apiPort: Int, peerPort: Int) -> String {
+        let peers = regions.enumerated().filter { $0.element != region }
+            .map { "  \($0.element.name): 127.0.0.1:\(peerPort + $0.offset)" }.joined(separator: "\n")
+        return """
+            # paynode demo: region \(region.name)
+            region: \(region.name)
+            data_dir: \(folder)/data/\(region.name)
+            api:
+              listen: 127.0.0.1:\(apiPort + index)
+              key_sha256: [\(NodeConfig.developmentKeyHash)]
+            peer_listen: 127.0.0.1:\(peerPort + index)
+            peers:
+            \(peers)
+            tls:
+              ca: \(folder)/certs/ca.pem
+              certificate: \(folder)/certs/\(region.name).pem
+              key: \(folder)/certs/\(region.name).key
+            durability: local
+
+            """
+    }
+}
+
+/// Whether a TCP port on 127.0.0.1 can be bound now.
+enum PortCheck {
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+/// Writes a line to standard output at once (unbuffered, so it shows through a pipe too).
+func say(_ line: String = "") {
+    FileHandle.standardOutput.write(Data((line + "\n").utf8))
+}
