@@ -24,6 +24,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client.git", from: "1.37.0"),
         .package(url: "https://github.com/hummingbird-project/hummingbird.git", from: "2.28.1"),
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
+        .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
     ],
     targets: [
         // The pure replication engine: no I/O, no clocks, no randomness, no Tasks.
@@ -75,7 +76,7 @@ let package = Package(
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         .executableTarget(name: "paynode", dependencies: [
-            "PaymentNode", "PaymentsAPI", "ReplicaCore",
+            "PaymentNode", "PaymentsAPI", "ReplicaCore", "ReplicaTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -97,6 +98,8 @@ let package = Package(
             "PaymentsAPI", "PaymentNode", "ReplicaCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "NodeIntegrationTests", dependencies: [
             "ReplicaCore", "PaymentNode", "ReplicaTransport", "LZ4",

@@ -1,8 +1,10 @@
 #!/usr/bin/env bash
 # Passes the test suite on a fresh Debian machine: installs the system packages the
-# build needs when they are missing, builds, runs every unit and property test, then the
-# simulator's CI block (200 swarm seeds with replay checks, every scenario, the seeds
-# that once failed).
+# build needs when they are missing, builds, runs every unit, property and integration
+# test (real paynode processes over mutual TLS), the API conformance run (schemathesis
+# against the served /openapi.yaml), then the simulator's CI block (200 swarm seeds with
+# replay checks, every scenario, the seeds that once failed; every "sometimes" probe
+# must fire).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure-packages.sh
@@ -11,10 +13,17 @@ ensure_packages
 swift build --build-tests
 swift test --skip-build "$@"
 
+echo "== API conformance (schemathesis)" >&2
+SCHEMATHESIS_SECONDS=${SCHEMATHESIS_SECONDS:-60} bash scripts/api-conformance.sh .build/debug/paynode
+
 echo "== paysim CI block" >&2
 swift build -c release --product paysim
 paysim=.build/release/paysim
-"$paysim" --seeds 1-200 --quiet --replay-every 10
+"$paysim" --seeds 1-200 --quiet --replay-every 10 | tee /tmp/paysim-ci-block.txt
+if grep -E '^probes:.* NO' /tmp/paysim-ci-block.txt >/dev/null; then
+  echo "a sometimes-probe never fired in the CI seed block (see the probes line above)" >&2
+  exit 1
+fi
 "$paysim" --scenarios Simulations/scenarios --quiet
 regressions=$(grep -v '^#' Simulations/seeds/regressions.txt | tr ' ' '\n' | grep -E '^[0-9]+$' | sed 's/^/--seed /' | tr '\n' ' ')
 # shellcheck disable=SC2086

@@ -5,7 +5,7 @@ import ReplicaCore
 extension Simulation {
     func engineConfig(_ r: Int) -> EngineConfig {
         var c = EngineConfig(region: regionIDs[r], peers: regionIDs.filter { $0 != regionIDs[r] })
-        c.logEntriesMax = 2_000
+        c.logEntriesMax = 500
         c.snapshotChunkRecords = 256
         c.batchEntriesMax = 256
         c.remoteAckTimeoutMillis = 1_000

@@ -105,7 +105,7 @@ extension NodeConfig {
         }
         try top.finish()
 
-        if peerListen == apiListen { throw top.error("peer_listen", "is the same address as api.listen") }
+        if peerListen == apiListen && peerListen.port != 0 { throw top.error("peer_listen", "is the same address as api.listen") }
         return NodeConfig(
             region: region, dataDirectory: dataDirectory, apiListen: apiListen, apiKeyHashes: hashes,
             bodyBytesMax: Int(bodyMax), sessionWaitMillis: UInt64(sessionWait), testDelayMillis: UInt64(testDelay),

@@ -96,6 +96,7 @@ public enum OpenAPIDocument {
               summary: Change status, payment_key, description or metadata
               parameters:
                 - $ref: "#/components/parameters/Durability"
+                - $ref: "#/components/parameters/SessionToken"
               requestBody:
                 required: true
                 content:
@@ -114,6 +115,7 @@ public enum OpenAPIDocument {
                 "401": { $ref: "#/components/responses/Unauthorized" }
                 "404": { $ref: "#/components/responses/NotFound" }
                 "409": { $ref: "#/components/responses/Conflict" }
+                "412": { $ref: "#/components/responses/SessionNotAvailable" }
                 "413": { $ref: "#/components/responses/TooLarge" }
                 "422": { $ref: "#/components/responses/Invalid" }
                 "503": { $ref: "#/components/responses/Unavailable" }

@@ -52,6 +52,8 @@ struct PaymentRoutes: Sendable {
         let body = try await APIResponses.body(request, max: config.bodyBytesMax)
         let patch = try PaymentRequests.patch(try JSONValue.parse(body))
         let durability = try durability(request)
+        // A patch with a session token applies to a state that includes the session's writes.
+        try await waitForSession(request)
         let ack = try await submit(.update(id, patch), durability: durability)
         let status: HTTPResponse.Status = durability == .remote && ack.achieved == .local ? .accepted : .ok
         return APIResponses.json(status, PaymentJSON.payment(ack.payment), headers: writeHeaders(ack))

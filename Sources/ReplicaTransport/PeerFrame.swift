@@ -6,13 +6,15 @@ import ReplicaCore
 ///     length: UInt32 big-endian (of what follows) | kind: UInt8 | payload
 ///
 /// `kind` 1 carries a `PeerMessage` as encoded by ReplicaCore; `kind` 2 carries the same
-/// bytes compressed as one LZ4 frame (the `lz4` command decompresses a captured payload).
-/// DELTA and SNAPSHOT messages are compressed; the small control messages are not.
+/// bytes compressed as one LZ4 frame (`lz4 -d` decompresses a captured payload); `kind` 3
+/// is an LZ4 frame primed with `PeerDictionary.v1` (`lz4 -d -D dictionary`), which is
+/// what nodes send. DELTA and SNAPSHOT messages are compressed; control messages are not.
 public enum PeerFrame {
     /// The frame's `kind` byte.
     public enum Kind: UInt8, Sendable {
         case message = 1
         case compressedMessage = 2
+        case dictionaryCompressedMessage = 3
     }
 
     /// Bytes of the length prefix.
@@ -41,8 +43,8 @@ public enum PeerFrame {
         let raw = message.encoded()
         var kind = Kind.message
         var payload = raw
-        if compresses(message.kind), let packed = try? LZ4Frame.compress(raw, checksummed: false), packed.count < raw.count {
-            kind = .compressedMessage
+        if compresses(message.kind), let packed = try? PeerDictionary.v1.compress(raw), packed.count < raw.count {
+            kind = .dictionaryCompressedMessage
             payload = packed
         }
         let length = UInt32(payload.count + 1)
@@ -54,7 +56,7 @@ public enum PeerFrame {
         bytes.append(UInt8(truncatingIfNeeded: length))
         bytes.append(kind.rawValue)
         bytes += payload
-        return Encoded(bytes: bytes, messageBytes: raw.count, compressed: kind == .compressedMessage)
+        return Encoded(bytes: bytes, messageBytes: raw.count, compressed: kind != .message)
     }
 
     /// Checks a frame's declared length (read from its prefix) before its body is read.
@@ -71,16 +73,17 @@ public enum PeerFrame {
             throw Malformed("unknown frame kind \(body.first.map(String.init) ?? "none")")
         }
         var message = Array(body.dropFirst())
-        if kind == .compressedMessage {
+        if kind != .message {
             do {
-                message = try LZ4Frame.decompress(message, maxOutputBytes: WireLimits.messageBytesMax)
+                message = try LZ4Frame.decompress(message, maxOutputBytes: WireLimits.messageBytesMax,
+                                                  dictionary: kind == .dictionaryCompressedMessage ? PeerDictionary.v1.bytes : [])
             } catch {
                 throw Malformed("LZ4 payload does not decompress: \(error)")
             }
         }
         do {
             let decoded = try PeerMessage.decode(message)
-            if kind == .compressedMessage && !compresses(decoded.kind) {
+            if kind != .message && !compresses(decoded.kind) {
                 throw Malformed("\(decoded.kind) message must not be compressed")
             }
             return decoded

@@ -1,6 +1,8 @@
 import ArgumentParser
 import PaymentNode
+import Foundation
 import ReplicaCore
+import ReplicaTransport
 
 /// `paynode certs`: a development CA and one certificate per region.
 struct Certs: ParsableCommand {
@@ -25,5 +27,20 @@ struct Certs: ParsableCommand {
         guard !parsed.isEmpty else { throw ValidationError("--regions names no region") }
         let written = try DevelopmentCertificates.make(in: out, regions: parsed)
         for path in written { print("wrote \(path)") }
+    }
+}
+
+/// `paynode lz4-dictionary`: writes the LZ4 dictionary of peer frames, so a captured
+/// DELTA payload can be read with `lz4 -d -D FILE payload`.
+struct LZ4DictionaryCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "lz4-dictionary", abstract: "Write the LZ4 dictionary peer frames are compressed with.")
+
+    @Option(help: "File to write.")
+    var out: String
+
+    func run() throws {
+        try Data(PeerDictionary.v1.bytes).write(to: URL(fileURLWithPath: out))
+        print("wrote \(out) (\(PeerDictionary.v1.bytes.count) bytes); read a captured payload with: lz4 -d -D \(out) PAYLOAD")
     }
 }

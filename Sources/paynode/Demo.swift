@@ -60,6 +60,7 @@ struct Demo: AsyncParsableCommand {
         }
         try await waitForMesh(nodes)
         let written = try await writeSamplePayments(nodes)
+        try await waitForConvergence(nodes)
         printWelcome(configs: configs, written: written, folder: folder)
 
         // APIs stop first, then the nodes drain: services stop in reverse order.
@@ -76,6 +77,18 @@ struct Demo: AsyncParsableCommand {
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         say("warning: not every region connected to every other within 20 s; see the log lines above")
+    }
+
+    /// Waits until every region holds every sample write, so the printed reads work at once.
+    private func waitForConvergence(_ nodes: [ReplicaNode]) async throws {
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline {
+            var vectors: [VersionVector] = []
+            for node in nodes { vectors.append(try await node.status().vector) }
+            if Set(vectors).count == 1 { return }
+            try await Task.sleep(nanoseconds: 20_000_000)
+        }
+        say("warning: the sample payments had not reached every region within 20 s")
     }
 
     private func writeSamplePayments(_ nodes: [ReplicaNode]) async throws -> [(RegionID, Payment)] {

@@ -7,5 +7,5 @@ struct Paynode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "paynode",
         abstract: "A multi-region, active-active store for payment records.",
-        subcommands: [Demo.self, Serve.self, Certs.self])
+        subcommands: [Demo.self, Serve.self, Certs.self, LZ4DictionaryCommand.self])
 }

@@ -204,3 +204,43 @@ enum FreePort {
         return Int(UInt16(bigEndian: addr.sin_port))
     }
 }
+
+extension FreePort {
+    /// Whether 127.0.0.1:`port` can be bound now.
+    static func isFree(_ port: Int) -> Bool {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return false }
+        defer { close(fd) }
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        return withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
+        }
+    }
+}
+
+/// A small JSON-over-HTTP helper with the development key, for tests that are not tied
+/// to one `LocalCluster`.
+struct HTTP {
+    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+
+    func send(_ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil) async throws -> LocalCluster.Reply {
+        var request = HTTPClientRequest(url: url)
+        request.method = .init(rawValue: method)
+        request.headers.add(name: "Authorization", value: "Bearer \(LocalCluster.apiKey)")
+        for (k, v) in headers { request.headers.add(name: k, value: v) }
+        if let body {
+            request.headers.add(name: "Content-Type", value: "application/json")
+            request.body = .bytes(ByteBuffer(string: body))
+        }
+        let response = try await client.execute(request, timeout: .seconds(15))
+        let bytes = try await response.body.collect(upTo: 16 << 20)
+        var fields: [String: String] = [:]
+        for h in response.headers { fields[h.name.lowercased()] = h.value }
+        return LocalCluster.Reply(status: Int(response.status.code), headers: fields, body: String(buffer: bytes))
+    }
+
+    func shutdown() async throws { try await client.shutdown() }
+}

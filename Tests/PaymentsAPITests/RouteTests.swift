@@ -1,0 +1,220 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import NIOPosix
+@testable import PaymentNode
+@testable import PaymentsAPI
+import ReplicaCore
+import Testing
+
+/// Every status code of the API contract (DESIGN section 5), through the real router,
+/// middleware and a real node (SQLite store in a temp folder, real certificates), with
+/// Hummingbird's router test client.
+@Suite(.serialized) struct RouteTests {
+    static let key = "paynode-dev-key"
+    let auth: HTTPFields = [.authorization: "Bearer paynode-dev-key", .contentType: "application/json"]
+
+    /// A one-region node (no peers) with its router; `remote` writes time out at once.
+    static func withNode(_ body: @Sendable (any TestClientProtocol, ReplicaNode) async throws -> Void) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("paynode-routes-\(UUID().uuidString.prefix(8))").path
+        defer { try? FileManager.default.removeItem(atPath: dir) }
+        let region = RegionID("us-east-1")!
+        try DevelopmentCertificates.make(in: "\(dir)/certs", regions: [region])
+        let yaml = """
+            region: us-east-1
+            data_dir: \(dir)/data
+            api:
+              listen: 127.0.0.1:0
+              key_sha256: [\(NodeConfig.developmentKeyHash)]
+              body_bytes_max: 2048
+              session_wait_ms: 50
+            peer_listen: 127.0.0.1:0
+            peers: {}
+            tls:
+              ca: \(dir)/certs/ca.pem
+              certificate: \(dir)/certs/us-east-1.pem
+              key: \(dir)/certs/us-east-1.key
+            tuning:
+              remote_ack_timeout_ms: 20
+            """
+        try yaml.write(toFile: "\(dir)/node.yaml", atomically: true, encoding: .utf8)
+        let config = try NodeConfig.load(file: "\(dir)/node.yaml")
+        let node = try ReplicaNode(config: config, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
+        try await node.start()
+        let app = Application(router: PaymentsServer.router(node: node))
+        do {
+            try await app.test(.router) { client in try await body(client, node) }
+        } catch {
+            await node.shutdown()
+            throw error
+        }
+        await node.shutdown()
+    }
+
+    static func create(_ order: String, amount: String = "1250") -> ByteBuffer {
+        ByteBuffer(string: #"{"merchant_id":"m_1","order_id":"\#(order)","amount":\#(amount),"currency":"EUR","method":"card"}"#)
+    }
+
+    static func json(_ response: TestResponse) -> [String: Any] {
+        (try? JSONSerialization.jsonObject(with: Data(buffer: response.body))) as? [String: Any] ?? [:]
+    }
+
+    static func errorCode(_ response: TestResponse) -> String? { (json(response)["error"] as? [String: Any])?["code"] as? String }
+    static func errorField(_ response: TestResponse) -> String? { (json(response)["error"] as? [String: Any])?["field"] as? String }
+
+    @Test func createReadPatchAndTheirStatuses() async throws {
+        let auth = self.auth
+        try await Self.withNode { client, _ in
+            // 201, with the write headers.
+            var headers = auth
+            headers[HTTPField.Name("Idempotency-Key")!] = "k-1"
+            let created = try await client.execute(uri: "/v1/payments", method: .post, headers: headers, body: Self.create("o-1"))
+            #expect(created.status == .created)
+            #expect(created.headers[HTTPField.Name("X-Region")!] == "us-east-1")
+            #expect(created.headers[HTTPField.Name("X-Durability-Achieved")!] == "local")
+            let token = try #require(created.headers[HTTPField.Name("X-Session-Token")!])
+            let id = try #require(Self.json(created)["id"] as? String)
+            #expect(Self.json(created)["amount"] as? Int == 1_250)
+            #expect(Self.json(created)["status"] as? String == "pending")
+
+            // 200 + Idempotent-Replayed on an identical replay; 409 on the same key with other parameters.
+            let replay = try await client.execute(uri: "/v1/payments", method: .post, headers: headers, body: Self.create("o-1"))
+            #expect(replay.status == .ok)
+            #expect(replay.headers[HTTPField.Name("Idempotent-Replayed")!] == "true")
+            #expect(Self.json(replay)["id"] as? String == id)
+            let reused = try await client.execute(uri: "/v1/payments", method: .post, headers: headers, body: Self.create("o-2"))
+            #expect(reused.status == .conflict)
+            #expect(Self.errorCode(reused) == "idempotency_key_reused")
+
+            // Reads: 200 with the session token, 404 for unknown and malformed ids.
+            var withToken = auth
+            withToken[HTTPField.Name("X-Session-Token")!] = token
+            let read = try await client.execute(uri: "/v1/payments/\(id)", method: .get, headers: withToken)
+            #expect(read.status == .ok)
+            #expect(Self.json(read)["order_id"] as? String == "o-1")
+            let missing = try await client.execute(uri: "/v1/payments/pay_00000000000000000000000000", method: .get, headers: auth)
+            #expect(missing.status == .notFound)
+            #expect(Self.errorCode(missing) == "not_found")
+            #expect(try await client.execute(uri: "/v1/payments/nope", method: .get, headers: auth).status == .notFound)
+
+            // 412: a session token this region cannot catch up to.
+            var ahead = auth
+            ahead[HTTPField.Name("X-Session-Token")!] = "eu-west-1:5"
+            let stale = try await client.execute(uri: "/v1/payments/\(id)", method: .get, headers: ahead)
+            #expect(stale.status == .preconditionFailed)
+            #expect(Self.errorCode(stale) == "session_not_available")
+            var garbled = auth
+            garbled[HTTPField.Name("X-Session-Token")!] = "eu-west-1"
+            #expect(try await client.execute(uri: "/v1/payments/\(id)", method: .get, headers: garbled).status == .badRequest)
+
+            // Patches: allowed transitions 200, an illegal one 409, an immutable field 422.
+            for status in ["authorized", "completed", "refunded"] {
+                let patched = try await client.execute(uri: "/v1/payments/\(id)", method: .patch, headers: auth,
+                                                       body: ByteBuffer(string: #"{"status":"\#(status)"}"#))
+                #expect(patched.status == .ok, "to \(status)")
+                #expect(Self.json(patched)["status"] as? String == status)
+            }
+            let backwards = try await client.execute(uri: "/v1/payments/\(id)", method: .patch, headers: auth,
+                                                     body: ByteBuffer(string: #"{"status":"pending"}"#))
+            #expect(backwards.status == .conflict)
+            #expect(Self.errorCode(backwards) == "invalid_status_transition")
+            let immutable = try await client.execute(uri: "/v1/payments/\(id)", method: .patch, headers: auth,
+                                                     body: ByteBuffer(string: #"{"amount":1}"#))
+            #expect(immutable.status == .unprocessableContent)
+            #expect(Self.errorCode(immutable) == "immutable_field")
+            #expect(Self.errorField(immutable) == "amount")
+
+            // The list finds it; a bad limit is 422 naming the field.
+            let list = try await client.execute(uri: "/v1/payments?merchant_id=m_1&limit=10", method: .get, headers: auth)
+            #expect(list.status == .ok)
+            #expect((Self.json(list)["data"] as? [Any])?.count == 1)
+            let badLimit = try await client.execute(uri: "/v1/payments?limit=501", method: .get, headers: auth)
+            #expect(badLimit.status == .unprocessableContent)
+            #expect(Self.errorField(badLimit) == "limit")
+        }
+    }
+
+    @Test func refusalsOfBadInput() async throws {
+        let auth = self.auth
+        try await Self.withNode { client, _ in
+            // 401 without a key and with a wrong one; health needs none.
+            #expect(try await client.execute(uri: "/v1/payments", method: .get).status == .unauthorized)
+            let wrong: HTTPFields = [.authorization: "Bearer not-the-key"]
+            let refused = try await client.execute(uri: "/v1/payments", method: .get, headers: wrong)
+            #expect(refused.status == .unauthorized)
+            #expect(Self.errorCode(refused) == "unauthorized")
+            #expect(try await client.execute(uri: "/health", method: .get).status == .ok)
+            #expect(try await client.execute(uri: "/ready", method: .get).status == .ok)
+
+            // 400 for a body that is not JSON; 422 naming the field for invalid values.
+            let malformed = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: ByteBuffer(string: "{bad"))
+            #expect(malformed.status == .badRequest)
+            #expect(Self.errorCode(malformed) == "malformed_request")
+            let fraction = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-3", amount: "12.5"))
+            #expect(fraction.status == .unprocessableContent)
+            #expect(Self.errorField(fraction) == "amount")
+            let card = ByteBuffer(string: #"{"merchant_id":"m_1","order_id":"o-4","amount":5,"currency":"EUR","method":"card","payment_key":"4111 1111 1111 1111"}"#)
+            let pan = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: card)
+            #expect(pan.status == .unprocessableContent)
+            #expect(Self.errorField(pan) == "payment_key")
+            var badDurability = auth
+            badDurability[HTTPField.Name("X-Durability")!] = "eventually"
+            let durability = try await client.execute(uri: "/v1/payments", method: .post, headers: badDurability, body: Self.create("o-5"))
+            #expect(durability.status == .unprocessableContent)
+
+            // 413 for a body over the limit (2 KiB here).
+            let big = ByteBuffer(string: #"{"merchant_id":"m_1","description":""# + String(repeating: "x", count: 4_000) + #""}"#)
+            let tooLarge = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: big)
+            #expect(tooLarge.status == .contentTooLarge)
+            #expect(Self.errorCode(tooLarge) == "body_too_large")
+
+            // 405 with Allow for a known path, 404 for an unknown one.
+            let wrongMethod = try await client.execute(uri: "/v1/cluster", method: .delete, headers: auth)
+            #expect(wrongMethod.status == .methodNotAllowed)
+            #expect(wrongMethod.headers[.allow] == "GET")
+            #expect(try await client.execute(uri: "/v2/nothing", method: .get, headers: auth).status == .notFound)
+
+            // Nothing above left a payment behind.
+            let list = try await client.execute(uri: "/v1/payments", method: .get, headers: auth)
+            #expect((Self.json(list)["data"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    @Test func remoteDurabilityAndUnavailability() async throws {
+        let auth = self.auth
+        try await Self.withNode { client, node in
+            // 202: remote durability asked, no other region to ack it.
+            var remote = auth
+            remote[HTTPField.Name("X-Durability")!] = "remote"
+            let accepted = try await client.execute(uri: "/v1/payments", method: .post, headers: remote, body: Self.create("o-6"))
+            #expect(accepted.status == .accepted)
+            #expect(accepted.headers[HTTPField.Name("X-Durability-Achieved")!] == "local")
+
+            // /v1/cluster and /metrics describe the node.
+            let cluster = try await client.execute(uri: "/v1/cluster?digest=true", method: .get, headers: auth)
+            #expect(cluster.status == .ok)
+            #expect(Self.json(cluster)["region"] as? String == "us-east-1")
+            #expect((Self.json(cluster)["state_digest"] as? String)?.count == 64)
+            let metrics = try await client.execute(uri: "/metrics", method: .get)
+            #expect(String(buffer: metrics.body).contains("paynode_rpo_exposure_seconds"))
+            let openapi = try await client.execute(uri: "/openapi.yaml", method: .get)
+            #expect(String(buffer: openapi.body) == OpenAPIDocument.yaml)
+
+            // 503 once the node stops taking writes; reads are still served.
+            await node.shutdown()
+            let refused = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-7"))
+            #expect(refused.status == .serviceUnavailable)
+            #expect(try await client.execute(uri: "/ready", method: .get).status == .serviceUnavailable)
+            #expect(try await client.execute(uri: "/v1/payments", method: .get, headers: auth).status == .ok)
+        }
+    }
+
+    /// The served document is the repository's `openapi.yaml` (run scripts/embed-openapi.sh after editing it).
+    @Test func servedOpenAPIMatchesTheRepositoryFile() throws {
+        let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        let file = try String(contentsOf: root.appendingPathComponent("openapi.yaml"), encoding: .utf8)
+        #expect(OpenAPIDocument.yaml + "\n" == file, "openapi.yaml changed: run bash scripts/embed-openapi.sh")
+    }
+}
