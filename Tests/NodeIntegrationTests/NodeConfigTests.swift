@@ -1,0 +1,278 @@
+import Foundation
+@testable import PaymentNode
+import ReplicaCore
+import ReplicaTransport
+import XCTest
+
+/// `NodeConfig.load(file:environment:)`: a valid file, defaults, and errors that name the
+/// file, the dotted key and the problem.
+final class NodeConfigTests: XCTestCase {
+    private var dir = ""
+
+    override func setUpWithError() throws {
+        dir = FileManager.default.temporaryDirectory.appendingPathComponent("nodeconfig-\(UUID().uuidString)").path
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        for name in ["ca.pem", "us-east-1.pem", "us-east-1.key"] {
+            try Data("dummy \(name)\n".utf8).write(to: URL(fileURLWithPath: "\(dir)/\(name)"))
+        }
+    }
+
+    override func tearDownWithError() throws {
+        try? FileManager.default.removeItem(atPath: dir)
+    }
+
+    static let devHash = "c2b41294c1c2c096c6e1a275c848e468757573dd9241d2497e80ab5245b6b5da"
+    static let otherHash = String(repeating: "0123456789abcdef", count: 4)
+
+    /// Modelled on config/us-east-1.yaml, with every tuning value off its default.
+    var validYAML: String {
+        """
+        # Region us-east-1 (test copy).
+        region: us-east-1
+        data_dir: \(dir)/data
+        api:
+          listen: 127.0.0.1:8102
+          key_sha256:
+            - \(Self.devHash)
+            - \(Self.otherHash)
+          body_bytes_max: 131072
+          session_wait_ms: 750
+        peer_listen: 127.0.0.1:9102
+        peers:
+          ap-northeast-1: 127.0.0.1:9101
+          eu-west-1: "[::1]:9103"
+        tls:
+          ca: \(dir)/ca.pem
+          certificate: \(dir)/us-east-1.pem
+          key: \(dir)/us-east-1.key
+        durability: remote
+        tuning:
+          batch_entries_max: 256
+          in_flight_batches_max: 4
+          batch_delay_ms: 15
+          tick_interval_ms: 3
+          ping_interval_ms: 900
+          retransmit_after_ms: 1500
+          remote_ack_timeout_ms: 2500
+          max_clock_skew_ms: 400
+          relay_delay_ms: 3000
+          log_entries_max: 10000
+          snapshot_chunk_records: 128
+
+        """
+    }
+
+    @discardableResult
+    func write(_ text: String, name: String = "node.yaml") throws -> String {
+        let path = "\(dir)/\(name)"
+        try Data(text.utf8).write(to: URL(fileURLWithPath: path))
+        return path
+    }
+
+    func load(_ text: String, environment: [String: String] = [:]) throws -> NodeConfig {
+        try NodeConfig.load(file: write(text), environment: environment)
+    }
+
+    /// `validYAML` with `old` replaced by `new` (which must be present).
+    func variant(_ old: String, _ new: String, file: StaticString = #filePath, line: UInt = #line) -> String {
+        XCTAssertTrue(validYAML.contains(old), "fixture lacks \(old)", file: file, line: line)
+        return validYAML.replacingOccurrences(of: old, with: new)
+    }
+
+    /// Loads `text` expecting a NodeConfigError naming `key`, whose problem contains `problem`.
+    @discardableResult
+    func assertError(_ text: String, key: String, problem: String, environment: [String: String] = [:],
+                     file: StaticString = #filePath, line: UInt = #line) -> NodeConfigError? {
+        let path: String
+        do { path = try write(text) } catch { XCTFail("\(error)", file: file, line: line); return nil }
+        do throws(NodeConfigError) {
+            let config = try NodeConfig.load(file: path, environment: environment)
+            XCTFail("loaded \(config.region) instead of failing on \(key)", file: file, line: line)
+            return nil
+        } catch {
+            XCTAssertEqual(error.file, path, file: file, line: line)
+            XCTAssertEqual(error.key, key, "\(error)", file: file, line: line)
+            XCTAssertTrue(error.problem.contains(problem), "problem \"\(error.problem)\" lacks \"\(problem)\"", file: file, line: line)
+            let expected = key.isEmpty ? "\(path): \(error.problem)" : "\(path): \(key): \(error.problem)"
+            XCTAssertEqual(error.description, expected, file: file, line: line)
+            return error
+        }
+    }
+
+    // MARK: Valid files
+
+    func testValidFileLoads() throws {
+        let config = try load(validYAML)
+        let us = RegionID("us-east-1")!, ap = RegionID("ap-northeast-1")!, eu = RegionID("eu-west-1")!
+        XCTAssertEqual(config.region, us)
+        XCTAssertEqual(config.dataDirectory, "\(dir)/data")
+        XCTAssertEqual(config.databasePath, "\(dir)/data/paynode.sqlite")
+        XCTAssertEqual(config.apiListen, HostPort(host: "127.0.0.1", port: 8102))
+        XCTAssertEqual(config.apiKeyHashes, [Self.devHash, Self.otherHash])
+        XCTAssertEqual(config.bodyBytesMax, 131_072)
+        XCTAssertEqual(config.sessionWaitMillis, 750)
+        XCTAssertEqual(config.testDelayMillis, 0)
+        XCTAssertEqual(config.peerListen, HostPort(host: "127.0.0.1", port: 9102))
+        XCTAssertEqual(config.peers, [ap: HostPort(host: "127.0.0.1", port: 9101), eu: HostPort(host: "::1", port: 9103)])
+        XCTAssertEqual(config.tls, PeerTLSFiles(caPath: "\(dir)/ca.pem", certificatePath: "\(dir)/us-east-1.pem",
+                                                keyPath: "\(dir)/us-east-1.key"))
+        XCTAssertEqual(config.defaultDurability, .remote)
+        XCTAssertEqual(config.sourceFile, "\(dir)/node.yaml")
+
+        let engine = config.engine
+        XCTAssertEqual(engine.region, us)
+        XCTAssertEqual(engine.peers, [ap, eu])
+        XCTAssertEqual(engine.batchEntriesMax, 256)
+        XCTAssertEqual(engine.inFlightBatchesMax, 4)
+        XCTAssertEqual(engine.batchDelayMillis, 15)
+        XCTAssertEqual(engine.tickIntervalMillis, 3)
+        XCTAssertEqual(engine.pingIntervalMillis, 900)
+        XCTAssertEqual(engine.retransmitAfterMillis, 1_500)
+        XCTAssertEqual(engine.remoteAckTimeoutMillis, 2_500)
+        XCTAssertEqual(engine.maxClockSkewMillis, 400)
+        XCTAssertEqual(engine.relayDelayMillis, 3_000)
+        XCTAssertEqual(engine.logEntriesMax, 10_000)
+        XCTAssertEqual(engine.snapshotChunkRecords, 128)
+
+        XCTAssertEqual(config.transport.region, us)
+        XCTAssertEqual(config.transport.dialed, [])
+    }
+
+    func testDefaultsWhenOptionalSettingsAreAbsent() throws {
+        let minimal = """
+        region: ap-northeast-1
+        data_dir: data
+        api:
+          listen: 0.0.0.0:8101
+          key_sha256: [\(Self.devHash)]
+        peer_listen: 0.0.0.0:9101
+        peers:
+          us-east-1: 10.0.0.2:9102
+        tls:
+          ca: \(dir)/ca.pem
+          certificate: \(dir)/us-east-1.pem
+          key: \(dir)/us-east-1.key
+        """
+        let config = try load(minimal)
+        XCTAssertEqual(config.region, RegionID("ap-northeast-1"))
+        XCTAssertEqual(config.bodyBytesMax, 65_536)
+        XCTAssertEqual(config.sessionWaitMillis, 1_000)
+        XCTAssertEqual(config.defaultDurability, .local)
+        XCTAssertEqual(config.engine.batchEntriesMax, 512)
+        XCTAssertEqual(config.engine.batchDelayMillis, 20)
+        XCTAssertEqual(config.engine.tickIntervalMillis, 5)
+        XCTAssertEqual(config.engine.relayDelayMillis, 2_500)
+        XCTAssertEqual(config.transport.dialed, [RegionID("us-east-1")!])
+    }
+
+    func testEnvironmentOverridesTheAPIKeyHashes() throws {
+        let config = try load(validYAML, environment: [NodeConfig.Environment.apiKeyHashes: "\(Self.otherHash) , \(Self.devHash)"])
+        XCTAssertEqual(config.apiKeyHashes, [Self.otherHash, Self.devHash])
+        // The variable also stands in for hashes missing from the file.
+        let without = variant("  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "")
+        XCTAssertEqual(try load(without, environment: ["PAYNODE_API_KEY_SHA256": Self.devHash]).apiKeyHashes, [Self.devHash])
+        let bad = assertError(validYAML, key: "api.key_sha256 (from PAYNODE_API_KEY_SHA256)", problem: "not a SHA-256 hash",
+                              environment: ["PAYNODE_API_KEY_SHA256": "abc"])
+        XCTAssertNotNil(bad)
+    }
+
+    func testEnvironmentOverridesTheTLSKeyPath() throws {
+        try write("other key", name: "other.key")
+        let config = try load(validYAML, environment: ["PAYNODE_TLS_KEY": "\(dir)/other.key"])
+        XCTAssertEqual(config.tls.keyPath, "\(dir)/other.key")
+        assertError(validYAML, key: "tls.key (from PAYNODE_TLS_KEY)", problem: "file not found",
+                    environment: ["PAYNODE_TLS_KEY": "\(dir)/missing.key"])
+    }
+
+    // MARK: Errors name the file and the key
+
+    func testUnknownSettingsAreErrors() {
+        let error = assertError(variant("  batch_entries_max: 256\n", "  batch_size: 256\n"),
+                                key: "tuning.batch_size", problem: "unknown setting")
+        XCTAssertEqual(error?.problem, "unknown setting")
+        assertError(variant("  session_wait_ms: 750\n", "  session_wait: 750\n"), key: "api.session_wait", problem: "unknown setting")
+        assertError(validYAML + "colour: blue\n", key: "colour", problem: "unknown setting")
+        assertError(variant("  key: \(dir)/us-east-1.key\n", "  key: \(dir)/us-east-1.key\n  chain: x\n"),
+                    key: "tls.chain", problem: "unknown setting")
+    }
+
+    func testBadRegionName() {
+        assertError(variant("region: us-east-1", "region: US-East-1"), key: "region", problem: "is not a region name")
+        assertError(variant("region: us-east-1", "region: us_east_1"), key: "region", problem: "is not a region name")
+        assertError(variant("region: us-east-1\n", ""), key: "region", problem: "is required")
+    }
+
+    func testBadAddresses() {
+        assertError(variant("listen: 127.0.0.1:8102", "listen: nowhere"), key: "api.listen", problem: "is not host:port")
+        assertError(variant("peer_listen: 127.0.0.1:9102", "peer_listen: 127.0.0.1:70000"), key: "peer_listen",
+                    problem: "is not host:port")
+        assertError(variant("ap-northeast-1: 127.0.0.1:9101", "ap-northeast-1: localhost"), key: "peers.ap-northeast-1",
+                    problem: "is not host:port")
+        assertError(variant("peer_listen: 127.0.0.1:9102", "peer_listen: 127.0.0.1:8102"), key: "peer_listen",
+                    problem: "same address as api.listen")
+    }
+
+    func testMissingTLSFile() {
+        let error = assertError(variant("ca: \(dir)/ca.pem", "ca: \(dir)/nope/ca.pem"), key: "tls.ca", problem: "file not found")
+        XCTAssertTrue(error?.problem.contains("\(dir)/nope/ca.pem") ?? false)
+        assertError(variant("certificate: \(dir)/us-east-1.pem", "certificate: \(dir)"), key: "tls.certificate",
+                    problem: "file not found")
+    }
+
+    func testBadDurability() {
+        assertError(variant("durability: remote", "durability: maybe"), key: "durability", problem: "must be local or remote")
+    }
+
+    func testTuningOutOfRange() {
+        assertError(variant("batch_entries_max: 256", "batch_entries_max: 0"), key: "tuning.batch_entries_max",
+                    problem: "out of range")
+        assertError(variant("batch_entries_max: 256", "batch_entries_max: 4097"), key: "tuning.batch_entries_max",
+                    problem: "out of range")
+        assertError(variant("tick_interval_ms: 3", "tick_interval_ms: soon"), key: "tuning.tick_interval_ms",
+                    problem: "expected an integer")
+        assertError(variant("body_bytes_max: 131072", "body_bytes_max: 10"), key: "api.body_bytes_max", problem: "out of range")
+        // Each value in range, but together they cannot work.
+        assertError(variant("log_entries_max: 10000", "log_entries_max: 100"), key: "tuning", problem: "log_entries_max")
+    }
+
+    func testBadKeyHashes() {
+        for bad in [Self.devHash.uppercased(), String(Self.devHash.dropLast()), Self.devHash + "0",
+                    String(repeating: "g", count: 64)] {
+            assertError(variant("- \(Self.otherHash)", "- \(bad)"), key: "api.key_sha256", problem: "not a SHA-256 hash")
+        }
+        assertError(variant("  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "  key_sha256: []\n"),
+                    key: "api.key_sha256", problem: "at least one")
+        assertError(variant("  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "  key_sha256: \(Self.devHash)\n"),
+                    key: "api.key_sha256", problem: "expected a list of strings")
+    }
+
+    func testPeerThatIsTheRegionItself() {
+        assertError(variant("  eu-west-1: \"[::1]:9103\"\n", "  eu-west-1: \"[::1]:9103\"\n  us-east-1: 127.0.0.1:9104\n"),
+                    key: "peers.us-east-1", problem: "its own peer")
+        assertError(variant("  eu-west-1: \"[::1]:9103\"\n", "  EU: 127.0.0.1:9104\n"), key: "peers.EU", problem: "not a region name")
+    }
+
+    // MARK: Whole-file errors have an empty key
+
+    func testNotYAMLOrEmptyFile() throws {
+        assertError("region: [us-east-1\napi: {\n", key: "", problem: "not valid YAML")
+        assertError("", key: "", problem: "the file is empty")
+        assertError("# only a comment\n", key: "", problem: "the file is empty")
+        assertError("just some text\n", key: "", problem: "expected a mapping")
+        assertError("- region\n- us-east-1\n", key: "", problem: "expected a mapping")
+
+        let missing = "\(dir)/absent.yaml"
+        XCTAssertThrowsError(try NodeConfig.load(file: missing, environment: [:])) { error in
+            guard let error = error as? NodeConfigError else { return XCTFail("\(error)") }
+            XCTAssertEqual(error.key, "")
+            XCTAssertTrue(error.problem.contains("cannot read"), error.problem)
+            XCTAssertEqual(error.description, "\(missing): \(error.problem)")
+        }
+    }
+
+    func testDescriptionFormat() {
+        XCTAssertEqual(NodeConfigError(file: "config/us-east-1.yaml", key: "tuning.batch_size", problem: "unknown setting").description,
+                       "config/us-east-1.yaml: tuning.batch_size: unknown setting")
+        XCTAssertEqual(NodeConfigError(file: "f.yaml", key: "", problem: "the file is empty").description, "f.yaml: the file is empty")
+    }
+}
