@@ -9,9 +9,11 @@ let package = Package(
         .library(name: "LZ4", targets: ["LZ4"]),
         .library(name: "ReplicaStore", targets: ["ReplicaStore"]),
         .library(name: "RegionSim", targets: ["RegionSim"]),
+        .library(name: "PaymentsClient", targets: ["PaymentsClient"]),
         .executable(name: "paysim", targets: ["paysim"]),
         .executable(name: "paybench", targets: ["paybench"]),
         .executable(name: "paynode", targets: ["paynode"]),
+        .executable(name: "payctl", targets: ["payctl"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-nio.git", from: "2.101.2"),
@@ -75,6 +77,17 @@ let package = Package(
             .product(name: "Metrics", package: "swift-metrics"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
+        // The nearest-region client library and its command line.
+        .target(name: "PaymentsClient", dependencies: [
+            "ReplicaCore",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOPosix", package: "swift-nio"),
+        ]),
+        .executableTarget(name: "payctl", dependencies: [
+            "PaymentsClient",
+            .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ]),
         .executableTarget(name: "paynode", dependencies: [
             "PaymentNode", "PaymentsAPI", "ReplicaCore", "ReplicaTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
@@ -102,7 +115,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "NodeIntegrationTests", dependencies: [
-            "ReplicaCore", "PaymentNode", "ReplicaTransport", "LZ4",
+            "ReplicaCore", "PaymentNode", "ReplicaTransport", "LZ4", "PaymentsClient",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -46,7 +46,7 @@ extension NodeConfig {
             hashKey = "key_sha256 (from \(Environment.apiKeyHashes))"
         }
         guard !hashes.isEmpty else { throw api.error(hashKey, "at least one API key hash is required") }
-        for h in hashes where h.count != 64 || !h.allSatisfy({ $0.isHexDigit && !$0.isUppercase }) {
+        for h in hashes where h.utf8.count != 64 || !h.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
             throw api.error(hashKey, "\"\(h)\" is not a SHA-256 hash (64 lower-case hex digits)")
         }
         let bodyMax = try api.integer("body_bytes_max", in: 1_024...16_777_216) ?? 65_536
@@ -55,6 +55,9 @@ extension NodeConfig {
         try api.finish()
 
         let peerListen = try address(top, "peer_listen")
+        guard top.node("peers") != nil else {
+            throw top.error("peers", "is required: every other region as name: host:port ({} for a region alone)")
+        }
         let peerSection = try top.section("peers")
         var peers: [RegionID: HostPort] = [:]
         for name in peerSection.keys {

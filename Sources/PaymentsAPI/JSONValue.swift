@@ -153,6 +153,7 @@ enum JSONValue: Sendable, Equatable {
                 digits += pieces[1]
                 exponent -= pieces[1].count
             }
+            if digits.allSatisfy({ $0 == "0" }) { return 0 }
             if exponent < 0 {
                 let dropped = digits.suffix(min(-exponent, digits.count))
                 guard dropped.allSatisfy({ $0 == "0" }), -exponent <= digits.count else { return nil }

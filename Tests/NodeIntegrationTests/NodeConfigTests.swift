@@ -237,13 +237,22 @@ final class NodeConfigTests: XCTestCase {
 
     func testBadKeyHashes() {
         for bad in [Self.devHash.uppercased(), String(Self.devHash.dropLast()), Self.devHash + "0",
-                    String(repeating: "g", count: 64)] {
+                    String(repeating: "g", count: 64), String(repeating: "\u{FF41}", count: 64)] {
             assertError(variant("- \(Self.otherHash)", "- \(bad)"), key: "api.key_sha256", problem: "not a SHA-256 hash")
         }
         assertError(variant("  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "  key_sha256: []\n"),
                     key: "api.key_sha256", problem: "at least one")
         assertError(variant("  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "  key_sha256: \(Self.devHash)\n"),
                     key: "api.key_sha256", problem: "expected a list of strings")
+    }
+
+    func testPeersAreRequiredButMayBeEmpty() throws {
+        let start = try XCTUnwrap(validYAML.range(of: "peers:\n"))
+        let end = try XCTUnwrap(validYAML.range(of: "tls:"))
+        let withoutPeers = validYAML.replacingCharacters(in: start.lowerBound..<end.lowerBound, with: "")
+        assertError(withoutPeers, key: "peers", problem: "is required")
+        let alone = try load(validYAML.replacingCharacters(in: start.lowerBound..<end.lowerBound, with: "peers: {}\n"))
+        XCTAssertTrue(alone.peers.isEmpty)
     }
 
     func testPeerThatIsTheRegionItself() {

@@ -187,6 +187,9 @@ final class PaymentRequestsTests: XCTestCase {
     }
 
     func testRFC3339ParseRefusesMalformedText() {
+        for text in ["2026-02-30T00:00:00Z", "2026-04-31T00:00:00Z", "2025-02-29T00:00:00Z"] {
+            XCTAssertNil(RFC3339.parse(text), "\(text) is not a day of the calendar")
+        }
         for text in ["yesterday", "", "2026-11-22", "2026-11-22T22:43:40", "2026-11-22T22:43:40.Z", "2026-13-01T00:00:00Z",
                      "2026-11-22T24:00:00Z", "2026-11-22T22:60:00Z", "2026-11-22T22:43:40+0100", "2026-11-22T22:43:40Zjunk",
                      "2026/11/22T22:43:40Z", "2026-11-00T00:00:00Z"] {

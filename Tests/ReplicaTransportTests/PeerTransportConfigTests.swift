@@ -27,7 +27,8 @@ final class PeerTransportConfigTests: XCTestCase {
     }
 
     func testHostPortRejectsMalformedText() {
-        for text in ["nohost", ":80", "h:99999", "h:x", "h:", "", "[]:80", "h:65536", "h:-1", "h:80x"] {
+        for text in ["nohost", ":80", "h:99999", "h:x", "h:", "", "[]:80", "h:65536", "h:-1", "h:80x",
+                     "[::1:8102", "::1]:80", "h:+80", "::1:80", "a b:80"] {
             XCTAssertNil(HostPort(text), "\"\(text)\" should not parse")
         }
     }

@@ -1,0 +1,279 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOPosix
+import ReplicaCore
+import Synchronization
+
+/// A nearest-region client for paynode (DESIGN sections 1 and 5).
+///
+/// Given every region's base URL and an API key, it measures latency to each region
+/// (`/health` probes, smoothed), sends each call to the nearest healthy region, and fails
+/// over to the next on connection errors, timeouts and 5xx, using ReplicaCore's
+/// `RegionRouter` (the same policy the simulator's clients use). Creates always carry an
+/// `Idempotency-Key` (one is generated when none is given), so a create retried in
+/// another region is the same payment; patches fail over only when the request never
+/// left (connection refused). Every write's session token is kept and sent with later
+/// reads and patches, so after a failover the client still reads its own writes.
+public final class PaymentsClient: Sendable {
+    /// Tuning.
+    public struct Options: Sendable {
+        /// Longest wait for one region's answer before trying the next.
+        public var requestTimeout: TimeAmount = .seconds(5)
+        /// Longest wait for a `/health` probe.
+        public var probeTimeout: TimeAmount = .seconds(1)
+        /// The failover policy's tuning.
+        public var router = RegionRouter.Config()
+        public init() {}
+    }
+
+    /// One region as the client sees it.
+    public struct RegionState: Sendable {
+        public let url: String
+        /// The region's name, once an answer carried `X-Region`.
+        public let name: String?
+        /// Smoothed latency in microseconds, once measured.
+        public let latencyMicros: UInt64?
+        public let healthy: Bool
+    }
+
+    let urls: [String]
+    let keys: [RegionID]
+    let apiKey: String
+    let options: Options
+    let http: HTTPClient
+    private let state: Mutex<State>
+
+    struct State {
+        var router: RegionRouter
+        var names: [Int: String] = [:]
+        var session: [String: UInt64] = [:]
+    }
+
+    /// A client over `regionURLs` (e.g. `http://127.0.0.1:8101`), in no particular order.
+    public init(regionURLs: [String], apiKey: String, options: Options = Options()) throws(PaymentsClientError) {
+        let cleaned = regionURLs.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        guard !cleaned.isEmpty else { throw .configuration("give at least one region URL") }
+        for url in cleaned where URL(string: url)?.host == nil || !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+            throw .configuration("\(url) is not an http(s) URL")
+        }
+        urls = cleaned
+        keys = cleaned.indices.map { RegionID("r\($0)")! }
+        self.apiKey = apiKey
+        self.options = options
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(2))))
+        state = Mutex(State(router: RegionRouter(regions: keys, config: options.router)))
+    }
+
+    /// Closes the connections.
+    public func shutdown() async throws { try await http.shutdown() }
+
+    // MARK: - Latency
+
+    /// Probes every region's `/health` at once and feeds the latencies to the router.
+    public func measureLatencies() async {
+        await withTaskGroup(of: Void.self) { group in
+            for (i, url) in urls.enumerated() {
+                group.addTask { [self] in
+                    let started = DispatchTime.now().uptimeNanoseconds
+                    do {
+                        let response = try await http.execute(HTTPClientRequest(url: url + "/health"), timeout: options.probeTimeout)
+                        _ = try await response.body.collect(upTo: 4_096)
+                        let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1_000
+                        let name = response.headers.first(name: "X-Region")
+                        state.withLock {
+                            if response.status.code < 500 {
+                                $0.router.recordSuccess(keys[i], latencyMicros: micros)
+                            } else {
+                                $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis())
+                            }
+                            if let name { $0.names[i] = name }
+                        }
+                    } catch {
+                        state.withLock { $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis()) }
+                    }
+                }
+            }
+        }
+    }
+
+    /// What the client knows of each region, nearest first.
+    public var regions: [RegionState] {
+        state.withLock { s in
+            let now = Self.nowMillis()
+            return s.router.ranked(nowMillis: now).map { key in
+                let i = keys.firstIndex(of: key)!
+                return RegionState(url: urls[i], name: s.names[i], latencyMicros: s.router.health[key]?.latencyMicros,
+                                   healthy: s.router.isHealthy(key, nowMillis: now))
+            }
+        }
+    }
+
+    /// The session token sent with reads (`region:seq,...`), empty before any write.
+    public var sessionToken: String {
+        state.withLock { s in s.session.keys.sorted().map { "\($0):\(s.session[$0]!)" }.joined(separator: ",") }
+    }
+
+    // MARK: - Calls
+
+    /// Creates a payment. `idempotencyKey` defaults to a new UUID, so retries are safe.
+    public func create(_ payment: NewPayment, idempotencyKey: String? = nil, durability: String? = nil) async throws -> WriteResult {
+        let key = idempotencyKey ?? UUID().uuidString
+        var headers = ["Idempotency-Key": key]
+        if let durability { headers["X-Durability"] = durability }
+        let reply = try await send("POST", "/v1/payments", body: try JSONEncoder().encode(payment), headers: headers,
+                                   retry: .anyFailure)
+        return try writeResult(reply, idempotencyKey: key)
+    }
+
+    /// Changes a payment (status, payment_key, description, metadata).
+    public func update(_ id: String, _ change: PaymentChange, durability: String? = nil) async throws -> WriteResult {
+        var headers: [String: String] = [:]
+        if let durability { headers["X-Durability"] = durability }
+        let reply = try await send("PATCH", "/v1/payments/\(escape(id))", body: try JSONEncoder().encode(change),
+                                   headers: headers, retry: .requestNeverSent, session: true)
+        return try writeResult(reply, idempotencyKey: nil)
+    }
+
+    /// Reads a payment from the nearest region that has caught up to this client's writes.
+    public func payment(_ id: String) async throws -> ReadResult<RemotePayment> {
+        let reply = try await send("GET", "/v1/payments/\(escape(id))", retry: .anyFailure, session: true)
+        return ReadResult(value: try decode(RemotePayment.self, reply), region: reply.region)
+    }
+
+    /// One page of the reporting list, newest first.
+    public func list(_ query: PaymentQuery = PaymentQuery()) async throws -> ReadResult<PaymentPage> {
+        let reply = try await send("GET", "/v1/payments" + query.queryString, retry: .anyFailure, session: true)
+        return ReadResult(value: try decode(PaymentPage.self, reply), region: reply.region)
+    }
+
+    /// A region's `/v1/cluster` document as JSON bytes (the nearest region, or the one at `url`).
+    public func cluster(at url: String? = nil) async throws -> ReadResult<Data> {
+        let reply = try await send("GET", "/v1/cluster", retry: .anyFailure, only: url)
+        return ReadResult(value: reply.body, region: reply.region)
+    }
+
+    /// The conflict log of the nearest region, as JSON bytes.
+    public func conflicts(limit: Int? = nil, cursor: String? = nil) async throws -> ReadResult<Data> {
+        let query = PaymentQuery(limit: limit, cursor: cursor).queryString
+        let reply = try await send("GET", "/v1/conflicts" + query, retry: .anyFailure)
+        return ReadResult(value: reply.body, region: reply.region)
+    }
+
+    // MARK: - Failover
+
+    enum Retry { case anyFailure, requestNeverSent }
+
+    struct Reply {
+        let status: Int
+        let headers: [String: String]
+        let body: Data
+        let region: String
+    }
+
+    private func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:],
+                      retry: Retry, session: Bool = false, only: String? = nil) async throws -> Reply {
+        let order: [Int] = state.withLock { s in
+            s.router.ranked(nowMillis: Self.nowMillis()).map { keys.firstIndex(of: $0)! }
+        }.filter { only == nil || urls[$0] == only }
+        guard !order.isEmpty else { throw PaymentsClientError.configuration("\(only ?? "?") is not one of this client's regions") }
+        var failures: [String] = []
+        var lastRefusal: PaymentsClientError?
+        for i in order {
+            var request = HTTPClientRequest(url: urls[i] + path)
+            request.method = .init(rawValue: method)
+            request.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
+            for (k, v) in headers { request.headers.add(name: k, value: v) }
+            let token = sessionToken
+            if session && !token.isEmpty { request.headers.add(name: "X-Session-Token", value: token) }
+            if let body {
+                request.headers.add(name: "Content-Type", value: "application/json")
+                request.body = .bytes(ByteBuffer(bytes: body))
+            }
+            let started = DispatchTime.now().uptimeNanoseconds
+            do {
+                let response = try await http.execute(request, timeout: options.requestTimeout)
+                let bytes = try await response.body.collect(upTo: 16 << 20)
+                var fields: [String: String] = [:]
+                for h in response.headers { fields[h.name.lowercased()] = h.value }
+                let region = fields["x-region"] ?? urls[i]
+                let status = Int(response.status.code)
+                let data = Data(bytes.readableBytesView)
+                state.withLock { if let name = fields["x-region"] { $0.names[i] = name } }
+                if status >= 500 {
+                    state.withLock { $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis()) }
+                    failures.append("\(region): \(status) \(Self.errorSummary(data))")
+                    if retry == .anyFailure { continue }
+                    throw Self.apiError(status, data, region)
+                }
+                let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1_000
+                state.withLock { $0.router.recordSuccess(keys[i], latencyMicros: micros) }
+                if status == 412 {
+                    // This region has not caught up to our writes yet: another may have.
+                    lastRefusal = Self.apiError(status, data, region)
+                    failures.append("\(region): 412 not caught up to this client's writes")
+                    continue
+                }
+                guard (200..<300).contains(status) else { throw Self.apiError(status, data, region) }
+                return Reply(status: status, headers: fields, body: data, region: region)
+            } catch let error as PaymentsClientError {
+                throw error
+            } catch {
+                state.withLock { $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis()) }
+                failures.append("\(urls[i]): \(error)")
+                if retry == .requestNeverSent && !Self.neverSent(error) {
+                    throw PaymentsClientError.unavailable(failures + ["not retried: the change may have been applied; read it back"])
+                }
+            }
+        }
+        throw lastRefusal ?? PaymentsClientError.unavailable(failures)
+    }
+
+    private func writeResult(_ reply: Reply, idempotencyKey: String?) throws -> WriteResult {
+        if let token = reply.headers["x-session-token"] { mergeSession(token) }
+        return WriteResult(payment: try decode(RemotePayment.self, reply), region: reply.region,
+                           durability: reply.headers["x-durability-achieved"] ?? "local",
+                           replayed: reply.headers["idempotent-replayed"] == "true", idempotencyKey: idempotencyKey)
+    }
+
+    private func mergeSession(_ token: String) {
+        state.withLock { s in
+            for pair in token.split(separator: ",") {
+                let parts = pair.split(separator: ":")
+                guard parts.count == 2, let seq = UInt64(parts[1]) else { continue }
+                s.session[String(parts[0])] = max(s.session[String(parts[0])] ?? 0, seq)
+            }
+        }
+    }
+
+    private func decode<T: Decodable>(_ type: T.Type, _ reply: Reply) throws -> T {
+        do { return try JSONDecoder().decode(type, from: reply.body) } catch {
+            throw PaymentsClientError.badResponse("\(error)")
+        }
+    }
+
+    private func escape(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? s }
+
+    static func apiError(_ status: Int, _ body: Data, _ region: String) -> PaymentsClientError {
+        let error = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["error"] as? [String: Any]
+        return .api(status: status, code: error?["code"] as? String ?? "http_\(status)",
+                    message: error?["message"] as? String ?? String(decoding: body.prefix(200), as: UTF8.self),
+                    field: error?["field"] as? String, region: region)
+    }
+
+    static func errorSummary(_ body: Data) -> String {
+        ((try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["error"] as? [String: Any])?["message"] as? String ?? ""
+    }
+
+    /// Whether the request cannot have reached the server (so even a non-idempotent
+    /// change may be retried elsewhere).
+    static func neverSent(_ error: Error) -> Bool {
+        if error is NIOConnectionError { return true }
+        if let e = error as? HTTPClientError, e == .connectTimeout { return true }
+        if let e = error as? IOError, e.errnoCode == ECONNREFUSED { return true }
+        if case ChannelError.connectTimeout = error { return true }
+        return false
+    }
+
+    static func nowMillis() -> UInt64 { UInt64(Date().timeIntervalSince1970 * 1_000) }
+}
