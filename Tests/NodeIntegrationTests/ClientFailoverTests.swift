@@ -1,0 +1,83 @@
+import Foundation
+import NIOCore
+import PaymentsClient
+import ReplicaCore
+import Testing
+
+/// Issue 7 against three real nodes: the client reads from the nearest region (one is
+/// made slow with `api.test_only_delay_ms`), fails over within a bounded time when the
+/// region it uses is SIGKILLed, still reads its own write there, and a create retried
+/// after a timeout in another region yields exactly one payment.
+@Suite(.serialized) struct ClientFailoverTests {
+    let ap = RegionID("ap-northeast-1")!
+    let us = RegionID("us-east-1")!
+    let eu = RegionID("eu-west-1")!
+
+    @Test func nearestRegionFailoverAndOnePaymentPerKey() async throws {
+        // ap-northeast-1 answers every API request 800 ms late: "far away".
+        let cluster = try LocalCluster(extraAPIConfig: { $0.name == "ap-northeast-1" ? "  test_only_delay_ms: 800" : "" })
+        do {
+            try await cluster.startAll()
+            for r in cluster.regions {
+                try await eventually("\(r) is connected to both peers", timeout: 20) {
+                    await cluster.allPeersConnected(r, expected: cluster.regions.filter { $0 != r })
+                }
+            }
+            let client = try PaymentsClient(regionURLs: [ap, us, eu].map(cluster.baseURL), apiKey: LocalCluster.apiKey)
+            await client.measureLatencies()
+            let ranked = client.regions
+            #expect(ranked.last?.name == "ap-northeast-1", "the slow region must rank last: \(ranked)")
+            #expect(ranked.first?.latencyMicros ?? .max < 500_000)
+
+            // Writes and reads go to a near region, never the slow one.
+            let created = try await client.create(NewPayment(merchantID: "m_client", orderID: "c-1", amount: 700, currency: "EUR"))
+            #expect(created.region != "ap-northeast-1")
+            let read = try await client.payment(created.payment.id)
+            #expect(read.region != "ap-northeast-1")
+            #expect(read.value.amount == 700)
+
+            // Kill the region the client uses: the next read fails over, quickly, and still
+            // sees the client's own write (session token).
+            let used = try #require(RegionID(read.region))
+            cluster.stop(used, signal: SIGKILL)
+            let started = Date()
+            let afterFailover = try await client.payment(created.payment.id)
+            let took = Date().timeIntervalSince(started)
+            #expect(afterFailover.region != used.name)
+            #expect(afterFailover.value.id == created.payment.id)
+            #expect(afterFailover.value.orderID == "c-1")
+            #expect(took < 3.0, "failover took \(took) s")
+            print("failover from \(used) to \(afterFailover.region) took \(Int(took * 1_000)) ms")
+            let written = try await client.create(NewPayment(merchantID: "m_client", orderID: "c-2", amount: 800, currency: "EUR"))
+            #expect(written.region != used.name)
+            try await client.shutdown()
+
+            // A create that times out at the slow region is retried at another with the same
+            // key: the slow region still applies it, and both hold one and the same payment.
+            let survivor = [us, eu].first { $0 != used }!
+            var impatient = PaymentsClient.Options()
+            impatient.requestTimeout = .milliseconds(400)
+            let retrier = try PaymentsClient(regionURLs: [cluster.baseURL(ap), cluster.baseURL(survivor)],
+                                             apiKey: LocalCluster.apiKey, options: impatient)
+            let retried = try await retrier.create(NewPayment(merchantID: "m_client", orderID: "c-3", amount: 900, currency: "EUR"),
+                                                   idempotencyKey: "retry-me")
+            #expect(retried.region == survivor.name, "the first attempt at the slow region should have timed out")
+            try await retrier.shutdown()
+            for r in [ap, survivor] {
+                try await eventually("\(r) holds the retried payment", timeout: 20) {
+                    let list = try await cluster.call(r, "GET", "/v1/payments?merchant_id=m_client&order_id=c-3")
+                    return (list.json["data"] as? [[String: Any]])?.count == 1
+                }
+                let list = try await cluster.call(r, "GET", "/v1/payments?merchant_id=m_client&order_id=c-3")
+                let rows = try #require(list.json["data"] as? [[String: Any]])
+                #expect(rows.count == 1)
+                #expect(rows.first?["id"] as? String == retried.payment.id)
+            }
+        } catch {
+            Issue.record("logs:\n\(cluster.regions.map { "== \($0)\n\(cluster.log($0))" }.joined(separator: "\n"))")
+            await cluster.shutdown(keep: true)
+            throw error
+        }
+        await cluster.shutdown()
+    }
+}
