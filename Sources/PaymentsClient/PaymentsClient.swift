@@ -22,6 +22,9 @@ public final class PaymentsClient: Sendable {
         public var requestTimeout: TimeAmount = .seconds(5)
         /// Longest wait for a `/health` probe.
         public var probeTimeout: TimeAmount = .seconds(1)
+        /// Longest wait to connect to a region. AsyncHTTPClient keeps retrying a refused
+        /// connection until this passes, so it bounds how long failover takes.
+        public var connectTimeout: TimeAmount = .seconds(1)
         /// The failover policy's tuning.
         public var router = RegionRouter.Config()
         public init() {}
@@ -61,7 +64,7 @@ public final class PaymentsClient: Sendable {
         keys = cleaned.indices.map { RegionID("r\($0)")! }
         self.apiKey = apiKey
         self.options = options
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: .seconds(2))))
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: options.connectTimeout)))
         state = Mutex(State(router: RegionRouter(regions: keys, config: options.router)))
     }
 
