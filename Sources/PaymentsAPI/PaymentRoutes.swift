@@ -52,6 +52,8 @@ struct PaymentRoutes: Sendable {
         let body = try await APIResponses.body(request, max: config.bodyBytesMax)
         let patch = try PaymentRequests.patch(try JSONValue.parse(body))
         let durability = try durability(request)
+        // Bad input is refused before any wait (the engine checks again when it applies it).
+        do { try PaymentValidation.validate(patch) } catch { throw APIError(error) }
         // A patch with a session token applies to a state that includes the session's writes.
         try await waitForSession(request)
         let ack = try await submit(.update(id, patch), durability: durability)
@@ -100,8 +102,11 @@ struct PaymentRoutes: Sendable {
         filter.createdFromMillis = try time(query["created_from"].map(String.init), "created_from")
         filter.createdToMillis = try time(query["created_to"].map(String.init), "created_to")
         let limit = try limit(query["limit"].map(String.init), default: 50)
-        try await waitForSession(request)
         let cursor = query["cursor"].map(String.init)
+        if let cursor, !Self.looksLikeCursor(cursor) {
+            throw APIError.invalid("cursor", "cursor is not one this server issued")
+        }
+        try await waitForSession(request)
         let page: PaymentPage
         do {
             page = try node.read { try $0.list(filter, limit: limit, cursor: cursor) }
@@ -123,6 +128,14 @@ struct PaymentRoutes: Sendable {
         let page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { String($0.sequence) } : nil
         return APIResponses.json(.ok, PaymentJSON.conflicts(page, nextCursor: next))
+    }
+
+    /// The shape of a list cursor (`<created ms>_<payment id>`), checked before any wait.
+    static func looksLikeCursor(_ text: String) -> Bool {
+        guard let underscore = text.firstIndex(of: "_") else { return false }
+        let millis = text[..<underscore]
+        return (1...15).contains(millis.count) && millis.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
+            && PaymentID(String(text[text.index(after: underscore)...])) != nil
     }
 
     private func waitForSession(_ request: Request) async throws {
