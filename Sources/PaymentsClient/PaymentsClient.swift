@@ -68,8 +68,17 @@ public final class PaymentsClient: Sendable {
         state = Mutex(State(router: RegionRouter(regions: keys, config: options.router)))
     }
 
-    /// Closes the connections.
+    /// Closes the connections. Calling it is good manners, not a duty: a client dropped
+    /// without it closes its connections in the background.
     public func shutdown() async throws { try await http.shutdown() }
+
+    deinit {
+        // AsyncHTTPClient traps (in debug builds) when a client it made is released while
+        // running, e.g. when a caller's `try` threw before `shutdown()`. Shutting down here
+        // is safe: the pool's completion handler keeps `http` alive until it is closed, and
+        // a second shutdown only reports `alreadyShutdown`, which is ignored.
+        http.shutdown { _ in }
+    }
 
     // MARK: - Latency
 

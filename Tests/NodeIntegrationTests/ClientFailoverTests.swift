@@ -30,8 +30,12 @@ import Testing
             #expect(ranked.first?.latencyMicros ?? .max < 500_000)
 
             // Writes and reads go to a near region, never the slow one.
-            let created = try await client.create(NewPayment(merchantID: "m_client", orderID: "c-1", amount: 700, currency: "EUR"))
+            // `remote`: acked only once a peer holds it, so it survives the SIGKILL below (a
+            // `local` write may die with its region before its batch leaves: that is the RPO).
+            let created = try await client.create(NewPayment(merchantID: "m_client", orderID: "c-1", amount: 700, currency: "EUR"),
+                                                  durability: "remote")
             #expect(created.region != "ap-northeast-1")
+            #expect(created.durability == "remote")
             let read = try await client.payment(created.payment.id)
             #expect(read.region != "ap-northeast-1")
             #expect(read.value.amount == 700)
