@@ -43,7 +43,10 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "ReplicaStore", dependencies: ["ReplicaCore", "CSQLite"]),
         // Benchmarks (tables, never test assertions) and the crash test's writer.
-        .executableTarget(name: "paybench", dependencies: ["ReplicaCore", "ReplicaStore", "ReplicaTransport", "LZ4"]),
+        .executableTarget(name: "paybench", dependencies: [
+            "ReplicaCore", "ReplicaStore", "ReplicaTransport", "LZ4", "PaymentNode",
+            .product(name: "AsyncHTTPClient", package: "async-http-client"),
+        ]),
         // The deterministic simulator: the same engine in a virtual world.
         .target(name: "RegionSim", dependencies: ["ReplicaCore"], path: "Simulations/RegionSim"),
         .executableTarget(name: "paysim", dependencies: ["RegionSim"], path: "Simulations/paysim"),

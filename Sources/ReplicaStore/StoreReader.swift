@@ -7,6 +7,12 @@ public final class StoreReader: @unchecked Sendable {
 
     init(db: SQLiteDatabase) { self.db = db }
 
+    /// A read-only reader of the store file at `path`, e.g. one a running node writes
+    /// (WAL lets readers in other processes see every committed transaction).
+    public convenience init(readOnlyPath path: String) throws {
+        self.init(db: try SQLiteDatabase(path: path, readOnly: true))
+    }
+
     /// A store file's data could not be decoded (it was written by this code, so this
     /// means corruption or a foreign writer).
     public struct CorruptRow: Error, CustomStringConvertible {

@@ -3,7 +3,10 @@ import ReplicaStore
 
 /// paybench: measurements, printed as tables (never asserted in tests).
 let usage = """
-usage: paybench store [--writers N] [--writes N] [--naive-writes N] [--sync full|normal] [--dir DIR]
+usage: paybench suite [--runs N] [--seconds S] [--connections C] [--lag-rate R] [--catch-up N] [--catch-up-runs N]
+                      [--paysim-seeds N] [--only http,lag,etcd,catchup,paysim] [--dir DIR]
+         every end-to-end benchmark against real nodes, wrk and etcd; one markdown table of medians
+       paybench store [--writers N] [--writes N] [--naive-writes N] [--sync full|normal] [--dir DIR]
        paybench wire [--entries N]     (replication bytes per create, raw vs LZ4, by batch size)
        paybench crash-writer PATH      (used by the crash test: writes until killed)
 """
@@ -40,6 +43,22 @@ do {
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try StoreBenchmark.run(writers: number("--writers", 1_000), writes: number("--writes", 100_000),
                                naiveWrites: number("--naive-writes", 3_000), synchronous: sync, dir: dir)
+    case "suite":
+        let dir = option("--dir", NSTemporaryDirectory() + "paybench-suite-\(getpid())")
+        try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+        var o = Suite.Options(dir: dir)
+        o.runs = number("--runs", o.runs)
+        o.seconds = number("--seconds", o.seconds)
+        o.connections = number("--connections", o.connections)
+        o.lagRate = number("--lag-rate", o.lagRate)
+        o.catchUpPayments = number("--catch-up", o.catchUpPayments)
+        o.catchUpRuns = number("--catch-up-runs", o.catchUpRuns)
+        o.paysimSeeds = number("--paysim-seeds", o.paysimSeeds)
+        let only = Set(option("--only", o.only.sorted().joined(separator: ",")).split(separator: ",").map(String.init))
+        guard only.isSubset(of: o.only), !only.isEmpty else { fail("--only takes some of \(o.only.sorted().joined(separator: ","))") }
+        o.only = only
+        try await Suite.run(o)
+        if args.firstIndex(of: "--dir") == nil { try? FileManager.default.removeItem(atPath: dir) }
     case "probe":
         let dir = option("--dir", NSTemporaryDirectory() + "paybench-\(getpid())")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)

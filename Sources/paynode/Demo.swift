@@ -33,7 +33,7 @@ struct Demo: AsyncParsableCommand {
         let folder = dir ?? (NSTemporaryDirectory() + "paynode-demo-\(ProcessInfo.processInfo.processIdentifier)")
         let regions = Self.regions
         for (i, _) in regions.enumerated() {
-            for port in [apiPort + i, peerPort + i] where !PortCheck.isFree(port) {
+            for port in [apiPort + i, peerPort + i] where !LoopbackPorts.isFree(port) {
                 throw ValidationError("port \(port) is in use (another demo running?); choose others with --api-port and --peer-port")
             }
         }
@@ -43,8 +43,12 @@ struct Demo: AsyncParsableCommand {
         var configs: [NodeConfig] = []
         for (i, region) in regions.enumerated() {
             let file = "\(folder)/\(region.name).yaml"
-            try DemoConfig.yaml(region: region, index: i, regions: regions, folder: folder, apiPort: apiPort, peerPort: peerPort)
-                .write(toFile: file, atomically: true, encoding: .utf8)
+            var yaml = LoopbackNodeYAML(
+                region: region, dataDir: "\(folder)/data/\(region.name)", apiPort: apiPort + i, peerPort: peerPort + i,
+                peers: regions.enumerated().filter { $0.element != region }.map { ($0.element, peerPort + $0.offset) },
+                certDir: certs)
+            yaml.comment = "paynode demo"
+            try yaml.text.write(toFile: file, atomically: true, encoding: .utf8)
             configs.append(try NodeConfig.load(file: file))
         }
 
@@ -132,49 +136,6 @@ struct Demo: AsyncParsableCommand {
 
             Ctrl-C stops all three regions.
             """)
-    }
-}
-
-/// The YAML of one demo region.
-enum DemoConfig {
-    static func yaml(region: RegionID, index: Int, regions: [RegionID], folder: String, apiPort: Int, peerPort: Int) -> String {
-        let peers = regions.enumerated().filter { $0.element != region }
-            .map { "  \($0.element.name): 127.0.0.1:\(peerPort + $0.offset)" }.joined(separator: "\n")
-        return """
-            # paynode demo: region \(region.name)
-            region: \(region.name)
-            data_dir: \(folder)/data/\(region.name)
-            api:
-              listen: 127.0.0.1:\(apiPort + index)
-              key_sha256: [\(NodeConfig.developmentKeyHash)]
-            peer_listen: 127.0.0.1:\(peerPort + index)
-            peers:
-            \(peers)
-            tls:
-              ca: \(folder)/certs/ca.pem
-              certificate: \(folder)/certs/\(region.name).pem
-              key: \(folder)/certs/\(region.name).key
-            durability: local
-
-            """
-    }
-}
-
-/// Whether a TCP port on 127.0.0.1 can be bound now.
-enum PortCheck {
-    static func isFree(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var yes: Int32 = 1
-        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = UInt16(port).bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 }
 

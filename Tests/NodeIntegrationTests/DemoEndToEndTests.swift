@@ -1,4 +1,5 @@
 import Foundation
+import PaymentNode
 import ReplicaCore
 import Testing
 
@@ -91,7 +92,7 @@ import Testing
         for _ in 0..<50 {
             let api = Int.random(in: 20_000...40_000)
             let peer = api + 100
-            if (0..<3).allSatisfy({ FreePort.isFree(api + $0) && FreePort.isFree(peer + $0) }) { return (api, peer) }
+            if (0..<3).allSatisfy({ LoopbackPorts.isFree(api + $0) && LoopbackPorts.isFree(peer + $0) }) { return (api, peer) }
         }
         throw ClusterError("no free ports")
     }

@@ -24,30 +24,16 @@ final class LocalCluster: @unchecked Sendable {
         certDir = dir.appendingPathComponent("certs").path
         try DevelopmentCertificates.make(in: certDir, regions: LocalCluster.allRegions)
         for r in LocalCluster.allRegions {
-            apiPorts[r] = try FreePort.next()
-            peerPorts[r] = try FreePort.next()
+            apiPorts[r] = try LoopbackPorts.free()
+            peerPorts[r] = try LoopbackPorts.free()
         }
         for r in regions {
-            let peers = LocalCluster.allRegions.filter { $0 != r }.map { "  \($0.name): 127.0.0.1:\(peerPorts[$0]!)" }
-            let yaml = """
-                region: \(r.name)
-                data_dir: \(dir.path)/data/\(r.name)
-                api:
-                  listen: 127.0.0.1:\(apiPorts[r]!)
-                  key_sha256: [\(NodeConfig.developmentKeyHash)]
-                \(extraAPIConfig(r))
-                peer_listen: 127.0.0.1:\(peerPorts[r]!)
-                peers:
-                \(peers.joined(separator: "\n"))
-                tls:
-                  ca: \(certDir)/ca.pem
-                  certificate: \(certDir)/\(r.name).pem
-                  key: \(certDir)/\(r.name).key
-                tuning:
-                  ping_interval_ms: 200
-                  retransmit_after_ms: 1000
-                """
-            try yaml.write(to: configURL(r), atomically: true, encoding: .utf8)
+            var yaml = LoopbackNodeYAML(
+                region: r, dataDir: "\(dir.path)/data/\(r.name)", apiPort: apiPorts[r]!, peerPort: peerPorts[r]!,
+                peers: LocalCluster.allRegions.filter { $0 != r }.map { ($0, peerPorts[$0]!) }, certDir: certDir)
+            yaml.api = extraAPIConfig(r).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
+            yaml.tuning = ["ping_interval_ms: 200", "retransmit_after_ms: 1000"]
+            try yaml.text.write(to: configURL(r), atomically: true, encoding: .utf8)
         }
     }
 
@@ -183,41 +169,6 @@ enum Binaries {
             throw ClusterError("\(name) not built; looked in \(candidates)")
         }
         return found
-    }
-}
-
-/// A TCP port free right now on 127.0.0.1 (the kernel picks it).
-enum FreePort {
-    static func next() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { throw ClusterError("socket() failed") }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = 0
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        let bound = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0 }
-        }
-        guard bound else { throw ClusterError("bind() failed") }
-        return Int(UInt16(bigEndian: addr.sin_port))
-    }
-}
-
-extension FreePort {
-    /// Whether 127.0.0.1:`port` can be bound now.
-    static func isFree(_ port: Int) -> Bool {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        guard fd >= 0 else { return false }
-        defer { close(fd) }
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_port = UInt16(port).bigEndian
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        return withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) == 0 }
-        }
     }
 }
 

@@ -1,0 +1,91 @@
+import Foundation
+import ReplicaCore
+
+/// The YAML of one region of a scratch cluster on 127.0.0.1: what `paynode demo`,
+/// `paybench` and the integration tests write, so that all three start nodes the way an
+/// operator's config file would (through `NodeConfig.load`), from one template.
+public struct LoopbackNodeYAML: Sendable {
+    public var region: RegionID
+    /// Holds `paynode.sqlite`.
+    public var dataDir: String
+    public var apiPort: Int
+    public var peerPort: Int
+    /// Every other region of the cluster and its peer port.
+    public var peers: [(region: RegionID, port: Int)]
+    /// Holds `ca.pem` and `<region>.pem`/`.key`, as `paynode certs` writes them.
+    public var certDir: String
+    /// Extra `key: value` lines under `api:` (e.g. `session_wait_ms: 10000`).
+    public var api: [String] = []
+    /// `key: value` lines under `tuning:`.
+    public var tuning: [String] = []
+    public var durability = "local"
+    /// A first comment line.
+    public var comment = "scratch cluster on loopback"
+
+    public init(region: RegionID, dataDir: String, apiPort: Int, peerPort: Int,
+                peers: [(region: RegionID, port: Int)], certDir: String) {
+        self.region = region
+        self.dataDir = dataDir
+        self.apiPort = apiPort
+        self.peerPort = peerPort
+        self.peers = peers
+        self.certDir = certDir
+    }
+
+    /// The file's text.
+    public var text: String {
+        var lines = [
+            "# \(comment): region \(region.name)",
+            "region: \(region.name)",
+            "data_dir: \(dataDir)",
+            "api:",
+            "  listen: 127.0.0.1:\(apiPort)",
+            "  key_sha256: [\(NodeConfig.developmentKeyHash)]",
+        ]
+        lines += api.map { "  " + $0 }
+        lines.append("peer_listen: 127.0.0.1:\(peerPort)")
+        lines.append(peers.isEmpty ? "peers: {}" : "peers:")
+        lines += peers.map { "  \($0.region.name): 127.0.0.1:\($0.port)" }
+        lines += [
+            "tls:",
+            "  ca: \(certDir)/ca.pem",
+            "  certificate: \(certDir)/\(region.name).pem",
+            "  key: \(certDir)/\(region.name).key",
+            "durability: \(durability)",
+        ]
+        if !tuning.isEmpty { lines += ["tuning:"] + tuning.map { "  " + $0 } }
+        return lines.joined(separator: "\n") + "\n"
+    }
+}
+
+/// TCP ports on 127.0.0.1 for scratch clusters.
+public enum LoopbackPorts {
+    /// Whether `port` can be bound now.
+    public static func isFree(_ port: Int) -> Bool { bind(port) != nil }
+
+    /// A port the kernel picked as free just now (it may be taken again before use;
+    /// good enough for tests and benchmarks on one machine).
+    public static func free() throws(NodeError) -> Int {
+        guard let port = bind(0) else { throw NodeError.unavailable("no free TCP port on 127.0.0.1") }
+        return port
+    }
+
+    private static func bind(_ port: Int) -> Int? {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { return nil }
+        defer { close(fd) }
+        var yes: Int32 = 1
+        setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &yes, socklen_t(MemoryLayout<Int32>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = UInt16(port).bigEndian
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
+        let bound = withUnsafeMutablePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                Glibc.bind(fd, $0, len) == 0 && getsockname(fd, $0, &len) == 0
+            }
+        }
+        return bound ? Int(UInt16(bigEndian: addr.sin_port)) : nil
+    }
+}

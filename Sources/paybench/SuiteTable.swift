@@ -1,0 +1,82 @@
+import Foundation
+
+/// The suite's one markdown table: what was measured, the median, the baseline measured
+/// in the same run, their ratio, the issue's target and whether it was met.
+enum SuiteTable {
+    static func render(_ s: Samples, _ o: Suite.Options, started: Date, wall: Double) -> String {
+        var rows: [[String]] = []
+        func n(_ key: String, _ format: String = "%.0f") -> String { s.median(key).map { String(format: format, $0) } ?? "-" }
+        func ms(_ key: String) -> String { s.median(key).map { String(format: $0 < 10 ? "%.2f" : "%.1f", $0) } ?? "-" }
+        func ratio(_ a: String, _ b: String) -> String {
+            guard let x = s.median(a), let y = s.median(b), y > 0 else { return "-" }
+            return String(format: "%.2fx", x / y)
+        }
+        /// "yes", or "no: <how far off>" for a target `value` must stay at least/under.
+        func met(_ key: String, atLeast: Double? = nil, under: Double? = nil) -> String {
+            guard let v = s.median(key) else { return "-" }
+            if let floor = atLeast { return v >= floor ? "yes" : String(format: "no (%.0f%% of it)", 100 * v / floor) }
+            if let ceiling = under { return v < ceiling ? "yes" : String(format: "no (%.1fx over)", v / ceiling) }
+            return "-"
+        }
+
+        if s.runs("http.creates_per_s") > 0 {
+            rows.append(["durable creates/s, HTTP, one node (wrk, \(o.connections) connections)", n("http.creates_per_s"),
+                         "raw SQLite, one transaction + fsync per insert: " + n("sqlite.creates_per_s"),
+                         ratio("http.creates_per_s", "sqlite.creates_per_s"), ">= 10,000/s", met("http.creates_per_s", atLeast: 10_000)])
+            rows.append(["create latency p50 / p99 ms", ms("http.create_p50_ms") + " / " + ms("http.create_p99_ms"),
+                         "raw SQLite insert p50 / p99: " + ms("sqlite.create_p50_ms") + " / " + ms("sqlite.create_p99_ms"),
+                         ratio("http.create_p99_ms", "sqlite.create_p99_ms"), "p99 < 20 ms", met("http.create_p99_ms", under: 20)])
+            rows.append(["reads by id/s, HTTP, one node", n("http.reads_per_s"),
+                         "SQLite point reads, one thread in-process: " + n("sqlite.reads_per_s"),
+                         ratio("http.reads_per_s", "sqlite.reads_per_s"), ">= 30,000/s", met("http.reads_per_s", atLeast: 30_000)])
+            rows.append(["read latency p50 / p99 ms", ms("http.read_p50_ms") + " / " + ms("http.read_p99_ms"),
+                         "SQLite point read p50 / p99: " + ms("sqlite.read_p50_ms", ) + " / " + ms("sqlite.read_p99_ms"),
+                         ratio("http.read_p99_ms", "sqlite.read_p99_ms"), "p99 < 5 ms", met("http.read_p99_ms", under: 5)])
+        }
+        if s.runs("lag.p99_ms") > 0 {
+            rows.append(["replication lag p50 / p99 ms, A to B and C, at \(o.lagRate) creates/s asked (\(n("lag.achieved_rate")) achieved)",
+                         ms("lag.p50_ms") + " / " + ms("lag.p99_ms"), "-", "-", "p99 < 50 ms at 5,000/s", met("lag.p99_ms", under: 50)])
+            rows.append(["replication bytes per create per peer, raw / on the wire", n("wire.raw_bytes_per_create") + " / " + n("wire.wire_bytes_per_create"),
+                         "-", n("wire.ratio", "%.2fx"), "LZ4 >= 3x", met("wire.ratio", atLeast: 3)])
+            rows.append(["3-region create latency p50 / p99 ms, `local` ack", ms("seq.local_p50_ms") + " / " + ms("seq.local_p99_ms"),
+                         "etcd quorum put p50 / p99: " + ms("etcd.put_p50_ms") + " / " + ms("etcd.put_p99_ms"),
+                         ratio("seq.local_p99_ms", "etcd.put_p99_ms"), "-", "-"])
+            rows.append(["3-region create latency p50 / p99 ms, `remote` ack", ms("seq.remote_p50_ms") + " / " + ms("seq.remote_p99_ms"),
+                         "etcd quorum put p50 / p99: " + ms("etcd.put_p50_ms") + " / " + ms("etcd.put_p99_ms"),
+                         ratio("seq.remote_p99_ms", "etcd.put_p99_ms"), "-", "-"])
+            rows.append(["write on the minority side (the other two paused)",
+                         "local: " + (s.note("minority.local") ?? "-") + "; remote: " + (s.note("minority.remote") ?? "-"),
+                         "etcd: " + (s.note("etcd.minority") ?? "-"), "-", "-", "-"])
+        }
+        if s.runs("catchup.second_s") > 0 {
+            let p = o.catchUpPayments.formatted()
+            rows.append(["catch-up of \(p) payments: C restarts, A and B serve", n("catchup.second_s", "%.1f") + " s",
+                         "B first, from A alone: " + n("catchup.first_s", "%.1f") + " s", "-", "< 30 s", met("catchup.second_s", under: 30)])
+            rows.append(["node RSS with \(p) payments stored (largest / smallest of 3)", n("rss.max_mb") + " / " + n("rss.min_mb") + " MB",
+                         "-", "-", "< 150 MB", met("rss.max_mb", under: 150)])
+            rows.append(["restart of a region holding \(p) payments (until /health answers)", n("restart.seconds", "%.1f") + " s",
+                         "store writes without HTTP: " + n("seed.per_s") + "/s", "-", "-", "-"])
+        }
+        if s.runs("paysim.speedup") > 0 {
+            rows.append(["paysim speed (\(o.paysimSeeds) swarm seeds)", n("paysim.seeds_per_s", "%.1f") + " seeds/s",
+                         "real time", n("paysim.speedup", "%.0fx"), "-", "-"])
+        }
+
+        var out = "paybench suite, \(ISO8601DateFormatter().string(from: started)), \(Machine.description)\n"
+        out += "medians of \(o.runs) runs (catch-up: \(o.catchUpRuns)), \(o.seconds) s per load; whole suite took \(Int(wall)) s\n\n"
+        out += "| measurement | paynode | baseline, same run | ratio | target | met |\n|---|---:|---|---:|---|---|\n"
+        for r in rows { out += "| " + r.joined(separator: " | ") + " |\n" }
+        return out
+    }
+}
+
+/// The machine, for the table's heading.
+enum Machine {
+    static var description: String {
+        let cpu = (try? String(contentsOfFile: "/proc/cpuinfo", encoding: .utf8))?
+            .split(separator: "\n").first { $0.hasPrefix("model name") }?
+            .split(separator: ":", maxSplits: 1).last?.trimmingCharacters(in: .whitespaces) ?? "unknown CPU"
+        let gib = Double(ProcessInfo.processInfo.physicalMemory) / 1_073_741_824
+        return "\(ProcessInfo.processInfo.activeProcessorCount) cores (\(cpu)), \(String(format: "%.0f", gib)) GiB"
+    }
+}
