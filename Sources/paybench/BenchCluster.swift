@@ -49,7 +49,7 @@ final class BenchCluster: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Binaries.path("paynode"))
         process.arguments = ["serve", "--config", configPath(r)]
-        if !FileManager.default.fileExists(atPath: logPath(r)) { FileManager.default.createFile(atPath: logPath(r), contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath(r)) { _ = FileManager.default.createFile(atPath: logPath(r), contents: nil) }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(r)))
         log.seekToEndOfFile()
         process.standardOutput = log
@@ -84,6 +84,14 @@ final class BenchCluster: @unchecked Sendable {
         return kib * 1_024
     }
 
+    /// Bytes the region's process has caused to be written to disk (`/proc/<pid>/io`;
+    /// WAL writes and checkpoints).
+    func diskBytesWritten(_ r: RegionID) -> Int? {
+        guard let pid = pid(r), let io = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8),
+              let line = io.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") }) else { return nil }
+        return Int(line.split(separator: " ").last ?? "")
+    }
+
     struct Reply {
         let status: Int
         /// Header fields by lower-cased name.
@@ -115,8 +123,8 @@ final class BenchCluster: @unchecked Sendable {
     }
 
     /// The region's version vector, as `/v1/cluster` reports it.
-    func vector(_ r: RegionID) async throws -> [String: UInt64] {
-        let doc = try await get(r, "/v1/cluster").json
+    func vector(_ r: RegionID, timeout: TimeAmount = .seconds(10)) async throws -> [String: UInt64] {
+        let doc = try await get(r, "/v1/cluster", timeout: timeout).json
         return ((doc["vector"] as? [String: Any]) ?? [:]).compactMapValues { ($0 as? NSNumber)?.uint64Value }
     }
 }

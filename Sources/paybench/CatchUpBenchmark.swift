@@ -42,25 +42,36 @@ enum CatchUpBenchmark {
         progress("run \(run): \(b) restarts and catches up from \(a)")
         let bStart = now()
         try await cluster.start(b)
-        try await converged(cluster, [a, b], timeout: 600)
+        let stallB = try await converged(cluster, [a, b], timeout: 900)
         samples.add("catchup.first_s", now() - bStart)
         progress("run \(run): \(c) restarts and catches up from \(a) and \(b)")
         let cStart = now()
         try await cluster.start(c)
-        try await converged(cluster, regions, timeout: 600)
+        let stallC = try await converged(cluster, regions, timeout: 900)
         samples.add("catchup.second_s", now() - cStart)
+        samples.add("catchup.api_stall_s", max(stallB, stallC))
         let rss = regions.compactMap(cluster.rssBytes)
         samples.add("rss.max_mb", Double(rss.max() ?? 0) / 1_048_576)
         samples.add("rss.min_mb", Double(rss.min() ?? 0) / 1_048_576)
         cluster.stopAll()
     }
 
-    /// Waits until every region in `regions` reports the same vector.
-    static func converged(_ cluster: BenchCluster, _ regions: [RegionID], timeout: Double) async throws {
+    /// Waits until every region in `regions` reports the same vector; returns the longest
+    /// a `/v1/cluster` answer took meanwhile (a node busy catching up answers late).
+    @discardableResult
+    static func converged(_ cluster: BenchCluster, _ regions: [RegionID], timeout: Double) async throws -> Double {
         var lastReport = now()
+        var slowest = 0.0
         try await poll("\(regions.map(\.name)) hold the same payments", timeout: timeout) {
             var vectors: [[String: UInt64]] = []
-            for r in regions { vectors.append(try await cluster.vector(r)) }
+            // A node busy applying a snapshot may answer late; that is "not yet", not a failure.
+            for r in regions {
+                let t0 = now()
+                let v = try? await cluster.vector(r, timeout: .seconds(120))
+                slowest = max(slowest, now() - t0)
+                guard let v else { return false }
+                vectors.append(v)
+            }
             if now() - lastReport > 5 {
                 lastReport = now()
                 progress("  vectors: " + zip(regions, vectors).map { "\($0.0)=\($0.1.values.reduce(0, +))" }.joined(separator: " "))
@@ -68,6 +79,7 @@ enum CatchUpBenchmark {
             try await Task.sleep(for: .milliseconds(20))
             return vectors.allSatisfy { $0 == vectors[0] }
         }
+        return slowest
     }
 
     /// Writes `payments` creates into a stopped region's store, continuing its log.

@@ -36,7 +36,7 @@ enum EtcdBaseline {
                 "--initial-cluster", initial, "--initial-cluster-state", "new", "--initial-cluster-token", "paybench-\(run)",
             ]
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-            FileManager.default.createFile(atPath: "\(dir)/\(names[i]).log", contents: nil)
+            _ = FileManager.default.createFile(atPath: "\(dir)/\(names[i]).log", contents: nil)
             let log = try FileHandle(forWritingTo: URL(fileURLWithPath: "\(dir)/\(names[i]).log"))
             p.standardOutput = log
             p.standardError = log

@@ -24,9 +24,13 @@ enum HTTPBenchmark {
         defer { cluster.stopAll() }
 
         progress("run \(run): HTTP creates, wrk -c\(options.connections) for \(options.seconds) s")
+        let writtenBefore = cluster.diskBytesWritten(region)
         let creates = try Wrk.run(script: Wrk.createScript, url: cluster.url(region), seconds: options.seconds,
                                   connections: options.connections, env: ["PAYBENCH_RUN": "\(run)"], dir: dir)
         guard creates.failures == 0 else { throw BenchError("\(creates.failures) creates failed; see \(cluster.logPath(region))") }
+        if let before = writtenBefore, let after = cluster.diskBytesWritten(region) {
+            samples.add("http.disk_bytes_per_create", Double(after - before) / Double(max(1, creates.requests)))
+        }
         samples.add("http.creates_per_s", creates.perSecond)
         samples.add("http.create_p50_ms", creates.p50Millis)
         samples.add("http.create_p99_ms", creates.p99Millis)
@@ -41,6 +45,12 @@ enum HTTPBenchmark {
         samples.add("http.reads_per_s", reads.perSecond)
         samples.add("http.read_p50_ms", reads.p50Millis)
         samples.add("http.read_p99_ms", reads.p99Millis)
+
+        progress("run \(run): GET /health for \(options.seconds) s (the HTTP stack alone)")
+        let health = try Wrk.run(script: Wrk.healthScript, url: cluster.url(region), seconds: options.seconds,
+                                 connections: options.connections, env: [:], dir: dir)
+        samples.add("http.health_per_s", health.perSecond)
+        samples.add("http.health_p99_ms", health.p99Millis)
 
         let direct = try pointReads(databasePath: cluster.dataDir(region) + "/paynode.sqlite", ids: ids, seconds: 3)
         samples.add("sqlite.reads_per_s", direct.perSecond)

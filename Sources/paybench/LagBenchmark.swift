@@ -13,7 +13,8 @@ import ReplicaCore
 /// does a write at A, now a minority of one, still succeed?
 enum LagBenchmark {
     struct Options {
-        var rate = 5_000
+        /// Creates per second asked of the writer, one lag measurement each.
+        var rates = [1_000, 5_000]
         var seconds = 10
         var sampleEvery = 10
         var sequentialWrites = 500
@@ -31,16 +32,20 @@ enum LagBenchmark {
         try await waitForMesh(cluster)
         let (a, b, c) = (regions[0], regions[1], regions[2])
 
-        progress("run \(run): \(options.rate) creates/s at \(a) for \(options.seconds) s, lag sampled at \(b) and \(c)")
         let before = try await transportBytes(cluster, a)
-        let lag = try await fixedRate(cluster, options, writer: a, readers: [b, c], run: run)
+        var acked = 0
+        for rate in options.rates {
+            progress("run \(run): \(rate) creates/s at \(a) for \(options.seconds) s, lag sampled at \(b) and \(c)")
+            let lag = try await fixedRate(cluster, options, rate: rate, writer: a, readers: [b, c], run: run)
+            samples.add("lag.\(rate).achieved_rate", lag.achievedRate)
+            samples.add("lag.\(rate).p50_ms", lag.p50)
+            samples.add("lag.\(rate).p99_ms", lag.p99)
+            acked += lag.acked
+        }
         let after = try await transportBytes(cluster, a)
-        samples.add("lag.achieved_rate", lag.achievedRate)
-        samples.add("lag.p50_ms", lag.p50)
-        samples.add("lag.p99_ms", lag.p99)
         samples.add("wire.ratio", Double(after.raw - before.raw) / Double(max(1, after.wire - before.wire)))
-        samples.add("wire.raw_bytes_per_create", Double(after.raw - before.raw) / Double(max(1, lag.acked * 2)))
-        samples.add("wire.wire_bytes_per_create", Double(after.wire - before.wire) / Double(max(1, lag.acked * 2)))
+        samples.add("wire.raw_bytes_per_create", Double(after.raw - before.raw) / Double(max(1, acked * 2)))
+        samples.add("wire.wire_bytes_per_create", Double(after.wire - before.wire) / Double(max(1, acked * 2)))
 
         progress("run \(run): \(options.sequentialWrites) sequential creates at \(a), local then remote")
         for durability in ["local", "remote"] {
@@ -81,21 +86,21 @@ enum LagBenchmark {
     }
 
     /// Creates at `writer` on a fixed schedule; samples the lag to `readers`.
-    static func fixedRate(_ cluster: BenchCluster, _ options: Options, writer: RegionID, readers: [RegionID], run: Int) async throws -> LagResult {
-        let total = options.rate * options.seconds
+    static func fixedRate(_ cluster: BenchCluster, _ options: Options, rate: Int, writer: RegionID, readers: [RegionID], run: Int) async throws -> LagResult {
+        let total = rate * options.seconds
         let state = FixedRateState()
         let start = now()
         try await withThrowingTaskGroup(of: Void.self) { group in
             var sent = 0
             while sent < total {
-                let due = min(total, Int((now() - start) * Double(options.rate)) + 1)
+                let due = min(total, Int((now() - start) * Double(rate)) + 1)
                 while sent < due {
                     let i = sent
                     sent += 1
                     guard state.enter(limit: 2_000) else { continue } // overloaded: skip, counted as not acked
                     group.addTask {
                         defer { state.leave() }
-                        let reply = try await create(cluster, writer, key: "lag-\(run)-\(i)", durability: "local")
+                        let reply = try await create(cluster, writer, key: "lag-\(run)-\(rate)-\(i)", durability: "local")
                         guard reply.status == 201, let token = reply.header("X-Session-Token"),
                               let id = reply.json["id"] as? String else {
                             state.fail("\(reply.status)")

@@ -7,7 +7,7 @@ enum Suite {
         var runs = 3
         var seconds = 10
         var connections = 64
-        var lagRate = 5_000
+        var lagRates = [1_000, 5_000]
         var catchUpPayments = 1_000_000
         var catchUpRuns = 1
         var paysimSeeds = 20
@@ -23,7 +23,7 @@ enum Suite {
                 try await HTTPBenchmark.run(.init(seconds: o.seconds, connections: o.connections, dir: o.dir), run: run, into: &s)
             }
             if o.only.contains("lag") {
-                try await LagBenchmark.run(.init(rate: o.lagRate, seconds: o.seconds, dir: o.dir), run: run, into: &s)
+                try await LagBenchmark.run(.init(rates: o.lagRates, seconds: o.seconds, dir: o.dir), run: run, into: &s)
             }
             if o.only.contains("etcd") { try await EtcdBaseline.run(.init(dir: o.dir), run: run, into: &s) }
         }

@@ -43,6 +43,12 @@ enum Wrk {
         \(doneFunction)
         """
 
+    /// `GET /health`: no key, no store, a constant answer: the HTTP stack's own ceiling.
+    static let healthScript = """
+        function request() return wrk.format("GET", "/health") end
+        \(doneFunction)
+        """
+
     static let doneFunction = """
         function done(summary, latency, requests)
           local e = summary.errors

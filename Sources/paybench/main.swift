@@ -3,7 +3,7 @@ import ReplicaStore
 
 /// paybench: measurements, printed as tables (never asserted in tests).
 let usage = """
-usage: paybench suite [--runs N] [--seconds S] [--connections C] [--lag-rate R] [--catch-up N] [--catch-up-runs N]
+usage: paybench suite [--runs N] [--seconds S] [--connections C] [--lag-rates R,R] [--catch-up N] [--catch-up-runs N]
                       [--paysim-seeds N] [--only http,lag,etcd,catchup,paysim] [--dir DIR]
          every end-to-end benchmark against real nodes, wrk and etcd; one markdown table of medians
        paybench store [--writers N] [--writes N] [--naive-writes N] [--sync full|normal] [--dir DIR]
@@ -50,7 +50,9 @@ do {
         o.runs = number("--runs", o.runs)
         o.seconds = number("--seconds", o.seconds)
         o.connections = number("--connections", o.connections)
-        o.lagRate = number("--lag-rate", o.lagRate)
+        let rates = option("--lag-rates", o.lagRates.map(String.init).joined(separator: ",")).split(separator: ",")
+        o.lagRates = rates.compactMap { Int($0) }.filter { $0 > 0 }
+        guard o.lagRates.count == rates.count, !rates.isEmpty else { fail("--lag-rates takes positive numbers, e.g. 1000,5000") }
         o.catchUpPayments = number("--catch-up", o.catchUpPayments)
         o.catchUpRuns = number("--catch-up-runs", o.catchUpRuns)
         o.paysimSeeds = number("--paysim-seeds", o.paysimSeeds)
