@@ -68,7 +68,7 @@ public struct ReplicationEngine: Sendable {
 
     /// All records sorted by id (for snapshots, digests and tests).
     public func sortedRecords() -> [PaymentRecord] {
-        records.keys.sorted().map { records[$0]! }
+        records.keys.sortedByID().map { records[$0]! }
     }
 
     /// Whether a read presenting `token` may be served: this region has committed

@@ -49,7 +49,7 @@ public struct InMemoryStorage: ReplicaStorage, Sendable {
         for origin in log.origins {
             tail += log.entries(of: origin, after: log.firstAvailable(origin) - 1, limit: Int.max)
         }
-        return RecoveredState(records: records.keys.sorted().map { records[$0]! }, vector: vector, logTail: tail,
+        return RecoveredState(records: records.keys.sortedByID().map { records[$0]! }, vector: vector, logTail: tail,
                               logHorizon: log.horizon, clockHighWater: clockHighWater)
     }
 }

@@ -18,6 +18,18 @@ import Testing
         #expect(PaymentID(early.rawValue) != nil)
     }
 
+    @Test func test_sortedByID_isTheSameOrderAsSorted() {
+        var rng = SplitMix64(seed: 8)
+        var ids = (0..<5_000).map { Fixtures.id($0) }
+        // Generated ids within one millisecond share their first ten characters: ties in
+        // the leading words must still order by the rest.
+        ids += (0..<2_000).map { _ in PaymentID.generated(wallMillis: 1_800_000_000_000 + rng.next() % 3, entropy: (rng.next(), UInt16(truncatingIfNeeded: rng.next()))) }
+        ids.shuffle(using: &rng)
+        let fast = ids.sortedByID()
+        #expect(fast == ids.sorted())
+        #expect(fast == ids.sorted { $0.rawValue.utf8.lexicographicallyPrecedes($1.rawValue.utf8) })
+    }
+
     @Test(arguments: ["", "pay_", "pay_0123456789ABCDEFGHJKMNPQR", "pay_0123456789abcdefghjkmnpqrs", "pax_0123456789ABCDEFGHJKMNPQRS",
                       "pay_0123456789ABCDEFGHJKMNPQRU"])
     func test_paymentIDParse_rejectsMalformed(_ text: String) {
