@@ -10,7 +10,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/ensure-packages.sh
 ensure_packages wrk etcd-server
 
-swift build -c release --product paynode
-swift build -c release --product paysim
-swift build -c release --product paybench
+swift build -c release --product paynode >&2
+swift build -c release --product paysim >&2
+swift build -c release --product paybench >&2
 exec .build/release/paybench suite "$@"

@@ -4,11 +4,12 @@
 # test (real paynode processes over mutual TLS), the API conformance run (schemathesis
 # against the served /openapi.yaml), then the simulator's CI block (200 swarm seeds with
 # replay checks, every scenario, the seeds that once failed; every "sometimes" probe
-# must fire).
+# must fire), and a one-second smoke run of the benchmark suite (so `scripts/bench.sh`
+# keeps working; its figures are not checked here: speed is measured, not asserted).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure-packages.sh
-ensure_packages
+ensure_packages wrk etcd-server
 
 swift build --build-tests
 swift test --skip-build "$@"
@@ -28,3 +29,8 @@ fi
 regressions=$(grep -v '^#' Simulations/seeds/regressions.txt | tr ' ' '\n' | grep -E '^[0-9]+$' | sed 's/^/--seed /' | tr '\n' ' ')
 # shellcheck disable=SC2086
 "$paysim" $regressions --quiet
+
+echo "== benchmark suite, smoke run (debug build, tiny loads)" >&2
+.build/debug/paybench suite --runs 1 --seconds 1 --lag-rates 200 --catch-up 2000 --paysim-seeds 2 > /tmp/paybench-smoke.md
+cat /tmp/paybench-smoke.md
+grep -q '^| catch-up of 2.\?000 payments' /tmp/paybench-smoke.md

@@ -69,6 +69,7 @@ final class BenchCluster: @unchecked Sendable {
         guard let p = processes[r] else { return }
         kill(p.processIdentifier, signal)
         if signal == SIGTERM || signal == SIGKILL {
+            kill(p.processIdentifier, SIGCONT)  // a paused node handles SIGTERM only once resumed
             p.waitUntilExit()
             processes[r] = nil
         }

@@ -22,6 +22,7 @@ enum CatchUpBenchmark {
         let regions = LagBenchmark.regions
         let (a, b, c) = (regions[0], regions[1], regions[2])
         let cluster = try BenchCluster(regions: regions, dir: options.dir + "/catch-up-\(run)", http: http)
+        defer { cluster.stopAll() }
         try await cluster.startAll()
         try await LagBenchmark.waitForMesh(cluster)
         for i in 0..<100 {
@@ -53,7 +54,6 @@ enum CatchUpBenchmark {
         let rss = regions.compactMap(cluster.rssBytes)
         samples.add("rss.max_mb", Double(rss.max() ?? 0) / 1_048_576)
         samples.add("rss.min_mb", Double(rss.min() ?? 0) / 1_048_576)
-        cluster.stopAll()
     }
 
     /// Waits until every region in `regions` reports the same vector; returns the longest

@@ -24,7 +24,12 @@ enum EtcdBaseline {
         let initial = names.indices.map { "\(names[$0])=http://127.0.0.1:\(peerPorts[$0])" }.joined(separator: ",")
         var processes: [Process] = []
         defer {
-            for p in processes where p.isRunning { kill(p.processIdentifier, SIGCONT); p.terminate(); p.waitUntilExit() }
+            // Resume every member before stopping any: a member asked to stop while its peers
+            // are paused waits on them (leadership transfer) and never exits. The data is
+            // scratch, so SIGKILL; no graceful shutdown is measured.
+            for p in processes where p.isRunning { kill(p.processIdentifier, SIGCONT) }
+            for p in processes where p.isRunning { kill(p.processIdentifier, SIGKILL) }
+            for p in processes { p.waitUntilExit() }
         }
         for i in names.indices {
             let p = Process()

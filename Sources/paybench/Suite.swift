@@ -15,25 +15,45 @@ enum Suite {
         var only: Set<String> = ["http", "lag", "etcd", "catchup", "paysim"]
     }
 
+    /// Runs the suite and prints the table; throws (after printing) when a part failed.
     static func run(_ o: Options) async throws {
         var s = Samples()
+        var failures: [String] = []
         let started = Date()
+        // A part that fails is reported under the table; the others still run.
+        func attempt(_ part: String, _ body: (inout Samples) async throws -> Void) async {
+            do { try await body(&s) } catch {
+                progress("\(part) failed: \(error)")
+                failures.append("\(part): \(error)")
+            }
+        }
         for run in 1...o.runs {
             if o.only.contains("http") {
-                try await HTTPBenchmark.run(.init(seconds: o.seconds, connections: o.connections, dir: o.dir), run: run, into: &s)
+                await attempt("http, run \(run)") {
+                    try await HTTPBenchmark.run(.init(seconds: o.seconds, connections: o.connections, dir: o.dir), run: run, into: &$0)
+                }
             }
             if o.only.contains("lag") {
-                try await LagBenchmark.run(.init(rates: o.lagRates, seconds: o.seconds, dir: o.dir), run: run, into: &s)
+                await attempt("lag, run \(run)") {
+                    try await LagBenchmark.run(.init(rates: o.lagRates, seconds: o.seconds, dir: o.dir), run: run, into: &$0)
+                }
             }
-            if o.only.contains("etcd") { try await EtcdBaseline.run(.init(dir: o.dir), run: run, into: &s) }
+            if o.only.contains("etcd") {
+                await attempt("etcd, run \(run)") { try await EtcdBaseline.run(.init(dir: o.dir), run: run, into: &$0) }
+            }
         }
         if o.only.contains("catchup") {
             for run in 1...o.catchUpRuns {
-                try await CatchUpBenchmark.run(.init(payments: o.catchUpPayments, dir: o.dir), run: run, into: &s)
+                await attempt("catch-up, run \(run)") {
+                    try await CatchUpBenchmark.run(.init(payments: o.catchUpPayments, dir: o.dir), run: run, into: &$0)
+                }
             }
         }
-        if o.only.contains("paysim") { try paysimSpeed(seeds: o.paysimSeeds, into: &s) }
-        print(SuiteTable.render(s, o, started: started, wall: Date().timeIntervalSince(started)))
+        if o.only.contains("paysim") { await attempt("paysim") { try paysimSpeed(seeds: o.paysimSeeds, into: &$0) } }
+        var table = SuiteTable.render(s, o, started: started, wall: Date().timeIntervalSince(started))
+        if !failures.isEmpty { table += "\nfailed:\n" + failures.map { "- " + $0 }.joined(separator: "\n") + "\n" }
+        print(table)
+        if !failures.isEmpty { throw BenchError("\(failures.count) part(s) failed (listed under the table)") }
     }
 
     /// Runs `paysim --seeds 1-N` and reads its "simulated X s in Y s wall" line.
