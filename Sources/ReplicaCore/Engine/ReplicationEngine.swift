@@ -88,6 +88,7 @@ public struct ReplicationEngine: Sendable {
 
 /// What a node's store holds when it starts: enough to resume exactly where it stopped.
 public struct RecoveredState: Sendable {
+    /// Every record, in the store's own order (the engine indexes them by id).
     public var records: [PaymentRecord]
     public var vector: VersionVector
     /// Log entries still kept, sorted by origin then seq.

@@ -7,19 +7,23 @@ public enum CrockfordBase32 {
     /// `characters` symbols from the leading bits of `bits`, most significant first,
     /// padding with zero bits when the bytes run out.
     public static func encode(bits: [UInt8], characters: Int) -> String {
-        var out: [UInt8] = []
-        out.reserveCapacity(characters)
-        for i in 0..<characters {
-            var value = 0
-            for b in 0..<5 {
-                let bit = i * 5 + b
-                let byte = bit / 8
-                let set = byte < bits.count && (bits[byte] >> (7 - UInt8(bit % 8))) & 1 == 1
-                value = value << 1 | (set ? 1 : 0)
+        String(unsafeUninitializedCapacity: characters) { out in
+            // Bytes enter a bit accumulator 8 at a time; symbols leave it 5 at a time.
+            var accumulator: UInt32 = 0
+            var held = 0
+            var next = 0
+            for i in 0..<characters {
+                if held < 5 {
+                    accumulator = accumulator << 8 | UInt32(next < bits.count ? bits[next] : 0)
+                    next += 1
+                    held += 8
+                }
+                held -= 5
+                out[i] = alphabet[Int(accumulator >> UInt32(held) & 31)]
+                accumulator &= (1 << UInt32(held)) - 1
             }
-            out.append(alphabet[value])
+            return characters
         }
-        return String(decoding: out, as: UTF8.self)
     }
 
     /// Packs base-32 symbols (5 bits each) into bytes, most significant first, the last

@@ -11,6 +11,28 @@ import Testing
         #expect(PaymentID(a.rawValue) == a)
     }
 
+    @Test func test_base32Encode_matchesTheBitByBitDefinition() {
+        #expect(CrockfordBase32.encode(bits: [0xFF, 0xFF], characters: 3) == "ZZZ")
+        #expect(CrockfordBase32.encode(bits: [0b0000_1000, 0b1000_0000], characters: 3) == "120")
+        #expect(CrockfordBase32.encode(bits: [], characters: 2) == "00")
+        // The definition: symbol i is bits 5i..<5i+5, most significant first, zero-padded.
+        func reference(_ bits: [UInt8], _ characters: Int) -> String {
+            String(decoding: (0..<characters).map { i in
+                let value = (0..<5).reduce(0) { v, b in
+                    let bit = i * 5 + b
+                    return v << 1 | (bit / 8 < bits.count ? Int(bits[bit / 8] >> (7 - UInt8(bit % 8)) & 1) : 0)
+                }
+                return CrockfordBase32.alphabet[value]
+            }, as: UTF8.self)
+        }
+        var rng = SplitMix64(seed: 7)
+        for _ in 0..<2_000 {
+            let bytes = (0..<Int(rng.next() % 34)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
+            let characters = Int(rng.next() % 40)
+            #expect(CrockfordBase32.encode(bits: bytes, characters: characters) == reference(bytes, characters))
+        }
+    }
+
     @Test func test_generatedIDs_sortByTime() {
         let early = PaymentID.generated(wallMillis: 1_700_000_000_000, entropy: (.max, .max))
         let late = PaymentID.generated(wallMillis: 1_700_000_000_001, entropy: (0, 0))
