@@ -42,7 +42,7 @@ import Testing
         try store.commit(Array(batch[5..<10]))
         let after = try store.recover()
         #expect(after.logTail == before.logTail && after.vector == before.vector)
-        #expect(digest(after.records) == digest(before.records))
+        #expect(digest(after.allRecords()) == digest(before.allRecords()))
         #expect(try store.db.scalarInt("SELECT count(*) FROM payments") == 20)
     }
 

@@ -34,4 +34,7 @@ public struct ByteWriter: Sendable {
         writeVarint(UInt64(b.count))
         bytes.append(contentsOf: b)
     }
+
+    /// Appends bytes already encoded by another writer, with no length prefix.
+    public mutating func writeEncoded(_ b: [UInt8]) { bytes.append(contentsOf: b) }
 }

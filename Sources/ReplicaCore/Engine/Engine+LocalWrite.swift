@@ -59,13 +59,13 @@ extension ReplicationEngine {
                 let depth = replaced.map { $0.depth == .max ? $0.depth : $0.depth + 1 } ?? 1
                 return FieldChange(field: field, value: value, base: replaced?.stamp, depth: depth)
             })
-        let conflicts = apply(entry)
-        guard let payment = payment(id) else {
+        let (conflicts, merged) = apply(entry)
+        guard let payment = Payment(merged) else {
             preconditionFailure("payment \(id) incomplete right after a local \(command)")
         }
         let ack = WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: false)
         let write = LocalWrite(ticket: ticket, seq: seq, durability: durability, ack: ack)
-        let request = makePersist(entries: [entry], conflicts: conflicts, localWrites: [write], ackPeer: nil)
+        let request = makePersist(entries: [entry], records: [merged], conflicts: conflicts, localWrites: [write], ackPeer: nil)
         return (.pending(seq: seq), [.persist(request)])
     }
 }
@@ -74,8 +74,8 @@ extension ReplicationEngine {
 
 extension ReplicationEngine {
     /// Merges one entry into its record and advances the vector. The entry MUST be the
-    /// next of its origin. Returns the conflicts its merge found.
-    mutating func apply(_ entry: LogEntry) -> [ConflictRecord] {
+    /// next of its origin. Returns the conflicts its merge found and the merged record.
+    mutating func apply(_ entry: LogEntry) -> (conflicts: [ConflictRecord], record: PaymentRecord) {
         precondition(entry.seq == vector[entry.origin] + 1,
                      "applying \(entry.origin):\(entry.seq) out of order (vector has \(vector[entry.origin]))")
         var record = records[entry.paymentID] ?? PaymentRecord(id: entry.paymentID)
@@ -87,7 +87,7 @@ extension ReplicationEngine {
         vector[entry.origin] = entry.seq
         counters.entriesApplied += 1
         counters.conflictsDetected += UInt64(conflicts.count)
-        return conflicts
+        return (conflicts, record)
     }
 
     /// Merges one register, returning the conflict it revealed, if any.

@@ -79,7 +79,7 @@ extension ReplicationEngine {
                 counters.gapsSkipped += 1
             } else {
                 clock.observe(entry.hlc, nowMillis: nowMillis)
-                conflicts += apply(entry)
+                conflicts += apply(entry).conflicts
                 applied.append(entry)
             }
         }

@@ -16,7 +16,7 @@ extension ReplicationEngine {
         var directives: [EngineDirective] = []
         if state.snapshot == nil && state.inFlight.isEmpty && needsSnapshot(state.sent) {
             guard pendingPersists.isEmpty else { return [] } // cut snapshots only from committed state
-            let ids = records.keys.sortedByID()
+            let ids = records.ids.sortedByID()
             state.snapshot = PeerState.SnapshotProgress(vector: durableVector, ids: ids, next: 0)
             counters.snapshotsStarted += 1
         }

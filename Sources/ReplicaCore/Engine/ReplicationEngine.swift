@@ -18,7 +18,7 @@ public struct ReplicationEngine: Sendable {
 
     // MARK: Replicated state
     var clock: HybridLogicalClock
-    var records: [PaymentID: PaymentRecord]
+    var records: RecordTable
     /// Applied in memory (includes writes not yet committed).
     public internal(set) var vector: VersionVector
     /// Committed to the store.
@@ -42,9 +42,8 @@ public struct ReplicationEngine: Sendable {
         do { try config.validate() } catch { preconditionFailure("invalid engine config (validate it before starting): \(error)") }
         self.config = config
         self.clock = HybridLogicalClock(highWaterMark: recovered.clockHighWater, maxForwardSkewMillis: config.maxClockSkewMillis)
-        var table: [PaymentID: PaymentRecord] = [:]
-        table.reserveCapacity(recovered.records.count)
-        for r in recovered.records { table[r.id] = r }
+        var table = RecordTable(recovered.records, capacity: recovered.records.count + recovered.encodedRecords.count)
+        for bytes in recovered.encodedRecords { table.insert(encoded: bytes) }
         self.records = table
         self.vector = recovered.vector
         self.durableVector = recovered.vector
@@ -68,7 +67,7 @@ public struct ReplicationEngine: Sendable {
 
     /// All records sorted by id (for snapshots, digests and tests).
     public func sortedRecords() -> [PaymentRecord] {
-        records.keys.sortedByID().map { records[$0]! }
+        records.ids.sortedByID().map { records[$0]! }
     }
 
     /// Whether a read presenting `token` may be served: this region has committed
@@ -80,16 +79,20 @@ public struct ReplicationEngine: Sendable {
 
     /// SHA-256 (hex) over every record, sorted by id: equal digests mean equal state.
     public func stateDigest() -> String {
-        var w = ByteWriter(capacity: records.count * 200)
-        for r in sortedRecords() { w.writeRecord(r) }
+        var w = ByteWriter(capacity: records.count * 400)
+        for id in records.ids.sortedByID() { w.writeEncoded(records.encoding(of: id)!) }
         return SHA256.hex(SHA256.hash(w.bytes))
     }
 }
 
 /// What a node's store holds when it starts: enough to resume exactly where it stopped.
 public struct RecoveredState: Sendable {
-    /// Every record, in the store's own order (the engine indexes them by id).
+    /// Records, in the store's own order (the engine indexes them by id).
     public var records: [PaymentRecord]
+    /// More records, each as `ByteWriter.writeRecord` encodes it: a store hands its rows
+    /// over as they are, so a restart never holds every record decoded at once. Each
+    /// MUST decode (the store checks them as it reads).
+    public var encodedRecords: [[UInt8]] = []
     public var vector: VersionVector
     /// Log entries still kept, sorted by origin then seq.
     public var logTail: [LogEntry]
@@ -107,6 +110,11 @@ public struct RecoveredState: Sendable {
         self.logHorizon = logHorizon
         self.clockHighWater = clockHighWater
         self.peerAcked = peerAcked
+    }
+
+    /// Every record, `records` and `encodedRecords` decoded (for tests and tools).
+    public func allRecords() -> [PaymentRecord] {
+        records + encodedRecords.map(RecordTable.decode)
     }
 }
 
