@@ -47,7 +47,11 @@ public final class StoreReader: @unchecked Sendable {
                 state.encodedRecords.append(bytes)
             }
             let log = try db.prepare("SELECT entry FROM log ORDER BY origin, seq")
-            while try log.step() { state.logTail.append(try RowEncoding.entry(log.blob(0))) }
+            while try log.step() {
+                let bytes = log.blob(0)
+                _ = try RowEncoding.entry(bytes) // checked, then handed over encoded, as records are
+                state.encodedLogTail.append(bytes)
+            }
             let acked = try db.prepare("SELECT peer, origin, seq FROM peer_acked ORDER BY peer, origin")
             while try acked.step() {
                 guard let peer = acked.text(0).flatMap(RegionID.init), let origin = acked.text(1).flatMap(RegionID.init) else {

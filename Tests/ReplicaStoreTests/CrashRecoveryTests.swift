@@ -71,8 +71,8 @@ import Testing
             let maxSeq = acks.map(\.seq).max() ?? 0
             #expect(recovered.vector[usEast] >= maxSeq, "acked seq \(maxSeq) but the file holds \(recovered.vector[usEast])")
             // Nothing half-applied: every logged entry has its payment, and the other way round.
-            #expect(UInt64(recovered.logTail.count) == recovered.vector[usEast])
-            #expect(recovered.allRecords().count == recovered.logTail.count)
+            #expect(UInt64(recovered.allLogEntries().count) == recovered.vector[usEast])
+            #expect(recovered.allRecords().count == recovered.allLogEntries().count)
             let sample = stride(from: 0, to: acks.count, by: 97).map { acks[$0] } + [acks.last!]
             for ack in sample { #expect(try reader.payment(ack.id) != nil, "acked payment \(ack.id) is missing") }
             // The clock resumes above every stamp it gave, even with a wall clock far behind.

@@ -29,12 +29,17 @@ extension ReplicationEngine {
             var batch: [LogEntry] = []
             var upTo = state.sent
             for origin in log.origins where batch.count < config.batchEntriesMax {
-                var slice = log.entries(of: origin, after: upTo[origin], limit: config.batchEntriesMax - batch.count)
+                var limit = config.batchEntriesMax - batch.count
+                var stampedBy: UInt64?
                 if origin == peer {
-                    slice = slice.prefix { $0.seq <= state.ownHistoryCap }
+                    // Only the peer's own writes it may have lost (up to what it had at HELLO).
+                    limit = state.ownHistoryCap > upTo[origin] ? min(limit, Int(clamping: state.ownHistoryCap - upTo[origin])) : 0
                 } else if origin != region && config.relayDelayMillis > 0 {
-                    slice = slice.prefix { $0.hlc.wallMillis + config.relayDelayMillis <= nowMillis }
+                    // A third region's entries only once they are relayDelayMillis old.
+                    guard nowMillis >= config.relayDelayMillis else { continue }
+                    stampedBy = nowMillis - config.relayDelayMillis
                 }
+                let slice = limit > 0 ? log.entries(of: origin, after: upTo[origin], limit: limit, wallMillisAtMost: stampedBy) : []
                 if let last = slice.last {
                     batch += slice
                     upTo[origin] = last.seq

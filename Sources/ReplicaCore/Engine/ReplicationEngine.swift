@@ -47,7 +47,7 @@ public struct ReplicationEngine: Sendable {
         self.records = table
         self.vector = recovered.vector
         self.durableVector = recovered.vector
-        self.log = OutgoingLog(entries: recovered.logTail, horizon: recovered.logHorizon)
+        self.log = OutgoingLog(entries: recovered.logTail, encoded: recovered.encodedLogTail, horizon: recovered.logHorizon)
         self.peers = [:]
         for p in config.peers { peers[p] = PeerState(acked: recovered.peerAcked[p] ?? VersionVector()) }
         self.ownHistorySeen = recovered.vector[config.region]
@@ -96,6 +96,9 @@ public struct RecoveredState: Sendable {
     public var vector: VersionVector
     /// Log entries still kept, sorted by origin then seq.
     public var logTail: [LogEntry]
+    /// More log entries, after `logTail`, each as `ByteWriter.writeEntry` encodes it (a
+    /// store hands its rows over as they are). Each MUST decode.
+    public var encodedLogTail: [[UInt8]] = []
     /// The vector of entries compacted out of the log.
     public var logHorizon: VersionVector
     public var clockHighWater: HLCTimestamp
@@ -110,6 +113,11 @@ public struct RecoveredState: Sendable {
         self.logHorizon = logHorizon
         self.clockHighWater = clockHighWater
         self.peerAcked = peerAcked
+    }
+
+    /// Every log entry kept, `logTail` and `encodedLogTail` decoded (for tests and tools).
+    public func allLogEntries() -> [LogEntry] {
+        OutgoingLog(entries: logTail, encoded: encodedLogTail, horizon: logHorizon).allEntries()
     }
 
     /// Every record, `records` and `encodedRecords` decoded (for tests and tools).

@@ -1,19 +1,39 @@
 /// The durable log entries a node still keeps in memory to send to peers, per origin,
 /// in sequence order. Entries below an origin's `firstAvailable` are gone (acked by
 /// every peer, or trimmed to bound memory); a peer that still needs them gets a snapshot.
+///
+/// Entries are held in their wire encoding (about 150 bytes for a create, against some
+/// 1.4 KB as `LogEntry` values) and decoded when read; the stamp's wall time is kept
+/// beside each so the relay delay can be checked without decoding.
 public struct OutgoingLog: Sendable {
+    private struct StoredEntry: Sendable {
+        let wallMillis: UInt64
+        let bytes: [UInt8]
+
+        func decoded() -> LogEntry {
+            var reader = ByteReader(bytes)
+            do {
+                let entry = try reader.readEntry()
+                try reader.expectEnd()
+                return entry
+            } catch {
+                preconditionFailure("a log entry held in memory does not decode: \(error)")
+            }
+        }
+    }
+
     private struct OriginTail: Sendable {
-        var entries: [LogEntry] = []
+        var entries: [StoredEntry] = []
         var head = 0
         /// The seq of `entries[head]`, or of the next entry to come when empty.
         var firstSeq: UInt64
 
         var count: Int { entries.count - head }
 
-        mutating func append(_ entry: LogEntry) {
-            if count == 0 { firstSeq = entry.seq }
-            precondition(entry.seq == firstSeq + UInt64(count),
-                         "log gap: origin \(entry.origin) expected seq \(firstSeq + UInt64(count)), got \(entry.seq)")
+        mutating func append(_ entry: StoredEntry, origin: RegionID, seq: UInt64) {
+            if count == 0 { firstSeq = seq }
+            precondition(seq == firstSeq + UInt64(count),
+                         "log gap: origin \(origin) expected seq \(firstSeq + UInt64(count)), got \(seq)")
             entries.append(entry)
         }
 
@@ -48,9 +68,12 @@ public struct OutgoingLog: Sendable {
 
     /// A log holding `entries` (sorted by origin then seq, contiguous per origin), whose
     /// older entries up to `horizon` were compacted away.
-    public init(entries: [LogEntry] = [], horizon: VersionVector = VersionVector()) {
+    /// `encoded` are more entries, after `entries`, each as `ByteWriter.writeEntry` wrote
+    /// it (as a store keeps them); each MUST decode.
+    public init(entries: [LogEntry] = [], encoded: [[UInt8]] = [], horizon: VersionVector = VersionVector()) {
         for origin in horizon.origins { tails[origin] = OriginTail(firstSeq: horizon[origin] + 1) }
         for e in entries { append(e) }
+        for bytes in encoded { append(encoded: bytes) }
     }
 
     /// The lowest seq of `origin` still held (or the next expected one when none are).
@@ -61,24 +84,62 @@ public struct OutgoingLog: Sendable {
 
     /// Adds the next entry of its origin. Entries MUST arrive contiguously per origin.
     public mutating func append(_ entry: LogEntry) {
+        var w = ByteWriter(capacity: 512)
+        w.writeEntry(entry)
+        store(StoredEntry(wallMillis: entry.hlc.wallMillis, bytes: Self.exact(w.bytes)), origin: entry.origin, seq: entry.seq)
+    }
+
+    /// Adds the next entry of its origin given in its encoding (from a store).
+    public mutating func append(encoded bytes: [UInt8]) {
+        var reader = ByteReader(bytes)
+        do {
+            let origin = try reader.readRegion()
+            let seq = try reader.readVarint()
+            let hlc = HLCTimestamp(rawValue: try reader.readUInt64())
+            store(StoredEntry(wallMillis: hlc.wallMillis, bytes: bytes), origin: origin, seq: seq)
+        } catch {
+            preconditionFailure("a recovered log entry does not start with origin, seq and stamp: \(error)")
+        }
+    }
+
+    private mutating func store(_ entry: StoredEntry, origin: RegionID, seq: UInt64) {
         // Mutate the tail in place: copying it out of the dictionary would copy the array.
-        if tails[entry.origin] == nil { tails[entry.origin] = OriginTail(firstSeq: entry.seq) }
-        tails[entry.origin]!.append(entry)
+        if tails[origin] == nil { tails[origin] = OriginTail(firstSeq: seq) }
+        tails[origin]!.append(entry, origin: origin, seq: seq)
         count += 1
     }
 
-    /// Up to `limit` entries of `origin` with seq above `after`, in order.
-    public func entries(of origin: RegionID, after: UInt64, limit: Int) -> ArraySlice<LogEntry> {
+    /// A copy of `bytes` in a buffer of exactly their size (a writer's has spare room).
+    private static func exact(_ bytes: [UInt8]) -> [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, n in
+            _ = buffer.initialize(from: bytes)
+            n = bytes.count
+        }
+    }
+
+    /// Up to `limit` entries of `origin` with seq above `after`, in order; with
+    /// `wallMillisAtMost`, only those up to the first stamped later than it.
+    public func entries(of origin: RegionID, after: UInt64, limit: Int, wallMillisAtMost: UInt64? = nil) -> [LogEntry] {
         guard let tail = tails[origin], tail.count > 0, after + 1 >= tail.firstSeq else { return [] }
         let start = tail.head + Int(after + 1 - tail.firstSeq)
         guard start < tail.entries.count else { return [] }
-        return tail.entries[start..<(limit >= tail.entries.count - start ? tail.entries.count : start + limit)]
+        var out: [LogEntry] = []
+        for stored in tail.entries[start..<(limit >= tail.entries.count - start ? tail.entries.count : start + limit)] {
+            if let bound = wallMillisAtMost, stored.wallMillis > bound { break }
+            out.append(stored.decoded())
+        }
+        return out
+    }
+
+    /// Every entry held, by origin then seq.
+    public func allEntries() -> [LogEntry] {
+        origins.flatMap { entries(of: $0, after: firstAvailable($0) - 1, limit: Int.max) }
     }
 
     /// The entry `(origin, seq)`, if still held.
     public func entry(of origin: RegionID, seq: UInt64) -> LogEntry? {
         guard let tail = tails[origin], seq >= tail.firstSeq, seq < tail.firstSeq + UInt64(tail.count) else { return nil }
-        return tail.entries[tail.head + Int(seq - tail.firstSeq)]
+        return tail.entries[tail.head + Int(seq - tail.firstSeq)].decoded()
     }
 
     /// Drops every entry covered by `vector`. Returns how many were dropped.

@@ -45,11 +45,7 @@ public struct InMemoryStorage: ReplicaStorage, Sendable {
     }
 
     public func recover() -> RecoveredState {
-        var tail: [LogEntry] = []
-        for origin in log.origins {
-            tail += log.entries(of: origin, after: log.firstAvailable(origin) - 1, limit: Int.max)
-        }
-        return RecoveredState(records: records.keys.sortedByID().map { records[$0]! }, vector: vector, logTail: tail,
+        return RecoveredState(records: records.keys.sortedByID().map { records[$0]! }, vector: vector, logTail: log.allEntries(),
                               logHorizon: log.horizon, clockHighWater: clockHighWater)
     }
 }
