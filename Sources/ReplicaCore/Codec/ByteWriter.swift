@@ -5,6 +5,15 @@ public struct ByteWriter: Sendable {
 
     public init(capacity: Int = 256) { bytes.reserveCapacity(capacity) }
 
+    /// The bytes in a buffer of exactly their size (`bytes` keeps the writer's spare room),
+    /// for encodings held for long.
+    public var exactBytes: [UInt8] {
+        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
+            _ = buffer.initialize(from: bytes)
+            count = bytes.count
+        }
+    }
+
     public mutating func writeUInt8(_ v: UInt8) { bytes.append(v) }
 
     public mutating func writeUInt64(_ v: UInt64) {

@@ -41,15 +41,11 @@ struct RecordTable: Sendable {
     /// The record's encoding (exactly what `ByteWriter.writeRecord` writes for it).
     func encoding(of id: PaymentID) -> [UInt8]? { encoded[id] }
 
-    /// The encoding in a buffer of exactly its size (a writer's buffer has spare room).
+    /// The record's encoding, in a buffer of exactly its size.
     static func encode(_ record: PaymentRecord) -> [UInt8] {
         var w = ByteWriter(capacity: 512)
         w.writeRecord(record)
-        let bytes = w.bytes
-        return [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, count in
-            _ = buffer.initialize(from: bytes)
-            count = bytes.count
-        }
+        return w.exactBytes
     }
 
     /// Decodes what `encode` wrote. It cannot fail short of memory corruption: the bytes

@@ -86,7 +86,7 @@ public struct OutgoingLog: Sendable {
     public mutating func append(_ entry: LogEntry) {
         var w = ByteWriter(capacity: 512)
         w.writeEntry(entry)
-        store(StoredEntry(wallMillis: entry.hlc.wallMillis, bytes: Self.exact(w.bytes)), origin: entry.origin, seq: entry.seq)
+        store(StoredEntry(wallMillis: entry.hlc.wallMillis, bytes: w.exactBytes), origin: entry.origin, seq: entry.seq)
     }
 
     /// Adds the next entry of its origin given in its encoding (from a store).
@@ -107,14 +107,6 @@ public struct OutgoingLog: Sendable {
         if tails[origin] == nil { tails[origin] = OriginTail(firstSeq: seq) }
         tails[origin]!.append(entry, origin: origin, seq: seq)
         count += 1
-    }
-
-    /// A copy of `bytes` in a buffer of exactly their size (a writer's has spare room).
-    private static func exact(_ bytes: [UInt8]) -> [UInt8] {
-        [UInt8](unsafeUninitializedCapacity: bytes.count) { buffer, n in
-            _ = buffer.initialize(from: bytes)
-            n = bytes.count
-        }
     }
 
     /// Up to `limit` entries of `origin` with seq above `after`, in order; with
