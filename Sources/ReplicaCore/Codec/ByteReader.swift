@@ -91,4 +91,17 @@ public struct ByteReader: Sendable {
     public func expectEnd() throws(DecodingError) {
         guard remaining == 0 else { throw DecodingError("\(remaining) trailing bytes", at: offset) }
     }
+
+    /// Decodes bytes this process encoded and kept in memory: all of them, with `read`.
+    /// Failure is a bug or memory corruption, never bad input, so it stops the process.
+    static func decodeOwn<T>(_ bytes: [UInt8], _ what: String, _ read: (inout ByteReader) throws(DecodingError) -> T) -> T {
+        var reader = ByteReader(bytes)
+        do {
+            let value = try read(&reader)
+            try reader.expectEnd()
+            return value
+        } catch {
+            preconditionFailure("\(what) held in memory does not decode: \(error)")
+        }
+    }
 }

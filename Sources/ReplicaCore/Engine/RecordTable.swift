@@ -51,13 +51,6 @@ struct RecordTable: Sendable {
     /// Decodes what `encode` wrote. It cannot fail short of memory corruption: the bytes
     /// never left this process.
     static func decode(_ bytes: [UInt8]) -> PaymentRecord {
-        var reader = ByteReader(bytes)
-        do {
-            let record = try reader.readRecord()
-            try reader.expectEnd()
-            return record
-        } catch {
-            preconditionFailure("a record the engine encoded does not decode: \(error)")
-        }
+        ByteReader.decodeOwn(bytes, "a payment record") { (r: inout ByteReader) throws(DecodingError) in try r.readRecord() }
     }
 }

@@ -11,14 +11,7 @@ public struct OutgoingLog: Sendable {
         let bytes: [UInt8]
 
         func decoded() -> LogEntry {
-            var reader = ByteReader(bytes)
-            do {
-                let entry = try reader.readEntry()
-                try reader.expectEnd()
-                return entry
-            } catch {
-                preconditionFailure("a log entry held in memory does not decode: \(error)")
-            }
+            ByteReader.decodeOwn(bytes, "a log entry") { (r: inout ByteReader) throws(DecodingError) in try r.readEntry() }
         }
     }
 
