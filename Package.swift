@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .library(name: "ReplicaCore", targets: ["ReplicaCore"]),
         .library(name: "LZ4", targets: ["LZ4"]),
+        .library(name: "ReplicaShell", targets: ["ReplicaShell"]),
         .library(name: "ReplicaStore", targets: ["ReplicaStore"]),
         .library(name: "RegionSim", targets: ["RegionSim"]),
         .library(name: "PaymentsClient", targets: ["PaymentsClient"]),
@@ -31,6 +32,9 @@ let package = Package(
     targets: [
         // The pure replication engine: no I/O, no clocks, no randomness, no Tasks.
         .target(name: "ReplicaCore"),
+        // The directive interpreter the node and paysim share, generic over store, peer bus
+        // and clock: tickets, waiting writes, session waits, commits, failure, recovery, drain.
+        .target(name: "ReplicaShell", dependencies: ["ReplicaCore"]),
         // liblz4's frame API, as a system library (Debian: liblz4-dev).
         .systemLibrary(
             name: "CLZ4",
@@ -48,7 +52,7 @@ let package = Package(
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The deterministic simulator: the same engine in a virtual world.
-        .target(name: "RegionSim", dependencies: ["ReplicaCore"], path: "Simulations/RegionSim"),
+        .target(name: "RegionSim", dependencies: ["ReplicaCore", "ReplicaShell"], path: "Simulations/RegionSim"),
         .executableTarget(name: "paysim", dependencies: ["RegionSim"], path: "Simulations/paysim"),
         // Peer connections: mutual TLS, length-prefixed frames, LZ4 deltas, reconnect.
         .target(name: "ReplicaTransport", dependencies: [
@@ -62,7 +66,7 @@ let package = Package(
         ]),
         // One region's node: configuration, the engine's owner, store and transport wiring.
         .target(name: "PaymentNode", dependencies: [
-            "ReplicaCore", "ReplicaStore", "ReplicaTransport",
+            "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport",
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -73,7 +77,7 @@ let package = Package(
         ]),
         // The HTTP API (Hummingbird): routes, auth, JSON, metrics endpoint.
         .target(name: "PaymentsAPI", dependencies: [
-            "ReplicaCore", "ReplicaStore", "PaymentNode",
+            "ReplicaCore", "ReplicaShell", "ReplicaStore", "PaymentNode",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -102,6 +106,7 @@ let package = Package(
         ]),
         .testTarget(name: "ReplicaCoreTests", dependencies: ["ReplicaCore"]),
         .testTarget(name: "RegionSimTests", dependencies: ["RegionSim", "ReplicaCore"]),
+        .testTarget(name: "ReplicaShellTests", dependencies: ["ReplicaShell", "ReplicaCore"]),
         .testTarget(name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "ReplicaCore"]),
         .testTarget(name: "LZ4Tests", dependencies: ["LZ4"]),
         .testTarget(name: "ReplicaTransportTests", dependencies: [

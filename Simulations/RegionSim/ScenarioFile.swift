@@ -12,6 +12,10 @@
 /// at 12s isolate eu-west-1 for 6s
 /// at 3s clog us-east-1 eu-west-1 +400ms for 10s
 /// at 9s jump ap-northeast-1 -1500ms
+/// at 14s diskfull us-east-1 for 5s       # commits roll back until the space is freed
+/// at 16s fsyncfail eu-west-1             # the next group commit's fsync fails
+/// at 18s wipe eu-west-1 for 3s           # down 3 s, back with an empty data folder
+/// at 22s sigterm us-east-1 for 2s        # drains, exits, back after 2 s
 /// ```
 public enum ScenarioFile {
     /// A line that could not be understood.
@@ -62,6 +66,12 @@ public enum ScenarioFile {
             case "connection_resets_per_minute": o.connectionResetsPerMinute = try number()
             case "loss_per_million": o.lossPerMillion = try number()
             case "jitter_ms": o.jitterMillisMax = try number()
+            case "disk_full_per_minute": o.diskFullPerMinute = try number()
+            case "fsync_failures_per_minute": o.fsyncFailuresPerMinute = try number()
+            case "wipes_per_minute": o.wipesPerMinute = try number()
+            case "graceful_restarts_per_minute": o.gracefulRestartsPerMinute = try number()
+            case "crash_before_fsync_per_million": o.crashBeforeFsyncPerMillion = try number()
+            case "duplicate_request_percent": o.duplicateRequestPercent = min(100, try number())
             case "rpo_budget_writes": o.rpoBudgetWrites = try number()
             case "rpo_budget_ms": o.rpoBudgetMillis = try number()
             case "rto_budget_ms": o.rtoBudgetMillis = try number()
@@ -117,10 +127,14 @@ public enum ScenarioFile {
         case "clog":
             guard w.count > 5, w[5].hasPrefix("+") else { throw fail("clog needs +<extra latency>, e.g. +300ms") }
             kind = .clog(try region(3), try region(4), extraMillis: try duration(5), millis: try forDuration(6))
+        case "diskfull": kind = .diskFull(region: try region(3), millis: try forDuration(4))
+        case "fsyncfail": kind = .fsyncFailure(region: try region(3))
+        case "wipe": kind = .wipe(region: try region(3), downMillis: try forDuration(4))
+        case "sigterm": kind = .gracefulRestart(region: try region(3), downMillis: try forDuration(4))
         case "jump":
             guard w.count > 4, let delta = millis(w[4]) else { throw fail("jump needs a signed duration, e.g. -1500ms") }
             kind = .clockJump(region: try region(3), deltaMillis: delta)
-        default: throw fail("unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump)")
+        default: throw fail("unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, fsyncfail, wipe, sigterm)")
         }
         return ScriptedFault(atMillis: at, kind: kind)
     }

@@ -33,6 +33,17 @@ public struct SimOptions: Sendable, Hashable {
     /// Clock drift per region, parts per million.
     public var clockDriftPPM: [Int64] = []
     public var clockJumpsPerMinute: UInt64 = 0
+    /// Disk faults: a region's disk full for a while; a failed fsync; the data folder
+    /// wiped while the region is down; SIGTERM then a restart.
+    public var diskFullPerMinute: UInt64 = 0
+    public var fsyncFailuresPerMinute: UInt64 = 0
+    public var wipesPerMinute: UInt64 = 0
+    public var gracefulRestartsPerMinute: UInt64 = 0
+    /// Per group commit: the process dies between the write and the fsync.
+    public var crashBeforeFsyncPerMillion: UInt64 = 0
+    /// Share of client requests sent twice at once (a proxy or client retrying a
+    /// request whose answer it did not wait for), percent.
+    public var duplicateRequestPercent: UInt64 = 0
     /// Lose one region for good at this time (ms into chaos), if set.
     public var loseRegionAtMillis: UInt64?
     /// Scheduled faults from a scenario file.
@@ -75,6 +86,12 @@ public struct SimOptions: Sendable, Hashable {
         let skewed = rng.chance(perMillion: 500_000)
         o.clockOffsetsMillis = (0..<o.regionCount).map { _ in skewed ? Int64(rng.between(0, 4_000)) - 2_000 : 0 }
         o.clockDriftPPM = (0..<o.regionCount).map { _ in skewed ? Int64(rng.between(0, 400)) - 200 : 0 }
+        o.diskFullPerMinute = on(3)
+        o.fsyncFailuresPerMinute = on(2)
+        o.wipesPerMinute = on(2)
+        o.gracefulRestartsPerMinute = on(3)
+        o.crashBeforeFsyncPerMillion = on(3_000)
+        o.duplicateRequestPercent = on(10)
         if rng.chance(perMillion: 300_000) { o.loseRegionAtMillis = rng.between(o.chaosMillis / 4, o.chaosMillis * 3 / 4) }
         return o
     }
@@ -90,6 +107,10 @@ public struct ScriptedFault: Sendable, Hashable {
         case isolate(region: Int, millis: UInt64)
         case clog(Int, Int, extraMillis: UInt64, millis: UInt64)
         case clockJump(region: Int, deltaMillis: Int64)
+        case diskFull(region: Int, millis: UInt64)
+        case fsyncFailure(region: Int)
+        case wipe(region: Int, downMillis: UInt64)
+        case gracefulRestart(region: Int, downMillis: UInt64)
     }
     public let atMillis: UInt64
     public let kind: Kind

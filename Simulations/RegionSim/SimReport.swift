@@ -14,6 +14,12 @@ public enum SimReport {
         if o.lossPerMillion > 0 { f.append("pktloss") }
         if o.clockOffsetsMillis.contains(where: { $0 != 0 }) || o.clockDriftPPM.contains(where: { $0 != 0 }) { f.append("skew") }
         if o.clockJumpsPerMinute > 0 { f.append("jump") }
+        if o.diskFullPerMinute > 0 { f.append("full") }
+        if o.fsyncFailuresPerMinute > 0 { f.append("fsync") }
+        if o.wipesPerMinute > 0 { f.append("wipe") }
+        if o.gracefulRestartsPerMinute > 0 { f.append("term") }
+        if o.crashBeforeFsyncPerMillion > 0 { f.append("torn") }
+        if o.duplicateRequestPercent > 0 { f.append("dup") }
         if !o.scripted.isEmpty { f.append("script:\(o.scripted.count)") }
         return f.isEmpty ? "none" : f.joined(separator: ",")
     }

@@ -12,15 +12,34 @@ public struct SimProbes: Sendable, Hashable {
     public var partitionHealedMidBatch = false
     public var snapshotCatchUp = false
     public var tornCommit = false
+    public var crashBeforeFsync = false
+    public var diskFullRefused = false
+    public var diskFullRecovered = false
+    public var fsyncFailed = false
+    public var wipedRegionRecovered = false
+    public var drainedRestart = false
+    public var sessionWaitServed = false
 
-    public static let names = ["failover", "partition healed mid-batch", "snapshot catch-up", "torn commit"]
-    public var fired: [Bool] { [failover, partitionHealedMidBatch, snapshotCatchUp, tornCommit] }
+    public static let names = ["failover", "partition healed mid-batch", "snapshot catch-up", "torn commit", "crash before fsync",
+                               "disk full refused", "disk full recovered", "fsync failed", "wiped region recovered",
+                               "drained restart", "session wait served"]
+    public var fired: [Bool] {
+        [failover, partitionHealedMidBatch, snapshotCatchUp, tornCommit, crashBeforeFsync, diskFullRefused, diskFullRecovered,
+         fsyncFailed, wipedRegionRecovered, drainedRestart, sessionWaitServed]
+    }
 
     public mutating func formUnion(_ o: SimProbes) {
         failover = failover || o.failover
         partitionHealedMidBatch = partitionHealedMidBatch || o.partitionHealedMidBatch
         snapshotCatchUp = snapshotCatchUp || o.snapshotCatchUp
         tornCommit = tornCommit || o.tornCommit
+        crashBeforeFsync = crashBeforeFsync || o.crashBeforeFsync
+        diskFullRefused = diskFullRefused || o.diskFullRefused
+        diskFullRecovered = diskFullRecovered || o.diskFullRecovered
+        fsyncFailed = fsyncFailed || o.fsyncFailed
+        wipedRegionRecovered = wipedRegionRecovered || o.wipedRegionRecovered
+        drainedRestart = drainedRestart || o.drainedRestart
+        sessionWaitServed = sessionWaitServed || o.sessionWaitServed
     }
 }
 
@@ -37,6 +56,9 @@ public struct SimStats: Sendable, Hashable {
     public var operationsAbandoned: UInt64 = 0
     public var sessionWaits: UInt64 = 0
     public var crashes: UInt64 = 0
+    public var unavailable: UInt64 = 0
+    public var diskFaults: UInt64 = 0
+    public var wipes: UInt64 = 0
     public var regionsLost: UInt64 = 0
     public var partitions: UInt64 = 0
     public var resets: UInt64 = 0

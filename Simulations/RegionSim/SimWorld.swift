@@ -2,8 +2,8 @@ import ReplicaCore
 
 /// Something that happens at a virtual instant.
 enum SimEvent: Sendable {
-    case tick(region: Int, incarnation: Int)
-    case commit(region: Int, incarnation: Int)
+    /// A region's timer, store completion or bus action (`SimRegion.callbacks`).
+    case callback(region: Int, incarnation: Int, id: UInt64)
     case deliver(from: Int, to: Int, connection: UInt64, bytes: [UInt8])
     case reconnect(Int, Int)
     case clientNext(client: Int)
@@ -16,8 +16,7 @@ enum SimEvent: Sendable {
 
     var code: UInt64 {
         switch self {
-        case .tick: 1
-        case .commit: 2
+        case .callback: 1
         case .deliver: 3
         case .reconnect: 4
         case .clientNext: 5
@@ -41,6 +40,16 @@ enum FaultAction: Sendable, Hashable {
     case resetConnection(Int, Int)
     case clockJump(Int, deltaMillis: Int64)
     case healLinks
+    /// The region's disk is full until then (commits roll back).
+    case diskFull(Int, untilMicros: UInt64)
+    /// The region's next group commit fails its fsync.
+    case fsyncFailure(Int)
+    /// The region crashes and its data folder is wiped; it restarts empty.
+    case wipe(Int, downMicros: UInt64)
+    /// SIGTERM: the region drains, exits, and restarts after `downMicros`.
+    case gracefulRestart(Int, downMicros: UInt64)
+    /// The node's store failed for good; its supervisor restarts it.
+    case supervisorRestart(Int)
 }
 
 /// What a region answered a client.
@@ -48,25 +57,35 @@ enum ClientReply: Sendable {
     case ok(WriteAck?, Payment?, seq: UInt64?)
     case rejected(PaymentError)
     case sessionNotAvailable
+    /// 503: the region does not take writes now (its store failed, or it is draining).
+    case unavailable
 }
 
 /// One region of the simulated world.
 struct SimRegion {
     let index: Int
     let id: RegionID
-    var engine: ReplicationEngine?
-    var storage = InMemoryStorage()
-    var pending: [PersistRequest] = []
-    var commitScheduled = false
+    /// The node's shell while the process runs.
+    var shell: SimShell?
+    /// The disk, the network end and the clock (they outlive a crash).
+    var store: SimStore!
+    var bus: SimBus!
+    var clock: SimClock!
+    /// Timers, store completions and bus actions of the running process, by id.
+    var callbacks: [UInt64: () -> Void] = [:]
+    /// False while the shell keeps its peer links closed (its store failed).
+    var linksEnabled = true
+    /// Bumped by every wipe of the data folder.
+    var storageEpoch = 0
     var incarnation = 0
     var lost = false
     var clockOffsetMicros: Int64
     var driftPPM: Int64
-    /// Client requests waiting for their write's acknowledgement.
-    var waiting: [WriteTicket: (op: UInt64, attempt: Int, seq: UInt64)] = [:]
     /// Since when the region has had no connection to any peer (nil while it has one).
     var isolatedSinceMicros: UInt64? = 0
-    var up: Bool { engine != nil }
+    var up: Bool { shell != nil }
+    /// The running engine (the region MUST be up).
+    var engine: ReplicationEngine { shell!.engine }
 }
 
 /// The state of the connection between two regions (kept for the pair a < b).
@@ -121,6 +140,8 @@ struct SimClient {
 /// A write a client was told succeeded.
 struct AckedWrite {
     let region: Int
+    /// The region's storage epoch when the write was acknowledged.
+    let epoch: Int
     let seq: UInt64
     let achieved: Durability
     let ackMicros: UInt64

@@ -1,4 +1,5 @@
 import ReplicaCore
+import ReplicaShell
 
 // MARK: - The checks of DESIGN section 7, run once the world has healed
 
@@ -7,14 +8,14 @@ extension Simulation {
         let live = liveRegions.filter { regions[$0].up }
         var digests: [String] = []
         if convergedAtMicros != nil {
-            digests = live.map { regions[$0].engine!.stateDigest() }
+            digests = live.map { (try? regions[$0].store.stateDigest()) ?? "unreadable" }
             if Set(digests).count > 1 {
                 violations.append(SimViolation(kind: .safety, message:
                     "converged vectors but different states: " + zip(live, digests).map { "\(regionIDs[$0.0])=\($0.1.prefix(12))" }.joined(separator: " ")))
             }
         }
-        let (lostCount, window) = checkDurability(live: live)
-        checkPaymentRules(live: live)
+        let (lostCount, window, lostPayments) = checkDurability(live: live)
+        checkPaymentRules(live: live, lostPayments: lostPayments)
         let outageResults = outages.map { o -> OutageResult in
             let times = o.affectedClients.compactMap { o.recoveredMicros[$0] }.map { $0 - o.startMicros }
             let rto = times.max().map { $0 / 1_000 }
@@ -25,7 +26,7 @@ extension Simulation {
             return OutageResult(region: regionIDs[o.region].name, startMillis: o.startMicros / 1_000, permanent: o.permanent,
                                 affectedClients: o.affectedClients.count, rtoMillis: rto)
         }
-        for r in regions.indices { trace.mix(regions[r].engine?.durableVector.total ?? 0) }
+        for r in regions.indices { trace.mix(regions[r].shell?.engine.durableVector.total ?? 0) }
         return SimResult(
             seed: seed, options: options, regions: regionIDs.map(\.name), traceHash: trace.hex, violations: violations,
             probes: probes, stats: stats, simulatedMillis: now / 1_000, events: eventsProcessed, writesAcked: acked.count,
@@ -34,25 +35,31 @@ extension Simulation {
             digests: digests, samples: samples, timeline: timeline)
     }
 
-    /// No acknowledged write is lost, except `local` writes of a lost region: those are
-    /// the RPO, held against the budget.
-    func checkDurability(live: [Int]) -> (lost: Int, windowMillis: UInt64) {
-        guard let reference = live.first.map({ regions[$0].engine!.durableVector }) else { return (0, 0) }
+    /// No acknowledged write is lost, except `local` writes of a lost or wiped region:
+    /// those are the RPO, held against the budget. Returns the payments such lost
+    /// writes touched (their owners' last writes may be gone with them).
+    func checkDurability(live: [Int]) -> (lost: Int, windowMillis: UInt64, payments: Set<PaymentID>) {
+        guard let reference = live.first.map({ regions[$0].engine.durableVector }) else { return (0, 0, []) }
         var lostByRegion: [Int: [AckedWrite]] = [:]
-        for w in acked where reference[regionIDs[w.region]] < w.seq {
-            if regions[w.region].lost && w.achieved == .local {
+        var lostPayments = Set<PaymentID>()
+        for w in acked {
+            let wiped = wipes.first { $0.region == w.region && $0.epoch >= w.epoch }
+            let survived = wiped.map { w.seq <= ($0.survivedThrough ?? $0.peersHeld) } ?? (reference[regionIDs[w.region]] >= w.seq)
+            guard !survived else { continue }
+            lostPayments.insert(w.paymentID)
+            if (regions[w.region].lost || wiped != nil) && w.achieved == .local {
                 lostByRegion[w.region, default: []].append(w)
             } else {
                 violations.append(SimViolation(kind: .safety, message:
                     "write \(regionIDs[w.region]):\(w.seq) acknowledged as \(w.achieved.rawValue) at \(w.ackMicros / 1_000) ms is lost"
-                    + (regions[w.region].lost ? " with its region" : "")))
+                    + (regions[w.region].lost ? " with its region" : wiped != nil ? " with its wiped data folder" : "")))
             }
         }
         var total = 0
         var windowMax: UInt64 = 0
         for r in lostByRegion.keys.sorted() {
             let writes = lostByRegion[r]!
-            let lossAt = lossTimes[r]!
+            let lossAt = lossTimes[r] ?? wipes.first { $0.region == r && $0.epoch >= writes[0].epoch }!.atMicros
             let window = (lossAt - writes.map(\.ackMicros).min()!) / 1_000
             total += writes.count
             windowMax = max(windowMax, window)
@@ -66,27 +73,26 @@ extension Simulation {
                     "RPO: \(writes.count) local writes lost with \(regionIDs[r]), budget \(budget)"))
             }
         }
-        return (total, windowMax)
+        return (total, windowMax, lostPayments)
     }
 
     /// One payment per idempotency key; statuses reachable; the owner's last
     /// acknowledged status and description survive (the clock check: no acked update is
     /// overwritten by an older one, whatever the clocks said).
-    func checkPaymentRules(live: [Int]) {
+    func checkPaymentRules(live: [Int], lostPayments: Set<PaymentID>) {
         guard let r = live.first, convergedAtMicros != nil else { return }
-        let engine = regions[r].engine!
+        let store = regions[r].store!
         var orders = Set<String>()
-        for record in engine.sortedRecords() {
-            guard let p = Payment(record) else { continue }
+        for id in store.committed.records.keys.sortedByID() {
+            guard let p = Payment(store.committed.records[id]!) else { continue }
             if !orders.insert("\(p.merchantID)/\(p.orderID)").inserted {
                 violations.append(SimViolation(kind: .safety, message: "two payments for order \(p.merchantID)/\(p.orderID)"))
             }
         }
-        let lostPayments = Set(acked.filter { regions[$0.region].lost && engine.durableVector[regionIDs[$0.region]] < $0.seq }.map(\.paymentID))
         for client in clients {
             for id in client.ownedOrder where !client.tainted.contains(id) && !lostPayments.contains(id) {
                 let mine = client.owned[id]!
-                guard let p = engine.payment(id) else {
+                guard let p = try? store.payment(id) else {
                     violations.append(SimViolation(kind: .safety, message: "payment \(id) acknowledged to client \(client.index) is missing"))
                     continue
                 }

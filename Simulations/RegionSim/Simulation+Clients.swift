@@ -1,11 +1,14 @@
 import ReplicaCore
+import ReplicaShell
 
 // MARK: - The client workload, routed by the shared `RegionRouter`
 
 extension Simulation {
     static let requestTimeoutMicros: UInt64 = 1_500_000
-    static let sessionRetryMicros: UInt64 = 100_000
-    static let sessionRetriesMax = 5
+    static let sessionRetryMicros: UInt64 = 50_000
+    /// A region waits this long for a session to be served before answering 412.
+    static let sessionWaitMillis: UInt64 = 500
+    static let sessionRetriesMax = 1
     /// A client gives up on an operation after this many attempts (and reports an error).
     static let attemptsMax = 4
 
@@ -62,41 +65,65 @@ extension Simulation {
         ops[opID] = op
         let oneWay = Geography.clientLatencyMillis(home: clients[c].home, target: op.region) * 1_000
         schedule(.requestArrives(op: opID, attempt: op.attempt, region: op.region), in: oneWay)
+        if options.duplicateRequestPercent > 0 && workRNG.below(100) < options.duplicateRequestPercent {
+            // The same request again, at once: the region may answer either first.
+            schedule(.requestArrives(op: opID, attempt: op.attempt, region: op.region), in: oneWay + workRNG.between(100, 2_000))
+        }
         schedule(.requestTimeout(op: opID, attempt: op.attempt), in: Self.requestTimeoutMicros)
     }
 
+    /// The request reaches region `r`'s API: the same shell calls the HTTP routes make.
+    /// Reads and updates honour the session token (they concern the client's own
+    /// earlier writes); a create does not depend on any.
     func requestArrives(op opID: UInt64, attempt: Int, region r: Int) {
-        guard let op = ops[opID], !op.done, op.attempt == attempt, regions[r].up else { return }
-        // Reads and updates honour the session token (they concern the client's own
-        // earlier writes); a create does not depend on any.
+        guard let op = ops[opID], !op.done, op.attempt == attempt, let shell = regions[r].shell else { return }
         let token = clients[op.client].sessionToken
-        let needsToken: Bool = if case .create = op.kind { false } else { true }
-        guard !needsToken || regions[r].engine!.canServe(sessionToken: token) else {
-            reply(op: opID, attempt: attempt, from: r, .sessionNotAvailable)
-            return
+        let mustWait = !shell.engine.canServe(sessionToken: token)
+        let answer: (ClientReply) -> Void = { [unowned self] reply in
+            if mustWait, case .ok = reply { probes.sessionWaitServed = true }
+            self.reply(op: opID, attempt: attempt, from: r, reply)
         }
-        let command: PaymentCommand
         switch op.kind {
         case .read(let id):
-            reply(op: opID, attempt: attempt, from: r, .ok(nil, regions[r].engine!.payment(id), seq: nil))
-            return
-        case .create(let id, let create): command = .create(id, create, idempotent: true)
-        case .update(let id, let patch, _): command = .update(id, patch)
+            shell.readPayment(id, sessionToken: token) { result in
+                switch result {
+                case .success(let payment): answer(.ok(nil, payment, seq: nil))
+                case .failure(let error): answer(Self.clientReply(error))
+                }
+            }
+        case .create(let id, let create):
+            submit(.create(id, create, idempotent: true), op: op, at: r, answer: answer)
+        case .update(let id, let patch, _):
+            shell.waitForSession(token) { [unowned self] result in
+                switch result {
+                case .success: submit(.update(id, patch), op: op, at: r, answer: answer)
+                case .failure(let error): answer(Self.clientReply(error))
+                }
+            }
         }
-        let ticket = WriteTicket(nextTicket)
-        nextTicket += 1
-        let (result, directives) = regions[r].engine!.submit(command, ticket: ticket, durability: op.durability,
-                                                             nowMillis: wallMillis(r))
+    }
+
+    func submit(_ command: PaymentCommand, op: ClientOp, at r: Int, answer: @escaping (ClientReply) -> Void) {
+        guard let shell = regions[r].shell else { return }
         if let traced = options.tracePayment, command.paymentID.rawValue == traced {
-            print("[\(now / 1_000) ms] client \(op.client) op \(opID)#\(attempt) at \(regionIDs[r]) wall \(wallMillis(r)): \(command) -> \(result)"
-                  + " record \(regions[r].engine!.record(command.paymentID).map { "\($0[.description]?.stamp.description ?? "-")" } ?? "none")")
+            print("[\(now / 1_000) ms] client \(op.client) op \(op.id)#\(op.attempt) at \(regionIDs[r]) wall \(wallMillis(r)): \(command)"
+                  + " record \(shell.engine.record(command.paymentID).map { "\($0[.description]?.stamp.description ?? "-")" } ?? "none")")
         }
-        switch result {
-        case .rejected(let error): reply(op: opID, attempt: attempt, from: r, .rejected(error))
-        case .answered(let ack): reply(op: opID, attempt: attempt, from: r, .ok(ack, ack.payment, seq: nil))
-        case .pending(let seq): regions[r].waiting[ticket] = (opID, attempt, seq)
+        shell.submit(command, durability: op.durability) { result in
+            switch result {
+            case .success(let ack): answer(.ok(ack, ack.payment, seq: ack.seq))
+            case .failure(let error): answer(Self.clientReply(error))
+            }
         }
-        perform(directives, at: r)
+    }
+
+    /// What a client sees of a region's error (the HTTP status it would get).
+    static func clientReply(_ error: NodeError) -> ClientReply {
+        switch error {
+        case .rejected(let e): .rejected(e)
+        case .sessionNotAvailable: .sessionNotAvailable
+        case .unavailable: .unavailable
+        }
     }
 
     func reply(op opID: UInt64, attempt: Int, from r: Int, _ reply: ClientReply) {
@@ -123,6 +150,10 @@ extension Simulation {
         case .rejected(let error) where error.code == .regionRecovering:
             failAttempt(opID, benchRegion: true)
             return
+        case .unavailable:
+            stats.unavailable += 1
+            failAttempt(opID, benchRegion: true)
+            return
         case .rejected(let error):
             stats.rejections += 1
             if case .update(let id, _, true) = op.kind, !clients[c].tainted.contains(id) {
@@ -132,7 +163,10 @@ extension Simulation {
         case .ok(let ack, let payment, let seq):
             if let ack {
                 clients[c].sessionToken.merge(ack.sessionToken)
-                if let seq { acked.append(AckedWrite(region: op.region, seq: seq, achieved: ack.achieved, ackMicros: now, paymentID: ack.payment.id)) }
+                if let seq {
+                    acked.append(AckedWrite(region: op.region, epoch: regions[op.region].storageEpoch, seq: seq,
+                                            achieved: ack.achieved, ackMicros: now, paymentID: ack.payment.id))
+                }
                 if ack.achieved == .remote { stats.remoteAcks += 1 } else { stats.localAcks += 1 }
             }
             noteSuccess(c, op: op, payment: payment)

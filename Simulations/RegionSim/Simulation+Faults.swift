@@ -34,6 +34,18 @@ extension Simulation {
             let delta = Int64(faultRNG.between(100, 3_000)) * (faultRNG.below(2) == 0 ? 1 : -1)
             schedule(.fault(.clockJump(Int(faultRNG.below(n)), deltaMillis: delta)), at: t)
         }
+        for t in times(options.diskFullPerMinute) {
+            schedule(.fault(.diskFull(Int(faultRNG.below(n)), untilMicros: t + faultRNG.between(500_000, 8_000_000))), at: t)
+        }
+        for t in times(options.fsyncFailuresPerMinute) {
+            schedule(.fault(.fsyncFailure(Int(faultRNG.below(n)))), at: t)
+        }
+        for t in times(options.wipesPerMinute) {
+            schedule(.fault(.wipe(Int(faultRNG.below(n)), downMicros: faultRNG.between(1_000_000, 10_000_000))), at: t)
+        }
+        for t in times(options.gracefulRestartsPerMinute) {
+            schedule(.fault(.gracefulRestart(Int(faultRNG.below(n)), downMicros: faultRNG.between(500_000, 5_000_000))), at: t)
+        }
         if let at = options.loseRegionAtMillis {
             schedule(.fault(.lose(Int(faultRNG.below(n)))), at: at * 1_000)
         }
@@ -61,6 +73,10 @@ extension Simulation {
         case .clog(let a, let b, let extra, let ms):
             schedule(.fault(.clog(a, b, extraMicros: extra * 1_000, untilMicros: at + ms * 1_000)), at: at)
         case .clockJump(let r, let delta): schedule(.fault(.clockJump(r, deltaMillis: delta)), at: at)
+        case .diskFull(let r, let ms): schedule(.fault(.diskFull(r, untilMicros: at + ms * 1_000)), at: at)
+        case .fsyncFailure(let r): schedule(.fault(.fsyncFailure(r)), at: at)
+        case .wipe(let r, let down): schedule(.fault(.wipe(r, downMicros: down * 1_000)), at: at)
+        case .gracefulRestart(let r, let down): schedule(.fault(.gracefulRestart(r, downMicros: down * 1_000)), at: at)
         }
     }
 
@@ -90,7 +106,7 @@ extension Simulation {
             isolationBeforeLossMicros[r] = isolated
             crashRegion(r)
             regions[r].lost = true
-            regions[r].storage = InMemoryStorage() // the disk is gone
+            regions[r].store.committed = InMemoryStorage() // the disk is gone
             lossTimes[r] = now
             stats.regionsLost += 1
             timeline.append(TimelineMark(atMicros: now, region: r, label: "lost"))
@@ -114,6 +130,43 @@ extension Simulation {
             stats.clockJumps += 1
         case .healLinks:
             healAllLinks()
+        case .diskFull(let r, let until):
+            guard !healing else { return }
+            stats.diskFaults += 1
+            regions[r].store.fullUntilMicros = max(regions[r].store.fullUntilMicros, until)
+            timeline.append(TimelineMark(atMicros: now, region: r, label: "disk full"))
+        case .fsyncFailure(let r):
+            guard !healing, regions[r].up, !anotherRegionOut(r) else { return }
+            stats.diskFaults += 1
+            probes.fsyncFailed = true
+            regions[r].store.fsyncFailureArmed = true
+        case .wipe(let r, let down):
+            guard !healing, regions[r].up, !anotherRegionOut(r) else { return }
+            stats.wipes += 1
+            noteOutage(r, permanent: false)
+            crashRegion(r)
+            let held = regions.indices.filter { $0 != r && regions[$0].up }.map { regions[$0].engine.durableVector[regionIDs[r]] }.max() ?? 0
+            wipes.append(Wipe(region: r, epoch: regions[r].storageEpoch, atMicros: now, peersHeld: held))
+            regions[r].storageEpoch += 1
+            regions[r].store.committed = InMemoryStorage() // the data folder is wiped
+            timeline.append(TimelineMark(atMicros: now, region: r, label: "wiped"))
+            schedule(.fault(.restart(r)), in: down)
+        case .gracefulRestart(let r, let down):
+            guard !healing, let shell = regions[r].shell, !anotherRegionOut(r) else { return }
+            noteOutage(r, permanent: false)
+            timeline.append(TimelineMark(atMicros: now, region: r, label: "SIGTERM"))
+            let incarnation = regions[r].incarnation
+            shell.drain { [unowned self] in
+                guard regions[r].incarnation == incarnation else { return }
+                probes.drainedRestart = true
+                crashRegion(r)
+                schedule(.fault(.restart(r)), in: down)
+            }
+        case .supervisorRestart(let r):
+            guard regions[r].up, !regions[r].lost else { return }
+            crashRegion(r)
+            timeline.append(TimelineMark(atMicros: now, region: r, label: "restarted by supervisor"))
+            schedule(.fault(.restart(r)), in: 500_000)
         }
     }
 
@@ -126,11 +179,11 @@ extension Simulation {
     func sample() {
         var perRegion: [SimSample.RegionPoint] = []
         for r in regions.indices {
-            guard let engine = regions[r].engine else {
+            guard let shell = regions[r].shell else {
                 perRegion.append(.init(up: false, rpoExposureMillis: 0, lagMillisMax: 0, unreplicated: 0))
                 continue
             }
-            let s = engine.status(nowMillis: wallMillis(r))
+            let s = shell.status()
             perRegion.append(.init(up: true, rpoExposureMillis: s.rpoExposureMillis,
                                    lagMillisMax: s.peers.map(\.lagMillis).max() ?? 0, unreplicated: s.unreplicatedLocalEntries))
             stats.rpoExposureMillisMax = max(stats.rpoExposureMillisMax, s.rpoExposureMillis)

@@ -7,7 +7,7 @@ extension Simulation {
 
     /// Whether a connection between a and b can be made now (a handshake needs both ways).
     func reachable(_ a: Int, _ b: Int) -> Bool {
-        regions[a].up && regions[b].up && links[a][b].cutUntilMicros <= now && links[b][a].cutUntilMicros <= now
+        regions[a].up && regions[b].up && regions[a].linksEnabled && regions[b].linksEnabled && links[a][b].cutUntilMicros <= now && links[b][a].cutUntilMicros <= now
     }
 
     func tryConnect(_ a: Int, _ b: Int) {
@@ -21,10 +21,8 @@ extension Simulation {
         connections[x][y].up = true
         stats.connections += 1
         for r in [x, y] { regions[r].isolatedSinceMicros = nil }
-        let dx = regions[x].engine!.peerConnected(regionIDs[y], nowMillis: wallMillis(x))
-        perform(dx, at: x)
-        let dy = regions[y].engine!.peerConnected(regionIDs[x], nowMillis: wallMillis(y))
-        perform(dy, at: y)
+        regions[x].shell!.peerConnected(regionIDs[y])
+        if connections[x][y].up, let shell = regions[y].shell { shell.peerConnected(regionIDs[x]) }
     }
 
     func scheduleReconnect(_ a: Int, _ b: Int) {
@@ -43,7 +41,7 @@ extension Simulation {
         links[x][y].lastDeliveryMicros = 0
         links[y][x].lastDeliveryMicros = 0
         for (r, p) in [(x, y), (y, x)] where regions[r].up {
-            perform(regions[r].engine!.peerDisconnected(regionIDs[p], nowMillis: wallMillis(r)), at: r)
+            regions[r].shell!.peerDisconnected(regionIDs[p])
             let stillConnected = regions.indices.contains { q in
                 q != r && connections[min(r, q)][max(r, q)].up
             }
@@ -87,7 +85,7 @@ extension Simulation {
             return
         }
         if case .snapshot(_, let v) = message, v != nil { probes.snapshotCatchUp = true }
-        perform(regions[b].engine!.receive(message, from: regionIDs[a], nowMillis: wallMillis(b)), at: b)
+        regions[b].shell!.peerSent(message, from: regionIDs[a])
     }
 
     /// Cuts a→b (and b→a unless one-way) until `until`. A symmetric cut, or a one-way
@@ -124,7 +122,7 @@ extension Simulation {
     func notePartitionHealed(_ a: Int, _ b: Int) {
         guard regions[a].up, regions[b].up else { return }
         let behind = [(a, b), (b, a)].contains { r, p in
-            regions[r].engine!.status(nowMillis: wallMillis(r)).peers.first { $0.region == regionIDs[p] }!.unreplicatedEntries > 0
+            regions[r].shell!.status().peers.first { $0.region == regionIDs[p] }!.unreplicatedEntries > 0
         }
         if behind { probes.partitionHealedMidBatch = true }
     }

@@ -1,6 +1,7 @@
 import ReplicaCore
+import ReplicaShell
 
-// MARK: - Regions: start, crash, restart, loss, commits, directives
+// MARK: - Regions: start, crash, wipe, drain, the supervisor; callbacks of the running process
 
 extension Simulation {
     func engineConfig(_ r: Int) -> EngineConfig {
@@ -17,62 +18,86 @@ extension Simulation {
         return c
     }
 
-    /// Starts (or restarts) region `r` from what its storage committed.
-    func startRegion(_ r: Int) {
-        let recovered = regions[r].storage.recover()
-        regions[r].engine = ReplicationEngine(config: engineConfig(r), recovered: recovered)
-        regions[r].incarnation += 1
-        regions[r].pending = []
-        regions[r].commitScheduled = false
-        regions[r].waiting = [:]
-        schedule(.tick(region: r, incarnation: regions[r].incarnation), in: netRNG.between(0, 20_000))
+    func shellConfig(_ r: Int) -> ShellConfig {
+        var c = ShellConfig(engine: engineConfig(r))
+        c.sessionWaitMillis = Self.sessionWaitMillis
+        c.recoveryRetryMillisMin = 200
+        c.recoveryRetryMillisMax = 2_000
+        return c
     }
 
-    /// The process dies: uncommitted requests are gone (a torn last group never landed).
+    func index(of region: RegionID) -> Int { regionIDs.firstIndex(of: region)! }
+
+    /// Runs `body` after `micros` if region `r`'s process is still the one that asked.
+    func later(_ r: Int, inMicros micros: UInt64, _ body: @escaping () -> Void) {
+        let id = nextCallbackID
+        nextCallbackID += 1
+        regions[r].callbacks[id] = body
+        schedule(.callback(region: r, incarnation: regions[r].incarnation, id: id), in: micros)
+    }
+
+    func runCallback(_ r: Int, incarnation: Int, id: UInt64) {
+        guard regions[r].incarnation == incarnation, let body = regions[r].callbacks.removeValue(forKey: id) else { return }
+        body()
+    }
+
+    /// Starts (or restarts) region `r`'s process from what its disk committed.
+    func startRegion(_ r: Int) {
+        regions[r].incarnation += 1
+        regions[r].callbacks = [:]
+        regions[r].linksEnabled = true
+        let shell = SimShell(config: shellConfig(r), recovered: regions[r].store.committed.recover(),
+                             store: regions[r].store, bus: regions[r].bus, clock: regions[r].clock)
+        shell.observer = { [unowned self] event in observe(event, at: r) }
+        regions[r].shell = shell
+        shell.start()
+    }
+
+    /// The process dies: what was not fsynced is gone (a torn last group never landed).
     func crashRegion(_ r: Int) {
         guard regions[r].up else { return }
-        if !regions[r].pending.isEmpty { probes.tornCommit = true }
-        regions[r].engine = nil
-        regions[r].pending = []
-        regions[r].waiting = [:]
+        regions[r].store.crashed()
+        regions[r].shell = nil
+        regions[r].callbacks = [:]
         regions[r].incarnation += 1
         for p in regions.indices where p != r { dropConnection(r, p) }
     }
 
-    /// Commits every pending request as one group (one fsync), then tells the engine.
-    func commitPending(_ r: Int) {
-        regions[r].commitScheduled = false
-        let group = regions[r].pending
-        guard let last = group.last else { return }
-        regions[r].pending = []
-        regions[r].storage.commit(group)
-        stats.commitGroups += 1
-        let directives = regions[r].engine!.didPersist(requestID: last.id, nowMillis: wallMillis(r))
-        perform(directives, at: r)
-    }
-
-    /// Carries out an engine's directives, as the node's shell does.
-    func perform(_ directives: [EngineDirective], at r: Int) {
-        for d in directives {
-            guard regions[r].up else { return }
-            switch d {
-            case .persist(let request):
-                regions[r].pending.append(request)
-                if !regions[r].commitScheduled {
-                    regions[r].commitScheduled = true
-                    schedule(.commit(region: r, incarnation: regions[r].incarnation), in: netRNG.between(500, 3_000))
-                }
-            case .send(let peer, let message):
-                send(message, from: r, to: regionIDs.firstIndex(of: peer)!)
-            case .acknowledge(let ticket, let ack):
-                guard let waiter = regions[r].waiting.removeValue(forKey: ticket) else { continue }
-                reply(op: waiter.op, attempt: waiter.attempt, from: r, .ok(ack, ack.payment, seq: waiter.seq))
-            case .compactLog(let through):
-                regions[r].storage.compactLog(through: through)
-            case .disconnect(let peer, let reason):
-                violations.append(SimViolation(kind: .safety, message: "\(regionIDs[r]) disconnected \(peer): \(reason)"))
-                dropConnection(r, regionIDs.firstIndex(of: peer)!)
-            }
+    /// What the shell reports: probes, and the supervisor restarting a node whose store
+    /// failed for good (systemd's `Restart=on-failure` after /ready stays 503).
+    func observe(_ event: ShellEvent, at r: Int) {
+        switch event {
+        case .storeFailed(_, let uncertain):
+            timeline.append(TimelineMark(atMicros: now, region: r, label: uncertain ? "fsync failed" : "store failed"))
+            if uncertain { schedule(.fault(.supervisorRestart(r)), in: faultRNG.between(1_000_000, 3_000_000)) }
+        case .storeRecovered:
+            probes.diskFullRecovered = true
+            timeline.append(TimelineMark(atMicros: now, region: r, label: "store recovered"))
+        case .ownHistoryRecovered(let seq):
+            noteOwnHistoryRecovered(r, resumingAfter: seq)
+        case .recoveryFailed, .drained:
+            break
         }
     }
+
+    /// A wiped region has its history back: its writes acknowledged before the wipe
+    /// above `seq` exist nowhere any more (they are the wipe's RPO).
+    func noteOwnHistoryRecovered(_ r: Int, resumingAfter seq: UInt64) {
+        guard let i = wipes.lastIndex(where: { $0.region == r && $0.survivedThrough == nil }) else { return }
+        wipes[i].survivedThrough = seq
+        probes.wipedRegionRecovered = true
+        timeline.append(TimelineMark(atMicros: now, region: r, label: "history back"))
+    }
+}
+
+/// A wipe of a region's data folder, and what of its own writes survived elsewhere.
+struct Wipe {
+    let region: Int
+    /// The storage epoch that ended.
+    let epoch: Int
+    let atMicros: UInt64
+    /// The most of its own writes any other region had committed at the wipe.
+    let peersHeld: UInt64
+    /// Set once the region got its history back from its peers.
+    var survivedThrough: UInt64?
 }

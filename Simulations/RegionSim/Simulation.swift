@@ -1,4 +1,5 @@
 import ReplicaCore
+import ReplicaShell
 
 /// One deterministic run: N regions' `ReplicationEngine`s, a network, clients and
 /// faults, on a virtual clock, in one thread, from one seed.
@@ -20,7 +21,7 @@ public final class Simulation {
     var clients: [SimClient] = []
     var ops: [UInt64: ClientOp] = [:]
     var nextOpID: UInt64 = 1
-    var nextTicket: UInt64 = 1
+    var nextCallbackID: UInt64 = 1
     var netRNG: SimRandom
     var workRNG: SimRandom
     var faultRNG: SimRandom
@@ -33,6 +34,7 @@ public final class Simulation {
     var acked: [AckedWrite] = []
     var outages: [Outage] = []
     var lossTimes: [Int: UInt64] = [:]
+    var wipes: [Wipe] = []
     var isolationBeforeLossMicros: [Int: UInt64] = [:]
     var violations: [SimViolation] = []
     var probes = SimProbes()
@@ -58,6 +60,11 @@ public final class Simulation {
             let offset = i < options.clockOffsetsMillis.count ? options.clockOffsetsMillis[i] : 0
             let drift = i < options.clockDriftPPM.count ? options.clockDriftPPM[i] : 0
             regions.append(SimRegion(index: i, id: regionIDs[i], clockOffsetMicros: offset * 1_000, driftPPM: drift))
+        }
+        for i in 0..<n {
+            regions[i].store = SimStore(world: self, region: i)
+            regions[i].bus = SimBus(world: self, region: i)
+            regions[i].clock = SimClock(world: self, region: i)
         }
         for c in 0..<(n * options.clientsPerRegion) {
             var router = RegionRouter(regions: regionIDs)
@@ -101,14 +108,8 @@ public final class Simulation {
 
     func handle(_ event: SimEvent) {
         switch event {
-        case .tick(let r, let inc):
-            guard regions[r].incarnation == inc, regions[r].up else { return }
-            let directives = regions[r].engine!.tick(nowMillis: wallMillis(r))
-            perform(directives, at: r)
-            schedule(.tick(region: r, incarnation: inc), in: regions[r].engine!.config.tickIntervalMillis * 1_000)
-        case .commit(let r, let inc):
-            guard regions[r].incarnation == inc, regions[r].up else { return }
-            commitPending(r)
+        case .callback(let r, let inc, let id):
+            runCallback(r, incarnation: inc, id: id)
         case .deliver(let from, let to, let conn, let bytes):
             deliver(from: from, to: to, connection: conn, bytes: bytes)
         case .reconnect(let a, let b):
@@ -159,21 +160,24 @@ public final class Simulation {
 
     var liveRegions: [Int] { regions.indices.filter { !regions[$0].lost } }
 
-    /// Converged: every live region up, nothing uncommitted or in flight, equal vectors.
+    /// Converged: every live region up and serving, nothing uncommitted or in flight,
+    /// equal vectors.
     func checkConverged() -> Bool {
         let live = liveRegions
-        guard live.allSatisfy({ regions[$0].up && regions[$0].pending.isEmpty }) else { return false }
+        guard live.allSatisfy({ regions[$0].up && regions[$0].shell!.isIdle && regions[$0].shell!.health == .serving }) else { return false }
         guard ops.values.allSatisfy(\.done) else { return false }
-        let vectors = live.map { regions[$0].engine!.durableVector }
+        let vectors = live.map { regions[$0].engine.durableVector }
         guard Set(vectors).count == 1 else { return false }
         for a in live { for b in live where a != b && links[a][b].lastDeliveryMicros > now { return false } }
         return true
     }
 
     func vectorSummary() -> String {
-        let vectors = liveRegions.map { "\(regionIDs[$0])=\(regions[$0].engine?.durableVector.description ?? "down")" }
+        let vectors = liveRegions.map { r in
+            "\(regionIDs[r])=" + (regions[r].shell.map { "\($0.engine.durableVector)" + ($0.health == .serving ? "" : " (\($0.health))") } ?? "down")
+        }
         let open = ops.values.filter { !$0.done }.count
-        let uncommitted = liveRegions.map { regions[$0].pending.count }.reduce(0, +)
+        let uncommitted = liveRegions.map { regions[$0].store.queued.count }.reduce(0, +)
         return vectors.joined(separator: " ") + "; client operations open \(open); uncommitted requests \(uncommitted)"
     }
 }

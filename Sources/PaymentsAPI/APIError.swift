@@ -1,6 +1,7 @@
 import HTTPTypes
 import PaymentNode
 import ReplicaCore
+import ReplicaShell
 
 /// An API error as clients see it: a status and `{"error": {"code", "message", "field"}}`
 /// (DESIGN section 5). Every refusal the API makes is one of these; no bad input gives 500.

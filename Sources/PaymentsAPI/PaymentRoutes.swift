@@ -81,8 +81,10 @@ struct PaymentRoutes: Sendable {
 
     func get(_ request: Request, id text: String) async throws -> Response {
         let id = try paymentID(text)
-        try await waitForSession(request)
-        guard let payment = try node.read({ try $0.payment(id) }) else {
+        let token = try request.headers[.xSessionToken].map(SessionToken.parse)
+        let found: Payment?
+        do { found = try await node.readPayment(id, sessionToken: token) } catch { throw APIError(error) }
+        guard let payment = found else {
             throw APIError(.notFound, "not_found", "no payment \(text) in region \(config.region)", field: "id")
         }
         return APIResponses.json(.ok, PaymentJSON.payment(payment))

@@ -5,6 +5,10 @@ import ReplicaCore
 /// waiting in one transaction (one fsync) and then answers every writer of the group.
 /// A writer is answered only after its transaction committed. Requests commit in the
 /// order they were submitted, as the engine requires.
+///
+/// After a failed transaction the committer refuses everything queued behind it, and
+/// everything submitted later, with that error (a later request's vector includes the
+/// failed one's entries), until `probe` finds the store writable again.
 public final class GroupCommitter: @unchecked Sendable {
     public typealias Completion = @Sendable (Result<Void, Error>) -> Void
 
@@ -13,6 +17,8 @@ public final class GroupCommitter: @unchecked Sendable {
     private var queue: [(requests: [PersistRequest], work: (@Sendable (ReplicaStore) throws -> Void)?, done: Completion)] = []
     private var stopping = false
     private var stopped = false
+    /// The error of the last failed transaction, until a probe succeeds.
+    private var failure: Error?
     private var thread: Thread?
     /// Transactions committed so far.
     public private(set) var groupsCommitted: UInt64 = 0
@@ -31,13 +37,13 @@ public final class GroupCommitter: @unchecked Sendable {
     /// Queues `requests`; `done` runs on the committing thread once they are durable.
     public func submit(_ requests: [PersistRequest], done: @escaping Completion) {
         condition.lock()
-        defer { condition.unlock() }
-        guard !stopping else {
-            done(.failure(CommitterStopped()))
-            return
+        let refusal: Error? = stopping ? CommitterStopped() : failure
+        if refusal == nil {
+            queue.append((requests, nil, done))
+            condition.signal()
         }
-        queue.append((requests, nil, done))
-        condition.signal()
+        condition.unlock()
+        if let refusal { done(.failure(refusal)) }
     }
 
     /// Runs other store work (log compaction) on the committing thread, in queue order
@@ -51,6 +57,18 @@ public final class GroupCommitter: @unchecked Sendable {
         }
         queue.append(([], work, done))
         condition.signal()
+    }
+
+    /// Tries a small write transaction on the committing thread, in order with the
+    /// commits around it; when it succeeds the committer takes commits again. `done`
+    /// gets whether it did.
+    public func probe(done: @escaping @Sendable (Result<Void, Error>) -> Void) {
+        perform({ [unowned self] store in
+            try store.probeWritable()
+            condition.lock()
+            failure = nil
+            condition.unlock()
+        }, done: done)
     }
 
     /// Commits `requests` and returns once they are durable.
@@ -108,7 +126,16 @@ public final class GroupCommitter: @unchecked Sendable {
             } catch {
                 result = .failure(error)
             }
+            var refused: [(requests: [PersistRequest], work: (@Sendable (ReplicaStore) throws -> Void)?, done: Completion)] = []
+            if case .failure(let error) = result {
+                condition.lock()
+                failure = error
+                refused = queue.filter { $0.work == nil }
+                queue.removeAll { $0.work == nil }
+                condition.unlock()
+            }
             for item in group { item.done(result) }
+            for item in refused { item.done(result) }
         }
     }
 }

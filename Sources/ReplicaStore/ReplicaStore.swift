@@ -144,6 +144,14 @@ public final class ReplicaStore: ReplicaStorage, @unchecked Sendable {
         }
     }
 
+    /// A small write transaction (one meta row): whether the store takes writes again
+    /// after a failed commit (a full disk freed).
+    public func probeWritable() throws {
+        try db.transaction { () throws(SQLiteError) in
+            try db.execute("INSERT INTO meta (key, value) VALUES ('write_probe', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1")
+        }
+    }
+
     /// Remembers what a peer has acked (so RPO is known right after a restart).
     public func savePeerAcked(_ peer: RegionID, _ vector: VersionVector) throws {
         try db.transaction { () throws(SQLiteError) in

@@ -135,3 +135,16 @@ public final class StoreReader: @unchecked Sendable {
     /// `PRAGMA integrity_check`: "ok" when the file is sound.
     public func integrityCheck() throws -> String { try db.scalarText("PRAGMA integrity_check") ?? "no answer" }
 }
+
+extension StoreReader {
+    /// `StateDigest` over every committed record in id order, streamed from one read
+    /// transaction (equal to the engine's digest of the same records).
+    public func stateDigest() throws -> String {
+        try consistent {
+            var digest = StateDigest()
+            let rows = try db.prepare("SELECT registers FROM payments ORDER BY id")
+            while try rows.step() { digest.add(encodedRecord: rows.blob(0)) }
+            return digest.hex()
+        }
+    }
+}

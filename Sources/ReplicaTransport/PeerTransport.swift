@@ -38,6 +38,8 @@ public final class PeerTransport: @unchecked Sendable {
     private var nextConnectionID: UInt64 = 1
     private var failedDials: [RegionID: Int] = [:]
     private var stopped = false
+    /// While false (the node's store cannot take writes), every connection is refused.
+    private var enabled = true
     private var serverChannel: Channel?
     private var allChannels: [ObjectIdentifier: Channel] = [:]
 
@@ -78,6 +80,17 @@ public final class PeerTransport: @unchecked Sendable {
         guard let channel = lock.withLock({ current[region]?.channel }) else { return }
         logger.warning("closing peer connection", metadata: ["peer.region": "\(region)", "reason": "\(reason)"])
         channel.close(promise: nil)
+    }
+
+    /// While `false`, closes every peer connection and refuses new ones (dialing goes
+    /// on, so links come back soon after `true`).
+    public func setEnabled(_ enabled: Bool) {
+        let toClose: [Channel] = lock.withLock {
+            self.enabled = enabled
+            return enabled ? [] : current.values.map(\.channel)
+        }
+        if !enabled { logger.warning("peer links closed: the node is not taking writes") }
+        for channel in toClose { channel.close(promise: nil) }
     }
 
     /// Regions with a verified connection now.
@@ -149,7 +162,7 @@ public final class PeerTransport: @unchecked Sendable {
     /// A verified connection: it becomes the peer's current one, replacing an older one.
     func register(_ region: RegionID, channel: Channel) -> UInt64? {
         lock.withLock {
-            guard !stopped else { return nil }
+            guard !stopped, enabled else { return nil }
             let id = nextConnectionID
             nextConnectionID += 1
             if let old = current[region] {

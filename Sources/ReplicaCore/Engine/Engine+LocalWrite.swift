@@ -63,7 +63,7 @@ extension ReplicationEngine {
         guard let payment = Payment(merged) else {
             preconditionFailure("payment \(id) incomplete right after a local \(command)")
         }
-        let ack = WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: false)
+        let ack = WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: false, seq: seq)
         let write = LocalWrite(ticket: ticket, seq: seq, durability: durability, ack: ack)
         let request = makePersist(entries: [entry], records: [merged], conflicts: conflicts, localWrites: [write], ackPeer: nil)
         return (.pending(seq: seq), [.persist(request)])

@@ -45,9 +45,7 @@ extension ReplicationEngine {
             if wait.seq <= storedElsewhere {
                 directives.append(.acknowledge(wait.ticket, wait.ack))
             } else if wait.deadlineMillis <= nowMillis {
-                let ack = WriteAck(payment: wait.ack.payment, sessionToken: wait.ack.sessionToken,
-                                   achieved: .local, replayed: false)
-                directives.append(.acknowledge(wait.ticket, ack))
+                directives.append(.acknowledge(wait.ticket, wait.ack.achieving(.local)))
             } else {
                 break
             }
@@ -57,6 +55,17 @@ extension ReplicationEngine {
             waitingRemote.removeFirst(waitingRemoteHead)
             waitingRemoteHead = 0
         }
+        return directives
+    }
+}
+
+extension ReplicationEngine {
+    /// Acknowledges every committed `remote` write still waiting for a peer as `local`
+    /// (they are durable here): the shell is draining and no peer ack will come.
+    public mutating func releaseAllRemoteWaits() -> [EngineDirective] {
+        let directives = waitingRemote[waitingRemoteHead...].map { EngineDirective.acknowledge($0.ticket, $0.ack.achieving(.local)) }
+        waitingRemote = []
+        waitingRemoteHead = 0
         return directives
     }
 }

@@ -56,6 +56,22 @@ public struct WriteAck: Hashable, Sendable {
     public let achieved: Durability
     /// True when the create was an identical replay of an earlier one (nothing written).
     public let replayed: Bool
+    /// The write's sequence number in this region's log; nil when nothing was written
+    /// (a replay or a patch that changed nothing).
+    public let seq: UInt64?
+
+    public init(payment: Payment, sessionToken: VersionVector, achieved: Durability, replayed: Bool, seq: UInt64? = nil) {
+        self.payment = payment
+        self.sessionToken = sessionToken
+        self.achieved = achieved
+        self.replayed = replayed
+        self.seq = seq
+    }
+
+    /// The same answer at another durability.
+    public func achieving(_ durability: Durability) -> WriteAck {
+        WriteAck(payment: payment, sessionToken: sessionToken, achieved: durability, replayed: replayed, seq: seq)
+    }
 }
 
 /// The immediate answer of `submit`.

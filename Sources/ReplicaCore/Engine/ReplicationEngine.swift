@@ -79,9 +79,9 @@ public struct ReplicationEngine: Sendable {
 
     /// SHA-256 (hex) over every record, sorted by id: equal digests mean equal state.
     public func stateDigest() -> String {
-        var w = ByteWriter(capacity: records.count * 400)
-        for id in records.ids.sortedByID() { w.writeEncoded(records.encoding(of: id)!) }
-        return SHA256.hex(SHA256.hash(w.bytes))
+        var digest = StateDigest()
+        for id in records.ids.sortedByID() { digest.add(encodedRecord: records.encoding(of: id)!) }
+        return digest.hex()
     }
 }
 

@@ -1,7 +1,7 @@
 /// SHA-256 (FIPS 180-4) in plain Swift, so the pure core can derive ids and digests
 /// without a crypto library.
 public enum SHA256 {
-    private static let k: [UInt32] = [
+    fileprivate static let k: [UInt32] = [
         0x428a2f98, 0x71374491, 0xb5c0fbcf, 0xe9b5dba5, 0x3956c25b, 0x59f111f1, 0x923f82a4, 0xab1c5ed5,
         0xd807aa98, 0x12835b01, 0x243185be, 0x550c7dc3, 0x72be5d74, 0x80deb1fe, 0x9bdc06a7, 0xc19bf174,
         0xe49b69c1, 0xefbe4786, 0x0fc19dc6, 0x240ca1cc, 0x2de92c6f, 0x4a7484aa, 0x5cb0a9dc, 0x76f988da,
@@ -14,15 +14,55 @@ public enum SHA256 {
 
     /// The 32-byte digest of `bytes`.
     public static func hash(_ bytes: [UInt8]) -> [UInt8] {
-        var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
-        var message = bytes
-        let bitLength = UInt64(bytes.count) &* 8
-        message.append(0x80)
-        while message.count % 64 != 56 { message.append(0) }
-        for shift in stride(from: 56, through: 0, by: -8) { message.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+        var hasher = Hasher()
+        hasher.update(bytes)
+        return hasher.finalize()
+    }
 
-        var w = [UInt32](repeating: 0, count: 64)
-        for chunk in stride(from: 0, to: message.count, by: 64) {
+    /// A digest computed piece by piece, so a large input never sits in memory at once.
+    public struct Hasher: Sendable {
+        private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+        private var pending: [UInt8] = []
+        private var length: UInt64 = 0
+        private var w = [UInt32](repeating: 0, count: 64)
+
+        public init() { pending.reserveCapacity(128) }
+
+        /// Adds `bytes` to the input.
+        public mutating func update(_ bytes: [UInt8]) {
+            length &+= UInt64(bytes.count)
+            var offset = 0
+            if !pending.isEmpty {
+                let take = min(64 - pending.count, bytes.count)
+                pending += bytes[0..<take]
+                offset = take
+                guard pending.count == 64 else { return }
+                let block = pending
+                pending.removeAll(keepingCapacity: true)
+                compress(block, at: 0)
+            }
+            while bytes.count - offset >= 64 {
+                compress(bytes, at: offset)
+                offset += 64
+            }
+            pending += bytes[offset...]
+        }
+
+        /// The 32-byte digest of everything added.
+        public mutating func finalize() -> [UInt8] {
+            let bitLength = length &* 8
+            var tail = pending
+            tail.append(0x80)
+            while tail.count % 64 != 56 { tail.append(0) }
+            for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
+            for chunk in stride(from: 0, to: tail.count, by: 64) { compress(tail, at: chunk) }
+            var out: [UInt8] = []
+            out.reserveCapacity(32)
+            for v in h { for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt32(shift))) } }
+            return out
+        }
+
+        private mutating func compress(_ message: [UInt8], at chunk: Int) {
             for i in 0..<16 {
                 let j = chunk + i * 4
                 w[i] = UInt32(message[j]) << 24 | UInt32(message[j + 1]) << 16 | UInt32(message[j + 2]) << 8 | UInt32(message[j + 3])
@@ -36,7 +76,7 @@ public enum SHA256 {
             for i in 0..<64 {
                 let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
                 let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
+                let t1 = hh &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
                 let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
                 let maj = (a & b) ^ (a & c) ^ (b & c)
                 let t2 = s0 &+ maj
@@ -45,10 +85,6 @@ public enum SHA256 {
             h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
             h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
         }
-        var out: [UInt8] = []
-        out.reserveCapacity(32)
-        for v in h { for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt32(shift))) } }
-        return out
     }
 
     /// Lower-case hex of `bytes`.
@@ -63,5 +99,19 @@ public enum SHA256 {
         return String(decoding: out, as: UTF8.self)
     }
 
-    @inline(__always) private static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+    @inline(__always) fileprivate static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
+}
+
+@inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { SHA256.rotr(x, n) }
+
+/// The digest of a region's state: SHA-256 over every record's encoding
+/// (`ByteWriter.writeRecord`), in id order. Equal digests mean equal state. The engine,
+/// the SQLite store and the simulator's store all compute it this way.
+public struct StateDigest: Sendable {
+    private var hasher = SHA256.Hasher()
+    public init() {}
+    /// Adds the next record's encoding (records MUST come in id order).
+    public mutating func add(encodedRecord bytes: [UInt8]) { hasher.update(bytes) }
+    /// The hex digest.
+    public mutating func hex() -> String { SHA256.hex(hasher.finalize()) }
 }

@@ -12,6 +12,10 @@ public struct SQLiteError: Error, CustomStringConvertible, Sendable {
 
     /// SQLITE_FULL: the disk is full. The API answers 503 and keeps serving reads.
     public var isDiskFull: Bool { code & 0xFF == SQLITE_FULL }
+
+    /// SQLITE_IOERR and its extended codes (a failed write or fsync): what the file
+    /// holds is not known until it is opened again.
+    public var isIOError: Bool { code & 0xFF == SQLITE_IOERR }
 }
 
 /// One SQLite connection: a thin wrapper over the C API. Not thread-safe: each

@@ -1,0 +1,156 @@
+import ReplicaCore
+import ReplicaShell
+
+// MARK: - The simulated world's implementations of the shell's ports
+
+/// The shell every simulated region runs: the node's own, over simulated parts.
+typealias SimShell = ReplicaShell<SimStore, SimBus, SimClock>
+
+/// One region's simulated disk. What `committed` holds survives a crash; requests
+/// handed in wait for the next group commit (an fsync a little later), where the
+/// disk's faults strike: a full disk (the group rolls back), a failed fsync (the group
+/// may or may not land), a crash before the fsync (the group is lost with the process).
+final class SimStore: ShellStore {
+    unowned let world: Simulation
+    let region: Int
+    /// What is on disk.
+    var committed = InMemoryStorage()
+    /// Handed in, not yet fsynced.
+    var queued: [(request: PersistRequest, completion: (StoreOutcome) -> Void)] = []
+    var commitScheduled = false
+    /// After a failed group: refuse everything until a probe succeeds (the node's committer does this).
+    var refusing: String?
+    /// The disk is full until then.
+    var fullUntilMicros: UInt64 = 0
+    /// The next group's fsync fails.
+    var fsyncFailureArmed = false
+
+    init(world: Simulation, region: Int) {
+        self.world = world
+        self.region = region
+    }
+
+    func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void) {
+        queued.append((request, completion))
+        guard !commitScheduled else { return }
+        commitScheduled = true
+        world.later(region, inMicros: world.netRNG.between(500, 3_000)) { [unowned self] in self.commitQueued() }
+    }
+
+    /// One group commit of everything queued.
+    func commitQueued() {
+        commitScheduled = false
+        let group = queued
+        queued = []
+        guard !group.isEmpty else { return }
+        let outcome: StoreOutcome
+        if let reason = refusing {
+            outcome = .rolledBack(reason)
+        } else if world.now < fullUntilMicros {
+            refusing = "disk full"
+            outcome = .rolledBack("disk full")
+            world.probes.diskFullRefused = true
+        } else if fsyncFailureArmed {
+            fsyncFailureArmed = false
+            refusing = "fsync failed"
+            // What a failed fsync leaves on disk is unknown: the group may have landed.
+            if world.faultRNG.below(2) == 0 { committed.commit(group.map(\.request)) }
+            outcome = .uncertain("fsync failed")
+        } else if world.options.crashBeforeFsyncPerMillion > 0 && world.faultRNG.chance(perMillion: world.options.crashBeforeFsyncPerMillion)
+                    && !world.healing && !world.anotherRegionOut(region) {
+            // The process dies between the write and the fsync: the group is lost.
+            queued = group
+            world.probes.crashBeforeFsync = true
+            world.apply(.crash(region, downMicros: world.faultRNG.between(500_000, 3_000_000)))
+            return
+        } else {
+            committed.commit(group.map(\.request))
+            world.stats.commitGroups += 1
+            outcome = .committed
+        }
+        for item in group { item.completion(outcome) }
+    }
+
+    func compactLog(through vector: VersionVector) { committed.compactLog(through: vector) }
+
+    func payment(_ id: PaymentID) throws -> Payment? { committed.records[id].flatMap(Payment.init) }
+
+    func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
+        world.later(region, inMicros: 1_000) { [unowned self] in completion(.success(committed.recover())) }
+    }
+
+    func probeWritable(completion: @escaping (Bool) -> Void) {
+        world.later(region, inMicros: 1_000) { [unowned self] in
+            let ok = world.now >= fullUntilMicros
+            if ok { refusing = nil }
+            completion(ok)
+        }
+    }
+
+    func stateDigest() throws -> String {
+        var digest = StateDigest()
+        for id in committed.records.keys.sortedByID() {
+            var w = ByteWriter(capacity: 512)
+            w.writeRecord(committed.records[id]!)
+            digest.add(encodedRecord: w.bytes)
+        }
+        return digest.hex()
+    }
+
+    /// The process died: what was not fsynced is gone.
+    func crashed() {
+        if !queued.isEmpty { world.probes.tornCommit = true }
+        queued = []
+        commitScheduled = false
+        refusing = nil
+    }
+}
+
+/// One region's end of the simulated network.
+final class SimBus: ShellPeerBus {
+    unowned let world: Simulation
+    let region: Int
+
+    init(world: Simulation, region: Int) {
+        self.world = world
+        self.region = region
+    }
+
+    func send(_ message: PeerMessage, to peer: RegionID) {
+        world.send(message, from: region, to: world.index(of: peer))
+    }
+
+    func disconnect(_ peer: RegionID, reason: String) {
+        let p = world.index(of: peer)
+        world.later(region, inMicros: 0) { [unowned self] in
+            world.violations.append(SimViolation(kind: .safety, message: "\(world.regionIDs[region]) disconnected \(peer): \(reason)"))
+            world.dropConnection(region, p)
+        }
+    }
+
+    func setLinksEnabled(_ enabled: Bool) {
+        world.later(region, inMicros: 0) { [unowned self] in
+            world.regions[region].linksEnabled = enabled
+            for p in world.regions.indices where p != region {
+                if enabled { world.tryConnect(region, p) } else { world.dropConnection(region, p) }
+            }
+        }
+    }
+}
+
+/// One region's clock: virtual time, plus the region's offset, drift and jumps.
+final class SimClock: ShellClock {
+    unowned let world: Simulation
+    let region: Int
+
+    init(world: Simulation, region: Int) {
+        self.world = world
+        self.region = region
+    }
+
+    var nowMillis: UInt64 { world.wallMillis(region) }
+
+    func schedule(afterMillis millis: UInt64, _ body: @escaping () -> Void) {
+        world.later(region, inMicros: millis * 1_000, body)
+    }
+}

@@ -1,0 +1,107 @@
+import Logging
+import NIOCore
+import ReplicaCore
+import ReplicaShell
+import ReplicaStore
+import ReplicaTransport
+
+// MARK: - The node's implementations of the shell's ports: SQLite, NIO links, wall clock
+
+/// The shell's store in a node: the SQLite store behind the group committer. Commits,
+/// probes and recovery run on the committer's thread; their completions hop back to
+/// the node's event loop. Payment reads use a reader connection of their own.
+final class SQLiteShellStore: ShellStore {
+    let loop: EventLoop
+    let store: ReplicaStore
+    let committer: GroupCommitter
+    let readers: StoreReaderPool
+    let logger: Logger
+
+    init(loop: EventLoop, store: ReplicaStore, committer: GroupCommitter, readers: StoreReaderPool, logger: Logger) {
+        self.loop = loop
+        self.store = store
+        self.committer = committer
+        self.readers = readers
+        self.logger = logger
+    }
+
+    func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void) {
+        let bound = NIOLoopBound(completion, eventLoop: loop)
+        committer.submit([request]) { [loop] result in
+            let outcome = Self.outcome(result)
+            loop.execute { bound.value(outcome) }
+        }
+    }
+
+    func compactLog(through vector: VersionVector) {
+        committer.perform({ try $0.compactLog(through: vector) }) { [logger] result in
+            if case .failure(let error) = result {
+                logger.warning("log compaction failed", metadata: ["error": "\(SQLiteShellStore.describe(error))"])
+            }
+        }
+    }
+
+    func payment(_ id: PaymentID) throws -> Payment? { try readers.read { try $0.payment(id) } }
+
+    func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
+        let bound = NIOLoopBound(completion, eventLoop: loop)
+        let box = RecoveredBox()
+        committer.perform({ store in box.state = try store.recover() }) { [loop] result in
+            let answer: Result<RecoveredState, StoreReadFailure> = switch result {
+            case .success: .success(box.state!)
+            case .failure(let error): .failure(StoreReadFailure(Self.describe(error)))
+            }
+            loop.execute { bound.value(answer) }
+        }
+    }
+
+    func probeWritable(completion: @escaping (Bool) -> Void) {
+        let bound = NIOLoopBound(completion, eventLoop: loop)
+        committer.probe { [loop] result in
+            let ok = if case .success = result { true } else { false }
+            loop.execute { bound.value(ok) }
+        }
+    }
+
+    func stateDigest() throws -> String { try readers.read { try $0.stateDigest() } }
+
+    /// A failed commit's outcome: SQLite rolls a transaction back on a full disk and on
+    /// constraint errors; after an I/O error (a failed fsync) what the file holds is unknown.
+    static func outcome(_ result: Result<Void, Error>) -> StoreOutcome {
+        switch result {
+        case .success: return .committed
+        case .failure(let error as SQLiteError) where error.isIOError: return .uncertain(describe(error))
+        case .failure(let error): return .rolledBack(describe(error))
+        }
+    }
+
+    /// A short reason, without SQLite's statement text.
+    static func describe(_ error: Error) -> String {
+        if let e = error as? SQLiteError { return e.isDiskFull ? "disk full" : "sqlite error \(e.code)" }
+        if error is GroupCommitter.CommitterStopped { return "the store is closing" }
+        return "\(error)"
+    }
+
+    /// Carries a recovered state from the committer's thread to the loop.
+    private final class RecoveredBox: @unchecked Sendable { var state: RecoveredState? }
+}
+
+/// The shell's peer bus in a node: the mutual-TLS transport.
+final class TransportPeerBus: ShellPeerBus {
+    let transport: PeerTransport
+    init(transport: PeerTransport) { self.transport = transport }
+    func send(_ message: PeerMessage, to peer: RegionID) { transport.send(message, to: peer) }
+    func disconnect(_ peer: RegionID, reason: String) { transport.disconnect(peer, reason: reason) }
+    func setLinksEnabled(_ enabled: Bool) { transport.setEnabled(enabled) }
+}
+
+/// The shell's clock in a node: the real time, and timers on the node's event loop.
+final class EventLoopClock: ShellClock {
+    let loop: EventLoop
+    init(loop: EventLoop) { self.loop = loop }
+    var nowMillis: UInt64 { WallClock.nowMillis() }
+    func schedule(afterMillis millis: UInt64, _ body: @escaping () -> Void) {
+        let bound = NIOLoopBound(body, eventLoop: loop)
+        loop.scheduleTask(in: .milliseconds(Int64(millis))) { bound.value() }
+    }
+}

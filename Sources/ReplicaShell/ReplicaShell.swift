@@ -1,0 +1,247 @@
+import ReplicaCore
+
+/// Settings of a shell beyond its engine's.
+public struct ShellConfig: Sendable {
+    public var engine: EngineConfig
+    /// How long a read with a session token may wait for this region to catch up.
+    public var sessionWaitMillis: UInt64 = 1_000
+    /// After a failed commit: first wait before trying the store again, doubled per
+    /// failed try up to the max.
+    public var recoveryRetryMillisMin: UInt64 = 500
+    public var recoveryRetryMillisMax: UInt64 = 30_000
+
+    public init(engine: EngineConfig) { self.engine = engine }
+}
+
+/// One region's directive interpreter: owns the pure `ReplicationEngine` and carries out
+/// its directives against a store, a peer bus and a clock. The node runs it over SQLite,
+/// NIO and the wall clock; paysim runs the very same type over a simulated disk, network
+/// and virtual time.
+///
+/// It keeps what the engine must not: client callbacks waiting for their write to be
+/// durable (tickets), reads waiting for a session token, commits in flight, and the
+/// store's health (serving, recovering from a failed commit, failed for good, draining).
+///
+/// Threading: not thread-safe. Every method MUST be called on one executor (the node's
+/// event loop, the simulator's thread), and the ports MUST call back on it.
+public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: ShellClock> {
+    /// A client's callback.
+    public typealias Reply<T> = (Result<T, NodeError>) -> Void
+
+    /// Whether the region takes writes.
+    public enum Health: Equatable, Sendable {
+        case serving
+        /// A commit was rolled back (disk full): writes and peers wait until the store
+        /// takes a write again; reads of committed data are served.
+        case recovering(String)
+        /// A commit's outcome is unknown (fsync failed): only a restart knows what the
+        /// store holds. Reads are served.
+        case failed(String)
+        case draining
+        case stopped
+    }
+
+    public let config: ShellConfig
+    public let store: Store
+    public let bus: Bus
+    public let clock: Clock
+    public var region: RegionID { config.engine.region }
+    /// Told of failures and recoveries (for logs, metrics and the simulator's probes).
+    public var observer: ((ShellEvent) -> Void)?
+
+    public internal(set) var engine: ReplicationEngine
+    public internal(set) var health: Health = .serving
+    var nextTicket: UInt64 = 1
+    var waitingWrites: [WriteTicket: Reply<WriteAck>] = [:]
+    var sessionWaiters: [SessionWaiter] = []
+    var commitsInFlight = 0
+    var whenCommitsDrained: [() -> Void] = []
+    var recovery = RecoveryState()
+    var started = false
+    var historyAnnounced = false
+
+    struct SessionWaiter {
+        let token: VersionVector
+        let deadlineMillis: UInt64
+        let reply: Reply<Void>
+    }
+
+    /// Resumes from what `store` committed (`recovered`). Call `start()` to begin ticking.
+    public init(config: ShellConfig, recovered: RecoveredState, store: Store, bus: Bus, clock: Clock) {
+        self.config = config
+        self.store = store
+        self.bus = bus
+        self.clock = clock
+        self.engine = ReplicationEngine(config: config.engine, recovered: recovered)
+    }
+
+    /// Starts the engine's timer.
+    public func start() {
+        guard !started else { return }
+        started = true
+        scheduleTick()
+    }
+
+    // MARK: - Writes
+
+    /// A client's create or patch. `reply` runs once the write is durable at `durability`
+    /// (or `local` when `remote` timed out: see `WriteAck.achieved`), or with why not.
+    public func submit(_ command: PaymentCommand, durability: Durability, reply: @escaping Reply<WriteAck>) {
+        if let reason = unavailableReason { return reply(.failure(.unavailable(reason))) }
+        let ticket = WriteTicket(nextTicket)
+        nextTicket += 1
+        let (result, directives) = engine.submit(command, ticket: ticket, durability: durability, nowMillis: clock.nowMillis)
+        switch result {
+        case .rejected(let error): reply(.failure(.rejected(error)))
+        case .answered(let ack): reply(.success(ack))
+        case .pending: waitingWrites[ticket] = reply
+        }
+        carryOut(directives)
+    }
+
+    /// Why writes are refused now (nil when they are taken).
+    public var unavailableReason: String? {
+        switch health {
+        case .serving: nil
+        case .recovering(let why): "the store cannot take writes (\(why)); the region retries by itself"
+        case .failed(let why): "the store failed (\(why)); the node must be restarted"
+        case .draining, .stopped: "the node is shutting down"
+        }
+    }
+
+    // MARK: - Reads
+
+    /// Answers once this region has committed everything `token` covers, or with
+    /// `sessionNotAvailable` after `sessionWaitMillis`.
+    public func waitForSession(_ token: VersionVector?, reply: @escaping Reply<Void>) {
+        guard let token, !token.sortedEntries.isEmpty, !engine.canServe(sessionToken: token) else {
+            return reply(.success(()))
+        }
+        if health == .stopped { return reply(.failure(.unavailable("the node is shutting down"))) }
+        sessionWaiters.append(SessionWaiter(token: token, deadlineMillis: clock.nowMillis + config.sessionWaitMillis, reply: reply))
+    }
+
+    /// The read path of `GET /v1/payments/{id}`: waits for the session, then reads the
+    /// committed payment from the store.
+    public func readPayment(_ id: PaymentID, sessionToken: VersionVector?, reply: @escaping Reply<Payment?>) {
+        waitForSession(sessionToken) { [store] result in
+            switch result {
+            case .failure(let error): reply(.failure(error))
+            case .success:
+                do { reply(.success(try store.payment(id))) } catch { reply(.failure(.unavailable("the store could not be read: \(error)"))) }
+            }
+        }
+    }
+
+    /// No commit in flight.
+    public var isIdle: Bool { commitsInFlight == 0 }
+
+    /// The replication status now.
+    public func status() -> ReplicationStatus { engine.status(nowMillis: clock.nowMillis) }
+
+    // MARK: - Peers (from the bus)
+
+    public func peerConnected(_ peer: RegionID) {
+        guard health == .serving else { return bus.disconnect(peer, reason: "this region is not serving") }
+        carryOut(engine.peerConnected(peer, nowMillis: clock.nowMillis))
+    }
+
+    public func peerDisconnected(_ peer: RegionID) {
+        carryOut(engine.peerDisconnected(peer, nowMillis: clock.nowMillis))
+    }
+
+    public func peerSent(_ message: PeerMessage, from peer: RegionID) {
+        guard health == .serving else { return }
+        carryOut(engine.receive(message, from: peer, nowMillis: clock.nowMillis))
+    }
+
+    // MARK: - Timer
+
+    func scheduleTick() {
+        clock.schedule(afterMillis: config.engine.tickIntervalMillis) { [weak self] in self?.tick() }
+    }
+
+    func tick() {
+        switch health {
+        case .serving:
+            carryOut(engine.tick(nowMillis: clock.nowMillis))
+        case .recovering:
+            tryToRecoverIfDue()
+        case .failed:
+            break
+        case .draining, .stopped:
+            return
+        }
+        expireSessionWaiters()
+        scheduleTick()
+    }
+
+    // MARK: - Directives
+
+    func carryOut(_ directives: [EngineDirective]) {
+        for directive in directives {
+            switch directive {
+            case .persist(let request):
+                commitsInFlight += 1
+                store.commit(request) { [weak self] outcome in self?.committed(request.id, outcome) }
+            case .send(let peer, let message):
+                bus.send(message, to: peer)
+            case .acknowledge(let ticket, let ack):
+                waitingWrites.removeValue(forKey: ticket)?(.success(ack))
+            case .compactLog(let through):
+                store.compactLog(through: through)
+            case .disconnect(let peer, let reason):
+                bus.disconnect(peer, reason: reason)
+            }
+        }
+    }
+
+    func committed(_ requestID: UInt64, _ outcome: StoreOutcome) {
+        commitsInFlight -= 1
+        switch outcome {
+        case .committed:
+            if health == .serving || health == .draining {
+                carryOut(engine.didPersist(requestID: requestID, nowMillis: clock.nowMillis))
+                serveSessionWaiters()
+            }
+        case .rolledBack(let reason):
+            storeFailed(reason, uncertain: false)
+        case .uncertain(let reason):
+            storeFailed(reason, uncertain: true)
+        }
+        if commitsInFlight == 0 {
+            let drained = whenCommitsDrained
+            whenCommitsDrained = []
+            for body in drained { body() }
+        }
+    }
+
+    // MARK: - Session waiters
+
+    func serveSessionWaiters() {
+        guard !sessionWaiters.isEmpty else { return }
+        var still: [SessionWaiter] = []
+        for w in sessionWaiters {
+            if engine.canServe(sessionToken: w.token) { w.reply(.success(())) } else { still.append(w) }
+        }
+        sessionWaiters = still
+    }
+
+    func expireSessionWaiters() {
+        guard !sessionWaiters.isEmpty else { return }
+        let now = clock.nowMillis
+        let have = engine.durableVector
+        var still: [SessionWaiter] = []
+        for w in sessionWaiters {
+            if w.deadlineMillis <= now { w.reply(.failure(.sessionNotAvailable(wanted: w.token, have: have))) } else { still.append(w) }
+        }
+        sessionWaiters = still
+    }
+
+    /// Answers every waiting write with `error`, in ticket order.
+    func failWaitingWrites(_ error: NodeError) {
+        let waiting = waitingWrites
+        waitingWrites = [:]
+        for ticket in waiting.keys.sorted() { waiting[ticket]!(.failure(error)) }
+    }
+}

@@ -1,0 +1,82 @@
+import ReplicaCore
+
+// MARK: - The three things a shell runs on: a store, a peer bus, a clock
+
+/// How a commit ended.
+public enum StoreOutcome: Sendable, Equatable {
+    /// Durable: the request is on disk.
+    case committed
+    /// Nothing of the request (nor of any request handed in after it) landed; the store is
+    /// as it was before it. Writing may work again later (a full disk was freed).
+    case rolledBack(String)
+    /// The request may or may not have landed (a failed fsync): the store's state is not
+    /// known until it is opened again. The shell stops taking writes for good.
+    case uncertain(String)
+}
+
+/// The durable store under a shell: SQLite in a node, a simulated disk in paysim.
+///
+/// Contract:
+/// - `commit` hands one request to the committer. Requests MUST commit in the order they
+///   were handed in (several may share a transaction). Each completion runs exactly
+///   once, on the shell's executor, in hand-in order.
+/// - After a `rolledBack` or `uncertain` outcome, every request handed in after it MUST
+///   fail too (never commit) until `probeWritable` answers true: a later request's vector
+///   includes the failed one's entries.
+/// - `payment` and `stateDigest` read committed state only.
+public protocol ShellStore: AnyObject {
+    func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void)
+    /// Deletes log entries covered by `vector`, in order with the commits around it.
+    /// Failure is not an error (the log is trimmed again later).
+    func compactLog(through vector: VersionVector)
+    /// The payment as committed (nil when unknown or incomplete).
+    func payment(_ id: PaymentID) throws -> Payment?
+    /// What a restarting engine needs, read from committed state; completion on the executor.
+    func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void)
+    /// Tries a small write; true when the store takes writes again. Clears the failed
+    /// state of the committer when it does. Completion on the executor.
+    func probeWritable(completion: @escaping (Bool) -> Void)
+    /// `StateDigest` of the committed records.
+    func stateDigest() throws -> String
+}
+
+/// Reading committed state failed.
+public struct StoreReadFailure: Error, Sendable, CustomStringConvertible {
+    public let description: String
+    public init(_ description: String) { self.description = description }
+}
+
+/// Connections to the other regions: TLS links in a node, a simulated network in paysim.
+/// What arrives is handed to the shell's `peerConnected`, `peerDisconnected` and
+/// `peerSent`, on the shell's executor.
+public protocol ShellPeerBus: AnyObject {
+    /// Sends on the peer's current connection; dropped when there is none.
+    func send(_ message: PeerMessage, to peer: RegionID)
+    /// Closes the peer's current connection (it broke the protocol).
+    func disconnect(_ peer: RegionID, reason: String)
+    /// While false, no peer connection is kept, made or accepted; true connects again.
+    func setLinksEnabled(_ enabled: Bool)
+}
+
+/// Time and timers: the wall clock and the event loop in a node, virtual time in paysim.
+public protocol ShellClock: AnyObject {
+    /// Wall time, milliseconds since 1970.
+    var nowMillis: UInt64 { get }
+    /// Runs `body` on the shell's executor after `millis`.
+    func schedule(afterMillis millis: UInt64, _ body: @escaping () -> Void)
+}
+
+/// Something a shell's host may want to log, count or check.
+public enum ShellEvent: Sendable, Equatable {
+    /// A commit failed; writes are refused until the store recovers (`uncertain`: for good).
+    case storeFailed(reason: String, uncertain: Bool)
+    /// The store took a write again and the engine was rebuilt from what it committed.
+    case storeRecovered(downMillis: UInt64)
+    /// A try to recover failed; the next one is due after `retryMillis`.
+    case recoveryFailed(reason: String, retryMillis: UInt64)
+    /// A new or wiped store has its own history back from the peers: writes are taken,
+    /// numbered from `resumingAfter` + 1.
+    case ownHistoryRecovered(resumingAfter: UInt64)
+    /// Drained: every commit finished, every waiter answered.
+    case drained
+}
