@@ -8,7 +8,8 @@ enum SimEvent: Sendable {
     case reconnect(Int, Int)
     case clientNext(client: Int)
     case requestArrives(op: UInt64, attempt: Int, region: Int)
-    case replyArrives(op: UInt64, attempt: Int, reply: ClientReply)
+    /// `epoch`: the answering region's storage epoch when it answered.
+    case replyArrives(op: UInt64, attempt: Int, reply: ClientReply, epoch: Int)
     case requestTimeout(op: UInt64, attempt: Int)
     case fault(FaultAction)
     case heal
@@ -83,6 +84,10 @@ struct SimRegion {
     var driftPPM: Int64
     /// Since when the region has had no connection to any peer (nil while it has one).
     var isolatedSinceMicros: UInt64? = 0
+    /// The last isolation that ended: (start, end).
+    var lastIsolation: (UInt64, UInt64)?
+    /// While down: since when, and how long it had been isolated then.
+    var down: (atMicros: UInt64, isolatedMicros: UInt64)?
     var up: Bool { shell != nil }
     /// The running engine (the region MUST be up).
     var engine: ReplicationEngine { shell!.engine }

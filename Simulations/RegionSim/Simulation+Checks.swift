@@ -16,6 +16,7 @@ extension Simulation {
         }
         let (lostCount, window, lostPayments) = checkDurability(live: live)
         checkPaymentRules(live: live, lostPayments: lostPayments)
+        violations += suspectViolations.filter { !lostPayments.contains($0.0) }.map(\.1)
         let outageResults = outages.map { o -> OutageResult in
             let times = o.affectedClients.compactMap { o.recoveredMicros[$0] }.map { $0 - o.startMicros }
             let rto = times.max().map { $0 / 1_000 }
@@ -40,33 +41,37 @@ extension Simulation {
     /// writes touched (their owners' last writes may be gone with them).
     func checkDurability(live: [Int]) -> (lost: Int, windowMillis: UInt64, payments: Set<PaymentID>) {
         guard let reference = live.first.map({ regions[$0].engine.durableVector }) else { return (0, 0, []) }
-        var lostByRegion: [Int: [AckedWrite]] = [:]
+        /// Lost writes by the event that lost them: (region, when).
+        var lostByEvent: [LossEvent: [AckedWrite]] = [:]
         var lostPayments = Set<PaymentID>()
         for w in acked {
             let wiped = wipes.first { $0.region == w.region && $0.epoch >= w.epoch }
             let survived = wiped.map { w.seq <= ($0.survivedThrough ?? $0.peersHeld) } ?? (reference[regionIDs[w.region]] >= w.seq)
             guard !survived else { continue }
             lostPayments.insert(w.paymentID)
-            if (regions[w.region].lost || wiped != nil) && w.achieved == .local {
-                lostByRegion[w.region, default: []].append(w)
+            if let at = wiped?.atMicros ?? (regions[w.region].lost ? lossTimes[w.region] : nil), w.achieved == .local {
+                lostByEvent[LossEvent(region: w.region, atMicros: at), default: []].append(w)
             } else {
                 violations.append(SimViolation(kind: .safety, message:
-                    "write \(regionIDs[w.region]):\(w.seq) acknowledged as \(w.achieved.rawValue) at \(w.ackMicros / 1_000) ms is lost"
+                    "write \(regionIDs[w.region]):\(w.seq) (\(w.paymentID)) acknowledged as \(w.achieved.rawValue) at \(w.ackMicros / 1_000) ms is lost"
                     + (regions[w.region].lost ? " with its region" : wiped != nil ? " with its wiped data folder" : "")))
             }
         }
         var total = 0
         var windowMax: UInt64 = 0
-        for r in lostByRegion.keys.sorted() {
-            let writes = lostByRegion[r]!
-            let lossAt = lossTimes[r] ?? wipes.first { $0.region == r && $0.epoch >= writes[0].epoch }!.atMicros
-            let window = (lossAt - writes.map(\.ackMicros).min()!) / 1_000
+        for event in lostByEvent.keys.sorted() {
+            let writes = lostByEvent[event]!
+            let r = event.region
+            // An answer may reach its client after the loss (it was on its way).
+            let window = (event.atMicros - min(event.atMicros, writes.map(\.ackMicros).min()!)) / 1_000
             total += writes.count
             windowMax = max(windowMax, window)
-            let allowed = options.rpoBudgetMillis + (isolationBeforeLossMicros[r] ?? 0) / 1_000
+            let isolated = wipes.first { $0.region == r && $0.atMicros == event.atMicros }?.isolatedMicros ?? isolationBeforeLossMicros[r] ?? 0
+            let allowed = options.rpoBudgetMillis + isolated / 1_000
             if window > allowed {
                 violations.append(SimViolation(kind: .safety, message:
-                    "RPO: \(writes.count) local writes lost with \(regionIDs[r]) span \(window) ms, budget \(allowed) ms"))
+                    "RPO: \(writes.count) local writes lost with \(regionIDs[r]) at \(event.atMicros / 1_000) ms span \(window) ms, budget \(allowed) ms"
+                    + " (\(options.rpoBudgetMillis) ms + \(isolated / 1_000) ms cut off from every peer before)"))
             }
             if let budget = options.rpoBudgetWrites, UInt64(writes.count) > budget {
                 violations.append(SimViolation(kind: .safety, message:
@@ -103,6 +108,13 @@ extension Simulation {
             }
         }
     }
+}
+
+/// A region lost for good, or its data folder wiped, at an instant.
+struct LossEvent: Hashable, Comparable {
+    let region: Int
+    let atMicros: UInt64
+    static func < (a: LossEvent, b: LossEvent) -> Bool { (a.atMicros, a.region) < (b.atMicros, b.region) }
 }
 
 extension Simulation {

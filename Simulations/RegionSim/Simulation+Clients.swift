@@ -129,10 +129,10 @@ extension Simulation {
     func reply(op opID: UInt64, attempt: Int, from r: Int, _ reply: ClientReply) {
         guard let op = ops[opID] else { return }
         let oneWay = Geography.clientLatencyMillis(home: clients[op.client].home, target: r) * 1_000
-        schedule(.replyArrives(op: opID, attempt: attempt, reply: reply), in: oneWay)
+        schedule(.replyArrives(op: opID, attempt: attempt, reply: reply, epoch: regions[r].storageEpoch), in: oneWay)
     }
 
-    func replyArrives(op opID: UInt64, attempt: Int, reply: ClientReply) {
+    func replyArrives(op opID: UInt64, attempt: Int, reply: ClientReply, epoch: Int) {
         guard var op = ops[opID], !op.done, op.attempt == attempt else { return }
         let c = op.client
         switch reply {
@@ -157,14 +157,14 @@ extension Simulation {
         case .rejected(let error):
             stats.rejections += 1
             if case .update(let id, _, true) = op.kind, !clients[c].tainted.contains(id) {
-                violations.append(SimViolation(kind: .safety, message:
+                suspect(id, SimViolation(kind: .safety, message:
                     "owner's update of \(id) refused at \(regionIDs[op.region]): \(error)"))
             }
         case .ok(let ack, let payment, let seq):
             if let ack {
                 clients[c].sessionToken.merge(ack.sessionToken)
                 if let seq {
-                    acked.append(AckedWrite(region: op.region, epoch: regions[op.region].storageEpoch, seq: seq,
+                    acked.append(AckedWrite(region: op.region, epoch: epoch, seq: seq,
                                             achieved: ack.achieved, ackMicros: now, paymentID: ack.payment.id))
                 }
                 if ack.achieved == .remote { stats.remoteAcks += 1 } else { stats.localAcks += 1 }
@@ -202,14 +202,21 @@ extension Simulation {
             stats.reads += 1
             guard let mine = clients[c].owned[id], !clients[c].tainted.contains(id) else { return }
             guard let payment else {
-                violations.append(SimViolation(kind: .safety, message: "session read of \(id) at \(regionIDs[op.region]) found nothing"))
+                suspect(id, SimViolation(kind: .safety, message: "session read of \(id) at \(regionIDs[op.region]) found nothing"))
                 return
             }
             if let (seen, wrote) = Self.differs(payment, from: mine) {
-                violations.append(SimViolation(kind: .safety, message:
+                suspect(id, SimViolation(kind: .safety, message:
                     "session read of \(id) at \(regionIDs[op.region]) returned \(seen), older than the client's own write \(wrote)"))
             }
         }
+    }
+
+    /// A violation about a payment, judged at the end: when an acknowledged `local`
+    /// write to it was lost with its region (or a wiped data folder), its owner's view
+    /// is stale by design (that is the RPO), and it is not counted.
+    func suspect(_ id: PaymentID, _ violation: SimViolation) {
+        suspectViolations.append((id, violation))
     }
 
     func requestTimedOut(op opID: UInt64, attempt: Int) {

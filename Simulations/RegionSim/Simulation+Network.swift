@@ -20,7 +20,10 @@ extension Simulation {
         connections[x][y].id += 1
         connections[x][y].up = true
         stats.connections += 1
-        for r in [x, y] { regions[r].isolatedSinceMicros = nil }
+        for r in [x, y] {
+            if let since = regions[r].isolatedSinceMicros { regions[r].lastIsolation = (since, now) }
+            regions[r].isolatedSinceMicros = nil
+        }
         regions[x].shell!.peerConnected(regionIDs[y])
         if connections[x][y].up, let shell = regions[y].shell { shell.peerConnected(regionIDs[x]) }
     }

@@ -37,9 +37,16 @@ public final class Simulation {
     var wipes: [Wipe] = []
     var isolationBeforeLossMicros: [Int: UInt64] = [:]
     var violations: [SimViolation] = []
+    var suspectViolations: [(PaymentID, SimViolation)] = []
     var probes = SimProbes()
     var samples: [SimSample] = []
-    var timeline: [TimelineMark] = []
+    var timeline: [TimelineMark] = [] {
+        didSet {
+            // With --trace-payment, the faults print between the payment's operations.
+            guard options.tracePayment != nil, let m = timeline.last, timeline.count > oldValue.count else { return }
+            print("[\(m.atMicros / 1_000) ms] \(m.region.map { regionIDs[$0].name } ?? "all"): \(m.label)")
+        }
+    }
     var stats = SimStats()
 
     /// Virtual epoch: wall clocks start here (an ordinary date in 2027).
@@ -123,8 +130,8 @@ public final class Simulation {
             clientNext(c)
         case .requestArrives(let op, let attempt, let r):
             requestArrives(op: op, attempt: attempt, region: r)
-        case .replyArrives(let op, let attempt, let reply):
-            replyArrives(op: op, attempt: attempt, reply: reply)
+        case .replyArrives(let op, let attempt, let reply, let epoch):
+            replyArrives(op: op, attempt: attempt, reply: reply, epoch: epoch)
         case .requestTimeout(let op, let attempt):
             requestTimedOut(op: op, attempt: attempt)
         case .fault(let action):

@@ -51,6 +51,15 @@ public final class ReplicaNode: @unchecked Sendable {
         ])
     }
 
+    /// Creates the store of a region that has never written anywhere, recording that it
+    /// holds its (empty) history: it takes writes without waiting for its peers. Refused
+    /// when the store already holds data.
+    public static func initializeNewRegion(_ config: NodeConfig) throws {
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        let store = try ReplicaStore(options: StoreOptions(path: config.databasePath))
+        try store.markNewRegion()
+    }
+
     /// Starts the peer transport and the engine's timer.
     public func start() async throws {
         try await transport.start(delegate: self)
@@ -100,9 +109,10 @@ public final class ReplicaNode: @unchecked Sendable {
         (try? readers.read { try $0.stateDigest() }) ?? ""
     }
 
-    /// Why writes are refused, if they are (nil when healthy).
+    /// Why writes are refused, if they are (nil when healthy): the store failed or is
+    /// recovering, the node is draining, or a new or wiped store awaits its history.
     public func unavailableReason() async -> String? {
-        do { return try await onLoop { $0.unavailableReason } } catch { return "the node has stopped" }
+        do { return try await onLoop { $0.readinessProblem } } catch { return "the node has stopped" }
     }
 
     // MARK: - On the loop

@@ -73,6 +73,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         self.bus = bus
         self.clock = clock
         self.engine = ReplicationEngine(config: config.engine, recovered: recovered)
+        self.historyAnnounced = recovered.ownHistoryComplete
     }
 
     /// Starts the engine's timer.
@@ -108,6 +109,10 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         case .draining, .stopped: "the node is shutting down"
         }
     }
+
+    /// Why this region is not ready for writes (nil when it is): the store's health, or
+    /// a new or wiped store still getting its own history back from its peers.
+    public var readinessProblem: String? { unavailableReason ?? engine.ownHistoryMissing }
 
     // MARK: - Reads
 
@@ -193,6 +198,10 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
             case .disconnect(let peer, let reason):
                 bus.disconnect(peer, reason: reason)
             }
+        }
+        if !historyAnnounced && engine.ownHistoryComplete {
+            historyAnnounced = true
+            observer?(.ownHistoryRecovered(resumingAfter: engine.vector[region]))
         }
     }
 

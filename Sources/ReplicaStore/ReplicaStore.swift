@@ -1,3 +1,4 @@
+import CSQLite
 import ReplicaCore
 
 /// A node's durable state in one SQLite file (WAL, `synchronous=FULL` by default):
@@ -15,6 +16,7 @@ public final class ReplicaStore: ReplicaStorage, @unchecked Sendable {
     private let insertConflict: SQLiteStatement
     private let upsertVector: SQLiteStatement
     private let raiseHighWater: SQLiteStatement
+    private let raiseOwnHistory: SQLiteStatement
     private let deleteLog: SQLiteStatement
     private let upsertHorizon: SQLiteStatement
 
@@ -52,6 +54,10 @@ public final class ReplicaStore: ReplicaStorage, @unchecked Sendable {
             INSERT INTO meta (key, value) VALUES ('hlc_high_water', ?)
             ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)
             """)
+        raiseOwnHistory = try db.prepare("""
+            INSERT INTO meta (key, value) VALUES ('own_history_complete', ?)
+            ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)
+            """)
         deleteLog = try db.prepare("DELETE FROM log WHERE origin = ? AND seq <= ?")
         upsertHorizon = try db.prepare("""
             INSERT INTO log_horizon (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
@@ -78,6 +84,8 @@ public final class ReplicaStore: ReplicaStorage, @unchecked Sendable {
             }
             raiseHighWater.bind(1, Int64(bitPattern: requests.map(\.clockHighWater).max()!.rawValue))
             try raiseHighWater.run()
+            raiseOwnHistory.bind(1, Int64(requests.contains(where: \.ownHistoryComplete) ? 1 : 0))
+            try raiseOwnHistory.run()
         }
     }
 
@@ -141,6 +149,19 @@ public final class ReplicaStore: ReplicaStorage, @unchecked Sendable {
             upsertHorizon.bind(1, origin.name)
             upsertHorizon.bind(2, Int64(seq))
             try upsertHorizon.run()
+        }
+    }
+
+    /// Records that this store starts a new region with no history (`paynode init`): it
+    /// takes writes at once instead of waiting to hear from every peer. Refused when the
+    /// store already holds data: a wiped or restored region must get its history back
+    /// from its peers, or it would reuse sequence numbers.
+    public func markNewRegion() throws {
+        try db.transaction { () throws(SQLiteError) in
+            if try db.scalarInt("SELECT count(*) FROM vector") ?? 0 > 0 {
+                throw SQLiteError(code: SQLITE_CONSTRAINT, message: "the store already holds data: it is not a new region", sql: nil)
+            }
+            try db.execute("INSERT INTO meta (key, value) VALUES ('own_history_complete', 1) ON CONFLICT (key) DO UPDATE SET value = 1")
         }
     }
 

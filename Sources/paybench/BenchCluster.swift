@@ -14,6 +14,8 @@ final class BenchCluster: @unchecked Sendable {
     let regions: [RegionID]
     private(set) var apiPorts: [RegionID: Int] = [:]
     private var processes: [RegionID: Process] = [:]
+    /// Regions whose store `paynode init` made (their first start).
+    private var initialized: Set<RegionID> = []
     let http: HTTPClient
 
     /// `regions` of one cluster; `tuning` and `api` lines go into every region's YAML.
@@ -44,8 +46,18 @@ final class BenchCluster: @unchecked Sendable {
     func url(_ r: RegionID) -> String { "http://127.0.0.1:\(apiPorts[r]!)" }
     func pid(_ r: RegionID) -> Int32? { processes[r].map(\.processIdentifier) }
 
-    /// Starts the region's node and waits until `/health` answers.
+    /// Starts the region's node and waits until `/health` answers. A region's first start
+    /// runs `paynode init` (a new cluster).
     func start(_ r: RegionID) async throws {
+        if initialized.insert(r).inserted {
+            let initialize = Process()
+            initialize.executableURL = URL(fileURLWithPath: try Binaries.path("paynode"))
+            initialize.arguments = ["init", "--config", configPath(r)]
+            initialize.standardOutput = FileHandle.nullDevice
+            try initialize.run()
+            initialize.waitUntilExit()
+            guard initialize.terminationStatus == 0 else { throw BenchError("paynode init failed for \(r)") }
+        }
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Binaries.path("paynode"))
         process.arguments = ["serve", "--config", configPath(r)]

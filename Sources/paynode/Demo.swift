@@ -49,7 +49,11 @@ struct Demo: AsyncParsableCommand {
                 certDir: certs)
             yaml.comment = "paynode demo"
             try yaml.text.write(toFile: file, atomically: true, encoding: .utf8)
-            configs.append(try NodeConfig.load(file: file))
+            let config = try NodeConfig.load(file: file)
+            if !FileManager.default.fileExists(atPath: config.databasePath) {
+                try ReplicaNode.initializeNewRegion(config) // a brand-new cluster: no history anywhere
+            }
+            configs.append(config)
         }
 
         var services: [any Service] = []

@@ -129,22 +129,80 @@ import Testing
         #expect(resumed.log.firstAvailable(usEast) == 41)
     }
 
-    @Test func test_groupCommitter_sharesTransactionsAndAnswersOnlyAfterCommit() async throws {
+    /// What the committer promises: requests commit in the order they were handed in,
+    /// requests waiting together share one transaction, and each writer is answered only
+    /// once its request is committed. (Handed in from one thread, so the order is known;
+    /// a blocking work item holds the committer so that all 400 wait together.)
+    @Test func test_groupCommitter_sharesTransactionsAndAnswersOnlyAfterCommit() throws {
         let tmp = TempStore()
         let store = try tmp.open()
         let committer = GroupCommitter(store: store)
         var w = Writer()
         let requests = (0..<400).map { w.create($0, at: 1_000) }
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            for r in requests { group.addTask { try await committer.commit([r]) } }
-            try await group.waitForAll()
+        let gate = DispatchSemaphore(value: 0)
+        let held = DispatchSemaphore(value: 0)
+        committer.perform({ _ in held.signal(); gate.wait() }, done: { _ in })
+        held.wait()
+        let answers = Answered(reader: try TempStore.reopen(tmp))
+        let all = DispatchGroup()
+        for r in requests {
+            all.enter()
+            committer.submit([r]) { result in
+                answers.note(r.vector[usEast], result)
+                all.leave()
+            }
         }
+        gate.signal()
+        all.wait()
         committer.shutdown()
         #expect(committer.requestsCommitted == 400)
-        #expect(committer.groupsCommitted < 400, "every write took its own transaction")
-        let reader = try TempStore.reopen(tmp)
-        #expect(try reader.vector()[usEast] == 400)
-        await #expect(throws: GroupCommitter.CommitterStopped.self) { try await committer.commit([requests[0]]) }
+        #expect(committer.groupsCommitted == 1, "the 400 waiting requests did not share one transaction")
+        #expect(answers.order == Array(1...400), "answered out of the order handed in")
+        #expect(answers.answeredBeforeVisible.isEmpty, "answered before its commit was visible: \(answers.answeredBeforeVisible.prefix(5))")
+        #expect(try TempStore.reopen(tmp).vector()[usEast] == 400)
+        let late = Outcomes()
+        committer.submit([requests[0]]) { late.add($0) }
+        #expect(late.failures == 1)
+    }
+
+    @Test func test_groupCommitter_afterAFailedCommit_refusesLaterRequestsUntilAProbeSucceeds() throws {
+        let tmp = TempStore()
+        let store = try tmp.open()
+        let committer = GroupCommitter(store: store)
+        defer { committer.shutdown() }
+        var w = Writer()
+        let requests = (0..<50).map { w.create($0, at: 1_000) }
+        // The database may not grow: SQLite answers SQLITE_FULL, as on a full disk.
+        let pages = try store.db.scalarInt("PRAGMA page_count")!
+        try store.db.execute("PRAGMA max_page_count = \(pages)")
+        let outcomes = Outcomes()
+        let all = DispatchGroup()
+        for r in requests {
+            all.enter()
+            committer.submit([r]) { outcomes.add($0); all.leave() }
+        }
+        all.wait()
+        // Some may fit in the pages there are; from the first failure on, every one fails.
+        let committed = outcomes.results.prefix { $0 }.count
+        #expect(committed < 50 && outcomes.results.dropFirst(committed).allSatisfy { !$0 },
+                "a request handed in after a failed one committed: \(outcomes.results)")
+        #expect(outcomes.diskFull > 0)
+        #expect(try TempStore.reopen(tmp).vector()[usEast] == UInt64(committed))
+        try store.db.execute("PRAGMA max_page_count = 1073741823") // space freed
+        let refused = Outcomes()
+        all.enter()
+        committer.submit([requests[committed]]) { refused.add($0); all.leave() }
+        all.wait()
+        #expect(refused.results == [false], "committed before a probe found the store writable again")
+        let probed = DispatchSemaphore(value: 0)
+        committer.probe { _ in probed.signal() }
+        probed.wait()
+        let after = Outcomes()
+        all.enter()
+        committer.submit([requests[committed]]) { after.add($0); all.leave() }
+        all.wait()
+        #expect(after.results == [true])
+        #expect(try TempStore.reopen(tmp).vector()[usEast] == UInt64(committed + 1))
     }
 
     @Test func test_conflicts_areStoredAndListedNewestFirst() throws {
@@ -179,7 +237,7 @@ struct PeerHarness {
     let peer: RegionID
     init(region: RegionID, peer: RegionID) {
         self.peer = peer
-        engine = ReplicationEngine(config: EngineConfig(region: region, peers: [peer]))
+        engine = ReplicationEngine(config: EngineConfig(region: region, peers: [peer]), recovered: RecoveredState(ownHistoryComplete: true))
         _ = engine.peerConnected(peer, nowMillis: 0)
         _ = engine.receive(.hello(region: peer, vector: VersionVector()), from: peer, nowMillis: 0)
     }
@@ -187,5 +245,40 @@ struct PeerHarness {
         for case .persist(let p) in engine.receive(m, from: peer, nowMillis: 10_000) {
             _ = engine.didPersist(requestID: p.id, nowMillis: 10_000)
         }
+    }
+}
+
+/// Answers of the group committer, in the order they came, checked against the store.
+final class Answered: @unchecked Sendable {
+    private let lock = NSLock()
+    private let reader: StoreReader
+    private(set) var order: [UInt64] = []
+    private(set) var answeredBeforeVisible: [UInt64] = []
+    init(reader: StoreReader) { self.reader = reader }
+    func note(_ seq: UInt64, _ result: Result<Void, Error>) {
+        lock.lock()
+        defer { lock.unlock() }
+        order.append(seq)
+        if case .failure = result { answeredBeforeVisible.append(seq); return }
+        if ((try? reader.vector()[usEast]) ?? 0) < seq { answeredBeforeVisible.append(seq) }
+    }
+}
+
+/// Counts failed commits (from the committer's thread).
+final class Outcomes: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var failures = 0
+    private(set) var diskFull = 0
+    /// Success or not, in the order the answers came.
+    private(set) var results: [Bool] = []
+    func add(_ result: Result<Void, Error>) {
+        lock.lock()
+        if case .success = result { results.append(true) }
+        if case .failure(let error) = result {
+            results.append(false)
+            failures += 1
+            if (error as? SQLiteError)?.isDiskFull == true { diskFull += 1 }
+        }
+        lock.unlock()
     }
 }

@@ -26,7 +26,7 @@ let apNortheast = RegionID("ap-northeast-1")!
 struct Writer {
     var engine: ReplicationEngine
     var n = 0
-    init(_ region: RegionID = usEast, peers: [RegionID] = [], recovered: RecoveredState = RecoveredState()) {
+    init(_ region: RegionID = usEast, peers: [RegionID] = [], recovered: RecoveredState = RecoveredState(ownHistoryComplete: true)) {
         engine = ReplicationEngine(config: EngineConfig(region: region, peers: peers), recovered: recovered)
     }
 

@@ -10,9 +10,9 @@ extension ReplicationEngine {
     public mutating func submit(
         _ command: PaymentCommand, ticket: WriteTicket, durability: Durability, nowMillis: UInt64
     ) -> (result: SubmitResult, directives: [EngineDirective]) {
-        if vector[region] < ownHistorySeen {
-            let message = "this region is catching up on its own writes (\(vector[region]) of \(ownHistorySeen))"
-            return (.rejected(PaymentError(.regionRecovering, message)), [])
+        if !ownHistoryKnown && ownHistoryComplete { ownHistoryKnown = true }
+        if let why = ownHistoryMissing {
+            return (.rejected(PaymentError(.regionRecovering, why)), [])
         }
         let changes: [(PaymentField, FieldValue)]
         let id: PaymentID
@@ -27,7 +27,8 @@ extension ReplicationEngine {
                         throw PaymentError(.idempotencyKeyReused,
                                            "this Idempotency-Key was already used with other parameters", field: nil)
                     }
-                    return (.answered(WriteAck(payment: payment, sessionToken: vector, achieved: .local, replayed: true)), [])
+                    let ack = WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: true)
+                    return answerWhenDurable(ack, ticket: ticket, nowMillis: nowMillis)
                 }
                 changes = create.fieldValues + [(.requestFingerprint, .text(fingerprint))]
             case .update(let pid, let patch):
@@ -42,7 +43,8 @@ extension ReplicationEngine {
                 }
                 changes = patch.fieldValues.filter { existing[$0.0]?.value ?? .absent != $0.1 }
                 if changes.isEmpty {
-                    return (.answered(WriteAck(payment: payment, sessionToken: vector, achieved: .local, replayed: false)), [])
+                    let ack = WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: false)
+                    return answerWhenDurable(ack, ticket: ticket, nowMillis: nowMillis)
                 }
             }
         } catch {
@@ -67,6 +69,27 @@ extension ReplicationEngine {
         let write = LocalWrite(ticket: ticket, seq: seq, durability: durability, ack: ack)
         let request = makePersist(entries: [entry], records: [merged], conflicts: conflicts, localWrites: [write], ackPeer: nil)
         return (.pending(seq: seq), [.persist(request)])
+    }
+}
+
+// MARK: - Answers that write nothing
+
+extension ReplicationEngine {
+    /// An identical replay or a patch that changes nothing writes nothing, but what it
+    /// shows may not be durable yet (the first attempt may still be in the group commit).
+    /// It is answered once everything applied so far is committed; for `remote`, once a
+    /// peer also holds every write of this region so far (else, after the timeout, as
+    /// `local`), as a new write would be.
+    mutating func answerWhenDurable(_ ack: WriteAck, ticket: WriteTicket, nowMillis: UInt64) -> (SubmitResult, [EngineDirective]) {
+        let write = LocalWrite(ticket: ticket, seq: vector[region], durability: ack.achieved, ack: ack)
+        if !pendingPersists.isEmpty {
+            pendingPersists[pendingPersists.count - 1].localWrites.append(write)
+            return (.pending(seq: nil), [])
+        }
+        let storedElsewhere = config.peers.map { peers[$0]!.acked[region] }.max() ?? 0
+        if ack.achieved == .local || write.seq <= storedElsewhere { return (.answered(ack), []) }
+        waitingRemote.append(RemoteWait(ticket: ticket, seq: write.seq, deadlineMillis: nowMillis + config.remoteAckTimeoutMillis, ack: ack))
+        return (.pending(seq: nil), [])
     }
 }
 
@@ -109,6 +132,7 @@ extension ReplicationEngine {
         entries: [LogEntry], records touched: [PaymentRecord]? = nil, conflicts: [ConflictRecord],
         localWrites: [LocalWrite], ackPeer: RegionID?, compactThrough: VersionVector? = nil
     ) -> PersistRequest {
+        if !ownHistoryKnown && ownHistoryComplete { ownHistoryKnown = true }
         let id = nextPersistID
         nextPersistID += 1
         var ids: [PaymentID] = []
@@ -118,6 +142,6 @@ extension ReplicationEngine {
         pendingPersists.append(PendingPersist(id: id, vector: vector, entries: entries, localWrites: localWrites,
                                               ackPeer: ackPeer, compactThrough: compactThrough))
         return PersistRequest(id: id, entries: entries, records: recordsToStore, conflicts: conflicts, vector: vector,
-                              clockHighWater: clock.last, compactThrough: compactThrough)
+                              clockHighWater: clock.last, compactThrough: compactThrough, ownHistoryComplete: ownHistoryComplete)
     }
 }

@@ -44,7 +44,7 @@ extension ReplicationEngine {
             state.inFlight = []
             state.snapshot = nil
             peers[peer] = state
-            noteOwnHistory(theirs)
+            noteOwnHistory(theirs, from: peer)
             return releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
         case .ack(let theirs), .ping(let theirs):
             guard state.greeted else { return violation(peer, "\(message.kind) before HELLO") }
@@ -53,7 +53,6 @@ extension ReplicationEngine {
             state.sent.merge(state.acked)
             if case .ack = message { state.releaseInFlight() }
             peers[peer] = state
-            noteOwnHistory(theirs)
             return releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
         case .delta(_, let entries):
             guard state.greeted else { return violation(peer, "DELTA before HELLO") }
@@ -123,8 +122,13 @@ extension ReplicationEngine {
         return [.disconnect(peer, reason: reason)]
     }
 
-    mutating func noteOwnHistory(_ theirs: VersionVector) {
+    /// A peer's HELLO says how many of this region's writes it holds. Only a store
+    /// without its own history listens: otherwise the region believes its own store.
+    mutating func noteOwnHistory(_ theirs: VersionVector, from peer: RegionID) {
+        guard !ownHistoryKnown else { return }
         ownHistorySeen = max(ownHistorySeen, theirs[region])
+        ownHistoryAwaited.remove(peer)
+        if ownHistoryComplete { ownHistoryKnown = true }
     }
 }
 

@@ -28,6 +28,9 @@ public struct PersistRequest: Hashable, Sendable {
     /// When set, log entries covered by this vector must be deleted in the same
     /// transaction (after a snapshot, the log restarts above it).
     public let compactThrough: VersionVector?
+    /// This region holds its own history (every write it made that survives anywhere):
+    /// the store records it, so a restart does not wait for the peers again.
+    public var ownHistoryComplete: Bool = true
 }
 
 /// The shell's handle for a client write awaiting its acknowledgement.
@@ -80,6 +83,8 @@ public enum SubmitResult: Hashable, Sendable {
     case rejected(PaymentError)
     /// Nothing to write (identical replay or no-op patch): answer now with this.
     case answered(WriteAck)
-    /// Written in memory; an `.acknowledge` directive for the ticket follows once durable.
-    case pending(seq: UInt64)
+    /// An `.acknowledge` directive for the ticket follows once durable: a new write
+    /// (applied in memory with this `seq`), or an answer that wrote nothing (`seq` nil:
+    /// an identical replay or a no-op patch) but shows state not yet durable.
+    case pending(seq: UInt64?)
 }

@@ -43,7 +43,7 @@ struct PendingPersist: Sendable {
     let id: UInt64
     let vector: VersionVector
     let entries: [LogEntry]
-    let localWrites: [LocalWrite]
+    var localWrites: [LocalWrite]
     /// The peer to ack once committed.
     let ackPeer: RegionID?
     /// A final snapshot chunk: on commit the log restarts above this vector.

@@ -31,14 +31,24 @@ public struct ReplicationEngine: Sendable {
     var pendingPersists: [PendingPersist] = []
     var waitingRemote: [RemoteWait] = []
     var waitingRemoteHead = 0
-    /// The highest seq of our own origin any peer has reported: below it, our own
-    /// history is still arriving back (after a disk loss), and local writes wait.
+    /// The highest seq of our own origin a peer reported in its HELLO while this
+    /// region's store did not hold its own history: below it, that history is still
+    /// arriving back (a new or wiped store), and local writes wait.
     var ownHistorySeen: UInt64 = 0
+    /// Peers whose HELLO a store without its own history still waits for (empty once
+    /// the store holds it). Until every peer has said what it holds of this region's
+    /// writes, a new write could reuse a sequence number the region used before.
+    var ownHistoryAwaited: Set<RegionID> = []
+    /// Set once the own history is complete (it stays so, whatever peers say later).
+    var ownHistoryKnown = false
     var nextBatchID: UInt64 = 1
     public internal(set) var counters = EngineCounters()
 
     /// A node resuming from what its store holds (all empty for a brand-new node).
-    public init(config: EngineConfig, recovered: RecoveredState = RecoveredState()) {
+    /// `counters` carries the counts of an engine this one replaces in the same process
+    /// (they only grow, as metrics require).
+    public init(config: EngineConfig, recovered: RecoveredState = RecoveredState(), counters: EngineCounters = EngineCounters()) {
+        self.counters = counters
         do { try config.validate() } catch { preconditionFailure("invalid engine config (validate it before starting): \(error)") }
         self.config = config
         self.clock = HybridLogicalClock(highWaterMark: recovered.clockHighWater, maxForwardSkewMillis: config.maxClockSkewMillis)
@@ -51,6 +61,24 @@ public struct ReplicationEngine: Sendable {
         self.peers = [:]
         for p in config.peers { peers[p] = PeerState(acked: recovered.peerAcked[p] ?? VersionVector()) }
         self.ownHistorySeen = recovered.vector[config.region]
+        self.ownHistoryAwaited = recovered.ownHistoryComplete ? [] : Set(config.peers)
+        self.ownHistoryKnown = recovered.ownHistoryComplete
+    }
+
+    // MARK: Own history
+
+    /// Whether this region holds every write it made that survives anywhere, so new
+    /// writes get sequence numbers never used before.
+    public var ownHistoryComplete: Bool { ownHistoryKnown || (ownHistoryAwaited.isEmpty && vector[region] >= ownHistorySeen) }
+
+    /// Why local writes are refused while the own history is missing (nil once complete).
+    public var ownHistoryMissing: String? {
+        guard !ownHistoryComplete else { return nil }
+        if !ownHistoryAwaited.isEmpty {
+            let waiting = ownHistoryAwaited.sorted().map(\.name).joined(separator: ", ")
+            return "this region's store is new or was wiped: it takes writes once every peer has said which of its writes it holds (waiting for \(waiting))"
+        }
+        return "this region is getting its own writes back from its peers (\(vector[region]) of \(ownHistorySeen))"
     }
 
     // MARK: Reads
@@ -103,10 +131,15 @@ public struct RecoveredState: Sendable {
     public var logHorizon: VersionVector
     public var clockHighWater: HLCTimestamp
     public var peerAcked: [RegionID: VersionVector]
+    /// The store holds this region's own history: it was made for a new region
+    /// (`paynode init`), or it recovered the history from every peer once. A new or
+    /// wiped store does not, and takes no write until its peers have said what they hold.
+    public var ownHistoryComplete: Bool
 
     public init(records: [PaymentRecord] = [], vector: VersionVector = VersionVector(), logTail: [LogEntry] = [],
                 logHorizon: VersionVector = VersionVector(), clockHighWater: HLCTimestamp = .zero,
-                peerAcked: [RegionID: VersionVector] = [:]) {
+                peerAcked: [RegionID: VersionVector] = [:], ownHistoryComplete: Bool = false) {
+        self.ownHistoryComplete = ownHistoryComplete
         self.records = records
         self.vector = vector
         self.logTail = logTail
@@ -138,4 +171,6 @@ public struct EngineCounters: Hashable, Sendable {
     public var snapshotsCompleted: UInt64 = 0
     public var snapshotsReceived: UInt64 = 0
     public var protocolViolations: UInt64 = 0
+
+    public init() {}
 }

@@ -23,6 +23,8 @@ public struct InMemoryStorage: ReplicaStorage, Sendable {
     public private(set) var log = OutgoingLog()
     public private(set) var clockHighWater = HLCTimestamp.zero
     public private(set) var conflicts: [ConflictRecord] = []
+    /// The store holds the region's own history (see `RecoveredState.ownHistoryComplete`).
+    public var ownHistoryComplete = false
     /// Commit groups so far (each one would be one fsync).
     public private(set) var groupsCommitted: UInt64 = 0
 
@@ -36,6 +38,7 @@ public struct InMemoryStorage: ReplicaStorage, Sendable {
             conflicts += r.conflicts
             vector = r.vector
             clockHighWater = max(clockHighWater, r.clockHighWater)
+            ownHistoryComplete = ownHistoryComplete || r.ownHistoryComplete
         }
         groupsCommitted += 1
     }
@@ -46,6 +49,6 @@ public struct InMemoryStorage: ReplicaStorage, Sendable {
 
     public func recover() -> RecoveredState {
         return RecoveredState(records: records.keys.sortedByID().map { records[$0]! }, vector: vector, logTail: log.allEntries(),
-                              logHorizon: log.horizon, clockHighWater: clockHighWater)
+                              logHorizon: log.horizon, clockHighWater: clockHighWater, ownHistoryComplete: ownHistoryComplete)
     }
 }

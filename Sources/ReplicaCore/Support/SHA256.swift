@@ -21,12 +21,13 @@ public enum SHA256 {
 
     /// A digest computed piece by piece, so a large input never sits in memory at once.
     public struct Hasher: Sendable {
-        private var h: [UInt32] = [0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19]
+        private var h: (UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32, UInt32) =
+            (0x6a09e667, 0xbb67ae85, 0x3c6ef372, 0xa54ff53a, 0x510e527f, 0x9b05688c, 0x1f83d9ab, 0x5be0cd19)
+        /// Input not yet compressed (less than one 64-byte block).
         private var pending: [UInt8] = []
         private var length: UInt64 = 0
-        private var w = [UInt32](repeating: 0, count: 64)
 
-        public init() { pending.reserveCapacity(128) }
+        public init() {}
 
         /// Adds `bytes` to the input.
         public mutating func update(_ bytes: [UInt8]) {
@@ -39,13 +40,14 @@ public enum SHA256 {
                 guard pending.count == 64 else { return }
                 let block = pending
                 pending.removeAll(keepingCapacity: true)
-                compress(block, at: 0)
+                block.withUnsafeBufferPointer { compress($0, blocks: 1) }
             }
-            while bytes.count - offset >= 64 {
-                compress(bytes, at: offset)
-                offset += 64
+            let blocks = (bytes.count - offset) / 64
+            if blocks > 0 {
+                bytes.withUnsafeBufferPointer { all in compress(UnsafeBufferPointer(rebasing: all[offset...]), blocks: blocks) }
+                offset += blocks * 64
             }
-            pending += bytes[offset...]
+            if offset < bytes.count { pending += bytes[offset...] }
         }
 
         /// The 32-byte digest of everything added.
@@ -55,35 +57,41 @@ public enum SHA256 {
             tail.append(0x80)
             while tail.count % 64 != 56 { tail.append(0) }
             for shift in stride(from: 56, through: 0, by: -8) { tail.append(UInt8(truncatingIfNeeded: bitLength >> UInt64(shift))) }
-            for chunk in stride(from: 0, to: tail.count, by: 64) { compress(tail, at: chunk) }
+            tail.withUnsafeBufferPointer { compress($0, blocks: tail.count / 64) }
             var out: [UInt8] = []
             out.reserveCapacity(32)
-            for v in h { for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt32(shift))) } }
+            for v in [h.0, h.1, h.2, h.3, h.4, h.5, h.6, h.7] {
+                for shift in stride(from: 24, through: 0, by: -8) { out.append(UInt8(truncatingIfNeeded: v >> UInt32(shift))) }
+            }
             return out
         }
 
-        private mutating func compress(_ message: [UInt8], at chunk: Int) {
-            for i in 0..<16 {
-                let j = chunk + i * 4
-                w[i] = UInt32(message[j]) << 24 | UInt32(message[j + 1]) << 16 | UInt32(message[j + 2]) << 8 | UInt32(message[j + 3])
+        private mutating func compress(_ message: UnsafeBufferPointer<UInt8>, blocks: Int) {
+            withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
+                for block in 0..<blocks {
+                    let chunk = block * 64
+                    for i in 0..<16 {
+                        let j = chunk + i * 4
+                        w[i] = UInt32(message[j]) << 24 | UInt32(message[j + 1]) << 16 | UInt32(message[j + 2]) << 8 | UInt32(message[j + 3])
+                    }
+                    for i in 16..<64 {
+                        let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
+                        let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
+                        w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
+                    }
+                    var (a, b, c, d, e, f, g, hh) = h
+                    for i in 0..<64 {
+                        let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
+                        let ch = (e & f) ^ (~e & g)
+                        let t1 = hh &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
+                        let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
+                        let maj = (a & b) ^ (a & c) ^ (b & c)
+                        let t2 = s0 &+ maj
+                        (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
+                    }
+                    h = (h.0 &+ a, h.1 &+ b, h.2 &+ c, h.3 &+ d, h.4 &+ e, h.5 &+ f, h.6 &+ g, h.7 &+ hh)
+                }
             }
-            for i in 16..<64 {
-                let s0 = rotr(w[i - 15], 7) ^ rotr(w[i - 15], 18) ^ (w[i - 15] >> 3)
-                let s1 = rotr(w[i - 2], 17) ^ rotr(w[i - 2], 19) ^ (w[i - 2] >> 10)
-                w[i] = w[i - 16] &+ s0 &+ w[i - 7] &+ s1
-            }
-            var (a, b, c, d, e, f, g, hh) = (h[0], h[1], h[2], h[3], h[4], h[5], h[6], h[7])
-            for i in 0..<64 {
-                let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
-                let ch = (e & f) ^ (~e & g)
-                let t1 = hh &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
-                let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
-                let maj = (a & b) ^ (a & c) ^ (b & c)
-                let t2 = s0 &+ maj
-                (hh, g, f, e, d, c, b, a) = (g, f, e, d &+ t1, c, b, a, t1 &+ t2)
-            }
-            h[0] &+= a; h[1] &+= b; h[2] &+= c; h[3] &+= d
-            h[4] &+= e; h[5] &+= f; h[6] &+= g; h[7] &+= hh
         }
     }
 

@@ -16,6 +16,8 @@ final class LocalCluster: @unchecked Sendable {
     private(set) var apiPorts: [RegionID: Int] = [:]
     private(set) var peerPorts: [RegionID: Int] = [:]
     private var processes: [RegionID: Process] = [:]
+    /// Regions whose store `paynode init` made (their first start).
+    private var initialized: Set<RegionID> = []
     let http = HTTPClient(eventLoopGroupProvider: .singleton)
 
     init(regions: [RegionID] = LocalCluster.allRegions, extraAPIConfig: (RegionID) -> String = { _ in "" }) throws {
@@ -41,11 +43,22 @@ final class LocalCluster: @unchecked Sendable {
     func logPath(_ r: RegionID) -> String { dir.appendingPathComponent("\(r.name).log").path }
     func baseURL(_ r: RegionID) -> String { "http://127.0.0.1:\(apiPorts[r]!)" }
 
-    /// Starts the region's node and waits until `/health` answers.
+    /// Starts the region's node and waits until `/health` answers. A region's first start
+    /// runs `paynode init` (a new cluster); later ones find their store (or, wiped, get
+    /// their history back from the peers).
     func start(_ r: RegionID) async throws {
-        let process = Process()
         // PAYNODE_BINARY runs the tests against another build (e.g. .build/release/paynode).
         let binary = try ProcessInfo.processInfo.environment["PAYNODE_BINARY"] ?? Binaries.path("paynode")
+        if initialized.insert(r).inserted {
+            let initialize = Process()
+            initialize.executableURL = URL(fileURLWithPath: binary)
+            initialize.arguments = ["init", "--config", configURL(r).path]
+            initialize.standardOutput = FileHandle.nullDevice
+            try initialize.run()
+            initialize.waitUntilExit()
+            guard initialize.terminationStatus == 0 else { throw ClusterError("paynode init failed for \(r)") }
+        }
+        let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--config", configURL(r).path]
         if !FileManager.default.fileExists(atPath: logPath(r)) { FileManager.default.createFile(atPath: logPath(r), contents: nil) }

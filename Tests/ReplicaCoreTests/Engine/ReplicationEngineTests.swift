@@ -6,7 +6,7 @@ import Testing
     static func engine(_ region: RegionID = Fixtures.tokyo, configure: (inout EngineConfig) -> Void = { _ in }) -> ReplicationEngine {
         var config = EngineConfig(region: region, peers: Fixtures.regions.filter { $0 != region })
         configure(&config)
-        return ReplicationEngine(config: config)
+        return ReplicationEngine(config: config, recovered: RecoveredState(ownHistoryComplete: true))
     }
 
     static func persists(_ ds: [EngineDirective]) -> [PersistRequest] {
@@ -124,18 +124,70 @@ import Testing
         #expect(e.counters.protocolViolations == 2)
     }
 
-    @Test func test_peerAheadOnOurOwnHistory_blocksLocalWritesUntilCaughtUp() {
+    static func ownEntry(_ seq: UInt64, id: Int) -> LogEntry {
+        LogEntry(origin: Fixtures.tokyo, seq: seq, hlc: HLCTimestamp(wallMillis: seq, counter: 0), paymentID: Fixtures.id(id),
+                 changes: Fixtures.create(id).fieldValues.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
+    }
+
+    static func isRecovering(_ r: SubmitResult) -> Bool {
+        if case .rejected(let err) = r { err.code == .regionRecovering } else { false }
+    }
+
+    @Test func test_newOrWipedStore_refusesWritesUntilEveryPeerSaidHelloAndItsOwnWritesArrived() {
+        var config = EngineConfig(region: Fixtures.tokyo, peers: Fixtures.regions.filter { $0 != Fixtures.tokyo })
+        config.relayDelayMillis = 0
+        var e = ReplicationEngine(config: config) // a store without its own history
+        let create = PaymentCommand.create(Fixtures.id(5), Fixtures.create(5), idempotent: true)
+        #expect(Self.isRecovering(e.submit(create, ticket: WriteTicket(1), durability: .local, nowMillis: 1).result))
+        for peer in [Fixtures.virginia, Fixtures.ireland] { _ = e.peerConnected(peer, nowMillis: 0) }
+        _ = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector([Fixtures.tokyo: 1])), from: Fixtures.virginia, nowMillis: 1)
+        // One peer heard from: another may hold more of this region's writes.
+        #expect(Self.isRecovering(e.submit(create, ticket: WriteTicket(2), durability: .local, nowMillis: 2).result))
+        #expect(e.ownHistoryMissing?.contains("eu-west-1") == true)
+        _ = e.receive(.hello(region: Fixtures.ireland, vector: VersionVector([Fixtures.tokyo: 2])), from: Fixtures.ireland, nowMillis: 2)
+        #expect(Self.isRecovering(e.submit(create, ticket: WriteTicket(3), durability: .local, nowMillis: 3).result))
+        let back = e.receive(.delta(batchID: 1, entries: [Self.ownEntry(1, id: 1), Self.ownEntry(2, id: 2)]), from: Fixtures.ireland, nowMillis: 4)
+        #expect(Self.persists(back).count == 1)
+        let (ok, ds) = e.submit(create, ticket: WriteTicket(4), durability: .local, nowMillis: 5)
+        #expect(ok == .pending(seq: 3))
+        #expect(Self.persists(ds)[0].ownHistoryComplete)
+    }
+
+    @Test func test_storeWithItsOwnHistory_ignoresWhatPeersClaimAboutIt() {
         var e = Self.engine()
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 0)
-        _ = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector([Fixtures.tokyo: 1])), from: Fixtures.virginia, nowMillis: 0)
-        let (r, _) = e.submit(.create(Fixtures.id(5), Fixtures.create(), idempotent: true), ticket: WriteTicket(1), durability: .local, nowMillis: 1)
-        #expect({ if case .rejected(let err) = r { err.code == .regionRecovering } else { false } }())
-        let own = LogEntry(origin: Fixtures.tokyo, seq: 1, hlc: HLCTimestamp(wallMillis: 1, counter: 0), paymentID: Fixtures.id(1),
-                           changes: Fixtures.create().fieldValues.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
-        let ds = e.receive(.delta(batchID: 1, entries: [own]), from: Fixtures.virginia, nowMillis: 2)
-        #expect(Self.persists(ds).count == 1)
-        let (ok, _) = e.submit(.create(Fixtures.id(5), Fixtures.create(), idempotent: true), ticket: WriteTicket(2), durability: .local, nowMillis: 3)
-        #expect(ok == .pending(seq: 2))
+        let claim = VersionVector([Fixtures.tokyo: 1 << 62])
+        _ = e.receive(.hello(region: Fixtures.virginia, vector: claim), from: Fixtures.virginia, nowMillis: 0)
+        _ = e.receive(.ping(vector: claim), from: Fixtures.virginia, nowMillis: 1)
+        let (r, _) = e.submit(.create(Fixtures.id(5), Fixtures.create(), idempotent: true), ticket: WriteTicket(1), durability: .local, nowMillis: 2)
+        #expect(r == .pending(seq: 1))
+    }
+
+    @Test func test_replayWhileFirstAttemptUncommitted_isAnsweredOnlyOnceCommitted() {
+        var e = Self.engine()
+        let create = PaymentCommand.create(Fixtures.id(1), Fixtures.create(), idempotent: true)
+        let (_, first) = e.submit(create, ticket: WriteTicket(1), durability: .local, nowMillis: 1)
+        let (replay, none) = e.submit(create, ticket: WriteTicket(2), durability: .local, nowMillis: 2)
+        #expect(replay == .pending(seq: nil) && none.isEmpty)
+        let acks = Self.acks(e.didPersist(requestID: Self.persists(first)[0].id, nowMillis: 3))
+        #expect(acks.map(\.0) == [WriteTicket(1), WriteTicket(2)])
+        #expect(acks[1].1.replayed && acks[1].1.seq == nil)
+        // Once committed, a replay is answered at once.
+        let (later, _) = e.submit(create, ticket: WriteTicket(3), durability: .local, nowMillis: 4)
+        #expect({ if case .answered(let ack) = later { ack.replayed } else { false } }())
+    }
+
+    @Test func test_noOpPatchEqualToUncommittedValue_waitsForTheCommit() {
+        var e = Self.engine()
+        let (_, c) = e.submit(.create(Fixtures.id(1), Fixtures.create(), idempotent: true), ticket: WriteTicket(1), durability: .local, nowMillis: 1)
+        _ = e.didPersist(requestID: Self.persists(c)[0].id, nowMillis: 2)
+        let patch = PaymentCommand.update(Fixtures.id(1), PaymentPatch(status: .authorized))
+        let (_, p) = e.submit(patch, ticket: WriteTicket(2), durability: .local, nowMillis: 3)
+        let (same, _) = e.submit(patch, ticket: WriteTicket(3), durability: .local, nowMillis: 4)
+        #expect(same == .pending(seq: nil))
+        let acks = Self.acks(e.didPersist(requestID: Self.persists(p)[0].id, nowMillis: 5))
+        #expect(acks.map(\.0) == [WriteTicket(2), WriteTicket(3)])
+        #expect(acks[1].1.payment.status == .authorized)
     }
 
     @Test func test_localUpdate_isStampedAboveRecordEvenWhenPeerClockIsFarAhead() {

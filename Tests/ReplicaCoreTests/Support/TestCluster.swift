@@ -24,7 +24,7 @@ struct TestCluster {
         for r in regions {
             var c = EngineConfig(region: r, peers: regions.filter { $0 != r })
             configure(&c)
-            engines[r] = ReplicationEngine(config: c)
+            engines[r] = ReplicationEngine(config: c, recovered: RecoveredState(ownHistoryComplete: true))
             uncommitted[r] = []
         }
         for a in regions { for b in regions where a < b { connect(a, b) } }

@@ -1,0 +1,85 @@
+import ReplicaCore
+@testable import ReplicaShell
+
+/// A store the test drives by hand: requests wait until the test answers them.
+final class ManualStore: ShellStore {
+    var committed = InMemoryStorage()
+    var waiting: [(request: PersistRequest, completion: (StoreOutcome) -> Void)] = []
+    var writable = true
+    var probes = 0
+
+    func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void) { waiting.append((request, completion)) }
+
+    /// Answers every waiting request with `outcome` (committing them when it is `.committed`).
+    func finish(_ outcome: StoreOutcome) {
+        let group = waiting
+        waiting = []
+        if outcome == .committed { committed.commit(group.map(\.request)) }
+        for item in group { item.completion(outcome) }
+    }
+
+    func compactLog(through vector: VersionVector) { committed.compactLog(through: vector) }
+    func payment(_ id: PaymentID) throws -> Payment? { committed.records[id].flatMap(Payment.init) }
+    func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) { completion(.success(committed.recover())) }
+    func probeWritable(completion: @escaping (Bool) -> Void) {
+        probes += 1
+        completion(writable)
+    }
+    func stateDigest() throws -> String { "" }
+}
+
+/// A bus that records what the shell did with it.
+final class RecordingBus: ShellPeerBus {
+    var sent: [(PeerMessage, RegionID)] = []
+    var linksEnabled: [Bool] = []
+    func send(_ message: PeerMessage, to peer: RegionID) { sent.append((message, peer)) }
+    func disconnect(_ peer: RegionID, reason: String) {}
+    func setLinksEnabled(_ enabled: Bool) { linksEnabled.append(enabled) }
+}
+
+/// Time the test moves; timers fire when it does.
+final class ManualClock: ShellClock {
+    var nowMillis: UInt64 = 1_000
+    var timers: [(at: UInt64, body: () -> Void)] = []
+    func schedule(afterMillis millis: UInt64, _ body: @escaping () -> Void) { timers.append((nowMillis + millis, body)) }
+
+    /// Moves time forward by `millis`, firing every timer due on the way, in order.
+    func advance(_ millis: UInt64) {
+        let end = nowMillis + millis
+        while let next = timers.enumerated().filter({ $0.element.at <= end }).min(by: { $0.element.at < $1.element.at }) {
+            timers.remove(at: next.offset)
+            nowMillis = max(nowMillis, next.element.at)
+            next.element.body()
+        }
+        nowMillis = end
+    }
+}
+
+typealias TestShell = ReplicaShell<ManualStore, RecordingBus, ManualClock>
+
+enum ShellFixtures {
+    static let tokyo = RegionID("ap-northeast-1")!
+    static let virginia = RegionID("us-east-1")!
+
+    static func shell(peers: [RegionID] = [virginia], ownHistory: Bool = true) -> TestShell {
+        var config = ShellConfig(engine: EngineConfig(region: tokyo, peers: peers))
+        config.recoveryRetryMillisMin = 100
+        config.recoveryRetryMillisMax = 400
+        let store = ManualStore()
+        store.committed.ownHistoryComplete = ownHistory
+        let shell = TestShell(config: config, recovered: store.committed.recover(), store: store, bus: RecordingBus(), clock: ManualClock())
+        shell.start()
+        return shell
+    }
+
+    static func create(_ n: Int) -> PaymentCommand {
+        let c = CreatePayment(merchantID: "m_1", orderID: "o-\(n)", amount: 1_000 + Int64(n), currency: "EUR", method: .card)
+        return .create(PaymentID.derived(merchantID: "m_1", idempotencyKey: "k-\(n)"), c, idempotent: true)
+    }
+}
+
+/// Collects a callback's answers.
+final class Answers<T> {
+    var all: [Result<T, NodeError>] = []
+    var reply: (Result<T, NodeError>) -> Void { { self.all.append($0) } }
+}

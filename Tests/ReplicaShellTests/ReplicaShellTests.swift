@@ -1,0 +1,94 @@
+import Testing
+import ReplicaCore
+@testable import ReplicaShell
+
+/// The shell over hand-driven ports: what a client hears, and when, as commits land,
+/// fail and recover.
+@Suite struct ReplicaShellTests {
+    typealias F = ShellFixtures
+
+    @Test func test_write_isAnsweredOnlyAfterItsCommit() {
+        let shell = F.shell()
+        let answers = Answers<WriteAck>()
+        shell.submit(F.create(1), durability: .local, reply: answers.reply)
+        #expect(answers.all.isEmpty && shell.store.waiting.count == 1)
+        shell.store.finish(.committed)
+        #expect((try? answers.all.first?.get())?.seq == 1)
+    }
+
+    @Test func test_rolledBackCommit_refusesWritesThenResumesByItselfOnceTheStoreTakesWrites() {
+        let shell = F.shell()
+        let first = Answers<WriteAck>()
+        shell.submit(F.create(1), durability: .local, reply: first.reply)
+        shell.store.writable = false
+        shell.store.finish(.rolledBack("disk full"))
+        // The write was not acknowledged: its client hears 503; links close.
+        #expect({ if case .failure(.unavailable) = first.all.first { true } else { false } }())
+        #expect(shell.bus.linksEnabled == [false])
+        #expect({ if case .recovering = shell.health { true } else { false } }())
+        let refused = Answers<WriteAck>()
+        shell.submit(F.create(2), durability: .local, reply: refused.reply)
+        #expect({ if case .failure(.unavailable) = refused.all.first { true } else { false } }())
+        shell.clock.advance(1_000)
+        #expect(shell.store.probes >= 2 && shell.health != .serving)
+        shell.store.writable = true
+        shell.clock.advance(1_000)
+        #expect(shell.health == .serving && shell.bus.linksEnabled == [false, true])
+        // The engine was rebuilt from what the store holds: the refused write is not there,
+        // and the next one takes seq 1 again (nothing with seq 1 was ever committed).
+        let again = Answers<WriteAck>()
+        shell.submit(F.create(3), durability: .local, reply: again.reply)
+        shell.store.finish(.committed)
+        #expect((try? again.all.first?.get())?.seq == 1)
+    }
+
+    @Test func test_uncertainCommit_stopsWritesForGood() {
+        let shell = F.shell()
+        let answers = Answers<WriteAck>()
+        shell.submit(F.create(1), durability: .local, reply: answers.reply)
+        shell.store.finish(.uncertain("fsync failed"))
+        shell.clock.advance(5_000)
+        #expect({ if case .failed = shell.health { true } else { false } }())
+        #expect(shell.store.probes == 0)
+        #expect(shell.unavailableReason?.contains("restarted") == true)
+    }
+
+    @Test func test_sessionRead_waitsForTheCommitThenReadsCommittedState() {
+        let shell = F.shell()
+        let write = Answers<WriteAck>()
+        shell.submit(F.create(1), durability: .local, reply: write.reply)
+        let id = F.create(1).paymentID
+        let read = Answers<Payment?>()
+        shell.readPayment(id, sessionToken: VersionVector([F.tokyo: 1]), reply: read.reply)
+        #expect(read.all.isEmpty)
+        shell.store.finish(.committed)
+        #expect((try? read.all.first?.get())??.id == id)
+        let late = Answers<Payment?>()
+        shell.readPayment(id, sessionToken: VersionVector([F.tokyo: 9]), reply: late.reply)
+        shell.clock.advance(shell.config.sessionWaitMillis + 100)
+        #expect({ if case .failure(.sessionNotAvailable) = late.all.first { true } else { false } }())
+    }
+
+    @Test func test_drain_finishesCommitsAndAnswersRemoteWritesAsLocal() {
+        let shell = F.shell()
+        let write = Answers<WriteAck>()
+        shell.submit(F.create(1), durability: .remote, reply: write.reply)
+        var drained = false
+        shell.drain { drained = true }
+        #expect(!drained)
+        shell.store.finish(.committed)
+        #expect(drained && shell.health == .stopped)
+        #expect((try? write.all.first?.get())?.achieved == .local)
+        let after = Answers<WriteAck>()
+        shell.submit(F.create(2), durability: .local, reply: after.reply)
+        #expect({ if case .failure(.unavailable) = after.all.first { true } else { false } }())
+    }
+
+    @Test func test_newStore_isNotReadyUntilItsPeersHaveSpoken() {
+        let shell = F.shell(ownHistory: false)
+        #expect(shell.readinessProblem?.contains("us-east-1") == true)
+        shell.peerConnected(F.virginia)
+        shell.peerSent(.hello(region: F.virginia, vector: VersionVector()), from: F.virginia)
+        #expect(shell.readinessProblem == nil)
+    }
+}
