@@ -26,6 +26,8 @@ if grep -E '^probes:.* NO' /tmp/paysim-ci-block.txt >/dev/null; then
   exit 1
 fi
 "$paysim" --scenarios Simulations/scenarios --quiet
+echo "== README: quoted paysim output matches what paysim prints" >&2
+PAYSIM="$paysim" bash scripts/readme-samples.sh --check
 regressions=$(grep -v '^#' Simulations/seeds/regressions.txt | tr ' ' '\n' | grep -E '^[0-9]+$' | sed 's/^/--seed /' | tr '\n' ' ')
 # shellcheck disable=SC2086
 "$paysim" $regressions --quiet

@@ -26,17 +26,21 @@ public enum SimReport {
 
     static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
 
-    /// One row per run: what it was, what it cost, whether it passed.
-    public static func table(_ results: [SimResult], speedups: [Double]) -> String {
-        let header = ["seed", "name", "regions", "faults", "writes", "lost", "RPO ms", "RTO ms", "converge ms", "sim-s/wall-s", "trace hash", "result"]
+    /// One row per run: what it was, what it cost, whether it passed. Without
+    /// `speedups` the table has no speed column: it is then the same on every machine.
+    public static func table(_ results: [SimResult], speedups: [Double]?) -> String {
+        var header = ["seed", "name", "regions", "faults", "writes", "lost", "RPO ms", "RTO ms", "converge ms", "sim-s/wall-s", "trace hash", "result"]
+        if speedups == nil { header.remove(at: 9) }
         var rows: [[String]] = []
-        for (r, speed) in zip(results, speedups) {
-            rows.append([
-                String(r.seed), r.options.name, String(r.regions.count), faultSummary(r.options), String(r.writesAcked),
-                String(r.rpoLostWrites), r.rpoLostWrites > 0 ? String(r.rpoWindowMillis) : "-",
-                r.rtoMillisMax.map(String.init) ?? "-", r.convergedAfterHealMillis.map(String.init) ?? "NO",
-                String(Int(speed)), r.traceHash, r.passed ? "pass" : "FAIL(\(r.exitCode))",
-            ])
+        for (i, r) in results.enumerated() {
+            let rpo = r.rpoLostWrites > 0 ? String(r.rpoWindowMillis) : "-"
+            let rto = r.rtoMillisMax.map(String.init) ?? "-"
+            let converged = r.convergedAfterHealMillis.map(String.init) ?? "NO"
+            let result = r.passed ? "pass" : "FAIL(\(r.exitCode))"
+            var row: [String] = [String(r.seed), r.options.name, String(r.regions.count), faultSummary(r.options)]
+            row += [String(r.writesAcked), String(r.rpoLostWrites), rpo, rto, converged, r.traceHash, result]
+            if let speedups { row.insert(String(Int(speedups[i])), at: 9) }
+            rows.append(row)
         }
         let widths = header.indices.map { i in ([header[i]] + rows.map { $0[i] }).map(\.count).max()! }
         var out = "| " + header.indices.map { pad(header[$0], widths[$0]) }.joined(separator: " | ") + " |\n"

@@ -82,12 +82,9 @@ struct SimRegion {
     var lost = false
     var clockOffsetMicros: Int64
     var driftPPM: Int64
-    /// Since when the region has had no connection to any peer (nil while it has one).
-    var isolatedSinceMicros: UInt64? = 0
-    /// The last isolation that ended: (start, end).
-    var lastIsolation: (UInt64, UInt64)?
-    /// While down: since when, and how long it had been isolated then.
-    var down: (atMicros: UInt64, isolatedMicros: UInt64)?
+    /// Spans during which the region could not replicate (down, or no link to any peer),
+    /// the last one open while it lasts: they widen the RPO budget of writes lost with it.
+    var cutOff: [(startMicros: UInt64, endMicros: UInt64?)] = [(0, nil)]
     var up: Bool { shell != nil }
     /// The running engine (the region MUST be up).
     var engine: ReplicationEngine { shell!.engine }

@@ -66,12 +66,15 @@ extension Simulation {
             let window = (event.atMicros - min(event.atMicros, writes.map(\.ackMicros).min()!)) / 1_000
             total += writes.count
             windowMax = max(windowMax, window)
-            let isolated = wipes.first { $0.region == r && $0.atMicros == event.atMicros }?.isolatedMicros ?? isolationBeforeLossMicros[r] ?? 0
+            // The budget grows by the time the region could not replicate (down, or cut off
+            // from every peer) between the first lost acknowledgement and the loss.
+            let firstAck = min(event.atMicros, writes.map(\.ackMicros).min()!)
+            let isolated = cutOffMicros(r, from: firstAck, to: event.atMicros)
             let allowed = options.rpoBudgetMillis + isolated / 1_000
             if window > allowed {
                 violations.append(SimViolation(kind: .safety, message:
                     "RPO: \(writes.count) local writes lost with \(regionIDs[r]) at \(event.atMicros / 1_000) ms span \(window) ms, budget \(allowed) ms"
-                    + " (\(options.rpoBudgetMillis) ms + \(isolated / 1_000) ms cut off from every peer before)"))
+                    + " (\(options.rpoBudgetMillis) ms + \(isolated / 1_000) ms down or cut off from every peer)"))
             }
             if let budget = options.rpoBudgetWrites, UInt64(writes.count) > budget {
                 violations.append(SimViolation(kind: .safety, message:

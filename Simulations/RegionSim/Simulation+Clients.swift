@@ -6,8 +6,9 @@ import ReplicaShell
 extension Simulation {
     static let requestTimeoutMicros: UInt64 = 1_500_000
     static let sessionRetryMicros: UInt64 = 50_000
-    /// A region waits this long for a session to be served before answering 412.
-    static let sessionWaitMillis: UInt64 = 500
+    /// A region waits this long for a session to be served before answering 412 (the
+    /// node's default `session_wait_ms`).
+    static let sessionWaitMillis: UInt64 = 1_000
     static let sessionRetriesMax = 1
     /// A client gives up on an operation after this many attempts (and reports an error).
     static let attemptsMax = 4

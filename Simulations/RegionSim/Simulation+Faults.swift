@@ -102,13 +102,10 @@ extension Simulation {
         case .lose(let r):
             guard !healing, !regions[r].lost, !anotherRegionOut(r) else { return }
             noteOutage(r, permanent: true)
-            // A region lost while down stopped replicating when it went down.
-            let (at, isolated) = regions[r].up ? (now, isolationMicros(r)) : regions[r].down!
-            isolationBeforeLossMicros[r] = isolated
             crashRegion(r)
             regions[r].lost = true
             regions[r].store.committed = InMemoryStorage() // the disk is gone
-            lossTimes[r] = at
+            lossTimes[r] = now
             stats.regionsLost += 1
             timeline.append(TimelineMark(atMicros: now, region: r, label: "lost"))
         case .cut(let a, let b, let until, let oneWay):
@@ -145,10 +142,9 @@ extension Simulation {
             guard !healing, regions[r].up, !anotherRegionOut(r) else { return }
             stats.wipes += 1
             noteOutage(r, permanent: false)
-            let isolated = isolationMicros(r)
             crashRegion(r)
             let held = regions.indices.filter { $0 != r && regions[$0].up }.map { regions[$0].engine.durableVector[regionIDs[r]] }.max() ?? 0
-            wipes.append(Wipe(region: r, epoch: regions[r].storageEpoch, atMicros: now, peersHeld: held, isolatedMicros: isolated))
+            wipes.append(Wipe(region: r, epoch: regions[r].storageEpoch, atMicros: now, peersHeld: held))
             regions[r].storageEpoch += 1
             regions[r].store.committed = InMemoryStorage() // the data folder is wiped
             timeline.append(TimelineMark(atMicros: now, region: r, label: "wiped"))
@@ -170,14 +166,6 @@ extension Simulation {
             timeline.append(TimelineMark(atMicros: now, region: r, label: "restarted by supervisor"))
             schedule(.fault(.restart(r)), in: 500_000)
         }
-    }
-
-    /// How long region `r` has been unable to replicate: cut off from every peer now,
-    /// or only just reconnected (its backlog still draining, within the RPO budget).
-    func isolationMicros(_ r: Int) -> UInt64 {
-        if let since = regions[r].isolatedSinceMicros { return now - since }
-        if let (start, end) = regions[r].lastIsolation, now - end <= options.rpoBudgetMillis * 1_000 { return now - start }
-        return 0
     }
 
     func noteOutage(_ r: Int, permanent: Bool) {

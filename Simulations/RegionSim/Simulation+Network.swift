@@ -20,10 +20,7 @@ extension Simulation {
         connections[x][y].id += 1
         connections[x][y].up = true
         stats.connections += 1
-        for r in [x, y] {
-            if let since = regions[r].isolatedSinceMicros { regions[r].lastIsolation = (since, now) }
-            regions[r].isolatedSinceMicros = nil
-        }
+        for r in [x, y] { noteReplicable(r) }
         regions[x].shell!.peerConnected(regionIDs[y])
         if connections[x][y].up, let shell = regions[y].shell { shell.peerConnected(regionIDs[x]) }
     }
@@ -45,10 +42,7 @@ extension Simulation {
         links[y][x].lastDeliveryMicros = 0
         for (r, p) in [(x, y), (y, x)] where regions[r].up {
             regions[r].shell!.peerDisconnected(regionIDs[p])
-            let stillConnected = regions.indices.contains { q in
-                q != r && connections[min(r, q)][max(r, q)].up
-            }
-            if !stillConnected && regions[r].isolatedSinceMicros == nil { regions[r].isolatedSinceMicros = now }
+            noteReplicable(r)
         }
         scheduleReconnect(x, y)
     }
@@ -119,6 +113,27 @@ extension Simulation {
             }
         }
         for a in regions.indices { for b in regions.indices where a < b { tryConnect(a, b) } }
+    }
+
+    /// Opens or closes region `r`'s current cut-off span: it can replicate while it is up
+    /// and linked to at least one peer.
+    func noteReplicable(_ r: Int) {
+        let linked = regions[r].up && regions.indices.contains { q in q != r && connections[min(r, q)][max(r, q)].up }
+        let open = regions[r].cutOff.last.map { $0.endMicros == nil } ?? false
+        if linked && open {
+            regions[r].cutOff[regions[r].cutOff.count - 1].endMicros = now
+        } else if !linked && !open {
+            regions[r].cutOff.append((now, nil))
+        }
+    }
+
+    /// How long region `r` could not replicate between `from` and `to`.
+    func cutOffMicros(_ r: Int, from: UInt64, to: UInt64) -> UInt64 {
+        regions[r].cutOff.reduce(0) { sum, span in
+            let start = max(span.startMicros, from)
+            let end = min(span.endMicros ?? to, to)
+            return end > start ? sum + (end - start) : sum
+        }
     }
 
     /// A partition heals: it "healed mid-batch" if either side still had entries unacked.

@@ -46,7 +46,6 @@ extension Simulation {
         regions[r].incarnation += 1
         regions[r].callbacks = [:]
         regions[r].linksEnabled = true
-        regions[r].down = nil
         let shell = SimShell(config: shellConfig(r), recovered: regions[r].store.committed.recover(),
                              store: regions[r].store, bus: regions[r].bus, clock: regions[r].clock)
         shell.observer = { [unowned self] event in observe(event, at: r) }
@@ -57,9 +56,9 @@ extension Simulation {
     /// The process dies: what was not fsynced is gone (a torn last group never landed).
     func crashRegion(_ r: Int) {
         guard regions[r].up else { return }
-        regions[r].down = (now, isolationMicros(r))
         regions[r].store.crashed()
         regions[r].shell = nil
+        noteReplicable(r)
         regions[r].callbacks = [:]
         regions[r].incarnation += 1
         for p in regions.indices where p != r { dropConnection(r, p) }
@@ -100,8 +99,6 @@ struct Wipe {
     let atMicros: UInt64
     /// The most of its own writes any other region had committed at the wipe.
     let peersHeld: UInt64
-    /// How long it had been cut off from every peer before the wipe (widens the RPO budget).
-    let isolatedMicros: UInt64
     /// Set once the region got its history back from its peers.
     var survivedThrough: UInt64?
 }

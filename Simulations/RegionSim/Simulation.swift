@@ -35,7 +35,6 @@ public final class Simulation {
     var outages: [Outage] = []
     var lossTimes: [Int: UInt64] = [:]
     var wipes: [Wipe] = []
-    var isolationBeforeLossMicros: [Int: UInt64] = [:]
     var violations: [SimViolation] = []
     var suspectViolations: [(PaymentID, SimViolation)] = []
     var probes = SimProbes()

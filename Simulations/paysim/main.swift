@@ -14,6 +14,7 @@ usage: paysim [--seed S | --seeds A-B] [--scenario FILE]... [--scenarios DIR]
   --report FILE      write an HTML timeline of the first failing (else first) run
   --replay-every N   re-run every Nth passing run and fail if its trace hash differs
   --quiet            print only failures and the summary
+  --no-speed         leave the machine-dependent speed column out of the table
   --trace-payment ID print every client operation on one payment
   --broken-merge     TEST ONLY: run engines with a merge that keeps the lower stamp
 
@@ -32,6 +33,7 @@ var json = false
 var reportPath: String?
 var replayEvery = 0
 var quiet = false
+var noSpeed = false
 var brokenMerge = false
 var tracePayment: String?
 var args = CommandLine.arguments.dropFirst()
@@ -56,6 +58,7 @@ while let arg = args.popFirst() {
         guard let names = try? FileManager.default.contentsOfDirectory(atPath: dir) else { fail("cannot read directory \(dir)") }
         scenarioPaths += names.filter { $0.hasSuffix(".scenario") }.sorted().map { dir + "/" + $0 }
     case "--json": json = true
+    case "--no-speed": noSpeed = true
     case "--report": reportPath = value()
     case "--replay-every":
         guard let n = Int(value()), n > 0 else { fail("--replay-every needs a positive number") }
@@ -123,10 +126,12 @@ if json {
     print(SimReport.jsonReport(results, speedups: speeds), terminator: "")
 } else {
     if !quiet || results.count <= 20 {
-        print(SimReport.table(results, speedups: speeds), terminator: "")
+        print(SimReport.table(results, speedups: noSpeed ? nil : speeds), terminator: "")
     } else {
         let failed = results.indices.filter { !results[$0].passed }
-        if !failed.isEmpty { print(SimReport.table(failed.map { results[$0] }, speedups: failed.map { speeds[$0] }), terminator: "") }
+        if !failed.isEmpty {
+            print(SimReport.table(failed.map { results[$0] }, speedups: noSpeed ? nil : failed.map { speeds[$0] }), terminator: "")
+        }
     }
     print(SimReport.blockSummary(results, wallSeconds: wallSeconds), terminator: "")
 }

@@ -89,7 +89,7 @@ public final class PeerTransport: @unchecked Sendable {
             self.enabled = enabled
             return enabled ? [] : current.values.map(\.channel)
         }
-        if !enabled { logger.warning("peer links closed: the node is not taking writes") }
+        if !enabled { logger.info("peer links closed; new ones refused until enabled again") }
         for channel in toClose { channel.close(promise: nil) }
     }
 
