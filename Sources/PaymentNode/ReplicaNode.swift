@@ -33,6 +33,7 @@ public final class ReplicaNode: @unchecked Sendable {
         self.loop = group.next()
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         store = try ReplicaStore(options: StoreOptions(path: config.databasePath))
+        try store.claim(region: config.region)
         let recovered = try store.recover()
         committer = GroupCommitter(store: store)
         readers = StoreReaderPool(store: store)
@@ -57,6 +58,7 @@ public final class ReplicaNode: @unchecked Sendable {
     public static func initializeNewRegion(_ config: NodeConfig) throws {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         let store = try ReplicaStore(options: StoreOptions(path: config.databasePath))
+        try store.claim(region: config.region)
         try store.markNewRegion()
     }
 

@@ -11,6 +11,8 @@ import ReplicaCore
 public final class ReplicaStore: ReplicaStorage, @unchecked Sendable {
     public let options: StoreOptions
     let db: SQLiteDatabase
+    /// Held while this store is open: no second process writes the same file.
+    private let lock: StoreLock
     private let insertEntry: SQLiteStatement
     private let upsertPayment: SQLiteStatement
     private let insertConflict: SQLiteStatement
@@ -20,9 +22,11 @@ public final class ReplicaStore: ReplicaStorage, @unchecked Sendable {
     private let deleteLog: SQLiteStatement
     private let upsertHorizon: SQLiteStatement
 
-    /// Opens (creating and migrating if needed) the store at `options.path`.
-    public init(options: StoreOptions) throws(SQLiteError) {
+    /// Opens (creating and migrating if needed) the store at `options.path`, after taking
+    /// its exclusive lock (`StoreOwnershipError.inUse` when another process holds it).
+    public init(options: StoreOptions) throws {
         self.options = options
+        lock = try StoreLock(storePath: options.path)
         db = try SQLiteDatabase(path: options.path)
         try db.execute("PRAGMA journal_mode = WAL")
         try db.execute("PRAGMA synchronous = \(options.synchronous.rawValue)")
@@ -164,6 +168,25 @@ public final class ReplicaStore: ReplicaStorage, @unchecked Sendable {
             try db.execute("INSERT INTO meta (key, value) VALUES ('own_history_complete', 1) ON CONFLICT (key) DO UPDATE SET value = 1")
         }
     }
+
+    /// Records that the store belongs to `region` (when it records none yet), or checks it
+    /// does: a configuration naming another region must not write into this one's data.
+    public func claim(region: RegionID) throws {
+        let path = options.path
+        try db.transaction { () throws(SQLiteError) in
+            if try db.scalarText("SELECT region FROM identity WHERE id = 1") == nil {
+                let insert = try db.prepare("INSERT INTO identity (id, region) VALUES (1, ?)")
+                insert.bind(1, region.name)
+                try insert.run()
+            }
+        }
+        if let stored = try db.scalarText("SELECT region FROM identity WHERE id = 1"), stored != region.name {
+            throw StoreOwnershipError.otherRegion(path: path, stored: stored, configured: region.name)
+        }
+    }
+
+    /// The region the store belongs to (nil before a node claimed it).
+    public func region() throws -> String? { try db.scalarText("SELECT region FROM identity WHERE id = 1") }
 
     /// A small write transaction (one meta row): whether the store takes writes again
     /// after a failed commit (a full disk freed).

@@ -74,6 +74,13 @@ enum Schema {
         );
         CREATE INDEX conflicts_by_payment ON conflicts (payment_id);
         """,
+        // 2: the region the store belongs to (one row, written when a node first opens it).
+        """
+        CREATE TABLE identity (
+            id     INTEGER PRIMARY KEY CHECK (id = 1),
+            region TEXT NOT NULL
+        );
+        """,
     ]
 
     /// Runs the migrations not yet run, each in its own transaction.

@@ -1,4 +1,5 @@
 import Foundation
+import PaymentNode
 import ReplicaCore
 import Testing
 
@@ -112,6 +113,56 @@ import Testing
             throw error
         }
         await cluster.shutdown()
+    }
+
+    /// A second process on a store that a node holds, or a config naming another region
+    /// than the one whose data the store holds, stops at start with a clear message,
+    /// before binding any port.
+    @Test func secondProcessOrOtherRegion_onOneStore_failsBeforeBindingAnyPort() async throws {
+        let cluster = try LocalCluster(regions: [ap])
+        do {
+            try await cluster.startAll()
+            let dataDir = "\(cluster.dir.path)/data/ap-northeast-1"
+            let (api, peer) = (try LoopbackPorts.free(), try LoopbackPorts.free())
+            let second = try writeConfig(cluster, region: ap, dataDir: dataDir, api: api, peer: peer, name: "second")
+            let (status, output) = try runServe(second)
+            #expect(status != 0)
+            #expect(output.contains("in use by another paynode process (pid "), "\(output)")
+            #expect(LoopbackPorts.isFree(api) && LoopbackPorts.isFree(peer), "a port was bound")
+            #expect(try await cluster.create(at: ap, order: "still-serving").status == 201)
+
+            cluster.stop(ap, signal: SIGTERM)
+            let other = try writeConfig(cluster, region: eu, dataDir: dataDir, api: api, peer: peer, name: "other-region")
+            let (otherStatus, otherOutput) = try runServe(other)
+            #expect(otherStatus != 0)
+            #expect(otherOutput.contains("holds the data of region ap-northeast-1, but the configuration says eu-west-1"), "\(otherOutput)")
+        } catch {
+            Issue.record("logs:\n\(cluster.log(ap))")
+            await cluster.shutdown(keep: true)
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    private func writeConfig(_ cluster: LocalCluster, region: RegionID, dataDir: String, api: Int, peer: Int, name: String) throws -> String {
+        let yaml = LoopbackNodeYAML(region: region, dataDir: dataDir, apiPort: api, peerPort: peer, peers: [], certDir: cluster.certDir)
+        let path = "\(cluster.dir.path)/\(name).yaml"
+        try yaml.text.write(toFile: path, atomically: true, encoding: .utf8)
+        return path
+    }
+
+    /// Runs `paynode serve` and waits for it to exit (it must, at once): status and output.
+    private func runServe(_ config: String) throws -> (Int32, String) {
+        let p = Process()
+        p.executableURL = URL(fileURLWithPath: try ProcessInfo.processInfo.environment["PAYNODE_BINARY"] ?? Binaries.path("paynode"))
+        p.arguments = ["serve", "--config", config]
+        let pipe = Pipe()
+        p.standardOutput = pipe
+        p.standardError = pipe
+        try p.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        p.waitUntilExit()
+        return (p.terminationStatus, output)
     }
 
     private func digest(_ cluster: LocalCluster, _ r: RegionID) async throws -> String {

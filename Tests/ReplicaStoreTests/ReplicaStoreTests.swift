@@ -228,7 +228,7 @@ enum Fixture {
 }
 
 extension TempStore {
-    static func reopen(_ tmp: TempStore) throws -> StoreReader { try tmp.open().reader() }
+    static func reopen(_ tmp: TempStore) throws -> StoreReader { try StoreReader(readOnlyPath: tmp.path) }
 }
 
 /// One engine receiving messages from one peer, committing every persist at once.
