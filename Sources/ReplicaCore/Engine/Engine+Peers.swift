@@ -37,6 +37,7 @@ extension ReplicationEngine {
         switch message {
         case .hello(let claimed, let theirs):
             guard claimed == peer else { return violation(peer, "HELLO claims region \(claimed) on the link to \(peer)") }
+            if let problem = problem(with: theirs, in: "HELLO") { return violation(peer, problem) }
             state.greeted = true
             state.acked = theirs
             state.sent = theirs
@@ -48,6 +49,7 @@ extension ReplicationEngine {
             return releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
         case .ack(let theirs), .ping(let theirs):
             guard state.greeted else { return violation(peer, "\(message.kind) before HELLO") }
+            if let problem = problem(with: theirs, in: "\(message.kind)") { return violation(peer, problem) }
             state.acked.merge(theirs)
             // What the peer holds it need not be sent again (it may have it by relay).
             state.sent.merge(state.acked)
@@ -66,8 +68,18 @@ extension ReplicationEngine {
     }
 
     /// Applies the entries that are next in their origin's order; duplicates and entries
-    /// after a gap are skipped (the sender resends from what we ack).
+    /// after a gap are skipped (the sender resends from what we ack). Every entry to be
+    /// applied is checked first (payment rules, bounds, own history): one bad entry
+    /// refuses the whole batch and closes the link, with nothing applied. The origin's
+    /// later entries then wait for a sender with a valid copy (the origin itself
+    /// validated its write when it took it): every honest region refuses the same entry,
+    /// so all of them keep the same state.
     mutating func receiveDelta(_ entries: [LogEntry], from peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
+        var next = vector
+        for entry in entries where entry.seq == next[entry.origin] &+ 1 {
+            if let problem = problem(with: entry, nowMillis: nowMillis) { return violation(peer, "DELTA: \(problem)") }
+            next[entry.origin] = entry.seq
+        }
         var applied: [LogEntry] = []
         var conflicts: [ConflictRecord] = []
         for entry in entries {
@@ -93,6 +105,10 @@ extension ReplicationEngine {
     mutating func receiveSnapshot(
         _ chunk: [PaymentRecord], vector snapshotVector: VersionVector?, from peer: RegionID, nowMillis: UInt64
     ) -> [EngineDirective] {
+        for record in chunk {
+            if let problem = problem(with: record, nowMillis: nowMillis) { return violation(peer, "SNAPSHOT: \(problem)") }
+        }
+        if let snapshotVector, let problem = problem(with: snapshotVector, in: "SNAPSHOT") { return violation(peer, problem) }
         var conflicts: [ConflictRecord] = []
         var touched: [PaymentRecord] = []
         for incoming in chunk {

@@ -45,6 +45,43 @@ public enum PaymentValidation {
 
     // MARK: Fields
 
+    // MARK: Field values (what a peer's entries and records carry)
+
+    /// Checks one field's value by the rules of a client write, so what a peer sends is
+    /// held to the same rules as what the API takes.
+    public static func validate(_ field: PaymentField, _ value: FieldValue) throws(PaymentError) {
+        let name = field.description
+        switch (field, value) {
+        case (_, .absent):
+            guard field.isOptional else { throw .invalid(name, "a required field cannot be removed") }
+        case (.merchantID, .text(let s)): try merchantID(s)
+        case (.orderID, .text(let s)): try text(s, field: name, lengthMax: idLengthMax, allowEmpty: false, freeText: false)
+        case (.amount, .integer(let n)):
+            guard (amountMinorMin...amountMinorMax).contains(n) else { throw .invalid(name, "must be from 1 to 10^15 minor units, got \(n)") }
+        case (.currency, .text(let s)):
+            guard ISO4217.isActive(s) else { throw .invalid(name, "must be an active ISO 4217 code, got \"\(s.prefix(8))\"") }
+        case (.method, .text(let s)):
+            guard PaymentMethod(rawValue: s) != nil else { throw .invalid(name, "unknown method") }
+        case (.status, .text(let s)):
+            guard PaymentStatus(rawValue: s) != nil else { throw .invalid(name, "unknown status") }
+        case (.paymentKey, .text(let s)): try paymentKey(s)
+        case (.customerID, .text(let s)): try text(s, field: name, lengthMax: customerIDLengthMax, allowEmpty: false, freeText: false)
+        case (.description, .text(let s)): try descriptionText(s)
+        case (.metadata, .metadata(let pairs)):
+            var map: [String: String] = [:]
+            for p in pairs {
+                guard map.updateValue(p.value, forKey: p.key) == nil else { throw .invalid(name, "a key appears twice") }
+            }
+            try metadataMap(map)
+        case (.requestFingerprint, .text(let s)):
+            guard s.utf8.count == 26, s.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }) else {
+                throw .invalid(name, "must be 26 base-32 characters")
+            }
+        default:
+            throw .invalid(name, "holds a value of the wrong kind")
+        }
+    }
+
     static func merchantID(_ value: String) throws(PaymentError) {
         let bytes = value.utf8
         guard (1...idLengthMax).contains(bytes.count) else {
@@ -54,13 +91,17 @@ public enum PaymentValidation {
             (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F || b == 0x2D
         }
         guard ok else { throw .invalid("merchant_id", "may hold only letters, digits, '_' and '-'") }
+        guard !CardNumberDetector.containsCardNumber(value) else {
+            throw .invalid("merchant_id", "holds what looks like a card number; card data is never stored")
+        }
     }
 
     static func paymentKey(_ value: String) throws(PaymentError) {
-        try text(value, field: "payment_key", lengthMax: paymentKeyLengthMax, allowEmpty: false, freeText: false)
-        if CardNumberDetector.looksLikeCardNumber(value) || CardNumberDetector.containsCardNumber(value) {
+        if CardNumberDetector.containsCardNumber(value) {
             throw .invalid("payment_key", "looks like a card number; store the provider's token, never card data")
         }
+        try text(value, field: "payment_key", lengthMax: paymentKeyLengthMax, allowEmpty: false, freeText: false)
+        // (text() refuses a card number anywhere in it; this message says what to store instead.)
     }
 
     static func descriptionText(_ value: String) throws(PaymentError) {
@@ -79,7 +120,8 @@ public enum PaymentValidation {
         }
     }
 
-    /// Length (in Unicode scalars), control characters and, for free text, card numbers.
+    /// Length (in Unicode scalars), control characters (line breaks and tabs in free text
+    /// only) and card numbers (in every text: ids, keys and free text alike).
     static func text(_ value: String, field: String, lengthMax: Int, allowEmpty: Bool, freeText: Bool,
                      what: String? = nil) throws(PaymentError) {
         let subject = what ?? "value"
@@ -92,7 +134,7 @@ public enum PaymentValidation {
             let allowed = freeText && (scalar == "\n" || scalar == "\t" || scalar == "\r")
             guard allowed else { throw .invalid(field, "\(subject) must not contain control characters") }
         }
-        if freeText && CardNumberDetector.containsCardNumber(value) {
+        if CardNumberDetector.containsCardNumber(value) {
             throw .invalid(field, "\(subject) contains what looks like a card number; card data is never stored")
         }
     }

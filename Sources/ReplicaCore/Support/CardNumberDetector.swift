@@ -1,8 +1,11 @@
 /// Finds card numbers (PANs) so they are refused before they are ever stored.
 ///
-/// The rule: a run of characters from `[0-9]`, space and `-` whose digits number
-/// 13...19 and pass the Luhn check is a card number. `looksLikeCardNumber` applies it
-/// to a whole value; `containsCardNumber` to every maximal run inside free text.
+/// The rule: inside a value, a run of decimal digits (any script's: ASCII, full-width,
+/// Arabic-Indic, ...) joined by separators (whitespace and line breaks, dashes, dots,
+/// underscores, slashes, full-width forms of those) is a card number when it holds 13-19
+/// digits, starts with a card network's issuer prefix (Visa, Mastercard, American Express,
+/// Discover, JCB, Diners, UnionPay, Maestro) and passes the Luhn check. The prefix keeps
+/// ordinary long numbers (order numbers, timestamps) from being refused one time in ten.
 public enum CardNumberDetector {
     /// The Luhn check over digit values 0...9.
     public static func luhnValid(_ digits: [UInt8]) -> Bool {
@@ -18,34 +21,78 @@ public enum CardNumberDetector {
         return !digits.isEmpty && sum % 10 == 0
     }
 
-    /// Whether the whole string, ignoring spaces and dashes, is 13-19 digits passing Luhn.
-    public static func looksLikeCardNumber(_ s: String) -> Bool {
-        var digits: [UInt8] = []
-        for b in s.utf8 {
-            if b >= 0x30 && b <= 0x39 { digits.append(b - 0x30) } else if b != 0x20 && b != 0x2D { return false }
-            if digits.count > 19 { return false }
-        }
-        return (13...19).contains(digits.count) && luhnValid(digits)
+    /// Whether `digits` begin with an issuer prefix of a card network.
+    public static func hasIssuerPrefix(_ digits: [UInt8]) -> Bool {
+        func prefix(_ n: Int) -> Int { digits.prefix(n).reduce(0) { $0 * 10 + Int($1) } }
+        guard digits.count >= 6 else { return false }
+        let (p1, p2, p3, p4, p6) = (prefix(1), prefix(2), prefix(3), prefix(4), prefix(6))
+        return p1 == 4                                   // Visa
+            || (51...55).contains(p2) || (2221...2720).contains(p4)  // Mastercard
+            || p2 == 34 || p2 == 37                      // American Express
+            || p4 == 6011 || p2 == 65 || (644...649).contains(p3) || (622126...622925).contains(p6) // Discover
+            || (3528...3589).contains(p4)                // JCB
+            || (300...305).contains(p3) || p2 == 36 || p2 == 38 || p2 == 39 // Diners
+            || p2 == 62                                  // UnionPay
+            || p2 == 50 || (56...69).contains(p2)        // Maestro
     }
 
-    /// Whether any maximal run of digits, spaces and dashes inside `s` holds 13-19 digits
-    /// passing Luhn. Linear in the length of `s`.
-    public static func containsCardNumber(_ s: String) -> Bool {
-        var digits: [UInt8] = []
-        var tooLong = false
-        func check() -> Bool {
-            defer { digits.removeAll(keepingCapacity: true); tooLong = false }
-            return !tooLong && (13...19).contains(digits.count) && luhnValid(digits)
+    /// Whether the whole value, separators aside, is a card number.
+    public static func looksLikeCardNumber(_ s: String) -> Bool {
+        var run = Run()
+        for scalar in s.unicodeScalars {
+            if let d = digitValue(scalar) { run.add(d) } else if !isSeparator(scalar) { return false }
         }
-        for b in s.utf8 {
-            if b >= 0x30 && b <= 0x39 {
-                if digits.count < 19 { digits.append(b - 0x30) } else { tooLong = true }
-            } else if b == 0x20 || b == 0x2D {
+        return run.isCardNumber
+    }
+
+    /// Whether any maximal run of digits and separators inside `s` is a card number.
+    /// Linear in the length of `s`.
+    public static func containsCardNumber(_ s: String) -> Bool {
+        var run = Run()
+        for scalar in s.unicodeScalars {
+            if let d = digitValue(scalar) {
+                run.add(d)
+            } else if isSeparator(scalar) {
                 continue
-            } else if check() {
-                return true
+            } else {
+                if run.isCardNumber { return true }
+                run = Run()
             }
         }
-        return check()
+        return run.isCardNumber
+    }
+
+    /// A decimal digit of any script (full-width `４`, Arabic-Indic `٤`, ...) as 0...9.
+    static func digitValue(_ scalar: Unicode.Scalar) -> UInt8? {
+        if scalar.value >= 0x30 && scalar.value <= 0x39 { return UInt8(scalar.value - 0x30) }
+        guard scalar.value > 0x7F, scalar.properties.numericType == .decimal, let v = scalar.properties.numericValue,
+              v >= 0, v <= 9 else { return nil }
+        return UInt8(v)
+    }
+
+    /// What people and programs put between a card number's digit groups.
+    static func isSeparator(_ scalar: Unicode.Scalar) -> Bool {
+        switch scalar {
+        case " ", "-", ".", "_", "/", "\\", "\n", "\r", "\t": return true
+        default:
+            guard scalar.value > 0x7F else { return false }
+            switch scalar.properties.generalCategory {
+            case .spaceSeparator, .dashPunctuation, .connectorPunctuation, .lineSeparator, .paragraphSeparator: return true
+            default: return scalar == "\u{FF0E}" || scalar == "\u{FF0F}" || scalar == "\u{3002}" // full-width . / and 。
+            }
+        }
+    }
+
+    /// Digits of one run, up to one more than a card number can have.
+    struct Run {
+        var digits: [UInt8] = []
+        var count = 0
+        mutating func add(_ d: UInt8) {
+            count += 1
+            if digits.count < 20 { digits.append(d) }
+        }
+        var isCardNumber: Bool {
+            (13...19).contains(count) && CardNumberDetector.hasIssuerPrefix(digits) && CardNumberDetector.luhnValid(digits)
+        }
     }
 }
