@@ -19,9 +19,16 @@ public enum DevelopmentCertificates {
 
     /// Writes `ca.pem`, `ca.key`, `<region>.pem` and `<region>.key` into `dir`; returns the
     /// paths written. `caName` is the CA's subject common name.
+    /// What a region certificate may be used for (tests make wrong ones with other lines).
+    public static let peerUsage = """
+        basicConstraints = critical, CA:FALSE
+        keyUsage = critical, digitalSignature
+        extendedKeyUsage = serverAuth, clientAuth
+        """
+
     @discardableResult
     public static func make(in dir: String, regions: [RegionID], caName: String = "paynode development CA",
-                            days: Int = 825) throws -> [String] {
+                            days: Int = 825, usage: String = peerUsage) throws -> [String] {
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var written: [String] = []
@@ -43,13 +50,7 @@ public enum DevelopmentCertificates {
             try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
             try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
             try openssl(["req", "-new", "-key", key, "-subj", "/CN=\(region.name)", "-out", csr])
-            let extensions = """
-                basicConstraints = critical, CA:FALSE
-                keyUsage = critical, digitalSignature
-                extendedKeyUsage = serverAuth, clientAuth
-                subjectAltName = DNS:\(region.name), DNS:localhost, IP:127.0.0.1
-
-                """
+            let extensions = usage + "\nsubjectAltName = DNS:\(region.name), DNS:localhost, IP:127.0.0.1\n"
             try extensions.write(toFile: ext, atomically: true, encoding: .utf8)
             let serial = "0x" + (0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
             try openssl(["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-set_serial", serial,

@@ -139,7 +139,8 @@ public final class ReplicaNode: @unchecked Sendable {
         } catch let error as NodeError {
             throw error
         } catch {
-            throw .unavailable("\(error)")
+            logger.warning("request not answered", metadata: ["error": "\(error)"])
+            throw .unavailable("the node could not answer (it may be stopping)")
         }
     }
 

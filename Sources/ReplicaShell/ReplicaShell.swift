@@ -133,7 +133,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
             switch result {
             case .failure(let error): reply(.failure(error))
             case .success:
-                do { reply(.success(try store.payment(id))) } catch { reply(.failure(.unavailable("the store could not be read: \(error)"))) }
+                // The store's own error text stays inside (it may name files and statements).
+                do { reply(.success(try store.payment(id))) } catch { reply(.failure(.unavailable("the store could not be read"))) }
             }
         }
     }

@@ -7,6 +7,10 @@ import ReplicaCore
 /// The last handler of a peer connection: checks the peer's identity once TLS is up,
 /// insists its first message is a HELLO naming the same region, and hands messages to
 /// the transport. Any error closes this connection only.
+///
+/// A connection becomes the region's link at once when this side dialed it, or when the
+/// region has no link; otherwise (a second connection naming a region that has a live
+/// link) only once its HELLO checks out, so a refused connection never drops the live one.
 final class PeerChannelHandler: ChannelInboundHandler {
     typealias InboundIn = PeerMessage
 
@@ -45,6 +49,7 @@ final class PeerChannelHandler: ChannelInboundHandler {
                 return
             }
             region = named
+            if dialed == nil && transport.hasLink(to: named) { return } // pending until its HELLO
             connectionID = transport.register(named, channel: context.channel)
             if connectionID == nil { context.close(promise: nil) }
         }
@@ -52,7 +57,7 @@ final class PeerChannelHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let message = unwrapInboundIn(data)
-        guard let region, let connectionID else {
+        guard let region else {
             refuse(context, "message before the peer's certificate was verified")
             return
         }
@@ -66,7 +71,13 @@ final class PeerChannelHandler: ChannelInboundHandler {
                 return
             }
             greeted = true
+            if connectionID == nil {
+                // A pending connection: its HELLO checked out, so it takes over the link.
+                connectionID = transport.register(region, channel: context.channel)
+                guard connectionID != nil else { return context.close(promise: nil) }
+            }
         }
+        guard let connectionID else { return }
         transport.deliver(message, from: region, connection: connectionID)
     }
 

@@ -1,4 +1,5 @@
 import NIOSSL
+import X509
 import ReplicaCore
 
 /// The files that make a node a member of the cluster: the cluster CA, and this region's
@@ -75,9 +76,12 @@ public enum PeerIdentity {
         }
     }
 
-    /// The one region of `regions` the certificate names, or why there is none.
+    /// The one region of `regions` the certificate names, or why there is none. The
+    /// certificate must also be a leaf made for peers: not a CA, and allowed both
+    /// serverAuth and clientAuth.
     public static func region(of certificate: NIOSSLCertificate?, among regions: [RegionID]) -> Result<RegionID, Refusal> {
         guard let certificate else { return .failure(Refusal("no client certificate")) }
+        if let refusal = usageProblem(of: certificate) { return .failure(refusal) }
         let names = Set(dnsNames(of: certificate))
         let named = regions.filter { names.contains($0.name) }
         switch named.count {
@@ -85,6 +89,28 @@ public enum PeerIdentity {
         case 0: return .failure(Refusal("certificate names no region of this cluster (DNS names: \(names.sorted().joined(separator: ", ")))"))
         default: return .failure(Refusal("certificate names several regions: \(named.map(\.name).joined(separator: ", "))"))
         }
+    }
+
+    /// Why the certificate is not a peer's leaf certificate (nil when it is).
+    public static func usageProblem(of certificate: NIOSSLCertificate) -> Refusal? {
+        let parsed: Certificate
+        do { parsed = try Certificate(derEncoded: try certificate.toDERBytes()) } catch {
+            return Refusal("certificate cannot be parsed")
+        }
+        do {
+            if case .isCertificateAuthority? = try parsed.extensions.basicConstraints {
+                return Refusal("certificate is a CA certificate, not a region's")
+            }
+            guard let usage = try parsed.extensions.extendedKeyUsage else {
+                return Refusal("certificate has no extended key usage (a region's needs serverAuth and clientAuth)")
+            }
+            guard usage.contains(.serverAuth), usage.contains(.clientAuth) else {
+                return Refusal("certificate is not allowed both serverAuth and clientAuth")
+            }
+        } catch {
+            return Refusal("certificate extensions cannot be read")
+        }
+        return nil
     }
 
     /// Why a peer was refused.

@@ -93,6 +93,9 @@ public final class PeerTransport: @unchecked Sendable {
         for channel in toClose { channel.close(promise: nil) }
     }
 
+    /// Whether `region` has a live link now.
+    func hasLink(to region: RegionID) -> Bool { lock.withLock { current[region] != nil } }
+
     /// Regions with a verified connection now.
     public var connectedRegions: [RegionID] { lock.withLock { current.keys.sorted() } }
 

@@ -60,12 +60,34 @@ import Testing
             try? await stranger.send(helloFrame(claiming: RegionID("sa-east-1")!))
             #expect(await stranger.closedByServer(within: 10), "a certificate naming no cluster region must be refused")
 
+            // Signed by the cluster's CA and naming eu-west-1, but not a region's leaf
+            // certificate: no extended key usage, serverAuth only, a CA.
+            let wrongDir = cluster.dir.appendingPathComponent("wrong-usage").path
+            for (n, usage) in ["basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature",
+                               "basicConstraints = critical, CA:FALSE\nextendedKeyUsage = serverAuth",
+                               "basicConstraints = critical, CA:TRUE\nextendedKeyUsage = serverAuth, clientAuth"].enumerated() {
+                let dir = "\(wrongDir)-\(n)"
+                try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+                for file in ["ca.pem", "ca.key"] { try FileManager.default.copyItem(atPath: "\(cluster.certDir)/\(file)", toPath: "\(dir)/\(file)") }
+                try DevelopmentCertificates.make(in: dir, regions: [eu], usage: usage)
+                let wrong = try await RawPeerClient.connect(port: port, caPath: ca, certificatePath: DevelopmentCertificates.certificatePath(dir, eu),
+                                                            keyPath: DevelopmentCertificates.keyPath(dir, eu))
+                try? await wrong.send(helloFrame(claiming: eu))
+                #expect(await wrong.closedByServer(within: 10), "a certificate with \(usage) must be refused")
+            }
+            try await eventually("the wrong-usage certificates are counted", timeout: 10) {
+                try await counter(cluster, "refused_peers") >= refusedBefore + 5
+            }
+            // (serverAuth only is already refused by TLS itself: a client certificate needs clientAuth.)
+            #expect(cluster.log(us).contains("certificate has no extended key usage"))
+            #expect(cluster.log(us).contains("a CA certificate"))
+
             // A real certificate for eu-west-1 whose HELLO claims to be ap-northeast-1.
             let liar = try await legit(eu)
             try await liar.send(helloFrame(claiming: RegionID("ap-northeast-1")!))
             #expect(await liar.closedByServer(within: 10), "a HELLO naming another region than the certificate must be refused")
-            try await eventually("three refusals are counted", timeout: 10) {
-                try await counter(cluster, "refused_peers") >= refusedBefore + 3
+            try await eventually("six refusals are counted", timeout: 10) {
+                try await counter(cluster, "refused_peers") >= refusedBefore + 6
             }
 
             // Malformed frames close that connection only.
@@ -93,6 +115,41 @@ import Testing
             let log = cluster.log(us)
             #expect(log.contains("refused peer connection"))
             #expect(log.contains("malformed frame"))
+        } catch {
+            Issue.record("log:\n\(cluster.log(us))")
+            await cluster.shutdown(keep: true)
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    /// A second connection presenting a live peer's certificate does not replace that
+    /// peer's link until its HELLO checks out: a refused one leaves the live link alone.
+    @Test func refusedConnection_neverTouchesTheLiveLink() async throws {
+        let ap = RegionID("ap-northeast-1")!
+        let cluster = try LocalCluster(regions: [us, ap])
+        do {
+            try await cluster.startAll()
+            try await eventually("us-east-1 sees ap-northeast-1", timeout: 20) { await cluster.allPeersConnected(us, expected: [ap]) }
+            let impostor = try await RawPeerClient.connect(
+                port: cluster.peerPorts[us]!, caPath: DevelopmentCertificates.caPath(cluster.certDir),
+                certificatePath: DevelopmentCertificates.certificatePath(cluster.certDir, ap),
+                keyPath: DevelopmentCertificates.keyPath(cluster.certDir, ap))
+            try await impostor.send(helloFrame(claiming: eu))
+            #expect(await impostor.closedByServer(within: 10))
+            let silent = try await RawPeerClient.connect(
+                port: cluster.peerPorts[us]!, caPath: DevelopmentCertificates.caPath(cluster.certDir),
+                certificatePath: DevelopmentCertificates.certificatePath(cluster.certDir, ap),
+                keyPath: DevelopmentCertificates.keyPath(cluster.certDir, ap))
+            // Connected but silent: the live link stays the link.
+            let created = try await cluster.create(at: ap, order: "through-the-live-link")
+            let id = try #require(created.json["id"] as? String)
+            try await eventually("a write at ap-northeast-1 still reaches us-east-1", timeout: 10) {
+                try await cluster.call(us, "GET", "/v1/payments/\(id)").status == 200
+            }
+            await silent.close()
+            #expect(!cluster.log(us).contains("replacing the older connection"), "a connection that never said a valid HELLO replaced the link")
+            #expect(await cluster.allPeersConnected(us, expected: [ap]))
         } catch {
             Issue.record("log:\n\(cluster.log(us))")
             await cluster.shutdown(keep: true)
