@@ -12,7 +12,7 @@ import ReplicaCore
 /// `paynode_unreplicated_local_entries`, `paynode_peer_message_bytes_total` (before LZ4),
 /// `paynode_peer_wire_bytes_total` (after), `paynode_conflicts_total`,
 /// `paynode_peer_refused_total`, `paynode_peer_malformed_frames_total`,
-/// `paynode_clamped_remote_stamps_total`, `paynode_retransmits_total`,
+/// `paynode_clamped_remote_stamps_total`, `paynode_retransmits_total`, `paynode_protocol_violations_total`,
 /// `paynode_snapshots_sent_total`, and `http_server_request_duration_seconds` (histogram).
 final class ReplicationMetrics: Sendable {
     let node: ReplicaNode
@@ -51,6 +51,7 @@ final class ReplicationMetrics: Sendable {
         count("paynode_peer_malformed_frames_total", t.malformedFrames, "Peer connections closed for a malformed frame")
         count("paynode_clamped_remote_stamps_total", status.clampedRemoteStamps, "Remote stamps too far ahead of our clock")
         count("paynode_retransmits_total", c.retransmits, "Times a peer's unacknowledged entries were resent")
+        count("paynode_protocol_violations_total", c.protocolViolations, "Peer messages refused as untrue; each closed its link")
         count("paynode_snapshots_sent_total", c.snapshotsCompleted, "Snapshots streamed to peers behind the log horizon")
         var text = registry.emitToString()
         if let httpRegistry { text += httpRegistry.emitToString() }
