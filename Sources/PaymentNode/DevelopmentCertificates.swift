@@ -16,6 +16,9 @@ public enum DevelopmentCertificates {
     public static func certificatePath(_ dir: String, _ region: RegionID) -> String { "\(dir)/\(region.name).pem" }
     public static func keyPath(_ dir: String, _ region: RegionID) -> String { "\(dir)/\(region.name).key" }
     public static func caPath(_ dir: String) -> String { "\(dir)/ca.pem" }
+    /// The client API's server certificate (localhost, 127.0.0.1; serverAuth only).
+    public static func apiCertificatePath(_ dir: String) -> String { "\(dir)/api.pem" }
+    public static func apiKeyPath(_ dir: String) -> String { "\(dir)/api.key" }
 
     /// Writes `ca.pem`, `ca.key`, `<region>.pem` and `<region>.key` into `dir`; returns the
     /// paths written. `caName` is the CA's subject common name.
@@ -42,6 +45,12 @@ public enum DevelopmentCertificates {
             try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: caKey)
             written += [ca, caKey]
         }
+        if !fm.fileExists(atPath: apiCertificatePath(dir)) {
+            try issue(in: dir, name: "api", key: apiKeyPath(dir), certificate: apiCertificatePath(dir), ca: ca, caKey: caKey, days: days,
+                      extensions: "basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature\n"
+                        + "extendedKeyUsage = serverAuth\nsubjectAltName = DNS:localhost, IP:127.0.0.1\n")
+            written += [apiCertificatePath(dir), apiKeyPath(dir)]
+        }
         for region in regions {
             let key = keyPath(dir, region)
             let cert = certificatePath(dir, region)
@@ -60,6 +69,23 @@ public enum DevelopmentCertificates {
             written += [cert, key]
         }
         return written
+    }
+
+    /// A P-256 key and a certificate signed by the CA with `extensions`.
+    static func issue(in dir: String, name: String, key: String, certificate: String, ca: String, caKey: String,
+                      days: Int, extensions: String) throws {
+        let fm = FileManager.default
+        let csr = "\(dir)/\(name).csr"
+        let ext = "\(dir)/\(name).ext"
+        try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
+        try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
+        try openssl(["req", "-new", "-key", key, "-subj", "/CN=\(name)", "-out", csr])
+        try extensions.write(toFile: ext, atomically: true, encoding: .utf8)
+        let serial = "0x" + (0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
+        try openssl(["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-set_serial", serial,
+                     "-days", "\(days)", "-sha256", "-extfile", ext, "-out", certificate])
+        try? fm.removeItem(atPath: csr)
+        try? fm.removeItem(atPath: ext)
     }
 
     static func openssl(_ arguments: [String]) throws {

@@ -20,6 +20,8 @@ public struct LoopbackNodeYAML: Sendable {
     /// `key: value` lines under `tuning:`.
     public var tuning: [String] = []
     public var durability = "local"
+    /// Serve the client API over HTTPS with `certDir`'s `api.pem` (else plain HTTP, said explicitly).
+    public var apiTLS = true
     /// A first comment line.
     public var comment = "scratch cluster on loopback"
 
@@ -43,6 +45,9 @@ public struct LoopbackNodeYAML: Sendable {
             "  listen: 127.0.0.1:\(apiPort)",
             "  key_sha256: [\(NodeConfig.developmentKeyHash)]",
         ]
+        lines += apiTLS
+            ? ["  tls:", "    certificate: \(certDir)/api.pem", "    key: \(certDir)/api.key"]
+            : ["  plain_http: true"]
         lines += api.map { "  " + $0 }
         lines.append("peer_listen: 127.0.0.1:\(peerPort)")
         lines.append(peers.isEmpty ? "peers: {}" : "peers:")

@@ -52,6 +52,26 @@ extension NodeConfig {
         let bodyMax = try api.integer("body_bytes_max", in: 1_024...16_777_216) ?? 65_536
         let sessionWait = try api.integer("session_wait_ms", in: 0...60_000) ?? 1_000
         let testDelay = try api.integer("test_only_delay_ms", in: 0...60_000) ?? 0
+        let plainHTTP = try api.string("plain_http")
+        var apiTLS: APITLS?
+        if api.node("tls") != nil {
+            let section = try api.section("tls")
+            let version = try section.string("min_version") ?? "1.2"
+            guard version == "1.2" || version == "1.3" else { throw section.error("min_version", "must be 1.2 or 1.3, not \(version)") }
+            apiTLS = APITLS(certificatePath: try existingFile(section, "certificate", try section.requiredString("certificate")),
+                            keyPath: try existingFile(section, "key", try section.requiredString("key")), minimumVersion: version)
+            try section.finish()
+        }
+        switch (apiTLS, plainHTTP) {
+        case (nil, nil):
+            throw api.error("tls", "is required (certificate and key: the API serves HTTPS); plain_http: true serves plain HTTP instead")
+        case (.some, .some):
+            throw api.error("plain_http", "cannot be set with api.tls")
+        case (nil, .some(let value)):
+            guard value == "true" else { throw api.error("plain_http", "may only be true (leave it out to serve HTTPS)") }
+        case (.some, nil):
+            break
+        }
         try api.finish()
 
         let peerListen = try address(top, "peer_listen")
@@ -110,7 +130,7 @@ extension NodeConfig {
 
         if peerListen == apiListen && peerListen.port != 0 { throw top.error("peer_listen", "is the same address as api.listen") }
         return NodeConfig(
-            region: region, dataDirectory: dataDirectory, apiListen: apiListen, apiKeyHashes: hashes,
+            region: region, dataDirectory: dataDirectory, apiListen: apiListen, apiTLS: apiTLS, apiKeyHashes: hashes,
             bodyBytesMax: Int(bodyMax), sessionWaitMillis: UInt64(sessionWait), testDelayMillis: UInt64(testDelay),
             peerListen: peerListen, peers: peers, tls: tls, defaultDurability: durability, engine: engine,
             sourceFile: top.file)

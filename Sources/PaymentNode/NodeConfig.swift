@@ -10,6 +10,9 @@ public struct NodeConfig: Sendable {
     /// Holds `paynode.sqlite` (created when missing).
     public var dataDirectory: String
     public var apiListen: HostPort
+    /// The API's certificate and key: it serves HTTPS. Nil only when the file says
+    /// `api.plain_http: true` (behind a TLS-terminating proxy on the same host, say).
+    public var apiTLS: APITLS?
     /// SHA-256 (lower-case hex) of every API key accepted.
     public var apiKeyHashes: [String]
     /// Request bodies larger than this get 413.
@@ -34,6 +37,23 @@ public struct NodeConfig: Sendable {
         PeerTransportConfig(region: region, listen: peerListen, peers: peers)
     }
 
+    /// The scheme clients use: `https`, or `http` when the config asks for plain HTTP.
+    public var apiScheme: String { apiTLS == nil ? "http" : "https" }
+
     /// SHA-256 of `paynode-dev-key`, the development key the shipped configs accept.
     public static let developmentKeyHash = "c2b41294c1c2c096c6e1a275c848e468757573dd9241d2497e80ab5245b6b5da"
+}
+
+/// The client API's TLS: a certificate chain and key (PEM files), and the lowest TLS
+/// version offered (1.2 unless the file says 1.3).
+public struct APITLS: Sendable, Hashable {
+    public var certificatePath: String
+    public var keyPath: String
+    public var minimumVersion: String
+
+    public init(certificatePath: String, keyPath: String, minimumVersion: String = "1.2") {
+        self.certificatePath = certificatePath
+        self.keyPath = keyPath
+        self.minimumVersion = minimumVersion
+    }
 }

@@ -13,7 +13,7 @@ public enum OpenAPIDocument {
             `X-Session-Token`; a read that sends it back is served once this region has caught
             up to it (else 412 `session_not_available`). Amounts are integers in minor units.
         servers:
-          - url: http://127.0.0.1:8101
+          - url: https://127.0.0.1:8101
         security:
           - bearer: []
         tags:

@@ -1,4 +1,7 @@
 import Hummingbird
+import HummingbirdCore
+import HummingbirdTLS
+import NIOSSL
 import Logging
 import NIOCore
 import PaymentNode
@@ -35,13 +38,23 @@ public enum PaymentsServer {
         return router
     }
 
-    /// The application serving `router` on the node's API address.
+    /// The application serving `router` on the node's API address: HTTPS with the
+    /// config's certificate (TLS 1.2 or newer), or plain HTTP when the config asks for it.
     public static func application(
         node: ReplicaNode, logger: Logger, httpMetrics: PrometheusCollectorRegistry? = nil,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
-    ) -> some ApplicationProtocol {
-        Application(
+    ) throws -> some ApplicationProtocol {
+        var server: HTTPServerBuilder = .http1()
+        if let tls = node.config.apiTLS {
+            var configuration = TLSConfiguration.makeServerConfiguration(
+                certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { .certificate($0) },
+                privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)))
+            configuration.minimumTLSVersion = tls.minimumVersion == "1.3" ? .tlsv13 : .tlsv12
+            server = try .tls(.http1(), tlsConfiguration: configuration)
+        }
+        return Application(
             router: router(node: node, httpMetrics: httpMetrics),
+            server: server,
             configuration: .init(address: .hostname(node.config.apiListen.host, port: node.config.apiListen.port),
                                  serverName: "paynode"),
             onServerRunning: onServerRunning,

@@ -1,4 +1,5 @@
 import AsyncHTTPClient
+import NIOSSL
 import Foundation
 import NIOCore
 import NIOPosix
@@ -27,6 +28,9 @@ public final class PaymentsClient: Sendable {
         public var connectTimeout: TimeAmount = .seconds(1)
         /// The failover policy's tuning.
         public var router = RegionRouter.Config()
+        /// A PEM file of the CA the regions' HTTPS certificates come from (a private CA,
+        /// like `paynode certs` makes); nil trusts the system's roots.
+        public var trustedCAPath: String?
         public init() {}
     }
 
@@ -64,7 +68,14 @@ public final class PaymentsClient: Sendable {
         keys = cleaned.indices.map { RegionID("r\($0)")! }
         self.apiKey = apiKey
         self.options = options
-        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(timeout: .init(connect: options.connectTimeout)))
+        var configuration = HTTPClient.Configuration(timeout: .init(connect: options.connectTimeout))
+        if let ca = options.trustedCAPath {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(ca)
+            tls.minimumTLSVersion = .tlsv12
+            configuration.tlsConfiguration = tls
+        }
+        http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         state = Mutex(State(router: RegionRouter(regions: keys, config: options.router)))
     }
 

@@ -34,6 +34,7 @@ final class BenchCluster: @unchecked Sendable {
             var yaml = LoopbackNodeYAML(region: r, dataDir: dataDir(r), apiPort: apiPorts[r]!, peerPort: peerPorts[r]!,
                                         peers: regions.filter { $0 != r }.map { ($0, peerPorts[$0]!) }, certDir: certs)
             yaml.comment = "paybench"
+            yaml.apiTLS = false // wrk and the baselines speak plain HTTP: the suite measures the node, not TLS
             yaml.api = api
             yaml.tuning = tuning
             try yaml.text.write(toFile: configPath(r), atomically: true, encoding: .utf8)

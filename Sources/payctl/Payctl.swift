@@ -13,8 +13,11 @@ struct Payctl: AsyncParsableCommand {
 
 /// Options every subcommand takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "Comma-separated region URLs, e.g. http://127.0.0.1:8101,http://127.0.0.1:8102 (or PAYCTL_REGIONS).")
+    @Option(help: "Comma-separated region URLs, e.g. https://127.0.0.1:8101,https://127.0.0.1:8102 (or PAYCTL_REGIONS).")
     var regions: String?
+
+    @Option(help: "PEM file of the CA the regions' certificates come from, e.g. config/dev/certs/ca.pem (or PAYCTL_CA).")
+    var ca: String?
 
     @Option(help: "API key (or PAYCTL_KEY).")
     var key: String?
@@ -28,13 +31,14 @@ struct GlobalOptions: ParsableArguments {
     func client() throws -> PaymentsClient {
         let env = ProcessInfo.processInfo.environment
         guard let list = regions ?? env["PAYCTL_REGIONS"], !list.isEmpty else {
-            throw ValidationError("give the regions: --regions http://host:port,... (or set PAYCTL_REGIONS)")
+            throw ValidationError("give the regions: --regions https://host:port,... (or set PAYCTL_REGIONS)")
         }
         guard let apiKey = key ?? env["PAYCTL_KEY"], !apiKey.isEmpty else {
             throw ValidationError("give an API key: --key KEY (or set PAYCTL_KEY)")
         }
         var options = PaymentsClient.Options()
         options.requestTimeout = .seconds(max(1, timeout))
+        options.trustedCAPath = ca ?? env["PAYCTL_CA"]
         do {
             return try PaymentsClient(regionURLs: list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
                                       apiKey: apiKey, options: options)

@@ -120,7 +120,7 @@ struct Demo: AsyncParsableCommand {
         say("")
         say("Three regions are up (API key: paynode-dev-key):")
         for c in configs {
-            say("  \(c.region.name.padding(toLength: 15, withPad: " ", startingAt: 0))  http://\(c.apiListen)   peers on \(c.peerListen) (mutual TLS)")
+            say("  \(c.region.name.padding(toLength: 15, withPad: " ", startingAt: 0))  https://\(c.apiListen)   peers on \(c.peerListen) (mutual TLS)")
         }
         say("")
         say("Sample payments written:")
@@ -129,14 +129,17 @@ struct Demo: AsyncParsableCommand {
         }
         let first = configs[0].apiListen
         let second = configs[1].apiListen
+        let ca = DevelopmentCertificates.caPath("\(folder)/certs")
         say("""
 
+            The API is HTTPS with a certificate from the demo's CA (\(ca)).
             Try it:
-              curl -s -H 'Authorization: Bearer paynode-dev-key' http://\(second)/v1/payments/\(written[0].1.id.rawValue)
-              curl -s -X POST http://\(first)/v1/payments -H 'Authorization: Bearer paynode-dev-key' \\
+              curl -s --cacert \(ca) -H 'Authorization: Bearer paynode-dev-key' https://\(second)/v1/payments/\(written[0].1.id.rawValue)
+              curl -s --cacert \(ca) -X POST https://\(first)/v1/payments -H 'Authorization: Bearer paynode-dev-key' \\
                    -H 'Idempotency-Key: my-first-key' -H 'Content-Type: application/json' \\
                    -d '{"merchant_id":"m_demo","order_id":"order-2001","amount":1999,"currency":"EUR","method":"card"}'
-              curl -s -H 'Authorization: Bearer paynode-dev-key' http://\(first)/v1/cluster
+              curl -s --cacert \(ca) -H 'Authorization: Bearer paynode-dev-key' https://\(first)/v1/cluster
+              payctl --ca \(ca) --regions https://\(first),https://\(second),https://\(configs[2].apiListen) cluster
 
             Ctrl-C stops all three regions.
             """)

@@ -40,8 +40,9 @@ enum NodeRunner {
         }
         let node = try ReplicaNode(config: config, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try await node.start()
-        let app = PaymentsServer.application(node: node, logger: logger, httpMetrics: NodeMetrics.registry)
-        logger.info("serving", metadata: ["api.listen": "http://\(config.apiListen)", "peer.listen": "\(config.peerListen)"])
+        let app = try PaymentsServer.application(node: node, logger: logger, httpMetrics: NodeMetrics.registry)
+        if config.apiTLS == nil { logger.warning("the API serves plain HTTP (api.plain_http): keys and payment data cross the network in clear") }
+        logger.info("serving", metadata: ["api.listen": "\(config.apiScheme)://\(config.apiListen)", "peer.listen": "\(config.peerListen)"])
         return (node, app)
     }
 

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import PaymentNode
 import PaymentsClient
 import ReplicaCore
 import Testing
@@ -14,8 +15,8 @@ import Testing
     let eu = RegionID("eu-west-1")!
 
     @Test func nearestRegionFailoverAndOnePaymentPerKey() async throws {
-        // ap-northeast-1 answers every API request 800 ms late: "far away".
-        let cluster = try LocalCluster(extraAPIConfig: { $0.name == "ap-northeast-1" ? "  test_only_delay_ms: 800" : "" })
+        // ap-northeast-1 answers every API request 1.5 s late: "far away".
+        let cluster = try LocalCluster(extraAPIConfig: { $0.name == "ap-northeast-1" ? "  test_only_delay_ms: 1500" : "" })
         do {
             try await cluster.startAll()
             for r in cluster.regions {
@@ -23,7 +24,10 @@ import Testing
                     await cluster.allPeersConnected(r, expected: cluster.regions.filter { $0 != r })
                 }
             }
-            let client = try PaymentsClient(regionURLs: [ap, us, eu].map(cluster.baseURL), apiKey: LocalCluster.apiKey)
+            var options = PaymentsClient.Options()
+            options.trustedCAPath = DevelopmentCertificates.caPath(cluster.certDir)
+            options.probeTimeout = .seconds(3) // ap-northeast-1 answers its probe too, late
+            let client = try PaymentsClient(regionURLs: [ap, us, eu].map(cluster.baseURL), apiKey: LocalCluster.apiKey, options: options)
             await client.measureLatencies()
             let ranked = client.regions
             #expect(ranked.last?.name == "ap-northeast-1", "the slow region must rank last: \(ranked)")
@@ -60,7 +64,8 @@ import Testing
             // key: the slow region still applies it, and both hold one and the same payment.
             let survivor = [us, eu].first { $0 != used }!
             var impatient = PaymentsClient.Options()
-            impatient.requestTimeout = .milliseconds(400)
+            impatient.requestTimeout = .milliseconds(800)
+            impatient.trustedCAPath = DevelopmentCertificates.caPath(cluster.certDir)
             let retrier = try PaymentsClient(regionURLs: [cluster.baseURL(ap), cluster.baseURL(survivor)],
                                              apiKey: LocalCluster.apiKey, options: impatient)
             let retried = try await retrier.create(NewPayment(merchantID: "m_client", orderID: "c-3", amount: 900, currency: "EUR"),

@@ -36,10 +36,10 @@ import Testing
             printed += String(decoding: chunk, as: UTF8.self)
         }
         #expect(printed.contains("Ctrl-C stops all three regions"), "demo output:\n\(printed)")
-        let base = { (r: Int) in "http://127.0.0.1:\(apiPort + r)" }
+        let base = { (r: Int) in "https://127.0.0.1:\(apiPort + r)" }
 
         // The printed GET curl works as printed.
-        let curlLine = try #require(printed.split(separator: "\n").first { $0.contains("curl -s -H") && $0.contains("/v1/payments/pay_") })
+        let curlLine = try #require(printed.split(separator: "\n").first { $0.contains("curl -s --cacert") && $0.contains("/v1/payments/pay_") })
         let shell = Process()
         shell.executableURL = URL(fileURLWithPath: "/bin/sh")
         shell.arguments = ["-c", String(curlLine).trimmingCharacters(in: .whitespaces)]
@@ -51,7 +51,7 @@ import Testing
         #expect(fetched?["merchant_id"] as? String == "m_demo", "the printed curl did not return a demo payment")
 
         // Create at ap-northeast-1, read at us-east-1 with the session token.
-        let http = HTTP()
+        let http = HTTP(trusting: dir.path + "/certs/ca.pem")
         let created = try await http.send("POST", base(0) + "/v1/payments", headers: ["Idempotency-Key": "e2e-1"],
                                           body: #"{"merchant_id":"m_e2e","order_id":"e2e-1","amount":4200,"currency":"USD","method":"card"}"#)
         #expect(created.status == 201)

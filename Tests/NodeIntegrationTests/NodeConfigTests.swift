@@ -12,7 +12,7 @@ final class NodeConfigTests: XCTestCase {
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("nodeconfig-\(UUID().uuidString)").path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-        for name in ["ca.pem", "us-east-1.pem", "us-east-1.key"] {
+        for name in ["ca.pem", "us-east-1.pem", "us-east-1.key", "api.pem", "api.key"] {
             try Data("dummy \(name)\n".utf8).write(to: URL(fileURLWithPath: "\(dir)/\(name)"))
         }
     }
@@ -35,6 +35,10 @@ final class NodeConfigTests: XCTestCase {
           key_sha256:
             - \(Self.devHash)
             - \(Self.otherHash)
+          tls:
+            certificate: \(dir)/api.pem
+            key: \(dir)/api.key
+            min_version: "1.3"
           body_bytes_max: 131072
           session_wait_ms: 750
         peer_listen: 127.0.0.1:9102
@@ -99,6 +103,20 @@ final class NodeConfigTests: XCTestCase {
         }
     }
 
+    // MARK: HTTPS by default
+
+    func testAPIServesHTTPSUnlessTheFileSaysPlainHTTP() throws {
+        let tlsBlock = "  tls:\n    certificate: \(dir)/api.pem\n    key: \(dir)/api.key\n    min_version: \"1.3\"\n"
+        assertError(variant(tlsBlock, ""), key: "api.tls", problem: "is required")
+        assertError(variant(tlsBlock, "  plain_http: false\n"), key: "api.plain_http", problem: "may only be true")
+        assertError(variant(tlsBlock, tlsBlock + "  plain_http: true\n"), key: "api.plain_http", problem: "cannot be set with api.tls")
+        assertError(variant("    min_version: \"1.3\"\n", "    min_version: \"1.1\"\n"), key: "api.tls.min_version", problem: "1.2 or 1.3")
+        assertError(variant("    key: \(dir)/api.key\n", "    key: \(dir)/missing.key\n"), key: "api.tls.key", problem: "file not found")
+        let plain = try load(variant(tlsBlock, "  plain_http: true\n"))
+        XCTAssertNil(plain.apiTLS)
+        XCTAssertEqual(plain.apiScheme, "http")
+    }
+
     // MARK: Valid files
 
     func testValidFileLoads() throws {
@@ -118,6 +136,8 @@ final class NodeConfigTests: XCTestCase {
                                                 keyPath: "\(dir)/us-east-1.key"))
         XCTAssertEqual(config.defaultDurability, .remote)
         XCTAssertEqual(config.sourceFile, "\(dir)/node.yaml")
+        XCTAssertEqual(config.apiTLS, APITLS(certificatePath: "\(dir)/api.pem", keyPath: "\(dir)/api.key", minimumVersion: "1.3"))
+        XCTAssertEqual(config.apiScheme, "https")
 
         let engine = config.engine
         XCTAssertEqual(engine.region, us)
@@ -145,6 +165,7 @@ final class NodeConfigTests: XCTestCase {
         api:
           listen: 0.0.0.0:8101
           key_sha256: [\(Self.devHash)]
+          plain_http: true
         peer_listen: 0.0.0.0:9101
         peers:
           us-east-1: 10.0.0.2:9102
@@ -248,10 +269,11 @@ final class NodeConfigTests: XCTestCase {
 
     func testPeersAreRequiredButMayBeEmpty() throws {
         let start = try XCTUnwrap(validYAML.range(of: "peers:\n"))
-        let end = try XCTUnwrap(validYAML.range(of: "tls:"))
-        let withoutPeers = validYAML.replacingCharacters(in: start.lowerBound..<end.lowerBound, with: "")
+        let end = try XCTUnwrap(validYAML.range(of: "\ntls:")).upperBound
+        let endTLS = validYAML.index(end, offsetBy: -4)
+        let withoutPeers = validYAML.replacingCharacters(in: start.lowerBound..<endTLS, with: "")
         assertError(withoutPeers, key: "peers", problem: "is required")
-        let alone = try load(validYAML.replacingCharacters(in: start.lowerBound..<end.lowerBound, with: "peers: {}\n"))
+        let alone = try load(validYAML.replacingCharacters(in: start.lowerBound..<endTLS, with: "peers: {}\n"))
         XCTAssertTrue(alone.peers.isEmpty)
     }
 

@@ -28,6 +28,7 @@ import Testing
             api:
               listen: 127.0.0.1:0
               key_sha256: [\(NodeConfig.developmentKeyHash)]
+              plain_http: true
               body_bytes_max: 2048
               session_wait_ms: 50
             peer_listen: 127.0.0.1:0

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOSSL
 import PaymentNode
 import ReplicaCore
 
@@ -18,13 +19,14 @@ final class LocalCluster: @unchecked Sendable {
     private var processes: [RegionID: Process] = [:]
     /// Regions whose store `paynode init` made (their first start).
     private var initialized: Set<RegionID> = []
-    let http = HTTPClient(eventLoopGroupProvider: .singleton)
+    let http: HTTPClient
 
     init(regions: [RegionID] = LocalCluster.allRegions, extraAPIConfig: (RegionID) -> String = { _ in "" }) throws {
         self.regions = regions
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("paynode-it-\(UUID().uuidString.prefix(8))")
         certDir = dir.appendingPathComponent("certs").path
         try DevelopmentCertificates.make(in: certDir, regions: LocalCluster.allRegions)
+        http = HTTP.client(trusting: DevelopmentCertificates.caPath(certDir))
         for r in LocalCluster.allRegions {
             apiPorts[r] = try LoopbackPorts.free()
             peerPorts[r] = try LoopbackPorts.free()
@@ -41,7 +43,7 @@ final class LocalCluster: @unchecked Sendable {
 
     func configURL(_ r: RegionID) -> URL { dir.appendingPathComponent("\(r.name).yaml") }
     func logPath(_ r: RegionID) -> String { dir.appendingPathComponent("\(r.name).log").path }
-    func baseURL(_ r: RegionID) -> String { "http://127.0.0.1:\(apiPorts[r]!)" }
+    func baseURL(_ r: RegionID) -> String { "https://127.0.0.1:\(apiPorts[r]!)" }
 
     /// Starts the region's node and waits until `/health` answers. A region's first start
     /// runs `paynode init` (a new cluster); later ones find their store (or, wiped, get
@@ -188,7 +190,16 @@ enum Binaries {
 /// A small JSON-over-HTTP helper with the development key, for tests that are not tied
 /// to one `LocalCluster`.
 struct HTTP {
-    let client = HTTPClient(eventLoopGroupProvider: .singleton)
+    let client: HTTPClient
+
+    /// A client that trusts the development CA at `caPath` (the node's API is HTTPS).
+    init(trusting caPath: String) { client = HTTP.client(trusting: caPath) }
+
+    static func client(trusting caPath: String) -> HTTPClient {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.trustRoots = .file(caPath)
+        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
+    }
 
     func send(_ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil) async throws -> LocalCluster.Reply {
         var request = HTTPClientRequest(url: url)
