@@ -4,7 +4,8 @@ import ReplicaCore
 /// Makes a development CA and one certificate per region with the `openssl` command
 /// (`paynode certs`, `paynode demo`, tests). Each region certificate names its region
 /// as a subjectAlternativeName DNS entry (which is what peers check), also `localhost`
-/// and 127.0.0.1, and allows both serverAuth and clientAuth. Keys are P-256, mode 0600.
+/// and 127.0.0.1, and allows both serverAuth and clientAuth; and the client API's HTTPS
+/// certificate (`api.pem`: localhost and 127.0.0.1, serverAuth). Keys are P-256, mode 0600.
 /// An existing `ca.pem` + `ca.key` in the folder is reused, so regions can be added.
 public enum DevelopmentCertificates {
     /// A failed step, with what openssl printed.
@@ -52,21 +53,9 @@ public enum DevelopmentCertificates {
             written += [apiCertificatePath(dir), apiKeyPath(dir)]
         }
         for region in regions {
-            let key = keyPath(dir, region)
-            let cert = certificatePath(dir, region)
-            let csr = "\(dir)/\(region.name).csr"
-            let ext = "\(dir)/\(region.name).ext"
-            try openssl(["genpkey", "-algorithm", "EC", "-pkeyopt", "ec_paramgen_curve:P-256", "-out", key])
-            try fm.setAttributes([.posixPermissions: 0o600], ofItemAtPath: key)
-            try openssl(["req", "-new", "-key", key, "-subj", "/CN=\(region.name)", "-out", csr])
-            let extensions = usage + "\nsubjectAltName = DNS:\(region.name), DNS:localhost, IP:127.0.0.1\n"
-            try extensions.write(toFile: ext, atomically: true, encoding: .utf8)
-            let serial = "0x" + (0..<16).map { _ in String(UInt8.random(in: 0...255), radix: 16) }.joined()
-            try openssl(["x509", "-req", "-in", csr, "-CA", ca, "-CAkey", caKey, "-set_serial", serial,
-                         "-days", "\(days)", "-sha256", "-extfile", ext, "-out", cert])
-            try? fm.removeItem(atPath: csr)
-            try? fm.removeItem(atPath: ext)
-            written += [cert, key]
+            try issue(in: dir, name: region.name, key: keyPath(dir, region), certificate: certificatePath(dir, region), ca: ca,
+                      caKey: caKey, days: days, extensions: usage + "\nsubjectAltName = DNS:\(region.name), DNS:localhost, IP:127.0.0.1\n")
+            written += [certificatePath(dir, region), keyPath(dir, region)]
         }
         return written
     }
