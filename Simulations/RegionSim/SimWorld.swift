@@ -102,6 +102,9 @@ struct SimConnection {
 /// One direction of a link.
 struct SimLink {
     var lastDeliveryMicros: UInt64 = 0
+    /// When the last DELTA or SNAPSHOT sent on it arrives (PINGs and ACKs change no
+    /// state: with many regions one is nearly always on its way).
+    var lastDataDeliveryMicros: UInt64 = 0
     var cutUntilMicros: UInt64 = 0
     var clogExtraMicros: UInt64 = 0
     var clogUntilMicros: UInt64 = 0

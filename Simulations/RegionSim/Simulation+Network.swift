@@ -40,6 +40,8 @@ extension Simulation {
         connections[x][y].id += 1
         links[x][y].lastDeliveryMicros = 0
         links[y][x].lastDeliveryMicros = 0
+        links[x][y].lastDataDeliveryMicros = 0
+        links[y][x].lastDataDeliveryMicros = 0
         for (r, p) in [(x, y), (y, x)] where regions[r].up {
             regions[r].shell!.peerDisconnected(regionIDs[p])
             noteReplicable(r)
@@ -63,6 +65,10 @@ extension Simulation {
         if links[a][b].cutUntilMicros > now { at = links[a][b].cutUntilMicros + delay }
         at = max(at, links[a][b].lastDeliveryMicros)
         links[a][b].lastDeliveryMicros = at
+        switch message {
+        case .delta, .snapshot: links[a][b].lastDataDeliveryMicros = at
+        case .hello, .ack, .ping: break
+        }
         links[a][b].bytesSent += UInt64(bytes.count)
         stats.messages += 1
         stats.bytes += UInt64(bytes.count)

@@ -50,7 +50,9 @@ extension Simulation {
                              store: regions[r].store, bus: regions[r].bus, clock: regions[r].clock)
         shell.observer = { [unowned self] event in observe(event, at: r) }
         regions[r].shell = shell
-        shell.start()
+        // Processes start at no particular instant: timers in lockstep with the sampler
+        // could hide a quiet moment from the convergence check forever.
+        later(r, inMicros: netRNG.between(0, 20_000)) { shell.start() }
     }
 
     /// The process dies: what was not fsynced is gone (a torn last group never landed).
@@ -84,8 +86,8 @@ extension Simulation {
     /// A wiped region has its history back: its writes acknowledged before the wipe
     /// above `seq` exist nowhere any more (they are the wipe's RPO).
     func noteOwnHistoryRecovered(_ r: Int, resumingAfter seq: UInt64) {
-        guard let i = wipes.lastIndex(where: { $0.region == r && $0.survivedThrough == nil }) else { return }
-        wipes[i].survivedThrough = seq
+        guard let i = wipes.lastIndex(where: { $0.region == r && $0.epoch == regions[r].storageEpoch - 1 }) else { return }
+        wipes[i].survivedThrough = max(wipes[i].survivedThrough ?? 0, seq)
         probes.wipedRegionRecovered = true
         timeline.append(TimelineMark(atMicros: now, region: r, label: "history back"))
     }

@@ -174,7 +174,7 @@ public final class Simulation {
         guard ops.values.allSatisfy(\.done) else { return false }
         let vectors = live.map { regions[$0].engine.durableVector }
         guard Set(vectors).count == 1 else { return false }
-        for a in live { for b in live where a != b && links[a][b].lastDeliveryMicros > now { return false } }
+        for a in live { for b in live where a != b && links[a][b].lastDataDeliveryMicros > now { return false } }
         return true
     }
 
@@ -183,7 +183,12 @@ public final class Simulation {
             "\(regionIDs[r])=" + (regions[r].shell.map { "\($0.engine.durableVector)" + ($0.health == .serving ? "" : " (\($0.health))") } ?? "down")
         }
         let open = ops.values.filter { !$0.done }.count
+        let busy = liveRegions.filter { r in regions[r].shell.map { !$0.isIdle } ?? false }.map { regionIDs[$0].name }
+            + liveRegions.filter { r in regions[r].shell.map { $0.health != .serving } ?? false }.map { "\(regionIDs[$0].name) (\(regions[$0].shell!.health))" }
+        let inFlight = liveRegions.flatMap { a in liveRegions.filter { b in a != b && links[a][b].lastDataDeliveryMicros > now }.map { "\(regionIDs[a])→\(regionIDs[$0])" } }
         let uncommitted = liveRegions.map { regions[$0].store.queued.count }.reduce(0, +)
         return vectors.joined(separator: " ") + "; client operations open \(open); uncommitted requests \(uncommitted)"
+            + (busy.isEmpty ? "" : "; commits in flight at \(busy.joined(separator: ", "))")
+            + (inFlight.isEmpty ? "" : "; messages in flight \(inFlight.joined(separator: ", "))")
     }
 }

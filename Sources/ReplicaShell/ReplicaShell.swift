@@ -203,6 +203,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         if !historyAnnounced && engine.ownHistoryComplete {
             historyAnnounced = true
             observer?(.ownHistoryRecovered(resumingAfter: engine.vector[region]))
+        } else if historyAnnounced && !engine.ownHistoryComplete {
+            historyAnnounced = false // a peer showed more of the old history: announce again once it is back
         }
     }
 

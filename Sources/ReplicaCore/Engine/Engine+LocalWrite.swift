@@ -10,7 +10,7 @@ extension ReplicationEngine {
     public mutating func submit(
         _ command: PaymentCommand, ticket: WriteTicket, durability: Durability, nowMillis: UInt64
     ) -> (result: SubmitResult, directives: [EngineDirective]) {
-        if !ownHistoryKnown && ownHistoryComplete { ownHistoryKnown = true }
+        latchOwnHistory()
         if let why = ownHistoryMissing {
             return (.rejected(PaymentError(.regionRecovering, why)), [])
         }
@@ -132,7 +132,7 @@ extension ReplicationEngine {
         entries: [LogEntry], records touched: [PaymentRecord]? = nil, conflicts: [ConflictRecord],
         localWrites: [LocalWrite], ackPeer: RegionID?, compactThrough: VersionVector? = nil
     ) -> PersistRequest {
-        if !ownHistoryKnown && ownHistoryComplete { ownHistoryKnown = true }
+        latchOwnHistory()
         let id = nextPersistID
         nextPersistID += 1
         var ids: [PaymentID] = []

@@ -55,6 +55,7 @@ extension ReplicationEngine {
             state.sent.merge(state.acked)
             if case .ack = message { state.releaseInFlight() }
             peers[peer] = state
+            noteOwnClaim(theirs[region])
             return releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
         case .delta(_, let entries):
             guard state.greeted else { return violation(peer, "DELTA before HELLO") }
@@ -82,6 +83,7 @@ extension ReplicationEngine {
         }
         var applied: [LogEntry] = []
         var conflicts: [ConflictRecord] = []
+        for entry in entries where entry.origin == region { noteOwnClaim(entry.seq) }
         for entry in entries {
             let have = vector[entry.origin]
             if entry.seq <= have {
@@ -124,6 +126,7 @@ extension ReplicationEngine {
         counters.conflictsDetected += UInt64(conflicts.count)
         var horizon: VersionVector?
         if let snapshotVector {
+            noteOwnClaim(snapshotVector[region])
             vector.merge(snapshotVector)
             horizon = snapshotVector
             counters.snapshotsReceived += 1
@@ -141,10 +144,11 @@ extension ReplicationEngine {
     /// A peer's HELLO says how many of this region's writes it holds. Only a store
     /// without its own history listens: otherwise the region believes its own store.
     mutating func noteOwnHistory(_ theirs: VersionVector, from peer: RegionID) {
-        guard !ownHistoryKnown else { return }
+        guard !ownHistoryFrozen else { return }
+        noteOwnClaim(theirs[region])
         ownHistorySeen = max(ownHistorySeen, theirs[region])
         ownHistoryAwaited.remove(peer)
-        if ownHistoryComplete { ownHistoryKnown = true }
+        latchOwnHistory()
     }
 }
 

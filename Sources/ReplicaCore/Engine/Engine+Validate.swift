@@ -21,7 +21,7 @@ extension ReplicationEngine {
         for (origin, seq) in vector.sortedEntries {
             guard isClusterRegion(origin) else { return "\(what) names \(origin), not a region of this cluster" }
             guard seq <= PeerBounds.seqMax else { return "\(what) claims \(origin):\(seq), beyond \(PeerBounds.seqMax)" }
-            if origin == region && ownHistoryKnown && seq > durableVector[region] {
+            if origin == region && ownHistoryFrozen && seq > durableVector[region] {
                 return "\(what) claims \(seq) writes of \(region), which made \(durableVector[region])"
             }
         }
@@ -33,7 +33,7 @@ extension ReplicationEngine {
         let name = "entry \(entry.origin):\(entry.seq)"
         guard isClusterRegion(entry.origin) else { return "\(name): \(entry.origin) is not a region of this cluster" }
         guard entry.seq <= PeerBounds.seqMax else { return "\(name): seq beyond \(PeerBounds.seqMax)" }
-        if entry.origin == region && ownHistoryKnown {
+        if entry.origin == region && ownHistoryFrozen {
             return "\(name): a write of this region that it never made (it made \(vector[region]))"
         }
         if let p = problem(withStamp: entry.hlc, nowMillis: nowMillis) { return "\(name): \(p)" }

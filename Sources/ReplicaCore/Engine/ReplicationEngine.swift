@@ -39,8 +39,12 @@ public struct ReplicationEngine: Sendable {
     /// the store holds it). Until every peer has said what it holds of this region's
     /// writes, a new write could reuse a sequence number the region used before.
     var ownHistoryAwaited: Set<RegionID> = []
-    /// Set once the own history is complete (it stays so, whatever peers say later).
+    /// Set once the own history is complete.
     var ownHistoryKnown = false
+    /// This region's own seq when its history became complete in this process (nil when
+    /// the store held it at start). Until it writes past it, a peer may still show more of
+    /// its old history (one that committed it after its HELLO): that reopens the recovery.
+    var ownHistoryResumedAt: UInt64?
     var nextBatchID: UInt64 = 1
     public internal(set) var counters = EngineCounters()
 
@@ -70,6 +74,25 @@ public struct ReplicationEngine: Sendable {
     /// Whether this region holds every write it made that survives anywhere, so new
     /// writes get sequence numbers never used before.
     public var ownHistoryComplete: Bool { ownHistoryKnown || (ownHistoryAwaited.isEmpty && vector[region] >= ownHistorySeen) }
+
+    /// The region has written since its history was complete (or its store held it): from
+    /// then on it believes only its own store about its own writes.
+    var ownHistoryFrozen: Bool { ownHistoryKnown && (ownHistoryResumedAt.map { vector[region] > $0 } ?? true) }
+
+    /// Latches the own history as complete once it is.
+    mutating func latchOwnHistory() {
+        guard !ownHistoryKnown && ownHistoryComplete else { return }
+        ownHistoryKnown = true
+        ownHistoryResumedAt = vector[region]
+    }
+
+    /// A peer shows `seq` of this region's own writes. Before the region has written
+    /// anything new, more than it holds means its history is not complete after all.
+    mutating func noteOwnClaim(_ seq: UInt64) {
+        guard !ownHistoryFrozen, seq > vector[region] else { return }
+        ownHistorySeen = max(ownHistorySeen, seq)
+        ownHistoryKnown = false
+    }
 
     /// Why local writes are refused while the own history is missing (nil once complete).
     public var ownHistoryMissing: String? {

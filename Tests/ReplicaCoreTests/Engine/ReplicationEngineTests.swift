@@ -153,12 +153,35 @@ import Testing
         #expect(Self.persists(ds)[0].ownHistoryComplete)
     }
 
-    @Test func test_storeWithItsOwnHistory_ignoresWhatPeersClaimAboutIt() {
+    /// A peer may commit some of a wiped region's old writes after its HELLO (a group it
+    /// had not fsynced yet). Until the region writes anything new it takes them back;
+    /// once it has, such a claim is a lie.
+    @Test func test_oldHistoryShownAfterRecovery_isTakenBackUntilTheFirstNewWrite() {
+        var e = ReplicationEngine(config: EngineConfig(region: Fixtures.tokyo, peers: [Fixtures.virginia]))
+        _ = e.peerConnected(Fixtures.virginia, nowMillis: 0)
+        _ = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 1)
+        #expect(e.ownHistoryComplete)
+        let late = e.receive(.ping(vector: VersionVector([Fixtures.tokyo: 2])), from: Fixtures.virginia, nowMillis: 2)
+        #expect(late.allSatisfy { if case .disconnect = $0 { false } else { true } })
+        #expect(Self.isRecovering(e.submit(.create(Fixtures.id(7), Fixtures.create(7), idempotent: true), ticket: WriteTicket(1),
+                                           durability: .local, nowMillis: 3).result))
+        let back = e.receive(.delta(batchID: 1, entries: [Self.ownEntry(1, id: 1), Self.ownEntry(2, id: 2)]), from: Fixtures.virginia, nowMillis: 4)
+        _ = e.didPersist(requestID: Self.persists(back)[0].id, nowMillis: 5)
+        let (ok, ds) = e.submit(.create(Fixtures.id(7), Fixtures.create(7), idempotent: true), ticket: WriteTicket(2), durability: .local, nowMillis: 6)
+        #expect(ok == .pending(seq: 3))
+        _ = e.didPersist(requestID: Self.persists(ds)[0].id, nowMillis: 7)
+        // Now it has written: more of its writes than it made is a lie.
+        let lie = e.receive(.ping(vector: VersionVector([Fixtures.tokyo: 9])), from: Fixtures.virginia, nowMillis: 8)
+        #expect({ if case .disconnect? = lie.first { true } else { false } }())
+    }
+
+    @Test func test_storeWithItsOwnHistory_refusesPeersClaimsAboutIt_andKeepsWriting() {
         var e = Self.engine()
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 0)
         let claim = VersionVector([Fixtures.tokyo: 1 << 62])
-        _ = e.receive(.hello(region: Fixtures.virginia, vector: claim), from: Fixtures.virginia, nowMillis: 0)
-        _ = e.receive(.ping(vector: claim), from: Fixtures.virginia, nowMillis: 1)
+        let hello = e.receive(.hello(region: Fixtures.virginia, vector: claim), from: Fixtures.virginia, nowMillis: 0)
+        #expect({ if case .disconnect? = hello.first { true } else { false } }())
+        #expect(e.counters.protocolViolations == 1)
         let (r, _) = e.submit(.create(Fixtures.id(5), Fixtures.create(), idempotent: true), ticket: WriteTicket(1), durability: .local, nowMillis: 2)
         #expect(r == .pending(seq: 1))
     }
