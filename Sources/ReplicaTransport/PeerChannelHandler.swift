@@ -20,6 +20,8 @@ final class PeerChannelHandler: ChannelInboundHandler {
     private var region: RegionID?
     private var connectionID: UInt64?
     private var greeted = false
+    /// Refused and closing: what still arrives is dropped (and not refused twice).
+    private var refusedAlready = false
 
     init(transport: PeerTransport, dialed: RegionID?) {
         self.transport = transport
@@ -57,6 +59,7 @@ final class PeerChannelHandler: ChannelInboundHandler {
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let message = unwrapInboundIn(data)
+        guard !refusedAlready else { return }
         guard let region else {
             refuse(context, "message before the peer's certificate was verified")
             return
@@ -104,6 +107,8 @@ final class PeerChannelHandler: ChannelInboundHandler {
     }
 
     private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
+        guard !refusedAlready else { return }
+        refusedAlready = true
         transport.refused(context.channel, reason)
         context.close(promise: nil)
     }
