@@ -68,8 +68,10 @@ import Testing
             impatient.trustedCAPath = DevelopmentCertificates.caPath(cluster.certDir)
             let retrier = try PaymentsClient(regionURLs: [cluster.baseURL(ap), cluster.baseURL(survivor)],
                                              apiKey: LocalCluster.apiKey, options: impatient)
+            let retryStarted = Date()
             let retried = try await retrier.create(NewPayment(merchantID: "m_client", orderID: "c-3", amount: 900, currency: "EUR"),
                                                    idempotencyKey: "retry-me")
+            print("retried create answered by \(retried.region) after \(Int(Date().timeIntervalSince(retryStarted) * 1_000)) ms; ranking \(retrier.regions)")
             #expect(retried.region == survivor.name, "the first attempt at the slow region should have timed out")
             try await retrier.shutdown()
             for r in [ap, survivor] {
