@@ -37,11 +37,13 @@ extension ReplicationEngine {
             return "\(name): a write of this region that it never made (it made \(vector[region]))"
         }
         if let p = problem(withStamp: entry.hlc, nowMillis: nowMillis) { return "\(name): \(p)" }
+        // Decoded once, and only when some change replaced a value.
+        let held = entry.changes.contains { $0.base != nil } ? records[entry.paymentID] : nil
         for change in entry.changes {
             let register = entry.register(for: change)
             if let p = problem(with: register, field: change.field) { return "\(name): \(p)" }
             // When this region holds the value the writer replaced, the depth is known exactly.
-            if let current = records[entry.paymentID]?[change.field], let base = change.base, current.stamp == base,
+            if let current = held?[change.field], let base = change.base, current.stamp == base,
                current.depth < PeerBounds.depthMax, change.depth != current.depth + 1 {
                 return "\(name): \(change.field) has depth \(change.depth) over a value of depth \(current.depth)"
             }
