@@ -1,7 +1,7 @@
 import ReplicaCore
 import ReplicaShell
 
-// MARK: - The checks of DESIGN section 7, run once the world has healed
+// MARK: - Convergence, durability, RPO, RTO and payment rules, checked once the world has healed
 
 extension Simulation {
     func finish() -> SimResult {

@@ -2,8 +2,8 @@ import Foundation
 import ReplicaCore
 import ReplicaTransport
 
-/// Everything one region's node needs, read from `config/<region>.yaml` (DESIGN
-/// section 6) by `NodeConfig.load(file:)`. The README's "Configuration" section lists
+/// Everything one region's node needs, read from `config/<region>.yaml` by
+/// `NodeConfig.load(file:)`. The README's "Configuration" section lists
 /// every key.
 public struct NodeConfig: Sendable {
     public var region: RegionID

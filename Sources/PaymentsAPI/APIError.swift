@@ -4,7 +4,7 @@ import ReplicaCore
 import ReplicaShell
 
 /// An API error as clients see it: a status and `{"error": {"code", "message", "field"}}`
-/// (DESIGN section 5). Every refusal the API makes is one of these; no bad input gives 500.
+/// Every refusal the API makes is one of these; no bad input gives 500.
 public struct APIError: Error, Sendable, CustomStringConvertible {
     public let status: HTTPResponse.Status
     public let code: String

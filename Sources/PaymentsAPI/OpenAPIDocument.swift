@@ -8,7 +8,7 @@ public enum OpenAPIDocument {
           title: paynode payments API
           version: "1.0.0"
           description: |
-            One region's HTTP API (DESIGN section 5). Every `/v1` call needs
+            One region's HTTP API. Every `/v1` call needs
             `Authorization: Bearer <key>`. Every response carries `X-Region`. Writes return
             `X-Session-Token`; a read that sends it back is served once this region has caught
             up to it (else 412 `session_not_available`). Amounts are integers in minor units.

@@ -2,7 +2,7 @@ import Foundation
 import ReplicaCore
 import ReplicaStore
 
-/// The JSON the API writes (DESIGN section 2), built by hand so field names, order and
+/// The JSON the API writes (snake_case fields, money in minor units), built by hand so field names, order and
 /// number formats are exactly the contract's: amounts as integers, times in RFC 3339 UTC
 /// with milliseconds.
 enum PaymentJSON {

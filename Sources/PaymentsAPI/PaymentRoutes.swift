@@ -5,7 +5,7 @@ import PaymentNode
 import ReplicaCore
 import ReplicaStore
 
-/// The `/v1/payments` and `/v1/conflicts` routes (DESIGN section 5).
+/// The `/v1/payments` and `/v1/conflicts` routes.
 struct PaymentRoutes: Sendable {
     let node: ReplicaNode
     var config: NodeConfig { node.config }

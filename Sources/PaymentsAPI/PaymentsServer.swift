@@ -8,7 +8,7 @@ import PaymentNode
 import Prometheus
 import ReplicaCore
 
-/// The payments HTTP server of one node (Hummingbird 2): every route of DESIGN section 5
+/// The payments HTTP server of one node (Hummingbird 2): every route of the API contract (openapi.yaml)
 /// behind the error, region and API-key middleware. It is a swift-service-lifecycle
 /// `Service`: on graceful shutdown it stops accepting and finishes requests in flight.
 public enum PaymentsServer {

@@ -1,6 +1,6 @@
 import Foundation
 
-/// A payment as the API returns it (DESIGN section 2).
+/// A payment as the API returns it.
 public struct RemotePayment: Codable, Hashable, Sendable {
     public let id: String
     public let merchantID: String

@@ -6,7 +6,7 @@ import NIOPosix
 import ReplicaCore
 import Synchronization
 
-/// A nearest-region client for paynode (DESIGN sections 1 and 5).
+/// A nearest-region client for paynode.
 ///
 /// Given every region's base URL and an API key, it measures latency to each region
 /// (`/health` probes, smoothed), sends each call to the nearest healthy region, and fails

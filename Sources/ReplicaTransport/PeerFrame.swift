@@ -1,7 +1,7 @@
 import LZ4
 import ReplicaCore
 
-/// The bytes of one peer message on the wire (DESIGN section 3):
+/// The bytes of one peer message on the wire:
 ///
 ///     length: UInt32 big-endian (of what follows) | kind: UInt8 | payload
 ///

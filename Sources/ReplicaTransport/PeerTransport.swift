@@ -16,7 +16,7 @@ public protocol PeerTransportDelegate: AnyObject, Sendable {
     func peerSent(_ message: PeerMessage, from region: RegionID)
 }
 
-/// Peer connections over mutual TLS (DESIGN section 3): listens for the regions that
+/// Peer connections over mutual TLS: listens for the regions that
 /// dial this one, dials the others with capped, jittered backoff, checks every peer's
 /// certificate names the region it is connected as, and moves framed `PeerMessage`s.
 /// A connection that breaks the framing or lies about its region is closed alone.

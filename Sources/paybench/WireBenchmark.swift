@@ -9,7 +9,7 @@ import ReplicaTransport
 enum WireBenchmark {
     static func entries(_ count: Int) -> [LogEntry] {
         let region = RegionID("ap-northeast-1")!
-        var engine = ReplicationEngine(config: EngineConfig(region: region, peers: []))
+        let writer = ShellWriter(region: region, recovered: RecoveredState())
         var rng = SystemRandomNumberGenerator()
         var out: [LogEntry] = []
         let start: UInt64 = 1_800_000_000_000
@@ -20,10 +20,7 @@ enum WireBenchmark {
                                        metadata: ["channel": "web", "cart": order])
             let now = start + UInt64(i / 2)
             let id = PaymentID.generated(wallMillis: now, entropy: (rng.next(), UInt16.random(in: 0...UInt16.max)))
-            let (_, directives) = engine.submit(.create(id, create, idempotent: false), ticket: WriteTicket(UInt64(i + 1)),
-                                                durability: .local, nowMillis: now)
-            guard case .persist(let request)? = directives.first else { preconditionFailure("create \(i) refused") }
-            out += request.entries
+            out += writer.write(.create(id, create, idempotent: false), nowMillis: now).entries
         }
         return out
     }

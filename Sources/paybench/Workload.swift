@@ -1,18 +1,74 @@
 import ReplicaCore
+import ReplicaShell
 
-/// Persist requests made by a real `ReplicationEngine` from a stream of creates: what a
-/// node's store sees under a write-only load.
+/// Makes persist requests the way a node does, with the node's own shell and engine, for
+/// benchmarks and bulk loads that commit them themselves: the shell runs over a store
+/// that hands each request back (answering it as committed) instead of writing it.
+final class ShellWriter {
+    /// The store port: keeps what the shell hands in.
+    final class HandedBack: ShellStore {
+        var requests: [PersistRequest] = []
+        func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void) {
+            requests.append(request)
+            completion(.committed)
+        }
+        func compactLog(through vector: VersionVector) {}
+        func payment(_ id: PaymentID) throws -> Payment? { nil }
+        func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
+            completion(.failure(StoreReadFailure("a writer for benchmarks does not recover")))
+        }
+        func probeWritable(completion: @escaping (Bool) -> Void) { completion(true) }
+        func stateDigest() throws -> String { "" }
+    }
+
+    /// No peers: a benchmark writer is a region alone.
+    final class NoPeers: ShellPeerBus {
+        func send(_ message: PeerMessage, to peer: RegionID) {}
+        func disconnect(_ peer: RegionID, reason: String) {}
+        func setLinksEnabled(_ enabled: Bool) {}
+    }
+
+    /// The time the caller says; no timers (the shell is never started).
+    final class SetClock: ShellClock {
+        var nowMillis: UInt64 = 0
+        func schedule(afterMillis millis: UInt64, _ body: @escaping () -> Void) {}
+    }
+
+    private let store = HandedBack()
+    private let clock = SetClock()
+    private let shell: ReplicaShell<HandedBack, NoPeers, SetClock>
+
+    init(region: RegionID, recovered: RecoveredState) {
+        var state = recovered
+        state.ownHistoryComplete = true // a region alone holds all of its history
+        shell = ReplicaShell(config: ShellConfig(engine: EngineConfig(region: region, peers: [])), recovered: state,
+                             store: store, bus: NoPeers(), clock: clock)
+    }
+
+    /// The persist request of `command` at `nowMillis` (it must be accepted).
+    func write(_ command: PaymentCommand, nowMillis: UInt64) -> PersistRequest {
+        clock.nowMillis = nowMillis
+        var answer: Result<WriteAck, NodeError>?
+        shell.submit(command, durability: .local) { answer = $0 }
+        guard case .success? = answer, store.requests.count == 1 else {
+            preconditionFailure("benchmark write was not accepted: \(String(describing: answer))")
+        }
+        return store.requests.removeLast()
+    }
+}
+
+/// Persist requests from a stream of creates: what a node's store sees under a
+/// write-only load.
 struct CreateWorkload {
-    var engine: ReplicationEngine
+    let writer: ShellWriter
     var n = 0
     let startMillis: UInt64
 
     init(region: String = "us-east-1", startMillis: UInt64 = 1_800_000_000_000, clockHighWater: HLCTimestamp = .zero,
          recovered: RecoveredState = RecoveredState()) {
-        let r = RegionID(region)!
         var state = recovered
         state.clockHighWater = max(state.clockHighWater, clockHighWater)
-        engine = ReplicationEngine(config: EngineConfig(region: r, peers: []), recovered: state)
+        writer = ShellWriter(region: RegionID(region)!, recovered: state)
         self.startMillis = startMillis
         n = Int(state.vector.total) // a restarted writer continues with new payments
     }
@@ -23,11 +79,6 @@ struct CreateWorkload {
         let create = CreatePayment(merchantID: "m\(n % 50)", orderID: "order-\(n)", amount: Int64(100 + n % 100_000),
                                    currency: "EUR", method: .card, paymentKey: "tok_\(n)", description: "benchmark payment \(n)")
         let id = PaymentID.derived(merchantID: create.merchantID, idempotencyKey: "bench-\(startMillis)-\(n)")
-        let (result, directives) = engine.submit(.create(id, create, idempotent: true), ticket: WriteTicket(UInt64(n)),
-                                                 durability: .local, nowMillis: nowMillis ?? startMillis + UInt64(n / 10))
-        guard case .pending = result, case .persist(let request)? = directives.first else {
-            preconditionFailure("benchmark create \(n) was not accepted: \(result)")
-        }
-        return request
+        return writer.write(.create(id, create, idempotent: true), nowMillis: nowMillis ?? startMillis + UInt64(n / 10))
     }
 }

@@ -5,7 +5,7 @@ import PaymentsClient
 import ReplicaCore
 import Testing
 
-/// Issue 7 against three real nodes: the client reads from the nearest region (one is
+/// PaymentsClient against three real nodes: the client reads from the nearest region (one is
 /// made slow with `api.test_only_delay_ms`), fails over within a bounded time when the
 /// region it uses is SIGKILLed, still reads its own write there, and a create retried
 /// after a timeout in another region yields exactly one payment.

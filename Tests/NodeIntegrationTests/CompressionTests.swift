@@ -2,7 +2,7 @@ import Foundation
 import ReplicaCore
 import Testing
 
-/// Issue 5: traffic between regions for 10,000 payments is at least 3x smaller than the
+/// Traffic between regions for 10,000 payments is at least 3x smaller than the
 /// uncompressed encoding. The ratio is what the writing node's transport counted: frame
 /// bytes of DELTA/SNAPSHOT messages before LZ4 over the bytes it actually wrote.
 @Suite(.serialized) struct CompressionTests {

@@ -3,7 +3,7 @@ import PaymentNode
 import ReplicaCore
 import Testing
 
-/// Issue 6's end-to-end check against a running `paynode demo` (three regions in one
+/// The end-to-end check against a running `paynode demo` (three regions in one
 /// process): create at one region, read at another with the session token, patch status
 /// through the allowed transitions, be refused an illegal one; and the curl the demo
 /// prints works as printed.

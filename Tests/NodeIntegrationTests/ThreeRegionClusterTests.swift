@@ -2,8 +2,7 @@ import Foundation
 import ReplicaCore
 import Testing
 
-/// Three real `paynode serve` processes on loopback with fresh certificates (issue 5's
-/// "done when"): a write at one region is readable at the other two; with one node
+/// Three real `paynode serve` processes on loopback with fresh certificates: a write at one region is readable at the other two; with one node
 /// SIGKILLed the other two keep taking writes; after its restart all three converge to
 /// the same state digest.
 @Suite(.serialized) struct ThreeRegionClusterTests {

@@ -9,7 +9,7 @@ import NIOPosix
 import ReplicaCore
 import Testing
 
-/// Every status code of the API contract (DESIGN section 5), through the real router,
+/// Every status code of the API contract (openapi.yaml), through the real router,
 /// middleware and a real node (SQLite store in a temp folder, real certificates), with
 /// Hummingbird's router test client.
 @Suite(.serialized) struct RouteTests {

@@ -1,4 +1,4 @@
-/// One region's replication logic as a pure state machine (DESIGN section 3).
+/// One region's replication logic as a pure state machine.
 ///
 /// The engine is a value type with one mutating method per input: a client write
 /// (`submit`), a commit finished (`didPersist`), a peer connected, disconnected or sent

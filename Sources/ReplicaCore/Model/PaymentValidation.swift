@@ -1,4 +1,4 @@
-/// The rules a payment's fields must meet (DESIGN section 2), checked before any write
+/// The rules a payment's fields must meet, checked before any write
 /// reaches the engine's state, so bad input never leaves partial state behind.
 public enum PaymentValidation {
     // MARK: Limits (units last, as everywhere)
