@@ -8,7 +8,7 @@ public struct ShellConfig: Sendable {
     /// After a failed commit: first wait before trying the store again, doubled per
     /// failed try up to the max.
     public var recoveryRetryMillisMin: UInt64 = 500
-    public var recoveryRetryMillisMax: UInt64 = 30_000
+    public var recoveryRetryMillisMax: UInt64 = 5_000
 
     public init(engine: EngineConfig) { self.engine = engine }
 }
@@ -147,8 +147,9 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
 
     // MARK: - Peers (from the bus)
 
+    /// (While not serving, links are disabled at the bus; a late one is left to it.)
     public func peerConnected(_ peer: RegionID) {
-        guard health == .serving else { return bus.disconnect(peer, reason: "this region is not serving") }
+        guard health == .serving else { return }
         carryOut(engine.peerConnected(peer, nowMillis: clock.nowMillis))
     }
 

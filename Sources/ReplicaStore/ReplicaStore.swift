@@ -8,7 +8,7 @@ import ReplicaCore
 /// The writer connection is used by one thread at a time (the `GroupCommitter`'s);
 /// reads go through `StoreReader`s, each with its own connection (WAL lets them run
 /// beside the writer).
-public final class ReplicaStore: ReplicaStorage, @unchecked Sendable {
+public final class ReplicaStore: @unchecked Sendable {
     public let options: StoreOptions
     let db: SQLiteDatabase
     /// Held while this store is open: no second process writes the same file.

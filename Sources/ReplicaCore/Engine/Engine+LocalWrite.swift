@@ -86,7 +86,6 @@ extension ReplicationEngine {
             pendingPersists[pendingPersists.count - 1].localWrites.append(write)
             return (.pending(seq: nil), [])
         }
-        let storedElsewhere = config.peers.map { peers[$0]!.acked[region] }.max() ?? 0
         if ack.achieved == .local || write.seq <= storedElsewhere { return (.answered(ack), []) }
         waitingRemote.append(RemoteWait(ticket: ticket, seq: write.seq, deadlineMillis: nowMillis + config.remoteAckTimeoutMillis, ack: ack))
         return (.pending(seq: nil), [])

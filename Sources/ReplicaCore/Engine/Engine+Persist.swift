@@ -38,7 +38,6 @@ extension ReplicationEngine {
     /// Acknowledges `remote` writes some peer has stored, and times out the ones that
     /// waited too long (acknowledged as `local` only).
     mutating func releaseRemoteWrites(nowMillis: UInt64) -> [EngineDirective] {
-        let storedElsewhere = config.peers.map { peers[$0]!.acked[region] }.max() ?? 0
         var directives: [EngineDirective] = []
         while waitingRemoteHead < waitingRemote.count {
             let wait = waitingRemote[waitingRemoteHead]

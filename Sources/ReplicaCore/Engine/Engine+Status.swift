@@ -29,6 +29,10 @@ public struct ReplicationStatus: Hashable, Sendable {
 }
 
 extension ReplicationEngine {
+    /// The highest seq of this region's own writes that some peer has durably stored:
+    /// writes up to it survive the loss of this region.
+    var storedElsewhere: UInt64 { config.peers.map { peers[$0]!.acked[region] }.max() ?? 0 }
+
     /// The replication status at wall time `nowMillis`.
     public func status(nowMillis: UInt64) -> ReplicationStatus {
         let peerStatuses = config.peers.sorted().map { peer -> PeerStatus in
@@ -45,7 +49,7 @@ extension ReplicationEngine {
             return PeerStatus(region: peer, connected: state.connected, lastContactMillis: state.lastContactMillis,
                               acked: state.acked, unreplicatedEntries: missing, lagMillis: lag)
         }
-        let replicatedElsewhere = config.peers.map { peers[$0]!.acked[region] }.max() ?? 0
+        let replicatedElsewhere = storedElsewhere
         let own = durableVector[region]
         var exposure: UInt64 = 0
         if own > replicatedElsewhere, let e = log.entry(of: region, seq: replicatedElsewhere + 1) {

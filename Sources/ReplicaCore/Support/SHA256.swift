@@ -106,11 +106,9 @@ public enum SHA256 {
         }
         return String(decoding: out, as: UTF8.self)
     }
-
-    @inline(__always) fileprivate static func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 }
 
-@inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { SHA256.rotr(x, n) }
+@inline(__always) private func rotr(_ x: UInt32, _ n: UInt32) -> UInt32 { (x >> n) | (x << (32 - n)) }
 
 /// The digest of a region's state: SHA-256 over every record's encoding
 /// (`ByteWriter.writeRecord`), in id order. Equal digests mean equal state. The engine,

@@ -1,23 +1,8 @@
-/// The durable state of one node, as the engine's shell uses it. The SQLite store and
-/// the simulator's in-memory store both implement it, so both run the same shell logic.
-///
-/// Contract:
-/// - `commit` MUST apply every request atomically and in order: after a crash, the
-///   store holds a prefix of the committed groups, never part of one.
-/// - `recover` returns exactly what was committed (records, vector, log tail, horizon,
-///   clock high-water mark, conflicts are kept but not needed to resume).
-public protocol ReplicaStorage {
-    /// Commits several persist requests as one group (one transaction, one fsync).
-    mutating func commit(_ requests: [PersistRequest]) throws
-    /// Deletes log entries covered by `vector`.
-    mutating func compactLog(through vector: VersionVector) throws
-    /// What a restarting engine needs.
-    func recover() throws -> RecoveredState
-}
-
-/// `ReplicaStorage` in memory: what the simulator and unit tests use. A value type, so
-/// "crash" is simply dropping the requests that were never committed.
-public struct InMemoryStorage: ReplicaStorage, Sendable {
+/// A node's committed state in memory, with the SQLite store's promises (requests applied
+/// atomically and in order; `recover` gives back exactly what was committed): the
+/// simulated disk's contents and the unit tests' store. A value type, so a crash is
+/// simply dropping what was never committed.
+public struct InMemoryStorage: Sendable {
     public private(set) var records: [PaymentID: PaymentRecord] = [:]
     public private(set) var vector = VersionVector()
     public private(set) var log = OutgoingLog()
