@@ -73,7 +73,10 @@ final class SimStore: ShellStore {
 
     func compactLog(through vector: VersionVector) { committed.compactLog(through: vector) }
 
-    func payment(_ id: PaymentID) throws -> Payment? { committed.records[id].flatMap(Payment.init) }
+    func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) { reply(.success(payment(id))) }
+
+    /// The payment as committed (nil when unknown or incomplete).
+    func payment(_ id: PaymentID) -> Payment? { committed.records[id].flatMap(Payment.init) }
 
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
         world.later(region, inMicros: 1_000) { [unowned self] in completion(.success(committed.recover())) }

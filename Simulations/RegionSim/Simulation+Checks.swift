@@ -100,7 +100,7 @@ extension Simulation {
         for client in clients {
             for id in client.ownedOrder where !client.tainted.contains(id) && !lostPayments.contains(id) {
                 let mine = client.owned[id]!
-                guard let p = try? store.payment(id) else {
+                guard let p = store.payment(id) else {
                     violations.append(SimViolation(kind: .safety, message: "payment \(id) acknowledged to client \(client.index) is missing"))
                     continue
                 }

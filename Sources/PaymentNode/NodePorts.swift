@@ -1,5 +1,6 @@
 import Logging
 import NIOCore
+import NIOPosix
 import ReplicaCore
 import ReplicaShell
 import ReplicaStore
@@ -10,7 +11,7 @@ import ReplicaTransport
 /// The shell's store in a node: the SQLite store behind the group committer. Commits,
 /// probes and recovery run on the committer's thread; their completions hop back to
 /// the node's event loop. Payment reads use a reader connection of their own.
-final class SQLiteShellStore: ShellStore {
+final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     let loop: EventLoop
     let store: ReplicaStore
     let committer: GroupCommitter
@@ -41,7 +42,23 @@ final class SQLiteShellStore: ShellStore {
         }
     }
 
-    func payment(_ id: PaymentID) throws -> Payment? { try readers.read { try $0.payment(id) } }
+    /// On a thread of the pool, not the node's loop: reads run beside each other and
+    /// beside the engine.
+    func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) {
+        let answer = ClientReply(reply)
+        NIOThreadPool.singleton.submit { [self] (_: NIOThreadPool.WorkItemState) in answer.body(paymentNow(id)) }
+    }
+
+    /// The committed payment, read on the calling thread.
+    func paymentNow(_ id: PaymentID) -> Result<Payment?, StoreReadFailure> {
+        do { return .success(try readers.read { try $0.payment(id) }) } catch { return .failure(StoreReadFailure(Self.describe(error))) }
+    }
+
+    /// A client's reply carried to a pool thread: it only completes the client's promise.
+    private struct ClientReply: @unchecked Sendable {
+        let body: (Result<Payment?, StoreReadFailure>) -> Void
+        init(_ body: @escaping (Result<Payment?, StoreReadFailure>) -> Void) { self.body = body }
+    }
 
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
         let bound = NIOLoopBound(completion, eventLoop: loop)

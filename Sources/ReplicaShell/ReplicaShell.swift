@@ -133,8 +133,10 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
             switch result {
             case .failure(let error): reply(.failure(error))
             case .success:
-                // The store's own error text stays inside (it may name files and statements).
-                do { reply(.success(try store.payment(id))) } catch { reply(.failure(.unavailable("the store could not be read"))) }
+                store.readPayment(id) { read in
+                    // The store's own error text stays inside (it may name files and statements).
+                    reply(read.mapError { _ in .unavailable("the store could not be read") })
+                }
             }
         }
     }

@@ -23,14 +23,15 @@ public enum StoreOutcome: Sendable, Equatable {
 /// - After a `rolledBack` or `uncertain` outcome, every request handed in after it MUST
 ///   fail too (never commit) until `probeWritable` answers true: a later request's vector
 ///   includes the failed one's entries.
-/// - `payment` and `stateDigest` read committed state only.
+/// - `readPayment` and `stateDigest` read committed state only. `readPayment` may answer
+///   on any thread: its reply goes to the client, never back into the shell.
 public protocol ShellStore: AnyObject {
     func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void)
     /// Deletes log entries covered by `vector`, in order with the commits around it.
     /// Failure is not an error (the log is trimmed again later).
     func compactLog(through vector: VersionVector)
     /// The payment as committed (nil when unknown or incomplete).
-    func payment(_ id: PaymentID) throws -> Payment?
+    func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void)
     /// What a restarting engine needs, read from committed state; completion on the executor.
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void)
     /// Tries a small write; true when the store takes writes again. Clears the failed

@@ -13,7 +13,7 @@ final class ShellWriter {
             completion(.committed)
         }
         func compactLog(through vector: VersionVector) {}
-        func payment(_ id: PaymentID) throws -> Payment? { nil }
+        func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) { reply(.success(nil)) }
         func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
             completion(.failure(StoreReadFailure("a writer for benchmarks does not recover")))
         }

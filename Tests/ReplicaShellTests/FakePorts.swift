@@ -19,7 +19,9 @@ final class ManualStore: ShellStore {
     }
 
     func compactLog(through vector: VersionVector) { committed.compactLog(through: vector) }
-    func payment(_ id: PaymentID) throws -> Payment? { committed.records[id].flatMap(Payment.init) }
+    func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) {
+        reply(.success(committed.records[id].flatMap(Payment.init)))
+    }
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) { completion(.success(committed.recover())) }
     func probeWritable(completion: @escaping (Bool) -> Void) {
         probes += 1
