@@ -83,8 +83,10 @@ public struct SimOptions: Sendable, Hashable {
         o.lossPerMillion = on(20_000)
         o.jitterMillisMax = rng.pick([0, 5, 30])
         o.clockJumpsPerMinute = on(2)
+        // Skewed clocks stay within ±200 ms of true time (within the bound of each other,
+        // as NTP keeps them); a wrong clock, further off, is drawn last.
         let skewed = rng.chance(perMillion: 500_000)
-        o.clockOffsetsMillis = (0..<o.regionCount).map { _ in skewed ? Int64(rng.between(0, 4_000)) - 2_000 : 0 }
+        o.clockOffsetsMillis = (0..<o.regionCount).map { _ in skewed ? (Int64(rng.between(0, 4_000)) - 2_000) / 10 : 0 }
         o.clockDriftPPM = (0..<o.regionCount).map { _ in skewed ? Int64(rng.between(0, 400)) - 200 : 0 }
         o.diskFullPerMinute = on(3)
         o.fsyncFailuresPerMinute = on(2)
@@ -93,6 +95,12 @@ public struct SimOptions: Sendable, Hashable {
         o.crashBeforeFsyncPerMillion = on(3_000)
         o.duplicateRequestPercent = on(10)
         if rng.chance(perMillion: 300_000) { o.loseRegionAtMillis = rng.between(o.chaosMillis / 4, o.chaosMillis * 3 / 4) }
+        // One region whose clock is 1-3 s off all run: it must take no writes once its
+        // peers' pings show it, and what it receives waits for its clock.
+        if skewed && rng.chance(perMillion: 400_000) {
+            let r = Int(rng.below(UInt64(o.regionCount)))
+            o.clockOffsetsMillis[r] = Int64(rng.between(1_000, 3_000)) * (rng.below(2) == 0 ? 1 : -1)
+        }
         return o
     }
 }

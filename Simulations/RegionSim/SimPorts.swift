@@ -31,6 +31,7 @@ final class SimStore: ShellStore {
     }
 
     func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void) {
+        world.checkPeerStamps(request, at: region)
         queued.append((request, completion))
         guard !commitScheduled else { return }
         commitScheduled = true
@@ -125,8 +126,13 @@ final class SimBus: ShellPeerBus {
 
     func disconnect(_ peer: RegionID, reason: String) {
         let p = world.index(of: peer)
+        // Between honest regions nothing is a protocol violation; a link closed to hold a
+        // value from the future (a snapshot chunk stamped beyond the bound) is not one.
+        let violations = world.regions[region].shell?.engine.counters.protocolViolations ?? 0
         world.later(region, inMicros: 0) { [unowned self] in
-            world.violations.append(SimViolation(kind: .safety, message: "\(world.regionIDs[region]) disconnected \(peer): \(reason)"))
+            if violations > 0 {
+                world.violations.append(SimViolation(kind: .safety, message: "\(world.regionIDs[region]) disconnected \(peer): \(reason)"))
+            }
             world.dropConnection(region, p)
         }
     }

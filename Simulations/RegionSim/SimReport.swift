@@ -87,7 +87,7 @@ public enum SimReport {
             "rto_ms_max":\(r.rtoMillisMax.map(String.init) ?? "null"),"converged_after_heal_ms":\(r.convergedAfterHealMillis.map(String.init) ?? "null"),\
             "simulated_ms":\(r.simulatedMillis),"events":\(r.events),"sim_seconds_per_wall_second":\(Int(speed)),\
             "messages":\(r.stats.messages),"bytes":\(r.stats.bytes),"crashes":\(r.stats.crashes),"wipes":\(r.stats.wipes),\
-            "disk_faults":\(r.stats.diskFaults),"refused_unavailable":\(r.stats.unavailable),"outages":[\(outages)],"probes":{\(probes)},"violations":[\(violations)]}
+            "disk_faults":\(r.stats.diskFaults),"refused_unavailable":\(r.stats.unavailable),"refused_clock":\(r.stats.clockRefusals),"outages":[\(outages)],"probes":{\(probes)},"violations":[\(violations)]}
             """
         }
         return "[\n" + items.joined(separator: ",\n") + "\n]\n"

@@ -19,13 +19,15 @@ public struct SimProbes: Sendable, Hashable {
     public var wipedRegionRecovered = false
     public var drainedRestart = false
     public var sessionWaitServed = false
+    public var clockFenced = false
+    public var entryHeldForClock = false
 
     public static let names = ["failover", "partition healed mid-batch", "snapshot catch-up", "torn commit", "crash before fsync",
                                "disk full refused", "disk full recovered", "fsync failed", "wiped region recovered",
-                               "drained restart", "session wait served"]
+                               "drained restart", "session wait served", "clock fenced", "entry held for clock"]
     public var fired: [Bool] {
         [failover, partitionHealedMidBatch, snapshotCatchUp, tornCommit, crashBeforeFsync, diskFullRefused, diskFullRecovered,
-         fsyncFailed, wipedRegionRecovered, drainedRestart, sessionWaitServed]
+         fsyncFailed, wipedRegionRecovered, drainedRestart, sessionWaitServed, clockFenced, entryHeldForClock]
     }
 
     public mutating func formUnion(_ o: SimProbes) {
@@ -40,6 +42,8 @@ public struct SimProbes: Sendable, Hashable {
         wipedRegionRecovered = wipedRegionRecovered || o.wipedRegionRecovered
         drainedRestart = drainedRestart || o.drainedRestart
         sessionWaitServed = sessionWaitServed || o.sessionWaitServed
+        clockFenced = clockFenced || o.clockFenced
+        entryHeldForClock = entryHeldForClock || o.entryHeldForClock
     }
 }
 
@@ -57,6 +61,8 @@ public struct SimStats: Sendable, Hashable {
     public var sessionWaits: UInt64 = 0
     public var crashes: UInt64 = 0
     public var unavailable: UInt64 = 0
+    /// Writes a region refused because its clock was out of bound (503 clock_out_of_bound).
+    public var clockRefusals: UInt64 = 0
     public var diskFaults: UInt64 = 0
     public var wipes: UInt64 = 0
     public var regionsLost: UInt64 = 0
@@ -109,6 +115,8 @@ public struct SimResult: Sendable {
     public let simulatedMillis: UInt64
     public let events: UInt64
     public let writesAcked: Int
+    /// Per region: when it last acknowledged a write (ms of simulated time; nil: never).
+    public let lastAckMillis: [UInt64?]
     /// `local` writes lost with a lost region, and the window they span (ms).
     public let rpoLostWrites: Int
     public let rpoWindowMillis: UInt64

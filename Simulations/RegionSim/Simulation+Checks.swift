@@ -31,6 +31,7 @@ extension Simulation {
         return SimResult(
             seed: seed, options: options, regions: regionIDs.map(\.name), traceHash: trace.hex, violations: violations,
             probes: probes, stats: stats, simulatedMillis: now / 1_000, events: eventsProcessed, writesAcked: acked.count,
+            lastAckMillis: regions.indices.map { r in acked.last { $0.region == r }.map { $0.ackMicros / 1_000 } },
             rpoLostWrites: lostCount, rpoWindowMillis: window, outages: outageResults,
             convergedAfterHealMillis: convergedAtMicros.flatMap { c in healedAtMicros.map { (c - $0) / 1_000 } },
             digests: digests, samples: samples, timeline: timeline)
@@ -126,5 +127,20 @@ extension Simulation {
     static func differs(_ p: Payment, from mine: (status: PaymentStatus, description: String)) -> (String, String)? {
         guard p.status != mine.status || (p.description ?? "") != mine.description else { return nil }
         return ("\(p.status.rawValue)/\(p.description ?? "")", "\(mine.status.rawValue)/\(mine.description)")
+    }
+}
+
+// MARK: - Clocks
+
+extension Simulation {
+    /// A region never stores a peer's entry stamped further ahead of its own clock than
+    /// the skew bound (it holds it until its clock catches up), so `updated_at` never
+    /// reads further ahead than that on a clock in bound.
+    func checkPeerStamps(_ request: PersistRequest, at r: Int) {
+        let limit = wallMillis(r) + engineConfig(r).maxClockSkewMillis
+        for entry in request.entries where entry.origin != regionIDs[r] && entry.hlc.wallMillis > limit {
+            violations.append(SimViolation(kind: .safety, message:
+                "\(regionIDs[r]) stored \(entry.origin):\(entry.seq) stamped \(entry.hlc.wallMillis - limit) ms beyond its clock plus the bound"))
+        }
     }
 }

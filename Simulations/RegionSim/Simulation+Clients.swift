@@ -148,7 +148,11 @@ extension Simulation {
                 schedule(.requestArrives(op: opID, attempt: attempt, region: op.region), in: Self.sessionRetryMicros + oneWay)
             }
             return
-        case .rejected(let error) where error.code == .regionRecovering:
+        case .rejected(let error) where error.code == .regionRecovering || error.code == .clockOutOfBound:
+            if error.code == .clockOutOfBound {
+                stats.clockRefusals += 1
+                probes.clockFenced = true
+            }
             failAttempt(opID, benchRegion: true)
             return
         case .unavailable:

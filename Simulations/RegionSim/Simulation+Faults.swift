@@ -32,7 +32,10 @@ extension Simulation {
         }
         for t in times(options.clockJumpsPerMinute) {
             let delta = Int64(faultRNG.between(100, 3_000)) * (faultRNG.below(2) == 0 ? 1 : -1)
-            schedule(.fault(.clockJump(Int(faultRNG.below(n)), deltaMillis: delta)), at: t)
+            let r = Int(faultRNG.below(n))
+            schedule(.fault(.clockJump(r, deltaMillis: delta)), at: t)
+            // NTP steps it back a while later (three times the error, in ms).
+            schedule(.fault(.clockJump(r, deltaMillis: -delta)), at: t + delta.magnitude * 3_000)
         }
         for t in times(options.diskFullPerMinute) {
             schedule(.fault(.diskFull(Int(faultRNG.below(n)), untilMicros: t + faultRNG.between(500_000, 8_000_000))), at: t)
@@ -187,6 +190,9 @@ extension Simulation {
             stats.rpoExposureMillisMax = max(stats.rpoExposureMillisMax, s.rpoExposureMillis)
         }
         samples.append(SimSample(atMicros: now, regions: perRegion))
+        if !probes.entryHeldForClock, regions.contains(where: { ($0.shell?.engine.counters.entriesHeldForClock ?? 0) > 0 }) {
+            probes.entryHeldForClock = true
+        }
         if healing && convergedAtMicros == nil && checkConverged() { convergedAtMicros = now }
     }
 }

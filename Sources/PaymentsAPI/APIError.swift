@@ -41,7 +41,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         case .invalidField, .immutableField: .unprocessableContent
         case .invalidStatusTransition, .idempotencyKeyReused: .conflict
         case .notFound: .notFound
-        case .regionRecovering: .serviceUnavailable
+        case .regionRecovering, .clockOutOfBound: .serviceUnavailable
         }
         self.init(status, error.code.rawValue, error.message, field: error.field)
     }

@@ -213,7 +213,7 @@ public enum OpenAPIDocument {
             SessionNotAvailable: { description: This region has not caught up to the session token yet, content: { application/json: { schema: { $ref: "#/components/schemas/Error" } } } }
             TooLarge: { description: Body larger than the limit, content: { application/json: { schema: { $ref: "#/components/schemas/Error" } } } }
             Invalid: { description: "A field is invalid (named in error.field)", content: { application/json: { schema: { $ref: "#/components/schemas/Error" } } } }
-            Unavailable: { description: "Not ready: store failed, region recovering its own writes, or shutting down", content: { application/json: { schema: { $ref: "#/components/schemas/Error" } } } }
+            Unavailable: { description: "Not ready: store failed, region recovering its own writes, clock out of bound (clock_out_of_bound), or shutting down", content: { application/json: { schema: { $ref: "#/components/schemas/Error" } } } }
           schemas:
             Error:
               type: object
@@ -341,9 +341,11 @@ public enum OpenAPIDocument {
                       acked_vector: { $ref: "#/components/schemas/Vector" }
                       lag_seconds: { type: number }
                       unreplicated_entries: { type: integer }
+                      clock_offset_ms: { type: [integer, "null"], description: "The peer's clock minus this region's, when a fresh estimate exists" }
+                      clock_uncertainty_ms: { type: [integer, "null"], description: "Half the round trip the estimate was measured over" }
                 rpo_exposure_seconds: { type: number }
                 unreplicated_local_entries: { type: integer }
-                clamped_remote_stamps: { type: integer }
+                clock_problem: { type: [string, "null"], description: "Why this region takes no writes for its clock; null when its clock is in bound" }
                 transport: { type: object, additionalProperties: { type: integer } }
                 counters: { type: object, additionalProperties: { type: integer } }
                 state_digest: { type: string }

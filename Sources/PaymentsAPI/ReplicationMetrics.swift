@@ -8,11 +8,12 @@ import ReplicaCore
 /// `MetricsMiddleware` records through swift-metrics into `httpRegistry`.
 ///
 /// Names: `paynode_replication_lag_seconds{peer}`, `paynode_unreplicated_entries{peer}`,
-/// `paynode_peer_connected{peer}`, `paynode_rpo_exposure_seconds`,
+/// `paynode_peer_connected{peer}`, `paynode_peer_clock_offset_seconds{peer}`, `paynode_clock_in_bound`, `paynode_rpo_exposure_seconds`,
 /// `paynode_unreplicated_local_entries`, `paynode_peer_message_bytes_total` (before LZ4),
 /// `paynode_peer_wire_bytes_total` (after), `paynode_conflicts_total`,
 /// `paynode_peer_refused_total`, `paynode_peer_malformed_frames_total`,
-/// `paynode_clamped_remote_stamps_total`, `paynode_retransmits_total`, `paynode_protocol_violations_total`,
+/// `paynode_retransmits_total`, `paynode_protocol_violations_total`,
+/// `paynode_writes_refused_clock_total`, `paynode_entries_held_clock_total`,
 /// `paynode_snapshots_sent_total`, and `http_server_request_duration_seconds` (histogram).
 final class ReplicationMetrics: Sendable {
     let node: ReplicaNode
@@ -37,21 +38,32 @@ final class ReplicationMetrics: Sendable {
                                help: "Entries held here that this peer has not acknowledged").set(Int64(p.unreplicatedEntries))
             registry.makeGauge(name: "paynode_peer_connected", labels: labels,
                                help: "1 when a verified connection to the peer is up").set(Int64(connected.contains(p.region) ? 1 : 0))
+            if let o = p.clockOffset {
+                registry.makeGauge(name: "paynode_peer_clock_offset_seconds", labels: labels,
+                                   help: "The peer's clock minus this region's, as last measured over a PING round trip")
+                    .set(Double(o.offsetMillis) / 1_000)
+            }
         }
         registry.makeGauge(name: "paynode_rpo_exposure_seconds",
                            help: "Age of the oldest local write not yet durable in another region")
             .set(Double(status.rpoExposureMillis) / 1_000)
         registry.makeGauge(name: "paynode_unreplicated_local_entries",
                            help: "Local writes not yet durable in any other region").set(Int64(status.unreplicatedLocalEntries))
+        registry.makeGauge(name: "paynode_clock_in_bound",
+                           help: "1 when this region's clock agrees with most of the cluster's (it takes writes), 0 when not")
+            .set(Int64(status.clockProblem == nil ? 1 : 0))
         let c = status.counters
         count("paynode_peer_message_bytes_total", t.messageBytesSent, "Peer frame bytes before LZ4 compression")
         count("paynode_peer_wire_bytes_total", t.wireBytesSent, "Peer frame bytes written (after LZ4)")
         count("paynode_conflicts_total", c.conflictsDetected, "Concurrent writes to one field (kept in /v1/conflicts)")
         count("paynode_peer_refused_total", t.refusedPeers, "Peer connections refused (CA, region name, HELLO)")
         count("paynode_peer_malformed_frames_total", t.malformedFrames, "Peer connections closed for a malformed frame")
-        count("paynode_clamped_remote_stamps_total", status.clampedRemoteStamps, "Remote stamps too far ahead of our clock")
         count("paynode_retransmits_total", c.retransmits, "Times a peer's unacknowledged entries were resent")
         count("paynode_protocol_violations_total", c.protocolViolations, "Peer messages refused as untrue; each closed its link")
+        count("paynode_writes_refused_clock_total", c.writesRefusedForClock,
+              "Client writes refused because this region's clock was out of bound")
+        count("paynode_entries_held_clock_total", c.entriesHeldForClock,
+              "Peer entries held because they were stamped beyond this clock plus the skew bound")
         count("paynode_snapshots_sent_total", c.snapshotsCompleted, "Snapshots streamed to peers behind the log horizon")
         var text = registry.emitToString()
         if let httpRegistry { text += httpRegistry.emitToString() }

@@ -110,9 +110,12 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         }
     }
 
-    /// Why this region is not ready for writes (nil when it is): the store's health, or
-    /// a new or wiped store still getting its own history back from its peers.
-    public var readinessProblem: String? { unavailableReason ?? engine.ownHistoryMissing }
+    /// Why this region is not ready for writes (nil when it is): the store's health, a
+    /// new or wiped store still getting its own history back from its peers, or a clock
+    /// off from most of the cluster's.
+    public var readinessProblem: String? {
+        unavailableReason ?? engine.ownHistoryMissing ?? engine.clockProblem(nowMillis: clock.nowMillis)
+    }
 
     // MARK: - Reads
 

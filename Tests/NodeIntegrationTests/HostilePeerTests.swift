@@ -7,7 +7,8 @@ import Testing
 /// A real node, driven by someone holding a real region certificate (eu-west-1's) who
 /// sends one lying frame per connection. After each: the link is closed and counted,
 /// the node still answers /health, /ready and writes, the other region still
-/// replicates, and nothing the frame carried is stored.
+/// replicates, and nothing the frame carried is stored. A valid entry stamped ahead of
+/// the bound is held: not stored, not a violation.
 @Suite(.serialized) struct HostilePeerTests {
     let ap = RegionID("ap-northeast-1")!
     let us = RegionID("us-east-1")!
@@ -55,6 +56,8 @@ import Testing
                 ("a card number in a metadata key", .delta(batchID: 1, entries: [Self.create(origin: eu, seq: 1, id: id(8), hlc: stamp) {
                     $0[.metadata] = .metadata(["4111.1111.1111.1111": "x"]) }])),
                 ("a snapshot record with a currency that is no currency", .snapshot(records: [Self.record(id(9), stamp) { $0[.currency] = .text("XXQ") }], vector: nil)),
+                ("a PING whose clock reading is no wall-clock time",
+                 .ping(vector: VersionVector(), clock: ClockSample(sentAtMillis: 1 << 60, echoMillis: 0, heldMillis: 0))),
             ]
             let before = try await violations(cluster)
             #expect(try await cluster.create(at: us, order: "first").status == 201)
@@ -82,6 +85,28 @@ import Testing
             for n in 1...9 {
                 #expect(try await cluster.call(us, "GET", "/v1/payments/\(id(n))").status == 404, "payment \(n) of the attacks was stored")
             }
+            // A valid entry stamped 10 minutes ahead of us-east-1's clock is held, not applied,
+            // and not a violation: the link stays, and a copy stamped now is taken on it.
+            let violationsBefore = try await violations(cluster)
+            let peer = try await RawPeerClient.connect(
+                port: port, caPath: DevelopmentCertificates.caPath(cluster.certDir),
+                certificatePath: DevelopmentCertificates.certificatePath(cluster.certDir, eu),
+                keyPath: DevelopmentCertificates.keyPath(cluster.certDir, eu))
+            try await peer.send(Self.frame(.hello(region: eu, vector: VersionVector())))
+            let ahead = HLCTimestamp(wallMillis: now + 600_000, counter: 0)
+            try await peer.send(Self.frame(.delta(batchID: 1, entries: [Self.create(origin: eu, seq: 1, id: id(10), hlc: ahead)])))
+            try await eventually("the entry is held", timeout: 10) {
+                (try await cluster.cluster(us)["counters"] as? [String: Any])?["entries_held_for_clock"] as? Int ?? 0 >= 1
+            }
+            let current = HLCTimestamp(wallMillis: UInt64(Date().timeIntervalSince1970 * 1_000), counter: 0)
+            try await peer.send(Self.frame(.delta(batchID: 2, entries: [Self.create(origin: eu, seq: 1, id: id(11), hlc: current)])))
+            try await eventually("the copy stamped now is stored", timeout: 10) {
+                try await cluster.call(us, "GET", "/v1/payments/\(id(11))").status == 200
+            }
+            #expect(try await cluster.call(us, "GET", "/v1/payments/\(id(10))").status == 404, "the held entry was stored")
+            #expect(try await violations(cluster) == violationsBefore)
+            #expect(peer.channel.isActive)
+            await peer.close()
             // ap-northeast-1 still replicates both ways, and both hold the same state.
             #expect(try await cluster.create(at: ap, order: "from-ap").status == 201)
             try await eventually("both regions agree", timeout: 20) {

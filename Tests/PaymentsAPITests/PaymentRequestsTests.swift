@@ -201,7 +201,8 @@ final class PaymentRequestsTests: XCTestCase {
 
     func testPaymentErrorStatuses() {
         let cases: [(PaymentError.Code, Int)] = [(.invalidField, 422), (.immutableField, 422), (.invalidStatusTransition, 409),
-                                                 (.idempotencyKeyReused, 409), (.notFound, 404), (.regionRecovering, 503)]
+                                                 (.idempotencyKeyReused, 409), (.notFound, 404), (.regionRecovering, 503),
+                                                 (.clockOutOfBound, 503)]
         for (code, status) in cases {
             let error = APIError(PaymentError(code, "why", field: "f"))
             XCTAssertEqual(error.status.code, status, code.rawValue)

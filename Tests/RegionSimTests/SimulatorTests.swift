@@ -42,6 +42,21 @@ import Testing
 
     static func scenario(_ text: String) throws -> SimOptions { try ScenarioFile.parse(text) }
 
+    @Test func test_regionWithAWrongClock_stopsTakingWrites_whileTheOthersGoOn() throws {
+        let r = Simulation(seed: 3, options: try Self.scenario("""
+            regions = 3
+            chaos_seconds = 20
+            writes_per_second = 100
+            clock_offset_ms = 0, 0, 3000
+            """)).run()
+        #expect(r.passed, "\(r.violations.map(\.message))")
+        #expect(r.stats.clockRefusals > 0 && r.probes.clockFenced && r.probes.entryHeldForClock)
+        // eu-west-1 (3 s fast) stops within the first pings; the other two write to the end.
+        #expect((r.lastAckMillis[2] ?? 0) < 4_000, "eu-west-1 acknowledged a write at \(r.lastAckMillis[2] ?? 0) ms")
+        #expect((r.lastAckMillis[0] ?? 0) > 18_000 && (r.lastAckMillis[1] ?? 0) > 18_000)
+        #expect(Set(r.digests).count == 1)
+    }
+
     @Test func test_remoteDurability_losesNothingWhenARegionIsLost() throws {
         let options = try Self.scenario("""
             regions = 3

@@ -7,14 +7,15 @@ public enum PeerMessage: Hashable, Sendable {
     case delta(batchID: UInt64, entries: [LogEntry])
     /// What I durably hold now (sent after I stored a batch).
     case ack(vector: VersionVector)
-    /// Periodic: what I durably hold; doubles as a liveness signal and a repair trigger.
-    case ping(vector: VersionVector)
+    /// Periodic: what I durably hold, and a clock reading to estimate the offset between
+    /// our clocks; doubles as a liveness signal and a repair trigger.
+    case ping(vector: VersionVector, clock: ClockSample = .none)
     /// Part of a snapshot for a peer behind the log horizon. `vector` is set on the last
     /// chunk only: once every chunk is merged, the receiver holds everything it covers.
     case snapshot(records: [PaymentRecord], vector: VersionVector?)
 
     /// The wire format version this code writes and reads.
-    public static let formatVersion: UInt8 = 2
+    public static let formatVersion: UInt8 = 3
 
     /// The message type byte.
     public enum Kind: UInt8, Sendable, CaseIterable {
@@ -47,8 +48,13 @@ public enum PeerMessage: Hashable, Sendable {
             w.writeVarint(batchID)
             w.writeVarint(UInt64(entries.count))
             for e in entries { w.writeEntry(e) }
-        case .ack(let vector), .ping(let vector):
+        case .ack(let vector):
             w.writeVector(vector)
+        case .ping(let vector, let clock):
+            w.writeVector(vector)
+            w.writeVarint(clock.sentAtMillis)
+            w.writeVarint(clock.echoMillis)
+            w.writeVarint(clock.heldMillis)
         case .snapshot(let records, let vector):
             w.writeVarint(UInt64(records.count))
             for r in records { w.writeRecord(r) }
@@ -87,7 +93,9 @@ public enum PeerMessage: Hashable, Sendable {
         case .ack:
             message = .ack(vector: try r.readVector())
         case .ping:
-            message = .ping(vector: try r.readVector())
+            let vector = try r.readVector()
+            let clock = ClockSample(sentAtMillis: try r.readVarint(), echoMillis: try r.readVarint(), heldMillis: try r.readVarint())
+            message = .ping(vector: vector, clock: clock)
         case .snapshot:
             let n = try r.readCount(max: WireLimits.recordsPerChunkMax, what: "record")
             var records: [PaymentRecord] = []

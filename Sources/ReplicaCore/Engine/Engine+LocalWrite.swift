@@ -51,6 +51,10 @@ extension ReplicationEngine {
             return (.rejected(error), [])
         }
 
+        if let why = clockProblem(nowMillis: nowMillis) {
+            counters.writesRefusedForClock += 1
+            return (.rejected(PaymentError(.clockOutOfBound, why)), [])
+        }
         let record = records[id] ?? PaymentRecord(id: id)
         let hlc = clock.stamp(after: record.maxStamp?.time ?? .zero, nowMillis: nowMillis)
         let seq = vector[region] + 1

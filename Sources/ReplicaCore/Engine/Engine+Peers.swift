@@ -8,6 +8,7 @@ extension ReplicationEngine {
             return [.disconnect(peer, reason: "region \(peer) is not a peer of \(region)")]
         }
         state.connected = true
+        state.closing = false
         state.greeted = false
         state.inFlight = []
         state.snapshot = nil
@@ -21,6 +22,7 @@ extension ReplicationEngine {
     public mutating func peerDisconnected(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
         guard var state = peers[peer] else { return [] }
         state.connected = false
+        state.closing = false
         state.greeted = false
         state.inFlight = []
         state.snapshot = nil
@@ -33,6 +35,7 @@ extension ReplicationEngine {
         guard var state = peers[peer], state.connected else {
             return violation(peer, "message from \(peer), which is not a connected peer")
         }
+        guard !state.closing else { return [] }
         state.lastContactMillis = nowMillis
         switch message {
         case .hello(let claimed, let theirs):
@@ -47,9 +50,13 @@ extension ReplicationEngine {
             peers[peer] = state
             noteOwnHistory(theirs, from: peer)
             return releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
-        case .ack(let theirs), .ping(let theirs):
+        case .ack(let theirs), .ping(let theirs, _):
             guard state.greeted else { return violation(peer, "\(message.kind) before HELLO") }
             if let problem = problem(with: theirs, in: "\(message.kind)") { return violation(peer, problem) }
+            if case .ping(_, let sample) = message {
+                if let problem = sample.problem { return violation(peer, problem) }
+                noteClockSample(sample, in: &state, nowMillis: nowMillis)
+            }
             state.acked.merge(theirs)
             // What the peer holds it need not be sent again (it may have it by relay).
             state.sent.merge(state.acked)
@@ -74,11 +81,20 @@ extension ReplicationEngine {
     /// refuses the whole batch and closes the link, with nothing applied. The origin's
     /// later entries then wait for a sender with a valid copy (the origin itself
     /// validated its write when it took it): every honest region refuses the same entry,
-    /// so all of them keep the same state.
+    /// so all of them keep the same state. A valid entry stamped further ahead of this
+    /// region's clock than the skew bound is held: neither it nor its origin's later
+    /// entries are applied or acked, and the sender resends them, until this clock has
+    /// caught up. Every region applies it in the end, so all keep the same state.
     mutating func receiveDelta(_ entries: [LogEntry], from peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
         var next = vector
-        for entry in entries where entry.seq == next[entry.origin] &+ 1 {
+        var held: Set<RegionID> = []
+        for entry in entries where entry.seq == next[entry.origin] &+ 1 && !held.contains(entry.origin) {
             if let problem = problem(with: entry, nowMillis: nowMillis) { return violation(peer, "DELTA: \(problem)") }
+            if isAheadOfBound(entry.hlc, nowMillis: nowMillis) {
+                held.insert(entry.origin)
+                counters.entriesHeldForClock += 1
+                continue
+            }
             next[entry.origin] = entry.seq
         }
         var applied: [LogEntry] = []
@@ -88,8 +104,9 @@ extension ReplicationEngine {
             let have = vector[entry.origin]
             if entry.seq <= have {
                 counters.duplicatesSkipped += 1
-            } else if entry.seq > have + 1 {
-                counters.gapsSkipped += 1
+            } else if entry.seq != have + 1 || entry.seq > next[entry.origin] {
+                // Exactly the entries the first pass checked pass here, in the same order.
+                if !held.contains(entry.origin) { counters.gapsSkipped += 1 }
             } else {
                 clock.observe(entry.hlc, nowMillis: nowMillis)
                 conflicts += apply(entry).conflicts
@@ -111,6 +128,15 @@ extension ReplicationEngine {
             if let problem = problem(with: record, nowMillis: nowMillis) { return violation(peer, "SNAPSHOT: \(problem)") }
         }
         if let snapshotVector, let problem = problem(with: snapshotVector, in: "SNAPSHOT") { return violation(peer, problem) }
+        // A chunk cannot be merged in part, and the stream cannot skip a chunk (its last
+        // one brings the vector): a record stamped beyond the bound ends this stream. The
+        // peer starts a new snapshot when it reconnects; by then this clock may have caught up.
+        if chunk.contains(where: { record in
+            record.presentFields.contains { isAheadOfBound(record[$0]!.stamp.time, nowMillis: nowMillis) }
+        }) {
+            counters.entriesHeldForClock += 1
+            return close(peer, reason: "SNAPSHOT holds a value stamped more than max_clock_skew_ms ahead of this clock; held until it catches up")
+        }
         var conflicts: [ConflictRecord] = []
         var touched: [PaymentRecord] = []
         for incoming in chunk {
@@ -138,6 +164,19 @@ extension ReplicationEngine {
 
     mutating func violation(_ peer: RegionID, _ reason: String) -> [EngineDirective] {
         counters.protocolViolations += 1
+        return close(peer, reason: reason)
+    }
+
+    /// Asks the shell to close the link to `peer`; until it reports the link gone, nothing
+    /// more is read from it or sent on it.
+    mutating func close(_ peer: RegionID, reason: String) -> [EngineDirective] {
+        if var state = peers[peer], state.connected {
+            state.closing = true
+            state.greeted = false
+            state.inFlight = []
+            state.snapshot = nil
+            peers[peer] = state
+        }
         return [.disconnect(peer, reason: reason)]
     }
 

@@ -11,6 +11,8 @@ public struct PeerStatus: Hashable, Sendable {
     public let unreplicatedEntries: UInt64
     /// Age of the oldest entry we hold that the peer has not acked (0 when none).
     public let lagMillis: UInt64
+    /// How far the peer's clock is from ours, when there is a fresh estimate.
+    public let clockOffset: ClockOffset?
 }
 
 /// This region's replication state at one instant.
@@ -23,8 +25,8 @@ public struct ReplicationStatus: Hashable, Sendable {
     /// Age of the oldest local write not yet durable in any other region: what losing
     /// this region now would cost (the RPO exposure). 0 when everything is replicated.
     public let rpoExposureMillis: UInt64
-    /// Remote stamps refused for being too far ahead of our clock.
-    public let clampedRemoteStamps: UInt64
+    /// Why this region takes no writes for its clock (nil when its clock is in bound).
+    public let clockProblem: String?
     public let counters: EngineCounters
 }
 
@@ -47,7 +49,8 @@ extension ReplicationEngine {
             }
             let lag = oldest.map { nowMillis > $0 ? nowMillis - $0 : 0 } ?? 0
             return PeerStatus(region: peer, connected: state.connected, lastContactMillis: state.lastContactMillis,
-                              acked: state.acked, unreplicatedEntries: missing, lagMillis: lag)
+                              acked: state.acked, unreplicatedEntries: missing, lagMillis: lag,
+                              clockOffset: clockOffset(of: peer, nowMillis: nowMillis))
         }
         let replicatedElsewhere = storedElsewhere
         let own = durableVector[region]
@@ -58,6 +61,7 @@ extension ReplicationEngine {
         return ReplicationStatus(
             region: region, vector: durableVector, peers: peerStatuses,
             unreplicatedLocalEntries: own > replicatedElsewhere ? own - replicatedElsewhere : 0,
-            rpoExposureMillis: exposure, clampedRemoteStamps: clock.clampedRemoteStamps, counters: counters)
+            rpoExposureMillis: exposure,
+            clockProblem: clockProblem(nowMillis: nowMillis), counters: counters)
     }
 }

@@ -15,7 +15,7 @@ extension ReplicationEngine {
             }
             if nowMillis >= state.lastPingSentMillis + config.pingIntervalMillis {
                 state.lastPingSentMillis = nowMillis
-                directives.append(.send(to: peer, .ping(vector: durableVector)))
+                directives.append(.send(to: peer, .ping(vector: durableVector, clock: clockSample(for: peer, nowMillis: nowMillis))))
             }
             peers[peer] = state
         }

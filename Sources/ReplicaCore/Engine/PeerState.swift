@@ -2,6 +2,9 @@
 /// has been sent to it, and what is in flight.
 struct PeerState: Sendable {
     var connected = false
+    /// This engine asked the shell to close the connection: whatever else arrives on it
+    /// is dropped (a snapshot's last chunk must not land after a chunk was refused).
+    var closing = false
     /// HELLO received on the current connection: only then do we know what to send.
     var greeted = false
     /// What the peer has durably stored (from HELLO, ACK, PING).
@@ -17,6 +20,11 @@ struct PeerState: Sendable {
     var ownHistoryCap: UInt64 = 0
     /// When entries first waited unsent for this peer (for `batchDelayMillis`).
     var unsentSinceMillis: UInt64?
+    /// The peer's last PING clock reading (its `sentAtMillis`) and our clock when it came:
+    /// our next PING echoes it, so the peer can measure the offset too.
+    var lastPingFromPeer: (sentAtMillis: UInt64, receivedAtMillis: UInt64)?
+    /// The latest estimate of the peer's clock offset from ours.
+    var clockOffset: ClockOffset?
 
     init(acked: VersionVector) {
         self.acked = acked

@@ -194,6 +194,11 @@ public struct EngineCounters: Hashable, Sendable {
     public var snapshotsCompleted: UInt64 = 0
     public var snapshotsReceived: UInt64 = 0
     public var protocolViolations: UInt64 = 0
+    /// Client writes refused because this region's clock was out of bound.
+    public var writesRefusedForClock: UInt64 = 0
+    /// Peer entries (or snapshot chunks) held because they were stamped further ahead of
+    /// this region's clock than the skew bound.
+    public var entriesHeldForClock: UInt64 = 0
 
     public init() {}
 }

@@ -17,6 +17,9 @@ public struct PaymentError: Error, Hashable, Sendable, CustomStringConvertible {
         case notFound = "not_found"
         /// This region is catching up on its own history and takes no writes yet (HTTP 503).
         case regionRecovering = "region_recovering"
+        /// This region's clock is off from most of the cluster's by more than the skew
+        /// bound, and it takes no writes until it is back in bound (HTTP 503).
+        case clockOutOfBound = "clock_out_of_bound"
     }
 
     public let code: Code

@@ -119,6 +119,10 @@ import Testing
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 0)
         let ds = e.receive(.ack(vector: VersionVector()), from: Fixtures.virginia, nowMillis: 1)
         #expect({ if case .disconnect(Fixtures.virginia, _)? = ds.first { true } else { false } }())
+        // Nothing more is read from a link being closed; the next connection is judged afresh.
+        #expect(e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 1).isEmpty)
+        _ = e.peerDisconnected(Fixtures.virginia, nowMillis: 1)
+        _ = e.peerConnected(Fixtures.virginia, nowMillis: 1)
         let lie = e.receive(.hello(region: Fixtures.ireland, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 1)
         #expect({ if case .disconnect(Fixtures.virginia, _)? = lie.first { true } else { false } }())
         #expect(e.counters.protocolViolations == 2)
@@ -213,15 +217,15 @@ import Testing
         #expect(acks[1].1.payment.status == .authorized)
     }
 
-    @Test func test_localUpdate_isStampedAboveRecordEvenWhenPeerClockIsFarAhead() {
+    @Test func test_localUpdate_isStampedAboveRecordEvenWhenPeerClockIsAhead() {
         var e = Self.engine()
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 0)
         _ = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 0)
-        let future = HLCTimestamp(wallMillis: 1_000_000, counter: 0)
+        let future = HLCTimestamp(wallMillis: 1_500, counter: .max)
         let create = LogEntry(origin: Fixtures.virginia, seq: 1, hlc: future, paymentID: Fixtures.id(1),
                               changes: Fixtures.create().fieldValues.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
         _ = e.receive(.delta(batchID: 1, entries: [create]), from: Fixtures.virginia, nowMillis: 1_000)
-        #expect(e.status(nowMillis: 1_000).clampedRemoteStamps == 1)
+        #expect(e.payment(Fixtures.id(1)) != nil)
         let (_, ds) = e.submit(.update(Fixtures.id(1), PaymentPatch(status: .authorized)), ticket: WriteTicket(1), durability: .local, nowMillis: 1_001)
         #expect(Self.persists(ds)[0].entries[0].hlc > future)
         #expect(e.payment(Fixtures.id(1))?.status == .authorized)
