@@ -76,11 +76,25 @@ final class SimStore: ShellStore {
 
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) { reply(.success(payment(id))) }
 
+    /// Reads of records for the engine's cache answer after a disk read's time, so inputs
+    /// queue behind them as they do in a node.
+    func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+        world.later(region, inMicros: Self.readMicros) { [unowned self] in completion(.success(committed.encodedRecords(ids))) }
+    }
+
+    func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+        world.later(region, inMicros: Self.readMicros) { [unowned self] in
+            completion(.success(committed.encodedRecords(after: after, limit: limit)))
+        }
+    }
+
+    static let readMicros: UInt64 = 150
+
     /// The payment as committed (nil when unknown or incomplete).
     func payment(_ id: PaymentID) -> Payment? { committed.records[id].flatMap(Payment.init) }
 
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
-        world.later(region, inMicros: 1_000) { [unowned self] in completion(.success(committed.recover())) }
+        world.later(region, inMicros: 1_000) { [unowned self] in completion(.success(committed.recover(includingRecords: false))) }
     }
 
     func probeWritable(completion: @escaping (Bool) -> Void) {

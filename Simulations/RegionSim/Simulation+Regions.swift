@@ -14,6 +14,9 @@ extension Simulation {
         // As a node runs: short batching, relays only for entries a peer seems to lack.
         c.batchDelayMillis = 10
         c.relayDelayMillis = 2_500
+        // A cache of about 50 records: inputs wait for store reads all the time, records
+        // are evicted and read back, snapshots are read from the store.
+        c.recordCacheBytes = 24 * 1_024
         c.testOnlyBrokenMerge = options.brokenMerge
         return c
     }
@@ -46,7 +49,7 @@ extension Simulation {
         regions[r].incarnation += 1
         regions[r].callbacks = [:]
         regions[r].linksEnabled = true
-        let shell = SimShell(config: shellConfig(r), recovered: regions[r].store.committed.recover(),
+        let shell = SimShell(config: shellConfig(r), recovered: regions[r].store.committed.recover(includingRecords: false),
                              store: regions[r].store, bus: regions[r].bus, clock: regions[r].clock)
         shell.observer = { [unowned self] event in observe(event, at: r) }
         regions[r].shell = shell

@@ -110,6 +110,7 @@ extension NodeConfig {
         engine.batchDelayMillis = 20
         engine.tickIntervalMillis = 5
         engine.relayDelayMillis = 2_500
+        engine.recordCacheBytes = 64 << 20
         let tuning = try top.section("tuning")
         if let v = try tuning.integer("batch_entries_max", in: 1...Int64(WireLimits.entriesPerBatchMax)) { engine.batchEntriesMax = Int(v) }
         if let v = try tuning.integer("batch_delay_ms", in: 0...10_000) { engine.batchDelayMillis = UInt64(v) }
@@ -121,6 +122,7 @@ extension NodeConfig {
         if let v = try tuning.integer("remote_ack_timeout_ms", in: 1...600_000) { engine.remoteAckTimeoutMillis = UInt64(v) }
         if let v = try tuning.integer("max_clock_skew_ms", in: 0...3_600_000) { engine.maxClockSkewMillis = UInt64(v) }
         if let v = try tuning.integer("log_entries_max", in: 1...100_000_000) { engine.logEntriesMax = Int(v) }
+        if let v = try tuning.integer("record_cache_mb", in: 1...1_048_576) { engine.recordCacheBytes = Int(v) << 20 }
         if let v = try tuning.integer("snapshot_chunk_records", in: 1...Int64(WireLimits.recordsPerChunkMax)) { engine.snapshotChunkRecords = Int(v) }
         try tuning.finish()
         do { try engine.validate() } catch {

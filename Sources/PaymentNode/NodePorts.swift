@@ -17,8 +17,12 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     let committer: GroupCommitter
     let readers: StoreReaderPool
     let logger: Logger
+    /// Recovery reads every record only for an engine that holds them all.
+    let includeRecords: Bool
 
-    init(loop: EventLoop, store: ReplicaStore, committer: GroupCommitter, readers: StoreReaderPool, logger: Logger) {
+    init(loop: EventLoop, store: ReplicaStore, committer: GroupCommitter, readers: StoreReaderPool, logger: Logger,
+         includeRecords: Bool) {
+        self.includeRecords = includeRecords
         self.loop = loop
         self.store = store
         self.committer = committer
@@ -49,6 +53,25 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
         NIOThreadPool.singleton.submit { [self] (_: NIOThreadPool.WorkItemState) in answer.body(paymentNow(id)) }
     }
 
+    /// Records for the engine's cache, read on a pool thread; the answer hops back to the loop.
+    func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+        readOnPool(completion) { try $0.encodedRecords(ids) }
+    }
+
+    func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+        readOnPool(completion) { try $0.encodedRecords(after: after, limit: limit) }
+    }
+
+    private func readOnPool(_ completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void,
+                            _ body: @escaping @Sendable (StoreReader) throws -> [[UInt8]]) {
+        let bound = NIOLoopBound(completion, eventLoop: loop)
+        NIOThreadPool.singleton.submit { [readers, loop] (_: NIOThreadPool.WorkItemState) in
+            let answer: Result<[[UInt8]], StoreReadFailure>
+            do { answer = .success(try readers.read(body)) } catch { answer = .failure(StoreReadFailure(Self.describe(error))) }
+            loop.execute { bound.value(answer) }
+        }
+    }
+
     /// The committed payment, read on the calling thread.
     func paymentNow(_ id: PaymentID) -> Result<Payment?, StoreReadFailure> {
         do { return .success(try readers.read { try $0.payment(id) }) } catch { return .failure(StoreReadFailure(Self.describe(error))) }
@@ -63,7 +86,8 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
         let bound = NIOLoopBound(completion, eventLoop: loop)
         let box = RecoveredBox()
-        committer.perform({ store in box.state = try store.recover() }) { [loop] result in
+        let records = includeRecords
+        committer.perform({ store in box.state = try store.recover(includingRecords: records) }) { [loop] result in
             let answer: Result<RecoveredState, StoreReadFailure> = switch result {
             case .success: .success(box.state!)
             case .failure(let error): .failure(StoreReadFailure(Self.describe(error)))

@@ -34,21 +34,22 @@ public final class ReplicaNode: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         store = try ReplicaStore(options: StoreOptions(path: config.databasePath))
         try store.claim(region: config.region)
-        let recovered = try store.recover()
+        let recovered = try store.recover(includingRecords: config.engine.recordCacheBytes == nil)
         committer = GroupCommitter(store: store)
         readers = StoreReaderPool(store: store)
         let tls = try PeerTLS(files: config.tls)
         transport = PeerTransport(config: config.transport, tls: tls, group: group, logger: logger)
         var shellConfig = ShellConfig(engine: config.engine)
         shellConfig.sessionWaitMillis = config.sessionWaitMillis
-        let ports = (store: SQLiteShellStore(loop: loop, store: store, committer: committer, readers: readers, logger: logger),
+        let ports = (store: SQLiteShellStore(loop: loop, store: store, committer: committer, readers: readers, logger: logger,
+                                             includeRecords: config.engine.recordCacheBytes == nil),
                      bus: TransportPeerBus(transport: transport), clock: EventLoopClock(loop: loop))
         let shell = Shell(config: shellConfig, recovered: recovered, store: ports.store, bus: ports.bus, clock: ports.clock)
         shell.observer = { event in ReplicaNode.log(event, logger) }
         self.shell = NIOLoopBoundBox.makeBoxSendingValue(shell, eventLoop: loop)
         logger.info("store opened", metadata: [
-            "store.path": "\(config.databasePath)", "store.records": "\(recovered.records.count + recovered.encodedRecords.count)",
-            "store.vector": "\(recovered.vector)",
+            "store.path": "\(config.databasePath)", "store.vector": "\(recovered.vector)",
+            "store.log_entries": "\(recovered.logTail.count + recovered.encodedLogTail.count)",
         ])
     }
 

@@ -31,6 +31,7 @@ extension ReplicaShell {
                                      nextTryMillis: now + config.recoveryRetryMillisMin, trying: false)
         }
         failWaitingWrites(.unavailable("the store could not commit: \(reason)"))
+        failQueuedInputs(.unavailable("the store could not commit: \(reason)"))
         bus.setLinksEnabled(false)
         observer?(.storeFailed(reason: reason, uncertain: uncertain))
         if draining { health = .draining }
@@ -65,6 +66,7 @@ extension ReplicaShell {
 
     func resume(from state: RecoveredState) {
         engine = ReplicationEngine(config: config.engine, recovered: state, counters: engine.counters)
+        engineGeneration += 1
         health = .serving
         recovery.trying = false
         bus.setLinksEnabled(true)
@@ -81,6 +83,7 @@ extension ReplicaShell {
         let finish = { [self] in
             carryOut(engine.releaseAllRemoteWaits())
             failWaitingWrites(.unavailable("the node is shutting down"))
+            failQueuedInputs(.unavailable("the node is shutting down"))
             let waiters = sessionWaiters
             sessionWaiters = []
             for w in waiters { w.reply(.failure(.unavailable("the node is shutting down"))) }

@@ -59,6 +59,9 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     var recovery = RecoveryState()
     var started = false
     var historyAnnounced = false
+    var prefetch = PrefetchState()
+    /// Counts engine rebuilds, so a store read's answer meant for an earlier engine is dropped.
+    var engineGeneration = 0
 
     struct SessionWaiter {
         let token: VersionVector
@@ -88,6 +91,12 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     /// A client's create or patch. `reply` runs once the write is durable at `durability`
     /// (or `local` when `remote` timed out: see `WriteAck.achieved`), or with why not.
     public func submit(_ command: PaymentCommand, durability: Durability, reply: @escaping Reply<WriteAck>) {
+        if let reason = unavailableReason { return reply(.failure(.unavailable(reason))) }
+        accept(.submit(command, durability, reply))
+    }
+
+    /// A write whose records the engine holds, run in its turn.
+    func runSubmit(_ command: PaymentCommand, durability: Durability, reply: @escaping Reply<WriteAck>) {
         if let reason = unavailableReason { return reply(.failure(.unavailable(reason))) }
         let ticket = WriteTicket(nextTicket)
         nextTicket += 1
@@ -153,18 +162,20 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     // MARK: - Peers (from the bus)
 
     /// (While not serving, links are disabled at the bus; a late one is left to it.)
+    /// Peer events run in the order they come, behind any input still waiting for its
+    /// records.
     public func peerConnected(_ peer: RegionID) {
         guard health == .serving else { return }
-        carryOut(engine.peerConnected(peer, nowMillis: clock.nowMillis))
+        accept(.peerConnected(peer))
     }
 
     public func peerDisconnected(_ peer: RegionID) {
-        carryOut(engine.peerDisconnected(peer, nowMillis: clock.nowMillis))
+        accept(.peerDisconnected(peer))
     }
 
     public func peerSent(_ message: PeerMessage, from peer: RegionID) {
         guard health == .serving else { return }
-        carryOut(engine.receive(message, from: peer, nowMillis: clock.nowMillis))
+        accept(.peerSent(message, peer))
     }
 
     // MARK: - Timer
@@ -204,6 +215,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
                 store.compactLog(through: through)
             case .disconnect(let peer, let reason):
                 bus.disconnect(peer, reason: reason)
+            case .readSnapshotChunk(let peer, let stream, let after, let limit):
+                readSnapshotChunk(for: peer, stream: stream, after: after, limit: limit)
             }
         }
         if !historyAnnounced && engine.ownHistoryComplete {

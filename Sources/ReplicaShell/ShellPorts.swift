@@ -23,13 +23,19 @@ public enum StoreOutcome: Sendable, Equatable {
 /// - After a `rolledBack` or `uncertain` outcome, every request handed in after it MUST
 ///   fail too (never commit) until `probeWritable` answers true: a later request's vector
 ///   includes the failed one's entries.
-/// - `readPayment` and `stateDigest` read committed state only. `readPayment` may answer
+/// - `loadRecords`, `readRecords`, `readPayment` and `stateDigest` read committed state only. `readPayment` may answer
 ///   on any thread: its reply goes to the client, never back into the shell.
 public protocol ShellStore: AnyObject {
     func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void)
     /// Deletes log entries covered by `vector`, in order with the commits around it.
     /// Failure is not an error (the log is trimmed again later).
     func compactLog(through vector: VersionVector)
+    /// The committed records of those of `ids` that exist, each in its wire encoding
+    /// (`ByteWriter.writeRecord`), checked to decode. Completion on the executor.
+    func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void)
+    /// Up to `limit` committed records with ids after `after` (from the first when nil),
+    /// in id order, encoded and checked like `loadRecords`'s. Completion on the executor.
+    func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void)
     /// The payment as committed (nil when unknown or incomplete).
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void)
     /// What a restarting engine needs, read from committed state; completion on the executor.

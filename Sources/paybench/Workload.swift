@@ -14,6 +14,11 @@ final class ShellWriter {
         }
         func compactLog(through vector: VersionVector) {}
         func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) { reply(.success(nil)) }
+        // The writer's engine holds every record it wrote: it never asks for any.
+        func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) { completion(.success([])) }
+        func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+            completion(.success([]))
+        }
         func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
             completion(.failure(StoreReadFailure("a writer for benchmarks does not recover")))
         }

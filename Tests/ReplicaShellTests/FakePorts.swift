@@ -22,7 +22,28 @@ final class ManualStore: ShellStore {
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) {
         reply(.success(committed.records[id].flatMap(Payment.init)))
     }
-    func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) { completion(.success(committed.recover())) }
+    func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
+        completion(.success(committed.recover(includingRecords: !bounded)))
+    }
+    /// The shell's engine keeps a bounded cache (so it loads what it needs from here).
+    var bounded = false
+    var loads: [[PaymentID]] = []
+    /// Loads wait for `finishLoads` when set.
+    var holdLoads = false
+    var heldLoads: [() -> Void] = []
+    func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+        loads.append(ids)
+        let answer = { [self] in completion(.success(committed.encodedRecords(ids))) }
+        if holdLoads { heldLoads.append(answer) } else { answer() }
+    }
+    func finishLoads() {
+        let held = heldLoads
+        heldLoads = []
+        for body in held { body() }
+    }
+    func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+        completion(.success(committed.encodedRecords(after: after, limit: limit)))
+    }
     func probeWritable(completion: @escaping (Bool) -> Void) {
         probes += 1
         completion(writable)

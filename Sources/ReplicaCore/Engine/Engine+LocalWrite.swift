@@ -142,8 +142,10 @@ extension ReplicationEngine {
         var seen = Set<PaymentID>()
         for e in entries where seen.insert(e.paymentID).inserted { ids.append(e.paymentID) }
         let recordsToStore = touched ?? ids.map { records[$0]! }
+        let pinned = recordsToStore.map(\.id)
+        records.pin(pinned)
         pendingPersists.append(PendingPersist(id: id, vector: vector, entries: entries, localWrites: localWrites,
-                                              ackPeer: ackPeer, compactThrough: compactThrough))
+                                              ackPeer: ackPeer, compactThrough: compactThrough, pinned: pinned))
         return PersistRequest(id: id, entries: entries, records: recordsToStore, conflicts: conflicts, vector: vector,
                               clockHighWater: clock.last, compactThrough: compactThrough, ownHistoryComplete: ownHistoryComplete)
     }

@@ -11,6 +11,7 @@ extension ReplicationEngine {
         var ackPeers: [RegionID] = []
         while let first = pendingPersists.first, first.id <= requestID {
             pendingPersists.removeFirst()
+            records.unpin(first.pinned)
             durableVector = first.vector
             if let horizon = first.compactThrough {
                 log.trim(through: horizon)
@@ -30,6 +31,7 @@ extension ReplicationEngine {
         for peer in ackPeers.sorted() where peers[peer]?.connected == true {
             directives.append(.send(to: peer, .ack(vector: durableVector)))
         }
+        records.evictToCapacity()
         directives += releaseRemoteWrites(nowMillis: nowMillis)
         directives += pumpAll(nowMillis: nowMillis)
         return directives

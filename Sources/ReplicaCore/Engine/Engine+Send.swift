@@ -16,8 +16,10 @@ extension ReplicationEngine {
         var directives: [EngineDirective] = []
         if state.snapshot == nil && state.inFlight.isEmpty && needsSnapshot(state.sent) {
             guard pendingPersists.isEmpty else { return [] } // cut snapshots only from committed state
-            let ids = records.ids.sortedByID()
-            state.snapshot = PeerState.SnapshotProgress(vector: durableVector, ids: ids, next: 0)
+            var progress = PeerState.SnapshotProgress(vector: durableVector, stream: nextSnapshotStream)
+            nextSnapshotStream += 1
+            if !records.isBounded { progress.ids = records.ids.sortedByID() }
+            state.snapshot = progress
             counters.snapshotsStarted += 1
         }
         if state.snapshot != nil {
@@ -56,8 +58,9 @@ extension ReplicationEngine {
         return directives
     }
 
-    /// Whether entries for the peer should go now: a full batch is waiting, or the
-    /// oldest unsent entry has waited `batchDelayMillis` (or there is no delay).
+    /// Whether entries for the peer should go now: a full batch is waiting, a client
+    /// waits for a peer to store one of them (`remote`), or the oldest unsent entry has
+    /// waited `batchDelayMillis` (or there is no delay).
     func batchIsDue(_ state: inout PeerState, nowMillis: UInt64) -> Bool {
         guard config.batchDelayMillis > 0 else { return true }
         var unsent: UInt64 = 0
@@ -70,6 +73,7 @@ extension ReplicationEngine {
             return false
         }
         if unsent >= UInt64(config.batchEntriesMax) { return true }
+        if waitingRemoteHead < waitingRemote.count, let newest = waitingRemote.last, newest.seq > state.sent[region] { return true }
         guard let since = state.unsentSinceMillis else {
             state.unsentSinceMillis = nowMillis
             return false
@@ -86,10 +90,20 @@ extension ReplicationEngine {
 
     /// Sends snapshot chunks while the window has room; the last one carries the vector.
     /// Chunks are cut only while nothing is uncommitted, so they hold durable state only.
+    /// With records in a bounded cache, each chunk is read from the store (committed
+    /// state) and sent when the read comes back (`snapshotChunkRead`).
     mutating func streamSnapshot(
         _ state: inout PeerState, to peer: RegionID, nowMillis: UInt64, into directives: inout [EngineDirective]
     ) {
         guard var progress = state.snapshot else { return }
+        if records.isBounded {
+            guard !progress.reading && state.inFlight.count < config.inFlightBatchesMax else { return }
+            progress.reading = true
+            state.snapshot = progress
+            directives.append(.readSnapshotChunk(for: peer, stream: progress.stream, after: progress.after,
+                                                 limit: config.snapshotChunkRecords))
+            return
+        }
         while state.inFlight.count < config.inFlightBatchesMax && pendingPersists.isEmpty {
             let end = min(progress.ids.count, progress.next + config.snapshotChunkRecords)
             let chunk = progress.ids[progress.next..<end].compactMap { records[$0] }

@@ -34,6 +34,11 @@ public struct EngineConfig: Sendable {
     public var logEntriesMax: Int = 500_000
     /// Records per SNAPSHOT chunk.
     public var snapshotChunkRecords: Int = 1_024
+    /// Memory for records, in bytes of their encodings. Nil: the engine holds every record
+    /// (unit tests, tools). Set: it holds a bounded cache of the store, the shell loads
+    /// what each input needs before the engine runs it, and snapshots are read from the
+    /// store (a node and the simulator run this way).
+    public var recordCacheBytes: Int? = nil
 
     /// TEST ONLY: replaces the merge with a broken one that keeps the *lower* stamp, so
     /// the simulator can show it catches a wrong merge. Never set outside tests.
@@ -60,6 +65,7 @@ public struct EngineConfig: Sendable {
         if relayDelayMillis > 600_000 { throw ConfigError("relay_delay_ms must be at most 600000") }
         if batchDelayMillis > 10_000 { throw ConfigError("batch_delay_ms must be at most 10000") }
         if logEntriesMax < batchEntriesMax { throw ConfigError("log_entries_max must be at least batch_entries_max") }
+        if let b = recordCacheBytes, b < 4_096 { throw ConfigError("record_cache_mb is too small (at least 4 KB)") }
     }
 }
 

@@ -12,6 +12,10 @@ public enum EngineDirective: Hashable, Sendable {
     case compactLog(through: VersionVector)
     /// Close the connection to a peer that broke the protocol.
     case disconnect(RegionID, reason: String)
+    /// Read up to `limit` committed records with ids after `after` (from the first when
+    /// nil), in id order, and hand their encodings to `snapshotChunkRead` (a snapshot for
+    /// `peer`, when records are held in a bounded cache).
+    case readSnapshotChunk(for: RegionID, stream: UInt64, after: PaymentID?, limit: Int)
 }
 
 /// One atomic unit for the store: new log entries, the new state of every record they

@@ -38,11 +38,18 @@ struct PeerState: Sendable {
         let sentAtMillis: UInt64
     }
 
-    /// A snapshot being streamed: the vector it will carry and the ids still to send.
+    /// A snapshot being streamed: the vector it will carry and where it has got to.
     struct SnapshotProgress: Sendable {
         let vector: VersionVector
-        let ids: [PaymentID]
-        var next: Int
+        /// Tells a store read's answer from one for a stream since abandoned.
+        let stream: UInt64
+        /// Records held in full: the ids to send, in order, and the next.
+        var ids: [PaymentID] = []
+        var next = 0
+        /// Records in a bounded cache: chunks are read from the store after this id.
+        var after: PaymentID?
+        /// A store read for the next chunk is on its way.
+        var reading = false
     }
 }
 
@@ -56,6 +63,8 @@ struct PendingPersist: Sendable {
     let ackPeer: RegionID?
     /// A final snapshot chunk: on commit the log restarts above this vector.
     let compactThrough: VersionVector?
+    /// Records this request writes: kept in the cache until it commits.
+    let pinned: [PaymentID]
 }
 
 /// A client write inside a pending persist.

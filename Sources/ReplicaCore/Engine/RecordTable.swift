@@ -1,17 +1,40 @@
 /// The engine's records by id, each held in its wire encoding and decoded on access.
 ///
-/// A `PaymentRecord` value (an array of optional registers, each with its value, stamps
-/// and region names) takes about 1.4 KB per payment in memory; its encoding about 360
-/// bytes. The engine touches a record only to merge a write into it, validate a client
-/// write against it or stream it in a snapshot, so decoding on access costs a few
-/// microseconds per write while the table holding every payment shrinks severalfold.
+/// Two modes. *Complete* (`capacityBytes` nil): the table holds every record, and an id
+/// it does not hold has no record (unit tests, tools). *Bounded*: the table is a cache of
+/// the store; the shell loads the records an input names before the engine runs it
+/// (`admit`, prefetch-then-execute), an id the store does not have is remembered as
+/// absent until evicted, records written and not yet committed are pinned, and the
+/// oldest admitted unpinned ones are evicted once the table holds more than its
+/// capacity. Touching an id that is not resident is a bug in the shell: it traps rather
+/// than take a record the store holds for a new one.
+///
+/// A `PaymentRecord` value takes about 1.4 KB in memory; its encoding about 360 bytes.
 struct RecordTable: Sendable {
     private var encoded: [PaymentID: [UInt8]] = [:]
+    /// Bounded mode: ids the store was asked for and does not hold.
+    private var absent: Set<PaymentID> = []
+    /// Bounded mode: ids with writes not yet committed, and how many pending persists hold them.
+    private var pins: [PaymentID: Int] = [:]
+    /// Bounded mode: ids in the order they became resident (eviction order); may hold
+    /// ids no longer resident, skipped when reached.
+    private var order: [PaymentID] = []
+    private var orderHead = 0
+    /// Bounded mode: what the resident records and absent ids take, approximately.
+    private(set) var bytes = 0
+    /// Nil: complete.
+    let capacityBytes: Int?
 
-    init() {}
+    /// Per resident id, beyond its encoding: the dictionary slot, the array header, the order slot.
+    static let overheadBytes = 96
 
-    /// A table holding `records` (the last one wins for a repeated id).
+    init(capacityBytes: Int? = nil) {
+        self.capacityBytes = capacityBytes
+    }
+
+    /// A complete table holding `records` (the last one wins for a repeated id).
     init(_ records: [PaymentRecord], capacity: Int = 0) {
+        self.capacityBytes = nil
         encoded.reserveCapacity(max(capacity, records.count))
         for r in records { self[r.id] = r }
     }
@@ -20,9 +43,9 @@ struct RecordTable: Sendable {
     mutating func insert(encoded bytes: [UInt8]) {
         var reader = ByteReader(bytes)
         do {
-            encoded[try reader.readPaymentID()] = bytes
+            store(try reader.readPaymentID(), bytes)
         } catch {
-            preconditionFailure("a recovered record does not start with a payment id: \(error)")
+            preconditionFailure("a store's record does not start with a payment id: \(error)")
         }
     }
 
@@ -32,14 +55,98 @@ struct RecordTable: Sendable {
     /// The ids held, in no particular order.
     var ids: Dictionary<PaymentID, [UInt8]>.Keys { encoded.keys }
 
-    /// The record of `id`, if held; setting nil removes it.
+    var isBounded: Bool { capacityBytes != nil }
+
+    /// Whether the engine may look `id` up: held, known absent, or the table is complete.
+    func isResident(_ id: PaymentID) -> Bool { capacityBytes == nil || encoded[id] != nil || absent.contains(id) }
+
+    /// The record of `id` (nil: it has none); setting nil removes it.
     subscript(id: PaymentID) -> PaymentRecord? {
-        get { encoded[id].map(Self.decode) }
-        set { encoded[id] = newValue.map(Self.encode) }
+        get {
+            if let bytes = encoded[id] { return Self.decode(bytes) }
+            precondition(isResident(id), "record \(id) used before the shell loaded it")
+            return nil
+        }
+        set {
+            if let newValue { store(id, Self.encode(newValue)) } else { remove(id) }
+        }
     }
 
     /// The record's encoding (exactly what `ByteWriter.writeRecord` writes for it).
     func encoding(of id: PaymentID) -> [UInt8]? { encoded[id] }
+
+    // MARK: Bounded mode
+
+    /// Takes in what the store holds for `asked`: the records found, by their encodings
+    /// (each MUST decode: the store checks what it reads); the others are absent. An id
+    /// already resident keeps what the table has (it may be newer than the store).
+    mutating func admit(_ found: [[UInt8]], asked: [PaymentID]) {
+        guard isBounded else { return }
+        var seen = Set<PaymentID>()
+        for bytes in found {
+            var reader = ByteReader(bytes)
+            guard let id = try? reader.readPaymentID() else { preconditionFailure("a store's record does not start with a payment id") }
+            seen.insert(id)
+            if !isResident(id) { store(id, bytes) }
+        }
+        for id in asked where !seen.contains(id) && !isResident(id) {
+            absent.insert(id)
+            order.append(id)
+            bytes += Self.overheadBytes
+        }
+    }
+
+    /// Pins `ids` until as many `unpin`s: their records are written and not yet committed.
+    mutating func pin(_ ids: [PaymentID]) {
+        guard isBounded else { return }
+        for id in ids { pins[id, default: 0] += 1 }
+    }
+
+    mutating func unpin(_ ids: [PaymentID]) {
+        guard isBounded else { return }
+        for id in ids {
+            guard let n = pins[id] else { continue }
+            pins[id] = n > 1 ? n - 1 : nil
+        }
+    }
+
+    /// Evicts the oldest unpinned ids until the table fits its capacity.
+    mutating func evictToCapacity() {
+        guard let capacity = capacityBytes, bytes > capacity else { return }
+        var budget = order.count - orderHead
+        while bytes > capacity && orderHead < order.count && budget > 0 {
+            budget -= 1
+            let id = order[orderHead]
+            orderHead += 1
+            if pins[id] != nil {
+                order.append(id) // written and uncommitted: kept, looked at again later
+            } else if let e = encoded.removeValue(forKey: id) {
+                bytes -= e.count + Self.overheadBytes
+            } else if absent.remove(id) != nil {
+                bytes -= Self.overheadBytes
+            }
+        }
+        if orderHead > 4_096 && orderHead * 2 > order.count {
+            order.removeFirst(orderHead)
+            orderHead = 0
+        }
+    }
+
+    private mutating func store(_ id: PaymentID, _ new: [UInt8]) {
+        if let old = encoded.updateValue(new, forKey: id) {
+            bytes += new.count - old.count
+            return
+        }
+        guard isBounded else { return }
+        if absent.remove(id) == nil { order.append(id) } else { bytes -= Self.overheadBytes }
+        bytes += new.count + Self.overheadBytes
+    }
+
+    private mutating func remove(_ id: PaymentID) {
+        if let old = encoded.removeValue(forKey: id), isBounded { bytes -= old.count + Self.overheadBytes }
+    }
+
+    // MARK: Encoding
 
     /// The record's encoding, in a buffer of exactly its size.
     static func encode(_ record: PaymentRecord) -> [UInt8] {
@@ -49,7 +156,7 @@ struct RecordTable: Sendable {
     }
 
     /// Decodes what `encode` wrote. It cannot fail short of memory corruption: the bytes
-    /// never left this process.
+    /// never left this process (or a store checked them as it read them).
     static func decode(_ bytes: [UInt8]) -> PaymentRecord {
         ByteReader.decodeOwn(bytes, "a payment record") { (r: inout ByteReader) throws(DecodingError) in try r.readRecord() }
     }

@@ -46,6 +46,7 @@ public struct ReplicationEngine: Sendable {
     /// its old history (one that committed it after its HELLO): that reopens the recovery.
     var ownHistoryResumedAt: UInt64?
     var nextBatchID: UInt64 = 1
+    var nextSnapshotStream: UInt64 = 1
     public internal(set) var counters = EngineCounters()
 
     /// A node resuming from what its store holds (all empty for a brand-new node).
@@ -56,8 +57,12 @@ public struct ReplicationEngine: Sendable {
         do { try config.validate() } catch { preconditionFailure("invalid engine config (validate it before starting): \(error)") }
         self.config = config
         self.clock = HybridLogicalClock(highWaterMark: recovered.clockHighWater, maxForwardSkewMillis: config.maxClockSkewMillis)
-        var table = RecordTable(recovered.records, capacity: recovered.records.count + recovered.encodedRecords.count)
+        var table = config.recordCacheBytes == nil
+            ? RecordTable(recovered.records, capacity: recovered.records.count + recovered.encodedRecords.count)
+            : RecordTable(capacityBytes: config.recordCacheBytes)
+        if table.isBounded { for r in recovered.records { table[r.id] = r } }
         for bytes in recovered.encodedRecords { table.insert(encoded: bytes) }
+        table.evictToCapacity()
         self.records = table
         self.vector = recovered.vector
         self.durableVector = recovered.vector
@@ -104,7 +109,8 @@ public struct ReplicationEngine: Sendable {
         return "this region is getting its own writes back from its peers (\(vector[region]) of \(ownHistorySeen))"
     }
 
-    // MARK: Reads
+    // MARK: Reads (of records in memory: every one when the engine holds them all, else
+    // only those the cache holds; a node reads payments from its store)
 
     /// The payment as this region holds it in memory (nil if unknown or its create has
     /// not arrived).

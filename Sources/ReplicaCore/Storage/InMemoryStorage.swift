@@ -32,8 +32,23 @@ public struct InMemoryStorage: Sendable {
         log.trim(through: vector)
     }
 
-    public func recover() -> RecoveredState {
-        return RecoveredState(records: records.keys.sortedByID().map { records[$0]! }, vector: vector, logTail: log.allEntries(),
-                              logHorizon: log.horizon, clockHighWater: clockHighWater, ownHistoryComplete: ownHistoryComplete)
+    /// What a restarting engine needs; `includingRecords` false leaves the records out
+    /// (an engine with a bounded record cache loads them on demand).
+    public func recover(includingRecords: Bool = true) -> RecoveredState {
+        return RecoveredState(records: includingRecords ? records.keys.sortedByID().map { records[$0]! } : [], vector: vector,
+                              logTail: log.allEntries(), logHorizon: log.horizon, clockHighWater: clockHighWater,
+                              ownHistoryComplete: ownHistoryComplete)
+    }
+
+    /// The records of those of `ids` held, each in its wire encoding.
+    public func encodedRecords(_ ids: [PaymentID]) -> [[UInt8]] {
+        ids.compactMap { records[$0].map(RecordTable.encode) }
+    }
+
+    /// Up to `limit` records with ids after `after` (from the first when nil), in id order, encoded.
+    public func encodedRecords(after: PaymentID?, limit: Int) -> [[UInt8]] {
+        let ids = records.keys.sortedByID()
+        let start = after.map { a in ids.firstIndex { $0.rawValue > a.rawValue } ?? ids.count } ?? 0
+        return ids[start..<min(ids.count, start + limit)].map { RecordTable.encode(records[$0]!) }
     }
 }

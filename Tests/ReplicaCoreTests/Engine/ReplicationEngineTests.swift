@@ -232,6 +232,20 @@ import Testing
         #expect(e.clockHighWater.wallMillis <= 1_501)
     }
 
+    @Test func test_remoteWrite_isSentAtOnce_localWritesWaitForTheBatchDelay() {
+        var e = Self.engine { $0.batchDelayMillis = 20 }
+        _ = e.peerConnected(Fixtures.virginia, nowMillis: 0)
+        _ = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 0)
+        let (_, local) = e.submit(.create(Fixtures.id(1), Fixtures.create(1), idempotent: true), ticket: WriteTicket(1),
+                                  durability: .local, nowMillis: 100)
+        #expect(Self.sends(e.didPersist(requestID: Self.persists(local)[0].id, nowMillis: 101), to: Fixtures.virginia).isEmpty)
+        let (_, remote) = e.submit(.create(Fixtures.id(2), Fixtures.create(2), idempotent: true), ticket: WriteTicket(2),
+                                   durability: .remote, nowMillis: 102)
+        let sent = Self.sends(e.didPersist(requestID: Self.persists(remote)[0].id, nowMillis: 103), to: Fixtures.virginia)
+        guard case .delta(_, let entries)? = sent.first else { Issue.record("the remote write was not sent at once: \(sent)"); return }
+        #expect(entries.map(\.seq) == [1, 2])
+    }
+
     @Test func test_status_reportsLagAndRPOExposure() {
         var e = Self.engine()
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 0)

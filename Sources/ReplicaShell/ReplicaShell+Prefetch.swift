@@ -1,0 +1,111 @@
+import ReplicaCore
+
+// MARK: - Prefetch, then execute: records an input needs are loaded before the engine runs it
+
+/// A client write or peer event waiting for the records it needs (or for an earlier
+/// input to run: inputs run in the order they arrived, so a peer's messages keep theirs).
+enum ShellInput {
+    case submit(PaymentCommand, Durability, (Result<WriteAck, NodeError>) -> Void)
+    case peerConnected(RegionID)
+    case peerDisconnected(RegionID)
+    case peerSent(PeerMessage, RegionID)
+}
+
+/// The queue of inputs and the one store read in flight for them.
+struct PrefetchState {
+    var inputs: [ShellInput] = []
+    var loading = false
+    /// Ids asked for in one read, at most.
+    static let idsPerReadMax = 2_048
+}
+
+extension ReplicaShell {
+    /// Runs `input` now when nothing waits before it and the engine holds what it needs;
+    /// else queues it behind a store read of those records.
+    func accept(_ input: ShellInput) {
+        prefetch.inputs.append(input)
+        runReadyInputs()
+    }
+
+    func recordsToLoad(for input: ShellInput) -> [PaymentID] {
+        switch input {
+        case .submit(let command, _, _): engine.recordsToLoad(for: command)
+        case .peerSent(let message, _): engine.recordsToLoad(for: message)
+        case .peerConnected, .peerDisconnected: []
+        }
+    }
+
+    /// Runs inputs from the head of the queue while their records are held; at the first
+    /// that lacks some, reads those (and what the inputs behind it lack) in one go.
+    func runReadyInputs() {
+        while let head = prefetch.inputs.first {
+            let missing = recordsToLoad(for: head)
+            if missing.isEmpty {
+                prefetch.inputs.removeFirst()
+                run(head)
+                continue
+            }
+            guard !prefetch.loading else { return }
+            var ids = missing
+            var seen = Set(ids)
+            for input in prefetch.inputs.dropFirst() where ids.count < PrefetchState.idsPerReadMax {
+                for id in recordsToLoad(for: input) where seen.insert(id).inserted { ids.append(id) }
+            }
+            load(ids)
+            return
+        }
+    }
+
+    func load(_ ids: [PaymentID]) {
+        prefetch.loading = true
+        let generation = engineGeneration
+        store.loadRecords(ids) { [weak self] result in
+            guard let self else { return }
+            prefetch.loading = false
+            guard generation == engineGeneration, health == .serving else { return runReadyInputs() }
+            switch result {
+            case .success(let found):
+                engine.admitRecords(found, asked: ids)
+                runReadyInputs()
+            case .failure(let failure):
+                // Nothing can run without its records: treated like a failed commit (the
+                // region stops writing, closes its links, and recovers by itself).
+                storeFailed("reading records failed: \(failure)", uncertain: false)
+            }
+        }
+    }
+
+    func run(_ input: ShellInput) {
+        switch input {
+        case .submit(let command, let durability, let reply):
+            runSubmit(command, durability: durability, reply: reply)
+        case .peerConnected(let peer):
+            guard health == .serving else { return }
+            carryOut(engine.peerConnected(peer, nowMillis: clock.nowMillis))
+        case .peerDisconnected(let peer):
+            carryOut(engine.peerDisconnected(peer, nowMillis: clock.nowMillis))
+        case .peerSent(let message, let peer):
+            guard health == .serving else { return }
+            carryOut(engine.receive(message, from: peer, nowMillis: clock.nowMillis))
+        }
+    }
+
+    /// Answers queued writes with `error` and drops queued peer events (their links are
+    /// closing: the peers resend on the next connection).
+    func failQueuedInputs(_ error: NodeError) {
+        let queued = prefetch.inputs
+        prefetch.inputs = []
+        for case .submit(_, _, let reply) in queued { reply(.failure(error)) }
+    }
+
+    /// A snapshot chunk's records, read for the engine (`readSnapshotChunk`).
+    func readSnapshotChunk(for peer: RegionID, stream: UInt64, after: PaymentID?, limit: Int) {
+        let generation = engineGeneration
+        store.readRecords(after: after, limit: limit) { [weak self] result in
+            guard let self, generation == engineGeneration, health == .serving else { return }
+            // A failed read leaves the stream waiting: the retransmit timer restarts it.
+            guard case .success(let encoded) = result else { return }
+            carryOut(engine.snapshotChunkRead(encoded, for: peer, stream: stream, nowMillis: clock.nowMillis))
+        }
+    }
+}
