@@ -79,12 +79,25 @@ final class SimStore: ShellStore {
     /// Reads of records for the engine's cache answer after a disk read's time, so inputs
     /// queue behind them as they do in a node.
     func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
-        world.later(region, inMicros: Self.readMicros) { [unowned self] in completion(.success(committed.encodedRecords(ids))) }
+        world.later(region, inMicros: Self.readMicros) { [unowned self] in
+            let found = committed.encodedRecords(ids)
+            if !found.isEmpty { world.probes.recordReadBack = true }
+            completion(.success(found))
+        }
     }
 
     func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
         world.later(region, inMicros: Self.readMicros) { [unowned self] in
             completion(.success(committed.encodedRecords(after: after, limit: limit)))
+        }
+    }
+
+    func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
+                        completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+        world.later(region, inMicros: Self.readMicros) { [unowned self] in
+            let entries = committed.encodedLogEntries(of: origin, after: after, limit: limit)
+            if !entries.isEmpty { world.probes.logReadFromStore = true }
+            completion(.success(entries))
         }
     }
 
@@ -94,7 +107,7 @@ final class SimStore: ShellStore {
     func payment(_ id: PaymentID) -> Payment? { committed.records[id].flatMap(Payment.init) }
 
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
-        world.later(region, inMicros: 1_000) { [unowned self] in completion(.success(committed.recover(includingRecords: false))) }
+        world.later(region, inMicros: 1_000) { [unowned self] in completion(.success(committed.recover(includingRecords: false, logTailPerOrigin: Simulation.logCacheEntries))) }
     }
 
     func probeWritable(completion: @escaping (Bool) -> Void) {

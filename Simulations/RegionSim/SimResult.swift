@@ -21,13 +21,17 @@ public struct SimProbes: Sendable, Hashable {
     public var sessionWaitServed = false
     public var clockFenced = false
     public var entryHeldForClock = false
+    public var recordReadBack = false
+    public var logReadFromStore = false
 
     public static let names = ["failover", "partition healed mid-batch", "snapshot catch-up", "torn commit", "crash before fsync",
                                "disk full refused", "disk full recovered", "fsync failed", "wiped region recovered",
-                               "drained restart", "session wait served", "clock fenced", "entry held for clock"]
+                               "drained restart", "session wait served", "clock fenced", "entry held for clock",
+                               "record read back", "log read from store"]
     public var fired: [Bool] {
         [failover, partitionHealedMidBatch, snapshotCatchUp, tornCommit, crashBeforeFsync, diskFullRefused, diskFullRecovered,
-         fsyncFailed, wipedRegionRecovered, drainedRestart, sessionWaitServed, clockFenced, entryHeldForClock]
+         fsyncFailed, wipedRegionRecovered, drainedRestart, sessionWaitServed, clockFenced, entryHeldForClock,
+         recordReadBack, logReadFromStore]
     }
 
     public mutating func formUnion(_ o: SimProbes) {
@@ -44,6 +48,8 @@ public struct SimProbes: Sendable, Hashable {
         sessionWaitServed = sessionWaitServed || o.sessionWaitServed
         clockFenced = clockFenced || o.clockFenced
         entryHeldForClock = entryHeldForClock || o.entryHeldForClock
+        recordReadBack = recordReadBack || o.recordReadBack
+        logReadFromStore = logReadFromStore || o.logReadFromStore
     }
 }
 

@@ -4,6 +4,8 @@ import ReplicaShell
 // MARK: - Regions: start, crash, wipe, drain, the supervisor; callbacks of the running process
 
 extension Simulation {
+    static let logCacheEntries = 64
+
     func engineConfig(_ r: Int) -> EngineConfig {
         var c = EngineConfig(region: regionIDs[r], peers: regionIDs.filter { $0 != regionIDs[r] })
         c.logEntriesMax = 500
@@ -17,6 +19,8 @@ extension Simulation {
         // A cache of about 50 records: inputs wait for store reads all the time, records
         // are evicted and read back, snapshots are read from the store.
         c.recordCacheBytes = 24 * 1_024
+        // Of the 500 log entries kept for peers, 64 in memory: the rest are read back.
+        c.logCacheEntries = Self.logCacheEntries
         c.testOnlyBrokenMerge = options.brokenMerge
         return c
     }
@@ -49,7 +53,7 @@ extension Simulation {
         regions[r].incarnation += 1
         regions[r].callbacks = [:]
         regions[r].linksEnabled = true
-        let shell = SimShell(config: shellConfig(r), recovered: regions[r].store.committed.recover(includingRecords: false),
+        let shell = SimShell(config: shellConfig(r), recovered: regions[r].store.committed.recover(includingRecords: false, logTailPerOrigin: Self.logCacheEntries),
                              store: regions[r].store, bus: regions[r].bus, clock: regions[r].clock)
         shell.observer = { [unowned self] event in observe(event, at: r) }
         regions[r].shell = shell

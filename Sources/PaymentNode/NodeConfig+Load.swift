@@ -111,6 +111,7 @@ extension NodeConfig {
         engine.tickIntervalMillis = 5
         engine.relayDelayMillis = 2_500
         engine.recordCacheBytes = 64 << 20
+        engine.logCacheEntries = 50_000
         let tuning = try top.section("tuning")
         if let v = try tuning.integer("batch_entries_max", in: 1...Int64(WireLimits.entriesPerBatchMax)) { engine.batchEntriesMax = Int(v) }
         if let v = try tuning.integer("batch_delay_ms", in: 0...10_000) { engine.batchDelayMillis = UInt64(v) }
@@ -123,6 +124,7 @@ extension NodeConfig {
         if let v = try tuning.integer("max_clock_skew_ms", in: 0...3_600_000) { engine.maxClockSkewMillis = UInt64(v) }
         if let v = try tuning.integer("log_entries_max", in: 1...100_000_000) { engine.logEntriesMax = Int(v) }
         if let v = try tuning.integer("record_cache_mb", in: 1...1_048_576) { engine.recordCacheBytes = Int(v) << 20 }
+        if let v = try tuning.integer("log_cache_entries", in: 1...100_000_000) { engine.logCacheEntries = Int(v) }
         if let v = try tuning.integer("snapshot_chunk_records", in: 1...Int64(WireLimits.recordsPerChunkMax)) { engine.snapshotChunkRecords = Int(v) }
         try tuning.finish()
         do { try engine.validate() } catch {

@@ -17,12 +17,15 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     let committer: GroupCommitter
     let readers: StoreReaderPool
     let logger: Logger
-    /// Recovery reads every record only for an engine that holds them all.
+    /// What recovery reads: every record only for an engine that holds them all; of the
+    /// log, the newest entries the engine keeps in memory.
     let includeRecords: Bool
+    let logTailPerOrigin: Int?
 
     init(loop: EventLoop, store: ReplicaStore, committer: GroupCommitter, readers: StoreReaderPool, logger: Logger,
-         includeRecords: Bool) {
-        self.includeRecords = includeRecords
+         engine: EngineConfig) {
+        self.includeRecords = engine.recordCacheBytes == nil
+        self.logTailPerOrigin = engine.logCacheEntries
         self.loop = loop
         self.store = store
         self.committer = committer
@@ -62,6 +65,11 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
         readOnPool(completion) { try $0.encodedRecords(after: after, limit: limit) }
     }
 
+    func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
+                        completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+        readOnPool(completion) { try $0.encodedLogEntries(of: origin, after: after, limit: limit) }
+    }
+
     private func readOnPool(_ completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void,
                             _ body: @escaping @Sendable (StoreReader) throws -> [[UInt8]]) {
         let bound = NIOLoopBound(completion, eventLoop: loop)
@@ -86,8 +94,8 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
         let bound = NIOLoopBound(completion, eventLoop: loop)
         let box = RecoveredBox()
-        let records = includeRecords
-        committer.perform({ store in box.state = try store.recover(includingRecords: records) }) { [loop] result in
+        let (records, tail) = (includeRecords, logTailPerOrigin)
+        committer.perform({ store in box.state = try store.recover(includingRecords: records, logTailPerOrigin: tail) }) { [loop] result in
             let answer: Result<RecoveredState, StoreReadFailure> = switch result {
             case .success: .success(box.state!)
             case .failure(let error): .failure(StoreReadFailure(Self.describe(error)))

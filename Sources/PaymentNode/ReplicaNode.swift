@@ -34,7 +34,8 @@ public final class ReplicaNode: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         store = try ReplicaStore(options: StoreOptions(path: config.databasePath))
         try store.claim(region: config.region)
-        let recovered = try store.recover(includingRecords: config.engine.recordCacheBytes == nil)
+        let recovered = try store.recover(includingRecords: config.engine.recordCacheBytes == nil,
+                                          logTailPerOrigin: config.engine.logCacheEntries)
         committer = GroupCommitter(store: store)
         readers = StoreReaderPool(store: store)
         let tls = try PeerTLS(files: config.tls)
@@ -42,7 +43,7 @@ public final class ReplicaNode: @unchecked Sendable {
         var shellConfig = ShellConfig(engine: config.engine)
         shellConfig.sessionWaitMillis = config.sessionWaitMillis
         let ports = (store: SQLiteShellStore(loop: loop, store: store, committer: committer, readers: readers, logger: logger,
-                                             includeRecords: config.engine.recordCacheBytes == nil),
+                                             engine: config.engine),
                      bus: TransportPeerBus(transport: transport), clock: EventLoopClock(loop: loop))
         let shell = Shell(config: shellConfig, recovered: recovered, store: ports.store, bus: ports.bus, clock: ports.clock)
         shell.observer = { event in ReplicaNode.log(event, logger) }

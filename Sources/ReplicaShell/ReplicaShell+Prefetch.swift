@@ -108,4 +108,15 @@ extension ReplicaShell {
             carryOut(engine.snapshotChunkRead(encoded, for: peer, stream: stream, nowMillis: clock.nowMillis))
         }
     }
+
+    /// Older log entries for a peer, read for the engine (`readLog`).
+    func readLog(for peer: RegionID, stream: UInt64, origin: RegionID, after: UInt64, limit: Int) {
+        let generation = engineGeneration
+        store.readLogEntries(of: origin, after: after, limit: limit) { [weak self] result in
+            guard let self, generation == engineGeneration, health == .serving else { return }
+            // A failed read leaves the peer waiting: the retransmit timer tries again.
+            guard case .success(let encoded) = result else { return }
+            carryOut(engine.logEntriesRead(encoded, for: peer, stream: stream, nowMillis: clock.nowMillis))
+        }
+    }
 }

@@ -217,6 +217,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
                 bus.disconnect(peer, reason: reason)
             case .readSnapshotChunk(let peer, let stream, let after, let limit):
                 readSnapshotChunk(for: peer, stream: stream, after: after, limit: limit)
+            case .readLog(let peer, let stream, let origin, let after, let limit):
+                readLog(for: peer, stream: stream, origin: origin, after: after, limit: limit)
             }
         }
         if !historyAnnounced && engine.ownHistoryComplete {

@@ -36,6 +36,11 @@ public protocol ShellStore: AnyObject {
     /// Up to `limit` committed records with ids after `after` (from the first when nil),
     /// in id order, encoded and checked like `loadRecords`'s. Completion on the executor.
     func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void)
+    /// Up to `limit` committed log entries of `origin` with seq above `after`, in order,
+    /// each in its wire encoding (`ByteWriter.writeEntry`), checked to decode. Completion
+    /// on the executor.
+    func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
+                        completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void)
     /// The payment as committed (nil when unknown or incomplete).
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void)
     /// What a restarting engine needs, read from committed state; completion on the executor.

@@ -215,8 +215,8 @@ public final class ReplicaStore: @unchecked Sendable {
     // MARK: Recovery
 
     /// Everything a restarting engine needs, read in one transaction.
-    public func recover(includingRecords: Bool = true) throws -> RecoveredState {
-        try StoreReader(db: db).recover(includingRecords: includingRecords)
+    public func recover(includingRecords: Bool = true, logTailPerOrigin: Int? = nil) throws -> RecoveredState {
+        try StoreReader(db: db).recover(includingRecords: includingRecords, logTailPerOrigin: logTailPerOrigin)
     }
 
     /// A reader with its own connection (one per thread).

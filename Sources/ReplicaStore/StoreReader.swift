@@ -31,7 +31,9 @@ public final class StoreReader: @unchecked Sendable {
     /// What a restarting engine needs. `includingRecords` false leaves the payments out:
     /// an engine with a bounded record cache loads them on demand, so a restart reads
     /// vectors, clock, horizons, the log tail and cursors only.
-    public func recover(includingRecords: Bool = true) throws -> RecoveredState {
+    /// `logTailPerOrigin` set: of the log, only the newest that many entries of each
+    /// origin (an engine with `logCacheEntries` reads older ones when a peer needs them).
+    public func recover(includingRecords: Bool = true, logTailPerOrigin: Int? = nil) throws -> RecoveredState {
         try consistent {
             var state = RecoveredState()
             state.vector = try readVector("SELECT origin, seq FROM vector")
@@ -52,11 +54,18 @@ public final class StoreReader: @unchecked Sendable {
                 _ = try RowEncoding.record(bytes)
                 state.encodedRecords.append(bytes)
             }
-            let log = try db.prepare("SELECT entry FROM log ORDER BY origin, seq")
-            while try log.step() {
-                let bytes = log.blob(0)
-                _ = try RowEncoding.entry(bytes) // checked, then handed over encoded, as records are
-                state.encodedLogTail.append(bytes)
+            let log = try db.prepare("SELECT entry FROM log WHERE origin = ? AND seq > ? ORDER BY seq")
+            for origin in state.vector.origins {
+                let top = state.vector[origin]
+                let from = logTailPerOrigin.map { top > UInt64($0) ? top - UInt64($0) : 0 } ?? 0
+                log.bind(1, origin.name)
+                log.bind(2, Int64(max(from, state.logHorizon[origin])))
+                while try log.step() {
+                    let bytes = log.blob(0)
+                    _ = try RowEncoding.entry(bytes) // checked, then handed over encoded, as records are
+                    state.encodedLogTail.append(bytes)
+                }
+                log.reset()
             }
             let acked = try db.prepare("SELECT peer, origin, seq FROM peer_acked ORDER BY peer, origin")
             while try acked.step() {
@@ -131,6 +140,22 @@ public final class StoreReader: @unchecked Sendable {
     }
 
     // MARK: Log pages and snapshots
+
+    /// Up to `limit` log entries of `origin` with seq above `after`, in order, each in its
+    /// stored encoding, checked to decode.
+    public func encodedLogEntries(of origin: RegionID, after: UInt64, limit: Int) throws -> [[UInt8]] {
+        let s = try db.prepare("SELECT entry FROM log WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?")
+        s.bind(1, origin.name)
+        s.bind(2, Int64(after))
+        s.bind(3, Int64(limit))
+        var out: [[UInt8]] = []
+        while try s.step() {
+            let bytes = s.blob(0)
+            _ = try RowEncoding.entry(bytes)
+            out.append(bytes)
+        }
+        return out
+    }
 
     /// Up to `limit` log entries not covered by `vector`, by origin then seq.
     public func entries(above vector: VersionVector, limit: Int) throws -> [LogEntry] {

@@ -19,6 +19,8 @@ final class ShellWriter {
         func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
             completion(.success([]))
         }
+        func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
+                            completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) { completion(.success([])) }
         func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
             completion(.failure(StoreReadFailure("a writer for benchmarks does not recover")))
         }

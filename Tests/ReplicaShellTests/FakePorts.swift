@@ -44,6 +44,10 @@ final class ManualStore: ShellStore {
     func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
         completion(.success(committed.encodedRecords(after: after, limit: limit)))
     }
+    func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
+                        completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+        completion(.success(committed.encodedLogEntries(of: origin, after: after, limit: limit)))
+    }
     func probeWritable(completion: @escaping (Bool) -> Void) {
         probes += 1
         completion(writable)
@@ -84,13 +88,18 @@ enum ShellFixtures {
     static let tokyo = RegionID("ap-northeast-1")!
     static let virginia = RegionID("us-east-1")!
 
-    static func shell(peers: [RegionID] = [virginia], ownHistory: Bool = true) -> TestShell {
-        var config = ShellConfig(engine: EngineConfig(region: tokyo, peers: peers))
+    /// `cacheBytes` set: the engine keeps a bounded record cache and loads from the store.
+    static func shell(peers: [RegionID] = [virginia], ownHistory: Bool = true, cacheBytes: Int? = nil) -> TestShell {
+        var engine = EngineConfig(region: tokyo, peers: peers)
+        engine.recordCacheBytes = cacheBytes
+        var config = ShellConfig(engine: engine)
         config.recoveryRetryMillisMin = 100
         config.recoveryRetryMillisMax = 400
         let store = ManualStore()
         store.committed.ownHistoryComplete = ownHistory
-        let shell = TestShell(config: config, recovered: store.committed.recover(), store: store, bus: RecordingBus(), clock: ManualClock())
+        store.bounded = cacheBytes != nil
+        let shell = TestShell(config: config, recovered: store.committed.recover(includingRecords: cacheBytes == nil), store: store,
+                              bus: RecordingBus(), clock: ManualClock())
         shell.start()
         return shell
     }

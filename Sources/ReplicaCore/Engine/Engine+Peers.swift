@@ -10,6 +10,8 @@ extension ReplicationEngine {
         state.connected = true
         state.closing = false
         state.greeted = false
+        state.logRead = nil
+        state.storeReadSinceMillis = nil
         state.inFlight = []
         state.snapshot = nil
         state.lastContactMillis = nowMillis
@@ -24,6 +26,8 @@ extension ReplicationEngine {
         state.connected = false
         state.closing = false
         state.greeted = false
+        state.logRead = nil
+        state.storeReadSinceMillis = nil
         state.inFlight = []
         state.snapshot = nil
         peers[peer] = state
@@ -47,6 +51,8 @@ extension ReplicationEngine {
             state.ownHistoryCap = durableVector[peer]
             state.inFlight = []
             state.snapshot = nil
+            state.logRead = nil
+        state.storeReadSinceMillis = nil
             peers[peer] = state
             noteOwnHistory(theirs, from: peer)
             return releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)

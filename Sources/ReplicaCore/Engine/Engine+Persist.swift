@@ -15,6 +15,7 @@ extension ReplicationEngine {
             durableVector = first.vector
             if let horizon = first.compactThrough {
                 log.trim(through: horizon)
+                storeHorizon.merge(horizon)
             }
             for entry in first.entries { log.append(entry) }
             for write in first.localWrites {

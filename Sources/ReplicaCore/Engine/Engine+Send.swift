@@ -16,8 +16,8 @@ extension ReplicationEngine {
         var directives: [EngineDirective] = []
         if state.snapshot == nil && state.inFlight.isEmpty && needsSnapshot(state.sent) {
             guard pendingPersists.isEmpty else { return [] } // cut snapshots only from committed state
-            var progress = PeerState.SnapshotProgress(vector: durableVector, stream: nextSnapshotStream)
-            nextSnapshotStream += 1
+            var progress = PeerState.SnapshotProgress(vector: durableVector, stream: nextStoreRead)
+            nextStoreRead += 1
             if !records.isBounded { progress.ids = records.ids.sortedByID() }
             state.snapshot = progress
             counters.snapshotsStarted += 1
@@ -27,7 +27,17 @@ extension ReplicationEngine {
             return directives
         }
         if !batchIsDue(&state, nowMillis: nowMillis) { return directives }
+        if state.logRead != nil { return directives } // older entries are on their way from the store
         while state.inFlight.count < config.inFlightBatchesMax {
+            if let origin = originToReadFromStore(for: peer, state, nowMillis: nowMillis) {
+                let stream = nextStoreRead
+                nextStoreRead += 1
+                state.logRead = stream
+                state.storeReadSinceMillis = nowMillis
+                directives.append(.readLog(for: peer, stream: stream, origin: origin, after: state.sent[origin],
+                                           limit: config.batchEntriesMax))
+                break
+            }
             var batch: [LogEntry] = []
             var upTo = state.sent
             for origin in log.origins where batch.count < config.batchEntriesMax {
@@ -58,6 +68,22 @@ extension ReplicationEngine {
         return directives
     }
 
+    /// The first origin whose next entry for `peer` is no longer in memory but still in
+    /// the store, and may be sent now: not the peer's own beyond what it lost, not a third
+    /// region's younger than the relay delay (judged by the oldest one in memory, which
+    /// is younger still). Nil when memory holds what is next of each.
+    func originToReadFromStore(for peer: RegionID, _ state: PeerState, nowMillis: UInt64) -> RegionID? {
+        durableVector.origins.first { origin in
+            let next = state.sent[origin] + 1
+            guard next <= durableVector[origin], next < log.firstAvailable(origin), next > storeHorizon[origin] else { return false }
+            if origin == peer { return next <= state.ownHistoryCap }
+            if origin != region && config.relayDelayMillis > 0, let oldest = log.entry(of: origin, seq: log.firstAvailable(origin)) {
+                return oldest.hlc.wallMillis + config.relayDelayMillis <= nowMillis
+            }
+            return true
+        }
+    }
+
     /// Whether entries for the peer should go now: a full batch is waiting, a client
     /// waits for a peer to store one of them (`remote`), or the oldest unsent entry has
     /// waited `batchDelayMillis` (or there is no delay).
@@ -81,10 +107,10 @@ extension ReplicationEngine {
         return nowMillis >= since + config.batchDelayMillis
     }
 
-    /// Whether a peer that has `sent` is missing entries the log no longer holds.
+    /// Whether a peer that has `sent` is missing entries the store's log no longer holds.
     func needsSnapshot(_ sent: VersionVector) -> Bool {
         durableVector.origins.contains { origin in
-            durableVector[origin] > sent[origin] && sent[origin] + 1 < log.firstAvailable(origin)
+            durableVector[origin] > sent[origin] && sent[origin] < storeHorizon[origin]
         }
     }
 
@@ -100,6 +126,7 @@ extension ReplicationEngine {
             guard !progress.reading && state.inFlight.count < config.inFlightBatchesMax else { return }
             progress.reading = true
             state.snapshot = progress
+            state.storeReadSinceMillis = nowMillis
             directives.append(.readSnapshotChunk(for: peer, stream: progress.stream, after: progress.after,
                                                  limit: config.snapshotChunkRecords))
             return

@@ -7,10 +7,13 @@ extension ReplicationEngine {
         var directives: [EngineDirective] = []
         for peer in config.peers.sorted() {
             guard var state = peers[peer], state.connected, state.greeted else { continue }
-            if let oldest = state.inFlight.first, nowMillis >= oldest.sentAtMillis + config.retransmitAfterMillis {
+            if let oldest = state.inFlight.first?.sentAtMillis ?? state.storeReadSinceMillis,
+               nowMillis >= oldest + config.retransmitAfterMillis {
+                state.storeReadSinceMillis = nil
                 state.inFlight = []
                 state.sent = state.acked
                 state.snapshot = nil
+                state.logRead = nil
                 counters.retransmits += 1
             }
             if nowMillis >= state.lastPingSentMillis + config.pingIntervalMillis {
@@ -25,14 +28,36 @@ extension ReplicationEngine {
         return directives
     }
 
-    /// Drops log entries every peer has acked, and the oldest beyond `logEntriesMax`.
+    /// Drops log entries every peer has acked, and the oldest beyond `logEntriesMax`;
+    /// from memory, also the oldest beyond `logCacheEntries` (those stay in the store).
     mutating func compactLog() -> [EngineDirective] {
         let ackedByAll = VersionVector.meet(config.peers.map { peers[$0]!.acked })
-        var target = log.horizon
+        var target = storeHorizon
         for origin in ackedByAll.origins { target[origin] = max(target[origin], min(ackedByAll[origin], durableVector[origin])) }
-        target.merge(log.horizonKeeping(atMost: config.logEntriesMax))
-        guard target != log.horizon else { return [] }
-        log.trim(through: target)
-        return [.compactLog(through: log.horizon)]
+        target.merge(Self.horizonKeeping(atMost: config.logEntriesMax, from: storeHorizon, to: durableVector))
+        var directives: [EngineDirective] = []
+        if target != storeHorizon {
+            storeHorizon = target
+            directives.append(.compactLog(through: target))
+        }
+        log.trim(through: storeHorizon)
+        if let cap = config.logCacheEntries, log.count > cap { log.trim(through: log.horizonKeeping(atMost: cap)) }
+        return directives
+    }
+
+    /// The horizon that leaves at most `max` of the entries between `horizon` and `top`,
+    /// dropping the oldest quarter of the largest origins first.
+    static func horizonKeeping(atMost max: Int, from horizon: VersionVector, to top: VersionVector) -> VersionVector {
+        var counts: [(RegionID, UInt64)] = top.sortedEntries.map { ($0.0, $0.1 > horizon[$0.0] ? $0.1 - horizon[$0.0] : 0) }
+        var excess = Int(clamping: counts.reduce(0) { $0 + $1.1 }) - max
+        var target = horizon
+        guard excess > 0 else { return target }
+        counts.sort { $0.1 != $1.1 ? $0.1 > $1.1 : $0.0 < $1.0 }
+        for (origin, count) in counts where excess > 0 {
+            let drop = Swift.min(Int(count), Swift.max(excess, Int(count) / 4))
+            target[origin] = horizon[origin] + UInt64(drop)
+            excess -= drop
+        }
+        return target
     }
 }

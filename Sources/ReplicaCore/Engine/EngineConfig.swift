@@ -29,9 +29,13 @@ public struct EngineConfig: Sendable {
     /// How long a `remote` write waits for another region's ack before it is acknowledged
     /// as `local` only (the API answers 202 then).
     public var remoteAckTimeoutMillis: UInt64 = 2_000
-    /// Durable entries kept in memory for peers; beyond it the oldest go and a peer that
-    /// still needed them gets a snapshot.
+    /// Durable entries kept for peers (in the store's log table); beyond it the oldest go
+    /// and a peer that still needed them gets a snapshot.
     public var logEntriesMax: Int = 500_000
+    /// Of those, the newest kept in memory too. Nil: all of them. Set: a peer that needs
+    /// older ones has them read from the store (`readLog`), and a restart reads only
+    /// this many per origin.
+    public var logCacheEntries: Int? = nil
     /// Records per SNAPSHOT chunk.
     public var snapshotChunkRecords: Int = 1_024
     /// Memory for records, in bytes of their encodings. Nil: the engine holds every record
@@ -66,6 +70,7 @@ public struct EngineConfig: Sendable {
         if batchDelayMillis > 10_000 { throw ConfigError("batch_delay_ms must be at most 10000") }
         if logEntriesMax < batchEntriesMax { throw ConfigError("log_entries_max must be at least batch_entries_max") }
         if let b = recordCacheBytes, b < 4_096 { throw ConfigError("record_cache_mb is too small (at least 4 KB)") }
+        if let n = logCacheEntries, n < 1 { throw ConfigError("log_cache_entries must be at least 1") }
     }
 }
 

@@ -18,6 +18,12 @@ struct PeerState: Sendable {
     /// Of the peer's own writes, the last we held when it said HELLO: it has every later
     /// one (it wrote them), so only those up to here may need sending (after a disk loss).
     var ownHistoryCap: UInt64 = 0
+    /// A store read of older log entries for this peer is on its way (`readLog`); its
+    /// stream number tells its answer from one meant for an earlier connection.
+    var logRead: UInt64?
+    /// When the store read for this peer (log entries or a snapshot chunk) now on its way
+    /// was asked for: one that never answers is given up like an unacked batch.
+    var storeReadSinceMillis: UInt64?
     /// When entries first waited unsent for this peer (for `batchDelayMillis`).
     var unsentSinceMillis: UInt64?
     /// The peer's last PING clock reading (its `sentAtMillis`) and our clock when it came:

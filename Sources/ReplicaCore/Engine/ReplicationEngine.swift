@@ -23,7 +23,10 @@ public struct ReplicationEngine: Sendable {
     public internal(set) var vector: VersionVector
     /// Committed to the store.
     public internal(set) var durableVector: VersionVector
+    /// Durable entries kept for peers, or the newest of them (`logCacheEntries`).
     var log: OutgoingLog
+    /// What the store's log table no longer holds: a peer behind it gets a snapshot.
+    var storeHorizon: VersionVector
 
     // MARK: Protocol state
     var peers: [RegionID: PeerState]
@@ -46,7 +49,8 @@ public struct ReplicationEngine: Sendable {
     /// its old history (one that committed it after its HELLO): that reopens the recovery.
     var ownHistoryResumedAt: UInt64?
     var nextBatchID: UInt64 = 1
-    var nextSnapshotStream: UInt64 = 1
+    /// Numbers the store reads made for peers (snapshot chunks, older log entries).
+    var nextStoreRead: UInt64 = 1
     public internal(set) var counters = EngineCounters()
 
     /// A node resuming from what its store holds (all empty for a brand-new node).
@@ -66,7 +70,9 @@ public struct ReplicationEngine: Sendable {
         self.records = table
         self.vector = recovered.vector
         self.durableVector = recovered.vector
+        // A tail of only the newest entries starts each origin's memory where it begins.
         self.log = OutgoingLog(entries: recovered.logTail, encoded: recovered.encodedLogTail, horizon: recovered.logHorizon)
+        self.storeHorizon = recovered.logHorizon
         self.peers = [:]
         for p in config.peers { peers[p] = PeerState(acked: recovered.peerAcked[p] ?? VersionVector()) }
         self.ownHistorySeen = recovered.vector[config.region]
@@ -151,7 +157,8 @@ public struct RecoveredState: Sendable {
     /// MUST decode (the store checks them as it reads).
     public var encodedRecords: [[UInt8]] = []
     public var vector: VersionVector
-    /// Log entries still kept, sorted by origin then seq.
+    /// Log entries still kept, sorted by origin then seq: every one, or (for an engine
+    /// with `logCacheEntries`) the newest of each origin.
     public var logTail: [LogEntry]
     /// More log entries, after `logTail`, each as `ByteWriter.writeEntry` encodes it (a
     /// store hands its rows over as they are). Each MUST decode.

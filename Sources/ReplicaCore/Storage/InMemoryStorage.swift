@@ -34,10 +34,25 @@ public struct InMemoryStorage: Sendable {
 
     /// What a restarting engine needs; `includingRecords` false leaves the records out
     /// (an engine with a bounded record cache loads them on demand).
-    public func recover(includingRecords: Bool = true) -> RecoveredState {
+    /// `logTailPerOrigin` set: of the log, only the newest that many entries of each origin.
+    public func recover(includingRecords: Bool = true, logTailPerOrigin: Int? = nil) -> RecoveredState {
+        let tail = logTailPerOrigin.map { n in
+            log.origins.flatMap { o in
+                log.entries(of: o, after: max(log.firstAvailable(o) - 1, vector[o] > UInt64(n) ? vector[o] - UInt64(n) : 0), limit: n)
+            }
+        } ?? log.allEntries()
         return RecoveredState(records: includingRecords ? records.keys.sortedByID().map { records[$0]! } : [], vector: vector,
-                              logTail: log.allEntries(), logHorizon: log.horizon, clockHighWater: clockHighWater,
+                              logTail: tail, logHorizon: log.horizon, clockHighWater: clockHighWater,
                               ownHistoryComplete: ownHistoryComplete)
+    }
+
+    /// Up to `limit` log entries of `origin` with seq above `after`, in order, encoded.
+    public func encodedLogEntries(of origin: RegionID, after: UInt64, limit: Int) -> [[UInt8]] {
+        log.entries(of: origin, after: after, limit: limit).map { e in
+            var w = ByteWriter(capacity: 256)
+            w.writeEntry(e)
+            return w.bytes
+        }
     }
 
     /// The records of those of `ids` held, each in its wire encoding.

@@ -96,8 +96,8 @@ struct TestCluster {
             case .compactLog: break
             case .disconnect(let peer, let reason):
                 preconditionFailure("unexpected disconnect of \(peer) by \(region): \(reason)")
-            case .readSnapshotChunk:
-                preconditionFailure("an engine holding every record reads no snapshot from a store")
+            case .readSnapshotChunk, .readLog:
+                preconditionFailure("an engine holding every record and log entry reads none from a store")
             }
         }
     }

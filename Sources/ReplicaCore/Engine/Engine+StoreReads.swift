@@ -1,4 +1,4 @@
-// MARK: - Records from the store: prefetch before execute, snapshot chunks read back
+// MARK: - Reads from the store: records before execute, snapshot chunks, older log entries
 
 extension ReplicationEngine {
     /// The records a client write needs that the cache does not hold: the shell loads
@@ -39,6 +39,7 @@ extension ReplicationEngine {
               var progress = state.snapshot, progress.stream == stream, progress.reading else { return [] }
         let chunk = encoded.map(RecordTable.decode)
         progress.reading = false
+        state.storeReadSinceMillis = nil
         if let last = chunk.last { progress.after = last.id }
         let isLast = chunk.count < config.snapshotChunkRecords
         state.inFlight.append(.init(upTo: isLast ? progress.vector : nil, sentAtMillis: nowMillis))
@@ -51,6 +52,39 @@ extension ReplicationEngine {
             state.snapshot = progress
         }
         peers[peer] = state
+        return directives + pump(peer, nowMillis: nowMillis)
+    }
+
+    /// Log entries read from the store for `peer` (`readLog`), in order, each in its wire
+    /// encoding (checked by the store). What continues the peer's sequence, and may be
+    /// sent (the peer's own only up to what it lost, a third region's once old enough), goes
+    /// out as one DELTA; an answer for a read since abandoned is ignored.
+    public mutating func logEntriesRead(_ encoded: [[UInt8]], for peer: RegionID, stream: UInt64, nowMillis: UInt64) -> [EngineDirective] {
+        guard var state = peers[peer], state.connected, state.greeted, !state.closing, state.logRead == stream else { return [] }
+        state.logRead = nil
+        state.storeReadSinceMillis = nil
+        var batch: [LogEntry] = []
+        var upTo = state.sent
+        for bytes in encoded {
+            let entry = ByteReader.decodeOwn(bytes, "a log entry") { (r: inout ByteReader) throws(DecodingError) in try r.readEntry() }
+            guard entry.seq == upTo[entry.origin] + 1 else { break }
+            if entry.origin == peer && entry.seq > state.ownHistoryCap { break }
+            if entry.origin != region && entry.origin != peer && config.relayDelayMillis > 0
+                && entry.hlc.wallMillis + config.relayDelayMillis > nowMillis { break }
+            batch.append(entry)
+            upTo[entry.origin] = entry.seq
+        }
+        guard !batch.isEmpty else {
+            peers[peer] = state
+            return [] // the next tick tries again
+        }
+        state.unsentSinceMillis = nil
+        state.sent = upTo
+        state.inFlight.append(.init(upTo: upTo, sentAtMillis: nowMillis))
+        peers[peer] = state
+        let directives: [EngineDirective] = [.send(to: peer, .delta(batchID: nextBatchID, entries: batch))]
+        nextBatchID += 1
+        counters.batchesSent += 1
         return directives + pump(peer, nowMillis: nowMillis)
     }
 }

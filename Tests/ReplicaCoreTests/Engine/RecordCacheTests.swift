@@ -1,0 +1,96 @@
+import Testing
+@testable import ReplicaCore
+
+/// The engine's bounded record cache: residency, pins, eviction, and snapshots read
+/// from the store.
+@Suite struct RecordCacheTests {
+    static func encoded(_ n: Int) -> [UInt8] {
+        var record = PaymentRecord(id: Fixtures.id(n))
+        let stamp = Stamp(time: HLCTimestamp(wallMillis: 1_000, counter: 0), region: Fixtures.tokyo)
+        for (field, value) in Fixtures.create(n).fieldValues { record.merge(FieldRegister(value: value, stamp: stamp, base: nil), into: field) }
+        return RecordTable.encode(record)
+    }
+
+    @Test func test_admitted_areResident_pinnedSurviveEviction_oldestGoFirst() {
+        var table = RecordTable(capacityBytes: 2_000)
+        let ids = (1...10).map(Fixtures.id)
+        #expect(!table.isResident(ids[0]))
+        table.admit((1...5).map(Self.encoded), asked: ids)
+        #expect(ids.allSatisfy(table.isResident))
+        #expect(table[ids[0]]?.id == ids[0] && table[ids[9]] == nil)
+        table.pin([ids[0]])
+        table.evictToCapacity()
+        #expect(table.bytes <= 2_000)
+        #expect(table.isResident(ids[0]), "a pinned record was evicted")
+        #expect(!table.isResident(ids[1]), "not the oldest unpinned went first")
+        table.unpin([ids[0]])
+        var empty = RecordTable(capacityBytes: 4_096)
+        empty.admit([], asked: ids)
+        #expect(empty.bytes == 10 * RecordTable.overheadBytes)
+    }
+
+    @Test func test_residentRecordKeepsTheCachesCopy_whenTheStoresIsOlder() {
+        var table = RecordTable(capacityBytes: 1 << 20)
+        var newer = RecordTable.decode(Self.encoded(1))
+        let later = Stamp(time: HLCTimestamp(wallMillis: 2_000, counter: 0), region: Fixtures.tokyo)
+        newer.merge(FieldRegister(value: .text("authorized"), stamp: later, base: nil), into: .status)
+        table[newer.id] = newer
+        table.admit([Self.encoded(1)], asked: [newer.id])
+        #expect(table[newer.id] == newer)
+    }
+
+    @Test func test_boundedEngine_readsSnapshotsFromTheStore_andIgnoresAnAbandonedStream() {
+        var e = ReplicationEngineTests.engine { $0.recordCacheBytes = 1 << 20; $0.logEntriesMax = 512; $0.snapshotChunkRecords = 2 }
+        // Three committed creates, then the log is compacted past them.
+        for n in 1...3 {
+            _ = e.admitRecords([], asked: [Fixtures.id(n)])
+            let (_, ds) = e.submit(.create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
+                                   durability: .local, nowMillis: 10)
+            _ = e.didPersist(requestID: ReplicationEngineTests.persists(ds)[0].id, nowMillis: 10)
+        }
+        e.log.trim(through: e.durableVector)
+        e.storeHorizon = e.durableVector
+        _ = e.peerConnected(Fixtures.virginia, nowMillis: 20)
+        let hello = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 20)
+        guard case .readSnapshotChunk(Fixtures.virginia, let stream, nil, 2)? = hello.last else {
+            Issue.record("no store read for the snapshot: \(hello)"); return
+        }
+        let store = (1...3).map(Self.encoded).sorted { RecordTable.decode($0).id.rawValue < RecordTable.decode($1).id.rawValue }
+        let first = e.snapshotChunkRead(Array(store[0..<2]), for: Fixtures.virginia, stream: stream, nowMillis: 21)
+        #expect(ReplicationEngineTests.sends(first, to: Fixtures.virginia).contains { if case .snapshot(let r, nil) = $0 { r.count == 2 } else { false } })
+        guard case .readSnapshotChunk(_, stream, let after?, 2)? = first.last else { Issue.record("no next read: \(first)"); return }
+        #expect(after == RecordTable.decode(store[1]).id)
+        // A stale answer (another stream) changes nothing.
+        #expect(e.snapshotChunkRead([store[2]], for: Fixtures.virginia, stream: stream + 7, nowMillis: 22).isEmpty)
+        let last = e.snapshotChunkRead([store[2]], for: Fixtures.virginia, stream: stream, nowMillis: 22)
+        #expect(ReplicationEngineTests.sends(last, to: Fixtures.virginia).contains(.snapshot(records: [RecordTable.decode(store[2])],
+                                                                                             vector: e.durableVector)))
+        #expect(e.counters.snapshotsCompleted == 1)
+    }
+
+    @Test func test_peerBehindTheMemoryTail_getsOlderEntriesReadFromTheStore_thenTheTail() {
+        var e = ReplicationEngineTests.engine { $0.logCacheEntries = 2 }
+        var stored: [[UInt8]] = []
+        for n in 1...5 {
+            let (_, ds) = e.submit(.create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
+                                   durability: .local, nowMillis: 10)
+            let p = ReplicationEngineTests.persists(ds)[0]
+            var w = ByteWriter()
+            w.writeEntry(p.entries[0])
+            stored.append(w.bytes)
+            _ = e.didPersist(requestID: p.id, nowMillis: 10)
+        }
+        _ = e.tick(nowMillis: 11) // trims memory to the newest 2; the store keeps all 5
+        #expect(e.log.count == 2 && e.storeHorizon[Fixtures.tokyo] == 0)
+        _ = e.peerConnected(Fixtures.virginia, nowMillis: 20)
+        let hello = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 20)
+        guard case .readLog(Fixtures.virginia, let stream, Fixtures.tokyo, 0, _)? = hello.last else {
+            Issue.record("no store read of the older entries: \(hello)"); return
+        }
+        #expect(e.logEntriesRead(Array(stored[0..<3]), for: Fixtures.virginia, stream: stream + 1, nowMillis: 21).isEmpty)
+        let sent = ReplicationEngineTests.sends(e.logEntriesRead(Array(stored[0..<3]), for: Fixtures.virginia, stream: stream,
+                                                                 nowMillis: 21), to: Fixtures.virginia)
+        let seqs = sent.map { m -> [UInt64] in if case .delta(_, let entries) = m { entries.map(\.seq) } else { [] } }
+        #expect(seqs == [[1, 2, 3], [4, 5]])
+    }
+}
