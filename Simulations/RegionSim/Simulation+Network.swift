@@ -87,7 +87,7 @@ extension Simulation {
             violations.append(SimViolation(kind: .safety, message: "undecodable message \(regionIDs[a])→\(regionIDs[b]): \(error)"))
             return
         }
-        if case .snapshot(_, let v) = message, v != nil { probes.snapshotCatchUp = true }
+        if case .snapshot(_, let v, _) = message, v != nil { probes.snapshotCatchUp = true }
         regions[b].shell!.peerSent(message, from: regionIDs[a])
     }
 

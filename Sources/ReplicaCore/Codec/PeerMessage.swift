@@ -7,12 +7,15 @@ public enum PeerMessage: Hashable, Sendable {
     case delta(batchID: UInt64, entries: [LogEntry])
     /// What I durably hold now (sent after I stored a batch).
     case ack(vector: VersionVector)
-    /// Periodic: what I durably hold, and a clock reading to estimate the offset between
-    /// our clocks; doubles as a liveness signal and a repair trigger.
-    case ping(vector: VersionVector, clock: ClockSample = .none)
+    /// Periodic: what I durably hold, a clock reading to estimate the offset between our
+    /// clocks, and the region streaming me a snapshot now, if any (the others hold theirs
+    /// back); doubles as a liveness signal and a repair trigger.
+    case ping(vector: VersionVector, clock: ClockSample = .none, snapshotFrom: RegionID? = nil)
     /// Part of a snapshot for a peer behind the log horizon. `vector` is set on the last
     /// chunk only: once every chunk is merged, the receiver holds everything it covers.
-    case snapshot(records: [PaymentRecord], vector: VersionVector?)
+    /// `part` numbers the chunks of one stream from 0: a receiver merges a stream only
+    /// from its first chunk on.
+    case snapshot(records: [PaymentRecord], vector: VersionVector?, part: UInt64 = 0)
 
     /// The wire format version this code writes and reads.
     public static let formatVersion: UInt8 = 3
@@ -50,12 +53,14 @@ public enum PeerMessage: Hashable, Sendable {
             for e in entries { w.writeEntry(e) }
         case .ack(let vector):
             w.writeVector(vector)
-        case .ping(let vector, let clock):
+        case .ping(let vector, let clock, let snapshotFrom):
             w.writeVector(vector)
             w.writeVarint(clock.sentAtMillis)
             w.writeVarint(clock.echoMillis)
             w.writeVarint(clock.heldMillis)
-        case .snapshot(let records, let vector):
+            w.writeString(snapshotFrom?.name ?? "")
+        case .snapshot(let records, let vector, let part):
+            w.writeVarint(part)
             w.writeVarint(UInt64(records.count))
             for r in records { w.writeRecord(r) }
             if let vector {
@@ -95,8 +100,16 @@ public enum PeerMessage: Hashable, Sendable {
         case .ping:
             let vector = try r.readVector()
             let clock = ClockSample(sentAtMillis: try r.readVarint(), echoMillis: try r.readVarint(), heldMillis: try r.readVarint())
-            message = .ping(vector: vector, clock: clock)
+            let at = r.offset
+            let name = try r.readString(maxBytes: WireLimits.identifierBytesMax, what: "region")
+            var snapshotFrom: RegionID?
+            if !name.isEmpty {
+                guard let region = RegionID(name) else { throw DecodingError("invalid region name", at: at) }
+                snapshotFrom = region
+            }
+            message = .ping(vector: vector, clock: clock, snapshotFrom: snapshotFrom)
         case .snapshot:
+            let part = try r.readVarint()
             let n = try r.readCount(max: WireLimits.recordsPerChunkMax, what: "record")
             var records: [PaymentRecord] = []
             records.reserveCapacity(n)
@@ -108,7 +121,7 @@ public enum PeerMessage: Hashable, Sendable {
             case 1: vector = try r.readVector()
             default: throw DecodingError("invalid snapshot vector tag", at: at)
             }
-            message = .snapshot(records: records, vector: vector)
+            message = .snapshot(records: records, vector: vector, part: part)
         }
         try r.expectEnd()
         return message

@@ -12,6 +12,7 @@ extension ReplicationEngine {
         state.greeted = false
         state.logRead = nil
         state.storeReadSinceMillis = nil
+        state.snapshotAccepted = false
         state.inFlight = []
         state.snapshot = nil
         state.lastContactMillis = nowMillis
@@ -23,11 +24,13 @@ extension ReplicationEngine {
     /// The connection to `peer` is gone; whatever was in flight will be resent.
     public mutating func peerDisconnected(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
         guard var state = peers[peer] else { return [] }
+        if snapshotSource?.peer == peer { snapshotSource = nil }
         state.connected = false
         state.closing = false
         state.greeted = false
         state.logRead = nil
         state.storeReadSinceMillis = nil
+        state.snapshotAccepted = false
         state.inFlight = []
         state.snapshot = nil
         peers[peer] = state
@@ -53,15 +56,18 @@ extension ReplicationEngine {
             state.snapshot = nil
             state.logRead = nil
         state.storeReadSinceMillis = nil
+        state.snapshotAccepted = false
             peers[peer] = state
             noteOwnHistory(theirs, from: peer)
             return releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
-        case .ack(let theirs), .ping(let theirs, _):
+        case .ack(let theirs), .ping(let theirs, _, _):
             guard state.greeted else { return violation(peer, "\(message.kind) before HELLO") }
             if let problem = problem(with: theirs, in: "\(message.kind)") { return violation(peer, problem) }
-            if case .ping(_, let sample) = message {
+            if case .ping(_, let sample, let snapshotFrom) = message {
                 if let problem = sample.problem { return violation(peer, problem) }
+                if let s = snapshotFrom, !isClusterRegion(s) { return violation(peer, "PING names \(s), not a region of this cluster") }
                 noteClockSample(sample, in: &state, nowMillis: nowMillis)
+                state.snapshotFrom = snapshotFrom
             }
             state.acked.merge(theirs)
             // What the peer holds it need not be sent again (it may have it by relay).
@@ -74,10 +80,10 @@ extension ReplicationEngine {
             guard state.greeted else { return violation(peer, "DELTA before HELLO") }
             peers[peer] = state
             return receiveDelta(entries, from: peer, nowMillis: nowMillis)
-        case .snapshot(let chunk, let snapshotVector):
+        case .snapshot(let chunk, let snapshotVector, let part):
             guard state.greeted else { return violation(peer, "SNAPSHOT before HELLO") }
             peers[peer] = state
-            return receiveSnapshot(chunk, vector: snapshotVector, from: peer, nowMillis: nowMillis)
+            return receiveSnapshot(chunk, vector: snapshotVector, part: part, from: peer, nowMillis: nowMillis)
         }
     }
 
@@ -126,23 +132,42 @@ extension ReplicationEngine {
     }
 
     /// Merges a snapshot chunk's records; the last chunk also brings the vector, and the
-    /// log restarts above it.
+    /// log restarts above it. A stream is taken whole or not at all: a chunk after the
+    /// first is merged only when this peer's first chunk (part 0) was, so the last
+    /// chunk's vector never covers a chunk that was declined. One peer streams at a time:
+    /// the first whose part 0 comes is the source until its last chunk, its link drops,
+    /// or it sends nothing for two retransmit periods; another's chunks meanwhile are
+    /// declined (neither merged nor acknowledged: it starts over later, and by then this
+    /// region's PING has told it who serves).
     mutating func receiveSnapshot(
-        _ chunk: [PaymentRecord], vector snapshotVector: VersionVector?, from peer: RegionID, nowMillis: UInt64
+        _ chunk: [PaymentRecord], vector snapshotVector: VersionVector?, part: UInt64, from peer: RegionID, nowMillis: UInt64
     ) -> [EngineDirective] {
+        if let source = snapshotSource, source.peer != peer, nowMillis >= source.lastChunkMillis + 2 * config.retransmitAfterMillis {
+            snapshotSource = nil // it went quiet
+        }
+        let taken = part == 0 ? (snapshotSource.map { $0.peer == peer } ?? true) : (snapshotSource?.peer == peer && peers[peer]!.snapshotAccepted)
+        guard taken else {
+            peers[peer]!.snapshotAccepted = false
+            counters.snapshotChunksDeclined += 1
+            return []
+        }
         for record in chunk {
             if let problem = problem(with: record, nowMillis: nowMillis) { return violation(peer, "SNAPSHOT: \(problem)") }
         }
         if let snapshotVector, let problem = problem(with: snapshotVector, in: "SNAPSHOT") { return violation(peer, problem) }
         // A chunk cannot be merged in part, and the stream cannot skip a chunk (its last
-        // one brings the vector): a record stamped beyond the bound ends this stream. The
-        // peer starts a new snapshot when it reconnects; by then this clock may have caught up.
+        // one brings the vector): a record stamped beyond the bound declines the rest of
+        // this stream. The peer starts over when its retransmit timer fires; by then this
+        // clock may have caught up.
         if chunk.contains(where: { record in
             record.presentFields.contains { isAheadOfBound(record[$0]!.stamp.time, nowMillis: nowMillis) }
         }) {
             counters.entriesHeldForClock += 1
-            return close(peer, reason: "SNAPSHOT holds a value stamped more than max_clock_skew_ms ahead of this clock; held until it catches up")
+            peers[peer]!.snapshotAccepted = false
+            snapshotSource = nil
+            return []
         }
+        peers[peer]!.snapshotAccepted = true
         var conflicts: [ConflictRecord] = []
         var touched: [PaymentRecord] = []
         for incoming in chunk {
@@ -156,6 +181,8 @@ extension ReplicationEngine {
             touched.append(record)
         }
         counters.conflictsDetected += UInt64(conflicts.count)
+        snapshotSource = snapshotVector == nil ? (peer, nowMillis) : nil
+        if snapshotVector != nil { peers[peer]!.snapshotAccepted = false }
         var horizon: VersionVector?
         if let snapshotVector {
             noteOwnClaim(snapshotVector[region])

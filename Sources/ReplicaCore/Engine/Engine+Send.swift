@@ -16,6 +16,8 @@ extension ReplicationEngine {
         var directives: [EngineDirective] = []
         if state.snapshot == nil && state.inFlight.isEmpty && needsSnapshot(state.sent) {
             guard pendingPersists.isEmpty else { return [] } // cut snapshots only from committed state
+            // Another region streams the peer a snapshot: one source at a time.
+            if let other = state.snapshotFrom, other != region { return [] }
             var progress = PeerState.SnapshotProgress(vector: durableVector, stream: nextStoreRead)
             nextStoreRead += 1
             if !records.isBounded { progress.ids = records.ids.sortedByID() }
@@ -137,7 +139,8 @@ extension ReplicationEngine {
             progress.next = end
             let last = end == progress.ids.count
             state.inFlight.append(.init(upTo: last ? progress.vector : nil, sentAtMillis: nowMillis))
-            directives.append(.send(to: peer, .snapshot(records: chunk, vector: last ? progress.vector : nil)))
+            directives.append(.send(to: peer, .snapshot(records: chunk, vector: last ? progress.vector : nil, part: progress.part)))
+            progress.part += 1
             if last {
                 state.sent = state.sent.merged(with: progress.vector)
                 state.snapshot = nil

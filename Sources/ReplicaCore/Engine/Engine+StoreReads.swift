@@ -13,7 +13,7 @@ extension ReplicationEngine {
         guard records.isBounded else { return [] }
         let ids: [PaymentID] = switch message {
         case .delta(_, let entries): entries.map(\.paymentID)
-        case .snapshot(let chunk, _): chunk.map(\.id)
+        case .snapshot(let chunk, _, _): chunk.map(\.id)
         case .hello, .ack, .ping: []
         }
         var seen = Set<PaymentID>()
@@ -43,7 +43,9 @@ extension ReplicationEngine {
         if let last = chunk.last { progress.after = last.id }
         let isLast = chunk.count < config.snapshotChunkRecords
         state.inFlight.append(.init(upTo: isLast ? progress.vector : nil, sentAtMillis: nowMillis))
-        let directives: [EngineDirective] = [.send(to: peer, .snapshot(records: chunk, vector: isLast ? progress.vector : nil))]
+        let directives: [EngineDirective] = [.send(to: peer, .snapshot(records: chunk, vector: isLast ? progress.vector : nil,
+                                                                        part: progress.part))]
+        progress.part += 1
         if isLast {
             state.sent = state.sent.merged(with: progress.vector)
             state.snapshot = nil

@@ -5,6 +5,9 @@ extension ReplicationEngine {
     /// ack in time, pings peers, times out `remote` writes, compacts the log, and pushes.
     public mutating func tick(nowMillis: UInt64) -> [EngineDirective] {
         var directives: [EngineDirective] = []
+        if let source = snapshotSource, nowMillis >= source.lastChunkMillis + 2 * config.retransmitAfterMillis {
+            snapshotSource = nil // it went quiet: another peer may serve
+        }
         for peer in config.peers.sorted() {
             guard var state = peers[peer], state.connected, state.greeted else { continue }
             if let oldest = state.inFlight.first?.sentAtMillis ?? state.storeReadSinceMillis,
@@ -18,7 +21,8 @@ extension ReplicationEngine {
             }
             if nowMillis >= state.lastPingSentMillis + config.pingIntervalMillis {
                 state.lastPingSentMillis = nowMillis
-                directives.append(.send(to: peer, .ping(vector: durableVector, clock: clockSample(for: peer, nowMillis: nowMillis))))
+                directives.append(.send(to: peer, .ping(vector: durableVector, clock: clockSample(for: peer, nowMillis: nowMillis),
+                                                        snapshotFrom: snapshotSource?.peer)))
             }
             peers[peer] = state
         }

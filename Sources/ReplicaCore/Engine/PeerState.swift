@@ -31,6 +31,11 @@ struct PeerState: Sendable {
     var lastPingFromPeer: (sentAtMillis: UInt64, receivedAtMillis: UInt64)?
     /// The latest estimate of the peer's clock offset from ours.
     var clockOffset: ClockOffset?
+    /// The region the peer last said streams it a snapshot (its PING): while that is
+    /// another region, this one starts none for it.
+    var snapshotFrom: RegionID?
+    /// Receiving: this peer's current snapshot stream has been merged from its first chunk.
+    var snapshotAccepted = false
 
     init(acked: VersionVector) {
         self.acked = acked
@@ -56,6 +61,8 @@ struct PeerState: Sendable {
         var after: PaymentID?
         /// A store read for the next chunk is on its way.
         var reading = false
+        /// The next chunk's number in this stream (0: the first).
+        var part: UInt64 = 0
     }
 }
 

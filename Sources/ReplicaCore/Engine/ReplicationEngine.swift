@@ -49,6 +49,9 @@ public struct ReplicationEngine: Sendable {
     /// its old history (one that committed it after its HELLO): that reopens the recovery.
     var ownHistoryResumedAt: UInt64?
     var nextBatchID: UInt64 = 1
+    /// The peer streaming this region a snapshot now, and when its last chunk came:
+    /// chunks from any other peer are declined meanwhile (one source at a time).
+    var snapshotSource: (peer: RegionID, lastChunkMillis: UInt64)?
     /// Numbers the store reads made for peers (snapshot chunks, older log entries).
     var nextStoreRead: UInt64 = 1
     public internal(set) var counters = EngineCounters()
@@ -207,6 +210,8 @@ public struct EngineCounters: Hashable, Sendable {
     public var snapshotsCompleted: UInt64 = 0
     public var snapshotsReceived: UInt64 = 0
     public var protocolViolations: UInt64 = 0
+    /// Snapshot chunks declined because another peer was streaming one already.
+    public var snapshotChunksDeclined: UInt64 = 0
     /// Client writes refused because this region's clock was out of bound.
     public var writesRefusedForClock: UInt64 = 0
     /// Peer entries (or snapshot chunks) held because they were stamped further ahead of

@@ -26,6 +26,7 @@ import Testing
             .ack(vector: vector),
             .ping(vector: vector),
             .ping(vector: vector, clock: ClockSample(sentAtMillis: 1_764_000_000_000, echoMillis: 1_763_999_999_000, heldMillis: 250)),
+            .ping(vector: vector, clock: .none, snapshotFrom: Fixtures.ireland),
             .snapshot(records: [record], vector: nil),
             .snapshot(records: [record, PaymentRecord(id: Fixtures.id(10))], vector: vector),
         ]

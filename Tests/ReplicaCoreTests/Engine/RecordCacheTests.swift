@@ -57,14 +57,14 @@ import Testing
         }
         let store = (1...3).map(Self.encoded).sorted { RecordTable.decode($0).id.rawValue < RecordTable.decode($1).id.rawValue }
         let first = e.snapshotChunkRead(Array(store[0..<2]), for: Fixtures.virginia, stream: stream, nowMillis: 21)
-        #expect(ReplicationEngineTests.sends(first, to: Fixtures.virginia).contains { if case .snapshot(let r, nil) = $0 { r.count == 2 } else { false } })
+        #expect(ReplicationEngineTests.sends(first, to: Fixtures.virginia).contains { if case .snapshot(let r, nil, 0) = $0 { r.count == 2 } else { false } })
         guard case .readSnapshotChunk(_, stream, let after?, 2)? = first.last else { Issue.record("no next read: \(first)"); return }
         #expect(after == RecordTable.decode(store[1]).id)
         // A stale answer (another stream) changes nothing.
         #expect(e.snapshotChunkRead([store[2]], for: Fixtures.virginia, stream: stream + 7, nowMillis: 22).isEmpty)
         let last = e.snapshotChunkRead([store[2]], for: Fixtures.virginia, stream: stream, nowMillis: 22)
         #expect(ReplicationEngineTests.sends(last, to: Fixtures.virginia).contains(.snapshot(records: [RecordTable.decode(store[2])],
-                                                                                             vector: e.durableVector)))
+                                                                                             vector: e.durableVector, part: 1)))
         #expect(e.counters.snapshotsCompleted == 1)
     }
 
@@ -92,5 +92,49 @@ import Testing
                                                                  nowMillis: 21), to: Fixtures.virginia)
         let seqs = sent.map { m -> [UInt64] in if case .delta(_, let entries) = m { entries.map(\.seq) } else { [] } }
         #expect(seqs == [[1, 2, 3], [4, 5]])
+    }
+
+    @Test func test_oneSnapshotSourceAtATime_othersAreDeclinedAndHoldBack() {
+        var e = ReplicationEngineTests.engine()
+        for p in [Fixtures.virginia, Fixtures.ireland] {
+            _ = e.peerConnected(p, nowMillis: 0)
+            _ = e.receive(.hello(region: p, vector: VersionVector()), from: p, nowMillis: 0)
+        }
+        let record = RecordTable.decode(Self.encoded(1))
+        let t: UInt64 = 100_000
+        let first = e.receive(.snapshot(records: [record], vector: nil), from: Fixtures.virginia, nowMillis: t)
+        #expect(ReplicationEngineTests.persists(first).count == 1)
+        let other = e.receive(.snapshot(records: [RecordTable.decode(Self.encoded(2))], vector: nil), from: Fixtures.ireland, nowMillis: t + 1)
+        #expect(other.isEmpty && e.counters.snapshotChunksDeclined == 1 && e.record(Fixtures.id(2)) == nil)
+        // The declined stream's later chunks stay declined even once the source is done.
+        _ = e.receive(.snapshot(records: [], vector: VersionVector(), part: 1), from: Fixtures.virginia, nowMillis: t + 2)
+        let rest = e.receive(.snapshot(records: [], vector: VersionVector([Fixtures.ireland: 5]), part: 1), from: Fixtures.ireland,
+                             nowMillis: t + 3)
+        #expect(rest.isEmpty && e.vector[Fixtures.ireland] == 0)
+        // While a source streams, this region's PING says who it is.
+        _ = e.receive(.snapshot(records: [record], vector: nil), from: Fixtures.virginia, nowMillis: t + 4)
+        let pings = ReplicationEngineTests.sends(e.tick(nowMillis: t + 5), to: Fixtures.ireland)
+        #expect(pings.contains { if case .ping(_, _, Fixtures.virginia) = $0 { true } else { false } })
+        // A source that goes quiet for two retransmit periods is let go.
+        let quiet = t + 4 + 2 * e.config.retransmitAfterMillis
+        let later = e.receive(.snapshot(records: [RecordTable.decode(Self.encoded(2))], vector: nil), from: Fixtures.ireland,
+                              nowMillis: quiet)
+        #expect(ReplicationEngineTests.persists(later).count == 1)
+
+        // On the sending side: once the peer says another region serves it, a stream
+        // this region gave up (no ack in time) is not started again.
+        var sender = ReplicationEngineTests.engine()
+        let (_, ds) = sender.submit(.create(Fixtures.id(1), Fixtures.create(1), idempotent: true), ticket: WriteTicket(1),
+                                    durability: .local, nowMillis: 5)
+        _ = sender.didPersist(requestID: ReplicationEngineTests.persists(ds)[0].id, nowMillis: 5)
+        sender.log.trim(through: sender.durableVector)
+        sender.storeHorizon = sender.durableVector
+        _ = sender.peerConnected(Fixtures.virginia, nowMillis: 6)
+        _ = sender.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 6)
+        #expect(sender.counters.snapshotsStarted == 1)
+        _ = sender.receive(.ping(vector: VersionVector(), clock: .none, snapshotFrom: Fixtures.ireland), from: Fixtures.virginia, nowMillis: 7)
+        let after = sender.tick(nowMillis: 7 + sender.config.retransmitAfterMillis)
+        #expect(sender.counters.snapshotsStarted == 1)
+        #expect(!ReplicationEngineTests.sends(after, to: Fixtures.virginia).contains { if case .snapshot = $0 { true } else { false } })
     }
 }
