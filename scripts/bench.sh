@@ -8,7 +8,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure-packages.sh
-ensure_packages wrk etcd-server
+ensure_packages wrk etcd-server postgresql
 
 swift build -c release --product paynode >&2
 swift build -c release --product paysim >&2

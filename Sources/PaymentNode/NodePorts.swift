@@ -56,10 +56,17 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
         NIOThreadPool.singleton.submit { [self] (_: NIOThreadPool.WorkItemState) in answer.body(paymentNow(id)) }
     }
 
-    /// Records for the engine's cache, read on a pool thread; the answer hops back to the loop.
+    /// Records for the engine's cache. A few point reads (a client write's, a small batch
+    /// of them) run in place on the loop: tens of microseconds, cheaper than two thread
+    /// hops. More (a peer's batch) are read on a pool thread and the answer hops back.
     func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
-        readOnPool(completion) { try $0.encodedRecords(ids) }
+        guard ids.count > Self.inPlaceReadsMax else { return readOnPool(completion) { try $0.encodedRecords(ids) } }
+        do { completion(.success(try readers.read { try $0.encodedRecords(ids) })) } catch {
+            completion(.failure(StoreReadFailure(Self.describe(error))))
+        }
     }
+
+    static let inPlaceReadsMax = 32
 
     func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
         readOnPool(completion) { try $0.encodedRecords(after: after, limit: limit) }

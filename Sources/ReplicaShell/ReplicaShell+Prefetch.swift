@@ -51,28 +51,36 @@ extension ReplicaShell {
             for input in prefetch.inputs.dropFirst() where ids.count < PrefetchState.idsPerReadMax {
                 for id in recordsToLoad(for: input) where seen.insert(id).inserted { ids.append(id) }
             }
-            load(ids)
-            return
+            guard load(ids) else { return }
         }
     }
 
-    func load(_ ids: [PaymentID]) {
+    /// Reads `ids` for the engine. Returns true when the store answered before returning
+    /// (a small read a node does in place): the caller goes on with its loop; else the
+    /// answer runs the queue again when it comes.
+    func load(_ ids: [PaymentID]) -> Bool {
         prefetch.loading = true
         let generation = engineGeneration
+        var answeredInPlace = false
+        var returned = false
         store.loadRecords(ids) { [weak self] result in
             guard let self else { return }
             prefetch.loading = false
-            guard generation == engineGeneration, health == .serving else { return runReadyInputs() }
-            switch result {
-            case .success(let found):
-                engine.admitRecords(found, asked: ids)
-                runReadyInputs()
-            case .failure(let failure):
-                // Nothing can run without its records: treated like a failed commit (the
-                // region stops writing, closes its links, and recovers by itself).
-                storeFailed("reading records failed: \(failure)", uncertain: false)
+            if generation == engineGeneration, health == .serving {
+                switch result {
+                case .success(let found):
+                    engine.admitRecords(found, asked: ids)
+                case .failure(let failure):
+                    // Nothing can run without its records: treated like a failed commit (the
+                    // region stops writing, closes its links, and recovers by itself).
+                    storeFailed("reading records failed: \(failure)", uncertain: false)
+                    return
+                }
             }
+            if returned { runReadyInputs() } else { answeredInPlace = true }
         }
+        returned = true
+        return answeredInPlace
     }
 
     func run(_ input: ShellInput) {

@@ -31,7 +31,8 @@ public protocol ShellStore: AnyObject {
     /// Failure is not an error (the log is trimmed again later).
     func compactLog(through vector: VersionVector)
     /// The committed records of those of `ids` that exist, each in its wire encoding
-    /// (`ByteWriter.writeRecord`), checked to decode. Completion on the executor.
+    /// (`ByteWriter.writeRecord`), checked to decode. Completion on the executor, before
+    /// returning (a short read done in place) or later.
     func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void)
     /// Up to `limit` committed records with ids after `after` (from the first when nil),
     /// in id order, encoded and checked like `loadRecords`'s. Completion on the executor.

@@ -31,8 +31,8 @@ public final class ReplicaStore: @unchecked Sendable {
         try db.execute("PRAGMA journal_mode = WAL")
         try db.execute("PRAGMA synchronous = \(options.synchronous.rawValue)")
         try db.execute("PRAGMA foreign_keys = ON")
-        // Keep the hot index pages in memory (64 MiB), and checkpoint the WAL less often.
-        try db.execute("PRAGMA cache_size = -65536")
+        // Keep the hot index pages in memory, and checkpoint the WAL less often.
+        try db.execute("PRAGMA cache_size = -\(max(1, options.cacheMegabytes) * 1_024)")
         try db.execute("PRAGMA wal_autocheckpoint = 10000")
         try Schema.migrate(db)
         insertEntry = try db.prepare("INSERT OR IGNORE INTO log (origin, seq, hlc, payment_id, entry) VALUES (?, ?, ?, ?, ?)")

@@ -9,6 +9,10 @@ public struct StoreOptions: Sendable {
     public var synchronous: Synchronous = .full
     /// Requests per group commit, at most (one transaction, one fsync).
     public var groupRequestsMax = 4_096
+    /// SQLite's page cache of the writing connection, in MiB (readers keep SQLite's
+    /// default 2 MiB each). The file's pages also sit in the OS page cache, outside the
+    /// process; this only saves system calls for the hottest index pages.
+    public var cacheMegabytes = 16
 
     public init(path: String) { self.path = path }
 }

@@ -12,7 +12,7 @@ enum Suite {
         var catchUpRuns = 1
         var paysimSeeds = 20
         var dir: String
-        var only: Set<String> = ["http", "lag", "etcd", "catchup", "paysim"]
+        var only: Set<String> = ["http", "postgres", "lag", "etcd", "catchup", "paysim"]
     }
 
     /// Runs the suite and prints the table; throws (after printing) when a part failed.
@@ -31,6 +31,11 @@ enum Suite {
             if o.only.contains("http") {
                 await attempt("http, run \(run)") {
                     try await HTTPBenchmark.run(.init(seconds: o.seconds, connections: o.connections, dir: o.dir), run: run, into: &$0)
+                }
+            }
+            if o.only.contains("postgres") {
+                await attempt("postgres, run \(run)") {
+                    try PostgresBaseline.run(.init(seconds: o.seconds, clients: o.connections, dir: o.dir), run: run, into: &$0)
                 }
             }
             if o.only.contains("lag") {

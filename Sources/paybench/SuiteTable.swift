@@ -11,6 +11,14 @@ enum SuiteTable {
             guard let x = s.median(a), let y = s.median(b), y > 0 else { return "-" }
             return String(format: "%.2fx", x / y)
         }
+        func ratioValue(_ a: String, _ b: String) -> Double? {
+            guard let x = s.median(a), let y = s.median(b), y > 0 else { return nil }
+            return x / y
+        }
+        func met2(_ v: Double?, atLeast floor: Double) -> String {
+            guard let v else { return "-" }
+            return v >= floor ? "yes" : String(format: "no (%.0f%% of it)", 100 * v / floor)
+        }
         /// "yes", or "no: <how far off>" for a target `value` must stay at least/under.
         func met(_ key: String, atLeast: Double? = nil, under: Double? = nil) -> String {
             guard let v = s.median(key) else { return "-" }
@@ -35,6 +43,20 @@ enum SuiteTable {
             rows.append(["read latency p50 / p99 ms", ms("http.read_p50_ms") + " / " + ms("http.read_p99_ms"),
                          "SQLite point read p50 / p99: " + ms("sqlite.read_p50_ms") + " / " + ms("sqlite.read_p99_ms"),
                          ratio("http.read_p99_ms", "sqlite.read_p99_ms"), "p99 < 5 ms", met("http.read_p99_ms", under: 5)])
+        }
+        if s.runs("pg.creates_per_s") > 0 {
+            rows.append(["PostgreSQL 15, one primary, fsync on: creates/s (pgbench, \(o.connections) clients)", n("pg.creates_per_s"),
+                         "latency average " + ms("pg.create_avg_ms") + " ms", "-", "-", "-"])
+            rows.append(["PostgreSQL 15: point reads by id/s (pgbench, \(o.connections) clients)", n("pg.reads_per_s"),
+                         "latency average " + ms("pg.read_avg_ms") + " ms", "-", "-", "-"])
+            if s.runs("http.creates_per_s") > 0 {
+                rows.append(["paynode creates/s over HTTP against PostgreSQL's", n("http.creates_per_s"), "PostgreSQL: " + n("pg.creates_per_s"),
+                             ratio("http.creates_per_s", "pg.creates_per_s"), ">= 1.5x",
+                             met2(ratioValue("http.creates_per_s", "pg.creates_per_s"), atLeast: 1.5)])
+                rows.append(["paynode reads/s over HTTP against PostgreSQL's", n("http.reads_per_s"), "PostgreSQL: " + n("pg.reads_per_s"),
+                             ratio("http.reads_per_s", "pg.reads_per_s"), ">= 1.2x",
+                             met2(ratioValue("http.reads_per_s", "pg.reads_per_s"), atLeast: 1.2)])
+            }
         }
         if s.runs("wire.ratio") > 0 {
             for rate in o.lagRates {

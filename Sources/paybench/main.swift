@@ -4,8 +4,8 @@ import ReplicaStore
 /// paybench: measurements, printed as tables (never asserted in tests).
 let usage = """
 usage: paybench suite [--runs N] [--seconds S] [--connections C] [--lag-rates R,R] [--catch-up N] [--catch-up-runs N]
-                      [--paysim-seeds N] [--only http,lag,etcd,catchup,paysim] [--dir DIR]
-         every end-to-end benchmark against real nodes, wrk and etcd; one markdown table of medians
+                      [--paysim-seeds N] [--only http,postgres,lag,etcd,catchup,paysim] [--dir DIR]
+         every end-to-end benchmark against real nodes, wrk, PostgreSQL and etcd; one markdown table of medians
        paybench store [--writers N] [--writes N] [--naive-writes N] [--sync full|normal] [--dir DIR]
        paybench wire [--entries N]     (replication bytes per create, raw vs LZ4, by batch size)
        paybench crash-writer PATH      (used by the crash test: writes until killed)

@@ -192,6 +192,7 @@ extension ReplicationEngine {
         }
         let request = makePersist(entries: [], records: touched, conflicts: conflicts, localWrites: [],
                                   ackPeer: peer, compactThrough: horizon)
+        pendingPersists[pendingPersists.count - 1].dropOnCommit = true
         return [.persist(request)]
     }
 

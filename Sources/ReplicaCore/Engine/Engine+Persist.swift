@@ -12,6 +12,7 @@ extension ReplicationEngine {
         while let first = pendingPersists.first, first.id <= requestID {
             pendingPersists.removeFirst()
             records.unpin(first.pinned)
+            if first.dropOnCommit { records.drop(first.pinned) }
             durableVector = first.vector
             if let horizon = first.compactThrough {
                 log.trim(through: horizon)

@@ -78,6 +78,9 @@ struct PendingPersist: Sendable {
     let compactThrough: VersionVector?
     /// Records this request writes: kept in the cache until it commits.
     let pinned: [PaymentID]
+    /// A snapshot chunk's records: dropped from the cache once committed (a region
+    /// catching up would otherwise fill it with records nobody is about to write).
+    var dropOnCommit = false
 }
 
 /// A client write inside a pending persist.

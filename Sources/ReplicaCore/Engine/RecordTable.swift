@@ -110,6 +110,14 @@ struct RecordTable: Sendable {
         }
     }
 
+    /// Drops those of `ids` that are not pinned (bounded mode): the store has them.
+    mutating func drop(_ ids: [PaymentID]) {
+        guard isBounded else { return }
+        for id in ids where pins[id] == nil {
+            if let e = encoded.removeValue(forKey: id) { bytes -= e.count + Self.overheadBytes }
+        }
+    }
+
     /// Evicts the oldest unpinned ids until the table fits its capacity.
     mutating func evictToCapacity() {
         guard let capacity = capacityBytes, bytes > capacity else { return }
