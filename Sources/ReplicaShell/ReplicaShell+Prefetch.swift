@@ -106,25 +106,17 @@ extension ReplicaShell {
         for case .submit(_, _, let reply) in queued { reply(.failure(error)) }
     }
 
-    /// A snapshot chunk's records, read for the engine (`readSnapshotChunk`).
-    func readSnapshotChunk(for peer: RegionID, stream: UInt64, after: PaymentID?, limit: Int) {
+    /// A store read the engine asked for on behalf of a peer (`readSnapshotChunk`,
+    /// `readLog`): `read` starts it, `answer` hands the engine what came back. A failed
+    /// read leaves the peer waiting: the engine's retransmit timer gives it up and retries.
+    func readForPeer(
+        _ read: (@escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) -> Void,
+        answer: @escaping (inout ReplicationEngine, [[UInt8]], UInt64) -> [EngineDirective]
+    ) {
         let generation = engineGeneration
-        store.readRecords(after: after, limit: limit) { [weak self] result in
-            guard let self, generation == engineGeneration, health == .serving else { return }
-            // A failed read leaves the stream waiting: the retransmit timer restarts it.
-            guard case .success(let encoded) = result else { return }
-            carryOut(engine.snapshotChunkRead(encoded, for: peer, stream: stream, nowMillis: clock.nowMillis))
-        }
-    }
-
-    /// Older log entries for a peer, read for the engine (`readLog`).
-    func readLog(for peer: RegionID, stream: UInt64, origin: RegionID, after: UInt64, limit: Int) {
-        let generation = engineGeneration
-        store.readLogEntries(of: origin, after: after, limit: limit) { [weak self] result in
-            guard let self, generation == engineGeneration, health == .serving else { return }
-            // A failed read leaves the peer waiting: the retransmit timer tries again.
-            guard case .success(let encoded) = result else { return }
-            carryOut(engine.logEntriesRead(encoded, for: peer, stream: stream, nowMillis: clock.nowMillis))
+        read { [weak self] result in
+            guard let self, generation == engineGeneration, health == .serving, case .success(let encoded) = result else { return }
+            carryOut(answer(&engine, encoded, clock.nowMillis))
         }
     }
 }

@@ -215,10 +215,14 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
                 store.compactLog(through: through)
             case .disconnect(let peer, let reason):
                 bus.disconnect(peer, reason: reason)
-            case .readSnapshotChunk(let peer, let stream, let after, let limit):
-                readSnapshotChunk(for: peer, stream: stream, after: after, limit: limit)
-            case .readLog(let peer, let stream, let origin, let after, let limit):
-                readLog(for: peer, stream: stream, origin: origin, after: after, limit: limit)
+            case .readSnapshotChunk(let peer, let read, let after, let limit):
+                readForPeer({ store.readRecords(after: after, limit: limit, completion: $0) }) {
+                    $0.snapshotChunkRead($1, for: peer, read: read, nowMillis: $2)
+                }
+            case .readLog(let peer, let read, let origin, let after, let limit):
+                readForPeer({ store.readLogEntries(of: origin, after: after, limit: limit, completion: $0) }) {
+                    $0.logEntriesRead($1, for: peer, read: read, nowMillis: $2)
+                }
             }
         }
         if !historyAnnounced && engine.ownHistoryComplete {

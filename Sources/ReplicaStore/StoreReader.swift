@@ -130,13 +130,7 @@ public final class StoreReader: @unchecked Sendable {
         let s = try db.prepare("SELECT registers FROM payments WHERE id > ? ORDER BY id LIMIT ?")
         s.bind(1, after?.rawValue ?? "")
         s.bind(2, Int64(limit))
-        var out: [[UInt8]] = []
-        while try s.step() {
-            let bytes = s.blob(0)
-            _ = try RowEncoding.record(bytes)
-            out.append(bytes)
-        }
-        return out
+        return try Self.checkedBlobs(s) { _ = try RowEncoding.record($0) }
     }
 
     // MARK: Log pages and snapshots
@@ -148,10 +142,16 @@ public final class StoreReader: @unchecked Sendable {
         s.bind(1, origin.name)
         s.bind(2, Int64(after))
         s.bind(3, Int64(limit))
+        return try Self.checkedBlobs(s) { _ = try RowEncoding.entry($0) }
+    }
+
+    /// Every row's first column as stored, each passed through `check` (which throws on
+    /// a row that does not decode).
+    static func checkedBlobs(_ s: SQLiteStatement, check: ([UInt8]) throws -> Void) throws -> [[UInt8]] {
         var out: [[UInt8]] = []
         while try s.step() {
             let bytes = s.blob(0)
-            _ = try RowEncoding.entry(bytes)
+            try check(bytes)
             out.append(bytes)
         }
         return out

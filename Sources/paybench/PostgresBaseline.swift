@@ -53,9 +53,9 @@ enum PostgresBaseline {
         let asRoot = getuid() == 0
         if asRoot { try shell("/bin/chown", ["-R", "postgres:postgres", dir]) }
         let port = Int.random(in: 20_000...60_000)
-        func pg(_ tool: String, _ args: [String], outputFile: String? = nil) throws -> String {
-            asRoot ? try shell("/usr/sbin/runuser", ["-u", "postgres", "--", bin + "/" + tool] + args, outputFile: outputFile)
-                   : try shell(bin + "/" + tool, args, outputFile: outputFile)
+        func pg(_ tool: String, _ args: [String]) throws -> String {
+            asRoot ? try shell("/usr/sbin/runuser", ["-u", "postgres", "--", bin + "/" + tool] + args)
+                   : try shell(bin + "/" + tool, args)
         }
         progress("run \(run): PostgreSQL baseline: initdb, start, schema")
         _ = try pg("initdb", ["-D", data, "-U", "bench", "--auth=trust", "-E", "UTF8"])
@@ -134,29 +134,19 @@ enum PostgresBaseline {
         return versions.last.map { "\(root)/\($0)/bin" }.flatMap { FileManager.default.isExecutableFile(atPath: $0 + "/pgbench") ? $0 : nil }
     }
 
-    /// Runs a command to its end; its output, or an error with it when it fails. With
-    /// `outputFile`, the output goes there (for a command that leaves a daemon behind).
+    /// Runs a command to its end; its output, or an error with it when it fails.
     @discardableResult
-    static func shell(_ path: String, _ args: [String], outputFile: String? = nil) throws -> String {
+    static func shell(_ path: String, _ args: [String]) throws -> String {
         let p = Process()
         p.executableURL = URL(fileURLWithPath: path)
         p.arguments = args
         let out = Pipe()
-        var file: FileHandle?
-        if let outputFile {
-            _ = FileManager.default.createFile(atPath: outputFile, contents: nil)
-            file = try FileHandle(forWritingTo: URL(fileURLWithPath: outputFile))
-            p.standardOutput = file
-            p.standardError = file
-        } else {
-            p.standardOutput = out
-            p.standardError = out
-        }
+        p.standardOutput = out
+        p.standardError = out
         try p.run()
-        let data = outputFile == nil ? out.fileHandleForReading.readDataToEndOfFile() : Data()
+        let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
-        try? file?.close()
-        let text = outputFile.flatMap { try? String(contentsOfFile: $0, encoding: .utf8) } ?? String(decoding: data, as: UTF8.self)
+        let text = String(decoding: data, as: UTF8.self)
         guard p.terminationStatus == 0 else { throw BenchError("\(path) \(args.joined(separator: " ")) failed:\n\(text)") }
         return text
     }

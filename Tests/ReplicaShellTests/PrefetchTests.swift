@@ -41,7 +41,7 @@ import ReplicaCore
             shell.store.finish(.committed)
         }
         // 40 records do not fit 4 KB: the first ones were evicted once committed.
-        #expect(shell.engine.recordCacheBytes <= 4_096)
+        #expect(shell.engine.recordCacheBytesHeld <= 4_096)
         #expect(!shell.engine.recordsToLoad(for: Self.patch(1, .authorized)).isEmpty)
         let loadsBefore = shell.store.loads.count
         let answer = Answers<WriteAck>()

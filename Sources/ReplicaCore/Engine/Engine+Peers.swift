@@ -10,8 +10,7 @@ extension ReplicationEngine {
         state.connected = true
         state.closing = false
         state.greeted = false
-        state.logRead = nil
-        state.storeReadSinceMillis = nil
+        state.storeRead = nil
         state.snapshotAccepted = false
         state.inFlight = []
         state.snapshot = nil
@@ -28,8 +27,7 @@ extension ReplicationEngine {
         state.connected = false
         state.closing = false
         state.greeted = false
-        state.logRead = nil
-        state.storeReadSinceMillis = nil
+        state.storeRead = nil
         state.snapshotAccepted = false
         state.inFlight = []
         state.snapshot = nil
@@ -54,8 +52,7 @@ extension ReplicationEngine {
             state.ownHistoryCap = durableVector[peer]
             state.inFlight = []
             state.snapshot = nil
-            state.logRead = nil
-        state.storeReadSinceMillis = nil
+            state.storeRead = nil
         state.snapshotAccepted = false
             peers[peer] = state
             noteOwnHistory(theirs, from: peer)
@@ -142,9 +139,7 @@ extension ReplicationEngine {
     mutating func receiveSnapshot(
         _ chunk: [PaymentRecord], vector snapshotVector: VersionVector?, part: UInt64, from peer: RegionID, nowMillis: UInt64
     ) -> [EngineDirective] {
-        if let source = snapshotSource, source.peer != peer, nowMillis >= source.lastChunkMillis + 2 * config.retransmitAfterMillis {
-            snapshotSource = nil // it went quiet
-        }
+        releaseQuietSnapshotSource(nowMillis: nowMillis)
         let taken = part == 0 ? (snapshotSource.map { $0.peer == peer } ?? true) : (snapshotSource?.peer == peer && peers[peer]!.snapshotAccepted)
         guard taken else {
             peers[peer]!.snapshotAccepted = false
@@ -194,6 +189,12 @@ extension ReplicationEngine {
                                   ackPeer: peer, compactThrough: horizon)
         pendingPersists[pendingPersists.count - 1].dropOnCommit = true
         return [.persist(request)]
+    }
+
+    /// A snapshot source that sent nothing for two retransmit periods is let go: another
+    /// peer may serve.
+    mutating func releaseQuietSnapshotSource(nowMillis: UInt64) {
+        if let source = snapshotSource, nowMillis >= source.lastChunkMillis + 2 * config.retransmitAfterMillis { snapshotSource = nil }
     }
 
     mutating func violation(_ peer: RegionID, _ reason: String) -> [EngineDirective] {

@@ -18,8 +18,7 @@ extension ReplicationEngine {
             guard pendingPersists.isEmpty else { return [] } // cut snapshots only from committed state
             // Another region streams the peer a snapshot: one source at a time.
             if let other = state.snapshotFrom, other != region { return [] }
-            var progress = PeerState.SnapshotProgress(vector: durableVector, stream: nextStoreRead)
-            nextStoreRead += 1
+            var progress = PeerState.SnapshotProgress(vector: durableVector)
             if !records.isBounded { progress.ids = records.ids.sortedByID() }
             state.snapshot = progress
             counters.snapshotsStarted += 1
@@ -29,60 +28,71 @@ extension ReplicationEngine {
             return directives
         }
         if !batchIsDue(&state, nowMillis: nowMillis) { return directives }
-        if state.logRead != nil { return directives } // older entries are on their way from the store
+        if state.storeRead != nil { return directives } // older entries are on their way from the store
         while state.inFlight.count < config.inFlightBatchesMax {
             if let origin = originToReadFromStore(for: peer, state, nowMillis: nowMillis) {
-                let stream = nextStoreRead
-                nextStoreRead += 1
-                state.logRead = stream
-                state.storeReadSinceMillis = nowMillis
-                directives.append(.readLog(for: peer, stream: stream, origin: origin, after: state.sent[origin],
-                                           limit: config.batchEntriesMax))
+                directives.append(.readLog(for: peer, read: startStoreRead(&state, nowMillis: nowMillis), origin: origin,
+                                           after: state.sent[origin], limit: config.batchEntriesMax))
                 break
             }
             var batch: [LogEntry] = []
             var upTo = state.sent
             for origin in log.origins where batch.count < config.batchEntriesMax {
-                var limit = config.batchEntriesMax - batch.count
-                var stampedBy: UInt64?
-                if origin == peer {
-                    // Only the peer's own writes it may have lost (up to what it had at HELLO).
-                    limit = state.ownHistoryCap > upTo[origin] ? min(limit, Int(clamping: state.ownHistoryCap - upTo[origin])) : 0
-                } else if origin != region && config.relayDelayMillis > 0 {
-                    // A third region's entries only once they are relayDelayMillis old.
-                    guard nowMillis >= config.relayDelayMillis else { continue }
-                    stampedBy = nowMillis - config.relayDelayMillis
-                }
-                let slice = limit > 0 ? log.entries(of: origin, after: upTo[origin], limit: limit, wallMillisAtMost: stampedBy) : []
+                guard let bound = sendBound(of: origin, to: peer, state, nowMillis: nowMillis), bound.seqMax > upTo[origin] else { continue }
+                let limit = min(config.batchEntriesMax - batch.count, Int(clamping: bound.seqMax - upTo[origin]))
+                let slice = log.entries(of: origin, after: upTo[origin], limit: limit,
+                                        wallMillisAtMost: bound.wallMax == .max ? nil : bound.wallMax)
                 if let last = slice.last {
                     batch += slice
                     upTo[origin] = last.seq
                 }
             }
             guard !batch.isEmpty else { break }
-            state.unsentSinceMillis = nil
-            state.sent = upTo
-            state.inFlight.append(.init(upTo: upTo, sentAtMillis: nowMillis))
-            directives.append(.send(to: peer, .delta(batchID: nextBatchID, entries: batch)))
-            nextBatchID += 1
-            counters.batchesSent += 1
+            directives.append(sendBatch(batch, upTo: upTo, to: peer, &state, nowMillis: nowMillis))
         }
         return directives
     }
 
+    /// How far the entries of `origin` may go to `peer` now: the peer's own writes only up
+    /// to the last it held at HELLO (those it may have lost with its disk), a third
+    /// region's only once `relayDelayMillis` old (the peer normally has them straight from
+    /// their origin). Nil: none may go now.
+    func sendBound(of origin: RegionID, to peer: RegionID, _ state: PeerState, nowMillis: UInt64) -> (seqMax: UInt64, wallMax: UInt64)? {
+        if origin == peer { return (state.ownHistoryCap, .max) }
+        guard origin != region && config.relayDelayMillis > 0 else { return (.max, .max) }
+        guard nowMillis >= config.relayDelayMillis else { return nil }
+        return (.max, nowMillis - config.relayDelayMillis)
+    }
+
+    /// Sends `batch` (entries up to `upTo`) to `peer` as one DELTA, in flight until acked.
+    mutating func sendBatch(
+        _ batch: [LogEntry], upTo: VersionVector, to peer: RegionID, _ state: inout PeerState, nowMillis: UInt64
+    ) -> EngineDirective {
+        state.unsentSinceMillis = nil
+        state.sent = upTo
+        state.inFlight.append(.init(upTo: upTo, sentAtMillis: nowMillis))
+        nextBatchID += 1
+        counters.batchesSent += 1
+        return .send(to: peer, .delta(batchID: nextBatchID - 1, entries: batch))
+    }
+
+    /// Numbers a store read for `state`'s peer and marks it on its way.
+    mutating func startStoreRead(_ state: inout PeerState, nowMillis: UInt64) -> UInt64 {
+        let id = nextStoreRead
+        nextStoreRead += 1
+        state.storeRead = (id, nowMillis)
+        return id
+    }
+
     /// The first origin whose next entry for `peer` is no longer in memory but still in
-    /// the store, and may be sent now: not the peer's own beyond what it lost, not a third
-    /// region's younger than the relay delay (judged by the oldest one in memory, which
-    /// is younger still). Nil when memory holds what is next of each.
+    /// the store, and may be sent now (`sendBound`; a third region's is judged by the
+    /// oldest one in memory, which is younger still). Nil when memory holds what is next.
     func originToReadFromStore(for peer: RegionID, _ state: PeerState, nowMillis: UInt64) -> RegionID? {
         durableVector.origins.first { origin in
             let next = state.sent[origin] + 1
-            guard next <= durableVector[origin], next < log.firstAvailable(origin), next > storeHorizon[origin] else { return false }
-            if origin == peer { return next <= state.ownHistoryCap }
-            if origin != region && config.relayDelayMillis > 0, let oldest = log.entry(of: origin, seq: log.firstAvailable(origin)) {
-                return oldest.hlc.wallMillis + config.relayDelayMillis <= nowMillis
-            }
-            return true
+            guard next <= durableVector[origin], next < log.firstAvailable(origin), next > storeHorizon[origin],
+                  let bound = sendBound(of: origin, to: peer, state, nowMillis: nowMillis), next <= bound.seqMax else { return false }
+            return log.entry(of: origin, seq: log.firstAvailable(origin)).map { $0.hlc.wallMillis <= bound.wallMax } ?? true
         }
     }
 
@@ -123,31 +133,36 @@ extension ReplicationEngine {
     mutating func streamSnapshot(
         _ state: inout PeerState, to peer: RegionID, nowMillis: UInt64, into directives: inout [EngineDirective]
     ) {
-        guard var progress = state.snapshot else { return }
+        guard let progress = state.snapshot else { return }
         if records.isBounded {
-            guard !progress.reading && state.inFlight.count < config.inFlightBatchesMax else { return }
-            progress.reading = true
-            state.snapshot = progress
-            state.storeReadSinceMillis = nowMillis
-            directives.append(.readSnapshotChunk(for: peer, stream: progress.stream, after: progress.after,
+            guard state.storeRead == nil && state.inFlight.count < config.inFlightBatchesMax else { return }
+            directives.append(.readSnapshotChunk(for: peer, read: startStoreRead(&state, nowMillis: nowMillis), after: progress.after,
                                                  limit: config.snapshotChunkRecords))
             return
         }
-        while state.inFlight.count < config.inFlightBatchesMax && pendingPersists.isEmpty {
-            let end = min(progress.ids.count, progress.next + config.snapshotChunkRecords)
-            let chunk = progress.ids[progress.next..<end].compactMap { records[$0] }
-            progress.next = end
-            let last = end == progress.ids.count
-            state.inFlight.append(.init(upTo: last ? progress.vector : nil, sentAtMillis: nowMillis))
-            directives.append(.send(to: peer, .snapshot(records: chunk, vector: last ? progress.vector : nil, part: progress.part)))
-            progress.part += 1
-            if last {
-                state.sent = state.sent.merged(with: progress.vector)
-                state.snapshot = nil
-                counters.snapshotsCompleted += 1
-                return
-            }
+        while state.snapshot != nil && state.inFlight.count < config.inFlightBatchesMax && pendingPersists.isEmpty {
+            let (ids, next) = (state.snapshot!.ids, state.snapshot!.next)
+            let end = min(ids.count, next + config.snapshotChunkRecords)
+            state.snapshot!.next = end
+            directives.append(sendChunk(ids[next..<end].compactMap { records[$0] }, last: end == ids.count, to: peer, &state,
+                                        nowMillis: nowMillis))
         }
-        state.snapshot = progress
+    }
+
+    /// Sends the next chunk of `state`'s snapshot to `peer`, in flight until acked; the
+    /// last one carries the vector and ends the stream.
+    mutating func sendChunk(
+        _ chunk: [PaymentRecord], last: Bool, to peer: RegionID, _ state: inout PeerState, nowMillis: UInt64
+    ) -> EngineDirective {
+        let progress = state.snapshot!
+        state.inFlight.append(.init(upTo: last ? progress.vector : nil, sentAtMillis: nowMillis))
+        state.snapshot!.part += 1
+        if let id = chunk.last?.id { state.snapshot!.after = id }
+        if last {
+            state.sent = state.sent.merged(with: progress.vector)
+            state.snapshot = nil
+            counters.snapshotsCompleted += 1
+        }
+        return .send(to: peer, .snapshot(records: chunk, vector: last ? progress.vector : nil, part: progress.part))
     }
 }

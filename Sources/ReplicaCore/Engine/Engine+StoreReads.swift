@@ -28,51 +28,31 @@ extension ReplicationEngine {
     }
 
     /// Bytes the record cache holds now (0 when the engine holds every record).
-    public var recordCacheBytes: Int { records.bytes }
+    public var recordCacheBytesHeld: Int { records.bytes }
 
     /// Records read from the store for a snapshot to `peer` (`readSnapshotChunk`), in id
     /// order, each in its wire encoding (checked by the store). Fewer than asked: the
-    /// last chunk, which carries the vector. An answer for a stream since abandoned (the
-    /// link dropped, a retransmit restarted it) is ignored.
-    public mutating func snapshotChunkRead(_ encoded: [[UInt8]], for peer: RegionID, stream: UInt64, nowMillis: UInt64) -> [EngineDirective] {
-        guard var state = peers[peer], state.connected, state.greeted, !state.closing,
-              var progress = state.snapshot, progress.stream == stream, progress.reading else { return [] }
-        let chunk = encoded.map(RecordTable.decode)
-        progress.reading = false
-        state.storeReadSinceMillis = nil
-        if let last = chunk.last { progress.after = last.id }
-        let isLast = chunk.count < config.snapshotChunkRecords
-        state.inFlight.append(.init(upTo: isLast ? progress.vector : nil, sentAtMillis: nowMillis))
-        let directives: [EngineDirective] = [.send(to: peer, .snapshot(records: chunk, vector: isLast ? progress.vector : nil,
-                                                                        part: progress.part))]
-        progress.part += 1
-        if isLast {
-            state.sent = state.sent.merged(with: progress.vector)
-            state.snapshot = nil
-            counters.snapshotsCompleted += 1
-        } else {
-            state.snapshot = progress
-        }
+    /// last chunk, which carries the vector. An answer to a read since abandoned (the
+    /// link dropped, a retransmit restarted the stream) is ignored.
+    public mutating func snapshotChunkRead(_ encoded: [[UInt8]], for peer: RegionID, read: UInt64, nowMillis: UInt64) -> [EngineDirective] {
+        guard var state = answeredStoreRead(read, for: peer), state.snapshot != nil else { return [] }
+        let send = sendChunk(encoded.map(RecordTable.decode), last: encoded.count < config.snapshotChunkRecords, to: peer, &state,
+                             nowMillis: nowMillis)
         peers[peer] = state
-        return directives + pump(peer, nowMillis: nowMillis)
+        return [send] + pump(peer, nowMillis: nowMillis)
     }
 
     /// Log entries read from the store for `peer` (`readLog`), in order, each in its wire
-    /// encoding (checked by the store). What continues the peer's sequence, and may be
-    /// sent (the peer's own only up to what it lost, a third region's once old enough), goes
-    /// out as one DELTA; an answer for a read since abandoned is ignored.
-    public mutating func logEntriesRead(_ encoded: [[UInt8]], for peer: RegionID, stream: UInt64, nowMillis: UInt64) -> [EngineDirective] {
-        guard var state = peers[peer], state.connected, state.greeted, !state.closing, state.logRead == stream else { return [] }
-        state.logRead = nil
-        state.storeReadSinceMillis = nil
+    /// encoding (checked by the store). What continues the peer's sequence and may go now
+    /// (`sendBound`) goes out as one DELTA; an answer to a read since abandoned is ignored.
+    public mutating func logEntriesRead(_ encoded: [[UInt8]], for peer: RegionID, read: UInt64, nowMillis: UInt64) -> [EngineDirective] {
+        guard var state = answeredStoreRead(read, for: peer) else { return [] }
         var batch: [LogEntry] = []
         var upTo = state.sent
         for bytes in encoded {
             let entry = ByteReader.decodeOwn(bytes, "a log entry") { (r: inout ByteReader) throws(DecodingError) in try r.readEntry() }
-            guard entry.seq == upTo[entry.origin] + 1 else { break }
-            if entry.origin == peer && entry.seq > state.ownHistoryCap { break }
-            if entry.origin != region && entry.origin != peer && config.relayDelayMillis > 0
-                && entry.hlc.wallMillis + config.relayDelayMillis > nowMillis { break }
+            guard entry.seq == upTo[entry.origin] + 1, let bound = sendBound(of: entry.origin, to: peer, state, nowMillis: nowMillis),
+                  entry.seq <= bound.seqMax, entry.hlc.wallMillis <= bound.wallMax else { break }
             batch.append(entry)
             upTo[entry.origin] = entry.seq
         }
@@ -80,13 +60,16 @@ extension ReplicationEngine {
             peers[peer] = state
             return [] // the next tick tries again
         }
-        state.unsentSinceMillis = nil
-        state.sent = upTo
-        state.inFlight.append(.init(upTo: upTo, sentAtMillis: nowMillis))
+        let send = sendBatch(batch, upTo: upTo, to: peer, &state, nowMillis: nowMillis)
         peers[peer] = state
-        let directives: [EngineDirective] = [.send(to: peer, .delta(batchID: nextBatchID, entries: batch))]
-        nextBatchID += 1
-        counters.batchesSent += 1
-        return directives + pump(peer, nowMillis: nowMillis)
+        return [send] + pump(peer, nowMillis: nowMillis)
+    }
+
+    /// The peer's state with its store read `read` answered, or nil when that read is no
+    /// longer the one awaited (or the link is not up).
+    func answeredStoreRead(_ read: UInt64, for peer: RegionID) -> PeerState? {
+        guard var state = peers[peer], state.connected, state.greeted, !state.closing, state.storeRead?.id == read else { return nil }
+        state.storeRead = nil
+        return state
     }
 }

@@ -5,18 +5,15 @@ extension ReplicationEngine {
     /// ack in time, pings peers, times out `remote` writes, compacts the log, and pushes.
     public mutating func tick(nowMillis: UInt64) -> [EngineDirective] {
         var directives: [EngineDirective] = []
-        if let source = snapshotSource, nowMillis >= source.lastChunkMillis + 2 * config.retransmitAfterMillis {
-            snapshotSource = nil // it went quiet: another peer may serve
-        }
+        releaseQuietSnapshotSource(nowMillis: nowMillis)
         for peer in config.peers.sorted() {
             guard var state = peers[peer], state.connected, state.greeted else { continue }
-            if let oldest = state.inFlight.first?.sentAtMillis ?? state.storeReadSinceMillis,
+            if let oldest = state.inFlight.first?.sentAtMillis ?? state.storeRead?.sinceMillis,
                nowMillis >= oldest + config.retransmitAfterMillis {
-                state.storeReadSinceMillis = nil
+                state.storeRead = nil
                 state.inFlight = []
                 state.sent = state.acked
                 state.snapshot = nil
-                state.logRead = nil
                 counters.retransmits += 1
             }
             if nowMillis >= state.lastPingSentMillis + config.pingIntervalMillis {

@@ -15,11 +15,11 @@ public enum EngineDirective: Hashable, Sendable {
     /// Read up to `limit` committed records with ids after `after` (from the first when
     /// nil), in id order, and hand their encodings to `snapshotChunkRead` (a snapshot for
     /// `peer`, when records are held in a bounded cache).
-    case readSnapshotChunk(for: RegionID, stream: UInt64, after: PaymentID?, limit: Int)
+    case readSnapshotChunk(for: RegionID, read: UInt64, after: PaymentID?, limit: Int)
     /// Read up to `limit` committed log entries of `origin` with seq above `after`, in
     /// order, and hand their encodings to `logEntriesRead` (entries for `peer` older than
     /// the ones kept in memory).
-    case readLog(for: RegionID, stream: UInt64, origin: RegionID, after: UInt64, limit: Int)
+    case readLog(for: RegionID, read: UInt64, origin: RegionID, after: UInt64, limit: Int)
 }
 
 /// One atomic unit for the store: new log entries, the new state of every record they

@@ -18,12 +18,10 @@ struct PeerState: Sendable {
     /// Of the peer's own writes, the last we held when it said HELLO: it has every later
     /// one (it wrote them), so only those up to here may need sending (after a disk loss).
     var ownHistoryCap: UInt64 = 0
-    /// A store read of older log entries for this peer is on its way (`readLog`); its
-    /// stream number tells its answer from one meant for an earlier connection.
-    var logRead: UInt64?
-    /// When the store read for this peer (log entries or a snapshot chunk) now on its way
-    /// was asked for: one that never answers is given up like an unacked batch.
-    var storeReadSinceMillis: UInt64?
+    /// The store read on its way for this peer (older log entries, or a snapshot's next
+    /// chunk): its number tells its answer from one meant for an earlier connection or
+    /// stream, and one that never answers is given up like an unacked batch.
+    var storeRead: (id: UInt64, sinceMillis: UInt64)?
     /// When entries first waited unsent for this peer (for `batchDelayMillis`).
     var unsentSinceMillis: UInt64?
     /// The peer's last PING clock reading (its `sentAtMillis`) and our clock when it came:
@@ -52,15 +50,11 @@ struct PeerState: Sendable {
     /// A snapshot being streamed: the vector it will carry and where it has got to.
     struct SnapshotProgress: Sendable {
         let vector: VersionVector
-        /// Tells a store read's answer from one for a stream since abandoned.
-        let stream: UInt64
         /// Records held in full: the ids to send, in order, and the next.
         var ids: [PaymentID] = []
         var next = 0
         /// Records in a bounded cache: chunks are read from the store after this id.
         var after: PaymentID?
-        /// A store read for the next chunk is on its way.
-        var reading = false
         /// The next chunk's number in this stream (0: the first).
         var part: UInt64 = 0
     }

@@ -41,10 +41,13 @@ struct RecordTable: Sendable {
 
     /// Adds a record given in its encoding (from a store), keyed by the id it starts with.
     mutating func insert(encoded bytes: [UInt8]) {
+        store(Self.id(of: bytes), bytes)
+    }
+
+    /// The id a record's encoding starts with.
+    static func id(of bytes: [UInt8]) -> PaymentID {
         var reader = ByteReader(bytes)
-        do {
-            store(try reader.readPaymentID(), bytes)
-        } catch {
+        do { return try reader.readPaymentID() } catch {
             preconditionFailure("a store's record does not start with a payment id: \(error)")
         }
     }
@@ -84,8 +87,7 @@ struct RecordTable: Sendable {
         guard isBounded else { return }
         var seen = Set<PaymentID>()
         for bytes in found {
-            var reader = ByteReader(bytes)
-            guard let id = try? reader.readPaymentID() else { preconditionFailure("a store's record does not start with a payment id") }
+            let id = Self.id(of: bytes)
             seen.insert(id)
             if !isResident(id) { store(id, bytes) }
         }

@@ -105,15 +105,21 @@ public struct OutgoingLog: Sendable {
     /// Up to `limit` entries of `origin` with seq above `after`, in order; with
     /// `wallMillisAtMost`, only those up to the first stamped later than it.
     public func entries(of origin: RegionID, after: UInt64, limit: Int, wallMillisAtMost: UInt64? = nil) -> [LogEntry] {
+        stored(of: origin, after: after, limit: limit, wallMillisAtMost: wallMillisAtMost).map { $0.decoded() }
+    }
+
+    /// The same entries in their wire encoding, as held (nothing decoded).
+    public func encodedEntries(of origin: RegionID, after: UInt64, limit: Int) -> [[UInt8]] {
+        stored(of: origin, after: after, limit: limit, wallMillisAtMost: nil).map(\.bytes)
+    }
+
+    private func stored(of origin: RegionID, after: UInt64, limit: Int, wallMillisAtMost: UInt64?) -> ArraySlice<StoredEntry> {
         guard let tail = tails[origin], tail.count > 0, after + 1 >= tail.firstSeq else { return [] }
         let start = tail.head + Int(after + 1 - tail.firstSeq)
         guard start < tail.entries.count else { return [] }
-        var out: [LogEntry] = []
-        for stored in tail.entries[start..<(limit >= tail.entries.count - start ? tail.entries.count : start + limit)] {
-            if let bound = wallMillisAtMost, stored.wallMillis > bound { break }
-            out.append(stored.decoded())
-        }
-        return out
+        var slice = tail.entries[start..<(limit >= tail.entries.count - start ? tail.entries.count : start + limit)]
+        if let bound = wallMillisAtMost, let late = slice.firstIndex(where: { $0.wallMillis > bound }) { slice = slice[..<late] }
+        return slice
     }
 
     /// Every entry held, by origin then seq.

@@ -48,11 +48,7 @@ public struct InMemoryStorage: Sendable {
 
     /// Up to `limit` log entries of `origin` with seq above `after`, in order, encoded.
     public func encodedLogEntries(of origin: RegionID, after: UInt64, limit: Int) -> [[UInt8]] {
-        log.entries(of: origin, after: after, limit: limit).map { e in
-            var w = ByteWriter(capacity: 256)
-            w.writeEntry(e)
-            return w.bytes
-        }
+        log.encodedEntries(of: origin, after: after, limit: limit)
     }
 
     /// The records of those of `ids` held, each in its wire encoding.

@@ -56,13 +56,15 @@ import Testing
             Issue.record("no store read for the snapshot: \(hello)"); return
         }
         let store = (1...3).map(Self.encoded).sorted { RecordTable.decode($0).id.rawValue < RecordTable.decode($1).id.rawValue }
-        let first = e.snapshotChunkRead(Array(store[0..<2]), for: Fixtures.virginia, stream: stream, nowMillis: 21)
+        let first = e.snapshotChunkRead(Array(store[0..<2]), for: Fixtures.virginia, read: stream, nowMillis: 21)
         #expect(ReplicationEngineTests.sends(first, to: Fixtures.virginia).contains { if case .snapshot(let r, nil, 0) = $0 { r.count == 2 } else { false } })
-        guard case .readSnapshotChunk(_, stream, let after?, 2)? = first.last else { Issue.record("no next read: \(first)"); return }
+        guard case .readSnapshotChunk(_, let next, let after?, 2)? = first.last, next != stream else {
+            Issue.record("no next read: \(first)"); return
+        }
         #expect(after == RecordTable.decode(store[1]).id)
-        // A stale answer (another stream) changes nothing.
-        #expect(e.snapshotChunkRead([store[2]], for: Fixtures.virginia, stream: stream + 7, nowMillis: 22).isEmpty)
-        let last = e.snapshotChunkRead([store[2]], for: Fixtures.virginia, stream: stream, nowMillis: 22)
+        // A stale answer (to the read already answered) changes nothing.
+        #expect(e.snapshotChunkRead([store[2]], for: Fixtures.virginia, read: stream, nowMillis: 22).isEmpty)
+        let last = e.snapshotChunkRead([store[2]], for: Fixtures.virginia, read: next, nowMillis: 22)
         #expect(ReplicationEngineTests.sends(last, to: Fixtures.virginia).contains(.snapshot(records: [RecordTable.decode(store[2])],
                                                                                              vector: e.durableVector, part: 1)))
         #expect(e.counters.snapshotsCompleted == 1)
@@ -87,8 +89,8 @@ import Testing
         guard case .readLog(Fixtures.virginia, let stream, Fixtures.tokyo, 0, _)? = hello.last else {
             Issue.record("no store read of the older entries: \(hello)"); return
         }
-        #expect(e.logEntriesRead(Array(stored[0..<3]), for: Fixtures.virginia, stream: stream + 1, nowMillis: 21).isEmpty)
-        let sent = ReplicationEngineTests.sends(e.logEntriesRead(Array(stored[0..<3]), for: Fixtures.virginia, stream: stream,
+        #expect(e.logEntriesRead(Array(stored[0..<3]), for: Fixtures.virginia, read: stream + 1, nowMillis: 21).isEmpty)
+        let sent = ReplicationEngineTests.sends(e.logEntriesRead(Array(stored[0..<3]), for: Fixtures.virginia, read: stream,
                                                                  nowMillis: 21), to: Fixtures.virginia)
         let seqs = sent.map { m -> [UInt64] in if case .delta(_, let entries) = m { entries.map(\.seq) } else { [] } }
         #expect(seqs == [[1, 2, 3], [4, 5]])
