@@ -79,11 +79,15 @@ public struct ByteReader: Sendable {
         let start = offset
         let n = try readCount(max: maxBytes, what: what + " length")
         guard remaining >= n else { throw DecodingError("\(what) runs past the end of input", at: start) }
-        let slice = bytes[offset..<(offset + n)]
+        let from = offset
         offset += n
-        guard let s = String(validating: slice, as: UTF8.self) else {
-            throw DecodingError("\(what) is not valid UTF-8", at: start)
+        let decoded: String? = bytes.withUnsafeBufferPointer { all in
+            let utf8 = UnsafeBufferPointer(rebasing: all[from..<(from + n)])
+            // ASCII (nearly every string here) needs no validation beyond the high bit.
+            if utf8.allSatisfy({ $0 < 0x80 }) { return String(decoding: utf8, as: UTF8.self) }
+            return String(validating: utf8, as: UTF8.self)
         }
+        guard let s = decoded else { throw DecodingError("\(what) is not valid UTF-8", at: start) }
         return s
     }
 

@@ -29,15 +29,24 @@ public enum CrockfordBase32 {
     /// Packs base-32 symbols (5 bits each) into bytes, most significant first, the last
     /// byte padded with zero bits: 26 symbols take 17 bytes. nil for a non-symbol.
     public static func pack<S: StringProtocol>(_ s: S) -> [UInt8]? {
-        var out = [UInt8](repeating: 0, count: (s.utf8.count * 5 + 7) / 8)
-        var bit = 0
+        var out: [UInt8] = []
+        out.reserveCapacity((s.utf8.count * 5 + 7) / 8)
+        // Symbols enter a bit accumulator 5 at a time; bytes leave it 8 at a time.
+        var accumulator: UInt32 = 0
+        var held = 0
         for c in s.utf8 {
-            guard c < 128, let value = symbolValue[Int(c)] else { return nil }
-            for b in 0..<5 where (value >> (4 - b)) & 1 == 1 {
-                out[(bit + b) / 8] |= 0x80 >> UInt8((bit + b) % 8)
+            guard c < 128 else { return nil }
+            let value = symbolValue[Int(c)]
+            guard value >= 0 else { return nil }
+            accumulator = accumulator << 5 | UInt32(value)
+            held += 5
+            if held >= 8 {
+                held -= 8
+                out.append(UInt8(truncatingIfNeeded: accumulator >> UInt32(held)))
+                accumulator &= (1 << UInt32(held)) - 1
             }
-            bit += 5
         }
+        if held > 0 { out.append(UInt8(truncatingIfNeeded: accumulator << UInt32(8 - held))) }
         return out
     }
 
@@ -52,7 +61,8 @@ public enum CrockfordBase32 {
         return encode(bits: array, characters: characters)
     }
 
-    private static let symbolValue: [Int?] = (0..<128).map { c in alphabet.firstIndex(of: UInt8(c)) }
+    /// Each ASCII byte's symbol value, or -1.
+    private static let symbolValue: [Int8] = (0..<128).map { c in alphabet.firstIndex(of: UInt8(c)).map(Int8.init) ?? -1 }
 
     /// Whether every character of `s` is one of the 32 upper-case symbols.
     public static func isValid<S: StringProtocol>(_ s: S) -> Bool {
