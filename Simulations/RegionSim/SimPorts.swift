@@ -104,7 +104,7 @@ final class SimStore: ShellStore {
     static let readMicros: UInt64 = 150
 
     /// The payment as committed (nil when unknown or incomplete).
-    func payment(_ id: PaymentID) -> Payment? { committed.records[id].flatMap(Payment.init) }
+    func payment(_ id: PaymentID) -> Payment? { committed.records[id].flatMap { Payment($0.record) } }
 
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
         world.later(region, inMicros: 1_000) { [unowned self] in completion(.success(committed.recover(includingRecords: false, logTailPerOrigin: Simulation.logCacheEntries))) }
@@ -121,9 +121,7 @@ final class SimStore: ShellStore {
     func stateDigest() throws -> String {
         var digest = StateDigest()
         for id in committed.records.keys.sortedByID() {
-            var w = ByteWriter(capacity: 512)
-            w.writeRecord(committed.records[id]!)
-            digest.add(encodedRecord: w.bytes)
+            digest.add(encodedRecord: committed.records[id]!.bytes)
         }
         return digest.hex()
     }

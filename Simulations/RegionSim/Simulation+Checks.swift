@@ -93,7 +93,7 @@ extension Simulation {
         let store = regions[r].store!
         var orders = Set<String>()
         for id in store.committed.records.keys.sortedByID() {
-            guard let p = Payment(store.committed.records[id]!) else { continue }
+            guard let p = Payment(store.committed.records[id]!.record) else { continue }
             if !orders.insert("\(p.merchantID)/\(p.orderID)").inserted {
                 violations.append(SimViolation(kind: .safety, message: "two payments for order \(p.merchantID)/\(p.orderID)"))
             }
@@ -138,7 +138,7 @@ extension Simulation {
     /// reads further ahead than that on a clock in bound.
     func checkPeerStamps(_ request: PersistRequest, at r: Int) {
         let limit = wallMillis(r) + engineConfig(r).maxClockSkewMillis
-        for entry in request.entries where entry.origin != regionIDs[r] && entry.hlc.wallMillis > limit {
+        for entry in request.entries.map(\.entry) where entry.origin != regionIDs[r] && entry.hlc.wallMillis > limit {
             violations.append(SimViolation(kind: .safety, message:
                 "\(regionIDs[r]) stored \(entry.origin):\(entry.seq) stamped \(entry.hlc.wallMillis - limit) ms beyond its clock plus the bound"))
         }

@@ -66,7 +66,7 @@ extension Simulation {
         at = max(at, links[a][b].lastDeliveryMicros)
         links[a][b].lastDeliveryMicros = at
         switch message {
-        case .delta, .snapshot: links[a][b].lastDataDeliveryMicros = at
+        case .delta, .snapshot, .encodedDelta, .encodedSnapshot: links[a][b].lastDataDeliveryMicros = at
         case .hello, .ack, .ping: break
         }
         links[a][b].bytesSent += UInt64(bytes.count)

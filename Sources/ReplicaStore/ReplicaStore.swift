@@ -95,12 +95,13 @@ public final class ReplicaStore: @unchecked Sendable {
 
     private func apply(_ r: PersistRequest) throws(SQLiteError) {
         if let horizon = r.compactThrough { try compact(through: horizon) }
-        for e in r.entries {
+        for encoded in r.entries {
+            let e = encoded.entry
             insertEntry.bind(1, e.origin.name)
             insertEntry.bind(2, Int64(e.seq))
             insertEntry.bind(3, Int64(bitPattern: e.hlc.rawValue))
             insertEntry.bind(4, e.paymentID.rawValue)
-            insertEntry.bind(5, blob: RowEncoding.entryBytes(e))
+            insertEntry.bind(5, blob: encoded.bytes)
             try insertEntry.run()
         }
         for record in r.records { try upsert(record) }
@@ -116,7 +117,8 @@ public final class ReplicaStore: @unchecked Sendable {
         }
     }
 
-    private func upsert(_ record: PaymentRecord) throws(SQLiteError) {
+    private func upsert(_ encoded: EncodedRecord) throws(SQLiteError) {
+        let record = encoded.record
         let s = upsertPayment
         let p = Payment(record)
         s.bind(1, record.id.rawValue)
@@ -136,7 +138,7 @@ public final class ReplicaStore: @unchecked Sendable {
         s.bind(15, p?.region.name)
         s.bind(16, p.map { Int64(bitPattern: $0.version.rawValue) })
         s.bind(17, RowEncoding.stampsJSON(record))
-        s.bind(18, blob: RowEncoding.recordBytes(record))
+        s.bind(18, blob: encoded.bytes)
         try s.run()
     }
 

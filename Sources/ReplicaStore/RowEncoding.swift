@@ -2,23 +2,11 @@ import ReplicaCore
 
 /// How records, entries and values become columns, and back.
 enum RowEncoding {
-    static func recordBytes(_ r: PaymentRecord) -> [UInt8] {
-        var w = ByteWriter(capacity: 256)
-        w.writeRecord(r)
-        return w.bytes
-    }
-
     static func record(_ bytes: [UInt8]) throws -> PaymentRecord {
         var reader = ByteReader(bytes)
         let r = try reader.readRecord()
         try reader.expectEnd()
         return r
-    }
-
-    static func entryBytes(_ e: LogEntry) -> [UInt8] {
-        var w = ByteWriter(capacity: 160)
-        w.writeEntry(e)
-        return w.bytes
     }
 
     static func entry(_ bytes: [UInt8]) throws -> LogEntry {

@@ -125,33 +125,40 @@ public final class StoreReader: @unchecked Sendable {
     }
 
     /// Up to `limit` records with ids after `after` (from the first when nil), in id
-    /// order, each in its stored encoding, checked to decode.
+    /// order, each in its stored encoding: a snapshot chunk, sent to a peer as it is.
+    /// Each is checked to start with its row's id; the receiving peer checks the rest
+    /// like any peer input, so the sender decodes nothing.
     public func encodedRecords(after: PaymentID?, limit: Int) throws -> [[UInt8]] {
-        let s = try db.prepare("SELECT registers FROM payments WHERE id > ? ORDER BY id LIMIT ?")
+        let s = try db.prepare("SELECT id, registers FROM payments WHERE id > ? ORDER BY id LIMIT ?")
         s.bind(1, after?.rawValue ?? "")
         s.bind(2, Int64(limit))
-        return try Self.checkedBlobs(s) { _ = try RowEncoding.record($0) }
+        var out: [[UInt8]] = []
+        while try s.step() {
+            let bytes = s.blob(1)
+            guard let id = try? PaymentRecord.id(ofEncoded: bytes), id.rawValue == s.text(0) else {
+                throw CorruptRow(description: "payment \(s.text(0) ?? "?"): its registers do not start with its id")
+            }
+            out.append(bytes)
+        }
+        return out
     }
 
     // MARK: Log pages and snapshots
 
     /// Up to `limit` log entries of `origin` with seq above `after`, in order, each in its
-    /// stored encoding, checked to decode.
+    /// stored encoding, sent to a peer as it is. Each is checked to start with its row's
+    /// origin and seq; the receiving peer checks the rest.
     public func encodedLogEntries(of origin: RegionID, after: UInt64, limit: Int) throws -> [[UInt8]] {
-        let s = try db.prepare("SELECT entry FROM log WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?")
+        let s = try db.prepare("SELECT seq, entry FROM log WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?")
         s.bind(1, origin.name)
         s.bind(2, Int64(after))
         s.bind(3, Int64(limit))
-        return try Self.checkedBlobs(s) { _ = try RowEncoding.entry($0) }
-    }
-
-    /// Every row's first column as stored, each passed through `check` (which throws on
-    /// a row that does not decode).
-    static func checkedBlobs(_ s: SQLiteStatement, check: ([UInt8]) throws -> Void) throws -> [[UInt8]] {
         var out: [[UInt8]] = []
         while try s.step() {
-            let bytes = s.blob(0)
-            try check(bytes)
+            let bytes = s.blob(1)
+            guard let header = try? EntryHeader(of: bytes), header.origin == origin, header.seq == UInt64(bitPattern: s.int(0)) else {
+                throw CorruptRow(description: "log entry \(origin):\(s.int(0)): its bytes do not start with its origin and seq")
+            }
             out.append(bytes)
         }
         return out

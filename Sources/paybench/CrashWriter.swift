@@ -16,7 +16,7 @@ enum CrashWriter {
         while true {
             inFlight.wait()
             let request = workload.next(nowMillis: UInt64(Date().timeIntervalSince1970 * 1_000))
-            let entry = request.entries[0]
+            let entry = request.entries[0].entry
             committer.submit([request]) { result in
                 if case .success = result {
                     out.write(Data("acked \(entry.seq) \(entry.paymentID) \(entry.hlc.rawValue)\n".utf8))

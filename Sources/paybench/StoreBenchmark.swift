@@ -79,7 +79,7 @@ enum StoreBenchmark {
         if oneTransaction { try db.execute("BEGIN") }
         for r in requests {
             let t0 = DispatchTime.now().uptimeNanoseconds
-            let p = Payment(r.records[0])!
+            let p = Payment(r.records[0].record)!
             if !oneTransaction { try db.execute("BEGIN") }
             insert.bind(1, p.id.rawValue)
             insert.bind(2, p.merchantID)
@@ -89,9 +89,7 @@ enum StoreBenchmark {
             insert.bind(6, p.status.rawValue)
             insert.bind(7, p.description)
             insert.bind(8, Int64(p.createdAtMillis))
-            var w = ByteWriter()
-            w.writeRecord(r.records[0])
-            insert.bind(9, blob: w.bytes)
+            insert.bind(9, blob: r.records[0].bytes)
             try insert.run()
             if !oneTransaction {
                 try db.execute("COMMIT")

@@ -20,7 +20,7 @@ enum WireBenchmark {
                                        metadata: ["channel": "web", "cart": order])
             let now = start + UInt64(i / 2)
             let id = PaymentID.generated(wallMillis: now, entropy: (rng.next(), UInt16.random(in: 0...UInt16.max)))
-            out += writer.write(.create(id, create, idempotent: false), nowMillis: now).entries
+            out += writer.write(.create(id, create, idempotent: false), nowMillis: now).entries.map(\.entry)
         }
         return out
     }

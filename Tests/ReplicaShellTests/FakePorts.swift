@@ -20,7 +20,7 @@ final class ManualStore: ShellStore {
 
     func compactLog(through vector: VersionVector) { committed.compactLog(through: vector) }
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) {
-        reply(.success(committed.records[id].flatMap(Payment.init)))
+        reply(.success(committed.records[id].flatMap { Payment($0.record) }))
     }
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
         completion(.success(committed.recover(includingRecords: !bounded)))

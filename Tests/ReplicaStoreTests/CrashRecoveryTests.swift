@@ -84,8 +84,8 @@ import Testing
                                                 idempotent: true),
                                         ticket: WriteTicket(1), durability: .local, nowMillis: 1_000)
             guard case .persist(let p)? = ds.first else { Issue.record("write after restart refused"); return }
-            #expect(p.entries[0].hlc > maxHLC)
-            #expect(p.entries[0].seq == recovered.vector[usEast] + 1)
+            #expect(p.entries[0].entry.hlc > maxHLC)
+            #expect(p.entries[0].entry.seq == recovered.vector[usEast] + 1)
         }
     }
 }

@@ -16,6 +16,12 @@ public enum PeerMessage: Hashable, Sendable {
     /// `part` numbers the chunks of one stream from 0: a receiver merges a stream only
     /// from its first chunk on.
     case snapshot(records: [PaymentRecord], vector: VersionVector?, part: UInt64 = 0)
+    /// A DELTA as its sender holds it: each entry in the encoding its memory log and store
+    /// keep, written as it is (the same bytes on the wire as `delta`; decoding gives `delta`).
+    case encodedDelta(batchID: UInt64, entries: [[UInt8]])
+    /// A SNAPSHOT chunk as its sender's store keeps the records: each record's stored
+    /// encoding, written as it is (decoding gives `snapshot`).
+    case encodedSnapshot(records: [[UInt8]], vector: VersionVector?, part: UInt64)
 
     /// The wire format version this code writes and reads.
     public static let formatVersion: UInt8 = 3
@@ -29,10 +35,10 @@ public enum PeerMessage: Hashable, Sendable {
     public var kind: Kind {
         switch self {
         case .hello: .hello
-        case .delta: .delta
+        case .delta, .encodedDelta: .delta
         case .ack: .ack
         case .ping: .ping
-        case .snapshot: .snapshot
+        case .snapshot, .encodedSnapshot: .snapshot
         }
     }
 
@@ -51,6 +57,10 @@ public enum PeerMessage: Hashable, Sendable {
             w.writeVarint(batchID)
             w.writeVarint(UInt64(entries.count))
             for e in entries { w.writeEntry(e) }
+        case .encodedDelta(let batchID, let entries):
+            w.writeVarint(batchID)
+            w.writeVarint(UInt64(entries.count))
+            for e in entries { w.writeEncoded(e) }
         case .ack(let vector):
             w.writeVector(vector)
         case .ping(let vector, let clock, let snapshotFrom):
@@ -63,14 +73,23 @@ public enum PeerMessage: Hashable, Sendable {
             w.writeVarint(part)
             w.writeVarint(UInt64(records.count))
             for r in records { w.writeRecord(r) }
-            if let vector {
-                w.writeUInt8(1)
-                w.writeVector(vector)
-            } else {
-                w.writeUInt8(0)
-            }
+            w.writeSnapshotVector(vector)
+        case .encodedSnapshot(let records, let vector, let part):
+            w.writeVarint(part)
+            w.writeVarint(UInt64(records.count))
+            for r in records { w.writeEncoded(r) }
+            w.writeSnapshotVector(vector)
         }
         return w.bytes
+    }
+
+    /// The message as a receiver sees it: the encoded forms decoded (`delta`, `snapshot`),
+    /// the others as they are. Throws when held bytes do not decode.
+    public func decodedForm() throws(DecodingError) -> PeerMessage {
+        switch self {
+        case .encodedDelta, .encodedSnapshot: try Self.decode(encoded())
+        case .hello, .delta, .ack, .ping, .snapshot: self
+        }
     }
 
     // MARK: Decoding
@@ -125,5 +144,17 @@ public enum PeerMessage: Hashable, Sendable {
         }
         try r.expectEnd()
         return message
+    }
+}
+
+extension ByteWriter {
+    /// A snapshot chunk's trailer: 0, or 1 and the vector (last chunk only).
+    mutating func writeSnapshotVector(_ vector: VersionVector?) {
+        if let vector {
+            writeUInt8(1)
+            writeVector(vector)
+        } else {
+            writeUInt8(0)
+        }
     }
 }

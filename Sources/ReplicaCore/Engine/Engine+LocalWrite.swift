@@ -138,15 +138,19 @@ extension ReplicationEngine {
         latchOwnHistory()
         let id = nextPersistID
         nextPersistID += 1
+        // Each record once, as the cache now holds it: its encoding there is what the
+        // store writes (nothing is encoded twice).
         var ids: [PaymentID] = []
         var seen = Set<PaymentID>()
-        for e in entries where seen.insert(e.paymentID).inserted { ids.append(e.paymentID) }
-        let recordsToStore = touched ?? ids.map { records[$0]! }
-        let pinned = recordsToStore.map(\.id)
-        records.pin(pinned)
-        pendingPersists.append(PendingPersist(id: id, vector: vector, entries: entries, localWrites: localWrites,
-                                              ackPeer: ackPeer, compactThrough: compactThrough, pinned: pinned))
-        return PersistRequest(id: id, entries: entries, records: recordsToStore, conflicts: conflicts, vector: vector,
+        for pid in touched?.map(\.id) ?? entries.map(\.paymentID) where seen.insert(pid).inserted { ids.append(pid) }
+        var given: [PaymentID: PaymentRecord] = [:]
+        for r in touched ?? [] { given[r.id] = r }
+        let recordsToStore = ids.map { pid in EncodedRecord(given[pid] ?? records[pid]!, bytes: records.encoding(of: pid)!) }
+        let encodedEntries = entries.map(EncodedEntry.init)
+        records.pin(ids)
+        pendingPersists.append(PendingPersist(id: id, vector: vector, entries: encodedEntries, localWrites: localWrites,
+                                              ackPeer: ackPeer, compactThrough: compactThrough, pinned: ids))
+        return PersistRequest(id: id, entries: encodedEntries, records: recordsToStore, conflicts: conflicts, vector: vector,
                               clockHighWater: clock.last, compactThrough: compactThrough, ownHistoryComplete: ownHistoryComplete)
     }
 }

@@ -53,7 +53,7 @@ extension ReplicationEngine {
             state.inFlight = []
             state.snapshot = nil
             state.storeRead = nil
-        state.snapshotAccepted = false
+            state.snapshotAccepted = false
             peers[peer] = state
             noteOwnHistory(theirs, from: peer)
             return releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
@@ -81,6 +81,11 @@ extension ReplicationEngine {
             guard state.greeted else { return violation(peer, "SNAPSHOT before HELLO") }
             peers[peer] = state
             return receiveSnapshot(chunk, vector: snapshotVector, part: part, from: peer, nowMillis: nowMillis)
+        case .encodedDelta, .encodedSnapshot:
+            // A sender's form, handed over without the wire (unit tests' clusters).
+            do { return receive(try message.decodedForm(), from: peer, nowMillis: nowMillis) } catch {
+                return violation(peer, "\(message.kind) does not decode: \(error)")
+            }
         }
     }
 

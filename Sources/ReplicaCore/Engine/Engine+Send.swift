@@ -35,17 +35,16 @@ extension ReplicationEngine {
                                            after: state.sent[origin], limit: config.batchEntriesMax))
                 break
             }
-            var batch: [LogEntry] = []
+            var batch: [[UInt8]] = []
             var upTo = state.sent
             for origin in log.origins where batch.count < config.batchEntriesMax {
                 guard let bound = sendBound(of: origin, to: peer, state, nowMillis: nowMillis), bound.seqMax > upTo[origin] else { continue }
                 let limit = min(config.batchEntriesMax - batch.count, Int(clamping: bound.seqMax - upTo[origin]))
-                let slice = log.entries(of: origin, after: upTo[origin], limit: limit,
-                                        wallMillisAtMost: bound.wallMax == .max ? nil : bound.wallMax)
-                if let last = slice.last {
-                    batch += slice
-                    upTo[origin] = last.seq
-                }
+                let slice = log.encodedEntries(of: origin, after: upTo[origin], limit: limit,
+                                               wallMillisAtMost: bound.wallMax == .max ? nil : bound.wallMax)
+                if slice.isEmpty { continue }
+                batch += slice
+                upTo[origin] += UInt64(slice.count)
             }
             guard !batch.isEmpty else { break }
             directives.append(sendBatch(batch, upTo: upTo, to: peer, &state, nowMillis: nowMillis))
@@ -64,16 +63,17 @@ extension ReplicationEngine {
         return (.max, nowMillis - config.relayDelayMillis)
     }
 
-    /// Sends `batch` (entries up to `upTo`) to `peer` as one DELTA, in flight until acked.
+    /// Sends `batch` (entries up to `upTo`, each in its held encoding) to `peer` as one
+    /// DELTA, in flight until acked.
     mutating func sendBatch(
-        _ batch: [LogEntry], upTo: VersionVector, to peer: RegionID, _ state: inout PeerState, nowMillis: UInt64
+        _ batch: [[UInt8]], upTo: VersionVector, to peer: RegionID, _ state: inout PeerState, nowMillis: UInt64
     ) -> EngineDirective {
         state.unsentSinceMillis = nil
         state.sent = upTo
         state.inFlight.append(.init(upTo: upTo, sentAtMillis: nowMillis))
         nextBatchID += 1
         counters.batchesSent += 1
-        return .send(to: peer, .delta(batchID: nextBatchID - 1, entries: batch))
+        return .send(to: peer, .encodedDelta(batchID: nextBatchID - 1, entries: batch))
     }
 
     /// Numbers a store read for `state`'s peer and marks it on its way.
@@ -144,25 +144,26 @@ extension ReplicationEngine {
             let (ids, next) = (state.snapshot!.ids, state.snapshot!.next)
             let end = min(ids.count, next + config.snapshotChunkRecords)
             state.snapshot!.next = end
-            directives.append(sendChunk(ids[next..<end].compactMap { records[$0] }, last: end == ids.count, to: peer, &state,
-                                        nowMillis: nowMillis))
+            directives.append(sendChunk(ids[next..<end].compactMap { records.encoding(of: $0) }, last: end == ids.count, to: peer,
+                                        &state, nowMillis: nowMillis))
         }
     }
 
-    /// Sends the next chunk of `state`'s snapshot to `peer`, in flight until acked; the
-    /// last one carries the vector and ends the stream.
+    /// Sends the next chunk of `state`'s snapshot to `peer` (records in their held or
+    /// stored encoding, in id order), in flight until acked; the last one carries the
+    /// vector and ends the stream.
     mutating func sendChunk(
-        _ chunk: [PaymentRecord], last: Bool, to peer: RegionID, _ state: inout PeerState, nowMillis: UInt64
+        _ chunk: [[UInt8]], last: Bool, to peer: RegionID, _ state: inout PeerState, nowMillis: UInt64
     ) -> EngineDirective {
         let progress = state.snapshot!
         state.inFlight.append(.init(upTo: last ? progress.vector : nil, sentAtMillis: nowMillis))
         state.snapshot!.part += 1
-        if let id = chunk.last?.id { state.snapshot!.after = id }
+        if let final = chunk.last { state.snapshot!.after = RecordTable.id(of: final) }
         if last {
             state.sent = state.sent.merged(with: progress.vector)
             state.snapshot = nil
             counters.snapshotsCompleted += 1
         }
-        return .send(to: peer, .snapshot(records: chunk, vector: last ? progress.vector : nil, part: progress.part))
+        return .send(to: peer, .encodedSnapshot(records: chunk, vector: last ? progress.vector : nil, part: progress.part))
     }
 }

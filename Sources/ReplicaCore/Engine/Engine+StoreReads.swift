@@ -14,6 +14,7 @@ extension ReplicationEngine {
         let ids: [PaymentID] = switch message {
         case .delta(_, let entries): entries.map(\.paymentID)
         case .snapshot(let chunk, _, _): chunk.map(\.id)
+        case .encodedDelta, .encodedSnapshot: ((try? message.decodedForm()).map(recordsToLoad(for:))) ?? []
         case .hello, .ack, .ping: []
         }
         var seen = Set<PaymentID>()
@@ -31,29 +32,31 @@ extension ReplicationEngine {
     public var recordCacheBytesHeld: Int { records.bytes }
 
     /// Records read from the store for a snapshot to `peer` (`readSnapshotChunk`), in id
-    /// order, each in its wire encoding (checked by the store). Fewer than asked: the
+    /// order, each in its stored encoding, sent as it is (the store checked that each
+    /// starts with its row's id; the receiver checks the rest like any peer input). Fewer than asked: the
     /// last chunk, which carries the vector. An answer to a read since abandoned (the
     /// link dropped, a retransmit restarted the stream) is ignored.
     public mutating func snapshotChunkRead(_ encoded: [[UInt8]], for peer: RegionID, read: UInt64, nowMillis: UInt64) -> [EngineDirective] {
         guard var state = answeredStoreRead(read, for: peer), state.snapshot != nil else { return [] }
-        let send = sendChunk(encoded.map(RecordTable.decode), last: encoded.count < config.snapshotChunkRecords, to: peer, &state,
+        let send = sendChunk(encoded, last: encoded.count < config.snapshotChunkRecords, to: peer, &state,
                              nowMillis: nowMillis)
         peers[peer] = state
         return [send] + pump(peer, nowMillis: nowMillis)
     }
 
-    /// Log entries read from the store for `peer` (`readLog`), in order, each in its wire
-    /// encoding (checked by the store). What continues the peer's sequence and may go now
+    /// Log entries read from the store for `peer` (`readLog`), in order, each in its stored
+    /// encoding, sent as it is (the store checked each header against its row). What continues the peer's sequence and may go now
     /// (`sendBound`) goes out as one DELTA; an answer to a read since abandoned is ignored.
     public mutating func logEntriesRead(_ encoded: [[UInt8]], for peer: RegionID, read: UInt64, nowMillis: UInt64) -> [EngineDirective] {
         guard var state = answeredStoreRead(read, for: peer) else { return [] }
-        var batch: [LogEntry] = []
+        var batch: [[UInt8]] = []
         var upTo = state.sent
         for bytes in encoded {
-            let entry = ByteReader.decodeOwn(bytes, "a log entry") { (r: inout ByteReader) throws(DecodingError) in try r.readEntry() }
+            // Sent as stored: only the header is read here (the receiver checks the rest).
+            guard let entry = try? EntryHeader(of: bytes) else { preconditionFailure("a stored log entry has no header") }
             guard entry.seq == upTo[entry.origin] + 1, let bound = sendBound(of: entry.origin, to: peer, state, nowMillis: nowMillis),
                   entry.seq <= bound.seqMax, entry.hlc.wallMillis <= bound.wallMax else { break }
-            batch.append(entry)
+            batch.append(bytes)
             upTo[entry.origin] = entry.seq
         }
         guard !batch.isEmpty else {

@@ -26,8 +26,11 @@ public enum EngineDirective: Hashable, Sendable {
 /// touched, conflicts detected, and the vector and clock after them.
 public struct PersistRequest: Hashable, Sendable {
     public let id: UInt64
-    public let entries: [LogEntry]
-    public let records: [PaymentRecord]
+    /// New log entries, each with the encoding the store's log keeps and peers are sent.
+    public let entries: [EncodedEntry]
+    /// The records these entries (or a snapshot chunk) changed, each once, as they stand
+    /// now, with the encoding the store keeps.
+    public let records: [EncodedRecord]
     public let conflicts: [ConflictRecord]
     /// The version vector once this request is committed.
     public let vector: VersionVector

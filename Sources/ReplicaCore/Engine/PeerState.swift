@@ -64,7 +64,7 @@ struct PeerState: Sendable {
 struct PendingPersist: Sendable {
     let id: UInt64
     let vector: VersionVector
-    let entries: [LogEntry]
+    let entries: [EncodedEntry]
     var localWrites: [LocalWrite]
     /// The peer to ack once committed.
     let ackPeer: RegionID?

@@ -82,6 +82,11 @@ public struct OutgoingLog: Sendable {
         store(StoredEntry(wallMillis: entry.hlc.wallMillis, bytes: w.exactBytes), origin: entry.origin, seq: entry.seq)
     }
 
+    /// Adds the next entry of its origin with its encoding (as committed), kept as it is.
+    public mutating func append(_ entry: EncodedEntry) {
+        store(StoredEntry(wallMillis: entry.entry.hlc.wallMillis, bytes: entry.bytes), origin: entry.entry.origin, seq: entry.entry.seq)
+    }
+
     /// Adds the next entry of its origin given in its encoding (from a store).
     public mutating func append(encoded bytes: [UInt8]) {
         var reader = ByteReader(bytes)
@@ -109,8 +114,8 @@ public struct OutgoingLog: Sendable {
     }
 
     /// The same entries in their wire encoding, as held (nothing decoded).
-    public func encodedEntries(of origin: RegionID, after: UInt64, limit: Int) -> [[UInt8]] {
-        stored(of: origin, after: after, limit: limit, wallMillisAtMost: nil).map(\.bytes)
+    public func encodedEntries(of origin: RegionID, after: UInt64, limit: Int, wallMillisAtMost: UInt64? = nil) -> [[UInt8]] {
+        stored(of: origin, after: after, limit: limit, wallMillisAtMost: wallMillisAtMost).map(\.bytes)
     }
 
     private func stored(of origin: RegionID, after: UInt64, limit: Int, wallMillisAtMost: UInt64?) -> ArraySlice<StoredEntry> {

@@ -3,7 +3,7 @@
 /// simulated disk's contents and the unit tests' store. A value type, so a crash is
 /// simply dropping what was never committed.
 public struct InMemoryStorage: Sendable {
-    public private(set) var records: [PaymentID: PaymentRecord] = [:]
+    public private(set) var records: [PaymentID: EncodedRecord] = [:]
     public private(set) var vector = VersionVector()
     public private(set) var log = OutgoingLog()
     public private(set) var clockHighWater = HLCTimestamp.zero
@@ -19,7 +19,7 @@ public struct InMemoryStorage: Sendable {
         for r in requests {
             if let horizon = r.compactThrough { log.trim(through: horizon) }
             for e in r.entries { log.append(e) }
-            for rec in r.records { records[rec.id] = rec }
+            for rec in r.records { records[rec.record.id] = rec }
             conflicts += r.conflicts
             vector = r.vector
             clockHighWater = max(clockHighWater, r.clockHighWater)
@@ -41,7 +41,7 @@ public struct InMemoryStorage: Sendable {
                 log.entries(of: o, after: max(log.firstAvailable(o) - 1, vector[o] > UInt64(n) ? vector[o] - UInt64(n) : 0), limit: n)
             }
         } ?? log.allEntries()
-        return RecoveredState(records: includingRecords ? records.keys.sortedByID().map { records[$0]! } : [], vector: vector,
+        return RecoveredState(records: includingRecords ? records.keys.sortedByID().map { records[$0]!.record } : [], vector: vector,
                               logTail: tail, logHorizon: log.horizon, clockHighWater: clockHighWater,
                               ownHistoryComplete: ownHistoryComplete)
     }
@@ -53,13 +53,13 @@ public struct InMemoryStorage: Sendable {
 
     /// The records of those of `ids` held, each in its wire encoding.
     public func encodedRecords(_ ids: [PaymentID]) -> [[UInt8]] {
-        ids.compactMap { records[$0].map(RecordTable.encode) }
+        ids.compactMap { records[$0]?.bytes }
     }
 
     /// Up to `limit` records with ids after `after` (from the first when nil), in id order, encoded.
     public func encodedRecords(after: PaymentID?, limit: Int) -> [[UInt8]] {
         let ids = records.keys.sortedByID()
         let start = after.map { a in ids.firstIndex { $0.rawValue > a.rawValue } ?? ids.count } ?? 0
-        return ids[start..<min(ids.count, start + limit)].map { RecordTable.encode(records[$0]!) }
+        return ids[start..<min(ids.count, start + limit)].map { records[$0]!.bytes }
     }
 }

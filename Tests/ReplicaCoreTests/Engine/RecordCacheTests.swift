@@ -77,9 +77,7 @@ import Testing
             let (_, ds) = e.submit(.create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
                                    durability: .local, nowMillis: 10)
             let p = ReplicationEngineTests.persists(ds)[0]
-            var w = ByteWriter()
-            w.writeEntry(p.entries[0])
-            stored.append(w.bytes)
+            stored.append(p.entries[0].bytes)
             _ = e.didPersist(requestID: p.id, nowMillis: 10)
         }
         _ = e.tick(nowMillis: 11) // trims memory to the newest 2; the store keeps all 5

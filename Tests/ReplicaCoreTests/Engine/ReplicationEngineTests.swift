@@ -15,8 +15,9 @@ import Testing
     static func acks(_ ds: [EngineDirective]) -> [(WriteTicket, WriteAck)] {
         ds.compactMap { if case .acknowledge(let t, let a) = $0 { (t, a) } else { nil } }
     }
+    /// What `ds` sends `peer`, as the peer decodes it.
     static func sends(_ ds: [EngineDirective], to peer: RegionID) -> [PeerMessage] {
-        ds.compactMap { if case .send(let p, let m) = $0, p == peer { m } else { nil } }
+        ds.compactMap { if case .send(let p, let m) = $0, p == peer { try! m.decodedForm() } else { nil } }
     }
 
     @Test func test_localCreate_persistsThenAcksOnlyAfterCommit() {
@@ -98,13 +99,13 @@ import Testing
         var a = Self.engine(Fixtures.tokyo)
         var b = Self.engine(Fixtures.virginia)
         let (_, d) = a.submit(.create(Fixtures.id(1), Fixtures.create(), idempotent: true), ticket: WriteTicket(1), durability: .local, nowMillis: 5)
-        let entry = Self.persists(d)[0].entries[0]
+        let entry = Self.persists(d)[0].entries[0].entry
         _ = b.peerConnected(Fixtures.tokyo, nowMillis: 0)
         _ = b.receive(.hello(region: Fixtures.tokyo, vector: VersionVector()), from: Fixtures.tokyo, nowMillis: 0)
         let gap = LogEntry(origin: Fixtures.tokyo, seq: 3, hlc: entry.hlc, paymentID: entry.paymentID, changes: entry.changes)
         let ds = b.receive(.delta(batchID: 1, entries: [entry, entry, gap]), from: Fixtures.tokyo, nowMillis: 6)
         let p = Self.persists(ds)
-        #expect(p.count == 1 && p[0].entries == [entry])
+        #expect(p.count == 1 && p[0].entries.map(\.entry) == [entry])
         #expect(b.counters.duplicatesSkipped == 1 && b.counters.gapsSkipped == 1)
         #expect(Self.sends(ds, to: Fixtures.tokyo).isEmpty)
         let committed = b.didPersist(requestID: p[0].id, nowMillis: 7)
@@ -227,7 +228,7 @@ import Testing
         _ = e.receive(.delta(batchID: 1, entries: [create]), from: Fixtures.virginia, nowMillis: 1_000)
         #expect(e.payment(Fixtures.id(1)) != nil)
         let (_, ds) = e.submit(.update(Fixtures.id(1), PaymentPatch(status: .authorized)), ticket: WriteTicket(1), durability: .local, nowMillis: 1_001)
-        #expect(Self.persists(ds)[0].entries[0].hlc > future)
+        #expect(Self.persists(ds)[0].entries[0].entry.hlc > future)
         #expect(e.payment(Fixtures.id(1))?.status == .authorized)
         #expect(e.clockHighWater.wallMillis <= 1_501)
     }
