@@ -31,6 +31,24 @@ import Testing
         #expect(try reader.integrityCheck() == "ok")
     }
 
+    /// What goes to a peer is read as stored (not decoded), but a row whose bytes belong
+    /// to another key is refused, never sent.
+    @Test func test_bytesForPeers_areTheStoredEncodings_andAMismatchedRowIsRefused() throws {
+        let tmp = TempStore()
+        let store = try tmp.open()
+        var w = Writer()
+        let requests = (0..<5).map { w.create($0, at: 1_000 + UInt64($0)) }
+        try store.commit(requests)
+        let reader = try store.reader()
+        let sorted = requests.flatMap(\.records).sorted { $0.record.id < $1.record.id }
+        #expect(try reader.encodedRecords(after: nil, limit: 10) == sorted.map(\.bytes))
+        #expect(try reader.encodedLogEntries(of: usEast, after: 1, limit: 10) == requests.dropFirst().flatMap(\.entries).map(\.bytes))
+        try store.db.execute("UPDATE payments SET registers = (SELECT registers FROM payments ORDER BY id LIMIT 1) WHERE id = '\(sorted[3].record.id.rawValue)'")
+        try store.db.execute("UPDATE log SET entry = (SELECT entry FROM log WHERE seq = 1) WHERE seq = 2")
+        #expect(throws: StoreReader.CorruptRow.self) { try reader.encodedRecords(after: nil, limit: 10) }
+        #expect(throws: StoreReader.CorruptRow.self) { try reader.encodedLogEntries(of: usEast, after: 0, limit: 10) }
+    }
+
     @Test func test_reapplyingABatch_isIdempotent() throws {
         let tmp = TempStore()
         let store = try tmp.open()

@@ -56,3 +56,12 @@ extension PaymentRecord {
         return try reader.readPaymentID()
     }
 }
+
+extension EntryHeader {
+    /// The header of `entry`.
+    public init(_ entry: LogEntry) {
+        origin = entry.origin
+        seq = entry.seq
+        hlc = entry.hlc
+    }
+}

@@ -38,6 +38,27 @@ import Testing
         }
     }
 
+    /// A sender's held bytes go on the wire as they are: the same message, byte for byte,
+    /// as encoding the values, and the receiver decodes the value form.
+    @Test func test_encodedForms_writeTheSameBytesAsTheValues() throws {
+        let entries = (1...20).map(Self.sampleEntry)
+        let delta = PeerMessage.delta(batchID: 42, entries: entries)
+        let held = PeerMessage.encodedDelta(batchID: 42, entries: entries.map { EncodedEntry($0).bytes })
+        #expect(held.encoded() == delta.encoded())
+        #expect(try held.decodedForm() == delta)
+        let records = Self.samples.compactMap { if case .snapshot(let r, _, _) = $0 { r } else { nil } }.last!
+        let vector = VersionVector([Fixtures.tokyo: 7])
+        for last in [nil, vector] {
+            let chunk = PeerMessage.snapshot(records: records, vector: last, part: 3)
+            let stored = PeerMessage.encodedSnapshot(records: records.map { EncodedRecord($0).bytes }, vector: last, part: 3)
+            #expect(stored.encoded() == chunk.encoded())
+            #expect(try stored.decodedForm() == chunk)
+            #expect(stored.kind == .snapshot)
+        }
+        #expect(try EntryHeader(of: EncodedEntry(entries[4]).bytes) == EntryHeader(entries[4]))
+        #expect(try PaymentRecord.id(ofEncoded: EncodedRecord(records[1]).bytes) == records[1].id)
+    }
+
     @Test func test_encoding_isCanonical() throws {
         let a = VersionVector([Fixtures.tokyo: 1, Fixtures.virginia: 2, Fixtures.ireland: 3])
         let b = VersionVector([Fixtures.ireland: 3, Fixtures.virginia: 2, Fixtures.tokyo: 1])
