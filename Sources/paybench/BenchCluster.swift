@@ -91,8 +91,18 @@ final class BenchCluster: @unchecked Sendable {
     func stopAll() { for r in regions { signal(r, SIGTERM) } }
 
     /// Resident memory of the region's process, from `/proc`.
-    func rssBytes(_ r: RegionID) -> Int? {
-        guard let pid = pid(r), let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
+    func rssBytes(_ r: RegionID) -> Int? { pid(r).flatMap(Self.rssBytes(pid:)) }
+
+    /// The running regions' process ids.
+    func pids(_ regions: [RegionID]) -> [RegionID: Int32] {
+        var out: [RegionID: Int32] = [:]
+        for r in regions { out[r] = pid(r) }
+        return out
+    }
+
+    /// Resident memory of process `pid`, from `/proc`.
+    static func rssBytes(pid: Int32) -> Int? {
+        guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
               let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
               let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) else { return nil }
         return kib * 1_024

@@ -11,6 +11,9 @@ enum Suite {
         var catchUpPayments = 1_000_000
         var catchUpRuns = 1
         var paysimSeeds = 20
+        /// Payments in the dataset part's region (a part run only when `only` names it).
+        var datasetPayments = 10_000_000
+        var datasetCatchUp = true
         var dir: String
         var only: Set<String> = ["http", "postgres", "lag", "etcd", "catchup", "paysim"]
     }
@@ -52,6 +55,12 @@ enum Suite {
                 await attempt("catch-up, run \(run)") {
                     try await CatchUpBenchmark.run(.init(payments: o.catchUpPayments, dir: o.dir), run: run, into: &$0)
                 }
+            }
+        }
+        if o.only.contains("dataset") {
+            await attempt("dataset") {
+                try await DatasetBenchmark.run(.init(payments: o.datasetPayments, seconds: o.seconds, connections: o.connections,
+                                                     catchUp: o.datasetCatchUp, dir: o.dir), into: &$0)
             }
         }
         if o.only.contains("paysim") { await attempt("paysim") { try paysimSpeed(seeds: o.paysimSeeds, into: &$0) } }

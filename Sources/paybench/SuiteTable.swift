@@ -19,6 +19,10 @@ enum SuiteTable {
             guard let v else { return "-" }
             return v >= floor ? "yes" : String(format: "no (%.0f%% of it)", 100 * v / floor)
         }
+        func met2(_ v: Double?, under ceiling: Double) -> String {
+            guard let v else { return "-" }
+            return v < ceiling ? "yes" : String(format: "no (%.1fx over)", v / ceiling)
+        }
         /// "yes", or "no: <how far off>" for a target `value` must stay at least/under.
         func met(_ key: String, atLeast: Double? = nil, under: Double? = nil) -> String {
             guard let v = s.median(key) else { return "-" }
@@ -86,6 +90,27 @@ enum SuiteTable {
             rows.append(["longest `GET /v1/cluster` answer during catch-up", n("catchup.api_stall_s", "%.1f") + " s", "-", "-", "-", "-"])
             rows.append(["restart of a region holding \(p) payments (until /health answers)", n("restart.seconds", "%.1f") + " s",
                          "store writes without HTTP: " + n("seed.per_s") + "/s", "-", "-", "-"])
+        }
+        if s.runs("dataset.restart_s") > 0 {
+            let p = o.datasetPayments.formatted()
+            rows.append(["restart of a region holding \(p) payments (until /health answers)", n("dataset.restart_s", "%.1f") + " s",
+                         "filled without HTTP: " + n("dataset.fill_per_s") + "/s, store " + n("dataset.store_gb", "%.1f") + " GB",
+                         "-", "< 2 s", met("dataset.restart_s", under: 2)])
+            rows.append(["node RSS with \(p) payments: at rest / during creates", n("dataset.rss_rest_mb") + " / " + n("dataset.rss_creates_mb") + " MB",
+                         "-", "-", "< 150 MB", met2(max(s.median("dataset.rss_rest_mb") ?? 0, s.median("dataset.rss_creates_mb") ?? 0), under: 150)])
+            rows.append(["reads by id with \(p) stored: cold cache / warm, per s (p99 ms)",
+                         n("dataset.cold_reads_per_s") + " (" + ms("dataset.cold_read_p99_ms") + ") / " + n("dataset.warm_reads_per_s") +
+                         " (" + ms("dataset.warm_read_p99_ms") + ")",
+                         s.median("dataset.page_cache_dropped") == 1 ? "OS page cache dropped before" : "OS page cache not dropped (not root)",
+                         "-", "-", "-"])
+            rows.append(["creates/s with \(p) stored", n("dataset.creates_per_s"), "-", "-", "-", "-"])
+        }
+        if s.runs("dataset.catchup_s") > 0 {
+            let p = o.datasetPayments.formatted()
+            rows.append(["catch-up of \(p) payments into an empty region", n("dataset.catchup_s", "%.0f") + " s",
+                         "RSS source / receiver: " + n("dataset.rss_catchup_source_mb") + " / " + n("dataset.rss_catchup_receiver_mb") + " MB",
+                         "-", o.datasetPayments >= 10_000_000 ? "< 5 min" : "-",
+                         o.datasetPayments >= 10_000_000 ? met("dataset.catchup_s", under: 300) : "-"])
         }
         if s.runs("paysim.speedup") > 0 {
             rows.append(["paysim speed (\(o.paysimSeeds) swarm seeds)", n("paysim.seeds_per_s", "%.1f") + " seeds/s",

@@ -45,11 +45,17 @@ final class ShellWriter {
     private let clock = SetClock()
     private let shell: ReplicaShell<HandedBack, NoPeers, SetClock>
 
-    init(region: RegionID, recovered: RecoveredState) {
+    /// `boundedMemory`: the engine keeps a small record cache and log tail, as a node does
+    /// (new payments need no loads), so writing millions does not hold them all.
+    init(region: RegionID, recovered: RecoveredState, boundedMemory: Bool = false) {
         var state = recovered
         state.ownHistoryComplete = true // a region alone holds all of its history
-        shell = ReplicaShell(config: ShellConfig(engine: EngineConfig(region: region, peers: [])), recovered: state,
-                             store: store, bus: NoPeers(), clock: clock)
+        var engine = EngineConfig(region: region, peers: [])
+        if boundedMemory {
+            engine.recordCacheBytes = 8 << 20
+            engine.logCacheEntries = 10_000
+        }
+        shell = ReplicaShell(config: ShellConfig(engine: engine), recovered: state, store: store, bus: NoPeers(), clock: clock)
     }
 
     /// The persist request of `command` at `nowMillis` (it must be accepted).
@@ -72,10 +78,10 @@ struct CreateWorkload {
     let startMillis: UInt64
 
     init(region: String = "us-east-1", startMillis: UInt64 = 1_800_000_000_000, clockHighWater: HLCTimestamp = .zero,
-         recovered: RecoveredState = RecoveredState()) {
+         recovered: RecoveredState = RecoveredState(), boundedMemory: Bool = false) {
         var state = recovered
         state.clockHighWater = max(state.clockHighWater, clockHighWater)
-        writer = ShellWriter(region: RegionID(region)!, recovered: state)
+        writer = ShellWriter(region: RegionID(region)!, recovered: state, boundedMemory: boundedMemory)
         self.startMillis = startMillis
         n = Int(state.vector.total) // a restarted writer continues with new payments
     }
@@ -85,7 +91,12 @@ struct CreateWorkload {
         n += 1
         let create = CreatePayment(merchantID: "m\(n % 50)", orderID: "order-\(n)", amount: Int64(100 + n % 100_000),
                                    currency: "EUR", method: .card, paymentKey: "tok_\(n)", description: "benchmark payment \(n)")
-        let id = PaymentID.derived(merchantID: create.merchantID, idempotencyKey: "bench-\(startMillis)-\(n)")
-        return writer.write(.create(id, create, idempotent: true), nowMillis: nowMillis ?? startMillis + UInt64(n / 10))
+        return writer.write(.create(Self.id(n, startMillis: startMillis), create, idempotent: true),
+                            nowMillis: nowMillis ?? startMillis + UInt64(n / 10))
+    }
+
+    /// The id of the `n`th payment of a workload started at `startMillis`.
+    static func id(_ n: Int, startMillis: UInt64) -> PaymentID {
+        PaymentID.derived(merchantID: "m\(n % 50)", idempotencyKey: "bench-\(startMillis)-\(n)")
     }
 }

@@ -4,8 +4,10 @@ import ReplicaStore
 /// paybench: measurements, printed as tables (never asserted in tests).
 let usage = """
 usage: paybench suite [--runs N] [--seconds S] [--connections C] [--lag-rates R,R] [--catch-up N] [--catch-up-runs N]
-                      [--paysim-seeds N] [--only http,postgres,lag,etcd,catchup,paysim] [--dir DIR]
+                      [--paysim-seeds N] [--only http,postgres,lag,etcd,catchup,paysim,dataset] [--dataset N]
+                      [--no-dataset-catch-up] [--dir DIR]
          every end-to-end benchmark against real nodes, wrk, PostgreSQL and etcd; one markdown table of medians
+         (the dataset part, a region holding --dataset payments, 10,000,000 by default, runs only when named in --only)
        paybench store [--writers N] [--writes N] [--naive-writes N] [--sync full|normal] [--dir DIR]
        paybench wire [--entries N]     (replication bytes per create, raw vs LZ4, by batch size)
        paybench crash-writer PATH      (used by the crash test: writes until killed)
@@ -56,8 +58,11 @@ do {
         o.catchUpPayments = number("--catch-up", o.catchUpPayments)
         o.catchUpRuns = number("--catch-up-runs", o.catchUpRuns)
         o.paysimSeeds = number("--paysim-seeds", o.paysimSeeds)
+        o.datasetPayments = number("--dataset", o.datasetPayments)
+        o.datasetCatchUp = !args.contains("--no-dataset-catch-up")
         let only = Set(option("--only", o.only.sorted().joined(separator: ",")).split(separator: ",").map(String.init))
-        guard only.isSubset(of: o.only), !only.isEmpty else { fail("--only takes some of \(o.only.sorted().joined(separator: ","))") }
+        let parts = o.only.union(["dataset"])
+        guard only.isSubset(of: parts), !only.isEmpty else { fail("--only takes some of \(parts.sorted().joined(separator: ","))") }
         o.only = only
         try await Suite.run(o)
         if args.firstIndex(of: "--dir") == nil { try? FileManager.default.removeItem(atPath: dir) }
