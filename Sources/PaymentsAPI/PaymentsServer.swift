@@ -12,19 +12,19 @@ import ReplicaCore
 /// behind the error, region and API-key middleware. It is a swift-service-lifecycle
 /// `Service`: on graceful shutdown it stops accepting and finishes requests in flight.
 public enum PaymentsServer {
-    /// The router with every route and middleware.
-    ///
-    /// `httpMetrics` is the registry swift-metrics was bootstrapped with (HTTP request
-    /// metrics come from it); nil when the process did not bootstrap metrics.
-    public static func router(node: ReplicaNode, httpMetrics: PrometheusCollectorRegistry? = nil) -> Router<BasicRequestContext> {
+    /// The router with every route and middleware. Each router has its own metrics
+    /// registry: every node in a process reports only its own figures.
+    public static func router(node: ReplicaNode) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
+        let registry = PrometheusCollectorRegistry()
+        // Outermost: it sees the status the client gets, after errors became answers.
+        router.add(middleware: HTTPRequestMetrics(registry: registry))
         router.add(middleware: ErrorBodyMiddleware(region: node.config.region))
-        if httpMetrics != nil { router.add(middleware: MetricsMiddleware()) }
         if node.config.testDelayMillis > 0 {
             router.add(middleware: TestDelayMiddleware(delayMillis: node.config.testDelayMillis))
         }
         router.add(middleware: APIKeyMiddleware(keyHashes: node.config.apiKeyHashes))
-        let metrics = ReplicationMetrics(node: node, httpRegistry: httpMetrics)
+        let metrics = ReplicationMetrics(node: node, registry: registry)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                      body: .init(byteBuffer: ByteBuffer(string: try await metrics.render())))
@@ -41,7 +41,7 @@ public enum PaymentsServer {
     /// The application serving `router` on the node's API address: HTTPS with the
     /// config's certificate (TLS 1.2 or newer), or plain HTTP when the config asks for it.
     public static func application(
-        node: ReplicaNode, logger: Logger, httpMetrics: PrometheusCollectorRegistry? = nil,
+        node: ReplicaNode, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         var server: HTTPServerBuilder = .http1()
@@ -53,7 +53,7 @@ public enum PaymentsServer {
             server = try .tls(.http1(), tlsConfiguration: configuration)
         }
         return Application(
-            router: router(node: node, httpMetrics: httpMetrics),
+            router: router(node: node),
             server: server,
             configuration: .init(address: .hostname(node.config.apiListen.host, port: node.config.apiListen.port),
                                  serverName: "paynode"),

@@ -4,8 +4,8 @@ import Prometheus
 import ReplicaCore
 
 /// `/metrics`: the node's replication state in Prometheus text format (swift-prometheus),
-/// read fresh at each scrape, followed by the HTTP request metrics that Hummingbird's
-/// `MetricsMiddleware` records through swift-metrics into `httpRegistry`.
+/// read fresh at each scrape, in the node's own registry beside the HTTP request metrics
+/// `HTTPRequestMetrics` records there.
 ///
 /// Names: `paynode_replication_lag_seconds{peer}`, `paynode_unreplicated_entries{peer}`,
 /// `paynode_peer_connected{peer}`, `paynode_peer_clock_offset_seconds{peer}`, `paynode_clock_in_bound`, `paynode_rpo_exposure_seconds`,
@@ -14,16 +14,16 @@ import ReplicaCore
 /// `paynode_peer_refused_total`, `paynode_peer_malformed_frames_total`,
 /// `paynode_retransmits_total`, `paynode_protocol_violations_total`,
 /// `paynode_writes_refused_clock_total`, `paynode_entries_held_clock_total`,
-/// `paynode_snapshots_sent_total`, and `http_server_request_duration_seconds` (histogram).
+/// `paynode_snapshots_sent_total`, and the HTTP ones (`paynode_http_requests_total`,
+/// `paynode_http_request_duration_seconds`, `paynode_http_requests_in_flight`).
 final class ReplicationMetrics: Sendable {
     let node: ReplicaNode
-    let registry = PrometheusCollectorRegistry()
-    let httpRegistry: PrometheusCollectorRegistry?
+    let registry: PrometheusCollectorRegistry
     private let reported = NIOLockedValueBox<[String: UInt64]>([:])
 
-    init(node: ReplicaNode, httpRegistry: PrometheusCollectorRegistry?) {
+    init(node: ReplicaNode, registry: PrometheusCollectorRegistry) {
         self.node = node
-        self.httpRegistry = httpRegistry
+        self.registry = registry
     }
 
     func render() async throws -> String {
@@ -65,9 +65,7 @@ final class ReplicationMetrics: Sendable {
         count("paynode_entries_held_clock_total", c.entriesHeldForClock,
               "Peer entries held because they were stamped beyond this clock plus the skew bound")
         count("paynode_snapshots_sent_total", c.snapshotsCompleted, "Snapshots streamed to peers behind the log horizon")
-        var text = registry.emitToString()
-        if let httpRegistry { text += httpRegistry.emitToString() }
-        return text
+        return registry.emitToString()
     }
 
     /// Advances a Prometheus counter to the cumulative value `total`.

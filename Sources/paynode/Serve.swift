@@ -3,8 +3,6 @@ import Logging
 import NIOPosix
 import PaymentNode
 import PaymentsAPI
-import Metrics
-import Prometheus
 import ServiceLifecycle
 
 /// `paynode serve --config FILE`: runs one region until SIGTERM or SIGINT, then drains
@@ -40,7 +38,7 @@ enum NodeRunner {
         }
         let node = try ReplicaNode(config: config, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try await node.start()
-        let app = try PaymentsServer.application(node: node, logger: logger, httpMetrics: NodeMetrics.registry)
+        let app = try PaymentsServer.application(node: node, logger: logger)
         if config.apiTLS == nil { logger.warning("the API serves plain HTTP (api.plain_http): keys and payment data cross the network in clear") }
         logger.info("serving", metadata: ["api.listen": "\(config.apiScheme)://\(config.apiListen)", "peer.listen": "\(config.peerListen)"])
         return (node, app)
@@ -63,19 +61,4 @@ enum NodeLogging {
             return handler
         }
     }
-}
-
-/// The process's swift-metrics backend: a Prometheus registry that `/metrics` prints.
-enum NodeMetrics {
-    static let registry: PrometheusCollectorRegistry = {
-        let registry = PrometheusCollectorRegistry()
-        var factory = PrometheusMetricsFactory(registry: registry)
-        factory.defaultDurationHistogramBuckets = [
-            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
-            .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
-            .seconds(1), .seconds(2.5),
-        ]
-        MetricsSystem.bootstrap(factory)
-        return registry
-    }()
 }

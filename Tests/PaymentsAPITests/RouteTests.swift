@@ -183,6 +183,31 @@ import Testing
         }
     }
 
+    /// Request metrics count the status the client got: a refusal is a 4xx, not a 500, and
+    /// a payment id never becomes a label.
+    @Test func requestMetricsCountTheStatusTheClientGot() async throws {
+        let auth = self.auth
+        try await Self.withNode { client, _ in
+            #expect(try await client.execute(uri: "/v1/payments", method: .get).status == .unauthorized)
+            let fraction = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-1", amount: "1.5"))
+            #expect(fraction.status == .unprocessableContent)
+            let missing = "/v1/payments/pay_00000000000000000000000000"
+            #expect(try await client.execute(uri: missing, method: .get, headers: auth).status == .notFound)
+            #expect(try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-2")).status == .created)
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            let requests = text.split(separator: "\n").filter { $0.hasPrefix("paynode_http_requests_total{") }
+            func count(_ status: Int, _ method: String) -> Int {
+                requests.filter { $0.contains("status_code=\"\(status)\"") && $0.contains("method=\"\(method)\"") }
+                    .compactMap { Int($0.split(separator: " ").last!) }.reduce(0, +)
+            }
+            #expect(count(401, "GET") == 1 && count(422, "POST") == 1 && count(404, "GET") == 1 && count(201, "POST") == 1)
+            #expect(!requests.contains { $0.contains("status_code=\"500\"") }, "\(requests)")
+            #expect(!text.contains("pay_00000000000000000000000000"))
+            #expect(text.contains("# HELP paynode_http_requests_total "))
+            #expect(text.contains("paynode_http_request_duration_seconds_bucket{"))
+        }
+    }
+
     @Test func remoteDurabilityAndUnavailability() async throws {
         let auth = self.auth
         try await Self.withNode { client, node in
