@@ -51,3 +51,11 @@ schemathesis run "http://127.0.0.1:$port/openapi.yaml" --url "http://127.0.0.1:$
     exit $status
   }
 kill -0 $node 2>/dev/null || { echo "the node died during the run" >&2; cat "$dir/node.log" >&2; exit 1; }
+
+# The metrics after all that traffic (every status the API has): what Prometheus's own
+# linter says of them (names, units, HELP lines). Debian's prometheus package has it.
+echo "== promtool check metrics on /metrics" >&2
+command -v promtool >/dev/null || { echo "promtool is missing (apt-get install -y prometheus)" >&2; exit 1; }
+curl -sf "http://127.0.0.1:$port/metrics" > "$dir/metrics.txt"
+grep -q '^paynode_http_requests_total{.*status_code="4' "$dir/metrics.txt" || { echo "no 4xx counted in /metrics" >&2; exit 1; }
+promtool check metrics < "$dir/metrics.txt"

@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure-packages.sh
-ensure_packages wrk etcd-server postgresql
+ensure_packages wrk etcd-server postgresql prometheus
 
 swift build --build-tests
 # One test at a time: the integration tests start real clusters on loopback ports they
