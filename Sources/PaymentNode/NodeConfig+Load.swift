@@ -13,7 +13,8 @@ extension NodeConfig {
     }
 
     /// Reads and validates a region's YAML file. Relative paths in it are taken from the
-    /// current directory. Every error names the file, the key and the problem.
+    /// file's own folder (the same file works from any working directory, as a service
+    /// unit runs it). Every error names the file, the key and the problem.
     public static func load(file: String, environment: [String: String] = ProcessInfo.processInfo.environment)
         throws(NodeConfigError) -> NodeConfig
     {
@@ -35,7 +36,7 @@ extension NodeConfig {
         guard let region = RegionID(regionName) else {
             throw top.error("region", "\"\(regionName)\" is not a region name (1-32 characters of a-z, 0-9, -)")
         }
-        let dataDirectory = try top.requiredString("data_dir")
+        let dataDirectory = resolve(try top.requiredString("data_dir"), in: top)
 
         let api = try top.section("api")
         let apiListen = try address(api, "listen")
@@ -91,7 +92,7 @@ extension NodeConfig {
         var keyPath = try tlsSection.requiredString("key")
         var keyKey = "key"
         if let fromEnv = environment[Environment.tlsKey] {
-            keyPath = fromEnv
+            keyPath = URL(fileURLWithPath: fromEnv).path // the environment's: from the working directory
             keyKey = "key (from \(Environment.tlsKey))"
         }
         let tls = PeerTLSFiles(caPath: try existingFile(tlsSection, "ca", try tlsSection.requiredString("ca")),
@@ -146,7 +147,15 @@ extension NodeConfig {
         return value
     }
 
-    private static func existingFile(_ section: YAMLSection, _ key: String, _ path: String) throws(NodeConfigError) -> String {
+    /// `path` as written, when absolute; else taken from the folder of the config file.
+    static func resolve(_ path: String, in section: YAMLSection) -> String {
+        guard !path.hasPrefix("/") else { return path }
+        let folder = URL(fileURLWithPath: section.file).deletingLastPathComponent()
+        return folder.appendingPathComponent(path).standardizedFileURL.path
+    }
+
+    private static func existingFile(_ section: YAMLSection, _ key: String, _ written: String) throws(NodeConfigError) -> String {
+        let path = resolve(written, in: section)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {
             throw section.error(key, "file not found: \(path) (make development certificates with `paynode certs`)")

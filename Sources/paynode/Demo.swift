@@ -30,7 +30,8 @@ struct Demo: AsyncParsableCommand {
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
         NodeLogging.bootstrap(level: level)
-        let folder = dir ?? (NSTemporaryDirectory() + "paynode-demo-\(ProcessInfo.processInfo.processIdentifier)")
+        // Absolute: the YAML written into it names paths that must not depend on where it sits.
+        let folder = URL(fileURLWithPath: dir ?? (NSTemporaryDirectory() + "paynode-demo-\(ProcessInfo.processInfo.processIdentifier)")).path
         let regions = Self.regions
         for (i, _) in regions.enumerated() {
             for port in [apiPort + i, peerPort + i] where !LoopbackPorts.isFree(port) {

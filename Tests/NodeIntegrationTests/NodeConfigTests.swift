@@ -186,6 +186,33 @@ final class NodeConfigTests: XCTestCase {
         XCTAssertEqual(config.transport.dialed, [RegionID("us-east-1")!])
     }
 
+    /// Relative paths are the file's: the same config works from any working directory.
+    func testRelativePathsAreTakenFromTheConfigFilesFolder() throws {
+        try FileManager.default.createDirectory(atPath: "\(dir)/etc", withIntermediateDirectories: true)
+        let yaml = """
+        region: us-east-1
+        data_dir: ../var/data
+        api:
+          listen: 127.0.0.1:8101
+          key_sha256: [\(Self.devHash)]
+          tls:
+            certificate: ../api.pem
+            key: \(dir)/api.key
+        peer_listen: 127.0.0.1:9101
+        peers: {}
+        tls:
+          ca: ../ca.pem
+          certificate: ../us-east-1.pem
+          key: ../us-east-1.key
+        """
+        let config = try NodeConfig.load(file: write(yaml, name: "etc/node.yaml"), environment: [:])
+        XCTAssertEqual(config.dataDirectory, "\(dir)/var/data")
+        XCTAssertEqual(config.apiTLS?.certificatePath, "\(dir)/api.pem")
+        XCTAssertEqual(config.apiTLS?.keyPath, "\(dir)/api.key")
+        XCTAssertEqual(config.tls.caPath, "\(dir)/ca.pem")
+        XCTAssertEqual(config.tls.keyPath, "\(dir)/us-east-1.key")
+    }
+
     func testEnvironmentOverridesTheAPIKeyHashes() throws {
         let config = try load(validYAML, environment: [NodeConfig.Environment.apiKeyHashes: "\(Self.otherHash) , \(Self.devHash)"])
         XCTAssertEqual(config.apiKeyHashes, [Self.otherHash, Self.devHash])
