@@ -98,7 +98,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "paynode", dependencies: [
-            "PaymentNode", "PaymentsAPI", "ReplicaCore", "ReplicaTransport",
+            "PaymentNode", "PaymentsAPI", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),

@@ -16,6 +16,8 @@
 /// at 16s fsyncfail eu-west-1             # the next group commit's fsync fails
 /// at 18s wipe eu-west-1 for 3s           # down 3 s, back with an empty data folder
 /// at 22s sigterm us-east-1 for 2s        # drains, exits, back after 2 s
+/// at 24s backup us-east-1                # paynode backup: the store as committed now
+/// at 28s restore us-east-1 for 2s        # folder lost, restored from that backup
 /// ```
 public enum ScenarioFile {
     /// A line that could not be understood.
@@ -131,10 +133,12 @@ public enum ScenarioFile {
         case "fsyncfail": kind = .fsyncFailure(region: try region(3))
         case "wipe": kind = .wipe(region: try region(3), downMillis: try forDuration(4))
         case "sigterm": kind = .gracefulRestart(region: try region(3), downMillis: try forDuration(4))
+        case "backup": kind = .backup(region: try region(3))
+        case "restore": kind = .restore(region: try region(3), downMillis: try forDuration(4))
         case "jump":
             guard w.count > 4, let delta = millis(w[4]) else { throw fail("jump needs a signed duration, e.g. -1500ms") }
             kind = .clockJump(region: try region(3), deltaMillis: delta)
-        default: throw fail("unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, fsyncfail, wipe, sigterm)")
+        default: throw fail("unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, fsyncfail, wipe, sigterm, backup, restore)")
         }
         return ScriptedFault(atMillis: at, kind: kind)
     }

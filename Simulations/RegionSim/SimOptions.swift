@@ -119,6 +119,11 @@ public struct ScriptedFault: Sendable, Hashable {
         case fsyncFailure(region: Int)
         case wipe(region: Int, downMillis: UInt64)
         case gracefulRestart(region: Int, downMillis: UInt64)
+        /// `paynode backup` of the region's store: its committed state at that instant.
+        case backup(region: Int)
+        /// The region is lost with its data folder and restored from its last backup
+        /// (`paynode restore`), back after `downMillis`.
+        case restore(region: Int, downMillis: UInt64)
     }
     public let atMillis: UInt64
     public let kind: Kind

@@ -49,6 +49,10 @@ enum FaultAction: Sendable, Hashable {
     case wipe(Int, downMicros: UInt64)
     /// SIGTERM: the region drains, exits, and restarts after `downMicros`.
     case gracefulRestart(Int, downMicros: UInt64)
+    /// A copy of the region's committed store is taken (it serves on).
+    case backup(Int)
+    /// The region crashes, its data folder is lost, and its last backup is restored.
+    case restore(Int, downMicros: UInt64)
     /// The node's store failed for good; its supervisor restarts it.
     case supervisorRestart(Int)
 }
@@ -78,6 +82,8 @@ struct SimRegion {
     var linksEnabled = true
     /// Bumped by every wipe of the data folder.
     var storageEpoch = 0
+    /// The last backup of the region's store (`backup` faults).
+    var backup: InMemoryStorage?
     var incarnation = 0
     var lost = false
     var clockOffsetMicros: Int64

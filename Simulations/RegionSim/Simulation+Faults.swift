@@ -80,6 +80,8 @@ extension Simulation {
         case .fsyncFailure(let r): schedule(.fault(.fsyncFailure(r)), at: at)
         case .wipe(let r, let down): schedule(.fault(.wipe(r, downMicros: down * 1_000)), at: at)
         case .gracefulRestart(let r, let down): schedule(.fault(.gracefulRestart(r, downMicros: down * 1_000)), at: at)
+        case .backup(let r): schedule(.fault(.backup(r)), at: at)
+        case .restore(let r, let down): schedule(.fault(.restore(r, downMicros: down * 1_000)), at: at)
         }
     }
 
@@ -143,14 +145,18 @@ extension Simulation {
             regions[r].store.fsyncFailureArmed = true
         case .wipe(let r, let down):
             guard !healing, regions[r].up, !anotherRegionOut(r) else { return }
-            stats.wipes += 1
-            noteOutage(r, permanent: false)
-            crashRegion(r)
-            let held = regions.indices.filter { $0 != r && regions[$0].up }.map { regions[$0].engine.durableVector[regionIDs[r]] }.max() ?? 0
-            wipes.append(Wipe(region: r, epoch: regions[r].storageEpoch, atMicros: now, peersHeld: held))
-            regions[r].storageEpoch += 1
-            regions[r].store.committed = InMemoryStorage() // the data folder is wiped
-            timeline.append(TimelineMark(atMicros: now, region: r, label: "wiped"))
+            replaceStore(r, with: InMemoryStorage(), label: "wiped") // the data folder is wiped
+            schedule(.fault(.restart(r)), in: down)
+        case .backup(let r):
+            guard !regions[r].lost else { return }
+            regions[r].backup = regions[r].store.committed
+            timeline.append(TimelineMark(atMicros: now, region: r, label: "backed up"))
+        case .restore(let r, let down):
+            guard !healing, regions[r].up, !anotherRegionOut(r) else { return }
+            // paynode restore: the copy, marked as lacking the region's later writes.
+            var restored = regions[r].backup ?? InMemoryStorage()
+            restored.ownHistoryComplete = false
+            replaceStore(r, with: restored, label: "restored from backup")
             schedule(.fault(.restart(r)), in: down)
         case .gracefulRestart(let r, let down):
             guard !healing, let shell = regions[r].shell, !anotherRegionOut(r) else { return }
@@ -169,6 +175,19 @@ extension Simulation {
             timeline.append(TimelineMark(atMicros: now, region: r, label: "restarted by supervisor"))
             schedule(.fault(.restart(r)), in: 500_000)
         }
+    }
+
+    /// The region crashes and its data folder is replaced by `storage` (empty: wiped; a
+    /// backup: restored). Its writes survive as far as a peer or `storage` holds them.
+    func replaceStore(_ r: Int, with storage: InMemoryStorage, label: String) {
+        stats.wipes += 1
+        noteOutage(r, permanent: false)
+        crashRegion(r)
+        let peersHeld = regions.indices.filter { $0 != r && regions[$0].up }.map { regions[$0].engine.durableVector[regionIDs[r]] }.max() ?? 0
+        wipes.append(Wipe(region: r, epoch: regions[r].storageEpoch, atMicros: now, peersHeld: max(peersHeld, storage.vector[regionIDs[r]])))
+        regions[r].storageEpoch += 1
+        regions[r].store.committed = storage
+        timeline.append(TimelineMark(atMicros: now, region: r, label: label))
     }
 
     func noteOutage(_ r: Int, permanent: Bool) {
