@@ -108,6 +108,18 @@ public final class ReplicaNode: @unchecked Sendable {
     /// The replication status now.
     public func status() async throws -> ReplicationStatus { try await onLoop { $0.status() } }
 
+    /// What losing this region now would cost in money: per currency, the amounts of the
+    /// payments with a write of this region that no other region holds yet (`total`), and
+    /// that each peer lacks (`perPeer`), from `status`'s acknowledgements and the store.
+    public func moneyAtRisk(_ status: ReplicationStatus) throws -> MoneyAtRisk {
+        let own = status.region
+        let heldElsewhere = status.peers.map { $0.acked[own] }.max() ?? 0
+        return try readers.read { reader in
+            MoneyAtRisk(total: try reader.amountsAbove(heldElsewhere, of: own),
+                        perPeer: try status.peers.map { ($0.region, try reader.amountsAbove($0.acked[own], of: own)) })
+        }
+    }
+
     /// `StateDigest` of the committed records (equal digests, equal state).
     public func stateDigest() async -> String {
         (try? readers.read { try $0.stateDigest() }) ?? ""
@@ -183,4 +195,13 @@ extension ReplicaNode: Service {
         try? await gracefulShutdown()
         await shutdown()
     }
+}
+
+/// Amounts, per currency in minor units, of the payments whose latest writes here no
+/// other region holds yet: what losing the region now would lose.
+public struct MoneyAtRisk: Sendable {
+    /// Held by no other region.
+    public let total: [(currency: String, minorUnits: Int64)]
+    /// Lacked by each peer.
+    public let perPeer: [(peer: RegionID, amounts: [(currency: String, minorUnits: Int64)])]
 }

@@ -27,6 +27,7 @@ struct ClusterRoutes: Sendable {
 
     func cluster(digest: Bool) async throws -> String {
         let status = try await node.status()
+        let atRisk = try node.moneyAtRisk(status)
         let t = node.transport.stats.snapshot
         let connected = Set(node.transport.connectedRegions)
         let peers = status.peers.map { p in
@@ -35,11 +36,13 @@ struct ClusterRoutes: Sendable {
                 + ",\"acked_vector\":\(PaymentJSON.vector(p.acked))"
                 + ",\"lag_seconds\":\(seconds(p.lagMillis)),\"unreplicated_entries\":\(p.unreplicatedEntries)"
                 + ",\"clock_offset_ms\":\(p.clockOffset.map { "\($0.offsetMillis)" } ?? "null")"
-                + ",\"clock_uncertainty_ms\":\(p.clockOffset.map { "\($0.roundTripMillis / 2)" } ?? "null")}"
+                + ",\"clock_uncertainty_ms\":\(p.clockOffset.map { "\($0.roundTripMillis / 2)" } ?? "null")"
+                + ",\"unreplicated_amounts\":\(amounts(atRisk.perPeer.first { $0.peer == p.region }?.amounts ?? []))}"
         }
         var s = "{\"region\":\(JSONString.quote(status.region.name)),\"vector\":\(PaymentJSON.vector(status.vector))"
         s += ",\"peers\":[\(peers.joined(separator: ","))]"
         s += ",\"rpo_exposure_seconds\":\(seconds(status.rpoExposureMillis))"
+        s += ",\"rpo_exposure_amounts\":\(amounts(atRisk.total))"
         s += ",\"unreplicated_local_entries\":\(status.unreplicatedLocalEntries)"
         s += ",\"clock_problem\":\(status.clockProblem.map(JSONString.quote) ?? "null")"
         let c = status.counters
@@ -55,6 +58,11 @@ struct ClusterRoutes: Sendable {
         s += ",\"malformed_frames\":\(t.malformedFrames),\"refused_peers\":\(t.refusedPeers)}"
         if digest { s += ",\"state_digest\":\(JSONString.quote(await node.stateDigest()))" }
         return s + "}"
+    }
+
+    /// `[{"currency":"EUR","amount":1250},…]`.
+    private func amounts(_ list: [(currency: String, minorUnits: Int64)]) -> String {
+        "[" + list.map { "{\"currency\":\(JSONString.quote($0.currency)),\"amount\":\($0.minorUnits)}" }.joined(separator: ",") + "]"
     }
 
     /// Milliseconds as a JSON number of seconds with millisecond precision (integers only).

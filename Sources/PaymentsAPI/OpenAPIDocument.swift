@@ -323,6 +323,15 @@ public enum OpenAPIDocument {
             Vector:
               type: object
               additionalProperties: { type: integer, minimum: 0 }
+            Amounts:
+              type: array
+              items:
+                type: object
+                required: [currency, amount]
+                additionalProperties: false
+                properties:
+                  currency: { type: string, pattern: "^[A-Z]{3}$" }
+                  amount: { type: integer, description: "Minor units (cents for EUR)" }
             Cluster:
               type: object
               required: [region, vector, peers, rpo_exposure_seconds, unreplicated_local_entries, transport, counters]
@@ -343,7 +352,15 @@ public enum OpenAPIDocument {
                       unreplicated_entries: { type: integer }
                       clock_offset_ms: { type: [integer, "null"], description: "The peer's clock minus this region's, when a fresh estimate exists" }
                       clock_uncertainty_ms: { type: [integer, "null"], description: "Half the round trip the estimate was measured over" }
+                      unreplicated_amounts:
+                        $ref: "#/components/schemas/Amounts"
+                        description: Per currency, the amounts of the payments with a write of this region this peer does not hold yet
                 rpo_exposure_seconds: { type: number }
+                rpo_exposure_amounts:
+                  $ref: "#/components/schemas/Amounts"
+                  description: >-
+                    What losing this region now would cost: per currency, the amounts of the payments with a
+                    write of this region that no other region holds yet (each payment once, at its amount now)
                 unreplicated_local_entries: { type: integer }
                 clock_problem: { type: [string, "null"], description: "Why this region takes no writes for its clock; null when its clock is in bound" }
                 transport: { type: object, additionalProperties: { type: integer } }

@@ -20,6 +20,8 @@ final class ReplicationMetrics: Sendable {
     let node: ReplicaNode
     let registry: PrometheusCollectorRegistry
     private let reported = NIOLockedValueBox<[String: UInt64]>([:])
+    /// Label sets each amount gauge was ever set for, by gauge name.
+    private let amountLabels = NIOLockedValueBox<[String: [String: [(String, String)]]]>([:])
 
     init(node: ReplicaNode, registry: PrometheusCollectorRegistry) {
         self.node = node
@@ -47,6 +49,12 @@ final class ReplicationMetrics: Sendable {
         registry.makeGauge(name: "paynode_rpo_exposure_seconds",
                            help: "Age of the oldest local write not yet durable in another region")
             .set(Double(status.rpoExposureMillis) / 1_000)
+        let atRisk = try node.moneyAtRisk(status)
+        setAmounts("paynode_rpo_exposure_amount", atRisk.total.map { ([("currency", $0.currency)], $0.minorUnits) },
+                   "Minor units of the payments with a write here no other region holds yet: what losing this region now would lose")
+        setAmounts("paynode_unreplicated_amount",
+                   atRisk.perPeer.flatMap { peer, list in list.map { ([("peer", peer.name), ("currency", $0.currency)], $0.minorUnits) } },
+                   "Minor units of the payments with a write here this peer does not hold yet")
         registry.makeGauge(name: "paynode_unreplicated_local_entries",
                            help: "Local writes not yet durable in any other region").set(Int64(status.unreplicatedLocalEntries))
         registry.makeGauge(name: "paynode_clock_in_bound",
@@ -66,6 +74,20 @@ final class ReplicationMetrics: Sendable {
               "Peer entries held because they were stamped beyond this clock plus the skew bound")
         count("paynode_snapshots_sent_total", c.snapshotsCompleted, "Snapshots streamed to peers behind the log horizon")
         return registry.emitToString()
+    }
+
+    /// Sets one gauge per label set in `values`, and 0 on those set before that are gone
+    /// now (a currency with nothing at risk any more reads 0, not its last amount).
+    private func setAmounts(_ name: String, _ values: [(labels: [(String, String)], value: Int64)], _ help: String) {
+        func key(_ labels: [(String, String)]) -> String { labels.map { "\($0.0)=\($0.1)" }.joined(separator: ",") }
+        let current = Set(values.map { key($0.labels) })
+        let gone: [[(String, String)]] = amountLabels.withLockedValue { seen in
+            let stale = seen[name, default: [:]].filter { !current.contains($0.key) }.map(\.value)
+            for v in values { seen[name, default: [:]][key(v.labels)] = v.labels }
+            return stale
+        }
+        for labels in gone { registry.makeGauge(name: name, labels: labels, help: help).set(Int64(0)) }
+        for v in values { registry.makeGauge(name: name, labels: v.labels, help: help).set(v.value) }
     }
 
     /// Advances a Prometheus counter to the cumulative value `total`.

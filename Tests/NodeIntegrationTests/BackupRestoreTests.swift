@@ -47,6 +47,10 @@ import Testing
                 return atAP == 10 && atUS == 10
             }
 
+            try await eventually("nothing of eu-west-1's is at risk once both peers hold it", timeout: 20) {
+                (try await cluster.cluster(eu)["rpo_exposure_amounts"] as? [Any])?.isEmpty == true
+            }
+
             // The region is lost with its data folder, and restored from the backup.
             cluster.stop(eu, signal: SIGKILL)
             try FileManager.default.removeItem(atPath: "\(cluster.dir.path)/data/eu-west-1")

@@ -223,8 +223,14 @@ import Testing
             #expect(cluster.status == .ok)
             #expect(Self.json(cluster)["region"] as? String == "us-east-1")
             #expect((Self.json(cluster)["state_digest"] as? String)?.count == 64)
-            let metrics = try await client.execute(uri: "/metrics", method: .get)
-            #expect(String(buffer: metrics.body).contains("paynode_rpo_exposure_seconds"))
+            // A region alone holds its payments only: all of their amounts are at risk.
+            let usd = ByteBuffer(string: #"{"merchant_id":"m_1","order_id":"o-usd","amount":500,"currency":"USD","method":"card"}"#)
+            #expect(try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: usd).status == .created)
+            let atRisk = Self.json(try await client.execute(uri: "/v1/cluster", method: .get, headers: auth))["rpo_exposure_amounts"]
+            #expect((atRisk as? [[String: Any]])?.map { "\($0["currency"]!) \($0["amount"]!)" } == ["EUR 1250", "USD 500"])
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            #expect(metrics.contains("paynode_rpo_exposure_seconds"))
+            #expect(metrics.contains("paynode_rpo_exposure_amount{currency=\"EUR\"} 1250"), "\(metrics)")
             let openapi = try await client.execute(uri: "/openapi.yaml", method: .get)
             #expect(String(buffer: openapi.body) == OpenAPIDocument.yaml)
 

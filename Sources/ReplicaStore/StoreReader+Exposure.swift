@@ -1,0 +1,25 @@
+import ReplicaCore
+
+extension StoreReader {
+    /// Money at risk: per currency, the sum of the amounts of the payments that have a
+    /// write of `origin` above `seq` in the log (each payment once, at its amount now).
+    /// With `seq` the most of `origin`'s writes any other region holds, it is what losing
+    /// `origin` now would lose; with one peer's, what that peer lacks. Counted over the
+    /// log the store still keeps (compaction only drops entries every peer acknowledged,
+    /// or beyond `log_entries_max`). Sorted by currency.
+    public func amountsAbove(_ seq: UInt64, of origin: RegionID) throws -> [(currency: String, minorUnits: Int64)] {
+        let s = try db.prepare("""
+            SELECT currency, sum(amount) FROM payments
+            WHERE complete = 1 AND id IN (SELECT payment_id FROM log WHERE origin = ? AND seq > ?)
+            GROUP BY currency ORDER BY currency
+            """)
+        s.bind(1, origin.name)
+        s.bind(2, Int64(clamping: seq))
+        var out: [(String, Int64)] = []
+        while try s.step() {
+            guard let currency = s.text(0) else { continue }
+            out.append((currency, s.int(1)))
+        }
+        return out
+    }
+}
