@@ -131,6 +131,18 @@ extension NodeConfig {
         do { try engine.validate() } catch {
             throw NodeConfigError(file: top.file, key: "tuning", problem: error.description)
         }
+        let logSection = try top.section("log")
+        var logFormat = LogFormat.text
+        if let text = try logSection.string("format") {
+            guard let format = LogFormat(rawValue: text) else { throw logSection.error("format", "must be text or json, not \"\(text)\"") }
+            logFormat = format
+        }
+        var accessLog = true
+        if let text = try logSection.string("access") {
+            guard text == "true" || text == "false" else { throw logSection.error("access", "must be true or false, not \"\(text)\"") }
+            accessLog = text == "true"
+        }
+        try logSection.finish()
         try top.finish()
 
         if peerListen == apiListen && peerListen.port != 0 { throw top.error("peer_listen", "is the same address as api.listen") }
@@ -138,7 +150,7 @@ extension NodeConfig {
             region: region, dataDirectory: dataDirectory, apiListen: apiListen, apiTLS: apiTLS, apiKeyHashes: hashes,
             bodyBytesMax: Int(bodyMax), sessionWaitMillis: UInt64(sessionWait), testDelayMillis: UInt64(testDelay),
             peerListen: peerListen, peers: peers, tls: tls, defaultDurability: durability, engine: engine,
-            sourceFile: top.file)
+            sourceFile: top.file, logFormat: logFormat, accessLog: accessLog)
     }
 
     private static func address(_ section: YAMLSection, _ key: String) throws(NodeConfigError) -> HostPort {

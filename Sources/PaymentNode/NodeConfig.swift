@@ -28,6 +28,10 @@ public struct NodeConfig: Sendable {
     public var engine: EngineConfig
     /// The file this came from (for messages).
     public var sourceFile: String
+    /// `log.format`: plain text lines, or one JSON object per line.
+    public var logFormat: LogFormat = .text
+    /// `log.access`: a line per HTTP request (method, route, status, time, request id).
+    public var accessLog = true
 
     /// Path of the SQLite database.
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("paynode.sqlite") }
@@ -56,4 +60,12 @@ public struct APITLS: Sendable, Hashable {
         self.keyPath = keyPath
         self.minimumVersion = minimumVersion
     }
+}
+
+/// How the node writes its log lines (`log.format`).
+public enum LogFormat: String, Sendable, CaseIterable {
+    /// `2026-11-25T21:58:03+0000 info paynode : region=eu-west-1 [PaymentsAPI] serving`.
+    case text
+    /// One JSON object per line (`JSONLogHandler`).
+    case json
 }

@@ -19,6 +19,7 @@ public enum PaymentsServer {
         let registry = PrometheusCollectorRegistry()
         // Outermost: it sees the status the client gets, after errors became answers.
         router.add(middleware: HTTPRequestMetrics(registry: registry))
+        router.add(middleware: AccessLog(enabled: node.config.accessLog))
         router.add(middleware: ErrorBodyMiddleware(region: node.config.region))
         if node.config.testDelayMillis > 0 {
             router.add(middleware: TestDelayMiddleware(delayMillis: node.config.testDelayMillis))

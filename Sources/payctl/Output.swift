@@ -61,7 +61,7 @@ enum Output {
         var rows: [[String]] = []
         for (url, data) in documents {
             guard let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let region = doc["region"] as? String else {
-                rows.append([url, "unreachable", "", "", "", ""])
+                rows.append([url, "unreachable", "", "", "", "", ""])
                 continue
             }
             let peers = (doc["peers"] as? [[String: Any]]) ?? []
@@ -69,10 +69,13 @@ enum Output {
                 "\(p["region"] as? String ?? "?") \((p["connected"] as? Bool) == true ? "up" : "DOWN") lag \(p["lag_seconds"] ?? 0)s"
             }.joined(separator: ", ")
             let vector = (doc["vector"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }
+            let atRisk = ((doc["rpo_exposure_amounts"] as? [[String: Any]]) ?? []).map { a in
+                "\(a["currency"] ?? "?") \(a["amount"] ?? 0)"
+            }
             rows.append([url, region, vector.joined(separator: ","), "\(doc["rpo_exposure_seconds"] ?? 0)s",
-                         "\(doc["unreplicated_local_entries"] ?? 0)", peerText])
+                         atRisk.isEmpty ? "-" : atRisk.joined(separator: ", "), "\(doc["unreplicated_local_entries"] ?? 0)", peerText])
         }
-        table(["url", "region", "vector", "rpo exposure", "unreplicated", "peers"], rows)
+        table(["url", "region", "vector", "rpo exposure", "at risk (minor units)", "unreplicated", "peers"], rows)
     }
 
     static func conflicts(_ data: Data, region: String, json wantJSON: Bool) {

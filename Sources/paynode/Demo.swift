@@ -25,11 +25,14 @@ struct Demo: AsyncParsableCommand {
     @Option(help: "Log level of the nodes' own log lines.")
     var logLevel: String = "warning"
 
+    @Option(help: "Log format: text or json (one object per line).")
+    var logFormat: String = "text"
+
     static let regions = ["ap-northeast-1", "us-east-1", "eu-west-1"].map { RegionID($0)! }
 
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
-        NodeLogging.bootstrap(level: level)
+        NodeLogging.bootstrap(level: level, format: try NodeLogging.format(logFormat, else: .text))
         // Absolute: the YAML written into it names paths that must not depend on where it sits.
         let folder = URL(fileURLWithPath: dir ?? (NSTemporaryDirectory() + "paynode-demo-\(ProcessInfo.processInfo.processIdentifier)")).path
         let regions = Self.regions

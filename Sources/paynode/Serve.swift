@@ -16,13 +16,16 @@ struct Serve: AsyncParsableCommand {
     @Option(help: "Log level: trace, debug, info, notice, warning, error, critical.")
     var logLevel: String = "info"
 
+    @Option(help: "Log format: text or json (one object per line); overrides the config's log.format.")
+    var logFormat: String?
+
     func run() async throws {
         guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
-        NodeLogging.bootstrap(level: level)
         let nodeConfig: NodeConfig
         do { nodeConfig = try NodeConfig.load(file: config) } catch {
             throw ValidationError("invalid configuration: \(error)")
         }
+        NodeLogging.bootstrap(level: level, format: try NodeLogging.format(logFormat, else: nodeConfig.logFormat))
         var logger = Logger(label: "paynode")
         logger[metadataKey: "region"] = "\(nodeConfig.region)"
         try await NodeRunner.run(nodeConfig, logger: logger)
@@ -52,13 +55,27 @@ enum NodeRunner {
     }
 }
 
-/// Log lines on standard error, with metadata as key=value.
+/// Log lines on standard error: text with metadata as key=value, or JSON objects.
 enum NodeLogging {
-    static func bootstrap(level: Logger.Level) {
+    static func bootstrap(level: Logger.Level, format: LogFormat = .text) {
         LoggingSystem.bootstrap { label in
-            var handler = StreamLogHandler.standardError(label: label)
-            handler.logLevel = level
-            return handler
+            switch format {
+            case .text:
+                var handler = StreamLogHandler.standardError(label: label)
+                handler.logLevel = level
+                return handler
+            case .json:
+                var handler = JSONLogHandler(label: label)
+                handler.logLevel = level
+                return handler
+            }
         }
+    }
+
+    /// The format a `--log-format` option names, or `configured` without one.
+    static func format(_ option: String?, else configured: LogFormat) throws -> LogFormat {
+        guard let option else { return configured }
+        guard let format = LogFormat(rawValue: option) else { throw ValidationError("unknown --log-format \(option) (text or json)") }
+        return format
     }
 }

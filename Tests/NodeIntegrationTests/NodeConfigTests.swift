@@ -213,6 +213,17 @@ final class NodeConfigTests: XCTestCase {
         XCTAssertEqual(config.tls.keyPath, "\(dir)/us-east-1.key")
     }
 
+    func testLogSection_formatAndAccessLog() throws {
+        XCTAssertEqual(try load(validYAML).logFormat, .text)
+        XCTAssertTrue(try load(validYAML).accessLog)
+        let json = try load(validYAML + "\nlog:\n  format: json\n  access: false\n")
+        XCTAssertEqual(json.logFormat, .json)
+        XCTAssertFalse(json.accessLog)
+        assertError(validYAML + "\nlog:\n  format: xml\n", key: "log.format", problem: "must be text or json")
+        assertError(validYAML + "\nlog:\n  access: sometimes\n", key: "log.access", problem: "must be true or false")
+        assertError(validYAML + "\nlog:\n  level: info\n", key: "log.level", problem: "unknown setting")
+    }
+
     func testEnvironmentOverridesTheAPIKeyHashes() throws {
         let config = try load(validYAML, environment: [NodeConfig.Environment.apiKeyHashes: "\(Self.otherHash) , \(Self.devHash)"])
         XCTAssertEqual(config.apiKeyHashes, [Self.otherHash, Self.devHash])

@@ -183,6 +183,20 @@ import Testing
         }
     }
 
+    /// Every answer carries a request id: the client's when it is a plain token, else a new one.
+    @Test func everyAnswerCarriesARequestID() async throws {
+        try await Self.withNode { client, _ in
+            let id = HTTPField.Name("X-Request-Id")!
+            let offered = try await client.execute(uri: "/health", method: .get, headers: [id: "trace-42.a_b"])
+            #expect(offered.headers[id] == "trace-42.a_b")
+            let fresh = try await client.execute(uri: "/v1/payments", method: .get)
+            #expect(fresh.status == .unauthorized)
+            #expect(fresh.headers[id]?.count == 16 && fresh.headers[id]?.allSatisfy(\.isHexDigit) == true)
+            let odd = try await client.execute(uri: "/health", method: .get, headers: [id: "no spaces <here>"])
+            #expect(odd.headers[id] != "no spaces <here>" && odd.headers[id]?.count == 16)
+        }
+    }
+
     /// Request metrics count the status the client got: a refusal is a 4xx, not a 500, and
     /// a payment id never becomes a label.
     @Test func requestMetricsCountTheStatusTheClientGot() async throws {

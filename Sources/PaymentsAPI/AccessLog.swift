@@ -1,0 +1,45 @@
+import Dispatch
+import HTTPTypes
+import Hummingbird
+import Logging
+
+extension HTTPField.Name {
+    static let xRequestID = Self("X-Request-Id")!
+}
+
+/// Gives every request an id and, when `enabled`, logs one line per request at info:
+/// method, route pattern, path, status, milliseconds, request id. The id is the client's
+/// `X-Request-Id` when it is a plain token (1-64 of `A-Za-z0-9._-`), else a new random
+/// one; it is echoed in the response and carried by every log line the request causes.
+struct AccessLog<Context: RequestContext>: RouterMiddleware {
+    let enabled: Bool
+
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+        let id = Self.requestID(request.headers[.xRequestID])
+        var context = context
+        context.logger[metadataKey: "request_id"] = .string(id)
+        let start = DispatchTime.now().uptimeNanoseconds
+        var response = try await next(request, context)
+        response.headers[.xRequestID] = id
+        if enabled {
+            let micros = (DispatchTime.now().uptimeNanoseconds &- start) / 1_000
+            context.logger.info("request", metadata: [
+                "http.method": "\(request.method.rawValue)", "http.route": "\(context.endpointPath ?? "unmatched")",
+                "http.path": "\(request.uri.path)", "http.status": "\(response.status.code)",
+                "duration_ms": "\(micros / 1_000).\(String(micros % 1_000 + 1_000).dropFirst())",
+            ])
+        }
+        return response
+    }
+
+    /// The client's id when it is a plain token, else 16 random hex digits.
+    static func requestID(_ offered: String?) -> String {
+        if let offered, (1...64).contains(offered.utf8.count),
+           offered.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }) {
+            return offered
+        }
+        let n = UInt64.random(in: .min ... .max)
+        let hex = String(n, radix: 16)
+        return String(repeating: "0", count: 16 - hex.count) + hex
+    }
+}
