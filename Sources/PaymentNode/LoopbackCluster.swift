@@ -24,6 +24,8 @@ public struct LoopbackNodeYAML: Sendable {
     public var apiTLS = true
     /// A first comment line.
     public var comment = "scratch cluster on loopback"
+    /// `log.access`: false for benchmarks (a line per request is measured on its own terms).
+    public var accessLog = true
 
     public init(region: RegionID, dataDir: String, apiPort: Int, peerPort: Int,
                 peers: [(region: RegionID, port: Int)], certDir: String) {
@@ -60,6 +62,7 @@ public struct LoopbackNodeYAML: Sendable {
             "durability: \(durability)",
         ]
         if !tuning.isEmpty { lines += ["tuning:"] + tuning.map { "  " + $0 } }
+        if !accessLog { lines += ["log:", "  access: false"] }
         return lines.joined(separator: "\n") + "\n"
     }
 }

@@ -37,6 +37,7 @@ final class BenchCluster: @unchecked Sendable {
             yaml.apiTLS = false // wrk and the baselines speak plain HTTP: the suite measures the node, not TLS
             yaml.api = api
             yaml.tuning = tuning
+            yaml.accessLog = false // the baselines log no line per request either
             try yaml.text.write(toFile: configPath(r), atomically: true, encoding: .utf8)
         }
     }
