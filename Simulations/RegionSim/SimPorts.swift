@@ -86,9 +86,10 @@ final class SimStore: ShellStore {
         }
     }
 
-    func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void) {
         world.later(region, inMicros: Self.readMicros) { [unowned self] in
-            completion(.success(committed.encodedRecords(after: after, limit: limit)))
+            let (records, position) = committed.encodedRecords(after: after, limit: limit)
+            completion(.success(StoredRecords(records: records, position: position)))
         }
     }
 

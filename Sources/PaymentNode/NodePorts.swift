@@ -68,8 +68,11 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
 
     static let inPlaceReadsMax = 32
 
-    func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
-        readOnPool(completion) { try $0.encodedRecords(after: after, limit: limit) }
+    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void) {
+        readOnPool(completion) { reader in
+            let (records, position) = try reader.encodedRecords(after: after, limit: limit)
+            return StoredRecords(records: records, position: position)
+        }
     }
 
     func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
@@ -77,11 +80,11 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
         readOnPool(completion) { try $0.encodedLogEntries(of: origin, after: after, limit: limit) }
     }
 
-    private func readOnPool(_ completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void,
-                            _ body: @escaping @Sendable (StoreReader) throws -> [[UInt8]]) {
+    private func readOnPool<T: Sendable>(_ completion: @escaping (Result<T, StoreReadFailure>) -> Void,
+                                         _ body: @escaping @Sendable (StoreReader) throws -> T) {
         let bound = NIOLoopBound(completion, eventLoop: loop)
         NIOThreadPool.singleton.submit { [readers, loop] (_: NIOThreadPool.WorkItemState) in
-            let answer: Result<[[UInt8]], StoreReadFailure>
+            let answer: Result<T, StoreReadFailure>
             do { answer = .success(try readers.read(body)) } catch { answer = .failure(StoreReadFailure(Self.describe(error))) }
             loop.execute { bound.value(answer) }
         }

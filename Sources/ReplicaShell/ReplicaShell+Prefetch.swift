@@ -109,9 +109,9 @@ extension ReplicaShell {
     /// A store read the engine asked for on behalf of a peer (`readSnapshotChunk`,
     /// `readLog`): `read` starts it, `answer` hands the engine what came back. A failed
     /// read leaves the peer waiting: the engine's retransmit timer gives it up and retries.
-    func readForPeer(
-        _ read: (@escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) -> Void,
-        answer: @escaping (inout ReplicationEngine, [[UInt8]], UInt64) -> [EngineDirective]
+    func readForPeer<Answer>(
+        _ read: (@escaping (Result<Answer, StoreReadFailure>) -> Void) -> Void,
+        answer: @escaping (inout ReplicationEngine, Answer, UInt64) -> [EngineDirective]
     ) {
         let generation = engineGeneration
         read { [weak self] result in

@@ -217,7 +217,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
                 bus.disconnect(peer, reason: reason)
             case .readSnapshotChunk(let peer, let read, let after, let limit):
                 readForPeer({ store.readRecords(after: after, limit: limit, completion: $0) }) {
-                    $0.snapshotChunkRead($1, for: peer, read: read, nowMillis: $2)
+                    $0.snapshotChunkRead($1.records, position: $1.position, for: peer, read: read, nowMillis: $2)
                 }
             case .readLog(let peer, let read, let origin, let after, let limit):
                 readForPeer({ store.readLogEntries(of: origin, after: after, limit: limit, completion: $0) }) {

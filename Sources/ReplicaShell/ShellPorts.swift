@@ -34,9 +34,11 @@ public protocol ShellStore: AnyObject {
     /// (`ByteWriter.writeRecord`), checked to decode. Completion on the executor, before
     /// returning (a short read done in place) or later.
     func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void)
-    /// Up to `limit` committed records with ids after `after` (from the first when nil),
-    /// in id order, encoded and checked like `loadRecords`'s. Completion on the executor.
-    func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void)
+    /// Up to `limit` committed records after store position `after` (0: from the first),
+    /// in the store's own order (the order it keeps them in on disk, so a snapshot reads
+    /// sequentially), each in its stored encoding; and the position of the last one.
+    /// Completion on the executor.
+    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void)
     /// Up to `limit` committed log entries of `origin` with seq above `after`, in order,
     /// each in its wire encoding (`ByteWriter.writeEntry`), checked to decode. Completion
     /// on the executor.
@@ -92,4 +94,16 @@ public enum ShellEvent: Sendable, Equatable {
     case ownHistoryRecovered(resumingAfter: UInt64)
     /// Drained: every commit finished, every waiter answered.
     case drained
+}
+
+/// Records read in the store's own order, and the position to read on from.
+public struct StoredRecords: Sendable {
+    public let records: [[UInt8]]
+    /// The store's position of the last record (the given one when none came back).
+    public let position: UInt64
+
+    public init(records: [[UInt8]], position: UInt64) {
+        self.records = records
+        self.position = position
+    }
 }

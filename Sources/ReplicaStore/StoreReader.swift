@@ -124,23 +124,27 @@ public final class StoreReader: @unchecked Sendable {
         }
     }
 
-    /// Up to `limit` records with ids after `after` (from the first when nil), in id
-    /// order, each in its stored encoding: a snapshot chunk, sent to a peer as it is.
-    /// Each is checked to start with its row's id; the receiving peer checks the rest
-    /// like any peer input, so the sender decodes nothing.
-    public func encodedRecords(after: PaymentID?, limit: Int) throws -> [[UInt8]] {
-        let s = try db.prepare("SELECT id, registers FROM payments WHERE id > ? ORDER BY id LIMIT ?")
-        s.bind(1, after?.rawValue ?? "")
+    /// Up to `limit` records after row `after` (0: from the first), in row order (the
+    /// table's own order on disk: a snapshot reads it sequentially, where id order would
+    /// jump across the file for every record), each in its stored encoding, and the last
+    /// row read: a snapshot chunk, sent to a peer as it is. Each is checked to start with
+    /// its row's id; the receiving peer checks the rest like any peer input, so the
+    /// sender decodes nothing.
+    public func encodedRecords(after: UInt64, limit: Int) throws -> (records: [[UInt8]], position: UInt64) {
+        let s = try db.prepare("SELECT row, id, registers FROM payments WHERE row > ? ORDER BY row LIMIT ?")
+        s.bind(1, Int64(clamping: after))
         s.bind(2, Int64(limit))
         var out: [[UInt8]] = []
+        var position = after
         while try s.step() {
-            let bytes = s.blob(1)
-            guard let id = try? PaymentRecord.id(ofEncoded: bytes), id.rawValue == s.text(0) else {
-                throw CorruptRow(description: "payment \(s.text(0) ?? "?"): its registers do not start with its id")
+            let bytes = s.blob(2)
+            guard let id = try? PaymentRecord.id(ofEncoded: bytes), id.rawValue == s.text(1) else {
+                throw CorruptRow(description: "payment \(s.text(1) ?? "?"): its registers do not start with its id")
             }
             out.append(bytes)
+            position = UInt64(s.int(0))
         }
-        return out
+        return (out, position)
     }
 
     // MARK: Log pages and snapshots

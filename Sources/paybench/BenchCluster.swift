@@ -49,9 +49,9 @@ final class BenchCluster: @unchecked Sendable {
     func pid(_ r: RegionID) -> Int32? { processes[r].map(\.processIdentifier) }
 
     /// Starts the region's node and waits until `/health` answers. A region's first start
-    /// runs `paynode init` (a new cluster).
+    /// runs `paynode init` (a new cluster), unless its store exists (a kept dataset).
     func start(_ r: RegionID) async throws {
-        if initialized.insert(r).inserted {
+        if initialized.insert(r).inserted && !FileManager.default.fileExists(atPath: dataDir(r) + "/paynode.sqlite") {
             let initialize = Process()
             initialize.executableURL = URL(fileURLWithPath: try Binaries.path("paynode"))
             initialize.arguments = ["init", "--config", configPath(r)]

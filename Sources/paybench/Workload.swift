@@ -16,8 +16,8 @@ final class ShellWriter {
         func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) { reply(.success(nil)) }
         // The writer's engine holds every record it wrote: it never asks for any.
         func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) { completion(.success([])) }
-        func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
-            completion(.success([]))
+        func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void) {
+            completion(.success(StoredRecords(records: [], position: after)))
         }
         func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
                             completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) { completion(.success([])) }

@@ -41,8 +41,9 @@ final class ManualStore: ShellStore {
         heldLoads = []
         for body in held { body() }
     }
-    func readRecords(after: PaymentID?, limit: Int, completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
-        completion(.success(committed.encodedRecords(after: after, limit: limit)))
+    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void) {
+        let (records, position) = committed.encodedRecords(after: after, limit: limit)
+        completion(.success(StoredRecords(records: records, position: position)))
     }
     func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
                         completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {

@@ -40,12 +40,16 @@ import Testing
         let requests = (0..<5).map { w.create($0, at: 1_000 + UInt64($0)) }
         try store.commit(requests)
         let reader = try store.reader()
-        let sorted = requests.flatMap(\.records).sorted { $0.record.id < $1.record.id }
-        #expect(try reader.encodedRecords(after: nil, limit: 10) == sorted.map(\.bytes))
+        let stored = requests.flatMap(\.records)
+        let all = try reader.encodedRecords(after: 0, limit: 10)
+        #expect(all.records == stored.map(\.bytes) && all.position == 5, "row order: the order they were committed in")
+        let rest = try reader.encodedRecords(after: 2, limit: 2)
+        #expect(rest.records == stored[2..<4].map(\.bytes) && rest.position == 4)
+        let sorted = stored.sorted { $0.record.id < $1.record.id }
         #expect(try reader.encodedLogEntries(of: usEast, after: 1, limit: 10) == requests.dropFirst().flatMap(\.entries).map(\.bytes))
         try store.db.execute("UPDATE payments SET registers = (SELECT registers FROM payments ORDER BY id LIMIT 1) WHERE id = '\(sorted[3].record.id.rawValue)'")
         try store.db.execute("UPDATE log SET entry = (SELECT entry FROM log WHERE seq = 1) WHERE seq = 2")
-        #expect(throws: StoreReader.CorruptRow.self) { try reader.encodedRecords(after: nil, limit: 10) }
+        #expect(throws: StoreReader.CorruptRow.self) { try reader.encodedRecords(after: 0, limit: 10) }
         #expect(throws: StoreReader.CorruptRow.self) { try reader.encodedLogEntries(of: usEast, after: 0, limit: 10) }
     }
 

@@ -158,7 +158,6 @@ extension ReplicationEngine {
         let progress = state.snapshot!
         state.inFlight.append(.init(upTo: last ? progress.vector : nil, sentAtMillis: nowMillis))
         state.snapshot!.part += 1
-        if let final = chunk.last { state.snapshot!.after = RecordTable.id(of: final) }
         if last {
             state.sent = state.sent.merged(with: progress.vector)
             state.snapshot = nil

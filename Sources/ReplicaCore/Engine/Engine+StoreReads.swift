@@ -31,13 +31,17 @@ extension ReplicationEngine {
     /// Bytes the record cache holds now (0 when the engine holds every record).
     public var recordCacheBytesHeld: Int { records.bytes }
 
-    /// Records read from the store for a snapshot to `peer` (`readSnapshotChunk`), in id
-    /// order, each in its stored encoding, sent as it is (the store checked that each
-    /// starts with its row's id; the receiver checks the rest like any peer input). Fewer than asked: the
-    /// last chunk, which carries the vector. An answer to a read since abandoned (the
+    /// Records read from the store for a snapshot to `peer` (`readSnapshotChunk`), in the
+    /// store's own order, each in its stored encoding, sent as it is (the store checked
+    /// that each starts with its row's id; the receiver checks the rest like any peer
+    /// input); `position` is where the next read goes on. Fewer than asked: the last
+    /// chunk, which carries the vector. An answer to a read since abandoned (the
     /// link dropped, a retransmit restarted the stream) is ignored.
-    public mutating func snapshotChunkRead(_ encoded: [[UInt8]], for peer: RegionID, read: UInt64, nowMillis: UInt64) -> [EngineDirective] {
+    public mutating func snapshotChunkRead(
+        _ encoded: [[UInt8]], position: UInt64, for peer: RegionID, read: UInt64, nowMillis: UInt64
+    ) -> [EngineDirective] {
         guard var state = answeredStoreRead(read, for: peer), state.snapshot != nil else { return [] }
+        state.snapshot!.after = position
         let send = sendChunk(encoded, last: encoded.count < config.snapshotChunkRecords, to: peer, &state,
                              nowMillis: nowMillis)
         peers[peer] = state

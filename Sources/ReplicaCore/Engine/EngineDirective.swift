@@ -12,10 +12,12 @@ public enum EngineDirective: Hashable, Sendable {
     case compactLog(through: VersionVector)
     /// Close the connection to a peer that broke the protocol.
     case disconnect(RegionID, reason: String)
-    /// Read up to `limit` committed records with ids after `after` (from the first when
-    /// nil), in id order, and hand their encodings to `snapshotChunkRead` (a snapshot for
-    /// `peer`, when records are held in a bounded cache).
-    case readSnapshotChunk(for: RegionID, read: UInt64, after: PaymentID?, limit: Int)
+    /// Read up to `limit` committed records after store position `after` (0: from the
+    /// first), in the store's own order, and hand their encodings and the last one's
+    /// position to `snapshotChunkRead` (a snapshot for `peer`, when records are held in a
+    /// bounded cache). The order does not matter to the receiver; the store's own order
+    /// makes the read sequential on disk.
+    case readSnapshotChunk(for: RegionID, read: UInt64, after: UInt64, limit: Int)
     /// Read up to `limit` committed log entries of `origin` with seq above `after`, in
     /// order, and hand their encodings to `logEntriesRead` (entries for `peer` older than
     /// the ones kept in memory).

@@ -54,7 +54,8 @@ struct PeerState: Sendable {
         var ids: [PaymentID] = []
         var next = 0
         /// Records in a bounded cache: chunks are read from the store after this id.
-        var after: PaymentID?
+        /// The store's position of the last record sent (bounded mode; 0 before the first).
+        var after: UInt64 = 0
         /// The next chunk's number in this stream (0: the first).
         var part: UInt64 = 0
     }

@@ -4,6 +4,9 @@
 /// simply dropping what was never committed.
 public struct InMemoryStorage: Sendable {
     public private(set) var records: [PaymentID: EncodedRecord] = [:]
+    /// Ids in the order they were first committed (SQLite's rowid order): a record's
+    /// store position is its index here plus one.
+    private var rowOrder: [PaymentID] = []
     public private(set) var vector = VersionVector()
     public private(set) var log = OutgoingLog()
     public private(set) var clockHighWater = HLCTimestamp.zero
@@ -19,7 +22,9 @@ public struct InMemoryStorage: Sendable {
         for r in requests {
             if let horizon = r.compactThrough { log.trim(through: horizon) }
             for e in r.entries { log.append(e) }
-            for rec in r.records { records[rec.record.id] = rec }
+            for rec in r.records {
+                if records.updateValue(rec, forKey: rec.record.id) == nil { rowOrder.append(rec.record.id) }
+            }
             conflicts += r.conflicts
             vector = r.vector
             clockHighWater = max(clockHighWater, r.clockHighWater)
@@ -56,10 +61,11 @@ public struct InMemoryStorage: Sendable {
         ids.compactMap { records[$0]?.bytes }
     }
 
-    /// Up to `limit` records with ids after `after` (from the first when nil), in id order, encoded.
-    public func encodedRecords(after: PaymentID?, limit: Int) -> [[UInt8]] {
-        let ids = records.keys.sortedByID()
-        let start = after.map { a in ids.firstIndex { $0.rawValue > a.rawValue } ?? ids.count } ?? 0
-        return ids[start..<min(ids.count, start + limit)].map { records[$0]!.bytes }
+    /// Up to `limit` records after store position `after` (0: from the first), in the
+    /// order they were first committed, encoded; and the last one's position.
+    public func encodedRecords(after: UInt64, limit: Int) -> (records: [[UInt8]], position: UInt64) {
+        let start = Int(clamping: min(after, UInt64(rowOrder.count)))
+        let end = min(rowOrder.count, start + limit)
+        return (rowOrder[start..<end].map { records[$0]!.bytes }, UInt64(end))
     }
 }

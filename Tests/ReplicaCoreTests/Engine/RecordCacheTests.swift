@@ -52,19 +52,19 @@ import Testing
         e.storeHorizon = e.durableVector
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 20)
         let hello = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 20)
-        guard case .readSnapshotChunk(Fixtures.virginia, let stream, nil, 2)? = hello.last else {
+        guard case .readSnapshotChunk(Fixtures.virginia, let stream, 0, 2)? = hello.last else {
             Issue.record("no store read for the snapshot: \(hello)"); return
         }
         let store = (1...3).map(Self.encoded).sorted { RecordTable.decode($0).id.rawValue < RecordTable.decode($1).id.rawValue }
-        let first = e.snapshotChunkRead(Array(store[0..<2]), for: Fixtures.virginia, read: stream, nowMillis: 21)
+        let first = e.snapshotChunkRead(Array(store[0..<2]), position: 7, for: Fixtures.virginia, read: stream, nowMillis: 21)
         #expect(ReplicationEngineTests.sends(first, to: Fixtures.virginia).contains { if case .snapshot(let r, nil, 0) = $0 { r.count == 2 } else { false } })
-        guard case .readSnapshotChunk(_, let next, let after?, 2)? = first.last, next != stream else {
+        guard case .readSnapshotChunk(_, let next, let after, 2)? = first.last, next != stream else {
             Issue.record("no next read: \(first)"); return
         }
-        #expect(after == RecordTable.decode(store[1]).id)
+        #expect(after == 7, "the next read goes on from the store's position of the last record sent")
         // A stale answer (to the read already answered) changes nothing.
-        #expect(e.snapshotChunkRead([store[2]], for: Fixtures.virginia, read: stream, nowMillis: 22).isEmpty)
-        let last = e.snapshotChunkRead([store[2]], for: Fixtures.virginia, read: next, nowMillis: 22)
+        #expect(e.snapshotChunkRead([store[2]], position: 9, for: Fixtures.virginia, read: stream, nowMillis: 22).isEmpty)
+        let last = e.snapshotChunkRead([store[2]], position: 9, for: Fixtures.virginia, read: next, nowMillis: 22)
         #expect(ReplicationEngineTests.sends(last, to: Fixtures.virginia).contains(.snapshot(records: [RecordTable.decode(store[2])],
                                                                                              vector: e.durableVector, part: 1)))
         #expect(e.counters.snapshotsCompleted == 1)

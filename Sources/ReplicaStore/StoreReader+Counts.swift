@@ -1,5 +1,6 @@
 import ReplicaCore
 
+
 extension StoreReader {
     /// Money at risk: per currency, the sum of the amounts of the payments that have a
     /// write of `origin` above `seq` in the log (each payment once, at its amount now).
@@ -19,6 +20,26 @@ extension StoreReader {
         while try s.step() {
             guard let currency = s.text(0) else { continue }
             out.append((currency, s.int(1)))
+        }
+        return out
+    }
+}
+
+extension StoreReader {
+    /// Payments stored (complete or not).
+    public func count() throws -> Int { Int(try db.scalarInt("SELECT count(*) FROM payments") ?? 0) }
+
+    /// The highest row number of the payments table (0 when empty).
+    public func maxRow() throws -> UInt64 { UInt64(max(0, try db.scalarInt("SELECT max(row) FROM payments") ?? 0)) }
+
+    /// The ids of the payments at `rows` (rows without one are skipped), in row order.
+    public func ids(atRows rows: [UInt64]) throws -> [String] {
+        let s = try db.prepare("SELECT id FROM payments WHERE row = ?")
+        var out: [String] = []
+        for row in rows {
+            s.bind(1, Int64(clamping: row))
+            if try s.step(), let id = s.text(0) { out.append(id) }
+            s.reset()
         }
         return out
     }
