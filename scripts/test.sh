@@ -17,6 +17,9 @@ swift build --build-tests
 # fractions of a second, which a machine shared by several clusters does not keep.
 swift test --skip-build --no-parallel "$@"
 
+echo "== deploy/prometheus alert rules (promtool)" >&2
+promtool check rules deploy/prometheus/paynode-alerts.yml
+
 echo "== API conformance (schemathesis)" >&2
 SCHEMATHESIS_SECONDS=${SCHEMATHESIS_SECONDS:-60} bash scripts/api-conformance.sh .build/debug/paynode
 
