@@ -55,6 +55,9 @@ struct RecordTable: Sendable {
     /// Number of records held.
     var count: Int { encoded.count }
 
+    /// Ids in the eviction order, stale ones (dropped or evicted since) included.
+    var trackedIDs: Int { order.count - orderHead }
+
     /// The ids held, in no particular order.
     var ids: Dictionary<PaymentID, [UInt8]>.Keys { encoded.keys }
 
@@ -118,6 +121,17 @@ struct RecordTable: Sendable {
         for id in ids where pins[id] == nil {
             if let e = encoded.removeValue(forKey: id) { bytes -= e.count + Self.overheadBytes }
         }
+        compactOrderIfStale()
+    }
+
+    /// Rebuilds the eviction order without the ids no longer held once they are most of
+    /// it (a dropped record leaves its id behind): amortized O(1) per id, and the order
+    /// stays bounded by what the table holds.
+    private mutating func compactOrderIfStale() {
+        guard order.count - orderHead > 2 * (encoded.count + absent.count) + 1_024 else { return }
+        var kept = Set<PaymentID>()
+        order = order[orderHead...].filter { id in (encoded[id] != nil || absent.contains(id)) && kept.insert(id).inserted }
+        orderHead = 0
     }
 
     /// Evicts the oldest unpinned ids until the table fits its capacity.
@@ -153,7 +167,10 @@ struct RecordTable: Sendable {
     }
 
     private mutating func remove(_ id: PaymentID) {
-        if let old = encoded.removeValue(forKey: id), isBounded { bytes -= old.count + Self.overheadBytes }
+        if let old = encoded.removeValue(forKey: id), isBounded {
+            bytes -= old.count + Self.overheadBytes
+            compactOrderIfStale()
+        }
     }
 
     // MARK: Encoding

@@ -29,6 +29,24 @@ import Testing
         #expect(empty.bytes == 10 * RecordTable.overheadBytes)
     }
 
+    /// A region catching up drops each snapshot chunk's records once committed: the ids
+    /// must leave the eviction order too, or it grows with every record ever received
+    /// (a 10 M catch-up held 1 GB of dropped ids).
+    @Test func test_droppedRecords_leaveNoTraceInTheEvictionOrder() {
+        var table = RecordTable(capacityBytes: 1 << 20)
+        for n in 1...20_000 {
+            let bytes = Self.encoded(n)
+            let id = RecordTable.id(of: bytes)
+            table.admit([], asked: [id]) // the snapshot's ids, looked up first: none there
+            table[id] = RecordTable.decode(bytes) // merged
+            table.pin([id])
+            table.unpin([id]) // committed
+            table.drop([id])
+        }
+        #expect(table.count == 0 && table.bytes == 0)
+        #expect(table.trackedIDs < 5_000, "\(table.trackedIDs) ids tracked for eviction with none resident")
+    }
+
     @Test func test_residentRecordKeepsTheCachesCopy_whenTheStoresIsOlder() {
         var table = RecordTable(capacityBytes: 1 << 20)
         var newer = RecordTable.decode(Self.encoded(1))
