@@ -13,7 +13,11 @@ public enum HTMLReport {
         let laneHeight = 26.0
         for (i, name) in r.regions.enumerated() {
             let y = 20 + Double(i) * laneHeight
-            svg += "<text x=\"4\" y=\"\(y + 15)\" font-size=\"12\">\(escape(name))</text>"
+            svg += "<text x=\"4\" y=\"\(y + 11)\" font-size=\"12\">\(escape(name))</text>"
+            if i < r.clocks.count {
+                let c = r.clocks[i]
+                svg += "<text x=\"4\" y=\"\(y + 21)\" font-size=\"8\" fill=\"#666\">clock \(c.offsetMillis >= 0 ? "+" : "")\(c.offsetMillis) ms, \(c.driftPPM) ppm</text>"
+            }
             var segmentStart: UInt64?
             for (k, s) in r.samples.enumerated() {
                 let down = !s.regions[i].up
@@ -28,11 +32,17 @@ public enum HTMLReport {
         }
         for m in r.timeline {
             let lane = m.region.map { 20 + Double($0) * laneHeight } ?? 8
+            if let until = m.untilMicros, until > m.atMicros {
+                // A fault that lasts: a band from its start to its end.
+                svg += "<rect x=\"\(x(m.atMicros))\" y=\"\(lane + 2)\" width=\"\(max(x(until) - x(m.atMicros), 1))\" height=\"14\" "
+                    + "fill=\"#f2b134\" fill-opacity=\"0.35\"><title>\(escape(m.label)) until \(until / 1_000) ms</title></rect>"
+            }
             svg += "<line x1=\"\(x(m.atMicros))\" y1=\"\(lane)\" x2=\"\(x(m.atMicros))\" y2=\"\(lane + 18)\" stroke=\"#333\"/>"
             svg += "<title>\(escape(m.label))</title>"
             svg += "<text x=\"\(x(m.atMicros) + 2)\" y=\"\(lane + 10)\" font-size=\"9\">\(escape(m.label))</text>"
         }
         let lanesHeight = 30 + Double(r.regions.count) * laneHeight
+        svg += axis(endMicros: UInt64(endMicros), y: lanesHeight - 6, x: x)
         let rpo = chart(r, title: "RPO exposure (ms): age of the oldest local write not yet durable elsewhere", top: lanesHeight + 20,
                         value: { $0.rpoExposureMillis }, x: x)
         let lag = chart(r, title: "replication lag to the slowest peer (ms)", top: lanesHeight + 220, value: { $0.lagMillisMax }, x: x)
@@ -52,7 +62,7 @@ public enum HTMLReport {
         <p>\(r.passed ? "PASS" : "FAIL") · trace hash <code>\(r.traceHash)</code> · regions \(r.regions.count) · faults \(escape(SimReport.faultSummary(r.options)))
         · writes acked \(r.writesAcked) · local writes lost \(r.rpoLostWrites) (window \(r.rpoWindowMillis) ms)
         · converged \(r.convergedAfterHealMillis.map { "\($0) ms after heal" } ?? "never")</p>
-        <p>Replay: <code>paysim --seed \(r.seed)\(r.options.name == "swarm" ? "" : " --scenario <file>")</code></p>
+        <p>Replay: <code>\(escape("paysim --seed \(r.seed)" + (r.options.name == "swarm" ? "" : " --scenario <file of \(r.options.name)>")))</code></p>
         <p>\(legend) &nbsp; <span style="color:#e45756">■ region down</span></p>
         <svg width="\(Int(width))" height="\(Int(lanesHeight + 420))" xmlns="http://www.w3.org/2000/svg">\(svg)\(rpo)\(lag)</svg>
         <h2>Outages</h2><table><tr><th>region</th><th>at ms</th><th>kind</th><th>RTO ms</th></tr>\(rows)</table>
@@ -72,6 +82,20 @@ public enum HTMLReport {
                 return "\(x(sample.atMicros)),\(top + height - height * v / maxValue)"
             }.joined(separator: " ")
             s += "<polyline fill=\"none\" stroke=\"\(colors[i % colors.count])\" stroke-width=\"1.2\" points=\"\(points)\"/>"
+        }
+        return s
+    }
+
+    /// A time axis: a tick and a label every 1, 2, 5, 10, ... seconds, about ten of them.
+    static func axis(endMicros: UInt64, y: Double, x: (UInt64) -> Double) -> String {
+        let seconds = max(1, endMicros / 1_000_000)
+        let steps: [UInt64] = [1, 2, 5, 10, 20, 30, 60, 120, 300, 600]
+        let step: UInt64 = steps.first { seconds / $0 <= 12 } ?? 1_200
+        var s = "<line x1=\"\(left)\" y1=\"\(y)\" x2=\"\(width - 10)\" y2=\"\(y)\" stroke=\"#999\"/>"
+        for t in stride(from: UInt64(0), through: seconds, by: Int(step)) {
+            let px = x(t * 1_000_000)
+            s += "<line x1=\"\(px)\" y1=\"\(y - 3)\" x2=\"\(px)\" y2=\"\(y + 3)\" stroke=\"#999\"/>"
+            s += "<text x=\"\(px - 6)\" y=\"\(y + 13)\" font-size=\"9\" fill=\"#666\">\(t) s</text>"
         }
         return s
     }

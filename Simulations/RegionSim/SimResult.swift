@@ -97,6 +97,15 @@ public struct TimelineMark: Sendable, Hashable {
     public let atMicros: UInt64
     public let region: Int?
     public let label: String
+    /// When a fault that lasts ends (a cut, a clog, a full disk); nil for an instant.
+    public var untilMicros: UInt64?
+
+    public init(atMicros: UInt64, region: Int?, label: String, untilMicros: UInt64? = nil) {
+        self.atMicros = atMicros
+        self.region = region
+        self.label = label
+        self.untilMicros = untilMicros
+    }
 }
 
 /// RTO of one outage: how long its clients took to succeed again.
@@ -131,6 +140,8 @@ public struct SimResult: Sendable {
     public let digests: [String]
     public let samples: [SimSample]
     public let timeline: [TimelineMark]
+    /// Per region, its clock against true time at the end: offset (ms) and drift (ppm).
+    public var clocks: [(offsetMillis: Int64, driftPPM: Int64)] = []
 
     public var passed: Bool { violations.isEmpty }
     public var rtoMillisMax: UInt64? { outages.compactMap(\.rtoMillis).max() }

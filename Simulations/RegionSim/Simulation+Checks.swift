@@ -28,13 +28,15 @@ extension Simulation {
                                 affectedClients: o.affectedClients.count, rtoMillis: rto)
         }
         for r in regions.indices { trace.mix(regions[r].shell?.engine.durableVector.total ?? 0) }
-        return SimResult(
+        var result = SimResult(
             seed: seed, options: options, regions: regionIDs.map(\.name), traceHash: trace.hex, violations: violations,
             probes: probes, stats: stats, simulatedMillis: now / 1_000, events: eventsProcessed, writesAcked: acked.count,
             lastAckMillis: regions.indices.map { r in acked.last { $0.region == r }.map { $0.ackMicros / 1_000 } },
             rpoLostWrites: lostCount, rpoWindowMillis: window, outages: outageResults,
             convergedAfterHealMillis: convergedAtMicros.flatMap { c in healedAtMicros.map { (c - $0) / 1_000 } },
             digests: digests, samples: samples, timeline: timeline)
+        result.clocks = regions.map { ($0.clockOffsetMicros / 1_000, $0.driftPPM) }
+        return result
     }
 
     /// No acknowledged write is lost, except `local` writes of a lost or wiped region:

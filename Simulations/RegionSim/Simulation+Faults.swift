@@ -117,13 +117,15 @@ extension Simulation {
             guard !healing else { return }
             stats.partitions += 1
             cut(a, b, until: until, oneWay: oneWay)
-            timeline.append(TimelineMark(atMicros: now, region: a, label: oneWay ? "one-way cut →\(regionIDs[b])" : "cut ↔\(regionIDs[b])"))
+            timeline.append(TimelineMark(atMicros: now, region: a, label: oneWay ? "one-way cut →\(regionIDs[b])" : "cut ↔\(regionIDs[b])",
+                                         untilMicros: until))
         case .clog(let a, let b, let extra, let until):
             guard !healing else { return }
             for (x, y) in [(a, b), (b, a)] {
                 links[x][y].clogExtraMicros = extra
                 links[x][y].clogUntilMicros = until
             }
+            timeline.append(TimelineMark(atMicros: now, region: a, label: "clog ↔\(regionIDs[b]) +\(extra / 1_000) ms", untilMicros: until))
         case .resetConnection(let a, let b):
             guard !healing else { return }
             stats.resets += 1
@@ -131,13 +133,14 @@ extension Simulation {
         case .clockJump(let r, let delta):
             regions[r].clockOffsetMicros += delta * 1_000
             stats.clockJumps += 1
+            timeline.append(TimelineMark(atMicros: now, region: r, label: "clock \(delta >= 0 ? "+" : "")\(delta) ms"))
         case .healLinks:
             healAllLinks()
         case .diskFull(let r, let until):
             guard !healing else { return }
             stats.diskFaults += 1
             regions[r].store.fullUntilMicros = max(regions[r].store.fullUntilMicros, until)
-            timeline.append(TimelineMark(atMicros: now, region: r, label: "disk full"))
+            timeline.append(TimelineMark(atMicros: now, region: r, label: "disk full", untilMicros: until))
         case .fsyncFailure(let r):
             guard !healing, regions[r].up, !anotherRegionOut(r) else { return }
             stats.diskFaults += 1

@@ -1,3 +1,4 @@
+import Foundation
 import NIOConcurrencyHelpers
 import PaymentNode
 import Prometheus
@@ -49,6 +50,15 @@ final class ReplicationMetrics: Sendable {
         registry.makeGauge(name: "paynode_rpo_exposure_seconds",
                            help: "Age of the oldest local write not yet durable in another region")
             .set(Double(status.rpoExposureMillis) / 1_000)
+        NodeResourceMetrics.update(registry, config: node.config, nowSeconds: Date().timeIntervalSince1970)
+        if let ticks = NodeResourceMetrics.cpuTicks() {
+            let counter = registry.makeCounter(name: "paynode_process_cpu_seconds_total", help: "CPU time the node's process used, user and system")
+            let delta: UInt64 = reported.withLockedValue { last in
+                defer { last["cpu_ticks"] = max(ticks, last["cpu_ticks", default: 0]) }
+                return ticks >= last["cpu_ticks", default: 0] ? ticks - last["cpu_ticks", default: 0] : 0
+            }
+            counter.increment(by: Double(delta) / NodeResourceMetrics.ticksPerSecond)
+        }
         let atRisk = try node.moneyAtRisk(status)
         setAmounts("paynode_rpo_exposure_amount", atRisk.total.map { ([("currency", $0.currency)], $0.minorUnits) },
                    "Minor units of the payments with a write here no other region holds yet: what losing this region now would lose")

@@ -219,6 +219,13 @@ import Testing
             #expect(!text.contains("pay_00000000000000000000000000"))
             #expect(text.contains("# HELP paynode_http_requests_total "))
             #expect(text.contains("paynode_http_request_duration_seconds_bucket{"))
+            // The process, its files and its certificates (development ones: valid for a year).
+            for name in ["paynode_build_info{version=", "paynode_process_resident_memory_bytes ", "paynode_process_open_fds ",
+                         "paynode_process_cpu_seconds_total ", "paynode_store_bytes{file=\"database\"} ", "paynode_data_dir_free_bytes "] {
+                #expect(text.contains(name), "no \(name) in /metrics")
+            }
+            let expiry = text.split(separator: "\n").first { $0.hasPrefix("paynode_certificate_expiry_seconds{certificate=\"peer\"}") }
+            #expect(expiry.flatMap { Double($0.split(separator: " ").last!) }.map { $0 > 86_400 } == true, "\(expiry ?? "none")")
         }
     }
 
