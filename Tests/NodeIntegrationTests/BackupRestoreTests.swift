@@ -16,12 +16,7 @@ import Testing
     @Test func restoredRegion_takesBackItsLaterWritesAndNeverReusesASequenceNumber() async throws {
         let cluster = try LocalCluster()
         do {
-            try await cluster.startAll()
-            for r in cluster.regions {
-                try await eventually("\(r) is connected to both peers", timeout: 20) {
-                    await cluster.allPeersConnected(r, expected: cluster.regions.filter { $0 != r })
-                }
-            }
+            try await cluster.startAllConnected()
             for i in 0..<5 {
                 #expect(try await cluster.create(at: eu, order: "before-backup-\(i)").status == 201)
             }
@@ -71,7 +66,7 @@ import Testing
                 #expect(try await cluster.call(eu, "GET", "/v1/payments/\(id)").status == 200, "remote write \(id) lost")
             }
             try await eventually("all three digests are equal", timeout: 30) {
-                try await Set([digest(cluster, ap), digest(cluster, us), digest(cluster, eu)]).count == 1
+                try await Set([cluster.digest(ap), cluster.digest(us), cluster.digest(eu)]).count == 1
             }
         } catch {
             Issue.record("logs:\n\(cluster.regions.map { "== \($0)\n\(cluster.log($0))" }.joined(separator: "\n"))")
@@ -81,9 +76,6 @@ import Testing
         await cluster.shutdown()
     }
 
-    private func digest(_ cluster: LocalCluster, _ r: RegionID) async throws -> String {
-        try await cluster.cluster(r, digest: true)["state_digest"] as? String ?? "missing"
-    }
 
     /// Runs the paynode command line; its exit status and everything it printed.
     private func paynode(_ arguments: [String]) throws -> (status: Int32, output: String) {

@@ -18,12 +18,7 @@ import Testing
         // ap-northeast-1 answers every API request 1.5 s late: "far away".
         let cluster = try LocalCluster(extraAPIConfig: { $0.name == "ap-northeast-1" ? "  test_only_delay_ms: 1500" : "" })
         do {
-            try await cluster.startAll()
-            for r in cluster.regions {
-                try await eventually("\(r) is connected to both peers", timeout: 20) {
-                    await cluster.allPeersConnected(r, expected: cluster.regions.filter { $0 != r })
-                }
-            }
+            try await cluster.startAllConnected()
             var options = PaymentsClient.Options()
             options.trustedCAPath = DevelopmentCertificates.caPath(cluster.certDir)
             options.probeTimeout = .seconds(3) // ap-northeast-1 answers its probe too, late

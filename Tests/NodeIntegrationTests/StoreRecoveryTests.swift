@@ -16,12 +16,7 @@ import Testing
     @Test func wipedRegion_refusesWritesUntilItHasItsHistoryBack() async throws {
         let cluster = try LocalCluster()
         do {
-            try await cluster.startAll()
-            for r in cluster.regions {
-                try await eventually("\(r) is connected to both peers", timeout: 20) {
-                    await cluster.allPeersConnected(r, expected: cluster.regions.filter { $0 != r })
-                }
-            }
+            try await cluster.startAllConnected()
             var last = ""
             for i in 0..<5 {
                 let reply = try await cluster.create(at: eu, order: "before-wipe-\(i)")
@@ -30,7 +25,7 @@ import Testing
             }
             #expect(last.contains("eu-west-1:5"), "\(last)")
             try await eventually("every region holds eu-west-1's five writes", timeout: 20) {
-                try await Set([digest(cluster, ap), digest(cluster, us), digest(cluster, eu)]).count == 1
+                try await Set([cluster.digest(ap), cluster.digest(us), cluster.digest(eu)]).count == 1
             }
 
             // eu-west-1 loses its data folder; us-east-1 is down, so eu cannot hear from every peer.
@@ -54,7 +49,7 @@ import Testing
             let token = accepted?.headers["x-session-token"] ?? ""
             #expect(token.contains("eu-west-1:6"), "the first write after the wipe is not eu-west-1:6: \(token)")
             try await eventually("all three digests are equal", timeout: 30) {
-                try await Set([digest(cluster, ap), digest(cluster, us), digest(cluster, eu)]).count == 1
+                try await Set([cluster.digest(ap), cluster.digest(us), cluster.digest(eu)]).count == 1
             }
         } catch {
             Issue.record("logs:\n\(cluster.regions.map { "== \($0)\n\(cluster.log($0))" }.joined(separator: "\n"))")
@@ -104,7 +99,7 @@ import Testing
                 await cluster.allPeersConnected(ap, expected: [us])
             }
             try await eventually("both regions agree", timeout: 20) {
-                try await digest(cluster, ap) == digest(cluster, us)
+                try await cluster.digest(ap) == cluster.digest(us)
             }
             #expect(cluster.exitStatus(ap) == nil, "the node exited")
         } catch {
@@ -165,9 +160,6 @@ import Testing
         return (p.terminationStatus, output)
     }
 
-    private func digest(_ cluster: LocalCluster, _ r: RegionID) async throws -> String {
-        try await cluster.cluster(r, digest: true)["state_digest"] as? String ?? "missing"
-    }
 
     /// Writes a file that leaves about `leaving` bytes free on the filesystem of `dir`.
     private func fill(_ dir: String, leaving: Int, ballast: String) throws {

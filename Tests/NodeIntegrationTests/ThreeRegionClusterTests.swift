@@ -13,12 +13,7 @@ import Testing
     @Test func replicatesSurvivesAKillAndConverges() async throws {
         let cluster = try LocalCluster()
         do {
-            try await cluster.startAll()
-            for r in cluster.regions {
-                try await eventually("\(r) is connected to both peers", timeout: 20) {
-                    await cluster.allPeersConnected(r, expected: cluster.regions.filter { $0 != r })
-                }
-            }
+            try await cluster.startAllConnected()
 
             // A write at one region is readable at the other two.
             let created = try await cluster.create(at: ap, order: "o-1", key: "key-1")
@@ -48,13 +43,13 @@ import Testing
             let patched = try await cluster.call(us, "PATCH", "/v1/payments/\(id)", body: #"{"status":"authorized"}"#)
             #expect(patched.status == 200, "\(patched.body)")
             try await eventually("ap-northeast-1 and us-east-1 agree", timeout: 10) {
-                try await digest(cluster, ap) == digest(cluster, us)
+                try await cluster.digest(ap) == cluster.digest(us)
             }
 
             // Restarted, the lost region catches up and all three hold identical state.
             try await cluster.start(eu)
             try await eventually("all three digests are equal", timeout: 30) {
-                let d = try await [digest(cluster, ap), digest(cluster, us), digest(cluster, eu)]
+                let d = try await [cluster.digest(ap), cluster.digest(us), cluster.digest(eu)]
                 return Set(d).count == 1
             }
             for written in written.prefix(3) {
@@ -104,7 +99,4 @@ import Testing
         await cluster.shutdown()
     }
 
-    private func digest(_ cluster: LocalCluster, _ r: RegionID) async throws -> String {
-        try await cluster.cluster(r, digest: true)["state_digest"] as? String ?? "missing"
-    }
 }

@@ -80,6 +80,21 @@ final class LocalCluster: @unchecked Sendable {
         for r in regions { try await start(r) }
     }
 
+    /// Starts every region and waits until each is connected to all the others.
+    func startAllConnected() async throws {
+        try await startAll()
+        for r in regions {
+            try await eventually("\(r) is connected to every peer", timeout: 20) {
+                await allPeersConnected(r, expected: regions.filter { $0 != r })
+            }
+        }
+    }
+
+    /// The region's state digest (`/v1/cluster?digest=true`).
+    func digest(_ r: RegionID) async throws -> String {
+        try await cluster(r, digest: true)["state_digest"] as? String ?? "missing"
+    }
+
     /// Sends `signal` to the region's process and waits for it to exit.
     func stop(_ r: RegionID, signal: Int32) {
         guard let p = processes.removeValue(forKey: r) else { return }
