@@ -113,7 +113,7 @@ import Testing
                 let (a, u) = (try await cluster.cluster(ap, digest: true), try await cluster.cluster(us, digest: true))
                 return a["state_digest"] as? String == u["state_digest"] as? String
             }
-            #expect(cluster.log(us).contains("closing peer connection"))
+            #expect(cluster.fullLog(us).contains("closing peer connection"))
         } catch {
             Issue.record("log:\n\(cluster.log(us))")
             await cluster.shutdown(keep: true)

@@ -111,9 +111,11 @@ final class LocalCluster: @unchecked Sendable {
         if !keep { try? FileManager.default.removeItem(at: dir) }
     }
 
-    func log(_ r: RegionID) -> String {
-        (try? String(contentsOfFile: logPath(r), encoding: .utf8)).map { String($0.suffix(4_000)) } ?? ""
-    }
+    /// The end of the region's log (for failure messages).
+    func log(_ r: RegionID) -> String { String(fullLog(r).suffix(4_000)) }
+
+    /// The region's whole log (for assertions: access lines soon push anything else out of its end).
+    func fullLog(_ r: RegionID) -> String { (try? String(contentsOfFile: logPath(r), encoding: .utf8)) ?? "" }
 
     // MARK: HTTP
 
