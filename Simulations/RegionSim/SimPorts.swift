@@ -104,6 +104,11 @@ final class SimStore: ShellStore {
 
     static let readMicros: UInt64 = 150
 
+    func readEvents(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
+                    reply: @escaping (Result<EventPage, EventReadFailure>) -> Void) {
+        reply(committed.events.page(query, region: region, ownVisibleThrough: ownVisibleThrough).mapError { .feed($0) })
+    }
+
     /// The payment as committed (nil when unknown or incomplete).
     func payment(_ id: PaymentID) -> Payment? { committed.records[id].flatMap { Payment($0.record) } }
 

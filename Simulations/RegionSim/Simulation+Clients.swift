@@ -123,7 +123,7 @@ extension Simulation {
         switch error {
         case .rejected(let e): .rejected(e)
         case .sessionNotAvailable: .sessionNotAvailable
-        case .unavailable: .unavailable
+        case .unavailable, .eventCursorTooOld: .unavailable
         }
     }
 

@@ -32,6 +32,8 @@ public struct NodeConfig: Sendable {
     public var logFormat: LogFormat = .text
     /// `log.access`: a line per HTTP request (method, route, status, time, request id).
     public var accessLog = true
+    /// Changes the change feed keeps (`events.keep`): the newest ones.
+    public var eventsKept = 1_000_000
 
     /// Path of the SQLite database.
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("paynode.sqlite") }

@@ -42,7 +42,10 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     }
 
     func compactLog(through vector: VersionVector) {
-        committer.perform({ try $0.compactLog(through: vector) }) { [logger] result in
+        committer.perform({ store in
+            try store.compactLog(through: vector)
+            try store.trimEvents()
+        }) { [logger] result in
             if case .failure(let error) = result {
                 logger.warning("log compaction failed", metadata: ["error": "\(SQLiteShellStore.describe(error))"])
             }
@@ -96,9 +99,26 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     }
 
     /// A client's reply carried to a pool thread: it only completes the client's promise.
-    private struct ClientReply: @unchecked Sendable {
-        let body: (Result<Payment?, StoreReadFailure>) -> Void
-        init(_ body: @escaping (Result<Payment?, StoreReadFailure>) -> Void) { self.body = body }
+    private struct ClientReply<T>: @unchecked Sendable {
+        let body: (T) -> Void
+        init(_ body: @escaping (T) -> Void) { self.body = body }
+    }
+
+    /// On a thread of the pool, like `readPayment`.
+    func readEvents(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
+                    reply: @escaping (Result<EventPage, EventReadFailure>) -> Void) {
+        let answer = ClientReply(reply)
+        NIOThreadPool.singleton.submit { [readers] (_: NIOThreadPool.WorkItemState) in
+            let page: Result<EventPage, EventReadFailure>
+            do {
+                page = .success(try readers.read { try $0.events(query, region: region, ownVisibleThrough: ownVisibleThrough) })
+            } catch let error as EventFeedError {
+                page = .failure(.feed(error))
+            } catch {
+                page = .failure(.store(StoreReadFailure(Self.describe(error))))
+            }
+            answer.body(page)
+        }
     }
 
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {

@@ -32,7 +32,9 @@ public final class ReplicaNode: @unchecked Sendable {
         self.logger = logger
         self.loop = group.next()
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
-        store = try ReplicaStore(options: StoreOptions(path: config.databasePath))
+        var options = StoreOptions(path: config.databasePath)
+        options.eventsKept = config.eventsKept
+        store = try ReplicaStore(options: options)
         try store.claim(region: config.region)
         let recovered = try store.recover(includingRecords: config.engine.recordCacheBytes == nil,
                                           logTailPerOrigin: config.engine.logCacheEntries)
@@ -100,6 +102,24 @@ public final class ReplicaNode: @unchecked Sendable {
     /// The committed payment, once the session (if any) is served: the shell's read path.
     public func readPayment(_ id: PaymentID, sessionToken: VersionVector?) async throws(NodeError) -> Payment? {
         try await answer { shell, reply in shell.readPayment(id, sessionToken: sessionToken, reply: reply) }
+    }
+
+    /// A page of the change feed.
+    public func events(_ query: EventQuery) async throws(NodeError) -> EventPage {
+        try await answer { shell, reply in shell.readEvents(query, reply: reply) }
+    }
+
+    /// The change feed's version now (see `waitForEvents`).
+    public func eventsVersion() async throws -> UInt64 { try await onLoop { $0.feedVersion } }
+
+    /// Returns the feed's new version once it moves past `version` (a commit, or own
+    /// changes becoming visible), or `version` after `timeoutMillis`.
+    public func waitForEvents(after version: UInt64, timeoutMillis: UInt64) async throws -> UInt64 {
+        let promise = loop.makePromise(of: UInt64.self)
+        loop.execute { [shell] in
+            shell.value.waitForFeed(after: version, timeoutMillis: timeoutMillis) { promise.succeed($0) }
+        }
+        return try await promise.futureResult.get()
     }
 
     /// Runs `body` against the committed store.

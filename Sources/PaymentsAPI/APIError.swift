@@ -12,13 +12,17 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public let field: String?
     /// For 405: the methods the path allows (sent as `Allow`).
     public let allow: [String]?
+    /// For 410 on the change feed: the oldest cursor the region can serve.
+    public let oldestCursor: String?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil, allow: [String]? = nil) {
+    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil, allow: [String]? = nil,
+                oldestCursor: String? = nil) {
         self.status = status
         self.code = code
         self.message = message
         self.field = field
         self.allow = allow
+        self.oldestCursor = oldestCursor
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -27,6 +31,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public var json: String {
         var body = "{\"error\":{\"code\":\(JSONString.quote(code)),\"message\":\(JSONString.quote(message))"
         if let field { body += ",\"field\":\(JSONString.quote(field))" }
+        if let oldestCursor { body += ",\"oldest_cursor\":\(JSONString.quote(oldestCursor))" }
         return body + "}}"
     }
 
@@ -51,6 +56,8 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         switch error {
         case .rejected(let e): self.init(e)
         case .sessionNotAvailable: self.init(.preconditionFailed, "session_not_available", error.description)
+        case .eventCursorTooOld(let oldest):
+            self.init(.gone, "cursor_expired", error.description, oldestCursor: oldest.description)
         case .unavailable(let why): self.init(.serviceUnavailable, "unavailable", why)
         }
     }

@@ -36,6 +36,7 @@ public enum PaymentsServer {
         }
         ClusterRoutes(node: node).register(on: router)
         PaymentRoutes(node: node).register(on: router)
+        EventRoutes(node: node).register(on: router)
         return router
     }
 

@@ -6,6 +6,9 @@ public enum NodeError: Error, Hashable, Sendable, CustomStringConvertible {
     case rejected(PaymentError)
     /// A read's session token is ahead of this region and it did not catch up in time.
     case sessionNotAvailable(wanted: VersionVector, have: VersionVector)
+    /// A change feed cursor older than what this region keeps; `oldest` is the oldest it
+    /// can serve.
+    case eventCursorTooOld(oldest: EventCursor)
     /// The node cannot take writes: its store failed, or it is shutting down.
     case unavailable(String)
 
@@ -14,6 +17,8 @@ public enum NodeError: Error, Hashable, Sendable, CustomStringConvertible {
         case .rejected(let e): e.description
         case .sessionNotAvailable(let wanted, let have):
             "this region has not caught up to the session token yet (token \(wanted), region has \(have))"
+        case .eventCursorTooOld(let oldest):
+            "this region no longer keeps the changes after this cursor; the oldest cursor it serves is \"\(oldest)\""
         case .unavailable(let why): why
         }
     }

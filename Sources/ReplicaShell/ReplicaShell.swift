@@ -62,6 +62,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     var prefetch = PrefetchState()
     /// Counts engine rebuilds, so a store read's answer meant for an earlier engine is dropped.
     var engineGeneration = 0
+    /// Change feed followers waiting for a new change.
+    var feed = FeedWaiters()
 
     struct SessionWaiter {
         let token: VersionVector
@@ -196,6 +198,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
             return
         }
         expireSessionWaiters()
+        expireFeedWaiters()
         scheduleTick()
     }
 
@@ -225,6 +228,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
                 }
             }
         }
+        feedMayHaveMoved()
         if !historyAnnounced && engine.ownHistoryComplete {
             historyAnnounced = true
             observer?(.ownHistoryRecovered(resumingAfter: engine.vector[region]))
@@ -238,6 +242,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         switch outcome {
         case .committed:
             if health == .serving || health == .draining {
+                feed.version &+= 1
                 carryOut(engine.didPersist(requestID: requestID, nowMillis: clock.nowMillis))
                 serveSessionWaiters()
             }

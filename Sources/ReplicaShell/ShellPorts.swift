@@ -23,8 +23,9 @@ public enum StoreOutcome: Sendable, Equatable {
 /// - After a `rolledBack` or `uncertain` outcome, every request handed in after it MUST
 ///   fail too (never commit) until `probeWritable` answers true: a later request's vector
 ///   includes the failed one's entries.
-/// - `loadRecords`, `readRecords`, `readPayment` and `stateDigest` read committed state only. `readPayment` may answer
-///   on any thread: its reply goes to the client, never back into the shell.
+/// - `loadRecords`, `readRecords`, `readEvents`, `readPayment` and `stateDigest` read committed state only.
+///   `readPayment` and `readEvents` may answer on any thread: their reply goes to the client, never back into
+///   the shell.
 public protocol ShellStore: AnyObject {
     func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void)
     /// Deletes log entries covered by `vector`, in order with the commits around it.
@@ -44,6 +45,11 @@ public protocol ShellStore: AnyObject {
     /// on the executor.
     func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
                         completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void)
+    /// A page of the change feed: the committed changes after `query.cursor` in commit
+    /// order, chosen by `EventSelection` (region `region`, own changes visible through
+    /// `ownVisibleThrough`). May answer on any thread, like `readPayment`.
+    func readEvents(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
+                    reply: @escaping (Result<EventPage, EventReadFailure>) -> Void)
     /// The payment as committed (nil when unknown or incomplete).
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void)
     /// What a restarting engine needs, read from committed state; completion on the executor.
@@ -59,6 +65,13 @@ public protocol ShellStore: AnyObject {
 public struct StoreReadFailure: Error, Sendable, CustomStringConvertible {
     public let description: String
     public init(_ description: String) { self.description = description }
+}
+
+/// Reading the change feed failed.
+public enum EventReadFailure: Error, Sendable {
+    /// The cursor cannot be served here (see `EventFeedError`).
+    case feed(EventFeedError)
+    case store(StoreReadFailure)
 }
 
 /// Connections to the other regions: TLS links in a node, a simulated network in paysim.

@@ -21,6 +21,8 @@ public final class ReplicaStore: @unchecked Sendable {
     private let raiseOwnHistory: SQLiteStatement
     private let deleteLog: SQLiteStatement
     private let upsertHorizon: SQLiteStatement
+    private let insertEvent: SQLiteStatement
+    private let raiseEventFloor: SQLiteStatement
 
     /// Opens (creating and migrating if needed) the store at `options.path`, after taking
     /// its exclusive lock (`StoreOwnershipError.inUse` when another process holds it).
@@ -66,6 +68,20 @@ public final class ReplicaStore: @unchecked Sendable {
         upsertHorizon = try db.prepare("""
             INSERT INTO log_horizon (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
             """)
+        // A change already held (a replayed commit) is not added twice. The record is
+        // the payment's row as this transaction left it.
+        insertEvent = try db.prepare("""
+            INSERT OR IGNORE INTO events (origin, seq, entry, record)
+            VALUES (?1, ?2, ?3, (SELECT registers FROM payments WHERE id = ?4))
+            """)
+        // A snapshot moved the region past changes it holds no row of: the feed no
+        // longer shows anything up to there.
+        raiseEventFloor = try db.prepare("""
+            INSERT INTO event_floor (origin, seq)
+            SELECT ?1, ?2 WHERE ?2 > max(coalesce((SELECT max(seq) FROM events WHERE origin = ?1), 0),
+                                         coalesce((SELECT seq FROM event_floor WHERE origin = ?1), 0))
+            ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
+            """)
     }
 
     /// The `synchronous` level in force, read back from SQLite (0 off, 1 normal, 2 full).
@@ -94,7 +110,14 @@ public final class ReplicaStore: @unchecked Sendable {
     }
 
     private func apply(_ r: PersistRequest) throws(SQLiteError) {
-        if let horizon = r.compactThrough { try compact(through: horizon) }
+        if let horizon = r.compactThrough {
+            try compact(through: horizon)
+            for (origin, seq) in horizon.sortedEntries {
+                raiseEventFloor.bind(1, origin.name)
+                raiseEventFloor.bind(2, Int64(seq))
+                try raiseEventFloor.run()
+            }
+        }
         for encoded in r.entries {
             let e = encoded.entry
             insertEntry.bind(1, e.origin.name)
@@ -105,6 +128,13 @@ public final class ReplicaStore: @unchecked Sendable {
             try insertEntry.run()
         }
         for record in r.records { try upsert(record) }
+        for encoded in r.entries {
+            insertEvent.bind(1, encoded.entry.origin.name)
+            insertEvent.bind(2, Int64(encoded.entry.seq))
+            insertEvent.bind(3, blob: encoded.bytes)
+            insertEvent.bind(4, encoded.entry.paymentID.rawValue)
+            try insertEvent.run()
+        }
         for c in r.conflicts {
             insertConflict.bind(1, c.paymentID.rawValue)
             insertConflict.bind(2, c.field.description)
@@ -155,6 +185,22 @@ public final class ReplicaStore: @unchecked Sendable {
             upsertHorizon.bind(1, origin.name)
             upsertHorizon.bind(2, Int64(seq))
             try upsertHorizon.run()
+        }
+    }
+
+    /// Trims the change feed to its newest `options.eventsKept` changes, raising the floor
+    /// past what goes (per origin, seqs grow with position, so the largest trimmed is it).
+    public func trimEvents() throws {
+        try db.transaction { () throws(SQLiteError) in
+            guard let last = try db.scalarInt("SELECT max(position) FROM events") else { return }
+            let through = last - Int64(options.eventsKept)
+            guard through > 0, try db.scalarInt("SELECT min(position) FROM events") ?? .max <= through else { return }
+            try db.execute("""
+                INSERT INTO event_floor (origin, seq)
+                SELECT origin, max(seq) FROM events WHERE position <= \(through) GROUP BY origin
+                ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
+                """)
+            try db.execute("DELETE FROM events WHERE position <= \(through)")
         }
     }
 

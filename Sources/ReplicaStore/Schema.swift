@@ -81,6 +81,23 @@ enum Schema {
             region TEXT NOT NULL
         );
         """,
+        // 3: the change feed: every change committed, in commit order, with the payment
+        // as it stood after it; and per origin the last change no longer shown.
+        """
+        CREATE TABLE events (
+            position INTEGER PRIMARY KEY,
+            origin   TEXT    NOT NULL,
+            seq      INTEGER NOT NULL CHECK (seq > 0),
+            entry    BLOB    NOT NULL,
+            record   BLOB
+        );
+        CREATE UNIQUE INDEX events_by_origin ON events (origin, seq);
+
+        CREATE TABLE event_floor (
+            origin TEXT PRIMARY KEY,
+            seq    INTEGER NOT NULL CHECK (seq >= 0)
+        ) WITHOUT ROWID;
+        """,
     ]
 
     /// Runs the migrations not yet run, each in its own transaction.

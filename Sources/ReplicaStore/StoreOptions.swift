@@ -13,6 +13,9 @@ public struct StoreOptions: Sendable {
     /// default 2 MiB each). The file's pages also sit in the OS page cache, outside the
     /// process; this only saves system calls for the hottest index pages.
     public var cacheMegabytes = 16
+    /// Changes the change feed keeps (the newest); older ones are trimmed with the log,
+    /// and a cursor that needs them gets a clear refusal.
+    public var eventsKept = 1_000_000
 
     public init(path: String) { self.path = path }
 }

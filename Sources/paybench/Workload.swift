@@ -14,6 +14,10 @@ final class ShellWriter {
         }
         func compactLog(through vector: VersionVector) {}
         func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) { reply(.success(nil)) }
+        func readEvents(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
+                        reply: @escaping (Result<EventPage, EventReadFailure>) -> Void) {
+            reply(.success(EventPage(events: [], cursor: query.cursor)))
+        }
         // The writer's engine holds every record it wrote: it never asks for any.
         func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) { completion(.success([])) }
         func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void) {

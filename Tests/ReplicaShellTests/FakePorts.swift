@@ -19,6 +19,10 @@ final class ManualStore: ShellStore {
     }
 
     func compactLog(through vector: VersionVector) { committed.compactLog(through: vector) }
+    func readEvents(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
+                    reply: @escaping (Result<EventPage, EventReadFailure>) -> Void) {
+        reply(committed.events.page(query, region: region, ownVisibleThrough: ownVisibleThrough).mapError { .feed($0) })
+    }
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) {
         reply(.success(committed.records[id].flatMap { Payment($0.record) }))
     }

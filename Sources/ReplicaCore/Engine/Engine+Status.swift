@@ -35,6 +35,13 @@ extension ReplicationEngine {
     /// writes up to it survive the loss of this region.
     var storedElsewhere: UInt64 { config.peers.map { peers[$0]!.acked[region] }.max() ?? 0 }
 
+    /// The change feed shows this region's own changes up to this seq: those another
+    /// region holds durably (all committed ones when the cluster has no other region),
+    /// so losing this region never takes back a change a consumer saw.
+    public var ownChangesVisibleThrough: UInt64 {
+        config.peers.isEmpty ? durableVector[region] : min(storedElsewhere, durableVector[region])
+    }
+
     /// The replication status at wall time `nowMillis`.
     public func status(nowMillis: UInt64) -> ReplicationStatus {
         let peerStatuses = config.peers.sorted().map { peer -> PeerStatus in

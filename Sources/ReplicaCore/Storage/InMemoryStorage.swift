@@ -11,6 +11,8 @@ public struct InMemoryStorage: Sendable {
     public private(set) var log = OutgoingLog()
     public private(set) var clockHighWater = HLCTimestamp.zero
     public private(set) var conflicts: [ConflictRecord] = []
+    /// Every change committed, in commit order: the change feed.
+    public private(set) var events = InMemoryEventLog()
     /// The store holds the region's own history (see `RecoveredState.ownHistoryComplete`).
     public var ownHistoryComplete = false
     /// Commit groups so far (each one would be one fsync).
@@ -20,11 +22,15 @@ public struct InMemoryStorage: Sendable {
 
     public mutating func commit(_ requests: [PersistRequest]) {
         for r in requests {
-            if let horizon = r.compactThrough { log.trim(through: horizon) }
+            if let horizon = r.compactThrough {
+                log.trim(through: horizon)
+                events.snapshotApplied(horizon)
+            }
             for e in r.entries { log.append(e) }
             for rec in r.records {
                 if records.updateValue(rec, forKey: rec.record.id) == nil { rowOrder.append(rec.record.id) }
             }
+            for e in r.entries { events.append(e, record: records[e.entry.paymentID]) }
             conflicts += r.conflicts
             vector = r.vector
             clockHighWater = max(clockHighWater, r.clockHighWater)

@@ -6,6 +6,43 @@ import Testing
 /// snapshots: after healing, every replica holds identical state, and every write a
 /// client was told about is in it.
 @Suite struct ConvergenceTests {
+    /// One random thing happens: a create or patch somewhere, a commit, a message
+    /// delivered, a tick, a link cut or restored.
+    static func randomStep(_ cluster: inout TestCluster, _ rng: inout SplitMix64, created: inout [PaymentID]) {
+        let regions = cluster.regions
+        let count = regions.count
+        cluster.now += rng.next() % 30
+        let region = regions[Int(rng.next() % UInt64(count))]
+        switch rng.next() % 10 {
+        case 0, 1:
+            // A small key space, so the same payment is often created at two regions at once.
+            let key = Int(rng.next() % 12)
+            let id = Fixtures.id(key)
+            var create = Fixtures.create(key)
+            if rng.next() % 5 == 0 { create.description = "from \(region)" } // same key, other parameters
+            _ = cluster.submit(.create(id, create, idempotent: true), at: region)
+            if !created.contains(id) { created.append(id) }
+        case 2, 3:
+            guard !created.isEmpty else { return }
+            let id = created[Int(rng.next() % UInt64(created.count))]
+            let status = PaymentStatus.allCases[Int(rng.next() % 6)]
+            let patch = rng.next() % 2 == 0 ? PaymentPatch(status: status)
+                : PaymentPatch(description: .set("d\(rng.next() % 4)"), metadata: .set(["r": region.name]))
+            _ = cluster.submit(.update(id, patch), at: region)
+        case 4:
+            cluster.commit(region, count: 1 + Int(rng.next() % 3))
+        case 5, 6, 7:
+            let links = cluster.links.keys.filter { !(cluster.links[$0]!.isEmpty) }.sorted()
+            if !links.isEmpty { cluster.deliver(links[Int(rng.next() % UInt64(links.count))]) }
+        case 8:
+            cluster.tick(region)
+        default:
+            let other = regions[Int(rng.next() % UInt64(count))]
+            guard other != region else { return }
+            if rng.next() % 2 == 0 { cluster.disconnect(region, other) } else { cluster.connect(region, other) }
+        }
+    }
+
     static func runSchedule(seed: UInt64) -> (converged: Bool, digests: Set<String>, missingAcked: Int, counters: EngineCounters) {
         var rng = SplitMix64(seed: seed)
         let count = 3 + Int(rng.next() % 3)
@@ -18,38 +55,7 @@ import Testing
             c.retransmitAfterMillis = 200
         }
         var created: [PaymentID] = []
-        for _ in 0..<(60 + Int(rng.next() % 120)) {
-            cluster.now += rng.next() % 30
-            let region = regions[Int(rng.next() % UInt64(count))]
-            switch rng.next() % 10 {
-            case 0, 1:
-                // A small key space, so the same payment is often created at two regions at once.
-                let key = Int(rng.next() % 12)
-                let id = Fixtures.id(key)
-                var create = Fixtures.create(key)
-                if rng.next() % 5 == 0 { create.description = "from \(region)" } // same key, other parameters
-                _ = cluster.submit(.create(id, create, idempotent: true), at: region)
-                if !created.contains(id) { created.append(id) }
-            case 2, 3:
-                guard !created.isEmpty else { continue }
-                let id = created[Int(rng.next() % UInt64(created.count))]
-                let status = PaymentStatus.allCases[Int(rng.next() % 6)]
-                let patch = rng.next() % 2 == 0 ? PaymentPatch(status: status)
-                    : PaymentPatch(description: .set("d\(rng.next() % 4)"), metadata: .set(["r": region.name]))
-                _ = cluster.submit(.update(id, patch), at: region)
-            case 4:
-                cluster.commit(region, count: 1 + Int(rng.next() % 3))
-            case 5, 6, 7:
-                let links = cluster.links.keys.filter { !(cluster.links[$0]!.isEmpty) }.sorted()
-                if !links.isEmpty { cluster.deliver(links[Int(rng.next() % UInt64(links.count))]) }
-            case 8:
-                cluster.tick(region)
-            default:
-                let other = regions[Int(rng.next() % UInt64(count))]
-                guard other != region else { continue }
-                if rng.next() % 2 == 0 { cluster.disconnect(region, other) } else { cluster.connect(region, other) }
-            }
-        }
+        for _ in 0..<(60 + Int(rng.next() % 120)) { randomStep(&cluster, &rng, created: &created) }
         let converged = cluster.heal()
         let digests = Set(regions.map { cluster.engines[$0]!.stateDigest() })
         var missing = 0

@@ -8,6 +8,9 @@ struct TestCluster {
     var links: [Link: [PeerMessage]] = [:]
     var connected: Set<Link> = []
     var uncommitted: [RegionID: [UInt64]] = [:]
+    /// What each region committed, as its store would hold it (the change feed included).
+    var stores: [RegionID: InMemoryStorage] = [:]
+    var uncommittedRequests: [RegionID: [PersistRequest]] = [:]
     var acks: [WriteTicket: WriteAck] = [:]
     var now: UInt64 = 1_000
     var nextTicket: UInt64 = 1
@@ -26,6 +29,8 @@ struct TestCluster {
             configure(&c)
             engines[r] = ReplicationEngine(config: c, recovered: RecoveredState(ownHistoryComplete: true))
             uncommitted[r] = []
+            uncommittedRequests[r] = []
+            stores[r] = InMemoryStorage()
         }
         for a in regions { for b in regions where a < b { connect(a, b) } }
     }
@@ -68,6 +73,8 @@ struct TestCluster {
         let n = min(count ?? pending.count, pending.count)
         let last = pending[n - 1]
         uncommitted[region] = Array(pending.dropFirst(n))
+        stores[region]!.commit(Array(uncommittedRequests[region]!.prefix(n)))
+        uncommittedRequests[region] = Array(uncommittedRequests[region]!.dropFirst(n))
         run(region, engines[region]!.didPersist(requestID: last, nowMillis: now))
     }
 
@@ -88,7 +95,9 @@ struct TestCluster {
     private mutating func run(_ region: RegionID, _ directives: [EngineDirective]) {
         for d in directives {
             switch d {
-            case .persist(let p): uncommitted[region]!.append(p.id)
+            case .persist(let p):
+                uncommitted[region]!.append(p.id)
+                uncommittedRequests[region]!.append(p)
             case .send(let peer, let m):
                 let l = Link(from: region, to: peer)
                 if connected.contains(l) { links[l, default: []].append(m) }

@@ -1,0 +1,106 @@
+import HTTPTypes
+import Hummingbird
+import PaymentNode
+import ReplicaCore
+import ReplicaShell
+
+/// `GET /v1/events`: the change feed, as JSON pages or as a Server-Sent Events stream
+/// (`Accept: text/event-stream`).
+///
+/// A stream reads the store at its own pace, a page at a time, and waits for the next
+/// commit when it has caught up. Nothing is buffered for a consumer in the node, so a
+/// slow one lags without slowing writes; one that falls further behind than the feed
+/// keeps gets a `cursor_expired` error event and the stream ends.
+struct EventRoutes: Sendable {
+    let node: ReplicaNode
+    /// Between two heartbeats of an idle stream.
+    var heartbeatMillis: UInt64 = 15_000
+
+    func register(on router: Router<BasicRequestContext>) {
+        router.get("/v1/events") { request, _ in try await events(request) }
+    }
+
+    func events(_ request: Request) async throws -> Response {
+        let params = request.uri.queryParameters
+        let given = try cursor(request)
+        var query = EventQuery(cursor: given ?? EventCursor())
+        query.merchantID = params["merchant_id"].map(String.init)
+        if let s = params["status"] {
+            guard let status = PaymentStatus(rawValue: String(s)) else {
+                throw APIError.invalid("status", "status must be one of \(PaymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+            }
+            query.status = status
+        }
+        if let text = params["limit"] {
+            guard let n = Int(String(text)), (1...1_000).contains(n) else {
+                throw APIError.invalid("limit", "limit must be an integer from 1 to 1000")
+            }
+            query.limit = n
+        }
+        let streaming = request.headers[.accept]?.contains("text/event-stream") ?? false
+        // The first page is read before answering, so a bad cursor is a plain 410.
+        let version = try await node.eventsVersion()
+        let first: EventPage
+        do {
+            first = try await node.events(query)
+        } catch .eventCursorTooOld(let oldest) where given == nil {
+            // No cursor: from the oldest change this region keeps.
+            query.cursor = oldest
+            do { first = try await node.events(query) } catch { throw APIError(error) }
+        } catch {
+            throw APIError(error)
+        }
+        guard streaming else { return APIResponses.json(.ok, EventJSON.page(first)) }
+        var headers = HTTPFields()
+        headers[.contentType] = "text/event-stream"
+        headers[.cacheControl] = "no-store"
+        return Response(status: .ok, headers: headers, body: ResponseBody { [node, heartbeatMillis, query] writer in
+            try await Self.stream(node: node, query: query, first: first, version: version,
+                                  heartbeatMillis: heartbeatMillis, writer: &writer)
+            try await writer.finish(nil)
+        })
+    }
+
+    /// Writes pages as they come until the consumer goes away or the feed fails.
+    static func stream(node: ReplicaNode, query: EventQuery, first: EventPage, version: UInt64, heartbeatMillis: UInt64,
+                       writer: inout any ResponseBodyWriter) async throws {
+        var query = query
+        var page = first
+        var version = version
+        while true {
+            var text = ""
+            for e in page.events { text += "id: \(e.cursor)\nevent: change\ndata: \(EventJSON.event(e))\n\n" }
+            // Changes the filters passed over still move the consumer's place.
+            if page.events.isEmpty && page.cursor != query.cursor { text += "id: \(page.cursor)\n\n" }
+            let moved = page.cursor != query.cursor
+            query.cursor = page.cursor
+            if !moved {
+                let next = try await node.waitForEvents(after: version, timeoutMillis: heartbeatMillis)
+                if next == version { text += ": heartbeat\n\n" }
+                version = next
+            } else {
+                version = try await node.eventsVersion()
+            }
+            if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
+            do { page = try await node.events(query) } catch {
+                try await writer.write(ByteBuffer(string: "event: error\ndata: \(APIError(error).json)\n\n"))
+                return
+            }
+        }
+    }
+
+    /// `cursor` from the query, else `Last-Event-ID` (an SSE client reconnecting), else
+    /// from the oldest change the region keeps.
+    private func cursor(_ request: Request) throws(APIError) -> EventCursor? {
+        let text = request.uri.queryParameters["cursor"].map(String.init) ?? request.headers[.lastEventID]
+        guard let text else { return nil }
+        guard let cursor = EventCursor(text: text) else {
+            throw APIError.invalid("cursor", "cursor must be region:seq pairs separated by commas, as a page or event gave it")
+        }
+        return cursor
+    }
+}
+
+extension HTTPField.Name {
+    static let lastEventID = Self("Last-Event-ID")!
+}

@@ -1,0 +1,49 @@
+/// A consumer's place in the change feed, meaning the same at every region: per origin
+/// region, how many of its changes the consumer has seen. It is a version vector, and is
+/// written like a session token: `region:seq` pairs joined by commas (`""` for none).
+///
+/// Why a consumer that moves between regions sees every change exactly once:
+///
+/// 1. Each region commits the changes of one origin in seq order, with no gap above the
+///    last one it no longer shows (its floor): the engine takes `(o, s)` only when it
+///    holds `(o, s - 1)`, and a snapshot moves the floor to where it leaves off.
+/// 2. A page takes row `(o, s)` only when `s == seen[o] + 1` (`EventSelection`), then
+///    sets `seen[o] = s`. So per origin the consumer has been shown exactly
+///    `1 ... seen[o]`, in order: nothing twice, nothing skipped. This holds at whichever
+///    region served each page, because `(o, s)` names the same change everywhere.
+/// 3. A region refuses (410) a cursor below its floor for some origin, since it no
+///    longer holds that origin's next change; it never answers as if there were none.
+/// 4. A region shows its own change only once another region holds it, so a change a
+///    consumer saw survives the loss of the region that made it, and its sequence
+///    number is never given to another change.
+///
+/// Filters do not break this: a change that does not match still moves `seen` past it.
+public struct EventCursor: Hashable, Sendable, CustomStringConvertible {
+    /// Per origin, the number of its changes seen (the consumer has seen `1 ... seen[o]`).
+    public var seen: VersionVector
+
+    public init(seen: VersionVector = VersionVector()) { self.seen = seen }
+
+    /// `region:seq,region:seq`, sorted by region.
+    public var description: String {
+        seen.sortedEntries.map { "\($0.origin.name):\($0.seq)" }.joined(separator: ",")
+    }
+
+    /// Reads a cursor's text; nil when it is not one (too long, a bad region name or
+    /// number, too many regions). A region named twice counts with its highest seq.
+    public init?(text: String) {
+        guard text.utf8.count <= 4_096 else { return nil }
+        var counters: [RegionID: UInt64] = [:]
+        if !text.isEmpty {
+            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+                let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
+                guard pieces.count == 2, let region = RegionID(String(pieces[0])), !pieces[1].isEmpty,
+                      pieces[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let seq = UInt64(pieces[1])
+                else { return nil }
+                counters[region] = max(counters[region] ?? 0, seq)
+            }
+        }
+        guard counters.count <= WireLimits.regionsMax else { return nil }
+        seen = VersionVector(counters)
+    }
+}
