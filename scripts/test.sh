@@ -19,6 +19,7 @@ swift test --skip-build --no-parallel "$@"
 
 echo "== deploy/prometheus alert rules (promtool)" >&2
 promtool check rules deploy/prometheus/paynode-alerts.yml
+promtool test rules deploy/prometheus/paynode-alerts.test.yml
 
 echo "== API conformance (schemathesis)" >&2
 SCHEMATHESIS_SECONDS=${SCHEMATHESIS_SECONDS:-60} bash scripts/api-conformance.sh .build/debug/paynode
