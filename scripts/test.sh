@@ -9,7 +9,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 source scripts/lib/ensure-packages.sh
-ensure_packages wrk etcd-server postgresql prometheus
+ensure_packages wrk etcd-server postgresql prometheus systemd  # systemd: systemd-analyze
 
 swift build --build-tests
 # One test at a time: the integration tests start real clusters on loopback ports they
@@ -19,6 +19,19 @@ swift test --skip-build --no-parallel "$@"
 
 echo "== deploy/prometheus alert rules (promtool)" >&2
 promtool check rules deploy/prometheus/paynode-alerts.yml
+promtool test rules deploy/prometheus/paynode-alerts.test.yml
+
+echo "== deploy/paynode.service (systemd-analyze verify)" >&2
+# verify refuses a unit whose ExecStart binary is missing, and /usr/local/bin/paynode is
+# there only once installed: check a copy that runs the binary just built. Unknown keys and
+# bad values are only warnings (exit 0), so any output fails the check too.
+unit_dir=$(mktemp -d)
+sed "s#^ExecStart=/usr/local/bin/paynode #ExecStart=$PWD/.build/debug/paynode #" deploy/paynode.service > "$unit_dir/paynode.service"
+grep -q "^ExecStart=$PWD/.build/debug/paynode " "$unit_dir/paynode.service" ||
+  { echo "deploy/paynode.service: ExecStart is not /usr/local/bin/paynode any more: update this check" >&2; exit 1; }
+verify_out=$(systemd-analyze verify "$unit_dir/paynode.service" 2>&1) && [ -z "$verify_out" ] || {
+  echo "$verify_out" >&2; echo "systemd-analyze verify: deploy/paynode.service has a problem (above)" >&2; exit 1; }
+rm -rf "$unit_dir"
 
 echo "== API conformance (schemathesis)" >&2
 SCHEMATHESIS_SECONDS=${SCHEMATHESIS_SECONDS:-60} bash scripts/api-conformance.sh .build/debug/paynode
