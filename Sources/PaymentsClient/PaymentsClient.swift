@@ -49,7 +49,7 @@ public final class PaymentsClient: Sendable {
     let apiKey: String
     let options: Options
     let http: HTTPClient
-    private let state: Mutex<State>
+    let state: Mutex<State>
 
     struct State {
         var router: RegionRouter
@@ -194,8 +194,11 @@ public final class PaymentsClient: Sendable {
         let region: String
     }
 
-    private func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:],
-                      retry: Retry, session: Bool = false, only: String? = nil) async throws -> Reply {
+    /// Sends to the nearest region, then the next. `elsewhere` are statuses that say
+    /// "another region may answer this" (412: not caught up to this client's writes; 410
+    /// on the change feed: this region no longer keeps what the cursor needs).
+    func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:],
+              retry: Retry, session: Bool = false, only: String? = nil, elsewhere: Set<Int> = [412]) async throws -> Reply {
         let order: [Int] = state.withLock { s in
             s.router.ranked(nowMillis: Self.nowMillis()).map { keys.firstIndex(of: $0)! }
         }.filter { only == nil || urls[$0] == only }
@@ -231,10 +234,10 @@ public final class PaymentsClient: Sendable {
                 }
                 let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1_000
                 state.withLock { $0.router.recordSuccess(keys[i], latencyMicros: micros) }
-                if status == 412 {
-                    // This region has not caught up to our writes yet: another may have.
+                if elsewhere.contains(status) {
+                    // E.g. this region has not caught up to our writes yet: another may have.
                     lastRefusal = Self.apiError(status, data, region)
-                    failures.append("\(region): 412 not caught up to this client's writes")
+                    failures.append("\(region): \(status) \(Self.errorSummary(data))")
                     continue
                 }
                 guard (200..<300).contains(status) else { throw Self.apiError(status, data, region) }
@@ -269,7 +272,7 @@ public final class PaymentsClient: Sendable {
         }
     }
 
-    private func decode<T: Decodable>(_ type: T.Type, _ reply: Reply) throws -> T {
+    func decode<T: Decodable>(_ type: T.Type, _ reply: Reply) throws -> T {
         do { return try JSONDecoder().decode(type, from: reply.body) } catch {
             throw PaymentsClientError.badResponse("\(error)")
         }

@@ -40,6 +40,19 @@ enum Output {
         print("(served by \(region)\(next.map { "; next page: --cursor \($0)" } ?? ""))")
     }
 
+    /// One line per change (JSON Lines with --json), flushed at once for --follow.
+    static func event(_ e: ChangeEvent, json wantJSON: Bool) {
+        if wantJSON {
+            let encoder = JSONEncoder()
+            encoder.outputFormatting = [.sortedKeys]
+            print(String(decoding: (try? encoder.encode(e)) ?? Data(), as: UTF8.self))
+        } else {
+            let changes = e.changes.keys.sorted().map { "\($0)=\(e.changes[$0]!)" }.joined(separator: " ")
+            print("\(e.origin):\(e.seq)  \(e.paymentID)  \(e.payment?.status ?? "-")  \(changes)  cursor \(e.cursor)")
+        }
+        fflush(nil) // every stream: `stdout` itself is not concurrency-safe to name
+    }
+
     static func write(_ result: WriteResult, json wantJSON: Bool, session: String) {
         if wantJSON {
             json(result.payment)

@@ -8,7 +8,7 @@ struct Payctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "payctl",
         abstract: "Create, read and list payments at the nearest healthy paynode region.",
-        subcommands: [Create.self, Get.self, List.self, Patch.self, Cluster.self, Conflicts.self, Regions.self])
+        subcommands: [Create.self, Get.self, List.self, Patch.self, Events.self, Cluster.self, Conflicts.self, Regions.self])
 }
 
 /// Options every subcommand takes.
@@ -160,6 +160,31 @@ struct Patch: AsyncParsableCommand {
             let result = try await client.update(id, PaymentChange(status: status, paymentKey: paymentKey, description: description),
                                                  durability: durability)
             Output.write(result, json: global.json, session: client.sessionToken)
+        }
+    }
+}
+
+struct Events: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Payment changes in commit order, from the nearest region; --follow streams them and fails over with the cursor.")
+    @OptionGroup var global: GlobalOptions
+    @Option(help: "Resume after this cursor (from an earlier event or page); default: the oldest change the region keeps.")
+    var cursor: String?
+    @Option var merchant: String?
+    @Option(help: "Only changes after which the payment has this status.") var status: String?
+    @Option(help: "Changes per page (without --follow).") var limit: Int?
+    @Flag(help: "Keep streaming new changes (Server-Sent Events) until interrupted.") var follow = false
+
+    func run() async throws {
+        let filter = EventFilter(merchantID: merchant, status: status)
+        try await withClient(global) { client in
+            guard follow else {
+                let result = try await client.events(after: cursor, filter: filter, limit: limit)
+                for event in result.value.data { Output.event(event, json: global.json) }
+                if !global.json { print("cursor: \(result.value.cursor)  (from \(result.region))") }
+                return
+            }
+            for try await event in client.followEvents(after: cursor, filter: filter) { Output.event(event, json: global.json) }
         }
     }
 }
