@@ -58,6 +58,11 @@ public enum SimReport {
         var s = "runs \(results.count), passed \(results.count - failed.count), failed \(failed.count)\n"
         s += "writes acked \(results.map(\.writesAcked).reduce(0, +)), local writes lost with a lost region \(results.map(\.rpoLostWrites).reduce(0, +))"
         s += ", worst RPO window \(results.map(\.rpoWindowMillis).max() ?? 0) ms, worst RTO \(results.compactMap(\.rtoMillisMax).max() ?? 0) ms\n"
+        func total(_ k: KeyPath<SimStats, UInt64>) -> UInt64 { results.map { $0.stats[keyPath: k] }.reduce(0, +) }
+        let resynced = results.filter { $0.stats.feedResyncs > 0 }.count
+        s += "change feed: \(total(\.feedChanges)) changes shown once each to the consumer, \(total(\.feedFailovers)) failovers, "
+            + "\(total(\.feedRefusals)) cursors refused; \(resynced) runs re-synced after every region refused "
+            + "(\(total(\.feedSkipped)) changes skipped, each refusal told)\n"
         s += "simulated \(Int(simSeconds)) s in \(String(format1(wallSeconds))) s wall: \(Int(simSeconds / max(wallSeconds, 0.001)))x real time\n"
         s += "probes: " + zip(SimProbes.names, probes.fired).map { "\($0.0) \($0.1 ? "yes" : "NO")" }.joined(separator: ", ") + "\n"
         return s

@@ -23,15 +23,16 @@ public struct SimProbes: Sendable, Hashable {
     public var entryHeldForClock = false
     public var recordReadBack = false
     public var logReadFromStore = false
+    public var feedFailover = false
 
     public static let names = ["failover", "partition healed mid-batch", "snapshot catch-up", "torn commit", "crash before fsync",
                                "disk full refused", "disk full recovered", "fsync failed", "wiped region recovered",
                                "drained restart", "session wait served", "clock fenced", "entry held for clock",
-                               "record read back", "log read from store"]
+                               "record read back", "log read from store", "feed failover"]
     public var fired: [Bool] {
         [failover, partitionHealedMidBatch, snapshotCatchUp, tornCommit, crashBeforeFsync, diskFullRefused, diskFullRecovered,
          fsyncFailed, wipedRegionRecovered, drainedRestart, sessionWaitServed, clockFenced, entryHeldForClock,
-         recordReadBack, logReadFromStore]
+         recordReadBack, logReadFromStore, feedFailover]
     }
 
     public mutating func formUnion(_ o: SimProbes) {
@@ -48,6 +49,7 @@ public struct SimProbes: Sendable, Hashable {
         sessionWaitServed = sessionWaitServed || o.sessionWaitServed
         clockFenced = clockFenced || o.clockFenced
         entryHeldForClock = entryHeldForClock || o.entryHeldForClock
+        feedFailover = feedFailover || o.feedFailover
         recordReadBack = recordReadBack || o.recordReadBack
         logReadFromStore = logReadFromStore || o.logReadFromStore
     }
@@ -78,6 +80,14 @@ public struct SimStats: Sendable, Hashable {
     public var lossDelays: UInt64 = 0
     public var connections: UInt64 = 0
     public var rpoExposureMillisMax: UInt64 = 0
+    /// Changes the feed consumer was shown; times it moved to another region; refusals
+    /// of its cursor (a region that no longer keeps what it needs).
+    public var feedChanges: UInt64 = 0
+    public var feedFailovers: UInt64 = 0
+    public var feedRefusals: UInt64 = 0
+    /// Re-syncs after every region refused the cursor, and the changes they skipped.
+    public var feedResyncs: UInt64 = 0
+    public var feedSkipped: UInt64 = 0
 }
 
 /// One point of the report's timeline.

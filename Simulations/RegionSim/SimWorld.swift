@@ -14,6 +14,12 @@ enum SimEvent: Sendable {
     case fault(FaultAction)
     case heal
     case sample
+    /// The change feed consumer: sends a request, it reaches a region, the reply comes
+    /// back, a request timed out, the next try after a failover.
+    case feedNext(attempt: Int)
+    case feedArrives(attempt: Int, region: Int)
+    case feedReply(attempt: Int, reply: FeedReply)
+    case feedTimeout(attempt: Int)
 
     var code: UInt64 {
         switch self {
@@ -27,6 +33,10 @@ enum SimEvent: Sendable {
         case .fault: 9
         case .heal: 10
         case .sample: 11
+        case .feedNext: 12
+        case .feedArrives: 13
+        case .feedReply: 14
+        case .feedTimeout: 15
         }
     }
 }

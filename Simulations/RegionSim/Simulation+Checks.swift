@@ -16,6 +16,7 @@ extension Simulation {
         }
         let (lostCount, window, lostPayments) = checkDurability(live: live)
         checkPaymentRules(live: live, lostPayments: lostPayments)
+        if convergedAtMicros != nil { checkFeed(live: live) }
         violations += suspectViolations.filter { !lostPayments.contains($0.0) }.map(\.1)
         let outageResults = outages.map { o -> OutageResult in
             let times = o.affectedClients.compactMap { o.recoveredMicros[$0] }.map { $0 - o.startMicros }

@@ -47,6 +47,7 @@ public final class Simulation {
         }
     }
     var stats = SimStats()
+    var feed = FeedConsumer()
 
     /// Virtual epoch: wall clocks start here (an ordinary date in 2027).
     static let epochMicros: UInt64 = 1_800_000_000_000_000
@@ -91,6 +92,7 @@ public final class Simulation {
         scheduleFaults()
         schedule(.heal, at: options.chaosMillis * 1_000)
         schedule(.sample, at: 0)
+        schedule(.feedNext(attempt: 0), at: 50_000)
         let deadline = options.chaosMillis * 1_000 + options.convergeBoundMillis * 1_000
         while let (time, event) = queue.pop() {
             if convergedAtMicros != nil { break }
@@ -140,6 +142,14 @@ public final class Simulation {
         case .sample:
             sample()
             if convergedAtMicros == nil { schedule(.sample, in: 250_000) }
+        case .feedNext(let attempt):
+            feedRequest(attempt: attempt)
+        case .feedArrives(let attempt, let r):
+            feedArrives(attempt: attempt, region: r)
+        case .feedReply(let attempt, let reply):
+            feedReply(attempt: attempt, reply: reply)
+        case .feedTimeout(let attempt):
+            feedTimedOut(attempt: attempt)
         }
     }
 

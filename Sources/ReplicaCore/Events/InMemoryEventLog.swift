@@ -17,6 +17,9 @@ public struct InMemoryEventLog: Sendable {
 
     public init() {}
 
+    /// Every change held, in commit order.
+    public var entries: [LogEntry] { rows.map(\.entry.entry) }
+
     /// The highest seq of `origin` held or passed over.
     func last(of origin: RegionID) -> UInt64 {
         guard let o = byOrigin[origin] else { return floor[origin] }
