@@ -107,7 +107,7 @@ enum RouteTable {
         switch Array(parts) {
         case ["v1", "payments"]: return ["GET", "POST"]
         case let p where p.count == 3 && p[0] == "v1" && p[1] == "payments" && !p[2].isEmpty: return ["GET", "PATCH"]
-        case ["v1", "conflicts"], ["v1", "cluster"], ["health"], ["ready"], ["metrics"], ["openapi.yaml"]: return ["GET"]
+        case ["v1", "events"], ["v1", "conflicts"], ["v1", "cluster"], ["health"], ["ready"], ["metrics"], ["openapi.yaml"]: return ["GET"]
         default: return nil
         }
     }

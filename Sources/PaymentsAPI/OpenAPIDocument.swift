@@ -119,6 +119,46 @@ public enum OpenAPIDocument {
                 "413": { $ref: "#/components/responses/TooLarge" }
                 "422": { $ref: "#/components/responses/Invalid" }
                 "503": { $ref: "#/components/responses/Unavailable" }
+          /v1/events:
+            get:
+              tags: [payments]
+              operationId: listEvents
+              summary: The change feed, in this region's commit order
+              description: |
+                Every change this region committed (a create or a patch, named by the region that
+                made it and its sequence number there), each once, with the fields it wrote and the
+                payment as this region held it after it. A region shows its own changes once another
+                region holds them, so a change a consumer saw survives the loss of the region that made it.
+
+                The cursor is a version vector (`region:seq` pairs): per origin region, how many of
+                its changes the consumer has seen. It means the same at every region, so a consumer
+                that read from one region resumes at another with the same cursor and gets every
+                change it has not seen, none twice. Without a cursor the feed starts at the oldest
+                change the region keeps.
+
+                With `Accept: text/event-stream` the answer is a Server-Sent Events stream: one
+                `change` event per change (its `id` is the cursor after it, so a reconnecting
+                EventSource resumes with `Last-Event-ID`), an `id`-only message when a filter passed
+                over changes, a comment every 15 s as a heartbeat, and an `error` event (then the end)
+                if the feed fails. A slow consumer lags; it never slows writes.
+              parameters:
+                - { name: cursor, in: query, description: "The cursor of a previous page or event", schema: { type: string, maxLength: 4096 } }
+                - { name: Last-Event-ID, in: header, description: "The cursor, as an EventSource sends it when it reconnects (the query's cursor wins)", schema: { type: string, maxLength: 4096 } }
+                - { name: merchant_id, in: query, description: "Only changes to this merchant's payments", schema: { type: string } }
+                - { name: status, in: query, description: "Only changes after which the payment has this status", schema: { $ref: "#/components/schemas/Status" } }
+                - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000, default: 100 } }
+              responses:
+                "200":
+                  description: A page of changes and the cursor to continue from, or a stream of them
+                  content:
+                    application/json: { schema: { $ref: "#/components/schemas/EventPage" } }
+                    text/event-stream: { schema: { type: string, description: "Server-Sent Events: event change, data an Event" } }
+                "401": { $ref: "#/components/responses/Unauthorized" }
+                "410":
+                  description: This region no longer keeps the changes after the cursor (retention, or it caught up from a snapshot); error.oldest_cursor is the oldest it serves. Another region may still serve the cursor.
+                  content: { application/json: { schema: { $ref: "#/components/schemas/Error" } } }
+                "422": { $ref: "#/components/responses/Invalid" }
+                "503": { $ref: "#/components/responses/Unavailable" }
           /v1/conflicts:
             get:
               tags: [cluster]
@@ -226,6 +266,7 @@ public enum OpenAPIDocument {
                     code: { type: string }
                     message: { type: string }
                     field: { type: string }
+                    oldest_cursor: { type: string, description: "On 410 from the change feed: the oldest cursor this region serves" }
             Status:
               type: string
               enum: [pending, authorized, completed, failed, canceled, refunded]
@@ -270,6 +311,29 @@ public enum OpenAPIDocument {
                 payment_key: { type: [string, "null"], minLength: 1, maxLength: 200, pattern: "^[^\\u0000-\\u001F\\u007F]*$" }
                 description: { type: [string, "null"], maxLength: 500, pattern: "^[^\\u0000-\\u0008\\u000B\\u000C\\u000E-\\u001F\\u007F]*$" }
                 metadata: { anyOf: [{ $ref: "#/components/schemas/Metadata" }, { type: "null" }] }
+            EventPage:
+              type: object
+              additionalProperties: false
+              required: [data, cursor]
+              properties:
+                data: { type: array, items: { $ref: "#/components/schemas/Event" } }
+                cursor: { type: string, description: "Ask with this next (the one sent when nothing new came)" }
+            Event:
+              type: object
+              additionalProperties: false
+              required: [cursor, payment_id, origin, seq, stamp, position, changes, payment]
+              properties:
+                cursor: { type: string, description: "The cursor right after this change" }
+                payment_id: { type: string }
+                origin: { type: string, description: "The region that made the change" }
+                seq: { type: integer, minimum: 1, description: "The change's number at its origin: (origin, seq) names it at every region" }
+                stamp: { type: string, description: "The change's hybrid logical clock stamp" }
+                position: { type: integer, minimum: 1, description: "Where this region committed it in its own order (differs per region)" }
+                changes:
+                  type: object
+                  description: The fields the change wrote, with their values
+                  additionalProperties: { anyOf: [{ type: string }, { type: integer }, { $ref: "#/components/schemas/Metadata" }, { type: "null" }] }
+                payment: { anyOf: [{ $ref: "#/components/schemas/Payment" }, { type: "null" }], description: "As this region held it after the change; null while it holds only part of it" }
             Payment:
               type: object
               additionalProperties: false

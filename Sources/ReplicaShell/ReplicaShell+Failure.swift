@@ -88,6 +88,10 @@ extension ReplicaShell {
             sessionWaiters = []
             for w in waiters { w.reply(.failure(.unavailable("the node is shutting down"))) }
             health = .stopped
+            // Feed followers wake, read once more and are told the node is shutting down.
+            let followers = feed.waiting
+            feed.waiting = []
+            for w in followers { w.reply(feed.version) }
             observer?(.drained)
             done()
         }
