@@ -103,6 +103,7 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
         ]),
         .testTarget(name: "ReplicaCoreTests", dependencies: ["ReplicaCore"]),
         .testTarget(name: "RegionSimTests", dependencies: ["RegionSim", "ReplicaCore"]),

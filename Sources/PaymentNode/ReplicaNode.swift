@@ -15,8 +15,12 @@ import ServiceLifecycle
 public final class ReplicaNode: @unchecked Sendable {
     typealias Shell = ReplicaShell<SQLiteShellStore, TransportPeerBus, EventLoopClock>
 
+    /// The config the node started with. What a reload (SIGHUP) changes is in
+    /// `credentials`, not here.
     public let config: NodeConfig
     public let transport: PeerTransport
+    /// API key hashes, API and peer TLS material: what a reload replaces.
+    public let credentials: LiveCredentials
     let logger: Logger
     let loop: EventLoop
     let store: ReplicaStore
@@ -40,8 +44,9 @@ public final class ReplicaNode: @unchecked Sendable {
                                           logTailPerOrigin: config.engine.logCacheEntries)
         committer = GroupCommitter(store: store)
         readers = StoreReaderPool(store: store)
-        let tls = try PeerTLS(files: config.tls)
-        transport = PeerTransport(config: config.transport, tls: tls, group: group, logger: logger)
+        let loaded = try NodeCredentials.load(config)
+        credentials = LiveCredentials(loaded)
+        transport = PeerTransport(config: config.transport, tls: loaded.peerTLS, group: group, logger: logger)
         var shellConfig = ShellConfig(engine: config.engine)
         shellConfig.sessionWaitMillis = config.sessionWaitMillis
         let ports = (store: SQLiteShellStore(loop: loop, store: store, committer: committer, readers: readers, logger: logger,

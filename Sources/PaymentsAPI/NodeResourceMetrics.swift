@@ -1,5 +1,4 @@
 import Foundation
-import NIOSSL
 import PaymentNode
 import Prometheus
 
@@ -9,12 +8,13 @@ import Prometheus
 /// `paynode_build_info{version}`, `paynode_process_resident_memory_bytes`,
 /// `paynode_process_open_fds`,
 /// `paynode_store_bytes{file="database|wal"}`, `paynode_data_dir_free_bytes`,
-/// `paynode_certificate_expiry_seconds{certificate="peer|ca|api"}` (seconds left; negative once expired).
+/// `paynode_certificate_expiry_seconds{certificate="peer|ca|api"}` (seconds left on the
+/// certificates in use, which a reload replaces; negative once expired).
 enum NodeResourceMetrics {
     /// The version `paynode_build_info` reports.
     static let version = "0.3.0"
 
-    static func update(_ registry: PrometheusCollectorRegistry, config: NodeConfig, nowSeconds: Double) {
+    static func update(_ registry: PrometheusCollectorRegistry, config: NodeConfig, credentials: NodeCredentials, nowSeconds: Double) {
         registry.makeGauge(name: "paynode_build_info", labels: [("version", version)],
                            help: "Always 1; the version in its label").set(Int64(1))
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
@@ -37,13 +37,11 @@ enum NodeResourceMetrics {
             registry.makeGauge(name: "paynode_data_dir_free_bytes", help: "Free space for the store on the data folder's filesystem")
                 .set(Int64(fs.f_bavail) * Int64(fs.f_frsize))
         }
-        var certificates = [("peer", config.tls.certificatePath), ("ca", config.tls.caPath)]
-        if let api = config.apiTLS { certificates.append(("api", api.certificatePath)) }
-        for (name, path) in certificates {
-            guard let chain = try? NIOSSLCertificate.fromPEMFile(path), let first = chain.first else { continue }
+        // The certificates in use (after a reload, the new ones), not whatever the files hold now.
+        for (name, expires) in credentials.expiries {
             registry.makeGauge(name: "paynode_certificate_expiry_seconds", labels: [("certificate", name)],
-                               help: "Seconds until the certificate expires (negative once it has)")
-                .set(Double(first.notValidAfter) - nowSeconds)
+                               help: "Seconds until the certificate in use expires (negative once it has)")
+                .set(expires.timeIntervalSince1970 - nowSeconds)
         }
     }
 

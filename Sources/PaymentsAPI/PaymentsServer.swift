@@ -1,7 +1,5 @@
 import Hummingbird
 import HummingbirdCore
-import HummingbirdTLS
-import NIOSSL
 import Logging
 import NIOCore
 import PaymentNode
@@ -24,7 +22,7 @@ public enum PaymentsServer {
         if node.config.testDelayMillis > 0 {
             router.add(middleware: TestDelayMiddleware(delayMillis: node.config.testDelayMillis))
         }
-        router.add(middleware: APIKeyMiddleware(keyHashes: node.config.apiKeyHashes))
+        router.add(middleware: APIKeyMiddleware(credentials: node.credentials))
         let metrics = ReplicationMetrics(node: node, registry: registry)
         router.get("/metrics") { _, _ in
             Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
@@ -41,18 +39,16 @@ public enum PaymentsServer {
     }
 
     /// The application serving `router` on the node's API address: HTTPS with the
-    /// config's certificate (TLS 1.2 or newer), or plain HTTP when the config asks for it.
+    /// node's current API certificate (TLS 1.2 or newer; each new connection takes the
+    /// one in use, so a reload applies without a restart), or plain HTTP when the config
+    /// asks for it.
     public static func application(
         node: ReplicaNode, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
         var server: HTTPServerBuilder = .http1()
-        if let tls = node.config.apiTLS {
-            var configuration = TLSConfiguration.makeServerConfiguration(
-                certificateChain: try NIOSSLCertificate.fromPEMFile(tls.certificatePath).map { .certificate($0) },
-                privateKey: .privateKey(try NIOSSLPrivateKey(file: tls.keyPath, format: .pem)))
-            configuration.minimumTLSVersion = tls.minimumVersion == "1.3" ? .tlsv13 : .tlsv12
-            server = try .tls(.http1(), tlsConfiguration: configuration)
+        if node.config.apiTLS != nil {
+            server = .reloadableTLS(credentials: node.credentials)
         }
         return Application(
             router: router(node: node),

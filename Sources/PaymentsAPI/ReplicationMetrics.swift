@@ -50,7 +50,8 @@ final class ReplicationMetrics: Sendable {
         registry.makeGauge(name: "paynode_rpo_exposure_seconds",
                            help: "Age of the oldest local write not yet durable in another region")
             .set(Double(status.rpoExposureMillis) / 1_000)
-        NodeResourceMetrics.update(registry, config: node.config, nowSeconds: Date().timeIntervalSince1970)
+        NodeResourceMetrics.update(registry, config: node.config, credentials: node.credentials.current,
+                                   nowSeconds: Date().timeIntervalSince1970)
         if let ticks = NodeResourceMetrics.cpuTicks() {
             let counter = registry.makeCounter(name: "paynode_process_cpu_seconds_total", help: "CPU time the node's process used, user and system")
             let delta: UInt64 = reported.withLockedValue { last in

@@ -17,15 +17,18 @@ final class PeerChannelHandler: ChannelInboundHandler {
     private let transport: PeerTransport
     /// The region this side dialed (nil for an accepted connection).
     private let dialed: RegionID?
+    /// Which of the transport's TLS material this connection's handshake used.
+    private let tlsGeneration: UInt64
     private var region: RegionID?
     private var connectionID: UInt64?
     private var greeted = false
     /// Refused and closing: what still arrives is dropped (and not refused twice).
     private var refusedAlready = false
 
-    init(transport: PeerTransport, dialed: RegionID?) {
+    init(transport: PeerTransport, dialed: RegionID?, tlsGeneration: UInt64) {
         self.transport = transport
         self.dialed = dialed
+        self.tlsGeneration = tlsGeneration
     }
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
@@ -48,6 +51,14 @@ final class PeerChannelHandler: ChannelInboundHandler {
         case .success(let named):
             if let dialed, named != dialed {
                 refuse(context, "dialed \(dialed) but its certificate names \(named)")
+                return
+            }
+            guard let certificate, transport.verified(context.channel, region: named, certificate: certificate,
+                                                      tlsGeneration: tlsGeneration) else {
+                transport.logger.info("peer handshake began before a TLS reload: closing it (the peer redials)",
+                                      metadata: ["peer.region": "\(named)"])
+                refusedAlready = true
+                context.close(promise: nil)
                 return
             }
             region = named

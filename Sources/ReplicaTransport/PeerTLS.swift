@@ -22,28 +22,46 @@ public struct PeerTLSFiles: Sendable, Hashable {
 public struct PeerTLS: Sendable {
     public let server: NIOSSLContext
     public let client: NIOSSLContext
+    /// The cluster CA file's certificates: what a peer's certificate must chain to.
+    public let caCertificates: [NIOSSLCertificate]
+    /// This node's certificate chain, its own certificate first.
+    public let certificateChain: [NIOSSLCertificate]
+    /// The files this was read from.
+    public let files: PeerTLSFiles
 
     /// A TLS setup that cannot be loaded, naming the file.
     public struct LoadError: Error, CustomStringConvertible {
         public let description: String
     }
 
+    /// Reads the three files (each once) and builds both contexts. Refused: a file that
+    /// cannot be read or holds no certificate, and a key that is not the certificate's.
     public init(files: PeerTLSFiles) throws(LoadError) {
+        self.files = files
         let ca: [NIOSSLCertificate]
         let chain: [NIOSSLCertificate]
         let key: NIOSSLPrivateKey
+        let keyPEM: [UInt8]
         do { ca = try NIOSSLCertificate.fromPEMFile(files.caPath) } catch {
             throw LoadError(description: "cannot read the CA certificate \(files.caPath): \(error)")
         }
         do { chain = try NIOSSLCertificate.fromPEMFile(files.certificatePath) } catch {
             throw LoadError(description: "cannot read the certificate \(files.certificatePath): \(error)")
         }
-        do { key = try NIOSSLPrivateKey(file: files.keyPath, format: .pem) } catch {
+        do {
+            keyPEM = try TLSFiles.read(files.keyPath)
+            key = try NIOSSLPrivateKey(bytes: keyPEM, format: .pem)
+        } catch {
             throw LoadError(description: "cannot read the private key \(files.keyPath): \(error)")
         }
         guard !ca.isEmpty, !chain.isEmpty else {
             throw LoadError(description: "no certificate in \(ca.isEmpty ? files.caPath : files.certificatePath)")
         }
+        if let mismatch = TLSFiles.keyMismatch(certificate: chain[0], keyPEM: keyPEM) {
+            throw LoadError(description: "the key \(files.keyPath) does not fit the certificate \(files.certificatePath): \(mismatch)")
+        }
+        caCertificates = ca
+        certificateChain = chain
         var serverConfig = TLSConfiguration.makeServerConfigurationWithMTLS(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key), trustRoots: .certificates(ca))
         serverConfig.minimumTLSVersion = .tlsv13

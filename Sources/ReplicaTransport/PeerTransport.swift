@@ -1,3 +1,4 @@
+import Foundation
 import Logging
 import NIOConcurrencyHelpers
 import NIOCore
@@ -20,10 +21,12 @@ public protocol PeerTransportDelegate: AnyObject, Sendable {
 /// dial this one, dials the others with capped, jittered backoff, checks every peer's
 /// certificate names the region it is connected as, and moves framed `PeerMessage`s.
 /// A connection that breaks the framing or lies about its region is closed alone.
+///
+/// TLS material can be replaced while links are up (`replaceTLS`, on SIGHUP): see there
+/// for which links survive.
 public final class PeerTransport: @unchecked Sendable {
     public let config: PeerTransportConfig
     public let stats = TransportStats()
-    let tls: PeerTLS
     let group: EventLoopGroup
     let logger: Logger
     private weak var delegate: PeerTransportDelegate?
@@ -42,6 +45,17 @@ public final class PeerTransport: @unchecked Sendable {
     private var enabled = true
     private var serverChannel: Channel?
     private var allChannels: [ObjectIdentifier: Channel] = [:]
+    /// The material new handshakes use, and how many times its CA or certificate changed.
+    private var tls: PeerTLS
+    private var tlsGeneration: UInt64 = 0
+    /// Connections whose peer certificate was verified (links and pending ones), by channel.
+    private var verifiedPeers: [ObjectIdentifier: VerifiedPeer] = [:]
+
+    private struct VerifiedPeer {
+        let channel: Channel
+        let region: RegionID
+        let certificate: NIOSSLCertificate
+    }
 
     public init(config: PeerTransportConfig, tls: PeerTLS, group: EventLoopGroup, logger: Logger) {
         self.config = config
@@ -99,6 +113,37 @@ public final class PeerTransport: @unchecked Sendable {
     /// Regions with a verified connection now.
     public var connectedRegions: [RegionID] { lock.withLock { current.keys.sorted() } }
 
+    /// The TLS material new handshakes use.
+    public var currentTLS: PeerTLS { lock.withLock { tls } }
+
+    /// Makes `new` the material of every handshake from now on, dialed and accepted.
+    ///
+    /// The rule for connections already up: they stay, since replacing a certificate or
+    /// key does not make a verified peer less trustworthy, except those whose peer
+    /// certificate does not chain to the new CA file at this moment (`TLSFiles.chains`:
+    /// issued by another CA, or expired); those are closed, and their peers must
+    /// handshake again against the new material. A handshake that began before a swap
+    /// that changed the CA or certificate and completes after it is closed too (the peer
+    /// redials), so every link that starts after this call was verified against `new`.
+    /// Returns the regions whose link closed.
+    @discardableResult
+    public func replaceTLS(_ new: PeerTLS, now: Date = Date()) async -> [RegionID] {
+        let peers: [VerifiedPeer] = lock.withLock {
+            if new.caCertificates != tls.caCertificates || new.certificateChain != tls.certificateChain { tlsGeneration += 1 }
+            tls = new
+            return Array(verifiedPeers.values)
+        }
+        var closed: [RegionID] = []
+        for peer in peers where !(await TLSFiles.chains(peer.certificate, to: new.caCertificates, at: now)) {
+            logger.warning("closing peer connection: its certificate does not chain to the new CA", metadata: [
+                "peer.region": "\(peer.region)", "tls.ca": "\(new.files.caPath)",
+            ])
+            peer.channel.close(promise: nil)
+            closed.append(peer.region)
+        }
+        return closed.sorted()
+    }
+
     /// Stops dialing, closes the listener and every connection.
     public func shutdown() async {
         let channels: [Channel] = lock.withLock {
@@ -113,6 +158,7 @@ public final class PeerTransport: @unchecked Sendable {
     // MARK: - Pipeline
 
     func installHandlers(on channel: Channel, dialed: RegionID?) throws {
+        let (tls, generation) = lock.withLock { (self.tls, tlsGeneration) }
         let sync = channel.pipeline.syncOperations
         if dialed != nil {
             try sync.addHandler(NIOSSLClientHandler(context: tls.client, serverHostname: nil))
@@ -122,7 +168,7 @@ public final class PeerTransport: @unchecked Sendable {
         try sync.addHandler(ByteToMessageHandler(PeerFrameDecoder(stats: stats)))
         try sync.addHandler(MessageToByteHandler(PeerFrameEncoder(stats: stats)))
         try sync.addHandler(IdleStateHandler(readTimeout: .milliseconds(config.idleTimeoutMillis)))
-        try sync.addHandler(PeerChannelHandler(transport: self, dialed: dialed))
+        try sync.addHandler(PeerChannelHandler(transport: self, dialed: dialed, tlsGeneration: generation))
         lock.withLock { allChannels[ObjectIdentifier(channel)] = channel }
     }
 
@@ -162,6 +208,16 @@ public final class PeerTransport: @unchecked Sendable {
 
     // MARK: - Connection events (from PeerChannelHandler)
 
+    /// Records a connection whose peer certificate was verified. False when its handshake
+    /// used material replaced since: the caller closes it (see `replaceTLS`).
+    func verified(_ channel: Channel, region: RegionID, certificate: NIOSSLCertificate, tlsGeneration: UInt64) -> Bool {
+        lock.withLock {
+            guard tlsGeneration == self.tlsGeneration else { return false }
+            verifiedPeers[ObjectIdentifier(channel)] = VerifiedPeer(channel: channel, region: region, certificate: certificate)
+            return true
+        }
+    }
+
     /// A verified connection: it becomes the peer's current one, replacing an older one.
     func register(_ region: RegionID, channel: Channel) -> UInt64? {
         lock.withLock {
@@ -193,6 +249,7 @@ public final class PeerTransport: @unchecked Sendable {
     func closed(_ channel: Channel, region: RegionID?, connection id: UInt64?) {
         lock.withLock {
             allChannels[ObjectIdentifier(channel)] = nil
+            verifiedPeers[ObjectIdentifier(channel)] = nil
             guard let region, let id, current[region]?.id == id else { return }
             current[region] = nil
             delegate?.peerDisconnected(region)

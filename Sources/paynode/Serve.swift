@@ -4,9 +4,11 @@ import NIOPosix
 import PaymentNode
 import PaymentsAPI
 import ServiceLifecycle
+import UnixSignals
 
 /// `paynode serve --config FILE`: runs one region until SIGTERM or SIGINT, then drains
-/// in order (API, peers, commits in flight, store).
+/// in order (API, peers, commits in flight, store). SIGHUP re-reads the file and swaps
+/// in API key hashes and certificates without a restart (`ReplicaNode.reload`).
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run one region's node.")
 
@@ -28,7 +30,8 @@ struct Serve: AsyncParsableCommand {
         NodeLogging.bootstrap(level: level, format: try NodeLogging.format(logFormat, else: nodeConfig.logFormat))
         var logger = Logger(label: "paynode")
         logger[metadataKey: "region"] = "\(nodeConfig.region)"
-        try await NodeRunner.run(nodeConfig, logger: logger)
+        let hangups = await ReloadOnHangup.trap()
+        try await NodeRunner.run(nodeConfig, logger: logger, reloadingOn: hangups, configFile: config)
     }
 }
 
@@ -47,10 +50,12 @@ enum NodeRunner {
         return (node, app)
     }
 
-    static func run(_ config: NodeConfig, logger: Logger) async throws {
+    /// Runs the node until SIGTERM or SIGINT, reloading `configFile` on each of `hangups`.
+    static func run(_ config: NodeConfig, logger: Logger, reloadingOn hangups: UnixSignalsSequence, configFile: String) async throws {
         let (node, app) = try await start(config, logger: logger)
-        // Services stop in reverse order: the API first, then the node drains and closes.
-        let group = ServiceGroup(services: [node, app], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        let reloader = ReloadOnHangup(signals: hangups, node: node, configFile: configFile)
+        // Services stop in reverse order: reloads first, the API, then the node drains and closes.
+        let group = ServiceGroup(services: [node, app, reloader], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

@@ -1,6 +1,6 @@
 /// The tuning of one region's replication engine. Defaults suit regions a few hundred
 /// milliseconds apart; the simulator and tests shrink them.
-public struct EngineConfig: Sendable {
+public struct EngineConfig: Sendable, Equatable {
     /// This region.
     public var region: RegionID
     /// Every other region of the cluster.

@@ -102,6 +102,29 @@ final class LocalCluster: @unchecked Sendable {
         p.waitUntilExit()
     }
 
+    /// Sends `signal` to the region's process without waiting for anything.
+    func signal(_ r: RegionID, _ signal: Int32) {
+        guard let p = processes[r] else { return }
+        kill(p.processIdentifier, signal)
+    }
+
+    /// Sends SIGHUP and waits (with a deadline) until the region's log has a new reload
+    /// outcome line ("configuration reloaded" or "reload failed"); returns that line.
+    func reload(_ r: RegionID) async throws -> String {
+        func outcomes() -> [Substring] {
+            fullLog(r).split(separator: "\n").filter { $0.contains("configuration reloaded") || $0.contains("reload failed") }
+        }
+        let before = outcomes().count
+        signal(r, SIGHUP)
+        var line = ""
+        try await eventually("\(r) logs the outcome of its reload", timeout: 20) {
+            let all = outcomes()
+            if all.count > before { line = String(all[before]) }
+            return all.count > before
+        }
+        return line
+    }
+
     func exitStatus(_ r: RegionID) -> Int32? { processes[r]?.isRunning == false ? processes[r]?.terminationStatus : nil }
 
     /// Stops every node and removes the temp dir (keeps it when `keep`).

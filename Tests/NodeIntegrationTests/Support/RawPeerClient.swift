@@ -54,6 +54,16 @@ final class RawPeerClient: @unchecked Sendable {
 
     var bytesReceived: [UInt8] { received.withLockedValue { $0 } }
 
+    /// The certificate the server presented, once the handshake is done (within `timeout` seconds).
+    func serverCertificate(within timeout: Double = 10) async throws -> NIOSSLCertificate {
+        var certificate: NIOSSLCertificate?
+        try await eventually("the TLS handshake completes", timeout: timeout) {
+            certificate = try? await channel.nioSSL_peerCertificate().get()
+            return certificate != nil
+        }
+        return certificate!
+    }
+
     /// Whether the server closed the connection within `timeout` seconds.
     func closedByServer(within timeout: Double) async -> Bool {
         (try? await eventually("the server closes the connection", timeout: timeout) { !self.channel.isActive }) != nil

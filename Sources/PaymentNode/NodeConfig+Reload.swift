@@ -1,0 +1,37 @@
+import ReplicaTransport
+
+extension NodeConfig {
+    /// This running config with the keys a reload applies taken from `new`:
+    /// `api.key_sha256`, `tls.ca`, `tls.certificate`, `tls.key`, and `api.tls.*` when
+    /// the API serves HTTPS both before and after. Every other key keeps its running
+    /// value (`restartOnlyDifferences` names those that differ).
+    public func reloaded(from new: NodeConfig) -> NodeConfig {
+        var reloaded = self
+        reloaded.apiKeyHashes = new.apiKeyHashes
+        reloaded.tls = new.tls
+        if apiTLS != nil, new.apiTLS != nil { reloaded.apiTLS = new.apiTLS }
+        return reloaded
+    }
+
+    /// The keys whose value in `new` differs from this running config's and that only a
+    /// restart applies, by their names in the file.
+    public func restartOnlyDifferences(_ new: NodeConfig) -> [String] {
+        var keys: [String] = []
+        func check(_ key: String, _ same: Bool) { if !same { keys.append(key) } }
+        check("region", region == new.region)
+        check("data_dir", dataDirectory == new.dataDirectory)
+        check("api.listen", apiListen == new.apiListen)
+        check("api.tls / api.plain_http (HTTPS on or off)", (apiTLS == nil) == (new.apiTLS == nil))
+        check("api.body_bytes_max", bodyBytesMax == new.bodyBytesMax)
+        check("api.session_wait_ms", sessionWaitMillis == new.sessionWaitMillis)
+        check("api.test_only_delay_ms", testDelayMillis == new.testDelayMillis)
+        check("peer_listen", peerListen == new.peerListen)
+        check("peers", peers == new.peers)
+        check("durability", defaultDurability == new.defaultDurability)
+        check("tuning", engine == new.engine)
+        check("log.format", logFormat == new.logFormat)
+        check("log.access", accessLog == new.accessLog)
+        check("events.keep", eventsKept == new.eventsKept)
+        return keys
+    }
+}

@@ -1,0 +1,73 @@
+import Foundation
+import Logging
+import ReplicaCore
+import ReplicaTransport
+
+/// What one reload of the configuration did.
+public enum ReloadOutcome: Sendable, Equatable {
+    /// The new credentials are in use. `changes` says what differs (empty: nothing);
+    /// `restartNeeded` names keys that differ but were left as they were; `linksClosed`
+    /// are the peers whose link closed because their certificate no longer chains.
+    case applied(changes: [String], restartNeeded: [String], linksClosed: [RegionID])
+    /// Nothing changed: the node keeps the material it had.
+    case failed(reason: String)
+}
+
+extension ReplicaNode {
+    /// Re-reads `file` (the config the node was started with) and swaps in what can
+    /// change while it runs: API key hashes, the API's certificate and key, the peer CA,
+    /// certificate and key (`NodeConfig.reloaded(from:)`). All of it is read and checked
+    /// before anything is swapped: a file that is missing or not PEM, a key that is not
+    /// its certificate's, a peer certificate that does not name this region or does not
+    /// chain to the new CA, a config that no longer parses: the reload fails, is logged,
+    /// and the node keeps serving with what it had.
+    ///
+    /// Once swapped, new API connections and new peer handshakes use the new material;
+    /// API connections already open keep theirs until they close; peer links stay up
+    /// unless their peer's certificate does not chain to the new CA
+    /// (`PeerTransport.replaceTLS`). Logs one line saying what changed and when the
+    /// certificates in use expire, and a warning naming keys that differ but need a
+    /// restart (region, addresses, data folder, peers, tuning, ...).
+    @discardableResult
+    public func reload(configFile file: String, now: Date = Date()) async -> ReloadOutcome {
+        let new: NodeConfig
+        do { new = try NodeConfig.load(file: file) } catch {
+            return failed("the config no longer loads: \(error)")
+        }
+        let restartNeeded = config.restartOnlyDifferences(new)
+        let loaded: NodeCredentials
+        do { loaded = try NodeCredentials.load(config.reloaded(from: new)) } catch {
+            return failed(error.description)
+        }
+        if let problem = await loaded.ownCertificateProblem(region: config.region, now: now) {
+            return failed(problem)
+        }
+        if !restartNeeded.isEmpty {
+            logger.warning("reload: these settings differ from the running ones and need a restart; left as they were",
+                           metadata: ["reload.restart_needed": "\(restartNeeded.joined(separator: ", "))"])
+        }
+        let old = credentials.replace(with: loaded)
+        let closed = await transport.replaceTLS(loaded.peerTLS, now: now)
+        let changes = loaded.changes(from: old)
+        var metadata: Logger.Metadata = [
+            "reload.changed": "\(changes.isEmpty ? "nothing" : changes.joined(separator: ", "))",
+            "reload.links_closed": "\(closed.map(\.name).joined(separator: ","))",
+        ]
+        for (certificate, expires) in loaded.expiries {
+            metadata["tls.\(certificate)_expires"] = "\(expires.formatted(.iso8601))"
+        }
+        logger.info("configuration reloaded", metadata: metadata)
+        if Set(loaded.apiKeyHashes) != Set(old.apiKeyHashes), loaded.apiKeyHashes.contains(Array(NodeConfig.developmentKeyHash.utf8)) {
+            logger.warning("the development API key paynode-dev-key is accepted: replace api.key_sha256 before real use")
+        }
+        return .applied(changes: changes, restartNeeded: restartNeeded, linksClosed: closed)
+    }
+
+    private func failed(_ problem: String) -> ReloadOutcome {
+        // One log line, even when the reason is a YAML parser's multi-line message.
+        let reason = problem.split(whereSeparator: \.isNewline).map { $0.trimmingCharacters(in: .whitespaces) }
+            .filter { !$0.isEmpty }.joined(separator: " ")
+        logger.error("reload failed: kept the running configuration and certificates", metadata: ["error": "\(reason)"])
+        return .failed(reason: reason)
+    }
+}
