@@ -48,7 +48,7 @@ let package = Package(
         .target(name: "ReplicaStore", dependencies: ["ReplicaCore", "CSQLite"]),
         // Benchmarks (tables, never test assertions) and the crash test's writer.
         .executableTarget(name: "paybench", dependencies: [
-            "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport", "LZ4", "PaymentNode",
+            "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport", "LZ4", "PaymentNode", "PaymentsClient",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The deterministic simulator: the same engine in a virtual world.

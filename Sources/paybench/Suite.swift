@@ -15,7 +15,7 @@ enum Suite {
         var datasetPayments = 10_000_000
         var datasetCatchUp = true
         var dir: String
-        var only: Set<String> = ["http", "postgres", "lag", "etcd", "catchup", "paysim"]
+        var only: Set<String> = ["http", "postgres", "lag", "events", "etcd", "catchup", "paysim"]
     }
 
     /// Runs the suite and prints the table; throws (after printing) when a part failed.
@@ -44,6 +44,11 @@ enum Suite {
             if o.only.contains("lag") {
                 await attempt("lag, run \(run)") {
                     try await LagBenchmark.run(.init(rates: o.lagRates, seconds: o.seconds, dir: o.dir), run: run, into: &$0)
+                }
+            }
+            if o.only.contains("events") {
+                await attempt("events, run \(run)") {
+                    try await EventBenchmark.run(.init(seconds: o.seconds, connections: o.connections, dir: o.dir), run: run, into: &$0)
                 }
             }
             if o.only.contains("etcd") {

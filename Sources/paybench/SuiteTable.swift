@@ -81,6 +81,15 @@ enum SuiteTable {
                          "local: " + (s.note("minority.local") ?? "-") + "; remote: " + (s.note("minority.remote") ?? "-"),
                          "etcd: " + (s.note("etcd.minority") ?? "-"), "-", "-", "-"])
         }
+        if s.runs("events.creates_followed_per_s") > 0 {
+            rows.append(["creates/s at A with one SSE consumer following its change feed (2 regions)", n("events.creates_followed_per_s"),
+                         "no consumer: " + n("events.creates_alone_per_s"), ratio("events.creates_followed_per_s", "events.creates_alone_per_s"),
+                         "consumer costs < 10%", met("events.consumer_cost_pct", under: 10)])
+            rows.append(["change feed events/s delivered to that consumer", n("events.delivered_per_s"), "-", "-", "-", "-"])
+            rows.append(["change feed lag p50 / p99 ms, A's ack to the consumer, \(n("events.lag_achieved_rate")) creates/s",
+                         ms("events.lag_p50_ms") + " / " + ms("events.lag_p99_ms"), "-", "-", "p99 < 50 ms at 1,000/s",
+                         met("events.lag_p99_ms", under: 50)])
+        }
         if s.runs("catchup.second_s") > 0 {
             let p = o.catchUpPayments.formatted()
             rows.append(["catch-up of \(p) payments: C restarts, A and B serve", n("catchup.second_s", "%.1f") + " s",

@@ -4,7 +4,7 @@ import ReplicaStore
 /// paybench: measurements, printed as tables (never asserted in tests).
 let usage = """
 usage: paybench suite [--runs N] [--seconds S] [--connections C] [--lag-rates R,R] [--catch-up N] [--catch-up-runs N]
-                      [--paysim-seeds N] [--only http,postgres,lag,etcd,catchup,paysim,dataset] [--dataset N]
+                      [--paysim-seeds N] [--only http,postgres,lag,events,etcd,catchup,paysim,dataset] [--dataset N]
                       [--no-dataset-catch-up] [--dir DIR]
          every end-to-end benchmark against real nodes, wrk, PostgreSQL and etcd; one markdown table of medians
          (the dataset part, a region holding --dataset payments, 10,000,000 by default, runs only when named in --only)
