@@ -92,12 +92,16 @@ struct EventRoutes: Sendable {
     /// `cursor` from the query, else `Last-Event-ID` (an SSE client reconnecting), else
     /// from the oldest change the region keeps.
     private func cursor(_ request: Request) throws(APIError) -> EventCursor? {
-        let text = request.uri.queryParameters["cursor"].map(String.init) ?? request.headers[.lastEventID]
-        guard let text else { return nil }
-        guard let cursor = EventCursor(text: text) else {
-            throw APIError.invalid("cursor", "cursor must be region:seq pairs separated by commas, as a page or event gave it")
+        func parse(_ text: String?, _ name: String) throws(APIError) -> EventCursor? {
+            guard let text else { return nil }
+            guard let cursor = EventCursor(text: text) else {
+                throw APIError.invalid(name, "\(name) must be region:seq pairs separated by commas, as a page or event gave it")
+            }
+            return cursor
         }
-        return cursor
+        // Both are checked when both come; the query's wins.
+        let header = try parse(request.headers[.lastEventID], "Last-Event-ID")
+        return try parse(request.uri.queryParameters["cursor"].map(String.init), "cursor") ?? header
     }
 }
 

@@ -142,8 +142,8 @@ public enum OpenAPIDocument {
                 over changes, a comment every 15 s as a heartbeat, and an `error` event (then the end)
                 if the feed fails. A slow consumer lags; it never slows writes.
               parameters:
-                - { name: cursor, in: query, description: "The cursor of a previous page or event", schema: { type: string, maxLength: 4096 } }
-                - { name: Last-Event-ID, in: header, description: "The cursor, as an EventSource sends it when it reconnects (the query's cursor wins)", schema: { type: string, maxLength: 4096 } }
+                - { name: cursor, in: query, description: "The cursor of a previous page or event: region:seq pairs", schema: { type: string, maxLength: 4096, pattern: "^([a-z0-9-]{1,32}:[0-9]{1,19}(,[a-z0-9-]{1,32}:[0-9]{1,19}){0,63})?$" } }
+                - { name: Last-Event-ID, in: header, description: "The cursor, as an EventSource sends it when it reconnects (the query's cursor wins)", schema: { type: string, maxLength: 4096, pattern: "^([a-z0-9-]{1,32}:[0-9]{1,19}(,[a-z0-9-]{1,32}:[0-9]{1,19}){0,63})?$" } }
                 - { name: merchant_id, in: query, description: "Only changes to this merchant's payments", schema: { type: string } }
                 - { name: status, in: query, description: "Only changes after which the payment has this status", schema: { $ref: "#/components/schemas/Status" } }
                 - { name: limit, in: query, schema: { type: integer, minimum: 1, maximum: 1000, default: 100 } }
