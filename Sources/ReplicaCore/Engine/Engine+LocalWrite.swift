@@ -14,47 +14,68 @@ extension ReplicationEngine {
         if let why = ownHistoryMissing {
             return (.rejected(PaymentError(.regionRecovering, why)), [])
         }
-        let changes: [(PaymentField, FieldValue)]
-        let id: PaymentID
+        switch decide(command, durability: durability) {
+        case .refuse(let error):
+            return (.rejected(error), [])
+        case .answer(let ack):
+            return answerWhenDurable(ack, ticket: ticket, nowMillis: nowMillis)
+        case .write(let id, let changes):
+            if let why = clockProblem(nowMillis: nowMillis) {
+                counters.writesRefusedForClock += 1
+                return (.rejected(PaymentError(.clockOutOfBound, why)), [])
+            }
+            return write(changes, to: id, command: command, ticket: ticket, durability: durability, nowMillis: nowMillis)
+        }
+    }
+
+    /// What a client's command comes to against the records held.
+    enum WriteDecision {
+        /// Invalid, or not allowed now: nothing changes.
+        case refuse(PaymentError)
+        /// Nothing to write (an identical replay, a patch that changes nothing): answered
+        /// with the payment as it is, once what it shows is durable.
+        case answer(WriteAck)
+        /// These fields of this payment change.
+        case write(PaymentID, [(PaymentField, FieldValue)])
+    }
+
+    func decide(_ command: PaymentCommand, durability: Durability) -> WriteDecision {
         do throws(PaymentError) {
             switch command {
-            case .create(let pid, let create, let idempotent):
-                id = pid
+            case .create(let id, let create, let idempotent):
                 try PaymentValidation.validate(create)
                 let fingerprint = create.fingerprint
-                if let existing = records[pid], let payment = Payment(existing) {
-                    guard idempotent, Payment.fingerprint(of: existing) == fingerprint else {
-                        throw PaymentError(.idempotencyKeyReused,
-                                           "this Idempotency-Key was already used with other parameters", field: nil)
-                    }
-                    let ack = WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: true)
-                    return answerWhenDurable(ack, ticket: ticket, nowMillis: nowMillis)
+                guard let existing = records[id], let payment = Payment(existing) else {
+                    return .write(id, create.fieldValues + [(.requestFingerprint, .text(fingerprint))])
                 }
-                changes = create.fieldValues + [(.requestFingerprint, .text(fingerprint))]
-            case .update(let pid, let patch):
-                id = pid
+                guard idempotent, Payment.fingerprint(of: existing) == fingerprint else {
+                    throw PaymentError(.idempotencyKeyReused, "this Idempotency-Key was already used with other parameters", field: nil)
+                }
+                return .answer(WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: true))
+            case .update(let id, let patch):
                 try PaymentValidation.validate(patch)
-                guard let existing = records[pid], let payment = Payment(existing) else {
-                    throw PaymentError(.notFound, "no payment \(pid) in region \(region)", field: "id")
+                guard let existing = records[id], let payment = Payment(existing) else {
+                    throw PaymentError(.notFound, "no payment \(id) in region \(region)", field: "id")
                 }
                 if let next = patch.status, next != payment.status, !payment.status.canTransition(to: next) {
                     throw PaymentError(.invalidStatusTransition,
                                        "status cannot go from \(payment.status.rawValue) to \(next.rawValue)", field: "status")
                 }
-                changes = patch.fieldValues.filter { existing[$0.0]?.value ?? .absent != $0.1 }
-                if changes.isEmpty {
-                    let ack = WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: false)
-                    return answerWhenDurable(ack, ticket: ticket, nowMillis: nowMillis)
+                let changes = patch.fieldValues.filter { existing[$0.0]?.value ?? .absent != $0.1 }
+                guard !changes.isEmpty else {
+                    return .answer(WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: false))
                 }
+                return .write(id, changes)
             }
         } catch {
-            return (.rejected(error), [])
+            return .refuse(error)
         }
+    }
 
-        if let why = clockProblem(nowMillis: nowMillis) {
-            counters.writesRefusedForClock += 1
-            return (.rejected(PaymentError(.clockOutOfBound, why)), [])
-        }
+    /// Makes the log entry of `changes` (stamped above the record's newest stamp, next
+    /// seq of this region), applies it, and hands it to the shell to persist.
+    mutating func write(_ changes: [(PaymentField, FieldValue)], to id: PaymentID, command: PaymentCommand, ticket: WriteTicket,
+                        durability: Durability, nowMillis: UInt64) -> (SubmitResult, [EngineDirective]) {
         let record = records[id] ?? PaymentRecord(id: id)
         let hlc = clock.stamp(after: record.maxStamp?.time ?? .zero, nowMillis: nowMillis)
         let seq = vector[region] + 1

@@ -13,43 +13,62 @@ extension ReplicationEngine {
     mutating func pump(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
         guard var state = peers[peer], state.connected, state.greeted else { return [] }
         defer { peers[peer] = state }
-        var directives: [EngineDirective] = []
-        if state.snapshot == nil && state.inFlight.isEmpty && needsSnapshot(state.sent) {
-            guard pendingPersists.isEmpty else { return [] } // cut snapshots only from committed state
-            // Another region streams the peer a snapshot: one source at a time.
-            if let other = state.snapshotFrom, other != region { return [] }
-            var progress = PeerState.SnapshotProgress(vector: durableVector)
-            if !records.isBounded { progress.ids = records.ids.sortedByID() }
-            state.snapshot = progress
-            counters.snapshotsStarted += 1
-        }
+        guard startSnapshotIfBehind(&state) else { return [] }
         if state.snapshot != nil {
+            var directives: [EngineDirective] = []
             streamSnapshot(&state, to: peer, nowMillis: nowMillis, into: &directives)
             return directives
         }
-        if !batchIsDue(&state, nowMillis: nowMillis) { return directives }
-        if state.storeRead != nil { return directives } // older entries are on their way from the store
+        // Not before the batch delay, and not while older entries are on their way from the store.
+        guard batchIsDue(&state, nowMillis: nowMillis), state.storeRead == nil else { return [] }
+        return fillWindow(to: peer, &state, nowMillis: nowMillis)
+    }
+
+    /// A peer behind the log's horizon needs a snapshot: starts one when this region may
+    /// be its source. False: not now (uncommitted state, from which no snapshot is cut;
+    /// or another region already streams the peer one, one source at a time).
+    mutating func startSnapshotIfBehind(_ state: inout PeerState) -> Bool {
+        guard state.snapshot == nil && state.inFlight.isEmpty && needsSnapshot(state.sent) else { return true }
+        guard pendingPersists.isEmpty else { return false }
+        if let other = state.snapshotFrom, other != region { return false }
+        var progress = PeerState.SnapshotProgress(vector: durableVector)
+        if !records.isBounded { progress.ids = records.ids.sortedByID() }
+        state.snapshot = progress
+        counters.snapshotsStarted += 1
+        return true
+    }
+
+    /// DELTAs until the window is full or nothing more may go; or a read of the store when
+    /// the peer needs entries no longer in memory.
+    mutating func fillWindow(to peer: RegionID, _ state: inout PeerState, nowMillis: UInt64) -> [EngineDirective] {
+        var directives: [EngineDirective] = []
         while state.inFlight.count < config.inFlightBatchesMax {
             if let origin = originToReadFromStore(for: peer, state, nowMillis: nowMillis) {
                 directives.append(.readLog(for: peer, read: startStoreRead(&state, nowMillis: nowMillis), origin: origin,
                                            after: state.sent[origin], limit: config.batchEntriesMax))
                 break
             }
-            var batch: [[UInt8]] = []
-            var upTo = state.sent
-            for origin in log.origins where batch.count < config.batchEntriesMax {
-                guard let bound = sendBound(of: origin, to: peer, state, nowMillis: nowMillis), bound.seqMax > upTo[origin] else { continue }
-                let limit = min(config.batchEntriesMax - batch.count, Int(clamping: bound.seqMax - upTo[origin]))
-                let slice = log.encodedEntries(of: origin, after: upTo[origin], limit: limit,
-                                               wallMillisAtMost: bound.wallMax == .max ? nil : bound.wallMax)
-                if slice.isEmpty { continue }
-                batch += slice
-                upTo[origin] += UInt64(slice.count)
-            }
-            guard !batch.isEmpty else { break }
+            guard let (batch, upTo) = nextBatch(for: peer, state, nowMillis: nowMillis) else { break }
             directives.append(sendBatch(batch, upTo: upTo, to: peer, &state, nowMillis: nowMillis))
         }
         return directives
+    }
+
+    /// The next DELTA's entries for `peer`, origin by origin in region order, within each
+    /// origin's bound (`sendBound`), and the vector they bring the peer to. Nil: none.
+    func nextBatch(for peer: RegionID, _ state: PeerState, nowMillis: UInt64) -> (entries: [[UInt8]], upTo: VersionVector)? {
+        var batch: [[UInt8]] = []
+        var upTo = state.sent
+        for origin in log.origins where batch.count < config.batchEntriesMax {
+            guard let bound = sendBound(of: origin, to: peer, state, nowMillis: nowMillis), bound.seqMax > upTo[origin] else { continue }
+            let limit = min(config.batchEntriesMax - batch.count, Int(clamping: bound.seqMax - upTo[origin]))
+            let slice = log.encodedEntries(of: origin, after: upTo[origin], limit: limit,
+                                           wallMillisAtMost: bound.wallMax == .max ? nil : bound.wallMax)
+            if slice.isEmpty { continue }
+            batch += slice
+            upTo[origin] += UInt64(slice.count)
+        }
+        return batch.isEmpty ? nil : (batch, upTo)
     }
 
     /// How far the entries of `origin` may go to `peer` now: the peer's own writes only up
