@@ -30,8 +30,10 @@ struct Certs: ParsableCommand {
     }
 }
 
-/// `paynode lz4-dictionary`: writes the LZ4 dictionary of peer frames, so a captured
-/// DELTA payload can be read with `lz4 -d -D FILE payload`.
+/// `paynode lz4-dictionary`: writes the LZ4 dictionary of peer frames, and with
+/// `--example-delta` a DELTA payload as a peer link sends it (example payments), so
+/// the standard `lz4` command can be seen reading one: `lz4 -d -D DICT PAYLOAD`.
+/// (Live payloads travel inside TLS; the transport's tests capture their own.)
 struct LZ4DictionaryCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "lz4-dictionary", abstract: "Write the LZ4 dictionary peer frames are compressed with.")
@@ -39,8 +41,40 @@ struct LZ4DictionaryCommand: ParsableCommand {
     @Option(help: "File to write.")
     var out: String
 
+    @Option(name: .customLong("example-delta"), help: "Also write a DELTA payload of example payments, compressed as peers send it.")
+    var exampleDelta: String?
+
     func run() throws {
         try Data(PeerDictionary.v1.bytes).write(to: URL(fileURLWithPath: out))
-        print("wrote \(out) (\(PeerDictionary.v1.bytes.count) bytes); read a captured payload with: lz4 -d -D \(out) PAYLOAD")
+        print("wrote \(out) (\(PeerDictionary.v1.bytes.count) bytes)")
+        guard let exampleDelta else {
+            print("read a DELTA payload with: lz4 -d -D \(out) PAYLOAD")
+            return
+        }
+        let frame = PeerFrame.encode(.delta(batchID: 1, entries: Self.exampleEntries()))
+        // The payload follows the length and the kind byte.
+        let payload = frame.bytes.dropFirst(PeerFrame.headerBytes + 1)
+        try Data(payload).write(to: URL(fileURLWithPath: exampleDelta))
+        print("wrote \(exampleDelta) (\(payload.count) bytes on the wire, \(frame.messageBytes) as a message); "
+              + "read it with: lz4 -d -D \(out) \(exampleDelta) delta.bin")
+    }
+
+    /// Eight creates as one region's engine makes them.
+    static func exampleEntries() -> [LogEntry] {
+        let region = RegionID("us-east-1")!
+        var engine = ReplicationEngine(config: EngineConfig(region: region, peers: []), recovered: RecoveredState(ownHistoryComplete: true))
+        var entries: [LogEntry] = []
+        for i in 1...8 {
+            let create = CreatePayment(merchantID: "m_demo", orderID: "order-\(1_000 + i)", amount: Int64(1_250 * i), currency: "EUR",
+                                       method: .card, description: "example payment \(i)")
+            let id = PaymentID.derived(merchantID: create.merchantID, idempotencyKey: "example-\(i)")
+            let (_, directives) = engine.submit(.create(id, create, idempotent: true), ticket: WriteTicket(UInt64(i)), durability: .local,
+                                                nowMillis: 1_800_000_000_000 + UInt64(i))
+            for case .persist(let p) in directives {
+                entries += p.entries.map(\.entry)
+                _ = engine.didPersist(requestID: p.id, nowMillis: 1_800_000_000_000 + UInt64(i))
+            }
+        }
+        return entries
     }
 }
