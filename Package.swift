@@ -53,7 +53,9 @@ let package = Package(
         ]),
         // The deterministic simulator: the same engine in a virtual world.
         .target(name: "RegionSim", dependencies: ["ReplicaCore", "ReplicaShell"], path: "Simulations/RegionSim"),
-        .executableTarget(name: "paysim", dependencies: ["RegionSim"], path: "Simulations/paysim"),
+        .executableTarget(name: "paysim", dependencies: [
+            "RegionSim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+        ], path: "Simulations/paysim"),
         // Peer connections: mutual TLS, length-prefixed frames, LZ4 deltas, reconnect.
         .target(name: "ReplicaTransport", dependencies: [
             "ReplicaCore", "LZ4",
