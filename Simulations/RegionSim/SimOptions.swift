@@ -61,7 +61,8 @@ public struct SimOptions: Sendable, Hashable {
     /// Print every client operation on this payment (debugging a failed seed).
     public var tracePayment: String?
 
-    /// TEST ONLY: run every engine with the broken merge (see `EngineConfig`).
+    /// TEST ONLY: every region's simulated disk merges records wrongly, keeping of each
+    /// field the register with the lower stamp (`SimStore.onDisk`): the checks must catch it.
     public var brokenMerge = false
 
     public init() {}

@@ -55,7 +55,7 @@ final class SimStore: ShellStore {
             fsyncFailureArmed = false
             refusing = "fsync failed"
             // What a failed fsync leaves on disk is unknown: the group may have landed.
-            if world.faultRNG.below(2) == 0 { committed.commit(group.map(\.request)) }
+            if world.faultRNG.below(2) == 0 { committed.commit(group.map { onDisk($0.request) }) }
             outcome = .uncertain("fsync failed")
         } else if world.options.crashBeforeFsyncPerMillion > 0 && world.faultRNG.chance(perMillion: world.options.crashBeforeFsyncPerMillion)
                     && !world.healing && !world.anotherRegionOut(region) {
@@ -65,7 +65,7 @@ final class SimStore: ShellStore {
             world.apply(.crash(region, downMicros: world.faultRNG.between(500_000, 3_000_000)))
             return
         } else {
-            committed.commit(group.map(\.request))
+            committed.commit(group.map { onDisk($0.request) })
             world.stats.commitGroups += 1
             outcome = .committed
         }
@@ -73,6 +73,21 @@ final class SimStore: ShellStore {
     }
 
     func compactLog(through vector: VersionVector) { committed.compactLog(through: vector) }
+
+    /// What the disk writes of `request`. With `brokenMerge` (a test of the checks), a
+    /// wrong merge: of each field, the register with the *lower* stamp is kept.
+    func onDisk(_ request: PersistRequest) -> PersistRequest {
+        guard world.options.brokenMerge else { return request }
+        return request.replacingRecords(request.records.map { encoded in
+            guard let old = committed.records[encoded.record.id]?.record else { return encoded }
+            var kept = PaymentRecord(id: old.id)
+            for field in Set(old.presentFields + encoded.record.presentFields).sorted() {
+                let pick = [old[field], encoded.record[field]].compactMap { $0 }.min { $0.stamp < $1.stamp }!
+                _ = kept.merge(pick, into: field)
+            }
+            return EncodedRecord(kept)
+        })
+    }
 
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) { reply(.success(payment(id))) }
 

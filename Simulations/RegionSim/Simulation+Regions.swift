@@ -21,7 +21,6 @@ extension Simulation {
         c.recordCacheBytes = 24 * 1_024
         // Of the 500 log entries kept for peers, 64 in memory: the rest are read back.
         c.logCacheEntries = Self.logCacheEntries
-        c.testOnlyBrokenMerge = options.brokenMerge
         return c
     }
 

@@ -43,7 +43,7 @@ struct Paysim: ParsableCommand {
     @Option(name: .customLong("trace-payment"), help: ArgumentHelp("Print every client operation on one payment.", valueName: "id"))
     var tracePayment: String?
 
-    @Flag(name: .customLong("broken-merge"), help: "TEST ONLY: run engines with a merge that keeps the lower stamp.")
+    @Flag(name: .customLong("broken-merge"), help: "TEST ONLY: the simulated disks merge records keeping the lower stamp of each field.")
     var brokenMerge = false
 
     /// `A-B`, at most a million seeds.

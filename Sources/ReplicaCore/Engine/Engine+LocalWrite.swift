@@ -139,14 +139,6 @@ extension ReplicationEngine {
 
     /// Merges one register, returning the conflict it revealed, if any.
     mutating func merge(_ register: FieldRegister, into field: PaymentField, of record: inout PaymentRecord) -> ConflictRecord? {
-        if config.testOnlyBrokenMerge {
-            if let current = record[field], current.stamp < register.stamp { return nil }
-            var replacement = PaymentRecord(id: record.id)
-            for f in record.presentFields where f != field { replacement.merge(record[f]!, into: f) }
-            replacement.merge(register, into: field)
-            record = replacement
-            return nil
-        }
         guard let c = record.merge(register, into: field).conflict else { return nil }
         return ConflictRecord(paymentID: record.id, field: field, winner: c.winner, loser: c.loser, detectedAt: clock.last)
     }

@@ -44,10 +44,6 @@ public struct EngineConfig: Sendable, Equatable {
     /// store (a node and the simulator run this way).
     public var recordCacheBytes: Int? = nil
 
-    /// TEST ONLY: replaces the merge with a broken one that keeps the *lower* stamp, so
-    /// the simulator can show it catches a wrong merge. Never set outside tests.
-    public var testOnlyBrokenMerge = false
-
     /// A configuration with default tuning.
     public init(region: RegionID, peers: [RegionID]) {
         self.region = region

@@ -44,6 +44,15 @@ public struct PersistRequest: Hashable, Sendable {
     /// This region holds its own history (every write it made that survives anywhere):
     /// the store records it, so a restart does not wait for the peers again.
     public var ownHistoryComplete: Bool = true
+
+    /// The same request with other record states (the simulator's faulty disk writes
+    /// what it gets wrong).
+    public func replacingRecords(_ records: [EncodedRecord]) -> PersistRequest {
+        var r = PersistRequest(id: id, entries: entries, records: records, conflicts: conflicts, vector: vector,
+                               clockHighWater: clockHighWater, compactThrough: compactThrough)
+        r.ownHistoryComplete = ownHistoryComplete
+        return r
+    }
 }
 
 /// The shell's handle for a client write awaiting its acknowledgement.
