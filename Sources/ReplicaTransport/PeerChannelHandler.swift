@@ -4,99 +4,78 @@ import NIOSSL
 import NIOTLS
 import ReplicaCore
 
-/// The last handler of a peer connection: checks the peer's identity once TLS is up,
-/// insists its first message is a HELLO naming the same region, and hands messages to
-/// the transport. Any error closes this connection only.
-///
-/// A connection becomes the region's link at once when this side dialed it, or when the
-/// region has no link; otherwise (a second connection naming a region that has a live
-/// link) only once its HELLO checks out, so a refused connection never drops the live one.
+/// The last handler of a peer connection: a thin shell around `PeerConnectionState`.
+/// It feeds the state machine what happens on the channel (TLS up, a message, the end)
+/// and carries out what it answers against the transport. Any error closes this
+/// connection only. All of it runs on the channel's event loop.
 final class PeerChannelHandler: ChannelInboundHandler {
     typealias InboundIn = PeerMessage
 
     private let transport: PeerTransport
-    /// The region this side dialed (nil for an accepted connection).
-    private let dialed: RegionID?
     /// Which of the transport's TLS material this connection's handshake used.
     private let tlsGeneration: UInt64
-    private var region: RegionID?
-    private var connectionID: UInt64?
-    private var greeted = false
-    /// Refused and closing: what still arrives is dropped (and not refused twice).
-    private var refusedAlready = false
+    private var state: PeerConnectionState
 
     init(transport: PeerTransport, dialed: RegionID?, tlsGeneration: UInt64) {
         self.transport = transport
-        self.dialed = dialed
         self.tlsGeneration = tlsGeneration
+        self.state = PeerConnectionState(dialed: dialed)
     }
 
+    private var regionLabel: String { state.region.map { "\($0)" } ?? "?" }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        context.eventLoop.assertInEventLoop()
         if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
-            verifyPeer(context: context)
+            handshakeCompleted(context: context)
         } else if event is IdleStateHandler.IdleStateEvent {
-            transport.logger.warning("peer silent, closing", metadata: ["peer.region": "\(region.map { "\($0)" } ?? "?")"])
+            transport.logger.warning("peer silent, closing", metadata: ["peer.region": "\(regionLabel)"])
             context.close(promise: nil)
             return
         }
         context.fireUserInboundEventTriggered(event)
     }
 
-    private func verifyPeer(context: ChannelHandlerContext) {
+    private func handshakeCompleted(context: ChannelHandlerContext) {
         let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
-        let known = Array(transport.config.peers.keys)
-        switch PeerIdentity.region(of: certificate, among: known) {
-        case .failure(let refusal):
-            refuse(context, refusal.description)
-        case .success(let named):
-            if let dialed, named != dialed {
-                refuse(context, "dialed \(dialed) but its certificate names \(named)")
-                return
-            }
-            guard let certificate, transport.verified(context.channel, region: named, certificate: certificate,
-                                                      tlsGeneration: tlsGeneration) else {
-                transport.logger.info("peer handshake began before a TLS reload: closing it (the peer redials)",
-                                      metadata: ["peer.region": "\(named)"])
-                refusedAlready = true
-                context.close(promise: nil)
-                return
-            }
-            region = named
-            if dialed == nil && transport.hasLink(to: named) { return } // pending until its HELLO
-            connectionID = transport.register(named, channel: context.channel)
-            if connectionID == nil { context.close(promise: nil) }
+        let identity = PeerIdentity.region(of: certificate, among: Array(transport.config.peers.keys))
+        if case .success(let named) = identity, state.dialed == nil || state.dialed == named, let certificate,
+           !transport.verified(context.channel, region: named, certificate: certificate, tlsGeneration: tlsGeneration) {
+            transport.logger.info("peer handshake began before a TLS reload: closing it (the peer redials)",
+                                  metadata: ["peer.region": "\(named)"])
+            state.close()
+            context.close(promise: nil)
+            return
         }
+        let hasLink = (try? identity.get()).map(transport.hasLink(to:)) ?? false
+        perform(state.handshakeCompleted(identity, regionHasLink: hasLink), context: context, message: nil)
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let message = unwrapInboundIn(data)
-        guard !refusedAlready else { return }
-        guard let region else {
-            refuse(context, "message before the peer's certificate was verified")
-            return
+        perform(state.received(message), context: context, message: message)
+    }
+
+    private func perform(_ action: PeerConnectionState.Action, context: ChannelHandlerContext, message: PeerMessage?) {
+        switch action {
+        case .none:
+            break
+        case .link(let region):
+            let id = transport.register(region, channel: context.channel)
+            perform(state.linked(id), context: context, message: message)
+        case .deliver(let region, let link):
+            if let message { transport.deliver(message, from: region, connection: link) }
+        case .refuse(let reason):
+            transport.refused(context.channel, reason)
+            context.close(promise: nil)
+        case .close:
+            context.close(promise: nil)
         }
-        if !greeted {
-            guard case .hello(let claimed, _) = message else {
-                refuse(context, "first message is \(message.kind), not HELLO")
-                return
-            }
-            guard claimed == region else {
-                refuse(context, "HELLO claims region \(claimed) but the certificate names \(region)")
-                return
-            }
-            greeted = true
-            if connectionID == nil {
-                // A pending connection: its HELLO checked out, so it takes over the link.
-                connectionID = transport.register(region, channel: context.channel)
-                guard connectionID != nil else { return context.close(promise: nil) }
-            }
-        }
-        guard let connectionID else { return }
-        transport.deliver(message, from: region, connection: connectionID)
     }
 
     func channelInactive(context: ChannelHandlerContext) {
-        transport.closed(context.channel, region: region, connection: connectionID)
+        transport.closed(context.channel, region: state.region, connection: state.link)
+        state.close()
         context.fireChannelInactive()
     }
 
@@ -104,23 +83,14 @@ final class PeerChannelHandler: ChannelInboundHandler {
         if let malformed = error as? PeerFrame.Malformed {
             transport.stats.malformed()
             transport.logger.warning("malformed frame, closing the connection", metadata: [
-                "peer.region": "\(region.map { "\($0)" } ?? "?")", "error": "\(malformed)",
+                "peer.region": "\(regionLabel)", "error": "\(malformed)",
             ])
-        } else if region == nil && (error is NIOSSLError || error is BoringSSLError) {
-            refuse(context, "TLS handshake failed: \(error)")
+        } else if state.region == nil && (error is NIOSSLError || error is BoringSSLError) {
+            perform(state.refuse("TLS handshake failed: \(error)"), context: context, message: nil)
             return
         } else {
-            transport.logger.debug("peer connection error", metadata: [
-                "peer.region": "\(region.map { "\($0)" } ?? "?")", "error": "\(error)",
-            ])
+            transport.logger.debug("peer connection error", metadata: ["peer.region": "\(regionLabel)", "error": "\(error)"])
         }
-        context.close(promise: nil)
-    }
-
-    private func refuse(_ context: ChannelHandlerContext, _ reason: String) {
-        guard !refusedAlready else { return }
-        refusedAlready = true
-        transport.refused(context.channel, reason)
         context.close(promise: nil)
     }
 }

@@ -7,7 +7,8 @@ import NIOSSL
 import ReplicaCore
 
 /// What the transport tells the node, in the order it happened. Calls come from any
-/// thread, one at a time (under the transport's lock): the receiver should only enqueue.
+/// thread, one at a time and never under the transport's lock: the receiver should
+/// only enqueue.
 public protocol PeerTransportDelegate: AnyObject, Sendable {
     /// A peer's certificate was verified and its connection is the current one.
     func peerConnected(_ region: RegionID)
@@ -50,6 +51,16 @@ public final class PeerTransport: @unchecked Sendable {
     private var tlsGeneration: UInt64 = 0
     /// Connections whose peer certificate was verified (links and pending ones), by channel.
     private var verifiedPeers: [ObjectIdentifier: VerifiedPeer] = [:]
+
+    /// Delegate calls decided under the lock, made after it in that same order by one
+    /// thread at a time (`flushEvents`).
+    private enum Event {
+        case connected(RegionID)
+        case disconnected(RegionID)
+        case sent(PeerMessage, RegionID)
+    }
+    private var outbox: [Event] = []
+    private var flushing = false
 
     private struct VerifiedPeer {
         let channel: Channel
@@ -220,30 +231,33 @@ public final class PeerTransport: @unchecked Sendable {
 
     /// A verified connection: it becomes the peer's current one, replacing an older one.
     func register(_ region: RegionID, channel: Channel) -> UInt64? {
-        lock.withLock {
+        let id: UInt64? = lock.withLock {
             guard !stopped, enabled else { return nil }
             let id = nextConnectionID
             nextConnectionID += 1
             if let old = current[region] {
                 logger.info("peer reconnected: replacing the older connection", metadata: ["peer.region": "\(region)"])
                 old.channel.close(promise: nil)
-                delegate?.peerDisconnected(region)
+                outbox.append(.disconnected(region))
             }
             current[region] = Connection(id: id, channel: channel)
             failedDials[region] = 0
             stats.opened()
-            delegate?.peerConnected(region)
+            outbox.append(.connected(region))
             logger.info("peer connected", metadata: ["peer.region": "\(region)",
                                                      "peer.address": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
             return id
         }
+        flushEvents()
+        return id
     }
 
     func deliver(_ message: PeerMessage, from region: RegionID, connection id: UInt64) {
         lock.withLock {
             guard current[region]?.id == id else { return }
-            delegate?.peerSent(message, from: region)
+            outbox.append(.sent(message, region))
         }
+        flushEvents()
     }
 
     func closed(_ channel: Channel, region: RegionID?, connection id: UInt64?) {
@@ -252,8 +266,32 @@ public final class PeerTransport: @unchecked Sendable {
             verifiedPeers[ObjectIdentifier(channel)] = nil
             guard let region, let id, current[region]?.id == id else { return }
             current[region] = nil
-            delegate?.peerDisconnected(region)
+            outbox.append(.disconnected(region))
             logger.info("peer disconnected", metadata: ["peer.region": "\(region)"])
+        }
+        flushEvents()
+    }
+
+    /// Makes the delegate calls queued so far, in order, outside the lock. A thread that
+    /// finds another one flushing leaves its events to it: that one loops until the
+    /// outbox is empty, so no event waits and none overtakes an earlier one.
+    private func flushEvents() {
+        while true {
+            let (events, delegate): ([Event], PeerTransportDelegate?) = lock.withLock {
+                guard !flushing, !outbox.isEmpty else { return ([], nil) }
+                flushing = true
+                defer { outbox = [] }
+                return (outbox, self.delegate)
+            }
+            guard !events.isEmpty else { return }
+            for event in events {
+                switch event {
+                case .connected(let r): delegate?.peerConnected(r)
+                case .disconnected(let r): delegate?.peerDisconnected(r)
+                case .sent(let m, let r): delegate?.peerSent(m, from: r)
+                }
+            }
+            lock.withLock { flushing = false }
         }
     }
 
