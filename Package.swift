@@ -28,6 +28,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams.git", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-http-types.git", from: "1.8.0"),
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
+        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
+        .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
     ],
     targets: [
         // The pure replication engine: no I/O, no clocks, no randomness, no Tasks.
@@ -48,7 +50,7 @@ let package = Package(
         .target(name: "ReplicaStore", dependencies: ["ReplicaCore", "CSQLite"]),
         // Benchmarks (tables, never test assertions) and the crash test's writer.
         .executableTarget(name: "paybench", dependencies: [
-            "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport", "LZ4", "PaymentNode", "PaymentsClient",
+            "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport", "LZ4", "PaymentNode", "PaymentsClient", "PaymentDevKit",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The deterministic simulator: the same engine in a virtual world.
@@ -77,6 +79,15 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
         ]),
+        // Development helpers, imported by no production library: a CA and certificates
+        // (swift-certificates), the YAML and free ports of scratch clusters on loopback.
+        // For `paynode demo` and `paynode certs`, paybench and the tests.
+        .target(name: "PaymentDevKit", dependencies: [
+            "ReplicaCore", "ReplicaShell", "PaymentNode",
+            .product(name: "X509", package: "swift-certificates"),
+            .product(name: "Crypto", package: "swift-crypto"),
+            .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
         // The HTTP API (Hummingbird): routes, auth, JSON, metrics endpoint.
         .target(name: "PaymentsAPI", dependencies: [
             "ReplicaCore", "ReplicaShell", "ReplicaStore", "PaymentNode",
@@ -100,7 +111,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "paynode", dependencies: [
-            "PaymentNode", "PaymentsAPI", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
+            "PaymentNode", "PaymentsAPI", "PaymentDevKit", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -119,14 +130,14 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
         .testTarget(name: "PaymentsAPITests", dependencies: [
-            "PaymentsAPI", "PaymentNode", "ReplicaCore",
+            "PaymentsAPI", "PaymentNode", "PaymentDevKit", "ReplicaCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "NodeIntegrationTests", dependencies: [
-            "ReplicaCore", "PaymentNode", "ReplicaTransport", "LZ4", "PaymentsClient",
+            "ReplicaCore", "PaymentNode", "PaymentDevKit", "ReplicaTransport", "LZ4", "PaymentsClient",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import PaymentDevKit
 import PaymentNode
 
 /// The consensus baseline: a three-member etcd cluster on loopback (Debian's `etcd-server`,

@@ -1,4 +1,5 @@
 import ArgumentParser
+import PaymentDevKit
 import PaymentNode
 import Foundation
 import ReplicaCore
@@ -7,7 +8,7 @@ import ReplicaTransport
 /// `paynode certs`: a development CA and one certificate per region.
 struct Certs: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Make a development CA and a certificate per region (with the openssl command).",
+        abstract: "Make a development CA and a certificate per region.",
         discussion: "An existing ca.pem and ca.key in the folder are reused, so a region can be added later.")
 
     @Option(help: "Folder for ca.pem, ca.key, <region>.pem and <region>.key.")

@@ -2,6 +2,7 @@ import ArgumentParser
 import Foundation
 import Logging
 import NIOPosix
+import PaymentDevKit
 import PaymentNode
 import ReplicaCore
 import ServiceLifecycle

@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import PaymentDevKit
 import PaymentNode
 import PaymentsClient
 import ReplicaCore

@@ -1,4 +1,5 @@
 import Foundation
+import PaymentDevKit
 import PaymentNode
 import ReplicaCore
 import Testing

@@ -1,5 +1,6 @@
 import Foundation
 import LZ4
+import PaymentDevKit
 import PaymentNode
 import ReplicaCore
 import ReplicaTransport
@@ -63,9 +64,9 @@ import Testing
             // Signed by the cluster's CA and naming eu-west-1, but not a region's leaf
             // certificate: no extended key usage, serverAuth only, a CA.
             let wrongDir = cluster.dir.appendingPathComponent("wrong-usage").path
-            for (n, usage) in ["basicConstraints = critical, CA:FALSE\nkeyUsage = critical, digitalSignature",
-                               "basicConstraints = critical, CA:FALSE\nextendedKeyUsage = serverAuth",
-                               "basicConstraints = critical, CA:TRUE\nextendedKeyUsage = serverAuth, clientAuth"].enumerated() {
+            for (n, usage) in [DevelopmentCertificates.Usage(hasExtendedKeyUsage: false),
+                               DevelopmentCertificates.Usage(digitalSignature: nil, clientAuth: false),
+                               DevelopmentCertificates.Usage(isCA: true, digitalSignature: nil)].enumerated() {
                 let dir = "\(wrongDir)-\(n)"
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
                 for file in ["ca.pem", "ca.key"] { try FileManager.default.copyItem(atPath: "\(cluster.certDir)/\(file)", toPath: "\(dir)/\(file)") }

@@ -4,6 +4,7 @@ import Hummingbird
 import HummingbirdTesting
 import Logging
 import NIOPosix
+import PaymentDevKit
 @testable import PaymentNode
 @testable import PaymentsAPI
 import ReplicaCore

@@ -2,7 +2,7 @@
 # Sourced by the scripts in scripts/; safe to run repeatedly.
 # Extra package names may be given (e.g. wrk etcd-server for the benchmarks).
 ensure_packages() {
-  local wanted=(liblz4-dev lz4 libsqlite3-dev sqlite3 pkg-config openssl curl "$@")
+  local wanted=(liblz4-dev lz4 libsqlite3-dev sqlite3 pkg-config curl "$@")
   local missing=()
   for p in "${wanted[@]}"; do
     dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -2,6 +2,7 @@ import AsyncHTTPClient
 import Foundation
 import NIOCore
 import NIOSSL
+import PaymentDevKit
 import PaymentNode
 import ReplicaCore
 

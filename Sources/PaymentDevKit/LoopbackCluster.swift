@@ -1,5 +1,6 @@
 import Foundation
 import ReplicaCore
+import PaymentNode
 import ReplicaShell
 
 /// The YAML of one region of a scratch cluster on 127.0.0.1: what `paynode demo`,
