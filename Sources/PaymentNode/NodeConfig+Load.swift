@@ -52,7 +52,6 @@ extension NodeConfig {
         }
         let bodyMax = try api.integer("body_bytes_max", in: 1_024...16_777_216) ?? 65_536
         let sessionWait = try api.integer("session_wait_ms", in: 0...60_000) ?? 1_000
-        let testDelay = try api.integer("test_only_delay_ms", in: 0...60_000) ?? 0
         let plainHTTP = try api.string("plain_http")
         var apiTLS: APITLS?
         if api.node("tls") != nil {
@@ -151,7 +150,7 @@ extension NodeConfig {
         if peerListen == apiListen && peerListen.port != 0 { throw top.error("peer_listen", "is the same address as api.listen") }
         return NodeConfig(
             region: region, dataDirectory: dataDirectory, apiListen: apiListen, apiTLS: apiTLS, apiKeyHashes: hashes,
-            bodyBytesMax: Int(bodyMax), sessionWaitMillis: UInt64(sessionWait), testDelayMillis: UInt64(testDelay),
+            bodyBytesMax: Int(bodyMax), sessionWaitMillis: UInt64(sessionWait),
             peerListen: peerListen, peers: peers, tls: tls, defaultDurability: durability, engine: engine,
             sourceFile: top.file, logFormat: logFormat, accessLog: accessLog, eventsKept: eventsKept)
     }

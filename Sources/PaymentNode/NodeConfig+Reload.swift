@@ -24,7 +24,6 @@ extension NodeConfig {
         check("api.tls / api.plain_http (HTTPS on or off)", (apiTLS == nil) == (new.apiTLS == nil))
         check("api.body_bytes_max", bodyBytesMax == new.bodyBytesMax)
         check("api.session_wait_ms", sessionWaitMillis == new.sessionWaitMillis)
-        check("api.test_only_delay_ms", testDelayMillis == new.testDelayMillis)
         check("peer_listen", peerListen == new.peerListen)
         check("peers", peers == new.peers)
         check("durability", defaultDurability == new.defaultDurability)

@@ -20,7 +20,6 @@ public struct NodeConfig: Sendable {
     /// How long a read with a session token waits for this region to catch up before 412.
     public var sessionWaitMillis: UInt64
     /// TEST ONLY: every API request waits this long first (to make a region "far away").
-    public var testDelayMillis: UInt64
     public var peerListen: HostPort
     public var peers: [RegionID: HostPort]
     public var tls: PeerTLSFiles

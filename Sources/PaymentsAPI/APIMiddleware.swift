@@ -88,16 +88,6 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// TEST ONLY (`api.test_only_delay_ms`): delays every request, to make a region look far away.
-struct TestDelayMiddleware<Context: RequestContext>: RouterMiddleware {
-    let delayMillis: UInt64
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        try await Task.sleep(nanoseconds: delayMillis * 1_000_000)
-        return try await next(request, context)
-    }
-}
-
 /// The API's paths and their methods, to answer a known path with the wrong method with
 /// 405 and `Allow` (rather than 404).
 enum RouteTable {

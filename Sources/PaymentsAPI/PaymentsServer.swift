@@ -19,9 +19,6 @@ public enum PaymentsServer {
         router.add(middleware: HTTPRequestMetrics(registry: registry))
         router.add(middleware: AccessLog(enabled: node.config.accessLog))
         router.add(middleware: ErrorBodyMiddleware(region: node.config.region))
-        if node.config.testDelayMillis > 0 {
-            router.add(middleware: TestDelayMiddleware(delayMillis: node.config.testDelayMillis))
-        }
         router.add(middleware: APIKeyMiddleware(credentials: node.credentials))
         let metrics = ReplicationMetrics(node: node, registry: registry)
         router.get("/metrics") { _, _ in

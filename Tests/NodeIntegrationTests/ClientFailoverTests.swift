@@ -7,7 +7,7 @@ import ReplicaCore
 import Testing
 
 /// PaymentsClient against three real nodes: the client reads from the nearest region (one is
-/// made slow with `api.test_only_delay_ms`), fails over within a bounded time when the
+/// reached through a proxy that delays its answers), fails over within a bounded time when the
 /// region it uses is SIGKILLed, still reads its own write there, and a create retried
 /// after a timeout in another region yields exactly one payment.
 @Suite(.serialized) struct ClientFailoverTests {
@@ -16,14 +16,18 @@ import Testing
     let eu = RegionID("eu-west-1")!
 
     @Test func nearestRegionFailoverAndOnePaymentPerKey() async throws {
-        // ap-northeast-1 answers every API request 1.5 s late: "far away".
-        let cluster = try LocalCluster(extraAPIConfig: { $0.name == "ap-northeast-1" ? "  test_only_delay_ms: 1500" : "" })
+        let cluster = try LocalCluster()
         do {
             try await cluster.startAllConnected()
+            // ap-northeast-1 is reached through a proxy that holds everything it sends 300 ms
+            // (its TLS handshake too): "far away".
+            let proxy = try await DelayProxy(upstreamPort: cluster.apiPorts[ap]!, delay: .milliseconds(300))
+            defer { Task { await proxy.close() } }
+            let url = { (r: RegionID) in r == ap ? "https://127.0.0.1:\(proxy.port)" : cluster.baseURL(r) }
             var options = PaymentsClient.Options()
             options.trustedCAPath = DevelopmentCertificates.caPath(cluster.certDir)
             options.probeTimeout = .seconds(3) // ap-northeast-1 answers its probe too, late
-            let client = try PaymentsClient(regionURLs: [ap, us, eu].map(cluster.baseURL), apiKey: LocalCluster.apiKey, options: options)
+            let client = try PaymentsClient(regionURLs: [ap, us, eu].map(url), apiKey: LocalCluster.apiKey, options: options)
             await client.measureLatencies()
             let ranked = client.regions
             #expect(ranked.last?.name == "ap-northeast-1", "the slow region must rank last: \(ranked)")
@@ -60,9 +64,9 @@ import Testing
             // key: the slow region still applies it, and both hold one and the same payment.
             let survivor = [us, eu].first { $0 != used }!
             var impatient = PaymentsClient.Options()
-            impatient.requestTimeout = .milliseconds(800)
+            impatient.requestTimeout = .milliseconds(400)
             impatient.trustedCAPath = DevelopmentCertificates.caPath(cluster.certDir)
-            let retrier = try PaymentsClient(regionURLs: [cluster.baseURL(ap), cluster.baseURL(survivor)],
+            let retrier = try PaymentsClient(regionURLs: [url(ap), url(survivor)],
                                              apiKey: LocalCluster.apiKey, options: impatient)
             let retryStarted = Date()
             let retried = try await retrier.create(NewPayment(merchantID: "m_client", orderID: "c-3", amount: 900, currency: "EUR"),

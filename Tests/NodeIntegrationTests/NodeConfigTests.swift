@@ -129,7 +129,6 @@ final class NodeConfigTests: XCTestCase {
         XCTAssertEqual(config.apiKeyHashes, [Self.devHash, Self.otherHash])
         XCTAssertEqual(config.bodyBytesMax, 131_072)
         XCTAssertEqual(config.sessionWaitMillis, 750)
-        XCTAssertEqual(config.testDelayMillis, 0)
         XCTAssertEqual(config.peerListen, HostPort(host: "127.0.0.1", port: 9102))
         XCTAssertEqual(config.peers, [ap: HostPort(host: "127.0.0.1", port: 9101), eu: HostPort(host: "::1", port: 9103)])
         XCTAssertEqual(config.tls, PeerTLSFiles(caPath: "\(dir)/ca.pem", certificatePath: "\(dir)/us-east-1.pem",
