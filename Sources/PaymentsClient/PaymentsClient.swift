@@ -54,7 +54,7 @@ public final class PaymentsClient: Sendable {
     struct State {
         var router: RegionRouter
         var names: [Int: String] = [:]
-        var session: [String: UInt64] = [:]
+        var session = VersionVector()
     }
 
     /// A client over `regionURLs` (e.g. `http://127.0.0.1:8101`), in no particular order.
@@ -134,7 +134,7 @@ public final class PaymentsClient: Sendable {
 
     /// The session token sent with reads (`region:seq,...`), empty before any write.
     public var sessionToken: String {
-        state.withLock { s in s.session.keys.sorted().map { "\($0):\(s.session[$0]!)" }.joined(separator: ",") }
+        state.withLock { $0.session.text }
     }
 
     // MARK: - Calls
@@ -263,13 +263,8 @@ public final class PaymentsClient: Sendable {
     }
 
     private func mergeSession(_ token: String) {
-        state.withLock { s in
-            for pair in token.split(separator: ",") {
-                let parts = pair.split(separator: ":")
-                guard parts.count == 2, let seq = UInt64(parts[1]) else { continue }
-                s.session[String(parts[0])] = max(s.session[String(parts[0])] ?? 0, seq)
-            }
-        }
+        guard let vector = VersionVector(text: token) else { return }
+        state.withLock { $0.session.merge(vector) }
     }
 
     func decode<T: Decodable>(_ type: T.Type, _ reply: Reply) throws -> T {

@@ -24,26 +24,12 @@ public struct EventCursor: Hashable, Sendable, CustomStringConvertible {
 
     public init(seen: VersionVector = VersionVector()) { self.seen = seen }
 
-    /// `region:seq,region:seq`, sorted by region.
-    public var description: String {
-        seen.sortedEntries.map { "\($0.origin.name):\($0.seq)" }.joined(separator: ",")
-    }
+    /// `region:seq,region:seq`, sorted by region (`VersionVector.text`).
+    public var description: String { seen.text }
 
-    /// Reads a cursor's text; nil when it is not one (too long, a bad region name or
-    /// number, too many regions). A region named twice counts with its highest seq.
+    /// Reads a cursor's text (`VersionVector(text:)`); nil when it is not one.
     public init?(text: String) {
-        guard text.utf8.count <= 4_096 else { return nil }
-        var counters: [RegionID: UInt64] = [:]
-        if !text.isEmpty {
-            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
-                let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
-                guard pieces.count == 2, let region = RegionID(String(pieces[0])), !pieces[1].isEmpty,
-                      pieces[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let seq = UInt64(pieces[1])
-                else { return nil }
-                counters[region] = max(counters[region] ?? 0, seq)
-            }
-        }
-        guard counters.count <= WireLimits.regionsMax else { return nil }
-        seen = VersionVector(counters)
+        guard let seen = VersionVector(text: text) else { return nil }
+        self.seen = seen
     }
 }

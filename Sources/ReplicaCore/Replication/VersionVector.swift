@@ -84,3 +84,28 @@ public struct VersionVector: Hashable, Sendable, CustomStringConvertible {
         "{" + sortedPairs.map { "\($0.origin):\($0.seq)" }.joined(separator: ",") + "}"
     }
 }
+
+extension VersionVector {
+    /// The vector's text: `region:seq` pairs sorted by region, joined by commas (`""`
+    /// when empty). Session tokens and change feed cursors are written this way.
+    public var text: String { sortedPairs.map { "\($0.origin.name):\($0.seq)" }.joined(separator: ",") }
+
+    /// Reads `text`; nil when it is not a vector's text (over 4 KB, a bad region name or
+    /// number, more than `WireLimits.regionsMax` regions). A region named twice counts
+    /// with its highest seq.
+    public init?(text: String) {
+        guard text.utf8.count <= 4_096 else { return nil }
+        var counters: [RegionID: UInt64] = [:]
+        if !text.isEmpty {
+            for part in text.split(separator: ",", omittingEmptySubsequences: false) {
+                let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
+                guard pieces.count == 2, let region = RegionID(String(pieces[0])), !pieces[1].isEmpty,
+                      pieces[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let seq = UInt64(pieces[1])
+                else { return nil }
+                counters[region] = max(counters[region] ?? 0, seq)
+            }
+        }
+        guard counters.count <= WireLimits.regionsMax else { return nil }
+        self.init(counters)
+    }
+}
