@@ -74,6 +74,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // The HTTP API (Hummingbird): routes, auth, JSON, metrics endpoint.
         .target(name: "PaymentsAPI", dependencies: [
@@ -120,6 +121,7 @@ let package = Package(
             "PaymentsAPI", "PaymentNode", "ReplicaCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
