@@ -78,6 +78,7 @@ let package = Package(
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Yams", package: "Yams"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
         // Development helpers, imported by no production library: a CA and certificates
         // (swift-certificates), the YAML and free ports of scratch clusters on loopback.
@@ -133,6 +134,7 @@ let package = Package(
             "PaymentsAPI", "PaymentNode", "PaymentDevKit", "ReplicaCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),

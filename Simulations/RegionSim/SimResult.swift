@@ -97,6 +97,10 @@ public struct SimSample: Sendable, Hashable {
         public let rpoExposureMillis: UInt64
         public let lagMillisMax: UInt64
         public let unreplicated: UInt64
+        /// Per currency, the amounts of the payments with a write of this region that no
+        /// other region has acknowledged yet (the node's `rpo_exposure_amounts`); empty
+        /// while the region is down.
+        public let atRisk: [CurrencyAmount]
     }
     public let atMicros: UInt64
     public let regions: [RegionPoint]

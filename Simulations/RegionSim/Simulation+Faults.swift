@@ -203,12 +203,15 @@ extension Simulation {
         var perRegion: [SimSample.RegionPoint] = []
         for r in regions.indices {
             guard let shell = regions[r].shell else {
-                perRegion.append(.init(up: false, rpoExposureMillis: 0, lagMillisMax: 0, unreplicated: 0))
+                perRegion.append(.init(up: false, rpoExposureMillis: 0, lagMillisMax: 0, unreplicated: 0, atRisk: []))
                 continue
             }
             let s = shell.status()
+            // Read only: sampling must not change what the run does (nor its trace hash).
+            let atRisk = regions[r].store.committed.amountsAbove(s.heldElsewhere, of: regionIDs[r])
             perRegion.append(.init(up: true, rpoExposureMillis: s.rpoExposureMillis,
-                                   lagMillisMax: s.peers.map(\.lagMillis).max() ?? 0, unreplicated: s.unreplicatedLocalEntries))
+                                   lagMillisMax: s.peers.map(\.lagMillis).max() ?? 0, unreplicated: s.unreplicatedLocalEntries,
+                                   atRisk: atRisk))
             stats.rpoExposureMillisMax = max(stats.rpoExposureMillisMax, s.rpoExposureMillis)
         }
         samples.append(SimSample(atMicros: now, regions: perRegion))

@@ -84,7 +84,7 @@ extension Simulation {
             timeline.append(TimelineMark(atMicros: now, region: r, label: "store recovered"))
         case .ownHistoryRecovered(let seq):
             noteOwnHistoryRecovered(r, resumingAfter: seq)
-        case .recoveryFailed, .drained:
+        case .recoveryFailed, .drained, .sessionWaitStarted, .sessionWaitEnded:
             break
         }
     }

@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Prometheus
 import ReplicaCore
 import ReplicaShell
 import ReplicaStore
@@ -21,6 +22,9 @@ public final class ReplicaNode: @unchecked Sendable {
     public let transport: PeerTransport
     /// API key hashes, API and peer TLS material: what a reload replaces.
     public let credentials: LiveCredentials
+    /// The node's own metrics registry (each node in a process has one): what the node
+    /// records as it happens (`NodeActivityMetrics`), and what `/metrics` adds at each scrape.
+    public let metrics = PrometheusCollectorRegistry()
     let logger: Logger
     let loop: EventLoop
     let store: ReplicaStore
@@ -42,7 +46,8 @@ public final class ReplicaNode: @unchecked Sendable {
         try store.claim(region: config.region)
         let recovered = try store.recover(includingRecords: config.engine.recordCacheBytes == nil,
                                           logTailPerOrigin: config.engine.logCacheEntries)
-        committer = GroupCommitter(store: store)
+        let activity = NodeActivityMetrics(registry: metrics)
+        committer = GroupCommitter(store: store, observer: activity.groupCommitted)
         readers = StoreReaderPool(store: store)
         let loaded = try NodeCredentials.load(config)
         credentials = LiveCredentials(loaded)
@@ -53,7 +58,10 @@ public final class ReplicaNode: @unchecked Sendable {
                                              engine: config.engine),
                      bus: TransportPeerBus(transport: transport), clock: EventLoopClock(loop: loop))
         let shell = Shell(config: shellConfig, recovered: recovered, store: ports.store, bus: ports.bus, clock: ports.clock)
-        shell.observer = { event in ReplicaNode.log(event, logger) }
+        shell.observer = { event in
+            activity.record(event)
+            ReplicaNode.log(event, logger)
+        }
         self.shell = NIOLoopBoundBox.makeBoxSendingValue(shell, eventLoop: loop)
         logger.info("store opened", metadata: [
             "store.path": "\(config.databasePath)", "store.vector": "\(recovered.vector)",
@@ -193,7 +201,7 @@ public final class ReplicaNode: @unchecked Sendable {
             logger.info("store still cannot take writes", metadata: ["reason": "\(reason)", "retry_ms": "\(retryMillis)"])
         case .ownHistoryRecovered(let seq):
             logger.info("own history recovered from peers: writes taken", metadata: ["store.resuming_after_seq": "\(seq)"])
-        case .drained:
+        case .drained, .sessionWaitStarted, .sessionWaitEnded:
             break
         }
     }

@@ -10,11 +10,12 @@ import ReplicaCore
 /// behind the error, region and API-key middleware. It is a swift-service-lifecycle
 /// `Service`: on graceful shutdown it stops accepting and finishes requests in flight.
 public enum PaymentsServer {
-    /// The router with every route and middleware. Each router has its own metrics
-    /// registry: every node in a process reports only its own figures.
+    /// The router with every route and middleware, recording into the node's own metrics
+    /// registry: every node in a process reports only its own figures. One router per
+    /// node (its scrape advances the node's counters to the engine's totals).
     public static func router(node: ReplicaNode) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
-        let registry = PrometheusCollectorRegistry()
+        let registry = node.metrics
         // Outermost: it sees the status the client gets, after errors became answers.
         router.add(middleware: HTTPRequestMetrics(registry: registry))
         router.add(middleware: AccessLog(enabled: node.config.accessLog))

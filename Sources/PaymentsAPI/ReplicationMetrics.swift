@@ -15,8 +15,10 @@ import ReplicaCore
 /// `paynode_peer_refused_total`, `paynode_peer_malformed_frames_total`,
 /// `paynode_retransmits_total`, `paynode_protocol_violations_total`,
 /// `paynode_writes_refused_clock_total`, `paynode_entries_held_clock_total`,
-/// `paynode_snapshots_sent_total`, and the HTTP ones (`paynode_http_requests_total`,
-/// `paynode_http_request_duration_seconds`, `paynode_http_requests_in_flight`).
+/// `paynode_snapshots_sent_total`, `paynode_snapshots_received_total`,
+/// `paynode_snapshot_records_received_total`, `paynode_catch_up_in_progress{peer}`,
+/// `paynode_catch_up_records{peer}`, beside the HTTP ones (`HTTPRequestMetrics`) and what
+/// the node records as it happens (commits, session waits: `NodeActivityMetrics`).
 final class ReplicationMetrics: Sendable {
     let node: ReplicaNode
     let registry: PrometheusCollectorRegistry
@@ -47,6 +49,7 @@ final class ReplicationMetrics: Sendable {
                     .set(Double(o.offsetMillis) / 1_000)
             }
         }
+        Self.catchUp(status.peers, into: registry)
         registry.makeGauge(name: "paynode_rpo_exposure_seconds",
                            help: "Age of the oldest local write not yet durable in another region")
             .set(Double(status.rpoExposureMillis) / 1_000)
@@ -84,7 +87,24 @@ final class ReplicationMetrics: Sendable {
         count("paynode_entries_held_clock_total", c.entriesHeldForClock,
               "Peer entries held because they were stamped beyond this clock plus the skew bound")
         count("paynode_snapshots_sent_total", c.snapshotsCompleted, "Snapshots streamed to peers behind the log horizon")
+        count("paynode_snapshots_received_total", c.snapshotsReceived,
+              "Snapshots received whole from peers (this region was behind their log horizon)")
+        count("paynode_snapshot_records_received_total", c.snapshotRecordsReceived, "Records merged from peers' snapshot chunks")
         return registry.emitToString()
+    }
+
+    /// Catch-up progress per peer: whether it streams this region a snapshot now, and
+    /// how many records of its stream have been merged (of its last one once that ended).
+    static func catchUp(_ peers: [PeerStatus], into registry: PrometheusCollectorRegistry) {
+        for p in peers {
+            let labels = [("peer", p.region.name)]
+            registry.makeGauge(name: "paynode_catch_up_in_progress", labels: labels,
+                               help: "1 while this peer streams this region a snapshot (this region is catching up from it), else 0")
+                .set(Int64(p.sendingSnapshot ? 1 : 0))
+            registry.makeGauge(name: "paynode_catch_up_records", labels: labels,
+                               help: "Records merged from this peer's current snapshot stream (from its last one once that ended)")
+                .set(Int64(clamping: p.snapshotRecordsReceived))
+        }
     }
 
     /// Sets one gauge per label set in `values`, and 0 on those set before that are gone

@@ -46,7 +46,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     public let bus: Bus
     public let clock: Clock
     public var region: RegionID { config.engine.region }
-    /// Told of failures and recoveries (for logs, metrics and the simulator's probes).
+    /// Told of failures, recoveries and session waits (for logs, metrics and the
+    /// simulator's probes).
     public var observer: ((ShellEvent) -> Void)?
 
     public internal(set) var engine: ReplicationEngine
@@ -67,8 +68,12 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
 
     struct SessionWaiter {
         let token: VersionVector
+        let sinceMillis: UInt64
         let deadlineMillis: UInt64
         let reply: Reply<Void>
+
+        /// Milliseconds since the wait began (0 if the wall clock stepped back).
+        func waited(_ now: UInt64) -> UInt64 { now > sinceMillis ? now - sinceMillis : 0 }
     }
 
     /// Resumes from what `store` committed (`recovered`). Call `start()` to begin ticking.
@@ -137,7 +142,9 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
             return reply(.success(()))
         }
         if health == .stopped { return reply(.failure(.unavailable("the node is shutting down"))) }
-        sessionWaiters.append(SessionWaiter(token: token, deadlineMillis: clock.nowMillis + config.sessionWaitMillis, reply: reply))
+        let now = clock.nowMillis
+        sessionWaiters.append(SessionWaiter(token: token, sinceMillis: now, deadlineMillis: now + config.sessionWaitMillis, reply: reply))
+        observer?(.sessionWaitStarted)
     }
 
     /// The read path of `GET /v1/payments/{id}`: waits for the session, then reads the
@@ -262,9 +269,15 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
 
     func serveSessionWaiters() {
         guard !sessionWaiters.isEmpty else { return }
+        let now = clock.nowMillis
         var still: [SessionWaiter] = []
         for w in sessionWaiters {
-            if engine.canServe(sessionToken: w.token) { w.reply(.success(())) } else { still.append(w) }
+            if engine.canServe(sessionToken: w.token) {
+                observer?(.sessionWaitEnded(waitedMillis: w.waited(now), served: true))
+                w.reply(.success(()))
+            } else {
+                still.append(w)
+            }
         }
         sessionWaiters = still
     }
@@ -275,7 +288,12 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         let have = engine.durableVector
         var still: [SessionWaiter] = []
         for w in sessionWaiters {
-            if w.deadlineMillis <= now { w.reply(.failure(.sessionNotAvailable(wanted: w.token, have: have))) } else { still.append(w) }
+            if w.deadlineMillis <= now {
+                observer?(.sessionWaitEnded(waitedMillis: w.waited(now), served: false))
+                w.reply(.failure(.sessionNotAvailable(wanted: w.token, have: have)))
+            } else {
+                still.append(w)
+            }
         }
         sessionWaiters = still
     }

@@ -107,6 +107,11 @@ public enum ShellEvent: Sendable, Equatable {
     case ownHistoryRecovered(resumingAfter: UInt64)
     /// Drained: every commit finished, every waiter answered.
     case drained
+    /// A read or patch began waiting for this region to catch up to its session token.
+    case sessionWaitStarted
+    /// That wait ended after `waitedMillis`: served (the region caught up), or not
+    /// (`sessionNotAvailable`: the API's 412). Waits a drain answers report nothing.
+    case sessionWaitEnded(waitedMillis: UInt64, served: Bool)
 }
 
 /// Records read in the store's own order, and the position to read on from.

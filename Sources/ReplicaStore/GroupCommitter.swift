@@ -11,6 +11,10 @@ import ReplicaCore
 /// failed one's entries), until `probe` finds the store writable again.
 public final class GroupCommitter: @unchecked Sendable {
     public typealias Completion = @Sendable (Result<Void, Error>) -> Void
+    /// Told of each committed transaction: its requests, and the time from its start
+    /// until the commit (the fsync) returned. Runs on the committing thread before the
+    /// group's writers are answered: it must be quick (record into a metric, no more).
+    public typealias Observer = @Sendable (_ requests: Int, _ duration: Duration) -> Void
 
     private let store: ReplicaStore
     private let condition = NSCondition()
@@ -20,14 +24,17 @@ public final class GroupCommitter: @unchecked Sendable {
     /// The error of the last failed transaction, until a probe succeeds.
     private var failure: Error?
     private var thread: Thread?
+    private let observer: Observer?
     /// Transactions committed so far.
     public private(set) var groupsCommitted: UInt64 = 0
     /// Requests committed so far.
     public private(set) var requestsCommitted: UInt64 = 0
 
     /// Starts the committing thread over `store`; from now on only it writes to `store`.
-    public init(store: ReplicaStore) {
+    /// `observer` is told of every committed transaction.
+    public init(store: ReplicaStore, observer: Observer? = nil) {
         self.store = store
+        self.observer = observer
         let t = Thread { [unowned self] in self.loop() }
         t.name = "paynode-group-commit"
         thread = t
@@ -119,7 +126,10 @@ public final class GroupCommitter: @unchecked Sendable {
 
             let result: Result<Void, Error>
             do {
-                try store.commit(group.flatMap(\.requests))
+                let requests = group.flatMap(\.requests)
+                let start = ContinuousClock.now
+                try store.commit(requests)
+                observer?(count, start.duration(to: .now))
                 groupsCommitted += 1
                 requestsCommitted += UInt64(count)
                 result = .success(())

@@ -7,7 +7,8 @@ import NIOPosix
 import PaymentDevKit
 @testable import PaymentNode
 @testable import PaymentsAPI
-import ReplicaCore
+import Prometheus
+@testable import ReplicaCore
 import Testing
 
 /// Every status code of the API contract (openapi.yaml), through the real router,
@@ -18,7 +19,8 @@ import Testing
     let auth: HTTPFields = [.authorization: "Bearer paynode-dev-key", .contentType: "application/json"]
 
     /// A one-region node (no peers) with its router; `remote` writes time out at once.
-    static func withNode(_ body: @Sendable (any TestClientProtocol, ReplicaNode) async throws -> Void) async throws {
+    static func withNode(sessionWaitMillis: Int = 50,
+                         _ body: @Sendable (any TestClientProtocol, ReplicaNode) async throws -> Void) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent("paynode-routes-\(UUID().uuidString.prefix(8))").path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let region = RegionID("us-east-1")!
@@ -31,7 +33,7 @@ import Testing
               key_sha256: [\(NodeConfig.developmentKeyHash)]
               plain_http: true
               body_bytes_max: 2048
-              session_wait_ms: 50
+              session_wait_ms: \(sessionWaitMillis)
             peer_listen: 127.0.0.1:0
             peers: {}
             tls:
@@ -228,6 +230,83 @@ import Testing
             let expiry = text.split(separator: "\n").first { $0.hasPrefix("paynode_certificate_expiry_seconds{certificate=\"peer\"}") }
             #expect(expiry.flatMap { Double($0.split(separator: " ").last!) }.map { $0 > 86_400 } == true, "\(expiry ?? "none")")
         }
+    }
+
+    /// The node's own metrics move when their event happens: a commit moves the commit
+    /// histograms; a read whose session token is ahead of the region waits (counted and
+    /// timed) and is served once the write lands; a token the region never catches up to
+    /// ends in a 412, counted apart. Each family is in the scrape before its first event.
+    @Test func nodeMetricsMoveWithCommitsAndSessionWaits() async throws {
+        let auth = self.auth
+        try await Self.withNode(sessionWaitMillis: 1_000) { client, _ in
+            @Sendable func scrape() async throws -> [String: Double] {
+                let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                var series: [String: Double] = [:]
+                for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+                    guard let space = line.lastIndex(of: " "), let v = Double(line[line.index(after: space)...]) else { continue }
+                    series[String(line[..<space])] = v
+                }
+                return series
+            }
+            let names = ["paynode_commit_duration_seconds_count", "paynode_commit_group_requests_count", "paynode_session_waits_total",
+                         "paynode_session_wait_seconds_count", "paynode_session_not_available_total", "paynode_snapshots_received_total",
+                         "paynode_snapshot_records_received_total"]
+            let before = try await scrape()
+            #expect(names.map { before[$0] } == names.map { _ in 0 }, "\(before.filter { $0.key.contains("session") || $0.key.contains("commit") })")
+
+            let created = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-1"))
+            #expect(created.headers[HTTPField.Name("X-Session-Token")!] == "us-east-1:1")
+            let committed = try await scrape()
+            #expect((committed["paynode_commit_duration_seconds_count"] ?? 0) >= 1)
+            #expect((committed["paynode_commit_duration_seconds_sum"] ?? 0) > 0)
+            #expect((committed["paynode_commit_group_requests_sum"] ?? 0) >= 1)
+
+            // A list with the next write's token waits for it, and is served once it commits.
+            var ahead = auth
+            ahead[HTTPField.Name("X-Session-Token")!] = "us-east-1:2"
+            async let waited = client.execute(uri: "/v1/payments", method: .get, headers: ahead)
+            let deadline = ContinuousClock.now + .seconds(1)
+            while try await scrape()["paynode_session_waits_total"] != 1, ContinuousClock.now < deadline { await Task.yield() }
+            #expect(try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-2")).status == .created)
+            #expect(try await waited.status == .ok)
+            let served = try await scrape()
+            #expect(served["paynode_session_waits_total"] == 1 && served["paynode_session_wait_seconds_count"] == 1)
+            #expect(served["paynode_session_not_available_total"] == 0)
+
+            // A token of writes this region never gets: 412, counted as such.
+            var never = auth
+            never[HTTPField.Name("X-Session-Token")!] = "eu-west-1:5"
+            #expect(try await client.execute(uri: "/v1/payments", method: .get, headers: never).status == .preconditionFailed)
+            let refused = try await scrape()
+            #expect(refused["paynode_session_waits_total"] == 2 && refused["paynode_session_wait_seconds_count"] == 2)
+            #expect(refused["paynode_session_not_available_total"] == 1)
+            #expect((refused["paynode_session_wait_seconds_sum"] ?? 0) >= 1, "the 412 waited its whole second")
+            #expect(refused[#"paynode_http_requests_total{route="/v1/payments",method="GET",status_code="412"}"#] == 1,
+                    "\(refused.filter { $0.key.hasPrefix("paynode_http_requests_total") })")
+        }
+    }
+
+    /// Catch-up progress per peer, from the engine's status: 1 for the peer streaming this
+    /// region a snapshot, 0 for the others, and the records merged from each one's stream.
+    @Test func catchUpGaugesFollowThePeerStreamingASnapshot() {
+        func peer(_ name: String, sending: Bool, records: UInt64) -> PeerStatus {
+            PeerStatus(region: RegionID(name)!, connected: true, lastContactMillis: nil, acked: VersionVector(), unreplicatedEntries: 0,
+                       lagMillis: 0, clockOffset: nil, sendingSnapshot: sending, snapshotRecordsReceived: records)
+        }
+        let registry = PrometheusCollectorRegistry()
+        ReplicationMetrics.catchUp([peer("eu-west-1", sending: true, records: 1_500), peer("us-west-2", sending: false, records: 0)],
+                                   into: registry)
+        var text = registry.emitToString()
+        #expect(text.contains(#"paynode_catch_up_in_progress{peer="eu-west-1"} 1"#), "\(text)")
+        #expect(text.contains(#"paynode_catch_up_in_progress{peer="us-west-2"} 0"#))
+        #expect(text.contains(#"paynode_catch_up_records{peer="eu-west-1"} 1500"#))
+        #expect(text.contains("# HELP paynode_catch_up_records "))
+        // The stream ended: no longer in progress; its count stays.
+        ReplicationMetrics.catchUp([peer("eu-west-1", sending: false, records: 2_000), peer("us-west-2", sending: false, records: 0)],
+                                   into: registry)
+        text = registry.emitToString()
+        #expect(text.contains(#"paynode_catch_up_in_progress{peer="eu-west-1"} 0"#))
+        #expect(text.contains(#"paynode_catch_up_records{peer="eu-west-1"} 2000"#))
     }
 
     @Test func remoteDurabilityAndUnavailability() async throws {

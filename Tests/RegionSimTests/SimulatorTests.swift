@@ -87,6 +87,18 @@ import Testing
         #expect(r.passed, "\(r.violations.map(\.message))")
         #expect(r.rpoLostWrites > 10) // five seconds of eu-west-1's local writes never left it
         #expect(r.rpoWindowMillis > 3_000 && r.rpoWindowMillis <= 6_000)
+        // In money: what eu-west-1 alone holds only grows while it is cut off (no peer
+        // acknowledges anything), is gone from the samples once it is lost, and the
+        // report's worst moment is eu-west-1's.
+        let eu = try #require(r.regions.firstIndex(of: "eu-west-1"))
+        let held = r.samples.filter { $0.atMicros > 3_500_000 && $0.atMicros < 8_000_000 }.map { $0.regions[eu].atRisk }
+        for currency in ["EUR", "JPY", "USD"] {
+            let amounts = held.map { $0.first { $0.currency == currency }?.minorUnits ?? 0 }
+            #expect(amounts.last! > 0 && zip(amounts, amounts.dropFirst()).allSatisfy { $0 <= $1 }, "\(currency): \(amounts)")
+        }
+        #expect(r.samples.filter { $0.atMicros > 8_500_000 }.allSatisfy { $0.regions[eu].atRisk.isEmpty })
+        let html = HTMLReport.render(r)
+        #expect(html.contains("<td>EUR</td><td>eu-west-1</td>") && html.contains("<td>USD</td><td>eu-west-1</td>"), "\(html.suffix(2_000))")
     }
 
     @Test func test_scenarioFile_parsesSettingsAndFaults() throws {

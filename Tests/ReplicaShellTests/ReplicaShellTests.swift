@@ -53,20 +53,33 @@ import ReplicaCore
         #expect(shell.unavailableReason?.contains("restarted") == true)
     }
 
+    /// The shell's observer hears each wait begin and end, with how long it took and
+    /// whether it was served (the node counts them; a 412 is a wait not served).
     @Test func test_sessionRead_waitsForTheCommitThenReadsCommittedState() {
         let shell = F.shell()
+        var events: [ShellEvent] = []
+        shell.observer = { events.append($0) }
         let write = Answers<WriteAck>()
         shell.submit(F.create(1), durability: .local, reply: write.reply)
         let id = F.create(1).paymentID
         let read = Answers<Payment?>()
         shell.readPayment(id, sessionToken: VersionVector([F.tokyo: 1]), reply: read.reply)
-        #expect(read.all.isEmpty)
+        #expect(read.all.isEmpty && events == [.sessionWaitStarted])
+        shell.clock.nowMillis += 7
         shell.store.finish(.committed)
         #expect((try? read.all.first?.get())??.id == id)
+        #expect(events == [.sessionWaitStarted, .sessionWaitEnded(waitedMillis: 7, served: true)])
+        // A token already served waits for nothing: no event.
+        shell.readPayment(id, sessionToken: VersionVector([F.tokyo: 1]), reply: Answers<Payment?>().reply)
+        #expect(events.count == 2)
         let late = Answers<Payment?>()
         shell.readPayment(id, sessionToken: VersionVector([F.tokyo: 9]), reply: late.reply)
         shell.clock.advance(shell.config.sessionWaitMillis + 100)
         #expect({ if case .failure(.sessionNotAvailable) = late.all.first { true } else { false } }())
+        guard case .sessionWaitEnded(let waited, false)? = events.last, events.count == 4 else {
+            Issue.record("no unserved wait reported: \(events)"); return
+        }
+        #expect(waited >= shell.config.sessionWaitMillis)
     }
 
     @Test func test_drain_finishesCommitsAndAnswersRemoteWritesAsLocal() {

@@ -154,11 +154,13 @@ import Testing
     /// What the committer promises: requests commit in the order they were handed in,
     /// requests waiting together share one transaction, and each writer is answered only
     /// once its request is committed. (Handed in from one thread, so the order is known;
-    /// a blocking work item holds the committer so that all 400 wait together.)
+    /// a blocking work item holds the committer so that all 400 wait together.) Its
+    /// observer hears of the transaction, its size and duration, before any writer's answer.
     @Test func test_groupCommitter_sharesTransactionsAndAnswersOnlyAfterCommit() throws {
         let tmp = TempStore()
         let store = try tmp.open()
-        let committer = GroupCommitter(store: store)
+        let observed = ObservedCommits()
+        let committer = GroupCommitter(store: store, observer: { observed.add($0, $1) })
         var w = Writer()
         let requests = (0..<400).map { w.create($0, at: 1_000) }
         let gate = DispatchSemaphore(value: 0)
@@ -170,6 +172,7 @@ import Testing
         for r in requests {
             all.enter()
             committer.submit([r]) { result in
+                observed.answered()
                 answers.note(r.vector[usEast], result)
                 all.leave()
             }
@@ -179,6 +182,8 @@ import Testing
         committer.shutdown()
         #expect(committer.requestsCommitted == 400)
         #expect(committer.groupsCommitted == 1, "the 400 waiting requests did not share one transaction")
+        #expect(observed.groups.map(\.requests) == [400] && observed.groups.allSatisfy { $0.duration > .zero })
+        #expect(observed.answeredBeforeObserved == 0)
         #expect(answers.order == Array(1...400), "answered out of the order handed in")
         #expect(answers.answeredBeforeVisible.isEmpty, "answered before its commit was visible: \(answers.answeredBeforeVisible.prefix(5))")
         #expect(try TempStore.reopen(tmp).vector()[usEast] == 400)
@@ -287,6 +292,23 @@ final class Answered: @unchecked Sendable {
 }
 
 /// Counts failed commits (from the committer's thread).
+/// What a committer's observer heard, and writers answered before it heard anything.
+final class ObservedCommits: @unchecked Sendable {
+    private let lock = NSLock()
+    private(set) var groups: [(requests: Int, duration: Duration)] = []
+    private(set) var answeredBeforeObserved = 0
+    func add(_ requests: Int, _ duration: Duration) {
+        lock.lock()
+        groups.append((requests, duration))
+        lock.unlock()
+    }
+    func answered() {
+        lock.lock()
+        if groups.isEmpty { answeredBeforeObserved += 1 }
+        lock.unlock()
+    }
+}
+
 final class Outcomes: @unchecked Sendable {
     private let lock = NSLock()
     private(set) var failures = 0

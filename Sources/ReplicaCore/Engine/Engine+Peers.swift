@@ -168,6 +168,9 @@ extension ReplicationEngine {
             return []
         }
         peers[peer]!.snapshotAccepted = true
+        if part == 0 { peers[peer]!.snapshotRecordsMerged = 0 }
+        peers[peer]!.snapshotRecordsMerged += UInt64(chunk.count)
+        counters.snapshotRecordsReceived += UInt64(chunk.count)
         var conflicts: [ConflictRecord] = []
         var touched: [PaymentRecord] = []
         for incoming in chunk {
@@ -199,7 +202,14 @@ extension ReplicationEngine {
     /// A snapshot source that sent nothing for two retransmit periods is let go: another
     /// peer may serve.
     mutating func releaseQuietSnapshotSource(nowMillis: UInt64) {
-        if let source = snapshotSource, nowMillis >= source.lastChunkMillis + 2 * config.retransmitAfterMillis { snapshotSource = nil }
+        if snapshotSource != nil && activeSnapshotSource(nowMillis: nowMillis) == nil { snapshotSource = nil }
+    }
+
+    /// The peer streaming this region a snapshot now: nil when none is, or the one that
+    /// did has sent nothing for two retransmit periods.
+    func activeSnapshotSource(nowMillis: UInt64) -> RegionID? {
+        guard let source = snapshotSource, nowMillis < source.lastChunkMillis + 2 * config.retransmitAfterMillis else { return nil }
+        return source.peer
     }
 
     mutating func violation(_ peer: RegionID, _ reason: String) -> [EngineDirective] {

@@ -13,6 +13,10 @@ public struct PeerStatus: Hashable, Sendable {
     public let lagMillis: UInt64
     /// How far the peer's clock is from ours, when there is a fresh estimate.
     public let clockOffset: ClockOffset?
+    /// The peer is streaming this region a snapshot now: this region is catching up from it.
+    public let sendingSnapshot: Bool
+    /// Records merged from the peer's current snapshot stream (from its last one once that ended).
+    public let snapshotRecordsReceived: UInt64
 }
 
 /// This region's replication state at one instant.
@@ -44,6 +48,7 @@ extension ReplicationEngine {
 
     /// The replication status at wall time `nowMillis`.
     public func status(nowMillis: UInt64) -> ReplicationStatus {
+        let catchingUpFrom = activeSnapshotSource(nowMillis: nowMillis)
         let peerStatuses = config.peers.sorted().map { peer -> PeerStatus in
             let state = peers[peer]!
             var missing: UInt64 = 0
@@ -57,7 +62,8 @@ extension ReplicationEngine {
             let lag = oldest.map { nowMillis > $0 ? nowMillis - $0 : 0 } ?? 0
             return PeerStatus(region: peer, connected: state.connected, lastContactMillis: state.lastContactMillis,
                               acked: state.acked, unreplicatedEntries: missing, lagMillis: lag,
-                              clockOffset: clockOffset(of: peer, nowMillis: nowMillis))
+                              clockOffset: clockOffset(of: peer, nowMillis: nowMillis),
+                              sendingSnapshot: catchingUpFrom == peer, snapshotRecordsReceived: state.snapshotRecordsMerged)
         }
         let replicatedElsewhere = storedElsewhere
         let own = durableVector[region]

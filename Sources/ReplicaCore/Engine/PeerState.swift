@@ -34,6 +34,9 @@ struct PeerState: Sendable {
     var snapshotFrom: RegionID?
     /// Receiving: this peer's current snapshot stream has been merged from its first chunk.
     var snapshotAccepted = false
+    /// Receiving: records merged from this peer's current snapshot stream (from its last
+    /// one once that ended).
+    var snapshotRecordsMerged: UInt64 = 0
 
     init(acked: VersionVector) {
         self.acked = acked

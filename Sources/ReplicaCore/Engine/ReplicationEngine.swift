@@ -209,6 +209,8 @@ public struct EngineCounters: Hashable, Sendable {
     public var snapshotsStarted: UInt64 = 0
     public var snapshotsCompleted: UInt64 = 0
     public var snapshotsReceived: UInt64 = 0
+    /// Records merged from peers' snapshot chunks, every stream counted.
+    public var snapshotRecordsReceived: UInt64 = 0
     public var protocolViolations: UInt64 = 0
     /// Snapshot chunks declined because another peer was streaming one already.
     public var snapshotChunksDeclined: UInt64 = 0

@@ -112,6 +112,31 @@ import Testing
         #expect(seqs == [[1, 2, 3], [4, 5]])
     }
 
+    /// While a peer streams this region a snapshot, the status says so and counts the
+    /// records merged; once its last chunk came (or it went quiet) the stream is no longer
+    /// in progress, and its count stays until the next stream's first chunk.
+    @Test func test_receivingASnapshot_statusShowsCatchUpProgress() {
+        var e = ReplicationEngineTests.engine()
+        _ = e.peerConnected(Fixtures.virginia, nowMillis: 0)
+        _ = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 0)
+        let t: UInt64 = 100_000
+        func virginia(_ at: UInt64) -> PeerStatus { e.status(nowMillis: at).peers.first { $0.region == Fixtures.virginia }! }
+        #expect(!virginia(t).sendingSnapshot && virginia(t).snapshotRecordsReceived == 0)
+        let two = [1, 2].map { RecordTable.decode(Self.encoded($0)) }
+        _ = e.receive(.snapshot(records: two, vector: nil), from: Fixtures.virginia, nowMillis: t)
+        #expect(virginia(t).sendingSnapshot && virginia(t).snapshotRecordsReceived == 2)
+        #expect(e.status(nowMillis: t).peers.filter(\.sendingSnapshot).map(\.region) == [Fixtures.virginia])
+        #expect(!virginia(t + 2 * e.config.retransmitAfterMillis).sendingSnapshot, "a quiet source is not catching this region up")
+        _ = e.receive(.snapshot(records: [RecordTable.decode(Self.encoded(3))], vector: VersionVector(), part: 1),
+                      from: Fixtures.virginia, nowMillis: t + 1)
+        #expect(!virginia(t + 1).sendingSnapshot && virginia(t + 1).snapshotRecordsReceived == 3)
+        #expect(e.counters.snapshotsReceived == 1 && e.counters.snapshotRecordsReceived == 3)
+        // The next stream counts from its first chunk.
+        _ = e.receive(.snapshot(records: [two[0]], vector: nil), from: Fixtures.virginia, nowMillis: t + 2)
+        #expect(virginia(t + 2).sendingSnapshot && virginia(t + 2).snapshotRecordsReceived == 1)
+        #expect(e.counters.snapshotRecordsReceived == 4)
+    }
+
     @Test func test_oneSnapshotSourceAtATime_othersAreDeclinedAndHoldBack() {
         var e = ReplicationEngineTests.engine()
         for p in [Fixtures.virginia, Fixtures.ireland] {
