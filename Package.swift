@@ -30,6 +30,9 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-certificates.git", from: "1.21.1"),
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"5.0.0"),
         .package(url: "https://github.com/apple/swift-asn1.git", from: "1.7.4"),
+        .package(url: "https://github.com/apple/swift-distributed-tracing.git", from: "1.7.3"),
+        // OTLP/HTTP only: the default traits would also build gRPC (grpc-swift 2, NIOHTTP2).
+        .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
         // The pure replication engine: no I/O, no clocks, no randomness, no Tasks.
@@ -77,6 +80,7 @@ let package = Package(
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "Yams", package: "Yams"),
             .product(name: "Prometheus", package: "swift-prometheus"),
         ]),
@@ -88,6 +92,14 @@ let package = Package(
             .product(name: "X509", package: "swift-certificates"),
             .product(name: "Crypto", package: "swift-crypto"),
             .product(name: "SwiftASN1", package: "swift-asn1"),
+        ]),
+        // `paynode serve`'s traces: swift-otel's tracer and its exporting service.
+        .target(name: "NodeTracing", dependencies: [
+            "PaymentNode",
+            .product(name: "OTel", package: "swift-otel"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
         ]),
         // The HTTP API (Hummingbird): routes, auth, JSON, metrics endpoint.
         .target(name: "PaymentsAPI", dependencies: [
@@ -112,7 +124,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "paynode", dependencies: [
-            "PaymentNode", "PaymentsAPI", "PaymentDevKit", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
+            "PaymentNode", "PaymentsAPI", "PaymentDevKit", "NodeTracing", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -139,8 +151,10 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "NodeIntegrationTests", dependencies: [
-            "ReplicaCore", "PaymentNode", "PaymentDevKit", "ReplicaTransport", "LZ4", "PaymentsClient",
+            "ReplicaCore", "PaymentNode", "PaymentDevKit", "ReplicaTransport", "LZ4", "PaymentsClient", "NodeTracing",
             .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+            .product(name: "NIOHTTP1", package: "swift-nio"),
+            .product(name: "Tracing", package: "swift-distributed-tracing"),
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "NIOPosix", package: "swift-nio"),

@@ -145,6 +145,7 @@ extension NodeConfig {
         let eventsSection = try top.section("events")
         let eventsKept = try eventsSection.integer("keep", in: 1_000...1_000_000_000).map { Int($0) } ?? 1_000_000
         try eventsSection.finish()
+        let tracing = try parseTracing(top)
         try top.finish()
 
         if peerListen == apiListen && peerListen.port != 0 { throw top.error("peer_listen", "is the same address as api.listen") }
@@ -152,7 +153,7 @@ extension NodeConfig {
             region: region, dataDirectory: dataDirectory, apiListen: apiListen, apiTLS: apiTLS, apiKeyHashes: hashes,
             bodyBytesMax: Int(bodyMax), sessionWaitMillis: UInt64(sessionWait),
             peerListen: peerListen, peers: peers, tls: tls, defaultDurability: durability, engine: engine,
-            sourceFile: top.file, logFormat: logFormat, accessLog: accessLog, eventsKept: eventsKept)
+            sourceFile: top.file, logFormat: logFormat, accessLog: accessLog, eventsKept: eventsKept, tracing: tracing)
     }
 
     private static func address(_ section: YAMLSection, _ key: String) throws(NodeConfigError) -> HostPort {

@@ -31,6 +31,7 @@ extension NodeConfig {
         check("log.format", logFormat == new.logFormat)
         check("log.access", accessLog == new.accessLog)
         check("events.keep", eventsKept == new.eventsKept)
+        check("tracing", tracing == new.tracing)
         return keys
     }
 }

@@ -33,6 +33,8 @@ public struct NodeConfig: Sendable {
     public var accessLog = true
     /// Changes the change feed keeps (`events.keep`): the newest ones.
     public var eventsKept = 1_000_000
+    /// `tracing:`: where spans go over OTLP; nil (no section) traces nothing.
+    public var tracing: TracingConfig? = nil
 
     /// Path of the SQLite database.
     public var databasePath: String { (dataDirectory as NSString).appendingPathComponent("paynode.sqlite") }

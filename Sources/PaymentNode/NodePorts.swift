@@ -21,9 +21,15 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     /// log, the newest entries the engine keeps in memory.
     let includeRecords: Bool
     let logTailPerOrigin: Int?
+    /// Traced writes handed to the shell whose persist request has not come yet, by
+    /// payment, oldest first (only on the loop; empty without `tracing:`). The write may
+    /// wait behind a record read, so it is matched by its entry, not by the turn it ran in.
+    var commitTraces: [PaymentID: [CommitTrace]] = [:]
+    let region: RegionID
 
     init(loop: EventLoop, store: ReplicaStore, committer: GroupCommitter, readers: StoreReaderPool, logger: Logger,
          engine: EngineConfig) {
+        self.region = engine.region
         self.includeRecords = engine.recordCacheBytes == nil
         self.logTailPerOrigin = engine.logCacheEntries
         self.loop = loop
@@ -35,10 +41,37 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
 
     func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void) {
         let bound = NIOLoopBound(completion, eventLoop: loop)
-        committer.submit([request]) { [loop] result in
-            let outcome = Self.outcome(result)
-            loop.execute { bound.value(outcome) }
+        guard !commitTraces.isEmpty, let span = takeCommitTrace(for: request)?.span(for: request) else {
+            return committer.submit([request]) { [loop] result in
+                let outcome = Self.outcome(result)
+                loop.execute { bound.value(outcome) }
+            }
         }
+        committer.submit([request], reportingGroupSize: { [loop] result, groupRequests in
+            let outcome = Self.outcome(result)
+            CommitTrace.end(span, outcome, groupRequests: groupRequests)
+            loop.execute { bound.value(outcome) }
+        })
+    }
+
+    /// A traced write is about to be handed to the shell.
+    func expectCommit(_ trace: CommitTrace) { commitTraces[trace.paymentID, default: []].append(trace) }
+
+    /// The write was answered (committed, refused, or a replay that wrote nothing).
+    func forgetCommit(_ trace: CommitTrace) {
+        guard var waiting = commitTraces[trace.paymentID] else { return }
+        waiting.removeAll { $0 === trace }
+        commitTraces[trace.paymentID] = waiting.isEmpty ? nil : waiting
+    }
+
+    /// The oldest traced write whose local entry `request` carries, taken off the list.
+    private func takeCommitTrace(for request: PersistRequest) -> CommitTrace? {
+        for encoded in request.entries where encoded.entry.origin == region {
+            guard let trace = commitTraces[encoded.entry.paymentID]?.first else { continue }
+            forgetCommit(trace)
+            return trace
+        }
+        return nil
     }
 
     func compactLog(through vector: VersionVector) {

@@ -101,8 +101,11 @@ public final class ReplicaNode: @unchecked Sendable {
 
     /// Submits a create or patch; returns once it is durable at `durability` (or `local`
     /// when `remote` timed out: see `WriteAck.achieved`).
+    /// With `tracing:` in the config it runs under spans (`tracedSubmit`); without, no
+    /// span is started.
     public func submit(_ command: PaymentCommand, durability: Durability) async throws(NodeError) -> WriteAck {
-        try await answer { shell, reply in shell.submit(command, durability: durability, reply: reply) }
+        if config.tracing != nil { return try await tracedSubmit(command, durability: durability) }
+        return try await answer { shell, reply in shell.submit(command, durability: durability, reply: reply) }
     }
 
     /// Waits until this region has committed everything `token` covers (up to the
@@ -170,11 +173,17 @@ public final class ReplicaNode: @unchecked Sendable {
         try await loop.submit { [shell] in body(shell.value) }.get()
     }
 
-    /// Runs `start` on the loop and waits for the reply it is given.
-    private func answer<T: Sendable>(_ start: @escaping @Sendable (Shell, @escaping Shell.Reply<T>) -> Void) async throws(NodeError) -> T {
+    /// Runs `start` on the loop and waits for the reply it is given. A traced write's
+    /// `commitTrace` waits in the store port, from the hand-over to the reply, for the
+    /// persist request that carries the write.
+    func answer<T: Sendable>(commitTrace: CommitTrace? = nil,
+                             _ start: @escaping @Sendable (Shell, @escaping Shell.Reply<T>) -> Void) async throws(NodeError) -> T {
         let promise = loop.makePromise(of: T.self)
         loop.execute { [shell] in
-            start(shell.value) { result in
+            let shell = shell.value
+            if let commitTrace { shell.store.expectCommit(commitTrace) }
+            start(shell) { result in
+                if let commitTrace { shell.store.forgetCommit(commitTrace) }
                 switch result {
                 case .success(let value): promise.succeed(value)
                 case .failure(let error): promise.fail(error)

@@ -16,7 +16,11 @@ public enum PaymentsServer {
     public static func router(node: ReplicaNode) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let registry = node.metrics
-        // Outermost: it sees the status the client gets, after errors became answers.
+        // With `tracing:` only: a server span per request, in the trace of its
+        // `traceparent`, named by route; outermost, so it holds every span of the request
+        // and records the status the client gets.
+        if node.config.tracing != nil { router.add(middleware: TracingMiddleware()) }
+        // Outermost but for traces: it sees the status the client gets, after errors became answers.
         router.add(middleware: HTTPRequestMetrics(registry: registry))
         router.add(middleware: AccessLog(enabled: node.config.accessLog))
         router.add(middleware: ErrorBodyMiddleware(region: node.config.region))

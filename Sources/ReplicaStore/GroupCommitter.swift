@@ -15,10 +15,14 @@ public final class GroupCommitter: @unchecked Sendable {
     /// until the commit (the fsync) returned. Runs on the committing thread before the
     /// group's writers are answered: it must be quick (record into a metric, no more).
     public typealias Observer = @Sendable (_ requests: Int, _ duration: Duration) -> Void
+    /// A completion told also how many requests the transaction held (0 when refused
+    /// without one).
+    public typealias GroupCompletion = @Sendable (Result<Void, Error>, _ groupRequests: Int) -> Void
+    private typealias Item = (requests: [PersistRequest], work: (@Sendable (ReplicaStore) throws -> Void)?, done: GroupCompletion)
 
     private let store: ReplicaStore
     private let condition = NSCondition()
-    private var queue: [(requests: [PersistRequest], work: (@Sendable (ReplicaStore) throws -> Void)?, done: Completion)] = []
+    private var queue: [Item] = []
     private var stopping = false
     private var stopped = false
     /// The error of the last failed transaction, until a probe succeeds.
@@ -43,6 +47,12 @@ public final class GroupCommitter: @unchecked Sendable {
 
     /// Queues `requests`; `done` runs on the committing thread once they are durable.
     public func submit(_ requests: [PersistRequest], done: @escaping Completion) {
+        submit(requests, reportingGroupSize: { result, _ in done(result) })
+    }
+
+    /// `submit`, whose `done` also gets the number of requests committed in the same
+    /// transaction (the group), for traces.
+    public func submit(_ requests: [PersistRequest], reportingGroupSize done: @escaping GroupCompletion) {
         condition.lock()
         let refusal: Error? = stopping ? CommitterStopped() : failure
         if refusal == nil {
@@ -50,7 +60,7 @@ public final class GroupCommitter: @unchecked Sendable {
             condition.signal()
         }
         condition.unlock()
-        if let refusal { done(.failure(refusal)) }
+        if let refusal { done(.failure(refusal), 0) }
     }
 
     /// Runs other store work (log compaction) on the committing thread, in queue order
@@ -62,7 +72,7 @@ public final class GroupCommitter: @unchecked Sendable {
             done(.failure(CommitterStopped()))
             return
         }
-        queue.append(([], work, done))
+        queue.append(([], work, { result, _ in done(result) }))
         condition.signal()
     }
 
@@ -110,7 +120,7 @@ public final class GroupCommitter: @unchecked Sendable {
             if let work = queue[0].work {
                 let item = queue.removeFirst()
                 condition.unlock()
-                item.done(Result { try work(store) })
+                item.done(Result { try work(store) }, 0)
                 continue
             }
             var taken = 0
@@ -136,7 +146,7 @@ public final class GroupCommitter: @unchecked Sendable {
             } catch {
                 result = .failure(error)
             }
-            var refused: [(requests: [PersistRequest], work: (@Sendable (ReplicaStore) throws -> Void)?, done: Completion)] = []
+            var refused: [Item] = []
             if case .failure(let error) = result {
                 condition.lock()
                 failure = error
@@ -144,8 +154,8 @@ public final class GroupCommitter: @unchecked Sendable {
                 queue.removeAll { $0.work == nil }
                 condition.unlock()
             }
-            for item in group { item.done(result) }
-            for item in refused { item.done(result) }
+            for item in group { item.done(result, count) }
+            for item in refused { item.done(result, 0) }
         }
     }
 }

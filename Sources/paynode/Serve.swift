@@ -1,14 +1,16 @@
 import ArgumentParser
 import Logging
 import NIOPosix
+import NodeTracing
 import PaymentNode
 import PaymentsAPI
 import ServiceLifecycle
 import UnixSignals
 
 /// `paynode serve --config FILE`: runs one region until SIGTERM or SIGINT, then drains
-/// in order (API, peers, commits in flight, store). SIGHUP re-reads the file and swaps
-/// in API key hashes and certificates without a restart (`ReplicaNode.reload`).
+/// in order (API, peers, commits in flight, store, then the last spans when `tracing:`
+/// is set). SIGHUP re-reads the file and swaps in API key hashes and certificates
+/// without a restart (`ReplicaNode.reload`).
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run one region's node.")
 
@@ -52,10 +54,14 @@ enum NodeRunner {
 
     /// Runs the node until SIGTERM or SIGINT, reloading `configFile` on each of `hangups`.
     static func run(_ config: NodeConfig, logger: Logger, reloadingOn hangups: UnixSignalsSequence, configFile: String) async throws {
+        // Before the API listens: the first request is traced. Nil without `tracing:`.
+        let tracing = try NodeTracing.bootstrap(config, logger: logger)
         let (node, app) = try await start(config, logger: logger)
         let reloader = ReloadOnHangup(signals: hangups, node: node, configFile: configFile)
-        // Services stop in reverse order: reloads first, the API, then the node drains and closes.
-        let group = ServiceGroup(services: [node, app, reloader], gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
+        // Services stop in reverse order: reloads first, the API, then the node drains and
+        // closes, then the tracer exports the spans left (the drain's included).
+        let services: [any Service] = (tracing.map { [$0] } ?? []) + [node, app, reloader]
+        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint], logger: logger)
         try await group.run()
     }
 }

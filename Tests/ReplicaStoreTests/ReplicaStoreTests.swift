@@ -192,6 +192,36 @@ import Testing
         #expect(late.failures == 1)
     }
 
+    /// `reportingGroupSize` tells each writer how many requests its transaction held
+    /// (what a commit span records), and 0 when it was refused without one.
+    @Test func test_groupCommitter_reportsTheSizeOfEachWritersGroup() throws {
+        let tmp = TempStore()
+        let committer = GroupCommitter(store: try tmp.open())
+        var w = Writer()
+        let gate = DispatchSemaphore(value: 0)
+        let held = DispatchSemaphore(value: 0)
+        committer.perform({ _ in held.signal(); gate.wait() }, done: { _ in })
+        held.wait()
+        let sizes = GroupSizes()
+        let all = DispatchGroup()
+        for i in 0..<3 {
+            all.enter()
+            committer.submit([w.create(i, at: 1_000)], reportingGroupSize: { _, size in sizes.add(size); all.leave() })
+        }
+        gate.signal()
+        all.wait()
+        committer.shutdown()
+        committer.submit([w.create(3, at: 1_000)], reportingGroupSize: { _, size in sizes.add(size) })
+        #expect(sizes.all == [3, 3, 3, 0])
+    }
+
+    final class GroupSizes: @unchecked Sendable {
+        private let lock = NSLock()
+        private var sizes: [Int] = []
+        func add(_ size: Int) { lock.withLock { sizes.append(size) } }
+        var all: [Int] { lock.withLock { sizes } }
+    }
+
     @Test func test_groupCommitter_afterAFailedCommit_refusesLaterRequestsUntilAProbeSucceeds() throws {
         let tmp = TempStore()
         let store = try tmp.open()
