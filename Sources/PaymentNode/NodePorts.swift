@@ -96,7 +96,7 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     /// of them) run in place on the loop: tens of microseconds, cheaper than two thread
     /// hops. More (a peer's batch) are read on a pool thread and the answer hops back.
     func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
-        guard ids.count > Self.inPlaceReadsMax else { return readOnPool(completion) { try $0.encodedRecords(ids) } }
+        guard ids.count <= Self.inPlaceReadsMax else { return readOnPool(completion) { try $0.encodedRecords(ids) } }
         do { completion(.success(try readers.read { try $0.encodedRecords(ids) })) } catch {
             completion(.failure(StoreReadFailure(Self.describe(error))))
         }
