@@ -53,7 +53,7 @@ let package = Package(
         .target(name: "ReplicaStore", dependencies: ["ReplicaCore", "CSQLite"]),
         // Benchmarks (tables, never test assertions) and the crash test's writer.
         .executableTarget(name: "paybench", dependencies: [
-            "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport", "LZ4", "PaymentNode", "PaymentsClient", "PaymentDevKit",
+            "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport", "LZ4", "PaymentNode", "PaymentDevKit",
             .product(name: "AsyncHTTPClient", package: "async-http-client"),
         ]),
         // The deterministic simulator: the same engine in a virtual world.
