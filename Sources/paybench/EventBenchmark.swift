@@ -72,30 +72,16 @@ enum EventBenchmark {
 
     /// Creates at `writer` on a fixed schedule; the time each was acked, by payment id.
     static func fixedRate(_ cluster: BenchCluster, _ writer: RegionID, rate: Int, seconds: Int, run: Int) async throws -> [String: Double] {
-        let total = rate * seconds
         let acks = Locked<[String: Double]>([:])
         let failures = Locked<[String]>([])
-        let start = now()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var sent = 0
-            while sent < total {
-                let due = min(total, Int((now() - start) * Double(rate)) + 1)
-                while sent < due {
-                    let i = sent
-                    sent += 1
-                    group.addTask {
-                        let reply = try await LagBenchmark.create(cluster, writer, key: "events-lag-\(run)-\(i)", durability: "local")
-                        guard reply.status == 201, let id = reply.json["id"] as? String else {
-                            failures.with { $0.append("\(reply.status)") }
-                            return
-                        }
-                        let t = now()
-                        acks.with { $0[id] = t }
-                    }
-                }
-                try await Task.sleep(for: .microseconds(500))
+        try await openLoop(rate: rate, seconds: seconds) { i in
+            let reply = try await LagBenchmark.create(cluster, writer, key: "events-lag-\(run)-\(i)", durability: "local")
+            guard reply.status == 201, let id = reply.json["id"] as? String else {
+                failures.with { $0.append("\(reply.status)") }
+                return
             }
-            try await group.waitForAll()
+            let t = now()
+            acks.with { $0[id] = t }
         }
         if let f = failures.with({ $0.first }) { throw BenchError("creates failed in the feed lag run, e.g. \(f)") }
         return acks.with { $0 }

@@ -87,40 +87,27 @@ enum LagBenchmark {
 
     /// Creates at `writer` on a fixed schedule; samples the lag to `readers`.
     static func fixedRate(_ cluster: BenchCluster, _ options: Options, rate: Int, writer: RegionID, readers: [RegionID], run: Int) async throws -> LagResult {
-        let total = rate * options.seconds
         let state = FixedRateState()
         let start = now()
-        try await withThrowingTaskGroup(of: Void.self) { group in
-            var sent = 0
-            while sent < total {
-                let due = min(total, Int((now() - start) * Double(rate)) + 1)
-                while sent < due {
-                    let i = sent
-                    sent += 1
-                    guard state.enter(limit: 2_000) else { continue } // overloaded: skip, counted as not acked
-                    group.addTask {
-                        defer { state.leave() }
-                        let reply = try await create(cluster, writer, key: "lag-\(run)-\(rate)-\(i)", durability: "local")
-                        guard reply.status == 201, let token = reply.header("X-Session-Token"),
-                              let id = reply.json["id"] as? String else {
-                            state.fail("\(reply.status)")
-                            return
-                        }
-                        let ackedAt = now()
-                        state.ack()
-                        guard i % options.sampleEvery == 0 else { return }
-                        var worst = 0.0
-                        for r in readers {
-                            let read = try await cluster.get(r, "/v1/payments/\(id)", headers: ["X-Session-Token": token], timeout: .seconds(60))
-                            guard read.status == 200 else { state.fail("read \(read.status)"); return }
-                            worst = max(worst, now() - ackedAt)
-                        }
-                        state.lag(worst * 1_000)
-                    }
-                }
-                try await Task.sleep(for: .microseconds(500))
+        // Overloaded: skip, counted as not acked.
+        try await openLoop(rate: rate, seconds: options.seconds, admit: { state.enter(limit: 2_000) }) { i in
+            defer { state.leave() }
+            let reply = try await create(cluster, writer, key: "lag-\(run)-\(rate)-\(i)", durability: "local")
+            guard reply.status == 201, let token = reply.header("X-Session-Token"),
+                  let id = reply.json["id"] as? String else {
+                state.fail("\(reply.status)")
+                return
             }
-            try await group.waitForAll()
+            let ackedAt = now()
+            state.ack()
+            guard i % options.sampleEvery == 0 else { return }
+            var worst = 0.0
+            for r in readers {
+                let read = try await cluster.get(r, "/v1/payments/\(id)", headers: ["X-Session-Token": token], timeout: .seconds(60))
+                guard read.status == 200 else { state.fail("read \(read.status)"); return }
+                worst = max(worst, now() - ackedAt)
+            }
+            state.lag(worst * 1_000)
         }
         let elapsed = now() - start
         let (lags, acked, failures) = state.results
