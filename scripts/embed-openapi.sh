@@ -1,6 +1,8 @@
 #!/usr/bin/env bash
 # Regenerates Sources/PaymentsAPI/OpenAPIDocument.swift from openapi.yaml (the source of
 # truth). A test fails when the two differ, so run this after editing openapi.yaml.
+# A Swift string rather than a SwiftPM resource: on Linux a resource is a bundle folder
+# beside the binary, and a `paynode` copied alone to /usr/local/bin would lose it.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 {
