@@ -105,7 +105,7 @@ struct PaymentRoutes: Sendable {
         filter.createdToMillis = try time(query["created_to"].map(String.init), "created_to")
         let limit = try limit(query["limit"].map(String.init), default: 50)
         let cursor = query["cursor"].map(String.init)
-        if let cursor, !Self.looksLikeCursor(cursor) {
+        if let cursor, ListCursor(text: cursor) == nil {
             throw APIError.invalid("cursor", "cursor is not one this server issued")
         }
         try await waitForSession(request)
@@ -130,14 +130,6 @@ struct PaymentRoutes: Sendable {
         let page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { String($0.sequence) } : nil
         return APIResponses.json(.ok, PaymentJSON.conflicts(page, nextCursor: next))
-    }
-
-    /// The shape of a list cursor (`<created ms>_<payment id>`), checked before any wait.
-    static func looksLikeCursor(_ text: String) -> Bool {
-        guard let underscore = text.firstIndex(of: "_") else { return false }
-        let millis = text[..<underscore]
-        return (1...15).contains(millis.count) && millis.utf8.allSatisfy { $0 >= 0x30 && $0 <= 0x39 }
-            && PaymentID(String(text[text.index(after: underscore)...])) != nil
     }
 
     private func waitForSession(_ request: Request) async throws {

@@ -27,6 +27,29 @@ public struct PaymentPage: Sendable {
     public let nextCursor: String?
 }
 
+/// A place in the reporting list: the created time and id of the last payment of a page,
+/// written `<created ms>_<payment id>`. The one reader and writer of that text.
+public struct ListCursor: Hashable, Sendable {
+    public let createdMillis: Int64
+    public let id: PaymentID
+
+    public init(createdMillis: Int64, id: PaymentID) {
+        self.createdMillis = createdMillis
+        self.id = id
+    }
+
+    /// Reads `text`; nil unless it is 1-15 digits, `_`, and a payment id.
+    public init?(text: String) {
+        guard let underscore = text.firstIndex(of: "_") else { return nil }
+        let millis = text[..<underscore]
+        guard (1...15).contains(millis.count), millis.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let created = Int64(millis),
+              let id = PaymentID(String(text[text.index(after: underscore)...])) else { return nil }
+        self.init(createdMillis: created, id: id)
+    }
+
+    public var text: String { "\(createdMillis)_\(id.rawValue)" }
+}
+
 /// A list cursor that could not be read (HTTP 400).
 public struct InvalidCursor: Error, CustomStringConvertible {
     public let description = "cursor is not one this server issued"
@@ -53,7 +76,8 @@ extension StoreReader {
         if let f = filter.createdFromMillis { clauses.append("created_at_ms >= \(bind(Int64(f)))") }
         if let t = filter.createdToMillis { clauses.append("created_at_ms < \(bind(Int64(t)))") }
         if let cursor {
-            let (created, id) = try Self.parseCursor(cursor)
+            guard let parsed = ListCursor(text: cursor) else { throw InvalidCursor() }
+            let (created, id) = (parsed.createdMillis, parsed.id.rawValue)
             clauses.append("(created_at_ms < \(bind(created)) OR (created_at_ms = \(bind(created)) AND id < \(bind(id))))")
         }
         let sql = "SELECT registers, created_at_ms, id FROM payments WHERE " + clauses.joined(separator: " AND ")
@@ -66,19 +90,13 @@ extension StoreReader {
         var last: (Int64, String)?
         while try s.step() {
             if payments.count == limit {
-                return PaymentPage(payments: payments, nextCursor: last.map { "\($0.0)_\($0.1)" })
+                return PaymentPage(payments: payments, nextCursor: last.flatMap { l in PaymentID(l.1).map { ListCursor(createdMillis: l.0, id: $0).text } })
             }
             guard let p = Payment(try RowEncoding.record(s.blob(0))) else { throw CorruptRow(description: "incomplete row listed") }
             payments.append(p)
             last = (s.int(1), s.text(2) ?? "")
         }
         return PaymentPage(payments: payments, nextCursor: nil)
-    }
-
-    static func parseCursor(_ cursor: String) throws -> (Int64, String) {
-        let parts = cursor.split(separator: "_", maxSplits: 1)
-        guard parts.count == 2, let created = Int64(parts[0]), PaymentID(String(parts[1])) != nil else { throw InvalidCursor() }
-        return (created, String(parts[1]))
     }
 
     /// One conflict-log row.
