@@ -60,22 +60,16 @@ struct LZ4DictionaryCommand: ParsableCommand {
               + "read it with: lz4 -d -D \(out) \(exampleDelta) delta.bin")
     }
 
-    /// Eight creates as one region's engine makes them.
+    /// Eight creates, as the log entries a region's engine would make of them.
     static func exampleEntries() -> [LogEntry] {
         let region = RegionID("us-east-1")!
-        var engine = ReplicationEngine(config: EngineConfig(region: region, peers: []), recovered: RecoveredState(ownHistoryComplete: true))
-        var entries: [LogEntry] = []
-        for i in 1...8 {
+        return (1...8).map { i in
             let create = CreatePayment(merchantID: "m_demo", orderID: "order-\(1_000 + i)", amount: Int64(1_250 * i), currency: "EUR",
                                        method: .card, description: "example payment \(i)")
-            let id = PaymentID.derived(merchantID: create.merchantID, idempotencyKey: "example-\(i)")
-            let (_, directives) = engine.submit(.create(id, create, idempotent: true), ticket: WriteTicket(UInt64(i)), durability: .local,
-                                                nowMillis: 1_800_000_000_000 + UInt64(i))
-            for case .persist(let p) in directives {
-                entries += p.entries.map(\.entry)
-                _ = engine.didPersist(requestID: p.id, nowMillis: 1_800_000_000_000 + UInt64(i))
-            }
+            let fields = create.fieldValues + [(.requestFingerprint, .text(create.fingerprint))]
+            return LogEntry(origin: region, seq: UInt64(i), hlc: HLCTimestamp(wallMillis: 1_800_000_000_000 + UInt64(i), counter: 0),
+                            paymentID: PaymentID.derived(merchantID: create.merchantID, idempotencyKey: "example-\(i)"),
+                            changes: fields.sorted { $0.0 < $1.0 }.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
         }
-        return entries
     }
 }
