@@ -32,8 +32,8 @@ struct EventRoutes: Sendable {
             query.status = status
         }
         if let text = params["limit"] {
-            guard let n = Int(String(text)), (1...1_000).contains(n) else {
-                throw APIError.invalid("limit", "limit must be an integer from 1 to 1000")
+            guard let n = Int(String(text)), (1...EventQuery.limitMax).contains(n) else {
+                throw APIError.invalid("limit", "limit must be an integer from 1 to \(EventQuery.limitMax)")
             }
             query.limit = n
         }

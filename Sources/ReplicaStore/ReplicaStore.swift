@@ -69,10 +69,11 @@ public final class ReplicaStore: @unchecked Sendable {
             INSERT INTO log_horizon (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
             """)
         // A change already held (a replayed commit) is not added twice. The record is
-        // the payment's row as this transaction left it.
+        // the one the request carries (?4), or, for a change that moved no field (all
+        // its values lost to newer ones), the payment's row as it stands.
         insertEvent = try db.prepare("""
             INSERT OR IGNORE INTO events (origin, seq, entry, record)
-            VALUES (?1, ?2, ?3, (SELECT registers FROM payments WHERE id = ?4))
+            VALUES (?1, ?2, ?3, coalesce(?4, (SELECT registers FROM payments WHERE id = ?5)))
             """)
         // A snapshot moved the region past changes it holds no row of: the feed no
         // longer shows anything up to there.
@@ -128,11 +129,19 @@ public final class ReplicaStore: @unchecked Sendable {
             try insertEntry.run()
         }
         for record in r.records { try upsert(record) }
+        // A request carries each record it changed once.
+        let changed = r.entries.isEmpty ? [:] : Dictionary(r.records.map { ($0.record.id, $0) }, uniquingKeysWith: { _, last in last })
         for encoded in r.entries {
+            let id = encoded.entry.paymentID
             insertEvent.bind(1, encoded.entry.origin.name)
             insertEvent.bind(2, Int64(encoded.entry.seq))
             insertEvent.bind(3, blob: encoded.bytes)
-            insertEvent.bind(4, encoded.entry.paymentID.rawValue)
+            if let record = changed[id] {
+                insertEvent.bind(4, blob: record.bytes)
+            } else {
+                insertEvent.bind(4, nil as String?)
+            }
+            insertEvent.bind(5, id.rawValue)
             try insertEvent.run()
         }
         for c in r.conflicts {

@@ -1,16 +1,11 @@
 import ReplicaCore
 
 extension StoreReader {
-    /// The largest page of the change feed.
-    public static let eventsLimitMax = 1_000
-
     /// A page of the change feed: the committed changes after `query.cursor`, in this
     /// region's commit order, as `EventSelection` chooses them. Throws `EventFeedError`
     /// when the cursor is older than what the store keeps.
     public func events(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64) throws -> EventPage {
-        var query = query
-        query.limit = min(max(query.limit, 1), Self.eventsLimitMax)
-        return try consistent {
+        try consistent {
             try EventSelection.check(query.cursor, against: try eventFloor())
             var selection = EventSelection(region: region, ownVisibleThrough: ownVisibleThrough, query: query)
             let find = try db.prepare("SELECT position FROM events WHERE origin = ? AND seq = ?")

@@ -27,6 +27,9 @@ public struct PaymentEvent: Hashable, Sendable {
 /// What a consumer asks of the feed: the changes after `cursor`, at most `limit` of
 /// them, only those whose payment matches the filters.
 public struct EventQuery: Hashable, Sendable {
+    /// The largest page.
+    public static let limitMax = 1_000
+
     public var cursor: EventCursor
     /// Only changes to this merchant's payments.
     public var merchantID: String?
@@ -103,7 +106,9 @@ public struct EventSelection: Sendable {
     }
 
     /// False once the page is full or has looked at its share of rows.
-    public var wantsMore: Bool { events.count < max(1, query.limit) && rowsLooked < max(1, query.scanLimit) }
+    public var wantsMore: Bool {
+        events.count < min(max(1, query.limit), EventQuery.limitMax) && rowsLooked < max(1, query.scanLimit)
+    }
 
     /// True when the row is the origin's next change for this consumer and visible.
     public func takes(origin: RegionID, seq: UInt64) -> Bool {
