@@ -101,12 +101,23 @@ let package = Package(
             .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
             .product(name: "Tracing", package: "swift-distributed-tracing"),
         ]),
-        // The HTTP API (Hummingbird): routes, auth, JSON, metrics endpoint.
+        // The HTTP API (Hummingbird): routes, auth, JSON, request metrics, over a
+        // `PaymentService` it declares. No store, node, transport or TLS below it.
         .target(name: "PaymentsAPI", dependencies: [
-            "ReplicaCore", "ReplicaShell", "ReplicaStore", "PaymentNode",
+            "ReplicaCore",
             .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdTLS", package: "hummingbird"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
             .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "Logging", package: "swift-log"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+        ]),
+        // A node behind the API: `ReplicaNode` as a `PaymentService`, its scrape-time
+        // metrics, and the HTTP(S) server with certificates a reload replaces.
+        .target(name: "PaymentsServer", dependencies: [
+            "PaymentsAPI", "PaymentNode", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "NIOCore", package: "swift-nio"),
+            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
@@ -124,7 +135,7 @@ let package = Package(
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
         ]),
         .executableTarget(name: "paynode", dependencies: [
-            "PaymentNode", "PaymentsAPI", "PaymentDevKit", "NodeTracing", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
+            "PaymentNode", "PaymentsServer", "PaymentDevKit", "NodeTracing", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
             .product(name: "ArgumentParser", package: "swift-argument-parser"),
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
@@ -142,12 +153,22 @@ let package = Package(
             .product(name: "NIOPosix", package: "swift-nio"),
             .product(name: "NIOSSL", package: "swift-nio-ssl"),
         ]),
+        // Route tests on an in-memory service: no certificates, SQLite or sockets.
         .testTarget(name: "PaymentsAPITests", dependencies: [
-            "PaymentsAPI", "PaymentNode", "PaymentDevKit", "ReplicaCore",
+            "PaymentsAPI", "ReplicaCore",
             .product(name: "Hummingbird", package: "hummingbird"),
             .product(name: "HummingbirdTesting", package: "hummingbird"),
             .product(name: "Prometheus", package: "swift-prometheus"),
             .product(name: "HTTPTypes", package: "swift-http-types"),
+        ]),
+        // The API over a real node in the test process (SQLite, development certificates).
+        .testTarget(name: "PaymentsServerTests", dependencies: [
+            "PaymentsServer", "PaymentsAPI", "PaymentNode", "PaymentDevKit", "ReplicaCore",
+            .product(name: "Hummingbird", package: "hummingbird"),
+            .product(name: "HummingbirdTesting", package: "hummingbird"),
+            .product(name: "Prometheus", package: "swift-prometheus"),
+            .product(name: "HTTPTypes", package: "swift-http-types"),
+            .product(name: "Logging", package: "swift-log"),
             .product(name: "NIOPosix", package: "swift-nio"),
         ]),
         .testTarget(name: "NodeIntegrationTests", dependencies: [

@@ -4,7 +4,7 @@ import ReplicaShell
 /// What a node records into its metrics registry as it happens: group commits (on the
 /// committer's thread, before the group's writers are answered) and session waits (on
 /// the node's loop, before the waiting request is answered). Everything else `/metrics`
-/// shows is read when the scrape comes (`ReplicationMetrics` in PaymentsAPI).
+/// shows is read when the scrape comes (`ReplicationMetrics` in PaymentsServer).
 ///
 /// `paynode_commit_duration_seconds` and `paynode_commit_group_requests` (histograms),
 /// `paynode_session_waits_total`, `paynode_session_wait_seconds` (histogram),

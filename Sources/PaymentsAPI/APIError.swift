@@ -1,7 +1,5 @@
 import HTTPTypes
-import PaymentNode
 import ReplicaCore
-import ReplicaShell
 
 /// An API error as clients see it: a status and `{"error": {"code", "message", "field"}}`
 /// Every refusal the API makes is one of these; no bad input gives 500.

@@ -2,7 +2,6 @@ import HTTPTypes
 import Hummingbird
 import Logging
 import NIOCore
-import PaymentNode
 import ReplicaCore
 
 extension HTTPField.Name {
@@ -63,11 +62,11 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 }
 
-/// `/v1` calls need `Authorization: Bearer <key>` whose SHA-256 is among the node's API
-/// key hashes, read per request from `LiveCredentials` (a reload swaps the whole set:
-/// a request sees the old set or the new one).
+/// `/v1` calls need `Authorization: Bearer <key>` whose SHA-256 is among the region's API
+/// key hashes, read per request (a reload swaps the whole set: a request sees the old set
+/// or the new one).
 struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
-    let credentials: LiveCredentials
+    let keyHashes: @Sendable () -> [[UInt8]]
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         guard request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1" else { return try await next(request, context) }
@@ -75,7 +74,7 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
             throw APIError(.unauthorized, "unauthorized", "send an API key: Authorization: Bearer <key>")
         }
         let presented = Array(SHA256.hex(SHA256.hash(Array(header.dropFirst(7).utf8))).utf8)
-        let keyHashes = credentials.current.apiKeyHashes
+        let keyHashes = keyHashes()
         // Compare against every hash without stopping early.
         var match = false
         for hash in keyHashes where hash.count == presented.count {

@@ -1,24 +1,43 @@
 import Foundation
-import PaymentNode
 import ReplicaCore
-import ReplicaTransport
 
-/// `/v1/cluster`'s JSON, as types an encoder writes: the region's vector, each peer
+/// `/v1/cluster`'s JSON, as values an encoder writes: the region's vector, each peer
 /// (connected, last contact, acked vector, lag, unreplicated entries and amounts, clock
 /// offset), RPO exposure in seconds and money, the engine's counters and the transport's
-/// byte counts. Seconds are decimal numbers with millisecond precision (never floats);
-/// amounts are integers in minor units.
-struct ClusterDocument: Encodable {
-    struct Peer: Encodable {
-        let region: String
-        let connected: Bool
-        let lastContact: String?
-        let ackedVector: [String: UInt64]
-        let lagSeconds: Decimal
-        let unreplicatedEntries: UInt64
-        let clockOffsetMs: Int64?
-        let clockUncertaintyMs: UInt64?
-        let unreplicatedAmounts: [Amount]
+/// byte counts. The service fills in milliseconds and minor units; encoding writes
+/// seconds as exact decimal numbers (never floats), times in RFC 3339 and amounts as
+/// integers.
+public struct ClusterDocument: Encodable, Sendable {
+    /// One peer as this region sees it.
+    public struct Peer: Encodable, Sendable {
+        public var region: RegionID
+        /// A verified link is up now.
+        public var connected: Bool
+        public var lastContactMillis: UInt64?
+        /// What the peer has acknowledged holding.
+        public var acked: VersionVector
+        /// Age of the oldest entry the peer has not acknowledged.
+        public var lagMillis: UInt64
+        public var unreplicatedEntries: UInt64
+        /// The peer's clock minus this region's, and half the round trip it was measured over.
+        public var clockOffsetMillis: Int64?
+        public var clockUncertaintyMillis: UInt64?
+        /// Per currency, the payments with a write here the peer does not hold yet.
+        public var unreplicatedAmounts: [Amount]
+
+        public init(region: RegionID, connected: Bool, lastContactMillis: UInt64?, acked: VersionVector, lagMillis: UInt64,
+                    unreplicatedEntries: UInt64, clockOffsetMillis: Int64?, clockUncertaintyMillis: UInt64?,
+                    unreplicatedAmounts: [Amount]) {
+            self.region = region
+            self.connected = connected
+            self.lastContactMillis = lastContactMillis
+            self.acked = acked
+            self.lagMillis = lagMillis
+            self.unreplicatedEntries = unreplicatedEntries
+            self.clockOffsetMillis = clockOffsetMillis
+            self.clockUncertaintyMillis = clockUncertaintyMillis
+            self.unreplicatedAmounts = unreplicatedAmounts
+        }
 
         enum CodingKeys: String, CodingKey {
             case region, connected
@@ -27,46 +46,104 @@ struct ClusterDocument: Encodable {
             case clockUncertaintyMs = "clock_uncertainty_ms", unreplicatedAmounts = "unreplicated_amounts"
         }
 
-        func encode(to encoder: Encoder) throws {
+        public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
-            try c.encode(region, forKey: .region)
+            try c.encode(region.name, forKey: .region)
             try c.encode(connected, forKey: .connected)
-            try c.encode(lastContact, forKey: .lastContact) // null, not absent
-            try c.encode(ackedVector, forKey: .ackedVector)
-            try c.encode(lagSeconds, forKey: .lagSeconds)
+            try c.encode(lastContactMillis.map(RFC3339.format(millis:)), forKey: .lastContact) // null, not absent
+            try c.encode(ClusterDocument.object(acked), forKey: .ackedVector)
+            try c.encode(ClusterDocument.seconds(lagMillis), forKey: .lagSeconds)
             try c.encode(unreplicatedEntries, forKey: .unreplicatedEntries)
-            try c.encode(clockOffsetMs, forKey: .clockOffsetMs)
-            try c.encode(clockUncertaintyMs, forKey: .clockUncertaintyMs)
+            try c.encode(clockOffsetMillis, forKey: .clockOffsetMs)
+            try c.encode(clockUncertaintyMillis, forKey: .clockUncertaintyMs)
             try c.encode(unreplicatedAmounts, forKey: .unreplicatedAmounts)
         }
     }
 
-    struct Amount: Encodable {
-        let currency: String
-        let amount: Int64
+    /// An amount of one currency, in minor units.
+    public struct Amount: Encodable, Sendable, Hashable {
+        public var currency: String
+        public var amount: Int64
+
+        public init(currency: String, amount: Int64) {
+            self.currency = currency
+            self.amount = amount
+        }
     }
 
-    struct Counters: Encodable {
-        let entries_applied, duplicates_skipped, gaps_skipped, conflicts_detected, batches_sent, retransmits: UInt64
-        let snapshots_sent, snapshots_received, snapshot_chunks_declined, protocol_violations: UInt64
-        let writes_refused_for_clock, entries_held_for_clock: UInt64
+    /// The engine's counters, as the contract names them.
+    public struct Counters: Encodable, Sendable {
+        public var entries_applied, duplicates_skipped, gaps_skipped, conflicts_detected, batches_sent, retransmits: UInt64
+        public var snapshots_sent, snapshots_received, snapshot_chunks_declined, protocol_violations: UInt64
+        public var writes_refused_for_clock, entries_held_for_clock: UInt64
+
+        public init(entries_applied: UInt64, duplicates_skipped: UInt64, gaps_skipped: UInt64, conflicts_detected: UInt64,
+                    batches_sent: UInt64, retransmits: UInt64, snapshots_sent: UInt64, snapshots_received: UInt64,
+                    snapshot_chunks_declined: UInt64, protocol_violations: UInt64, writes_refused_for_clock: UInt64,
+                    entries_held_for_clock: UInt64) {
+            self.entries_applied = entries_applied
+            self.duplicates_skipped = duplicates_skipped
+            self.gaps_skipped = gaps_skipped
+            self.conflicts_detected = conflicts_detected
+            self.batches_sent = batches_sent
+            self.retransmits = retransmits
+            self.snapshots_sent = snapshots_sent
+            self.snapshots_received = snapshots_received
+            self.snapshot_chunks_declined = snapshot_chunks_declined
+            self.protocol_violations = protocol_violations
+            self.writes_refused_for_clock = writes_refused_for_clock
+            self.entries_held_for_clock = entries_held_for_clock
+        }
     }
 
-    struct Transport: Encodable {
-        let message_bytes_sent, wire_bytes_sent, delta_message_bytes_sent, delta_wire_bytes_sent: UInt64
-        let frames_sent, frames_received, malformed_frames, refused_peers: UInt64
+    /// The peer links' byte and frame counts.
+    public struct Transport: Encodable, Sendable {
+        public var message_bytes_sent, wire_bytes_sent, delta_message_bytes_sent, delta_wire_bytes_sent: UInt64
+        public var frames_sent, frames_received, malformed_frames, refused_peers: UInt64
+
+        public init(message_bytes_sent: UInt64, wire_bytes_sent: UInt64, delta_message_bytes_sent: UInt64,
+                    delta_wire_bytes_sent: UInt64, frames_sent: UInt64, frames_received: UInt64, malformed_frames: UInt64,
+                    refused_peers: UInt64) {
+            self.message_bytes_sent = message_bytes_sent
+            self.wire_bytes_sent = wire_bytes_sent
+            self.delta_message_bytes_sent = delta_message_bytes_sent
+            self.delta_wire_bytes_sent = delta_wire_bytes_sent
+            self.frames_sent = frames_sent
+            self.frames_received = frames_received
+            self.malformed_frames = malformed_frames
+            self.refused_peers = refused_peers
+        }
     }
 
-    let region: String
-    let vector: [String: UInt64]
-    let peers: [Peer]
-    let rpoExposureSeconds: Decimal
-    let rpoExposureAmounts: [Amount]
-    let unreplicatedLocalEntries: UInt64
-    let clockProblem: String?
-    let counters: Counters
-    let transport: Transport
-    let stateDigest: String?
+    public var region: RegionID
+    public var vector: VersionVector
+    public var peers: [Peer]
+    /// Age of the oldest local write no other region holds yet.
+    public var rpoExposureMillis: UInt64
+    /// Per currency, the payments with a write here no other region holds yet.
+    public var rpoExposureAmounts: [Amount]
+    public var unreplicatedLocalEntries: UInt64
+    /// Why this region's clock is out of bound (it refuses writes), if it is.
+    public var clockProblem: String?
+    public var counters: Counters
+    public var transport: Transport
+    /// `StateDigest` of the committed records, when asked for.
+    public var stateDigest: String?
+
+    public init(region: RegionID, vector: VersionVector, peers: [Peer], rpoExposureMillis: UInt64, rpoExposureAmounts: [Amount],
+                unreplicatedLocalEntries: UInt64, clockProblem: String?, counters: Counters, transport: Transport,
+                stateDigest: String?) {
+        self.region = region
+        self.vector = vector
+        self.peers = peers
+        self.rpoExposureMillis = rpoExposureMillis
+        self.rpoExposureAmounts = rpoExposureAmounts
+        self.unreplicatedLocalEntries = unreplicatedLocalEntries
+        self.clockProblem = clockProblem
+        self.counters = counters
+        self.transport = transport
+        self.stateDigest = stateDigest
+    }
 
     enum CodingKeys: String, CodingKey {
         case region, vector, peers, counters, transport
@@ -74,51 +151,18 @@ struct ClusterDocument: Encodable {
         case unreplicatedLocalEntries = "unreplicated_local_entries", clockProblem = "clock_problem", stateDigest = "state_digest"
     }
 
-    func encode(to encoder: Encoder) throws {
+    public func encode(to encoder: Encoder) throws {
         var c = encoder.container(keyedBy: CodingKeys.self)
-        try c.encode(region, forKey: .region)
-        try c.encode(vector, forKey: .vector)
+        try c.encode(region.name, forKey: .region)
+        try c.encode(Self.object(vector), forKey: .vector)
         try c.encode(peers, forKey: .peers)
-        try c.encode(rpoExposureSeconds, forKey: .rpoExposureSeconds)
+        try c.encode(Self.seconds(rpoExposureMillis), forKey: .rpoExposureSeconds)
         try c.encode(rpoExposureAmounts, forKey: .rpoExposureAmounts)
         try c.encode(unreplicatedLocalEntries, forKey: .unreplicatedLocalEntries)
         try c.encode(clockProblem, forKey: .clockProblem) // null, not absent
         try c.encode(counters, forKey: .counters)
         try c.encode(transport, forKey: .transport)
         try c.encodeIfPresent(stateDigest, forKey: .stateDigest) // only when asked for
-    }
-
-    init(status: ReplicationStatus, atRisk: MoneyAtRisk, transport t: TransportStats.Snapshot, connected: Set<RegionID>,
-         stateDigest: String?) {
-        func amounts(_ list: [(currency: String, minorUnits: Int64)]) -> [Amount] {
-            list.map { Amount(currency: $0.currency, amount: $0.minorUnits) }
-        }
-        region = status.region.name
-        vector = Self.object(status.vector)
-        peers = status.peers.map { p in
-            Peer(region: p.region.name, connected: p.connected && connected.contains(p.region),
-                 lastContact: p.lastContactMillis.map(RFC3339.format(millis:)), ackedVector: Self.object(p.acked),
-                 lagSeconds: Self.seconds(p.lagMillis), unreplicatedEntries: p.unreplicatedEntries,
-                 clockOffsetMs: p.clockOffset.map { Int64($0.offsetMillis) }, clockUncertaintyMs: p.clockOffset.map { UInt64($0.roundTripMillis / 2) },
-                 unreplicatedAmounts: amounts(atRisk.perPeer.first { $0.peer == p.region }?.amounts ?? []))
-        }
-        rpoExposureSeconds = Self.seconds(status.rpoExposureMillis)
-        rpoExposureAmounts = amounts(atRisk.total)
-        unreplicatedLocalEntries = status.unreplicatedLocalEntries
-        clockProblem = status.clockProblem
-        let c = status.counters
-        counters = Counters(
-            entries_applied: c.entriesApplied, duplicates_skipped: c.duplicatesSkipped, gaps_skipped: c.gapsSkipped,
-            conflicts_detected: c.conflictsDetected, batches_sent: c.batchesSent, retransmits: c.retransmits,
-            snapshots_sent: c.snapshotsCompleted, snapshots_received: c.snapshotsReceived,
-            snapshot_chunks_declined: c.snapshotChunksDeclined, protocol_violations: c.protocolViolations,
-            writes_refused_for_clock: c.writesRefusedForClock, entries_held_for_clock: c.entriesHeldForClock)
-        transport = Transport(
-            message_bytes_sent: t.messageBytesSent, wire_bytes_sent: t.wireBytesSent,
-            delta_message_bytes_sent: t.deltaMessageBytesSent, delta_wire_bytes_sent: t.deltaWireBytesSent,
-            frames_sent: t.framesSent, frames_received: t.framesReceived, malformed_frames: t.malformedFrames,
-            refused_peers: t.refusedPeers)
-        self.stateDigest = stateDigest
     }
 
     /// A vector as a JSON object, region to seq.

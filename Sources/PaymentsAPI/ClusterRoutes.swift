@@ -1,17 +1,16 @@
 import Foundation
 import Hummingbird
-import PaymentNode
 import ReplicaCore
 
 /// `/health`, `/ready` and `/v1/cluster`: is the node up, can it take writes, and how is
 /// replication doing (per-peer lag, unreplicated entries, acked vectors, RPO exposure).
-struct ClusterRoutes: Sendable {
-    let node: ReplicaNode
+struct ClusterRoutes<Service: PaymentService>: Sendable {
+    let service: Service
 
     func register(on router: Router<BasicRequestContext>) {
         router.get("/health") { _, _ in APIResponses.json(.ok, "{\"status\":\"ok\"}") }
         router.get("/ready") { _, _ in
-            if let reason = await node.unavailableReason() {
+            if let reason = await service.unavailableReason() {
                 throw APIError(.serviceUnavailable, "not_ready", reason)
             }
             return APIResponses.json(.ok, "{\"status\":\"ready\"}")
@@ -27,14 +26,8 @@ struct ClusterRoutes: Sendable {
     }
 
     func cluster(digest: Bool) async throws -> String {
-        let status = try await node.status()
-        let atRisk = try node.moneyAtRisk(status)
-        let connected = Set(node.transport.connectedRegions)
-        let document = ClusterDocument(
-            status: status, atRisk: atRisk, transport: node.transport.stats.snapshot, connected: connected,
-            stateDigest: digest ? await node.stateDigest() : nil)
         let encoder = JSONEncoder()
         encoder.outputFormatting = [.sortedKeys, .withoutEscapingSlashes]
-        return String(decoding: try encoder.encode(document), as: UTF8.self)
+        return String(decoding: try encoder.encode(try await service.cluster(withDigest: digest)), as: UTF8.self)
     }
 }

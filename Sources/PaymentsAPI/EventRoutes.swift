@@ -1,8 +1,6 @@
 import HTTPTypes
 import Hummingbird
-import PaymentNode
 import ReplicaCore
-import ReplicaShell
 
 /// `GET /v1/events`: the change feed, as JSON pages or as a Server-Sent Events stream
 /// (`Accept: text/event-stream`).
@@ -11,8 +9,8 @@ import ReplicaShell
 /// commit when it has caught up. Nothing is buffered for a consumer in the node, so a
 /// slow one lags without slowing writes; one that falls further behind than the feed
 /// keeps gets a `cursor_expired` error event and the stream ends.
-struct EventRoutes: Sendable {
-    let node: ReplicaNode
+struct EventRoutes<Service: PaymentService>: Sendable {
+    let service: Service
     /// Between two heartbeats of an idle stream.
     var heartbeatMillis: UInt64 = 15_000
 
@@ -39,14 +37,14 @@ struct EventRoutes: Sendable {
         }
         let streaming = request.headers[.accept]?.contains("text/event-stream") ?? false
         // The first page is read before answering, so a bad cursor is a plain 410.
-        let version = try await node.eventsVersion()
+        let version = try await service.eventsVersion()
         let first: EventPage
         do {
-            first = try await node.events(query)
+            first = try await service.events(query)
         } catch .eventCursorTooOld(let oldest) where given == nil {
             // No cursor: from the oldest change this region keeps.
             query.cursor = oldest
-            do { first = try await node.events(query) } catch { throw APIError(error) }
+            do { first = try await service.events(query) } catch { throw APIError(error) }
         } catch {
             throw APIError(error)
         }
@@ -54,15 +52,15 @@ struct EventRoutes: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: ResponseBody { [node, heartbeatMillis, query] writer in
-            try await Self.stream(node: node, query: query, first: first, version: version,
+        return Response(status: .ok, headers: headers, body: ResponseBody { [service, heartbeatMillis, query] writer in
+            try await Self.stream(service: service, query: query, first: first, version: version,
                                   heartbeatMillis: heartbeatMillis, writer: &writer)
             try await writer.finish(nil)
         })
     }
 
     /// Writes pages as they come until the consumer goes away or the feed fails.
-    static func stream(node: ReplicaNode, query: EventQuery, first: EventPage, version: UInt64, heartbeatMillis: UInt64,
+    static func stream(service: Service, query: EventQuery, first: EventPage, version: UInt64, heartbeatMillis: UInt64,
                        writer: inout any ResponseBodyWriter) async throws {
         var query = query
         var page = first
@@ -75,14 +73,14 @@ struct EventRoutes: Sendable {
             let moved = page.cursor != query.cursor
             query.cursor = page.cursor
             if !moved {
-                let next = try await node.waitForEvents(after: version, timeoutMillis: heartbeatMillis)
+                let next = try await service.waitForEvents(after: version, timeoutMillis: heartbeatMillis)
                 if next == version { text += ": heartbeat\n\n" }
                 version = next
             } else {
-                version = try await node.eventsVersion()
+                version = try await service.eventsVersion()
             }
             if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
-            do { page = try await node.events(query) } catch {
+            do { page = try await service.events(query) } catch {
                 try await writer.write(ByteBuffer(string: "event: error\ndata: \(APIError(error).json)\n\n"))
                 return
             }

@@ -1,6 +1,5 @@
 import Foundation
 import ReplicaCore
-import ReplicaStore
 
 /// The JSON the API writes (snake_case fields, money in minor units), built by hand so field names, order and
 /// number formats are exactly the contract's: amounts as integers, times in RFC 3339 UTC
@@ -32,10 +31,10 @@ enum PaymentJSON {
 
     static func page(_ page: PaymentPage) -> String {
         "{\"data\":[" + page.payments.map(payment).joined(separator: ",") + "],\"next_cursor\":"
-            + optional(page.nextCursor) + "}"
+            + optional(page.nextCursor?.text) + "}"
     }
 
-    static func conflicts(_ rows: [StoreReader.ConflictRow], nextCursor: String?) -> String {
+    static func conflicts(_ rows: [ConflictLogRow], nextCursor: String?) -> String {
         let items = rows.map { c in
             "{\"id\":\(c.sequence),\"payment_id\":\(JSONString.quote(c.paymentID)),\"field\":\(JSONString.quote(c.field))"
                 + ",\"winner\":{\"value\":\(c.winnerValueJSON),\"stamp\":\(JSONString.quote(c.winnerStamp))}"

@@ -1,14 +1,11 @@
-import Foundation
 import HTTPTypes
 import Hummingbird
-import PaymentNode
 import ReplicaCore
-import ReplicaStore
 
 /// The `/v1/payments` and `/v1/conflicts` routes.
-struct PaymentRoutes: Sendable {
-    let node: ReplicaNode
-    var config: NodeConfig { node.config }
+struct PaymentRoutes<Service: PaymentService>: Sendable {
+    let service: Service
+    var settings: APISettings { service.apiSettings }
 
     func register(on router: Router<BasicRequestContext>) {
         router.post("/v1/payments") { request, _ in try await create(request) }
@@ -23,7 +20,7 @@ struct PaymentRoutes: Sendable {
     // MARK: Writes
 
     func create(_ request: Request) async throws -> Response {
-        let body = try await APIResponses.body(request, max: config.bodyBytesMax)
+        let body = try await APIResponses.body(request, max: settings.bodyBytesMax)
         let create = try PaymentRequests.create(try JSONValue.parse(body))
         let durability = try durability(request)
         let id: PaymentID
@@ -36,8 +33,7 @@ struct PaymentRoutes: Sendable {
             id = PaymentID.derived(merchantID: create.merchantID, idempotencyKey: key)
             idempotent = true
         } else {
-            id = PaymentID.generated(wallMillis: UInt64(Date().timeIntervalSince1970 * 1_000),
-                                     entropy: (UInt64.random(in: .min ... .max), UInt16.random(in: .min ... .max)))
+            id = service.newPaymentID()
         }
         let ack = try await submit(.create(id, create, idempotent: idempotent), durability: durability)
         let status: HTTPResponse.Status = ack.replayed ? .ok : (durability == .remote && ack.achieved == .local ? .accepted : .created)
@@ -49,7 +45,7 @@ struct PaymentRoutes: Sendable {
 
     func patch(_ request: Request, id text: String) async throws -> Response {
         let id = try paymentID(text)
-        let body = try await APIResponses.body(request, max: config.bodyBytesMax)
+        let body = try await APIResponses.body(request, max: settings.bodyBytesMax)
         let patch = try PaymentRequests.patch(try JSONValue.parse(body))
         let durability = try durability(request)
         // Bad input is refused before any wait (the engine checks again when it applies it).
@@ -62,11 +58,11 @@ struct PaymentRoutes: Sendable {
     }
 
     private func submit(_ command: PaymentCommand, durability: Durability) async throws(APIError) -> WriteAck {
-        do { return try await node.submit(command, durability: durability) } catch { throw APIError(error) }
+        do { return try await service.submit(command, durability: durability) } catch { throw APIError(error) }
     }
 
     private func durability(_ request: Request) throws(APIError) -> Durability {
-        guard let text = request.headers[.xDurability] else { return config.defaultDurability }
+        guard let text = request.headers[.xDurability] else { return settings.defaultDurability }
         guard let d = Durability(rawValue: text) else {
             throw APIError.invalid("X-Durability", "X-Durability must be local or remote")
         }
@@ -83,9 +79,9 @@ struct PaymentRoutes: Sendable {
         let id = try paymentID(text)
         let token = try request.headers[.xSessionToken].map(SessionToken.parse)
         let found: Payment?
-        do { found = try await node.readPayment(id, sessionToken: token) } catch { throw APIError(error) }
+        do { found = try await service.readPayment(id, sessionToken: token) } catch { throw APIError(error) }
         guard let payment = found else {
-            throw APIError(.notFound, "not_found", "no payment \(text) in region \(config.region)", field: "id")
+            throw APIError(.notFound, "not_found", "no payment \(text) in region \(settings.region)", field: "id")
         }
         return APIResponses.json(.ok, PaymentJSON.payment(payment))
     }
@@ -104,17 +100,15 @@ struct PaymentRoutes: Sendable {
         filter.createdFromMillis = try time(query["created_from"].map(String.init), "created_from")
         filter.createdToMillis = try time(query["created_to"].map(String.init), "created_to")
         let limit = try limit(query["limit"].map(String.init), default: 50)
-        let cursor = query["cursor"].map(String.init)
-        if let cursor, ListCursor(text: cursor) == nil {
-            throw APIError.invalid("cursor", "cursor is not one this server issued")
+        var cursor: ListCursor?
+        if let text = query["cursor"] {
+            guard let parsed = ListCursor(text: String(text)) else {
+                throw APIError.invalid("cursor", "cursor is not one this server issued")
+            }
+            cursor = parsed
         }
         try await waitForSession(request)
-        let page: PaymentPage
-        do {
-            page = try node.read { try $0.list(filter, limit: limit, cursor: cursor) }
-        } catch is InvalidCursor {
-            throw APIError.invalid("cursor", "cursor is not one this server issued")
-        }
+        let page = try await service.listPayments(filter, limit: limit, after: cursor)
         return APIResponses.json(.ok, PaymentJSON.page(page))
     }
 
@@ -126,7 +120,7 @@ struct PaymentRoutes: Sendable {
             guard let n = Int64(String(c)), n > 0 else { throw APIError.invalid("cursor", "cursor is not one this server issued") }
             before = n
         }
-        let rows = try node.read { try $0.conflicts(limit: limit + 1, before: before) }
+        let rows = try await service.conflicts(limit: limit + 1, before: before)
         let page = Array(rows.prefix(limit))
         let next = rows.count > limit ? page.last.map { String($0.sequence) } : nil
         return APIResponses.json(.ok, PaymentJSON.conflicts(page, nextCursor: next))
@@ -135,7 +129,7 @@ struct PaymentRoutes: Sendable {
     private func waitForSession(_ request: Request) async throws {
         guard let text = request.headers[.xSessionToken] else { return }
         let token = try SessionToken.parse(text)
-        do { try await node.waitForSession(token) } catch { throw APIError(error) }
+        do { try await service.waitForSession(token) } catch { throw APIError(error) }
     }
 
     private func paymentID(_ text: String) throws(APIError) -> PaymentID {
@@ -147,8 +141,8 @@ struct PaymentRoutes: Sendable {
 
     private func limit(_ text: String?, default value: Int) throws(APIError) -> Int {
         guard let text else { return value }
-        guard let n = Int(text), (1...StoreReader.listLimitMax).contains(n) else {
-            throw APIError.invalid("limit", "limit must be an integer from 1 to \(StoreReader.listLimitMax)")
+        guard let n = Int(text), (1...PaymentPage.limitMax).contains(n) else {
+            throw APIError.invalid("limit", "limit must be an integer from 1 to \(PaymentPage.limitMax)")
         }
         return n
     }

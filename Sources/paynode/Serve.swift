@@ -3,7 +3,7 @@ import Logging
 import NIOPosix
 import NodeTracing
 import PaymentNode
-import PaymentsAPI
+import PaymentsServer
 import ServiceLifecycle
 import UnixSignals
 
@@ -46,7 +46,7 @@ enum NodeRunner {
         }
         let node = try ReplicaNode(config: config, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try await node.start()
-        let app = try PaymentsServer.application(node: node, logger: logger)
+        let app = try NodeServer.application(node: node, logger: logger)
         if config.apiTLS == nil { logger.warning("the API serves plain HTTP (api.plain_http): keys and payment data cross the network in clear") }
         logger.info("serving", metadata: ["api.listen": "\(config.apiScheme)://\(config.apiListen)", "peer.listen": "\(config.peerListen)"])
         return (node, app)

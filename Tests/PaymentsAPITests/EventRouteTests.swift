@@ -4,7 +4,6 @@ import Hummingbird
 import HummingbirdTesting
 @testable import PaymentsAPI
 import ReplicaCore
-import ReplicaShell
 import Testing
 
 /// `GET /v1/events` as JSON pages: commit order, the cursor, filters, `Last-Event-ID`,
@@ -14,7 +13,7 @@ import Testing
 
     @Test func pagesCursorsAndFilters() async throws {
         let auth = self.auth
-        try await RouteTests.withNode { client, _ in
+        try await RouteTests.withService { client, _ in
             var ids: [String] = []
             for i in 1...3 {
                 let created = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("e-\(i)"))

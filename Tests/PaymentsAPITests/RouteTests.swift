@@ -2,59 +2,21 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-import Logging
-import NIOPosix
-import PaymentDevKit
-@testable import PaymentNode
 @testable import PaymentsAPI
-import Prometheus
-@testable import ReplicaCore
+import ReplicaCore
 import Testing
 
-/// Every status code of the API contract (openapi.yaml), through the real router,
-/// middleware and a real node (SQLite store in a temp folder, real certificates), with
-/// Hummingbird's router test client.
-@Suite(.serialized) struct RouteTests {
-    static let key = "paynode-dev-key"
+/// Every status code of the API contract (openapi.yaml), through the real router and
+/// middleware over an in-memory region (`InMemoryPaymentService`), with Hummingbird's
+/// router test client: no certificates, SQLite or sockets.
+@Suite struct RouteTests {
     let auth: HTTPFields = [.authorization: "Bearer paynode-dev-key", .contentType: "application/json"]
 
-    /// A one-region node (no peers) with its router; `remote` writes time out at once.
-    static func withNode(sessionWaitMillis: Int = 50,
-                         _ body: @Sendable (any TestClientProtocol, ReplicaNode) async throws -> Void) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("paynode-routes-\(UUID().uuidString.prefix(8))").path
-        defer { try? FileManager.default.removeItem(atPath: dir) }
-        let region = RegionID("us-east-1")!
-        try DevelopmentCertificates.make(in: "\(dir)/certs", regions: [region])
-        let yaml = """
-            region: us-east-1
-            data_dir: \(dir)/data
-            api:
-              listen: 127.0.0.1:0
-              key_sha256: [\(NodeConfig.developmentKeyHash)]
-              plain_http: true
-              body_bytes_max: 2048
-              session_wait_ms: \(sessionWaitMillis)
-            peer_listen: 127.0.0.1:0
-            peers: {}
-            tls:
-              ca: \(dir)/certs/ca.pem
-              certificate: \(dir)/certs/us-east-1.pem
-              key: \(dir)/certs/us-east-1.key
-            tuning:
-              remote_ack_timeout_ms: 20
-            """
-        try yaml.write(toFile: "\(dir)/node.yaml", atomically: true, encoding: .utf8)
-        let config = try NodeConfig.load(file: "\(dir)/node.yaml")
-        let node = try ReplicaNode(config: config, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
-        try await node.start()
-        let app = Application(router: PaymentsServer.router(node: node))
-        do {
-            try await app.test(.router) { client in try await body(client, node) }
-        } catch {
-            await node.shutdown()
-            throw error
-        }
-        await node.shutdown()
+    /// The router over a fresh in-memory region (2 KiB body limit).
+    static func withService(_ body: @Sendable (any TestClientProtocol, InMemoryPaymentService) async throws -> Void) async throws {
+        let service = InMemoryPaymentService()
+        let app = Application(router: PaymentsRouter.router(service))
+        try await app.test(.router) { client in try await body(client, service) }
     }
 
     static func create(_ order: String, amount: String = "1250") -> ByteBuffer {
@@ -70,7 +32,7 @@ import Testing
 
     @Test func createReadPatchAndTheirStatuses() async throws {
         let auth = self.auth
-        try await Self.withNode { client, _ in
+        try await Self.withService { client, _ in
             // 201, with the write headers.
             var headers = auth
             headers[HTTPField.Name("Idempotency-Key")!] = "k-1"
@@ -142,7 +104,7 @@ import Testing
 
     @Test func refusalsOfBadInput() async throws {
         let auth = self.auth
-        try await Self.withNode { client, _ in
+        try await Self.withService { client, _ in
             // 401 without a key and with a wrong one; health needs none.
             #expect(try await client.execute(uri: "/v1/payments", method: .get).status == .unauthorized)
             let wrong: HTTPFields = [.authorization: "Bearer not-the-key"]
@@ -188,7 +150,7 @@ import Testing
 
     /// Every answer carries a request id: the client's when it is a plain token, else a new one.
     @Test func everyAnswerCarriesARequestID() async throws {
-        try await Self.withNode { client, _ in
+        try await Self.withService { client, _ in
             let id = HTTPField.Name("X-Request-Id")!
             let offered = try await client.execute(uri: "/health", method: .get, headers: [id: "trace-42.a_b"])
             #expect(offered.headers[id] == "trace-42.a_b")
@@ -204,7 +166,7 @@ import Testing
     /// a payment id never becomes a label.
     @Test func requestMetricsCountTheStatusTheClientGot() async throws {
         let auth = self.auth
-        try await Self.withNode { client, _ in
+        try await Self.withService { client, _ in
             #expect(try await client.execute(uri: "/v1/payments", method: .get).status == .unauthorized)
             let fraction = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-1", amount: "1.5"))
             #expect(fraction.status == .unprocessableContent)
@@ -222,125 +184,6 @@ import Testing
             #expect(!text.contains("pay_00000000000000000000000000"))
             #expect(text.contains("# HELP paynode_http_requests_total "))
             #expect(text.contains("paynode_http_request_duration_seconds_bucket{"))
-            // The process, its files and its certificates (development ones: valid for a year).
-            for name in ["paynode_build_info{version=", "paynode_process_resident_memory_bytes ", "paynode_process_open_fds ",
-                         "paynode_process_cpu_seconds_total ", "paynode_store_bytes{file=\"database\"} ", "paynode_data_dir_free_bytes "] {
-                #expect(text.contains(name), "no \(name) in /metrics")
-            }
-            let expiry = text.split(separator: "\n").first { $0.hasPrefix("paynode_certificate_expiry_seconds{certificate=\"peer\"}") }
-            #expect(expiry.flatMap { Double($0.split(separator: " ").last!) }.map { $0 > 86_400 } == true, "\(expiry ?? "none")")
-        }
-    }
-
-    /// The node's own metrics move when their event happens: a commit moves the commit
-    /// histograms; a read whose session token is ahead of the region waits (counted and
-    /// timed) and is served once the write lands; a token the region never catches up to
-    /// ends in a 412, counted apart. Each family is in the scrape before its first event.
-    @Test func nodeMetricsMoveWithCommitsAndSessionWaits() async throws {
-        let auth = self.auth
-        try await Self.withNode(sessionWaitMillis: 1_000) { client, _ in
-            @Sendable func scrape() async throws -> [String: Double] {
-                let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-                var series: [String: Double] = [:]
-                for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-                    guard let space = line.lastIndex(of: " "), let v = Double(line[line.index(after: space)...]) else { continue }
-                    series[String(line[..<space])] = v
-                }
-                return series
-            }
-            let names = ["paynode_commit_duration_seconds_count", "paynode_commit_group_requests_count", "paynode_session_waits_total",
-                         "paynode_session_wait_seconds_count", "paynode_session_not_available_total", "paynode_snapshots_received_total",
-                         "paynode_snapshot_records_received_total"]
-            let before = try await scrape()
-            #expect(names.map { before[$0] } == names.map { _ in 0 }, "\(before.filter { $0.key.contains("session") || $0.key.contains("commit") })")
-
-            let created = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-1"))
-            #expect(created.headers[HTTPField.Name("X-Session-Token")!] == "us-east-1:1")
-            let committed = try await scrape()
-            #expect((committed["paynode_commit_duration_seconds_count"] ?? 0) >= 1)
-            #expect((committed["paynode_commit_duration_seconds_sum"] ?? 0) > 0)
-            #expect((committed["paynode_commit_group_requests_sum"] ?? 0) >= 1)
-
-            // A list with the next write's token waits for it, and is served once it commits.
-            var ahead = auth
-            ahead[HTTPField.Name("X-Session-Token")!] = "us-east-1:2"
-            async let waited = client.execute(uri: "/v1/payments", method: .get, headers: ahead)
-            let deadline = ContinuousClock.now + .seconds(1)
-            while try await scrape()["paynode_session_waits_total"] != 1, ContinuousClock.now < deadline { await Task.yield() }
-            #expect(try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-2")).status == .created)
-            #expect(try await waited.status == .ok)
-            let served = try await scrape()
-            #expect(served["paynode_session_waits_total"] == 1 && served["paynode_session_wait_seconds_count"] == 1)
-            #expect(served["paynode_session_not_available_total"] == 0)
-
-            // A token of writes this region never gets: 412, counted as such.
-            var never = auth
-            never[HTTPField.Name("X-Session-Token")!] = "eu-west-1:5"
-            #expect(try await client.execute(uri: "/v1/payments", method: .get, headers: never).status == .preconditionFailed)
-            let refused = try await scrape()
-            #expect(refused["paynode_session_waits_total"] == 2 && refused["paynode_session_wait_seconds_count"] == 2)
-            #expect(refused["paynode_session_not_available_total"] == 1)
-            #expect((refused["paynode_session_wait_seconds_sum"] ?? 0) >= 1, "the 412 waited its whole second")
-            #expect(refused[#"paynode_http_requests_total{route="/v1/payments",method="GET",status_code="412"}"#] == 1,
-                    "\(refused.filter { $0.key.hasPrefix("paynode_http_requests_total") })")
-        }
-    }
-
-    /// Catch-up progress per peer, from the engine's status: 1 for the peer streaming this
-    /// region a snapshot, 0 for the others, and the records merged from each one's stream.
-    @Test func catchUpGaugesFollowThePeerStreamingASnapshot() {
-        func peer(_ name: String, sending: Bool, records: UInt64) -> PeerStatus {
-            PeerStatus(region: RegionID(name)!, connected: true, lastContactMillis: nil, acked: VersionVector(), unreplicatedEntries: 0,
-                       lagMillis: 0, clockOffset: nil, sendingSnapshot: sending, snapshotRecordsReceived: records)
-        }
-        let registry = PrometheusCollectorRegistry()
-        ReplicationMetrics.catchUp([peer("eu-west-1", sending: true, records: 1_500), peer("us-west-2", sending: false, records: 0)],
-                                   into: registry)
-        var text = registry.emitToString()
-        #expect(text.contains(#"paynode_catch_up_in_progress{peer="eu-west-1"} 1"#), "\(text)")
-        #expect(text.contains(#"paynode_catch_up_in_progress{peer="us-west-2"} 0"#))
-        #expect(text.contains(#"paynode_catch_up_records{peer="eu-west-1"} 1500"#))
-        #expect(text.contains("# HELP paynode_catch_up_records "))
-        // The stream ended: no longer in progress; its count stays.
-        ReplicationMetrics.catchUp([peer("eu-west-1", sending: false, records: 2_000), peer("us-west-2", sending: false, records: 0)],
-                                   into: registry)
-        text = registry.emitToString()
-        #expect(text.contains(#"paynode_catch_up_in_progress{peer="eu-west-1"} 0"#))
-        #expect(text.contains(#"paynode_catch_up_records{peer="eu-west-1"} 2000"#))
-    }
-
-    @Test func remoteDurabilityAndUnavailability() async throws {
-        let auth = self.auth
-        try await Self.withNode { client, node in
-            // 202: remote durability asked, no other region to ack it.
-            var remote = auth
-            remote[HTTPField.Name("X-Durability")!] = "remote"
-            let accepted = try await client.execute(uri: "/v1/payments", method: .post, headers: remote, body: Self.create("o-6"))
-            #expect(accepted.status == .accepted)
-            #expect(accepted.headers[HTTPField.Name("X-Durability-Achieved")!] == "local")
-
-            // /v1/cluster and /metrics describe the node.
-            let cluster = try await client.execute(uri: "/v1/cluster?digest=true", method: .get, headers: auth)
-            #expect(cluster.status == .ok)
-            #expect(Self.json(cluster)["region"] as? String == "us-east-1")
-            #expect((Self.json(cluster)["state_digest"] as? String)?.count == 64)
-            // A region alone holds its payments only: all of their amounts are at risk.
-            let usd = ByteBuffer(string: #"{"merchant_id":"m_1","order_id":"o-usd","amount":500,"currency":"USD","method":"card"}"#)
-            #expect(try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: usd).status == .created)
-            let atRisk = Self.json(try await client.execute(uri: "/v1/cluster", method: .get, headers: auth))["rpo_exposure_amounts"]
-            #expect((atRisk as? [[String: Any]])?.map { "\($0["currency"]!) \($0["amount"]!)" } == ["EUR 1250", "USD 500"])
-            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            #expect(metrics.contains("paynode_rpo_exposure_seconds"))
-            #expect(metrics.contains("paynode_rpo_exposure_amount{currency=\"EUR\"} 1250"), "\(metrics)")
-            let openapi = try await client.execute(uri: "/openapi.yaml", method: .get)
-            #expect(String(buffer: openapi.body) == OpenAPIDocument.yaml)
-
-            // 503 once the node stops taking writes; reads are still served.
-            await node.shutdown()
-            let refused = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-7"))
-            #expect(refused.status == .serviceUnavailable)
-            #expect(try await client.execute(uri: "/ready", method: .get).status == .serviceUnavailable)
-            #expect(try await client.execute(uri: "/v1/payments", method: .get, headers: auth).status == .ok)
         }
     }
 

@@ -27,7 +27,7 @@ public struct InMemoryEventLog: Sendable {
     }
 
     /// Adds a committed change (one already held is ignored, as a replayed commit is).
-    mutating func append(_ entry: EncodedEntry, record: EncodedRecord?) {
+    public mutating func append(_ entry: EncodedEntry, record: EncodedRecord?) {
         let e = entry.entry
         guard e.seq > last(of: e.origin) else { return }
         rows.append(Row(entry: entry, record: record))

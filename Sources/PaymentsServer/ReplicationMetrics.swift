@@ -31,7 +31,8 @@ final class ReplicationMetrics: Sendable {
         self.registry = registry
     }
 
-    func render() async throws -> String {
+    /// Sets every scrape-time gauge and counter from the node's state now.
+    func update() async throws {
         let status = try await node.status()
         let t = node.transport.stats.snapshot
         let connected = Set(node.transport.connectedRegions)
@@ -90,7 +91,6 @@ final class ReplicationMetrics: Sendable {
         count("paynode_snapshots_received_total", c.snapshotsReceived,
               "Snapshots received whole from peers (this region was behind their log horizon)")
         count("paynode_snapshot_records_received_total", c.snapshotRecordsReceived, "Records merged from peers' snapshot chunks")
-        return registry.emitToString()
     }
 
     /// Catch-up progress per peer: whether it streams this region a snapshot now, and

@@ -1,5 +1,3 @@
-import ReplicaCore
-
 /// Why the node could not do what a client asked; the API maps each case to a status.
 public enum NodeError: Error, Hashable, Sendable, CustomStringConvertible {
     /// The engine refused the write (validation, idempotency, transition, not found).

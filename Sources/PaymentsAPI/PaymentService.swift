@@ -1,0 +1,75 @@
+import Prometheus
+import ReplicaCore
+
+/// What the HTTP API asks of the region behind it. The routes parse and check a
+/// request, make one or two of these calls, and write the answer; they know nothing of
+/// stores, peers, certificates or clocks.
+///
+/// A node conforms in the `PaymentsServer` module (`NodePaymentService`); the route tests
+/// run on an in-memory one. Refusals are `NodeError`s, which the API maps to statuses;
+/// any other error is a 500.
+public protocol PaymentService: Sendable {
+    /// What the API needs to know of its region's configuration.
+    var apiSettings: APISettings { get }
+    /// The SHA-256 digests (lower-case hex, as bytes) of the API keys accepted now: read per
+    /// request, so a reload applies to the next one.
+    func apiKeyHashes() -> [[UInt8]]
+    /// A new payment id, for a create without an `Idempotency-Key`.
+    func newPaymentID() -> PaymentID
+
+    /// Applies a create or patch; returns once it is durable at `durability` (or `local`
+    /// when `remote` timed out: see `WriteAck.achieved`).
+    func submit(_ command: PaymentCommand, durability: Durability) async throws(NodeError) -> WriteAck
+    /// Returns once this region holds everything `token` covers (412 when it does not
+    /// in time).
+    func waitForSession(_ token: VersionVector) async throws(NodeError)
+    /// The payment as committed here, once the session (if any) is served.
+    func readPayment(_ id: PaymentID, sessionToken: VersionVector?) async throws(NodeError) -> Payment?
+    /// A page of the reporting list: payments matching `filter`, newest first, after `cursor`.
+    func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage
+    /// Up to `limit` rows of the conflict log, newest first, below sequence `before`.
+    func conflicts(limit: Int, before: Int64?) async throws -> [ConflictLogRow]
+
+    /// A page of the change feed (`eventCursorTooOld` when the cursor is older than the
+    /// region keeps).
+    func events(_ query: EventQuery) async throws(NodeError) -> EventPage
+    /// The feed's version now: it moves with every commit, and when own changes become
+    /// visible.
+    func eventsVersion() async throws -> UInt64
+    /// The feed's new version once it moves past `version`, or `version` after `timeoutMillis`.
+    func waitForEvents(after version: UInt64, timeoutMillis: UInt64) async throws -> UInt64
+
+    /// `/v1/cluster`: replication as this region sees it; the state digest only when asked.
+    func cluster(withDigest: Bool) async throws -> ClusterDocument
+    /// Why writes are refused, if they are (nil when ready).
+    func unavailableReason() async -> String?
+
+    /// The region's metrics registry: the API records its request metrics there and
+    /// serves it at `/metrics`.
+    var metricsRegistry: PrometheusCollectorRegistry { get }
+    /// Brings the gauges read at scrape time up to date, before `/metrics` is written.
+    func refreshMetrics() async throws
+}
+
+/// The settings the API reads from its region's configuration.
+public struct APISettings: Sendable {
+    /// The region: `X-Region` on every answer, and in error messages.
+    public var region: RegionID
+    /// The largest request body taken (larger: 413).
+    public var bodyBytesMax: Int
+    /// A write's durability when it sends no `X-Durability`.
+    public var defaultDurability: Durability
+    /// One info line per request.
+    public var accessLog: Bool
+    /// A server span per request (the tracer is bootstrapped by the process).
+    public var tracing: Bool
+
+    public init(region: RegionID, bodyBytesMax: Int, defaultDurability: Durability,
+                accessLog: Bool = false, tracing: Bool = false) {
+        self.region = region
+        self.bodyBytesMax = bodyBytesMax
+        self.defaultDurability = defaultDurability
+        self.accessLog = accessLog
+        self.tracing = tracing
+    }
+}

@@ -1,0 +1,71 @@
+import Foundation
+import PaymentNode
+import PaymentsAPI
+import Prometheus
+import ReplicaCore
+
+/// A region's `ReplicaNode` as the API's `PaymentService`: writes and reads go through
+/// the node's shell, the list and conflict log to its store's readers, and `/metrics`
+/// and `/v1/cluster` read the node's status, store and transport.
+public struct NodePaymentService: PaymentService {
+    public let node: ReplicaNode
+    let metrics: ReplicationMetrics
+
+    public init(node: ReplicaNode) {
+        self.node = node
+        metrics = ReplicationMetrics(node: node, registry: node.metrics)
+    }
+
+    public var apiSettings: APISettings {
+        let config = node.config
+        return APISettings(region: config.region, bodyBytesMax: config.bodyBytesMax, defaultDurability: config.defaultDurability,
+                           accessLog: config.accessLog, tracing: config.tracing != nil)
+    }
+
+    public func apiKeyHashes() -> [[UInt8]] { node.credentials.current.apiKeyHashes }
+
+    /// Time-ordered: the wall clock's milliseconds, then 80 random bits.
+    public func newPaymentID() -> PaymentID {
+        PaymentID.generated(wallMillis: UInt64(Date().timeIntervalSince1970 * 1_000),
+                            entropy: (UInt64.random(in: .min ... .max), UInt16.random(in: .min ... .max)))
+    }
+
+    public func submit(_ command: PaymentCommand, durability: Durability) async throws(NodeError) -> WriteAck {
+        try await node.submit(command, durability: durability)
+    }
+
+    public func waitForSession(_ token: VersionVector) async throws(NodeError) { try await node.waitForSession(token) }
+
+    public func readPayment(_ id: PaymentID, sessionToken: VersionVector?) async throws(NodeError) -> Payment? {
+        try await node.readPayment(id, sessionToken: sessionToken)
+    }
+
+    public func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage {
+        try node.read { try $0.list(filter, limit: limit, cursor: cursor) }
+    }
+
+    public func conflicts(limit: Int, before: Int64?) async throws -> [ConflictLogRow] {
+        try node.read { try $0.conflicts(limit: limit, before: before) }
+    }
+
+    public func events(_ query: EventQuery) async throws(NodeError) -> EventPage { try await node.events(query) }
+
+    public func eventsVersion() async throws -> UInt64 { try await node.eventsVersion() }
+
+    public func waitForEvents(after version: UInt64, timeoutMillis: UInt64) async throws -> UInt64 {
+        try await node.waitForEvents(after: version, timeoutMillis: timeoutMillis)
+    }
+
+    public func cluster(withDigest: Bool) async throws -> ClusterDocument {
+        let status = try await node.status()
+        return ClusterDocument(status: status, atRisk: try node.moneyAtRisk(status), transport: node.transport.stats.snapshot,
+                               connected: Set(node.transport.connectedRegions),
+                               stateDigest: withDigest ? await node.stateDigest() : nil)
+    }
+
+    public func unavailableReason() async -> String? { await node.unavailableReason() }
+
+    public var metricsRegistry: PrometheusCollectorRegistry { node.metrics }
+
+    public func refreshMetrics() async throws { try await metrics.update() }
+}

@@ -1,0 +1,96 @@
+/// Filters of the reporting list (`GET /v1/payments`).
+public struct PaymentFilter: Sendable, Hashable {
+    public var merchantID: String?
+    public var orderID: String?
+    public var status: PaymentStatus?
+    /// Created at or after (ms since the epoch).
+    public var createdFromMillis: UInt64?
+    /// Created before (ms since the epoch).
+    public var createdToMillis: UInt64?
+
+    public init(merchantID: String? = nil, orderID: String? = nil, status: PaymentStatus? = nil,
+                createdFromMillis: UInt64? = nil, createdToMillis: UInt64? = nil) {
+        self.merchantID = merchantID
+        self.orderID = orderID
+        self.status = status
+        self.createdFromMillis = createdFromMillis
+        self.createdToMillis = createdToMillis
+    }
+
+    /// Whether `payment` passes every filter set.
+    public func matches(_ payment: Payment) -> Bool {
+        (merchantID.map { $0 == payment.merchantID } ?? true) && (orderID.map { $0 == payment.orderID } ?? true)
+            && (status.map { $0 == payment.status } ?? true)
+            && (createdFromMillis.map { payment.createdAtMillis >= $0 } ?? true)
+            && (createdToMillis.map { payment.createdAtMillis < $0 } ?? true)
+    }
+}
+
+/// A page of the list, newest first (by created time, then id), and where the next page
+/// starts.
+public struct PaymentPage: Sendable, Hashable {
+    /// The largest page.
+    public static let limitMax = 500
+
+    public let payments: [Payment]
+    /// Where the next page starts; nil on the last page.
+    public let nextCursor: ListCursor?
+
+    public init(payments: [Payment], nextCursor: ListCursor?) {
+        self.payments = payments
+        self.nextCursor = nextCursor
+    }
+}
+
+/// A place in the reporting list: the created time and id of the last payment of a page,
+/// written `<created ms>_<payment id>`. The one reader and writer of that text.
+public struct ListCursor: Hashable, Sendable {
+    public let createdMillis: Int64
+    public let id: PaymentID
+
+    public init(createdMillis: Int64, id: PaymentID) {
+        self.createdMillis = createdMillis
+        self.id = id
+    }
+
+    /// Reads `text`; nil unless it is 1-15 digits, `_`, and a payment id.
+    public init?(text: String) {
+        guard let underscore = text.firstIndex(of: "_") else { return nil }
+        let millis = text[..<underscore]
+        guard (1...15).contains(millis.count), millis.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let created = Int64(millis),
+              let id = PaymentID(String(text[text.index(after: underscore)...])) else { return nil }
+        self.init(createdMillis: created, id: id)
+    }
+
+    public var text: String { "\(createdMillis)_\(id.rawValue)" }
+
+    /// Whether `payment` comes after this place in the list's order (newest first).
+    public func precedes(_ payment: Payment) -> Bool {
+        let created = Int64(clamping: payment.createdAtMillis)
+        return created < createdMillis || (created == createdMillis && payment.id < id)
+    }
+}
+
+/// One row of the conflict log: a concurrent write to a field that lost, beside the one
+/// that won. Values are JSON text, as the log keeps them.
+public struct ConflictLogRow: Sendable, Hashable {
+    /// The log's own number, newest highest; the conflicts page's cursor.
+    public let sequence: Int64
+    public let paymentID: String
+    public let field: String
+    public let winnerValueJSON: String
+    public let winnerStamp: String
+    public let loserValueJSON: String
+    public let loserStamp: String
+
+    public init(sequence: Int64, paymentID: String, field: String, winnerValueJSON: String, winnerStamp: String,
+                loserValueJSON: String, loserStamp: String) {
+        self.sequence = sequence
+        self.paymentID = paymentID
+        self.field = field
+        self.winnerValueJSON = winnerValueJSON
+        self.winnerStamp = winnerStamp
+        self.loserValueJSON = loserValueJSON
+        self.loserStamp = loserStamp
+    }
+}
