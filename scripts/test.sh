@@ -11,7 +11,7 @@ cd "$(dirname "$0")/.."
 source scripts/lib/ensure-packages.sh
 ensure_packages wrk etcd-server postgresql prometheus systemd  # systemd: systemd-analyze
 
-swift build --build-tests
+swift build --build-tests --explicit-target-dependency-import-check error
 # One test at a time: the integration tests start real clusters on loopback ports they
 # pick as free (two clusters at once can race for one), and their failover timing is in
 # fractions of a second, which a machine shared by several clusters does not keep.

@@ -18,6 +18,7 @@ extension HTTPField.Name {
 /// response.
 struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     let region: RegionID
+    let routes: RouteTable
 
     func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
         var response: Response
@@ -28,7 +29,7 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
         } catch is NIOTooManyBytesError {
             response = Self.response(APIError(.contentTooLarge, "body_too_large", "the request body is larger than the limit"))
         } catch let error as HTTPError {
-            response = Self.response(Self.translate(error, request: request))
+            response = Self.response(Self.translate(error, request: request, routes: routes))
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
             response = Self.response(APIError(.internalServerError, "internal", "the server failed to handle this request"))
@@ -44,11 +45,11 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
         return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.json)))
     }
 
-    static func translate(_ error: HTTPError, request: Request) -> APIError {
+    static func translate(_ error: HTTPError, request: Request, routes: RouteTable) -> APIError {
         switch error.status {
         case .contentTooLarge: APIError(.contentTooLarge, "body_too_large", "the request body is larger than the limit")
         case .notFound:
-            if let allowed = RouteTable.methods(for: request.uri.path) {
+            if let allowed = routes.methods(for: request.uri.path) {
                 APIError(.methodNotAllowed, "method_not_allowed",
                          "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))",
                          allow: allowed)
@@ -84,19 +85,5 @@ struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
         }
         guard match else { throw APIError(.unauthorized, "unauthorized", "the API key is not valid") }
         return try await next(request, context)
-    }
-}
-
-/// The API's paths and their methods, to answer a known path with the wrong method with
-/// 405 and `Allow` (rather than 404).
-enum RouteTable {
-    static func methods(for path: String) -> [String]? {
-        let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
-        switch Array(parts) {
-        case ["v1", "payments"]: return ["GET", "POST"]
-        case let p where p.count == 3 && p[0] == "v1" && p[1] == "payments" && !p[2].isEmpty: return ["GET", "PATCH"]
-        case ["v1", "events"], ["v1", "conflicts"], ["v1", "cluster"], ["health"], ["ready"], ["metrics"], ["openapi.yaml"]: return ["GET"]
-        default: return nil
-        }
     }
 }

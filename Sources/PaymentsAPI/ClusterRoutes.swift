@@ -7,7 +7,7 @@ import ReplicaCore
 struct ClusterRoutes<Service: PaymentService>: Sendable {
     let service: Service
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteRegistrar) {
         router.get("/health") { _, _ in APIResponses.json(.ok, "{\"status\":\"ok\"}") }
         router.get("/ready") { _, _ in
             if let reason = await service.unavailableReason() {

@@ -14,7 +14,7 @@ struct EventRoutes<Service: PaymentService>: Sendable {
     /// Between two heartbeats of an idle stream.
     var heartbeatMillis: UInt64 = 15_000
 
-    func register(on router: Router<BasicRequestContext>) {
+    func register(on router: RouteRegistrar) {
         router.get("/v1/events") { request, _ in try await events(request) }
     }
 

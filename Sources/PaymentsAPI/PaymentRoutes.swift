@@ -7,11 +7,11 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
     let service: Service
     var settings: APISettings { service.apiSettings }
 
-    func register(on router: Router<BasicRequestContext>) {
-        router.post("/v1/payments") { request, _ in try await create(request) }
+    func register(on router: RouteRegistrar) {
+        router.on(.post, "/v1/payments") { request, _ in try await create(request) }
         router.get("/v1/payments") { request, _ in try await list(request) }
         router.get("/v1/payments/{id}") { request, context in try await get(request, id: context.parameters.get("id") ?? "") }
-        router.patch("/v1/payments/{id}") { request, context in
+        router.on(.patch, "/v1/payments/{id}") { request, context in
             try await patch(request, id: context.parameters.get("id") ?? "")
         }
         router.get("/v1/conflicts") { request, _ in try await conflicts(request) }

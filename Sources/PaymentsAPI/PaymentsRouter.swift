@@ -8,6 +8,10 @@ public enum PaymentsRouter {
     /// The router with every route and middleware, recording into the service's own
     /// metrics registry (every region in a process reports only its own figures).
     public static func router<Service: PaymentService>(_ service: Service) -> Router<BasicRequestContext> {
+        router(service, routes: RouteTable())
+    }
+
+    static func router<Service: PaymentService>(_ service: Service, routes: RouteTable) -> Router<BasicRequestContext> {
         let router = Router(context: BasicRequestContext.self)
         let settings = service.apiSettings
         // With tracing only: a server span per request, in the trace of its `traceparent`,
@@ -17,20 +21,21 @@ public enum PaymentsRouter {
         // Outermost but for traces: it sees the status the client gets, after errors became answers.
         router.add(middleware: HTTPRequestMetrics(registry: service.metricsRegistry))
         router.add(middleware: AccessLog(enabled: settings.accessLog))
-        router.add(middleware: ErrorBodyMiddleware(region: settings.region))
+        router.add(middleware: ErrorBodyMiddleware(region: settings.region, routes: routes))
         router.add(middleware: APIKeyMiddleware(keyHashes: { service.apiKeyHashes() }))
-        router.get("/metrics") { _, _ in
+        let registrar = RouteRegistrar(router: router, table: routes)
+        registrar.get("/metrics") { _, _ in
             try await service.refreshMetrics()
             return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                             body: .init(byteBuffer: ByteBuffer(string: service.metricsRegistry.emitToString())))
         }
-        router.get("/openapi.yaml") { _, _ in
+        registrar.get("/openapi.yaml") { _, _ in
             Response(status: .ok, headers: [.contentType: "application/yaml"],
                      body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
-        ClusterRoutes(service: service).register(on: router)
-        PaymentRoutes(service: service).register(on: router)
-        EventRoutes(service: service).register(on: router)
+        ClusterRoutes(service: service).register(on: registrar)
+        PaymentRoutes(service: service).register(on: registrar)
+        EventRoutes(service: service).register(on: registrar)
         return router
     }
 }

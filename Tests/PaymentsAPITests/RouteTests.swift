@@ -193,4 +193,30 @@ import Testing
         let file = try String(contentsOf: root.appendingPathComponent("openapi.yaml"), encoding: .utf8)
         #expect(OpenAPIDocument.yaml + "\n" == file, "openapi.yaml changed: run bash scripts/embed-openapi.sh")
     }
+
+    /// The routes the router serves (and answers 405 for) are the contract's paths and
+    /// methods, no more and no fewer.
+    @Test func registeredRoutesAreTheContractsPaths() {
+        let routes = RouteTable()
+        _ = PaymentsRouter.router(InMemoryPaymentService(), routes: routes)
+        var registered: [String: [String]] = [:]
+        for route in routes.all { registered[route.path] = route.methods.sorted() }
+        var documented: [String: [String]] = [:]
+        var path: String?
+        var inPaths = false
+        for line in OpenAPIDocument.yaml.split(separator: "\n") {
+            if !line.hasPrefix(" ") { inPaths = line == "paths:"; continue }
+            guard inPaths else { continue }
+            if line.hasPrefix("  /"), line.hasSuffix(":"), !line.hasPrefix("   ") {
+                path = String(line.dropFirst(2).dropLast())
+            } else if let path, line.hasPrefix("    "), !line.hasPrefix("     "),
+                      let method = ["get", "post", "patch", "put", "delete"].first(where: { line == "    \($0):" }) {
+                documented[path, default: []].append(method.uppercased())
+            }
+        }
+        #expect(documented.mapValues { $0.sorted() } == registered)
+        #expect(registered["/v1/payments/{id}"] == ["GET", "PATCH"])
+        #expect(routes.methods(for: "/v1/payments/pay_x") == ["GET", "PATCH"])
+        #expect(routes.methods(for: "/v1/payments/") == nil && routes.methods(for: "/v2/payments") == nil)
+    }
 }
