@@ -28,27 +28,13 @@ public struct JSONLogHandler: LogHandler {
         var fields = metadata
         if let extra = event.metadata { fields.merge(extra) { $1 } }
         let millis = UInt64(max(0, Date().timeIntervalSince1970 * 1_000))
-        var line = "{\"ts\":\(JSONString.quote(Self.timestamp(millis: millis)))"
+        var line = "{\"ts\":\(JSONString.quote(RFC3339.format(millis: millis)))"
         line += ",\"level\":\(JSONString.quote(event.level.rawValue)),\"logger\":\(JSONString.quote(label))"
         line += ",\"msg\":\(JSONString.quote(event.message.description))"
         for key in fields.keys.sorted() where !["ts", "level", "logger", "msg"].contains(key) {
             line += ",\(JSONString.quote(key)):\(JSONString.quote(fields[key]!.description))"
         }
         write(line + "}\n")
-    }
-
-    /// `2026-11-25T21:58:03.412Z`.
-    static func timestamp(millis: UInt64) -> String {
-        let seconds = time_t(millis / 1_000)
-        var parts = tm()
-        var t = seconds
-        gmtime_r(&t, &parts)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
-        }
-        return "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))T"
-            + "\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2)).\(pad(Int32(millis % 1_000), 3))Z"
     }
 
     /// Writes `line` to standard error in one `write(2)` (lines from several threads

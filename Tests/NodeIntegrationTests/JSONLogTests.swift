@@ -1,6 +1,7 @@
 import Foundation
 import Logging
 @testable import PaymentNode
+import ReplicaCore
 import Testing
 
 /// The JSON log format: one object per line, RFC 3339 UTC with milliseconds, metadata as
@@ -36,8 +37,8 @@ import Testing
     }
 
     @Test func timestampsAreRFC3339WithMilliseconds() {
-        #expect(JSONLogHandler.timestamp(millis: 0) == "1970-01-01T00:00:00.000Z")
-        #expect(JSONLogHandler.timestamp(millis: 1_764_107_883_412) == "2025-11-25T21:58:03.412Z")
+        #expect(RFC3339.format(millis: 0) == "1970-01-01T00:00:00.000Z")
+        #expect(RFC3339.format(millis: 1_764_107_883_412) == "2025-11-25T21:58:03.412Z")
     }
 }
 
