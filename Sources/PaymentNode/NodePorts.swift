@@ -22,9 +22,10 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     let includeRecords: Bool
     let logTailPerOrigin: Int?
     /// Traced writes handed to the shell whose persist request has not come yet, by
-    /// payment, oldest first (only on the loop; empty without `tracing:`). The write may
-    /// wait behind a record read, so it is matched by its entry, not by the turn it ran in.
-    var commitTraces: [PaymentID: [CommitTrace]] = [:]
+    /// payment, oldest first (empty without `tracing:`). The write may wait behind a
+    /// record read, so it is matched by its entry, not by the turn it ran in. Touched
+    /// only on `loop`: the box checks it.
+    private let commitTraces: NIOLoopBoundBox<[PaymentID: [CommitTrace]]>
     let region: RegionID
 
     init(loop: EventLoop, store: ReplicaStore, committer: GroupCommitter, readers: StoreReaderPool, logger: Logger,
@@ -33,6 +34,7 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
         self.includeRecords = engine.recordCacheBytes == nil
         self.logTailPerOrigin = engine.logCacheEntries
         self.loop = loop
+        self.commitTraces = .makeBoxSendingValue([:], eventLoop: loop)
         self.store = store
         self.committer = committer
         self.readers = readers
@@ -41,7 +43,7 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
 
     func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void) {
         let bound = NIOLoopBound(completion, eventLoop: loop)
-        guard !commitTraces.isEmpty, let span = takeCommitTrace(for: request)?.span(for: request) else {
+        guard !commitTraces.value.isEmpty, let span = takeCommitTrace(for: request)?.span(for: request) else {
             return committer.submit([request]) { [loop] result in
                 let outcome = Self.outcome(result)
                 loop.execute { bound.value(outcome) }
@@ -55,19 +57,19 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     }
 
     /// A traced write is about to be handed to the shell.
-    func expectCommit(_ trace: CommitTrace) { commitTraces[trace.paymentID, default: []].append(trace) }
+    func expectCommit(_ trace: CommitTrace) { commitTraces.value[trace.paymentID, default: []].append(trace) }
 
     /// The write was answered (committed, refused, or a replay that wrote nothing).
     func forgetCommit(_ trace: CommitTrace) {
-        guard var waiting = commitTraces[trace.paymentID] else { return }
+        guard var waiting = commitTraces.value[trace.paymentID] else { return }
         waiting.removeAll { $0 === trace }
-        commitTraces[trace.paymentID] = waiting.isEmpty ? nil : waiting
+        commitTraces.value[trace.paymentID] = waiting.isEmpty ? nil : waiting
     }
 
     /// The oldest traced write whose local entry `request` carries, taken off the list.
     private func takeCommitTrace(for request: PersistRequest) -> CommitTrace? {
         for encoded in request.entries where encoded.entry.origin == region {
-            guard let trace = commitTraces[encoded.entry.paymentID]?.first else { continue }
+            guard let trace = commitTraces.value[encoded.entry.paymentID]?.first else { continue }
             forgetCommit(trace)
             return trace
         }

@@ -9,7 +9,7 @@ import Tracing
 // commit of the write's persist request, from its hand-over to the committer thread to
 // the transaction's end. The shell and the engine know nothing of it: the node hands the
 // submit span's context to the store port itself, on the loop, and the port matches it
-// to the persist request that carries the write's entry (`SQLiteShellStore.commitTraces`),
+// to the persist request that carries the write's entry (`SQLiteShellStore`'s commit traces),
 // however long the write waited for its records.
 
 extension ReplicaNode {

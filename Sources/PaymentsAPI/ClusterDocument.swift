@@ -71,47 +71,83 @@ public struct ClusterDocument: Encodable, Sendable {
         }
     }
 
-    /// The engine's counters, as the contract names them.
+    /// The engine's counters (snake_case in the JSON, as the contract names them).
     public struct Counters: Encodable, Sendable {
-        public var entries_applied, duplicates_skipped, gaps_skipped, conflicts_detected, batches_sent, retransmits: UInt64
-        public var snapshots_sent, snapshots_received, snapshot_chunks_declined, protocol_violations: UInt64
-        public var writes_refused_for_clock, entries_held_for_clock: UInt64
+        public var entriesApplied: UInt64
+        public var duplicatesSkipped: UInt64
+        public var gapsSkipped: UInt64
+        public var conflictsDetected: UInt64
+        public var batchesSent: UInt64
+        public var retransmits: UInt64
+        public var snapshotsSent: UInt64
+        public var snapshotsReceived: UInt64
+        public var snapshotChunksDeclined: UInt64
+        public var protocolViolations: UInt64
+        public var writesRefusedForClock: UInt64
+        public var entriesHeldForClock: UInt64
 
-        public init(entries_applied: UInt64, duplicates_skipped: UInt64, gaps_skipped: UInt64, conflicts_detected: UInt64,
-                    batches_sent: UInt64, retransmits: UInt64, snapshots_sent: UInt64, snapshots_received: UInt64,
-                    snapshot_chunks_declined: UInt64, protocol_violations: UInt64, writes_refused_for_clock: UInt64,
-                    entries_held_for_clock: UInt64) {
-            self.entries_applied = entries_applied
-            self.duplicates_skipped = duplicates_skipped
-            self.gaps_skipped = gaps_skipped
-            self.conflicts_detected = conflicts_detected
-            self.batches_sent = batches_sent
+        public init(entriesApplied: UInt64, duplicatesSkipped: UInt64, gapsSkipped: UInt64, conflictsDetected: UInt64, batchesSent: UInt64, retransmits: UInt64, snapshotsSent: UInt64, snapshotsReceived: UInt64, snapshotChunksDeclined: UInt64, protocolViolations: UInt64, writesRefusedForClock: UInt64, entriesHeldForClock: UInt64) {
+            self.entriesApplied = entriesApplied
+            self.duplicatesSkipped = duplicatesSkipped
+            self.gapsSkipped = gapsSkipped
+            self.conflictsDetected = conflictsDetected
+            self.batchesSent = batchesSent
             self.retransmits = retransmits
-            self.snapshots_sent = snapshots_sent
-            self.snapshots_received = snapshots_received
-            self.snapshot_chunks_declined = snapshot_chunks_declined
-            self.protocol_violations = protocol_violations
-            self.writes_refused_for_clock = writes_refused_for_clock
-            self.entries_held_for_clock = entries_held_for_clock
+            self.snapshotsSent = snapshotsSent
+            self.snapshotsReceived = snapshotsReceived
+            self.snapshotChunksDeclined = snapshotChunksDeclined
+            self.protocolViolations = protocolViolations
+            self.writesRefusedForClock = writesRefusedForClock
+            self.entriesHeldForClock = entriesHeldForClock
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case entriesApplied = "entries_applied"
+            case duplicatesSkipped = "duplicates_skipped"
+            case gapsSkipped = "gaps_skipped"
+            case conflictsDetected = "conflicts_detected"
+            case batchesSent = "batches_sent"
+            case retransmits
+            case snapshotsSent = "snapshots_sent"
+            case snapshotsReceived = "snapshots_received"
+            case snapshotChunksDeclined = "snapshot_chunks_declined"
+            case protocolViolations = "protocol_violations"
+            case writesRefusedForClock = "writes_refused_for_clock"
+            case entriesHeldForClock = "entries_held_for_clock"
         }
     }
 
     /// The peer links' byte and frame counts.
     public struct Transport: Encodable, Sendable {
-        public var message_bytes_sent, wire_bytes_sent, delta_message_bytes_sent, delta_wire_bytes_sent: UInt64
-        public var frames_sent, frames_received, malformed_frames, refused_peers: UInt64
+        public var messageBytesSent: UInt64
+        public var wireBytesSent: UInt64
+        public var deltaMessageBytesSent: UInt64
+        public var deltaWireBytesSent: UInt64
+        public var framesSent: UInt64
+        public var framesReceived: UInt64
+        public var malformedFrames: UInt64
+        public var refusedPeers: UInt64
 
-        public init(message_bytes_sent: UInt64, wire_bytes_sent: UInt64, delta_message_bytes_sent: UInt64,
-                    delta_wire_bytes_sent: UInt64, frames_sent: UInt64, frames_received: UInt64, malformed_frames: UInt64,
-                    refused_peers: UInt64) {
-            self.message_bytes_sent = message_bytes_sent
-            self.wire_bytes_sent = wire_bytes_sent
-            self.delta_message_bytes_sent = delta_message_bytes_sent
-            self.delta_wire_bytes_sent = delta_wire_bytes_sent
-            self.frames_sent = frames_sent
-            self.frames_received = frames_received
-            self.malformed_frames = malformed_frames
-            self.refused_peers = refused_peers
+        public init(messageBytesSent: UInt64, wireBytesSent: UInt64, deltaMessageBytesSent: UInt64, deltaWireBytesSent: UInt64, framesSent: UInt64, framesReceived: UInt64, malformedFrames: UInt64, refusedPeers: UInt64) {
+            self.messageBytesSent = messageBytesSent
+            self.wireBytesSent = wireBytesSent
+            self.deltaMessageBytesSent = deltaMessageBytesSent
+            self.deltaWireBytesSent = deltaWireBytesSent
+            self.framesSent = framesSent
+            self.framesReceived = framesReceived
+            self.malformedFrames = malformedFrames
+            self.refusedPeers = refusedPeers
+        }
+
+        enum CodingKeys: String, CodingKey {
+            case messageBytesSent = "message_bytes_sent"
+            case wireBytesSent = "wire_bytes_sent"
+            case deltaMessageBytesSent = "delta_message_bytes_sent"
+            case deltaWireBytesSent = "delta_wire_bytes_sent"
+            case framesSent = "frames_sent"
+            case framesReceived = "frames_received"
+            case malformedFrames = "malformed_frames"
+            case refusedPeers = "refused_peers"
         }
     }
 

@@ -24,16 +24,16 @@ extension ClusterDocument {
             rpoExposureAmounts: amounts(atRisk.total), unreplicatedLocalEntries: status.unreplicatedLocalEntries,
             clockProblem: status.clockProblem,
             counters: Counters(
-                entries_applied: c.entriesApplied, duplicates_skipped: c.duplicatesSkipped, gaps_skipped: c.gapsSkipped,
-                conflicts_detected: c.conflictsDetected, batches_sent: c.batchesSent, retransmits: c.retransmits,
-                snapshots_sent: c.snapshotsCompleted, snapshots_received: c.snapshotsReceived,
-                snapshot_chunks_declined: c.snapshotChunksDeclined, protocol_violations: c.protocolViolations,
-                writes_refused_for_clock: c.writesRefusedForClock, entries_held_for_clock: c.entriesHeldForClock),
+                entriesApplied: c.entriesApplied, duplicatesSkipped: c.duplicatesSkipped, gapsSkipped: c.gapsSkipped,
+                conflictsDetected: c.conflictsDetected, batchesSent: c.batchesSent, retransmits: c.retransmits,
+                snapshotsSent: c.snapshotsCompleted, snapshotsReceived: c.snapshotsReceived,
+                snapshotChunksDeclined: c.snapshotChunksDeclined, protocolViolations: c.protocolViolations,
+                writesRefusedForClock: c.writesRefusedForClock, entriesHeldForClock: c.entriesHeldForClock),
             transport: Transport(
-                message_bytes_sent: t.messageBytesSent, wire_bytes_sent: t.wireBytesSent,
-                delta_message_bytes_sent: t.deltaMessageBytesSent, delta_wire_bytes_sent: t.deltaWireBytesSent,
-                frames_sent: t.framesSent, frames_received: t.framesReceived, malformed_frames: t.malformedFrames,
-                refused_peers: t.refusedPeers),
+                messageBytesSent: t.messageBytesSent, wireBytesSent: t.wireBytesSent,
+                deltaMessageBytesSent: t.deltaMessageBytesSent, deltaWireBytesSent: t.deltaWireBytesSent,
+                framesSent: t.framesSent, framesReceived: t.framesReceived, malformedFrames: t.malformedFrames,
+                refusedPeers: t.refusedPeers),
             stateDigest: stateDigest)
     }
 }

@@ -153,12 +153,12 @@ final class InMemoryPaymentService: PaymentService {
             var atRisk: [String: Int64] = [:]
             for payment in s.records.values.compactMap(Payment.init) { atRisk[payment.currency, default: 0] += payment.amount }
             let counters = ClusterDocument.Counters(
-                entries_applied: 0, duplicates_skipped: 0, gaps_skipped: 0, conflicts_detected: UInt64(s.conflicts.count),
-                batches_sent: 0, retransmits: 0, snapshots_sent: 0, snapshots_received: 0, snapshot_chunks_declined: 0,
-                protocol_violations: 0, writes_refused_for_clock: 0, entries_held_for_clock: 0)
+                entriesApplied: 0, duplicatesSkipped: 0, gapsSkipped: 0, conflictsDetected: UInt64(s.conflicts.count),
+                batchesSent: 0, retransmits: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotChunksDeclined: 0,
+                protocolViolations: 0, writesRefusedForClock: 0, entriesHeldForClock: 0)
             let transport = ClusterDocument.Transport(
-                message_bytes_sent: 0, wire_bytes_sent: 0, delta_message_bytes_sent: 0, delta_wire_bytes_sent: 0,
-                frames_sent: 0, frames_received: 0, malformed_frames: 0, refused_peers: 0)
+                messageBytesSent: 0, wireBytesSent: 0, deltaMessageBytesSent: 0, deltaWireBytesSent: 0,
+                framesSent: 0, framesReceived: 0, malformedFrames: 0, refusedPeers: 0)
             return ClusterDocument(
                 region: region, vector: Self.vector(s, region), peers: [], rpoExposureMillis: s.seq == 0 ? 0 : 1_500,
                 rpoExposureAmounts: atRisk.keys.sorted().map { .init(currency: $0, amount: atRisk[$0]!) },

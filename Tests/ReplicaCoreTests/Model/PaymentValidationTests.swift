@@ -123,7 +123,7 @@ import Testing
         #expect(throws: PaymentError.self) { try PaymentValidation.validate(PaymentPatch()) }
     }
 
-    @Test func test_statusTransitions_matchTheDesign() {
+    @Test func test_statusTransitions_matchTheLifecycle() {
         let allowed: Set<String> = ["pending>authorized", "pending>completed", "pending>failed", "pending>canceled",
                                     "authorized>completed", "authorized>failed", "authorized>canceled", "completed>refunded"]
         for from in PaymentStatus.allCases {
