@@ -110,7 +110,7 @@ let package = Package(
             .product(name: "NIOCore", package: "swift-nio"),
             .product(name: "Logging", package: "swift-log"),
             .product(name: "Prometheus", package: "swift-prometheus"),
-        ]),
+        ], resources: [.embedInCode("openapi.yaml")]),
         // A node behind the API: `ReplicaNode` as a `PaymentService`, its scrape-time
         // metrics, and the HTTP(S) server with certificates a reload replaces.
         .target(name: "PaymentsServer", dependencies: [

@@ -187,11 +187,13 @@ import Testing
         }
     }
 
-    /// The served document is the repository's `openapi.yaml` (run scripts/embed-openapi.sh after editing it).
+    /// The served document is the repository's `openapi.yaml`, byte for byte (SwiftPM
+    /// embeds the file in the binary).
     @Test func servedOpenAPIMatchesTheRepositoryFile() throws {
         let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         let file = try String(contentsOf: root.appendingPathComponent("openapi.yaml"), encoding: .utf8)
-        #expect(OpenAPIDocument.yaml + "\n" == file, "openapi.yaml changed: run bash scripts/embed-openapi.sh")
+        #expect(OpenAPIDocument.yaml == file)
+        #expect(OpenAPIDocument.yaml.hasPrefix("openapi: 3.1"))
     }
 
     /// The routes the router serves (and answers 405 for) are the contract's paths and
