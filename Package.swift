@@ -52,134 +52,167 @@ let package = Package(
         .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
         .target(name: "ReplicaStore", dependencies: ["ReplicaCore", "CSQLite"]),
         // Benchmarks (tables, never test assertions) and the crash test's writer.
-        .executableTarget(name: "paybench", dependencies: [
-            "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport", "LZ4", "PaymentNode", "PaymentDevKit",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-        ]),
+        .executableTarget(
+            name: "paybench",
+            dependencies: [
+                "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport", "LZ4", "PaymentNode",
+                "PaymentDevKit",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+            ]),
         // The deterministic simulator: the same engine in a virtual world.
         .target(name: "RegionSim", dependencies: ["ReplicaCore", "ReplicaShell"], path: "Simulations/RegionSim"),
-        .executableTarget(name: "paysim", dependencies: [
-            "RegionSim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ], path: "Simulations/paysim"),
+        .executableTarget(
+            name: "paysim",
+            dependencies: [
+                "RegionSim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Simulations/paysim"),
         // Peer connections: mutual TLS, length-prefixed frames, LZ4 deltas, reconnect.
-        .target(name: "ReplicaTransport", dependencies: [
-            "ReplicaCore", "LZ4",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            .product(name: "NIOTLS", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "X509", package: "swift-certificates"),
-        ]),
+        .target(
+            name: "ReplicaTransport",
+            dependencies: [
+                "ReplicaCore", "LZ4",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "X509", package: "swift-certificates"),
+            ]),
         // One region's node: configuration, the engine's owner, store and transport wiring.
-        .target(name: "PaymentNode", dependencies: [
-            "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Tracing", package: "swift-distributed-tracing"),
-            .product(name: "Yams", package: "Yams"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-        ]),
+        .target(
+            name: "PaymentNode",
+            dependencies: [
+                "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
         // Development helpers, imported by no production library: a CA and certificates
         // (swift-certificates), the YAML and free ports of scratch clusters on loopback.
         // For `paynode demo` and `paynode certs`, paybench and the tests.
-        .target(name: "PaymentDevKit", dependencies: [
-            "ReplicaCore", "ReplicaShell", "PaymentNode",
-            .product(name: "X509", package: "swift-certificates"),
-            .product(name: "Crypto", package: "swift-crypto"),
-            .product(name: "SwiftASN1", package: "swift-asn1"),
-        ]),
+        .target(
+            name: "PaymentDevKit",
+            dependencies: [
+                "ReplicaCore", "ReplicaShell", "PaymentNode",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
+            ]),
         // `paynode serve`'s traces: swift-otel's tracer and its exporting service.
-        .target(name: "NodeTracing", dependencies: [
-            "PaymentNode",
-            .product(name: "OTel", package: "swift-otel"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "Tracing", package: "swift-distributed-tracing"),
-        ]),
+        .target(
+            name: "NodeTracing",
+            dependencies: [
+                "PaymentNode",
+                .product(name: "OTel", package: "swift-otel"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+            ]),
         // The HTTP API (Hummingbird): routes, auth, JSON, request metrics, over a
         // `PaymentService` it declares. No store, node, transport or TLS below it.
-        .target(name: "PaymentsAPI", dependencies: [
-            "ReplicaCore",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-        ], resources: [.embedInCode("openapi.yaml")]),
+        .target(
+            name: "PaymentsAPI",
+            dependencies: [
+                "ReplicaCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ], resources: [.embedInCode("openapi.yaml")]),
         // A node behind the API: `ReplicaNode` as a `PaymentService`, its scrape-time
         // metrics, and the HTTP(S) server with certificates a reload replaces.
-        .target(name: "PaymentsServer", dependencies: [
-            "PaymentsAPI", "PaymentNode", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-        ]),
+        .target(
+            name: "PaymentsServer",
+            dependencies: [
+                "PaymentsAPI", "PaymentNode", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+            ]),
         // The nearest-region client library and its command line.
-        .target(name: "PaymentsClient", dependencies: [
-            "ReplicaCore",
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ]),
-        .executableTarget(name: "payctl", dependencies: [
-            "PaymentsClient",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-        ]),
-        .executableTarget(name: "paynode", dependencies: [
-            "PaymentNode", "PaymentsServer", "PaymentDevKit", "NodeTracing", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
-            .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
-            .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-        ]),
+        .target(
+            name: "PaymentsClient",
+            dependencies: [
+                "ReplicaCore",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
+        .executableTarget(
+            name: "payctl",
+            dependencies: [
+                "PaymentsClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        .executableTarget(
+            name: "paynode",
+            dependencies: [
+                "PaymentNode", "PaymentsServer", "PaymentDevKit", "NodeTracing", "ReplicaCore", "ReplicaStore",
+                "ReplicaTransport",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
+            ]),
         .testTarget(name: "ReplicaCoreTests", dependencies: ["ReplicaCore"]),
         .testTarget(name: "RegionSimTests", dependencies: ["RegionSim", "ReplicaCore"]),
         .testTarget(name: "ReplicaShellTests", dependencies: ["ReplicaShell", "ReplicaCore"]),
         .testTarget(name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "ReplicaCore"]),
         .testTarget(name: "LZ4Tests", dependencies: ["LZ4"]),
-        .testTarget(name: "ReplicaTransportTests", dependencies: [
-            "ReplicaTransport", "ReplicaCore", "LZ4",
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ]),
+        .testTarget(
+            name: "ReplicaTransportTests",
+            dependencies: [
+                "ReplicaTransport", "ReplicaCore", "LZ4",
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
         // Route tests on an in-memory service: no certificates, SQLite or sockets.
-        .testTarget(name: "PaymentsAPITests", dependencies: [
-            "PaymentsAPI", "ReplicaCore",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-        ]),
+        .testTarget(
+            name: "PaymentsAPITests",
+            dependencies: [
+                "PaymentsAPI", "ReplicaCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+            ]),
         // The API over a real node in the test process (SQLite, development certificates).
-        .testTarget(name: "PaymentsServerTests", dependencies: [
-            "PaymentsServer", "PaymentsAPI", "PaymentNode", "PaymentDevKit", "ReplicaCore",
-            .product(name: "Hummingbird", package: "hummingbird"),
-            .product(name: "HummingbirdTesting", package: "hummingbird"),
-            .product(name: "Prometheus", package: "swift-prometheus"),
-            .product(name: "HTTPTypes", package: "swift-http-types"),
-            .product(name: "Logging", package: "swift-log"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-        ]),
-        .testTarget(name: "NodeIntegrationTests", dependencies: [
-            "ReplicaCore", "PaymentNode", "PaymentDevKit", "ReplicaTransport", "LZ4", "PaymentsClient", "NodeTracing",
-            .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
-            .product(name: "NIOHTTP1", package: "swift-nio"),
-            .product(name: "Tracing", package: "swift-distributed-tracing"),
-            .product(name: "AsyncHTTPClient", package: "async-http-client"),
-            .product(name: "NIOCore", package: "swift-nio"),
-            .product(name: "NIOPosix", package: "swift-nio"),
-            .product(name: "NIOSSL", package: "swift-nio-ssl"),
-        ]),
+        .testTarget(
+            name: "PaymentsServerTests",
+            dependencies: [
+                "PaymentsServer", "PaymentsAPI", "PaymentNode", "PaymentDevKit", "ReplicaCore",
+                .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdTesting", package: "hummingbird"),
+                .product(name: "Prometheus", package: "swift-prometheus"),
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+            ]),
+        .testTarget(
+            name: "NodeIntegrationTests",
+            dependencies: [
+                "ReplicaCore", "PaymentNode", "PaymentDevKit", "ReplicaTransport", "LZ4", "PaymentsClient",
+                "NodeTracing",
+                .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
+                .product(name: "Tracing", package: "swift-distributed-tracing"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+            ]),
     ]
 )

@@ -8,7 +8,9 @@ public struct EventQueue<Event>: Sendable where Event: Sendable {
         let timeMicros: UInt64
         let seq: UInt64
         let slot: Int
-        @inline(__always) func before(_ o: Key) -> Bool { timeMicros != o.timeMicros ? timeMicros < o.timeMicros : seq < o.seq }
+        @inline(__always) func before(_ o: Key) -> Bool {
+            timeMicros != o.timeMicros ? timeMicros < o.timeMicros : seq < o.seq
+        }
     }
 
     private var heap: [Key] = []
@@ -50,11 +52,18 @@ public struct EventQueue<Event>: Sendable where Event: Sendable {
             var i = 0
             let n = heap.count
             while true {
-                let l = 2 * i + 1, r = l + 1
+                let l = 2 * i + 1
+                let r = l + 1
                 var m = last
                 var mi = -1
-                if l < n && heap[l].before(m) { m = heap[l]; mi = l }
-                if r < n && heap[r].before(m) { m = heap[r]; mi = r }
+                if l < n && heap[l].before(m) {
+                    m = heap[l]
+                    mi = l
+                }
+                if r < n && heap[r].before(m) {
+                    m = heap[r]
+                    mi = r
+                }
                 if mi < 0 { break }
                 heap[i] = m
                 i = mi

@@ -7,7 +7,8 @@ import ReplicaCore
 extension HTMLReport {
     /// Currencies that were ever at risk, sorted.
     static func currenciesAtRisk(_ r: SimResult) -> [String] {
-        Set(r.samples.flatMap { $0.regions.flatMap { $0.atRisk.filter { $0.minorUnits != 0 }.map(\.currency) } }).sorted()
+        Set(r.samples.flatMap { $0.regions.flatMap { $0.atRisk.filter { $0.minorUnits != 0 }.map(\.currency) } })
+            .sorted()
     }
 
     /// One chart per currency, stacked from `top`, the time axis under the last; returns
@@ -18,8 +19,11 @@ extension HTMLReport {
         var svg = ""
         var y = top
         for currency in currencies {
-            svg += chart(r, title: "\(currency) at risk: payments with a write committed in the region that no other region has acknowledged",
-                         top: y, height: moneyChartHeight, value: { amount($0, currency) }, label: { money($0, currency) }, x: x)
+            svg += chart(
+                r,
+                title:
+                    "\(currency) at risk: payments with a write committed in the region that no other region has acknowledged",
+                top: y, height: moneyChartHeight, value: { amount($0, currency) }, label: { money($0, currency) }, x: x)
             y += moneyChartHeight + 40
         }
         svg += axis(endMicros: r.samples.last?.atMicros ?? 0, y: y - 40 + 4, x: x)
@@ -36,7 +40,9 @@ extension HTMLReport {
     /// Per currency, the sample where one region had the most of it at risk.
     static func worstMoments(_ r: SimResult) -> String {
         let currencies = currenciesAtRisk(r)
-        guard !currencies.isEmpty else { return "<p>At no sample did a region hold a write that no other region had acknowledged.</p>" }
+        guard !currencies.isEmpty else {
+            return "<p>At no sample did a region hold a write that no other region had acknowledged.</p>"
+        }
         var rows = ""
         for currency in currencies {
             var worst: (atMicros: UInt64, region: Int, minorUnits: Int64)?
@@ -47,7 +53,8 @@ extension HTMLReport {
                 }
             }
             guard let w = worst else { continue }
-            rows += "<tr><td>\(escape(currency))</td><td>\(escape(r.regions[w.region]))</td><td>\(seconds(w.atMicros))</td>"
+            rows +=
+                "<tr><td>\(escape(currency))</td><td>\(escape(r.regions[w.region]))</td><td>\(seconds(w.atMicros))</td>"
                 + "<td style=\"text-align:right\">\(escape(money(w.minorUnits, currency)))</td>"
                 + "<td style=\"text-align:right\">\(w.minorUnits)</td></tr>"
         }

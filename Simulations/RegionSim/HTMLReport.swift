@@ -17,7 +17,8 @@ public enum HTMLReport {
             svg += "<text x=\"4\" y=\"\(y + 11)\" font-size=\"12\">\(escape(name))</text>"
             if i < r.clocks.count {
                 let c = r.clocks[i]
-                svg += "<text x=\"4\" y=\"\(y + 21)\" font-size=\"8\" fill=\"#666\">clock \(c.offsetMillis >= 0 ? "+" : "")\(c.offsetMillis) ms, \(c.driftPPM) ppm</text>"
+                svg +=
+                    "<text x=\"4\" y=\"\(y + 21)\" font-size=\"8\" fill=\"#666\">clock \(c.offsetMillis >= 0 ? "+" : "")\(c.offsetMillis) ms, \(c.driftPPM) ppm</text>"
             }
             var segmentStart: UInt64?
             for (k, s) in r.samples.enumerated() {
@@ -25,7 +26,8 @@ public enum HTMLReport {
                 if down && segmentStart == nil { segmentStart = s.atMicros }
                 let last = k == r.samples.count - 1
                 if let start = segmentStart, !down || last {
-                    svg += "<rect x=\"\(x(start))\" y=\"\(y)\" width=\"\(max(x(s.atMicros) - x(start), 1))\" height=\"18\" fill=\"#e45756\"/>"
+                    svg +=
+                        "<rect x=\"\(x(start))\" y=\"\(y)\" width=\"\(max(x(s.atMicros) - x(start), 1))\" height=\"18\" fill=\"#e45756\"/>"
                     segmentStart = nil
                 }
             }
@@ -40,26 +42,33 @@ public enum HTMLReport {
             if let until = m.untilMicros, until > m.atMicros {
                 // A fault that lasts: a band from its start to its end.
                 tip += " until \(until / 1_000) ms"
-                svg += "<rect x=\"\(x(m.atMicros))\" y=\"\(lane + 2)\" width=\"\(max(x(until) - x(m.atMicros), 1))\" height=\"14\" "
+                svg +=
+                    "<rect x=\"\(x(m.atMicros))\" y=\"\(lane + 2)\" width=\"\(max(x(until) - x(m.atMicros), 1))\" height=\"14\" "
                     + "fill=\"#f2b134\" fill-opacity=\"0.35\"><title>\(tip)</title></rect>"
             }
             let last = k + 1 == marks.count || marks[k + 1].region != m.region
             let room = (last ? width : x(marks[k + 1].atMicros)) - x(m.atMicros) - 4
-            var text = "<text x=\"\(x(m.atMicros) + 2)\" y=\"\(lane + 12)\" font-size=\"9\">\(escape(fitted(m.label, room: room)))</text>"
+            var text =
+                "<text x=\"\(x(m.atMicros) + 2)\" y=\"\(lane + 12)\" font-size=\"9\">\(escape(fitted(m.label, room: room)))</text>"
             if last && fitted(m.label, room: room) != m.label {
                 // The lane's last mark, at the right edge: its label goes to the left of it.
-                text = "<text x=\"\(x(m.atMicros) - 2)\" y=\"\(lane + 12)\" font-size=\"9\" text-anchor=\"end\">\(escape(m.label))</text>"
+                text =
+                    "<text x=\"\(x(m.atMicros) - 2)\" y=\"\(lane + 12)\" font-size=\"9\" text-anchor=\"end\">\(escape(m.label))</text>"
             }
-            svg += "<g><title>\(tip) (at \(m.atMicros / 1_000) ms)</title>"
+            svg +=
+                "<g><title>\(tip) (at \(m.atMicros / 1_000) ms)</title>"
                 + "<line x1=\"\(x(m.atMicros))\" y1=\"\(lane)\" x2=\"\(x(m.atMicros))\" y2=\"\(lane + 18)\" stroke=\"#333\"/>"
                 + text + "</g>"
         }
         let lanesHeight = 30 + Double(r.regions.count) * laneHeight
         svg += axis(endMicros: UInt64(endMicros), y: lanesHeight - 6, x: x)
-        let rpo = chart(r, title: "RPO exposure (ms): age of the oldest local write not yet durable elsewhere", top: lanesHeight + 30,
-                        value: { Int64(clamping: $0.rpoExposureMillis) }, x: x)
-        let lag = chart(r, title: "replication lag to the slowest peer (ms)", top: lanesHeight + 230,
-                        value: { Int64(clamping: $0.lagMillisMax) }, x: x)
+        let rpo = chart(
+            r, title: "RPO exposure (ms): age of the oldest local write not yet durable elsewhere",
+            top: lanesHeight + 30,
+            value: { Int64(clamping: $0.rpoExposureMillis) }, x: x)
+        let lag = chart(
+            r, title: "replication lag to the slowest peer (ms)", top: lanesHeight + 230,
+            value: { Int64(clamping: $0.lagMillisMax) }, x: x)
         let money = moneyCharts(r, top: lanesHeight + 430, x: x)
         let legend = r.regions.enumerated().map {
             "<span style=\"color:\(colors[$0.offset % colors.count])\">■ \(escape($0.element))</span>"
@@ -67,46 +76,55 @@ public enum HTMLReport {
         let rows = r.outages.map {
             "<tr><td>\(escape($0.region))</td><td>\($0.startMillis)</td><td>\($0.permanent ? "lost" : "crash")</td><td>\($0.rtoMillis.map(String.init) ?? "-")</td></tr>"
         }.joined()
-        let violations = r.violations.isEmpty ? "<p>No violations.</p>"
-            : "<ul>" + r.violations.map { "<li><b>\($0.kind.rawValue)</b>: \(escape($0.message))</li>" }.joined() + "</ul>"
+        let violations =
+            r.violations.isEmpty
+            ? "<p>No violations.</p>"
+            : "<ul>" + r.violations.map { "<li><b>\($0.kind.rawValue)</b>: \(escape($0.message))</li>" }.joined()
+                + "</ul>"
         return """
-        <!doctype html><html><head><meta charset="utf-8"><title>paysim seed \(r.seed)</title>
-        <style>body{font-family:sans-serif;margin:20px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px}</style>
-        </head><body>
-        <h1>paysim: seed \(r.seed) (\(escape(r.options.name)))</h1>
-        <p>\(r.passed ? "PASS" : "FAIL") · trace hash <code>\(r.traceHash)</code> · regions \(r.regions.count) · faults \(escape(SimReport.faultSummary(r.options)))
-        · writes acked \(r.writesAcked) · local writes lost \(r.rpoLostWrites) (window \(r.rpoWindowMillis) ms)
-        · converged \(r.convergedAfterHealMillis.map { "\($0) ms after heal" } ?? "never")</p>
-        <p>Replay: <code>\(escape("paysim --seed \(r.seed)" + (r.options.name == "swarm" ? "" : " --scenario <file of \(r.options.name)>")))</code></p>
-        <p>\(legend) &nbsp; <span style="color:#e45756">■ region down</span></p>
-        <svg width="\(Int(width))" height="\(Int(lanesHeight + 430 + money.height))" xmlns="http://www.w3.org/2000/svg">\(svg)\(rpo)\(lag)\(money.svg)</svg>
-        <h2>Money at risk: each currency's worst moment</h2>\(worstMoments(r))
-        <h2>Outages</h2><table><tr><th>region</th><th>at ms</th><th>kind</th><th>RTO ms</th></tr>\(rows)</table>
-        <h2>Violations</h2>\(violations)
-        </body></html>
-        """
+            <!doctype html><html><head><meta charset="utf-8"><title>paysim seed \(r.seed)</title>
+            <style>body{font-family:sans-serif;margin:20px}table{border-collapse:collapse}td,th{border:1px solid #ccc;padding:3px 8px}</style>
+            </head><body>
+            <h1>paysim: seed \(r.seed) (\(escape(r.options.name)))</h1>
+            <p>\(r.passed ? "PASS" : "FAIL") · trace hash <code>\(r.traceHash)</code> · regions \(r.regions.count) · faults \(escape(SimReport.faultSummary(r.options)))
+            · writes acked \(r.writesAcked) · local writes lost \(r.rpoLostWrites) (window \(r.rpoWindowMillis) ms)
+            · converged \(r.convergedAfterHealMillis.map { "\($0) ms after heal" } ?? "never")</p>
+            <p>Replay: <code>\(escape("paysim --seed \(r.seed)" + (r.options.name == "swarm" ? "" : " --scenario <file of \(r.options.name)>")))</code></p>
+            <p>\(legend) &nbsp; <span style="color:#e45756">■ region down</span></p>
+            <svg width="\(Int(width))" height="\(Int(lanesHeight + 430 + money.height))" xmlns="http://www.w3.org/2000/svg">\(svg)\(rpo)\(lag)\(money.svg)</svg>
+            <h2>Money at risk: each currency's worst moment</h2>\(worstMoments(r))
+            <h2>Outages</h2><table><tr><th>region</th><th>at ms</th><th>kind</th><th>RTO ms</th></tr>\(rows)</table>
+            <h2>Violations</h2>\(violations)
+            </body></html>
+            """
     }
 
     /// A line per region of `value` over the samples, scaled to its largest value, which
     /// the title and the left margin give (through `label`); faint lines mark the time
     /// axis's seconds.
-    static func chart(_ r: SimResult, title: String, top: Double, height: Double = 160, value: (SimSample.RegionPoint) -> Int64,
-                      label: (Int64) -> String = { String($0) }, x: (UInt64) -> Double) -> String {
+    static func chart(
+        _ r: SimResult, title: String, top: Double, height: Double = 160, value: (SimSample.RegionPoint) -> Int64,
+        label: (Int64) -> String = { String($0) }, x: (UInt64) -> Double
+    ) -> String {
         let largest = max(r.samples.flatMap { $0.regions.map(value) }.max() ?? 1, 1)
         let maxValue = Double(largest)
-        var s = "<text x=\"4\" y=\"\(top - 5)\" font-size=\"12\">\(escape(title)) — max \(escape(label(largest)))</text>"
+        var s =
+            "<text x=\"4\" y=\"\(top - 5)\" font-size=\"12\">\(escape(title)) — max \(escape(label(largest)))</text>"
         for t in ticks(endMicros: r.samples.last?.atMicros ?? 0) {
             s += "<line x1=\"\(x(t))\" y1=\"\(top)\" x2=\"\(x(t))\" y2=\"\(top + height)\" stroke=\"#eee\"/>"
         }
-        s += "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(width - left - 10)\" height=\"\(height)\" fill=\"none\" stroke=\"#ccc\"/>"
-        s += "<text x=\"\(left - 4)\" y=\"\(top + 9)\" font-size=\"9\" fill=\"#666\" text-anchor=\"end\">\(escape(label(largest)))</text>"
+        s +=
+            "<rect x=\"\(left)\" y=\"\(top)\" width=\"\(width - left - 10)\" height=\"\(height)\" fill=\"none\" stroke=\"#ccc\"/>"
+        s +=
+            "<text x=\"\(left - 4)\" y=\"\(top + 9)\" font-size=\"9\" fill=\"#666\" text-anchor=\"end\">\(escape(label(largest)))</text>"
         s += "<text x=\"\(left - 4)\" y=\"\(top + height)\" font-size=\"9\" fill=\"#666\" text-anchor=\"end\">0</text>"
         for i in r.regions.indices {
             let points = r.samples.map { sample -> String in
                 let v = Double(value(sample.regions[i]))
                 return "\(x(sample.atMicros)),\(top + height - height * v / maxValue)"
             }.joined(separator: " ")
-            s += "<polyline fill=\"none\" stroke=\"\(colors[i % colors.count])\" stroke-width=\"1.2\" points=\"\(points)\"/>"
+            s +=
+                "<polyline fill=\"none\" stroke=\"\(colors[i % colors.count])\" stroke-width=\"1.2\" points=\"\(points)\"/>"
         }
         return s
     }

@@ -35,7 +35,8 @@ public enum ScenarioFile {
         var pending: [(Int, [Substring])] = []
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let lineNo = i + 1
-            let line = raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
+            let line =
+                raw.split(separator: "#", maxSplits: 1, omittingEmptySubsequences: false).first.map(String.init) ?? ""
             let words = line.split(separator: " ", omittingEmptySubsequences: true)
             guard let first = words.first else { continue }
             if first == "at" {
@@ -46,7 +47,9 @@ public enum ScenarioFile {
             guard parts.count == 2 else { throw ParseError(line: lineNo, message: "expected `key = value` or `at …`") }
             let (key, value) = (parts[0], parts[1])
             func number() throws(ParseError) -> UInt64 {
-                guard let n = UInt64(value) else { throw ParseError(line: lineNo, message: "\(key) needs a whole number, got \(value)") }
+                guard let n = UInt64(value) else {
+                    throw ParseError(line: lineNo, message: "\(key) needs a whole number, got \(value)")
+                }
                 return n
             }
             switch key {
@@ -80,7 +83,9 @@ public enum ScenarioFile {
             case "clock_offset_ms", "clock_drift_ppm":
                 var values: [Int64] = []
                 for v in value.split(separator: ",") {
-                    guard let n = Int64(v.trimmingSpaces) else { throw ParseError(line: lineNo, message: "\(key): \(v) is not an integer") }
+                    guard let n = Int64(v.trimmingSpaces) else {
+                        throw ParseError(line: lineNo, message: "\(key): \(v) is not an integer")
+                    }
                     values.append(n)
                 }
                 if key == "clock_offset_ms" { offsets = values } else { drift = values }
@@ -92,7 +97,8 @@ public enum ScenarioFile {
         for (lineNo, words) in pending { o.scripted.append(try fault(words, names: names, line: lineNo)) }
         o.scripted.sort { $0.atMillis < $1.atMillis }
         guard offsets.isEmpty || offsets.count == o.regionCount, drift.isEmpty || drift.count == o.regionCount else {
-            throw ParseError(line: 0, message: "clock_offset_ms and clock_drift_ppm need one value per region (\(o.regionCount))")
+            throw ParseError(
+                line: 0, message: "clock_offset_ms and clock_drift_ppm need one value per region (\(o.regionCount))")
         }
         o.clockOffsetsMillis = offsets.isEmpty ? Array(repeating: 0, count: o.regionCount) : offsets
         o.clockDriftPPM = drift.isEmpty ? Array(repeating: 0, count: o.regionCount) : drift
@@ -110,7 +116,9 @@ public enum ScenarioFile {
             return idx
         }
         func duration(_ i: Int) throws(ParseError) -> UInt64 {
-            guard i < w.count, let ms = millis(w[i]), ms >= 0 else { throw fail("expected a duration like 5s or 300ms") }
+            guard i < w.count, let ms = millis(w[i]), ms >= 0 else {
+                throw fail("expected a duration like 5s or 300ms")
+            }
             return UInt64(ms)
         }
         func forDuration(_ i: Int) throws(ParseError) -> UInt64 {
@@ -136,9 +144,14 @@ public enum ScenarioFile {
         case "backup": kind = .backup(region: try region(3))
         case "restore": kind = .restore(region: try region(3), downMillis: try forDuration(4))
         case "jump":
-            guard w.count > 4, let delta = millis(w[4]) else { throw fail("jump needs a signed duration, e.g. -1500ms") }
+            guard w.count > 4, let delta = millis(w[4]) else {
+                throw fail("jump needs a signed duration, e.g. -1500ms")
+            }
             kind = .clockJump(region: try region(3), deltaMillis: delta)
-        default: throw fail("unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, fsyncfail, wipe, sigterm, backup, restore)")
+        default:
+            throw fail(
+                "unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, fsyncfail, wipe, sigterm, backup, restore)"
+            )
         }
         return ScriptedFault(atMillis: at, kind: kind)
     }
@@ -147,7 +160,12 @@ public enum ScenarioFile {
     static func millis(_ s: Substring) -> Int64? {
         var t = s
         var sign: Int64 = 1
-        if t.first == "+" { t = t.dropFirst() } else if t.first == "-" { sign = -1; t = t.dropFirst() }
+        if t.first == "+" {
+            t = t.dropFirst()
+        } else if t.first == "-" {
+            sign = -1
+            t = t.dropFirst()
+        }
         if t.hasSuffix("ms"), let n = Int64(t.dropLast(2)) { return sign * n }
         if t.hasSuffix("s") {
             let body = t.dropLast()

@@ -24,7 +24,8 @@ extension InMemoryStorage {
         var sums: [String: Int64] = [:]
         for entry in log.entries(of: origin, after: after, limit: Int.max) where seen.insert(entry.paymentID).inserted {
             guard let record = records[entry.paymentID]?.record, record.isComplete,
-                  let amount = record[.amount]?.value.integer, let currency = record[.currency]?.value.text else { continue }
+                let amount = record[.amount]?.value.integer, let currency = record[.currency]?.value.text
+            else { continue }
             sums[currency, default: 0] += amount
         }
         return sums.keys.sorted().map { CurrencyAmount(currency: $0, minorUnits: sums[$0]!) }

@@ -95,7 +95,9 @@ public struct SimOptions: Sendable, Hashable {
         o.gracefulRestartsPerMinute = on(3)
         o.crashBeforeFsyncPerMillion = on(3_000)
         o.duplicateRequestPercent = on(10)
-        if rng.chance(perMillion: 300_000) { o.loseRegionAtMillis = rng.between(o.chaosMillis / 4, o.chaosMillis * 3 / 4) }
+        if rng.chance(perMillion: 300_000) {
+            o.loseRegionAtMillis = rng.between(o.chaosMillis / 4, o.chaosMillis * 3 / 4)
+        }
         // One region whose clock is 1-3 s off all run: it must take no writes once its
         // peers' pings show it, and what it receives waits for its clock.
         if skewed && rng.chance(perMillion: 400_000) {

@@ -57,8 +57,10 @@ final class SimStore: ShellStore {
             // What a failed fsync leaves on disk is unknown: the group may have landed.
             if world.faultRNG.below(2) == 0 { committed.commit(group.map { onDisk($0.request) }) }
             outcome = .uncertain("fsync failed")
-        } else if world.options.crashBeforeFsyncPerMillion > 0 && world.faultRNG.chance(perMillion: world.options.crashBeforeFsyncPerMillion)
-                    && !world.healing && !world.anotherRegionOut(region) {
+        } else if world.options.crashBeforeFsyncPerMillion > 0
+            && world.faultRNG.chance(perMillion: world.options.crashBeforeFsyncPerMillion)
+            && !world.healing && !world.anotherRegionOut(region)
+        {
             // The process dies between the write and the fsync: the group is lost.
             queued = group
             world.probes.crashBeforeFsync = true
@@ -78,18 +80,21 @@ final class SimStore: ShellStore {
     /// wrong merge: of each field, the register with the *lower* stamp is kept.
     func onDisk(_ request: PersistRequest) -> PersistRequest {
         guard world.options.brokenMerge else { return request }
-        return request.replacingRecords(request.records.map { encoded in
-            guard let old = committed.records[encoded.record.id]?.record else { return encoded }
-            var kept = PaymentRecord(id: old.id)
-            for field in Set(old.presentFields + encoded.record.presentFields).sorted() {
-                let pick = [old[field], encoded.record[field]].compactMap { $0 }.min { $0.stamp < $1.stamp }!
-                _ = kept.merge(pick, into: field)
-            }
-            return EncodedRecord(kept)
-        })
+        return request.replacingRecords(
+            request.records.map { encoded in
+                guard let old = committed.records[encoded.record.id]?.record else { return encoded }
+                var kept = PaymentRecord(id: old.id)
+                for field in Set(old.presentFields + encoded.record.presentFields).sorted() {
+                    let pick = [old[field], encoded.record[field]].compactMap { $0 }.min { $0.stamp < $1.stamp }!
+                    _ = kept.merge(pick, into: field)
+                }
+                return EncodedRecord(kept)
+            })
     }
 
-    func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) { reply(.success(payment(id))) }
+    func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) {
+        reply(.success(payment(id)))
+    }
 
     /// Reads of records for the engine's cache answer after a disk read's time, so inputs
     /// queue behind them as they do in a node.
@@ -101,15 +106,18 @@ final class SimStore: ShellStore {
         }
     }
 
-    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void) {
+    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void)
+    {
         world.later(region, inMicros: Self.readMicros) { [unowned self] in
             let (records, position) = committed.encodedRecords(after: after, limit: limit)
             completion(.success(StoredRecords(records: records, position: position)))
         }
     }
 
-    func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
-                        completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+    func readLogEntries(
+        of origin: RegionID, after: UInt64, limit: Int,
+        completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void
+    ) {
         world.later(region, inMicros: Self.readMicros) { [unowned self] in
             let entries = committed.encodedLogEntries(of: origin, after: after, limit: limit)
             if !entries.isEmpty { world.probes.logReadFromStore = true }
@@ -119,8 +127,10 @@ final class SimStore: ShellStore {
 
     static let readMicros: UInt64 = 150
 
-    func readEvents(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
-                    reply: @escaping (Result<EventPage, EventReadFailure>) -> Void) {
+    func readEvents(
+        _ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
+        reply: @escaping (Result<EventPage, EventReadFailure>) -> Void
+    ) {
         reply(committed.events.page(query, region: region, ownVisibleThrough: ownVisibleThrough).mapError { .feed($0) })
     }
 
@@ -128,7 +138,10 @@ final class SimStore: ShellStore {
     func payment(_ id: PaymentID) -> Payment? { committed.records[id].flatMap { Payment($0.record) } }
 
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
-        world.later(region, inMicros: 1_000) { [unowned self] in completion(.success(committed.recover(includingRecords: false, logTailPerOrigin: Simulation.logCacheEntries))) }
+        world.later(region, inMicros: 1_000) { [unowned self] in
+            completion(
+                .success(committed.recover(includingRecords: false, logTailPerOrigin: Simulation.logCacheEntries)))
+        }
     }
 
     func probeWritable(completion: @escaping (Bool) -> Void) {
@@ -177,7 +190,8 @@ final class SimBus: ShellPeerBus {
         let violations = world.regions[region].shell?.engine.counters.protocolViolations ?? 0
         world.later(region, inMicros: 0) { [unowned self] in
             if violations > 0 {
-                world.violations.append(SimViolation(kind: .safety, message: "\(world.regionIDs[region]) disconnected \(peer): \(reason)"))
+                world.violations.append(
+                    SimViolation(kind: .safety, message: "\(world.regionIDs[region]) disconnected \(peer): \(reason)"))
             }
             world.dropConnection(region, p)
         }

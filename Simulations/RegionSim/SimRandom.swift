@@ -17,7 +17,9 @@ public struct SimRandom: RandomNumberGenerator, Sendable {
     }
 
     /// An independent generator for a named part of the world.
-    public mutating func fork(_ label: UInt64) -> SimRandom { SimRandom(seed: next() ^ (label &* 0x2545_F491_4F6C_DD1D)) }
+    public mutating func fork(_ label: UInt64) -> SimRandom {
+        SimRandom(seed: next() ^ (label &* 0x2545_F491_4F6C_DD1D))
+    }
 
     /// Uniform in `0..<bound` (bound > 0).
     public mutating func below(_ bound: UInt64) -> UInt64 {

@@ -6,13 +6,19 @@ public enum SimReport {
     public static func faultSummary(_ o: SimOptions) -> String {
         var f: [String] = []
         if o.crashesPerMinute > 0 { f.append("crash") }
-        if o.loseRegionAtMillis != nil || o.scripted.contains(where: { if case .lose = $0.kind { true } else { false } }) { f.append("loss") }
+        if o.loseRegionAtMillis != nil
+            || o.scripted.contains(where: { if case .lose = $0.kind { true } else { false } })
+        {
+            f.append("loss")
+        }
         if o.partitionsPerMinute > 0 { f.append("part") }
         if o.oneWayPartitionsPerMinute > 0 { f.append("1way") }
         if o.cloggingPerMinute > 0 { f.append("clog") }
         if o.connectionResetsPerMinute > 0 { f.append("reset") }
         if o.lossPerMillion > 0 { f.append("pktloss") }
-        if o.clockOffsetsMillis.contains(where: { $0 != 0 }) || o.clockDriftPPM.contains(where: { $0 != 0 }) { f.append("skew") }
+        if o.clockOffsetsMillis.contains(where: { $0 != 0 }) || o.clockDriftPPM.contains(where: { $0 != 0 }) {
+            f.append("skew")
+        }
         if o.clockJumpsPerMinute > 0 { f.append("jump") }
         if o.diskFullPerMinute > 0 { f.append("full") }
         if o.fsyncFailuresPerMinute > 0 { f.append("fsync") }
@@ -24,12 +30,17 @@ public enum SimReport {
         return f.isEmpty ? "none" : f.joined(separator: ",")
     }
 
-    static func pad(_ s: String, _ n: Int) -> String { s.count >= n ? s : s + String(repeating: " ", count: n - s.count) }
+    static func pad(_ s: String, _ n: Int) -> String {
+        s.count >= n ? s : s + String(repeating: " ", count: n - s.count)
+    }
 
     /// One row per run: what it was, what it cost, whether it passed. Without
     /// `speedups` the table has no speed column: it is then the same on every machine.
     public static func table(_ results: [SimResult], speedups: [Double]?) -> String {
-        var header = ["seed", "name", "regions", "faults", "writes", "lost", "RPO ms", "RTO ms", "converge ms", "sim-s/wall-s", "trace hash", "result"]
+        var header = [
+            "seed", "name", "regions", "faults", "writes", "lost", "RPO ms", "RTO ms", "converge ms", "sim-s/wall-s",
+            "trace hash", "result",
+        ]
         if speedups == nil { header.remove(at: 9) }
         var rows: [[String]] = []
         for (i, r) in results.enumerated() {
@@ -56,15 +67,21 @@ public enum SimReport {
         var probes = SimProbes()
         for r in results { probes.formUnion(r.probes) }
         var s = "runs \(results.count), passed \(results.count - failed.count), failed \(failed.count)\n"
-        s += "writes acked \(results.map(\.writesAcked).reduce(0, +)), local writes lost with a lost region \(results.map(\.rpoLostWrites).reduce(0, +))"
-        s += ", worst RPO window \(results.map(\.rpoWindowMillis).max() ?? 0) ms, worst RTO \(results.compactMap(\.rtoMillisMax).max() ?? 0) ms\n"
+        s +=
+            "writes acked \(results.map(\.writesAcked).reduce(0, +)), local writes lost with a lost region \(results.map(\.rpoLostWrites).reduce(0, +))"
+        s +=
+            ", worst RPO window \(results.map(\.rpoWindowMillis).max() ?? 0) ms, worst RTO \(results.compactMap(\.rtoMillisMax).max() ?? 0) ms\n"
         func total(_ k: KeyPath<SimStats, UInt64>) -> UInt64 { results.map { $0.stats[keyPath: k] }.reduce(0, +) }
         let resynced = results.filter { $0.stats.feedResyncs > 0 }.count
-        s += "change feed: \(total(\.feedChanges)) changes shown once each to the consumer, \(total(\.feedFailovers)) failovers, "
+        s +=
+            "change feed: \(total(\.feedChanges)) changes shown once each to the consumer, \(total(\.feedFailovers)) failovers, "
             + "\(total(\.feedRefusals)) cursors refused; \(resynced) runs re-synced after every region refused "
             + "(\(total(\.feedSkipped)) changes skipped, each refusal told)\n"
-        s += "simulated \(Int(simSeconds)) s in \(String(format1(wallSeconds))) s wall: \(Int(simSeconds / max(wallSeconds, 0.001)))x real time\n"
-        s += "probes: " + zip(SimProbes.names, probes.fired).map { "\($0.0) \($0.1 ? "yes" : "NO")" }.joined(separator: ", ") + "\n"
+        s +=
+            "simulated \(Int(simSeconds)) s in \(String(format1(wallSeconds))) s wall: \(Int(simSeconds / max(wallSeconds, 0.001)))x real time\n"
+        s +=
+            "probes: "
+            + zip(SimProbes.names, probes.fired).map { "\($0.0) \($0.1 ? "yes" : "NO")" }.joined(separator: ", ") + "\n"
         return s
     }
 
@@ -83,17 +100,18 @@ public enum SimReport {
             let outages = r.outages.map {
                 "{\"region\":\(json($0.region)),\"start_ms\":\($0.startMillis),\"permanent\":\($0.permanent),\"rto_ms\":\($0.rtoMillis.map(String.init) ?? "null")}"
             }.joined(separator: ",")
-            let violations = r.violations.map { "{\"kind\":\(json($0.kind.rawValue)),\"message\":\(json($0.message))}" }.joined(separator: ",")
+            let violations = r.violations.map { "{\"kind\":\(json($0.kind.rawValue)),\"message\":\(json($0.message))}" }
+                .joined(separator: ",")
             let probes = zip(SimProbes.names, r.probes.fired).map { "\(json($0.0)):\($0.1)" }.joined(separator: ",")
             return """
-            {"seed":\(r.seed),"name":\(json(r.options.name)),"regions":[\(r.regions.map(json).joined(separator: ","))],\
-            "faults":\(json(faultSummary(r.options))),"trace_hash":\(json(r.traceHash)),"passed":\(r.passed),"exit_code":\(r.exitCode),\
-            "writes_acked":\(r.writesAcked),"rpo_lost_writes":\(r.rpoLostWrites),"rpo_window_ms":\(r.rpoWindowMillis),\
-            "rto_ms_max":\(r.rtoMillisMax.map(String.init) ?? "null"),"converged_after_heal_ms":\(r.convergedAfterHealMillis.map(String.init) ?? "null"),\
-            "simulated_ms":\(r.simulatedMillis),"events":\(r.events),"sim_seconds_per_wall_second":\(Int(speed)),\
-            "messages":\(r.stats.messages),"bytes":\(r.stats.bytes),"crashes":\(r.stats.crashes),"wipes":\(r.stats.wipes),\
-            "disk_faults":\(r.stats.diskFaults),"refused_unavailable":\(r.stats.unavailable),"refused_clock":\(r.stats.clockRefusals),"outages":[\(outages)],"probes":{\(probes)},"violations":[\(violations)]}
-            """
+                {"seed":\(r.seed),"name":\(json(r.options.name)),"regions":[\(r.regions.map(json).joined(separator: ","))],\
+                "faults":\(json(faultSummary(r.options))),"trace_hash":\(json(r.traceHash)),"passed":\(r.passed),"exit_code":\(r.exitCode),\
+                "writes_acked":\(r.writesAcked),"rpo_lost_writes":\(r.rpoLostWrites),"rpo_window_ms":\(r.rpoWindowMillis),\
+                "rto_ms_max":\(r.rtoMillisMax.map(String.init) ?? "null"),"converged_after_heal_ms":\(r.convergedAfterHealMillis.map(String.init) ?? "null"),\
+                "simulated_ms":\(r.simulatedMillis),"events":\(r.events),"sim_seconds_per_wall_second":\(Int(speed)),\
+                "messages":\(r.stats.messages),"bytes":\(r.stats.bytes),"crashes":\(r.stats.crashes),"wipes":\(r.stats.wipes),\
+                "disk_faults":\(r.stats.diskFaults),"refused_unavailable":\(r.stats.unavailable),"refused_clock":\(r.stats.clockRefusals),"outages":[\(outages)],"probes":{\(probes)},"violations":[\(violations)]}
+                """
         }
         return "[\n" + items.joined(separator: ",\n") + "\n]\n"
     }

@@ -25,14 +25,19 @@ public struct SimProbes: Sendable, Hashable {
     public var logReadFromStore = false
     public var feedFailover = false
 
-    public static let names = ["failover", "partition healed mid-batch", "snapshot catch-up", "torn commit", "crash before fsync",
-                               "disk full refused", "disk full recovered", "fsync failed", "wiped region recovered",
-                               "drained restart", "session wait served", "clock fenced", "entry held for clock",
-                               "record read back", "log read from store", "feed failover"]
+    public static let names = [
+        "failover", "partition healed mid-batch", "snapshot catch-up", "torn commit", "crash before fsync",
+        "disk full refused", "disk full recovered", "fsync failed", "wiped region recovered",
+        "drained restart", "session wait served", "clock fenced", "entry held for clock",
+        "record read back", "log read from store", "feed failover",
+    ]
     public var fired: [Bool] {
-        [failover, partitionHealedMidBatch, snapshotCatchUp, tornCommit, crashBeforeFsync, diskFullRefused, diskFullRecovered,
-         fsyncFailed, wipedRegionRecovered, drainedRestart, sessionWaitServed, clockFenced, entryHeldForClock,
-         recordReadBack, logReadFromStore, feedFailover]
+        [
+            failover, partitionHealedMidBatch, snapshotCatchUp, tornCommit, crashBeforeFsync, diskFullRefused,
+            diskFullRecovered,
+            fsyncFailed, wipedRegionRecovered, drainedRestart, sessionWaitServed, clockFenced, entryHeldForClock,
+            recordReadBack, logReadFromStore, feedFailover,
+        ]
     }
 
     public mutating func formUnion(_ o: SimProbes) {

@@ -129,7 +129,11 @@ struct SimLink {
 
 /// A client operation in progress.
 struct ClientOp {
-    enum Kind { case create(PaymentID, CreatePayment), update(PaymentID, PaymentPatch, owned: Bool), read(PaymentID) }
+    enum Kind {
+        case create(PaymentID, CreatePayment)
+        case update(PaymentID, PaymentPatch, owned: Bool)
+        case read(PaymentID)
+    }
     let id: UInt64
     let client: Int
     let kind: Kind

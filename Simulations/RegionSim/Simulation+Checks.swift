@@ -10,8 +10,13 @@ extension Simulation {
         if convergedAtMicros != nil {
             digests = live.map { (try? regions[$0].store.stateDigest()) ?? "unreadable" }
             if Set(digests).count > 1 {
-                violations.append(SimViolation(kind: .safety, message:
-                    "converged vectors but different states: " + zip(live, digests).map { "\(regionIDs[$0.0])=\($0.1.prefix(12))" }.joined(separator: " ")))
+                violations.append(
+                    SimViolation(
+                        kind: .safety,
+                        message:
+                            "converged vectors but different states: "
+                            + zip(live, digests).map { "\(regionIDs[$0.0])=\($0.1.prefix(12))" }.joined(separator: " "))
+                )
             }
         }
         let (lostCount, window, lostPayments) = checkDurability(live: live)
@@ -22,16 +27,22 @@ extension Simulation {
             let times = o.affectedClients.compactMap { o.recoveredMicros[$0] }.map { $0 - o.startMicros }
             let rto = times.max().map { $0 / 1_000 }
             if let rto, rto > options.rtoBudgetMillis {
-                violations.append(SimViolation(kind: .liveness, message:
-                    "RTO of the outage of \(regionIDs[o.region]) at \(o.startMicros / 1_000) ms was \(rto) ms, budget \(options.rtoBudgetMillis) ms"))
+                violations.append(
+                    SimViolation(
+                        kind: .liveness,
+                        message:
+                            "RTO of the outage of \(regionIDs[o.region]) at \(o.startMicros / 1_000) ms was \(rto) ms, budget \(options.rtoBudgetMillis) ms"
+                    ))
             }
-            return OutageResult(region: regionIDs[o.region].name, startMillis: o.startMicros / 1_000, permanent: o.permanent,
-                                affectedClients: o.affectedClients.count, rtoMillis: rto)
+            return OutageResult(
+                region: regionIDs[o.region].name, startMillis: o.startMicros / 1_000, permanent: o.permanent,
+                affectedClients: o.affectedClients.count, rtoMillis: rto)
         }
         for r in regions.indices { trace.mix(regions[r].shell?.engine.durableVector.total ?? 0) }
         var result = SimResult(
             seed: seed, options: options, regions: regionIDs.map(\.name), traceHash: trace.hex, violations: violations,
-            probes: probes, stats: stats, simulatedMillis: now / 1_000, events: eventsProcessed, writesAcked: acked.count,
+            probes: probes, stats: stats, simulatedMillis: now / 1_000, events: eventsProcessed,
+            writesAcked: acked.count,
             lastAckMillis: regions.indices.map { r in acked.last { $0.region == r }.map { $0.ackMicros / 1_000 } },
             rpoLostWrites: lostCount, rpoWindowMillis: window, outages: outageResults,
             convergedAfterHealMillis: convergedAtMicros.flatMap { c in healedAtMicros.map { (c - $0) / 1_000 } },
@@ -50,15 +61,20 @@ extension Simulation {
         var lostPayments = Set<PaymentID>()
         for w in acked {
             let wiped = wipes.first { $0.region == w.region && $0.epoch >= w.epoch }
-            let survived = wiped.map { w.seq <= ($0.survivedThrough ?? $0.peersHeld) } ?? (reference[regionIDs[w.region]] >= w.seq)
+            let survived =
+                wiped.map { w.seq <= ($0.survivedThrough ?? $0.peersHeld) } ?? (reference[regionIDs[w.region]] >= w.seq)
             guard !survived else { continue }
             lostPayments.insert(w.paymentID)
             if let at = wiped?.atMicros ?? (regions[w.region].lost ? lossTimes[w.region] : nil), w.achieved == .local {
                 lostByEvent[LossEvent(region: w.region, atMicros: at), default: []].append(w)
             } else {
-                violations.append(SimViolation(kind: .safety, message:
-                    "write \(regionIDs[w.region]):\(w.seq) (\(w.paymentID)) acknowledged as \(w.achieved.rawValue) at \(w.ackMicros / 1_000) ms is lost"
-                    + (regions[w.region].lost ? " with its region" : wiped != nil ? " with its wiped data folder" : "")))
+                violations.append(
+                    SimViolation(
+                        kind: .safety,
+                        message:
+                            "write \(regionIDs[w.region]):\(w.seq) (\(w.paymentID)) acknowledged as \(w.achieved.rawValue) at \(w.ackMicros / 1_000) ms is lost"
+                            + (regions[w.region].lost
+                                ? " with its region" : wiped != nil ? " with its wiped data folder" : "")))
             }
         }
         var total = 0
@@ -76,13 +92,20 @@ extension Simulation {
             let isolated = cutOffMicros(r, from: firstAck, to: event.atMicros)
             let allowed = options.rpoBudgetMillis + isolated / 1_000
             if window > allowed {
-                violations.append(SimViolation(kind: .safety, message:
-                    "RPO: \(writes.count) local writes lost with \(regionIDs[r]) at \(event.atMicros / 1_000) ms span \(window) ms, budget \(allowed) ms"
-                    + " (\(options.rpoBudgetMillis) ms + \(isolated / 1_000) ms down or cut off from every peer)"))
+                violations.append(
+                    SimViolation(
+                        kind: .safety,
+                        message:
+                            "RPO: \(writes.count) local writes lost with \(regionIDs[r]) at \(event.atMicros / 1_000) ms span \(window) ms, budget \(allowed) ms"
+                            + " (\(options.rpoBudgetMillis) ms + \(isolated / 1_000) ms down or cut off from every peer)"
+                    ))
             }
             if let budget = options.rpoBudgetWrites, UInt64(writes.count) > budget {
-                violations.append(SimViolation(kind: .safety, message:
-                    "RPO: \(writes.count) local writes lost with \(regionIDs[r]), budget \(budget)"))
+                violations.append(
+                    SimViolation(
+                        kind: .safety,
+                        message:
+                            "RPO: \(writes.count) local writes lost with \(regionIDs[r]), budget \(budget)"))
             }
         }
         return (total, windowMax, lostPayments)
@@ -98,19 +121,26 @@ extension Simulation {
         for id in store.committed.records.keys.sortedByID() {
             guard let p = Payment(store.committed.records[id]!.record) else { continue }
             if !orders.insert("\(p.merchantID)/\(p.orderID)").inserted {
-                violations.append(SimViolation(kind: .safety, message: "two payments for order \(p.merchantID)/\(p.orderID)"))
+                violations.append(
+                    SimViolation(kind: .safety, message: "two payments for order \(p.merchantID)/\(p.orderID)"))
             }
         }
         for client in clients {
             for id in client.ownedOrder where !client.tainted.contains(id) && !lostPayments.contains(id) {
                 let mine = client.owned[id]!
                 guard let p = store.payment(id) else {
-                    violations.append(SimViolation(kind: .safety, message: "payment \(id) acknowledged to client \(client.index) is missing"))
+                    violations.append(
+                        SimViolation(
+                            kind: .safety, message: "payment \(id) acknowledged to client \(client.index) is missing"))
                     continue
                 }
                 if let (seen, wrote) = Self.differs(p, from: mine) {
-                    violations.append(SimViolation(kind: .safety, message:
-                        "payment \(id): converged to \(seen) but its owner's last acknowledged write set \(wrote)"))
+                    violations.append(
+                        SimViolation(
+                            kind: .safety,
+                            message:
+                                "payment \(id): converged to \(seen) but its owner's last acknowledged write set \(wrote)"
+                        ))
                 }
             }
         }
@@ -142,8 +172,12 @@ extension Simulation {
     func checkPeerStamps(_ request: PersistRequest, at r: Int) {
         let limit = wallMillis(r) + engineConfig(r).maxClockSkewMillis
         for entry in request.entries.map(\.entry) where entry.origin != regionIDs[r] && entry.hlc.wallMillis > limit {
-            violations.append(SimViolation(kind: .safety, message:
-                "\(regionIDs[r]) stored \(entry.origin):\(entry.seq) stamped \(entry.hlc.wallMillis - limit) ms beyond its clock plus the bound"))
+            violations.append(
+                SimViolation(
+                    kind: .safety,
+                    message:
+                        "\(regionIDs[r]) stored \(entry.origin):\(entry.seq) stamped \(entry.hlc.wallMillis - limit) ms beyond its clock plus the bound"
+                ))
         }
     }
 }

@@ -45,14 +45,16 @@ extension Simulation {
             let others = clients.indices.filter { $0 != c && !clients[$0].ownedOrder.isEmpty }
             if !others.isEmpty {
                 let id = workRNG.pick(clients[workRNG.pick(others)].ownedOrder)
-                return .update(id, PaymentPatch(metadata: .set(["by": "client-\(c)", "op": "\(nextOpID)"])), owned: false)
+                return .update(
+                    id, PaymentPatch(metadata: .set(["by": "client-\(c)", "op": "\(nextOpID)"])), owned: false)
             }
         }
         clients[c].created += 1
         let n = clients[c].created
-        let create = CreatePayment(merchantID: "m\(c)", orderID: "o\(c)-\(n)", amount: Int64(workRNG.between(1, 100_000_000)),
-                                   currency: workRNG.pick(["USD", "EUR", "JPY"]), method: workRNG.pick([.card, .bankTransfer]),
-                                   paymentKey: "tok_\(c)_\(n)", description: "d\(c)-0")
+        let create = CreatePayment(
+            merchantID: "m\(c)", orderID: "o\(c)-\(n)", amount: Int64(workRNG.between(1, 100_000_000)),
+            currency: workRNG.pick(["USD", "EUR", "JPY"]), method: workRNG.pick([.card, .bankTransfer]),
+            paymentKey: "tok_\(c)_\(n)", description: "d\(c)-0")
         return .create(PaymentID.derived(merchantID: create.merchantID, idempotencyKey: "k\(c)-\(n)"), create)
     }
 
@@ -68,7 +70,9 @@ extension Simulation {
         schedule(.requestArrives(op: opID, attempt: op.attempt, region: op.region), in: oneWay)
         if options.duplicateRequestPercent > 0 && workRNG.below(100) < options.duplicateRequestPercent {
             // The same request again, at once: the region may answer either first.
-            schedule(.requestArrives(op: opID, attempt: op.attempt, region: op.region), in: oneWay + workRNG.between(100, 2_000))
+            schedule(
+                .requestArrives(op: opID, attempt: op.attempt, region: op.region),
+                in: oneWay + workRNG.between(100, 2_000))
         }
         schedule(.requestTimeout(op: opID, attempt: op.attempt), in: Self.requestTimeoutMicros)
     }
@@ -107,8 +111,10 @@ extension Simulation {
     func submit(_ command: PaymentCommand, op: ClientOp, at r: Int, answer: @escaping (ClientReply) -> Void) {
         guard let shell = regions[r].shell else { return }
         if let traced = options.tracePayment, command.paymentID.rawValue == traced {
-            print("[\(now / 1_000) ms] client \(op.client) op \(op.id)#\(op.attempt) at \(regionIDs[r]) wall \(wallMillis(r)): \(command)"
-                  + " record \(shell.engine.record(command.paymentID).map { "\($0[.description]?.stamp.description ?? "-")" } ?? "none")")
+            print(
+                "[\(now / 1_000) ms] client \(op.client) op \(op.id)#\(op.attempt) at \(regionIDs[r]) wall \(wallMillis(r)): \(command)"
+                    + " record \(shell.engine.record(command.paymentID).map { "\($0[.description]?.stamp.description ?? "-")" } ?? "none")"
+            )
         }
         shell.submit(command, durability: op.durability) { result in
             switch result {
@@ -145,7 +151,9 @@ extension Simulation {
                 failAttempt(opID, benchRegion: true)
             } else {
                 let oneWay = Geography.clientLatencyMillis(home: clients[c].home, target: op.region) * 1_000
-                schedule(.requestArrives(op: opID, attempt: attempt, region: op.region), in: Self.sessionRetryMicros + oneWay)
+                schedule(
+                    .requestArrives(op: opID, attempt: attempt, region: op.region), in: Self.sessionRetryMicros + oneWay
+                )
             }
             return
         case .rejected(let error) where error.code == .regionRecovering || error.code == .clockOutOfBound:
@@ -162,15 +170,21 @@ extension Simulation {
         case .rejected(let error):
             stats.rejections += 1
             if case .update(let id, _, true) = op.kind, !clients[c].tainted.contains(id) {
-                suspect(id, SimViolation(kind: .safety, message:
-                    "owner's update of \(id) refused at \(regionIDs[op.region]): \(error)"))
+                suspect(
+                    id,
+                    SimViolation(
+                        kind: .safety,
+                        message:
+                            "owner's update of \(id) refused at \(regionIDs[op.region]): \(error)"))
             }
         case .ok(let ack, let payment, let seq):
             if let ack {
                 clients[c].sessionToken.merge(ack.sessionToken)
                 if let seq {
-                    acked.append(AckedWrite(region: op.region, epoch: epoch, seq: seq,
-                                            achieved: ack.achieved, ackMicros: now, paymentID: ack.payment.id))
+                    acked.append(
+                        AckedWrite(
+                            region: op.region, epoch: epoch, seq: seq,
+                            achieved: ack.achieved, ackMicros: now, paymentID: ack.payment.id))
                 }
                 if ack.achieved == .remote { stats.remoteAcks += 1 } else { stats.localAcks += 1 }
             }
@@ -181,8 +195,10 @@ extension Simulation {
         ops[opID] = op
         clients[c].busy = false
         if op.region != clients[c].home { probes.failover = true }
-        for i in outages.indices where outages[i].affectedClients.contains(c) && outages[i].recoveredMicros[c] == nil
-            && now > outages[i].startMicros {
+        for i in outages.indices
+        where outages[i].affectedClients.contains(c) && outages[i].recoveredMicros[c] == nil
+            && now > outages[i].startMicros
+        {
             outages[i].recoveredMicros[c] = now
         }
     }
@@ -207,12 +223,20 @@ extension Simulation {
             stats.reads += 1
             guard let mine = clients[c].owned[id], !clients[c].tainted.contains(id) else { return }
             guard let payment else {
-                suspect(id, SimViolation(kind: .safety, message: "session read of \(id) at \(regionIDs[op.region]) found nothing"))
+                suspect(
+                    id,
+                    SimViolation(
+                        kind: .safety, message: "session read of \(id) at \(regionIDs[op.region]) found nothing"))
                 return
             }
             if let (seen, wrote) = Self.differs(payment, from: mine) {
-                suspect(id, SimViolation(kind: .safety, message:
-                    "session read of \(id) at \(regionIDs[op.region]) returned \(seen), older than the client's own write \(wrote)"))
+                suspect(
+                    id,
+                    SimViolation(
+                        kind: .safety,
+                        message:
+                            "session read of \(id) at \(regionIDs[op.region]) returned \(seen), older than the client's own write \(wrote)"
+                    ))
             }
         }
     }

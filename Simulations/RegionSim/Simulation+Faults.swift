@@ -23,8 +23,11 @@ extension Simulation {
         }
         for t in times(options.cloggingPerMinute) {
             let (a, b) = distinctPair()
-            schedule(.fault(.clog(a, b, extraMicros: faultRNG.between(100_000, 800_000),
-                                  untilMicros: t + faultRNG.between(2_000_000, 10_000_000))), at: t)
+            schedule(
+                .fault(
+                    .clog(
+                        a, b, extraMicros: faultRNG.between(100_000, 800_000),
+                        untilMicros: t + faultRNG.between(2_000_000, 10_000_000))), at: t)
         }
         for t in times(options.connectionResetsPerMinute) {
             let (a, b) = distinctPair()
@@ -38,7 +41,8 @@ extension Simulation {
             schedule(.fault(.clockJump(r, deltaMillis: -delta)), at: t + delta.magnitude * 3_000)
         }
         for t in times(options.diskFullPerMinute) {
-            schedule(.fault(.diskFull(Int(faultRNG.below(n)), untilMicros: t + faultRNG.between(500_000, 8_000_000))), at: t)
+            schedule(
+                .fault(.diskFull(Int(faultRNG.below(n)), untilMicros: t + faultRNG.between(500_000, 8_000_000))), at: t)
         }
         for t in times(options.fsyncFailuresPerMinute) {
             schedule(.fault(.fsyncFailure(Int(faultRNG.below(n)))), at: t)
@@ -47,7 +51,9 @@ extension Simulation {
             schedule(.fault(.wipe(Int(faultRNG.below(n)), downMicros: faultRNG.between(1_000_000, 10_000_000))), at: t)
         }
         for t in times(options.gracefulRestartsPerMinute) {
-            schedule(.fault(.gracefulRestart(Int(faultRNG.below(n)), downMicros: faultRNG.between(500_000, 5_000_000))), at: t)
+            schedule(
+                .fault(.gracefulRestart(Int(faultRNG.below(n)), downMicros: faultRNG.between(500_000, 5_000_000))),
+                at: t)
         }
         if let at = options.loseRegionAtMillis {
             schedule(.fault(.lose(Int(faultRNG.below(n)))), at: at * 1_000)
@@ -67,8 +73,10 @@ extension Simulation {
         switch f.kind {
         case .crash(let r, let down): schedule(.fault(.crash(r, downMicros: down * 1_000)), at: at)
         case .lose(let r): schedule(.fault(.lose(r)), at: at)
-        case .partition(let a, let b, let ms): schedule(.fault(.cut(a, b, untilMicros: at + ms * 1_000, oneWay: false)), at: at)
-        case .oneWay(let a, let b, let ms): schedule(.fault(.cut(a, b, untilMicros: at + ms * 1_000, oneWay: true)), at: at)
+        case .partition(let a, let b, let ms):
+            schedule(.fault(.cut(a, b, untilMicros: at + ms * 1_000, oneWay: false)), at: at)
+        case .oneWay(let a, let b, let ms):
+            schedule(.fault(.cut(a, b, untilMicros: at + ms * 1_000, oneWay: true)), at: at)
         case .isolate(let r, let ms):
             for p in regions.indices where p != r {
                 schedule(.fault(.cut(r, p, untilMicros: at + ms * 1_000, oneWay: false)), at: at)
@@ -109,7 +117,7 @@ extension Simulation {
             noteOutage(r, permanent: true)
             crashRegion(r)
             regions[r].lost = true
-            regions[r].store.committed = InMemoryStorage() // the disk is gone
+            regions[r].store.committed = InMemoryStorage()  // the disk is gone
             lossTimes[r] = now
             stats.regionsLost += 1
             timeline.append(TimelineMark(atMicros: now, region: r, label: "lost"))
@@ -117,15 +125,19 @@ extension Simulation {
             guard !healing else { return }
             stats.partitions += 1
             cut(a, b, until: until, oneWay: oneWay)
-            timeline.append(TimelineMark(atMicros: now, region: a, label: oneWay ? "one-way cut →\(regionIDs[b])" : "cut ↔\(regionIDs[b])",
-                                         untilMicros: until))
+            timeline.append(
+                TimelineMark(
+                    atMicros: now, region: a, label: oneWay ? "one-way cut →\(regionIDs[b])" : "cut ↔\(regionIDs[b])",
+                    untilMicros: until))
         case .clog(let a, let b, let extra, let until):
             guard !healing else { return }
             for (x, y) in [(a, b), (b, a)] {
                 links[x][y].clogExtraMicros = extra
                 links[x][y].clogUntilMicros = until
             }
-            timeline.append(TimelineMark(atMicros: now, region: a, label: "clog ↔\(regionIDs[b]) +\(extra / 1_000) ms", untilMicros: until))
+            timeline.append(
+                TimelineMark(
+                    atMicros: now, region: a, label: "clog ↔\(regionIDs[b]) +\(extra / 1_000) ms", untilMicros: until))
         case .resetConnection(let a, let b):
             guard !healing else { return }
             stats.resets += 1
@@ -148,7 +160,7 @@ extension Simulation {
             regions[r].store.fsyncFailureArmed = true
         case .wipe(let r, let down):
             guard !healing, regions[r].up, !anotherRegionOut(r) else { return }
-            replaceStore(r, with: InMemoryStorage(), label: "wiped") // the data folder is wiped
+            replaceStore(r, with: InMemoryStorage(), label: "wiped")  // the data folder is wiped
             schedule(.fault(.restart(r)), in: down)
         case .backup(let r):
             guard !regions[r].lost else { return }
@@ -186,8 +198,13 @@ extension Simulation {
         stats.wipes += 1
         noteOutage(r, permanent: false)
         crashRegion(r)
-        let peersHeld = regions.indices.filter { $0 != r && regions[$0].up }.map { regions[$0].engine.durableVector[regionIDs[r]] }.max() ?? 0
-        wipes.append(Wipe(region: r, epoch: regions[r].storageEpoch, atMicros: now, peersHeld: max(peersHeld, storage.vector[regionIDs[r]])))
+        let peersHeld =
+            regions.indices.filter { $0 != r && regions[$0].up }.map { regions[$0].engine.durableVector[regionIDs[r]] }
+            .max() ?? 0
+        wipes.append(
+            Wipe(
+                region: r, epoch: regions[r].storageEpoch, atMicros: now,
+                peersHeld: max(peersHeld, storage.vector[regionIDs[r]])))
         regions[r].storageEpoch += 1
         regions[r].store.committed = storage
         timeline.append(TimelineMark(atMicros: now, region: r, label: label))
@@ -209,13 +226,17 @@ extension Simulation {
             let s = shell.status()
             // Read only: sampling must not change what the run does (nor its trace hash).
             let atRisk = regions[r].store.committed.amountsAbove(s.heldElsewhere, of: regionIDs[r])
-            perRegion.append(.init(up: true, rpoExposureMillis: s.rpoExposureMillis,
-                                   lagMillisMax: s.peers.map(\.lagMillis).max() ?? 0, unreplicated: s.unreplicatedLocalEntries,
-                                   atRisk: atRisk))
+            perRegion.append(
+                .init(
+                    up: true, rpoExposureMillis: s.rpoExposureMillis,
+                    lagMillisMax: s.peers.map(\.lagMillis).max() ?? 0, unreplicated: s.unreplicatedLocalEntries,
+                    atRisk: atRisk))
             stats.rpoExposureMillisMax = max(stats.rpoExposureMillisMax, s.rpoExposureMillis)
         }
         samples.append(SimSample(atMicros: now, regions: perRegion))
-        if !probes.entryHeldForClock, regions.contains(where: { ($0.shell?.engine.counters.entriesHeldForClock ?? 0) > 0 }) {
+        if !probes.entryHeldForClock,
+            regions.contains(where: { ($0.shell?.engine.counters.entriesHeldForClock ?? 0) > 0 })
+        {
             probes.entryHeldForClock = true
         }
         if healing && convergedAtMicros == nil && checkConverged() { convergedAtMicros = now }

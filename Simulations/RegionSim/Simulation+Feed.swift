@@ -40,26 +40,32 @@ extension Simulation {
     func feedRequest(attempt: Int) {
         guard attempt == feed.attempt else { return }
         let r = feed.region
-        schedule(.feedArrives(attempt: attempt, region: r), in: Geography.clientLatencyMillis(home: 0, target: r) * 1_000)
+        schedule(
+            .feedArrives(attempt: attempt, region: r), in: Geography.clientLatencyMillis(home: 0, target: r) * 1_000)
         schedule(.feedTimeout(attempt: attempt), in: Self.feedTimeoutMicros)
     }
 
     /// At region `r`: a page, or once caught up, the page after the next commit.
     func feedArrives(attempt: Int, region r: Int) {
-        guard let shell = regions[r].shell else { return } // the region is down: the timeout moves on
+        guard let shell = regions[r].shell else { return }  // the region is down: the timeout moves on
         let query = EventQuery(cursor: feed.cursor, limit: Self.feedPageLimit)
         let version = shell.feedVersion
         let answer: (Result<EventPage, NodeError>) -> Void = { [unowned self] result in
-            let reply: FeedReply = switch result {
-            case .success(let page): .page(page)
-            case .failure(.eventCursorTooOld(let oldest)): .refused(oldest: oldest)
-            case .failure: .unavailable
-            }
-            schedule(.feedReply(attempt: attempt, reply: reply), in: Geography.clientLatencyMillis(home: 0, target: r) * 1_000)
+            let reply: FeedReply =
+                switch result {
+                case .success(let page): .page(page)
+                case .failure(.eventCursorTooOld(let oldest)): .refused(oldest: oldest)
+                case .failure: .unavailable
+                }
+            schedule(
+                .feedReply(attempt: attempt, reply: reply),
+                in: Geography.clientLatencyMillis(home: 0, target: r) * 1_000)
         }
         shell.readEvents(query) { result in
             guard case .success(let page) = result, page.cursor == query.cursor else { return answer(result) }
-            shell.waitForFeed(after: version, timeoutMillis: Self.feedWaitMillis) { _ in shell.readEvents(query, reply: answer) }
+            shell.waitForFeed(after: version, timeoutMillis: Self.feedWaitMillis) { _ in
+                shell.readEvents(query, reply: answer)
+            }
         }
     }
 
@@ -114,9 +120,12 @@ extension Simulation {
     func feedShown(_ entry: LogEntry, at r: Int) {
         let before = feed.shown[entry.origin]?.count ?? 0
         guard entry.seq == UInt64(before) + 1 else {
-            violations.append(SimViolation(kind: .safety, message:
-                "the change feed of \(regionIDs[r]) showed \(entry.origin):\(entry.seq) after \(entry.origin):\(before)"
-                + (entry.seq <= UInt64(before) ? " (a change shown twice)" : " (changes skipped)")))
+            violations.append(
+                SimViolation(
+                    kind: .safety,
+                    message:
+                        "the change feed of \(regionIDs[r]) showed \(entry.origin):\(entry.seq) after \(entry.origin):\(before)"
+                        + (entry.seq <= UInt64(before) ? " (a change shown twice)" : " (changes skipped)")))
             return
         }
         feed.shown[entry.origin, default: []].append((entry.hlc, entry.paymentID))
@@ -153,18 +162,27 @@ extension Simulation {
             }
         }
         if feed.cursor.seen != final {
-            violations.append(SimViolation(kind: .liveness, message:
-                "the change feed consumer ended at \(feed.cursor), the regions hold \(final): no live region serves its cursor "
-                + "(their feeds start above: " + live.map { "\(regionIDs[$0]) \(regions[$0].store.committed.events.floor)" }.joined(separator: ", ") + ")"))
+            violations.append(
+                SimViolation(
+                    kind: .liveness,
+                    message:
+                        "the change feed consumer ended at \(feed.cursor), the regions hold \(final): no live region serves its cursor "
+                        + "(their feeds start above: "
+                        + live.map { "\(regionIDs[$0]) \(regions[$0].store.committed.events.floor)" }.joined(
+                            separator: ", ") + ")"))
         }
         for r in live where regions[r].up {
             for entry in regions[r].store.committed.events.entries {
                 guard let shown = feed.shown[entry.origin], entry.seq <= UInt64(shown.count),
-                      let s = shown[Int(entry.seq) - 1] else { continue }
+                    let s = shown[Int(entry.seq) - 1]
+                else { continue }
                 if s.hlc != entry.hlc || s.id != entry.paymentID {
-                    violations.append(SimViolation(kind: .safety, message:
-                        "the change feed showed \(entry.origin):\(entry.seq) as a change to \(s.id) at \(s.hlc); "
-                        + "\(regionIDs[r]) holds it as a change to \(entry.paymentID) at \(entry.hlc)"))
+                    violations.append(
+                        SimViolation(
+                            kind: .safety,
+                            message:
+                                "the change feed showed \(entry.origin):\(entry.seq) as a change to \(s.id) at \(s.hlc); "
+                                + "\(regionIDs[r]) holds it as a change to \(entry.paymentID) at \(entry.hlc)"))
                     return
                 }
             }

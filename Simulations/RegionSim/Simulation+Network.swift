@@ -7,7 +7,8 @@ extension Simulation {
 
     /// Whether a connection between a and b can be made now (a handshake needs both ways).
     func reachable(_ a: Int, _ b: Int) -> Bool {
-        regions[a].up && regions[b].up && regions[a].linksEnabled && regions[b].linksEnabled && links[a][b].cutUntilMicros <= now && links[b][a].cutUntilMicros <= now
+        regions[a].up && regions[b].up && regions[a].linksEnabled && regions[b].linksEnabled
+            && links[a][b].cutUntilMicros <= now && links[b][a].cutUntilMicros <= now
     }
 
     func tryConnect(_ a: Int, _ b: Int) {
@@ -84,7 +85,8 @@ extension Simulation {
         do {
             message = try PeerMessage.decode(bytes)
         } catch {
-            violations.append(SimViolation(kind: .safety, message: "undecodable message \(regionIDs[a])→\(regionIDs[b]): \(error)"))
+            violations.append(
+                SimViolation(kind: .safety, message: "undecodable message \(regionIDs[a])→\(regionIDs[b]): \(error)"))
             return
         }
         if case .snapshot(_, let v, _) = message, v != nil { probes.snapshotCatchUp = true }

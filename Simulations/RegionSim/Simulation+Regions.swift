@@ -43,7 +43,9 @@ extension Simulation {
     }
 
     func runCallback(_ r: Int, incarnation: Int, id: UInt64) {
-        guard regions[r].incarnation == incarnation, let body = regions[r].callbacks.removeValue(forKey: id) else { return }
+        guard regions[r].incarnation == incarnation, let body = regions[r].callbacks.removeValue(forKey: id) else {
+            return
+        }
         body()
     }
 
@@ -52,8 +54,11 @@ extension Simulation {
         regions[r].incarnation += 1
         regions[r].callbacks = [:]
         regions[r].linksEnabled = true
-        let shell = SimShell(config: shellConfig(r), recovered: regions[r].store.committed.recover(includingRecords: false, logTailPerOrigin: Self.logCacheEntries),
-                             store: regions[r].store, bus: regions[r].bus, clock: regions[r].clock)
+        let shell = SimShell(
+            config: shellConfig(r),
+            recovered: regions[r].store.committed.recover(
+                includingRecords: false, logTailPerOrigin: Self.logCacheEntries),
+            store: regions[r].store, bus: regions[r].bus, clock: regions[r].clock)
         shell.observer = { [unowned self] event in observe(event, at: r) }
         regions[r].shell = shell
         // Processes start at no particular instant: timers in lockstep with the sampler
@@ -92,7 +97,9 @@ extension Simulation {
     /// A wiped region has its history back: its writes acknowledged before the wipe
     /// above `seq` exist nowhere any more (they are the wipe's RPO).
     func noteOwnHistoryRecovered(_ r: Int, resumingAfter seq: UInt64) {
-        guard let i = wipes.lastIndex(where: { $0.region == r && $0.epoch == regions[r].storageEpoch - 1 }) else { return }
+        guard let i = wipes.lastIndex(where: { $0.region == r && $0.epoch == regions[r].storageEpoch - 1 }) else {
+            return
+        }
         wipes[i].survivedThrough = max(wipes[i].survivedThrough ?? 0, seq)
         probes.wipedRegionRecovered = true
         timeline.append(TimelineMark(atMicros: now, region: r, label: "history back"))

@@ -76,7 +76,8 @@ public final class Simulation {
         for c in 0..<(n * options.clientsPerRegion) {
             var router = RegionRouter(regions: regionIDs)
             for r in 0..<n {
-                router.recordSuccess(regionIDs[r], latencyMicros: 2_000 * Geography.clientLatencyMillis(home: c % n, target: r))
+                router.recordSuccess(
+                    regionIDs[r], latencyMicros: 2_000 * Geography.clientLatencyMillis(home: c % n, target: r))
             }
             clients.append(SimClient(index: c, home: c % n, router: router))
         }
@@ -108,8 +109,12 @@ public final class Simulation {
             handle(event)
         }
         if convergedAtMicros == nil {
-            violations.append(SimViolation(kind: .liveness, message:
-                "live regions did not converge within \(options.convergeBoundMillis) ms of healing: \(vectorSummary())"))
+            violations.append(
+                SimViolation(
+                    kind: .liveness,
+                    message:
+                        "live regions did not converge within \(options.convergeBoundMillis) ms of healing: \(vectorSummary())"
+                ))
         }
         return finish()
     }
@@ -180,7 +185,8 @@ public final class Simulation {
     /// equal vectors.
     func checkConverged() -> Bool {
         let live = liveRegions
-        guard live.allSatisfy({ regions[$0].up && regions[$0].shell!.isIdle && regions[$0].shell!.health == .serving }) else { return false }
+        guard live.allSatisfy({ regions[$0].up && regions[$0].shell!.isIdle && regions[$0].shell!.health == .serving })
+        else { return false }
         guard ops.values.allSatisfy(\.done) else { return false }
         let vectors = live.map { regions[$0].engine.durableVector }
         guard Set(vectors).count == 1 else { return false }
@@ -190,12 +196,22 @@ public final class Simulation {
 
     func vectorSummary() -> String {
         let vectors = liveRegions.map { r in
-            "\(regionIDs[r])=" + (regions[r].shell.map { "\($0.engine.durableVector)" + ($0.health == .serving ? "" : " (\($0.health))") } ?? "down")
+            "\(regionIDs[r])="
+                + (regions[r].shell.map {
+                    "\($0.engine.durableVector)" + ($0.health == .serving ? "" : " (\($0.health))")
+                } ?? "down")
         }
         let open = ops.values.filter { !$0.done }.count
-        let busy = liveRegions.filter { r in regions[r].shell.map { !$0.isIdle } ?? false }.map { regionIDs[$0].name }
-            + liveRegions.filter { r in regions[r].shell.map { $0.health != .serving } ?? false }.map { "\(regionIDs[$0].name) (\(regions[$0].shell!.health))" }
-        let inFlight = liveRegions.flatMap { a in liveRegions.filter { b in a != b && links[a][b].lastDataDeliveryMicros > now }.map { "\(regionIDs[a])→\(regionIDs[$0])" } }
+        let busy =
+            liveRegions.filter { r in regions[r].shell.map { !$0.isIdle } ?? false }.map { regionIDs[$0].name }
+            + liveRegions.filter { r in regions[r].shell.map { $0.health != .serving } ?? false }.map {
+                "\(regionIDs[$0].name) (\(regions[$0].shell!.health))"
+            }
+        let inFlight = liveRegions.flatMap { a in
+            liveRegions.filter { b in a != b && links[a][b].lastDataDeliveryMicros > now }.map {
+                "\(regionIDs[a])→\(regionIDs[$0])"
+            }
+        }
         let uncommitted = liveRegions.map { regions[$0].store.queued.count }.reduce(0, +)
         return vectors.joined(separator: " ") + "; client operations open \(open); uncommitted requests \(uncommitted)"
             + (busy.isEmpty ? "" : "; commits in flight at \(busy.joined(separator: ", "))")

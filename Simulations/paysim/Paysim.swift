@@ -7,7 +7,8 @@ import RegionSim
 struct Paysim: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "paysim",
-        abstract: "Run regions through outages, partitions, disk faults and clock skew; check safety and liveness; print RPO and RTO.",
+        abstract:
+            "Run regions through outages, partitions, disk faults and clock skew; check safety and liveness; print RPO and RTO.",
         discussion: """
             Exit codes: 0 pass, 64 usage, 3 liveness, 4 safety, 5 non-determinism; a crash (a trap in the engine) \
             kills the process with a signal.
@@ -19,10 +20,14 @@ struct Paysim: ParsableCommand {
     @Option(name: .customLong("seeds"), help: ArgumentHelp("Run swarm seeds A through B.", valueName: "A-B"))
     var seedRange: SeedRange?
 
-    @Option(name: .customLong("scenario"), help: ArgumentHelp("Run a scenario file (with --seed, or seed 1); may be repeated.", valueName: "file"))
+    @Option(
+        name: .customLong("scenario"),
+        help: ArgumentHelp("Run a scenario file (with --seed, or seed 1); may be repeated.", valueName: "file"))
     var scenarios: [String] = []
 
-    @Option(name: .customLong("scenarios"), help: ArgumentHelp("Run every *.scenario file in the folder.", valueName: "dir"))
+    @Option(
+        name: .customLong("scenarios"), help: ArgumentHelp("Run every *.scenario file in the folder.", valueName: "dir")
+    )
     var scenarioFolder: String?
 
     @Flag(help: "Print results as JSON instead of tables.")
@@ -31,7 +36,9 @@ struct Paysim: ParsableCommand {
     @Option(help: ArgumentHelp("Write an HTML timeline of the first failing (else first) run.", valueName: "file.html"))
     var report: String?
 
-    @Option(name: .customLong("replay-every"), help: ArgumentHelp("Re-run every Nth passing run and fail if its trace hash differs.", valueName: "n"))
+    @Option(
+        name: .customLong("replay-every"),
+        help: ArgumentHelp("Re-run every Nth passing run and fail if its trace hash differs.", valueName: "n"))
     var replayEvery: Int = 0
 
     @Flag(help: "Print only failures and the summary.")
@@ -40,10 +47,14 @@ struct Paysim: ParsableCommand {
     @Flag(name: .customLong("no-speed"), help: "Leave the machine-dependent speed column out of the table.")
     var noSpeed = false
 
-    @Option(name: .customLong("trace-payment"), help: ArgumentHelp("Print every client operation on one payment.", valueName: "id"))
+    @Option(
+        name: .customLong("trace-payment"),
+        help: ArgumentHelp("Print every client operation on one payment.", valueName: "id"))
     var tracePayment: String?
 
-    @Flag(name: .customLong("broken-merge"), help: "TEST ONLY: the simulated disks merge records keeping the lower stamp of each field.")
+    @Flag(
+        name: .customLong("broken-merge"),
+        help: "TEST ONLY: the simulated disks merge records keeping the lower stamp of each field.")
     var brokenMerge = false
 
     /// `A-B`, at most a million seeds.
@@ -71,21 +82,30 @@ struct Paysim: ParsableCommand {
             paths += names.filter { $0.hasSuffix(".scenario") }.sorted().map { scenarioFolder + "/" + $0 }
         }
         for path in paths {
-            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else { throw ValidationError("cannot read scenario \(path)") }
+            guard let text = try? String(contentsOfFile: path, encoding: .utf8) else {
+                throw ValidationError("cannot read scenario \(path)")
+            }
             var options: SimOptions
             do { options = try ScenarioFile.parse(text) } catch { throw ValidationError("\(path): \(error)") }
             options.brokenMerge = brokenMerge
-            for seed in seeds.isEmpty ? [1] : seeds { runs.append(SimRun(seed: seed, options: options, replay: "paysim --scenario \(path) --seed \(seed)")) }
+            for seed in seeds.isEmpty ? [1] : seeds {
+                runs.append(SimRun(seed: seed, options: options, replay: "paysim --scenario \(path) --seed \(seed)"))
+            }
         }
         if paths.isEmpty {
             for seed in seeds.isEmpty ? [1] : seeds {
                 var options = SimOptions.swarm(seed: seed)
                 options.brokenMerge = brokenMerge
                 options.tracePayment = tracePayment
-                runs.append(SimRun(seed: seed, options: options, replay: "paysim --seed \(seed)" + (brokenMerge ? " --broken-merge" : "")))
+                runs.append(
+                    SimRun(
+                        seed: seed, options: options,
+                        replay: "paysim --seed \(seed)" + (brokenMerge ? " --broken-merge" : "")))
             }
         }
-        let exitCode = SimBlock(runs: runs, json: json, quiet: quiet, noSpeed: noSpeed, replayEvery: replayEvery, report: report).run()
+        let exitCode = SimBlock(
+            runs: runs, json: json, quiet: quiet, noSpeed: noSpeed, replayEvery: replayEvery, report: report
+        ).run()
         throw ExitCode(exitCode)
     }
 }

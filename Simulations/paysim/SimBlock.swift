@@ -34,13 +34,19 @@ struct SimBlock {
             if !json { print("trace hash: \(result.traceHash)  (\(run.replay))") }
             if !result.passed {
                 exitCode = max(exitCode, result.exitCode)
-                for v in result.violations.prefix(10) { print("VIOLATION [\(v.kind.rawValue)] seed \(run.seed): \(v.message)") }
-                if result.violations.count > 10 { print("… and \(result.violations.count - 10) more violations (--json lists them all)") }
+                for v in result.violations.prefix(10) {
+                    print("VIOLATION [\(v.kind.rawValue)] seed \(run.seed): \(v.message)")
+                }
+                if result.violations.count > 10 {
+                    print("… and \(result.violations.count - 10) more violations (--json lists them all)")
+                }
                 print("replay: \(run.replay)")
             } else if replayEvery > 0 && i % replayEvery == 0 {
                 let again = Simulation(seed: run.seed, options: run.options).run()
                 if again.traceHash != result.traceHash {
-                    print("NON-DETERMINISM seed \(run.seed): trace hash \(result.traceHash) then \(again.traceHash)\nreplay: \(run.replay)")
+                    print(
+                        "NON-DETERMINISM seed \(run.seed): trace hash \(result.traceHash) then \(again.traceHash)\nreplay: \(run.replay)"
+                    )
                     exitCode = max(exitCode, 5)
                 }
             }
@@ -69,7 +75,9 @@ struct SimBlock {
         } else {
             let failed = results.indices.filter { !results[$0].passed }
             if !failed.isEmpty {
-                print(SimReport.table(failed.map { results[$0] }, speedups: noSpeed ? nil : failed.map { speeds[$0] }), terminator: "")
+                print(
+                    SimReport.table(failed.map { results[$0] }, speedups: noSpeed ? nil : failed.map { speeds[$0] }),
+                    terminator: "")
             }
         }
         print(SimReport.blockSummary(results, wallSeconds: wallSeconds), terminator: "")

@@ -30,7 +30,8 @@ public final class LZ4Dictionary: @unchecked Sendable {
         var output = [UInt8](repeating: 0, count: bound)
         let written = output.withUnsafeMutableBytes { out in
             input.withUnsafeBytes { src in
-                LZ4F_compressFrame_usingCDict(context, out.baseAddress, bound, src.baseAddress, input.count, digested, &prefs)
+                LZ4F_compressFrame_usingCDict(
+                    context, out.baseAddress, bound, src.baseAddress, input.count, digested, &prefs)
             }
         }
         if LZ4F_isError(written) != 0 {

@@ -40,7 +40,9 @@ public enum LZ4Frame {
     ///
     /// - Parameter maxOutputBytes: the most bytes the result may hold; a frame that would
     ///   decode to more is refused with an error (nothing beyond the limit is allocated).
-    public static func decompress(_ input: [UInt8], maxOutputBytes: Int, dictionary: [UInt8] = []) throws(Error) -> [UInt8] {
+    public static func decompress(_ input: [UInt8], maxOutputBytes: Int, dictionary: [UInt8] = []) throws(Error)
+        -> [UInt8]
+    {
         var ctx: OpaquePointer?
         let created = LZ4F_createDecompressionContext(&ctx, UInt32(LZ4F_VERSION))
         guard LZ4F_isError(created) == 0, let context = ctx else {
@@ -58,8 +60,9 @@ public enum LZ4Frame {
             let result = chunk.withUnsafeMutableBytes { dst in
                 input.withUnsafeBytes { src in
                     dictionary.withUnsafeBytes { dict in
-                        LZ4F_decompress_usingDict(context, dst.baseAddress, &dstSize, src.baseAddress! + consumed, &srcSize,
-                                                  dict.baseAddress, dictionary.count, nil)
+                        LZ4F_decompress_usingDict(
+                            context, dst.baseAddress, &dstSize, src.baseAddress! + consumed, &srcSize,
+                            dict.baseAddress, dictionary.count, nil)
                     }
                 }
             }
@@ -80,8 +83,9 @@ public enum LZ4Frame {
             var dstSize = chunk.count
             let result = chunk.withUnsafeMutableBytes { dst in
                 dictionary.withUnsafeBytes { dict in
-                    LZ4F_decompress_usingDict(context, dst.baseAddress, &dstSize, nil, &srcSize, dict.baseAddress,
-                                              dictionary.count, nil)
+                    LZ4F_decompress_usingDict(
+                        context, dst.baseAddress, &dstSize, nil, &srcSize, dict.baseAddress,
+                        dictionary.count, nil)
                 }
             }
             if LZ4F_isError(result) != 0 {

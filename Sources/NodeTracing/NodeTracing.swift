@@ -16,12 +16,15 @@ public enum NodeTracing {
     /// no-op one and the node starts no span at all. Call at most once per process.
     public static func bootstrap(_ config: NodeConfig, logger: Logger) throws -> (any Service)? {
         guard let tracing = config.tracing else { return nil }
-        let backend = try OTel.makeTracingBackend(configuration: configuration(tracing, region: config.region.name, logger: logger))
+        let backend = try OTel.makeTracingBackend(
+            configuration: configuration(tracing, region: config.region.name, logger: logger))
         InstrumentationSystem.bootstrap(backend.factory)
-        logger.info("tracing", metadata: [
-            "tracing.endpoint": "\(tracing.tracesURL)", "tracing.protocol": "\(tracing.wireProtocol.rawValue)",
-            "tracing.sample_ratio": "\(tracing.sampleRatio)",
-        ])
+        logger.info(
+            "tracing",
+            metadata: [
+                "tracing.endpoint": "\(tracing.tracesURL)", "tracing.protocol": "\(tracing.wireProtocol.rawValue)",
+                "tracing.sample_ratio": "\(tracing.sampleRatio)",
+            ])
         return backend.service
     }
 
@@ -41,10 +44,11 @@ public enum NodeTracing {
         otel.traces.exporter = .otlp
         otel.traces.sampler = .parentBasedTraceIDRatio(ratio: tracing.sampleRatio) ?? .parentBasedAlwaysOn
         otel.traces.otlpExporter.endpoint = tracing.tracesURL
-        otel.traces.otlpExporter.protocol = switch tracing.wireProtocol {
-        case .httpProtobuf: .httpProtobuf
-        case .httpJSON: .httpJSON
-        }
+        otel.traces.otlpExporter.protocol =
+            switch tracing.wireProtocol {
+            case .httpProtobuf: .httpProtobuf
+            case .httpJSON: .httpJSON
+            }
         return otel
     }
 }

@@ -28,8 +28,10 @@ public enum DevelopmentCertificates {
         public var clientAuth = true
         public var hasExtendedKeyUsage = true
 
-        public init(isCA: Bool = false, digitalSignature: Bool? = true, serverAuth: Bool = true, clientAuth: Bool = true,
-                    hasExtendedKeyUsage: Bool = true) {
+        public init(
+            isCA: Bool = false, digitalSignature: Bool? = true, serverAuth: Bool = true, clientAuth: Bool = true,
+            hasExtendedKeyUsage: Bool = true
+        ) {
             self.isCA = isCA
             self.digitalSignature = digitalSignature
             self.serverAuth = serverAuth
@@ -55,8 +57,10 @@ public enum DevelopmentCertificates {
     /// exist), `<region>.pem` and `<region>.key` into `dir`; returns the paths written.
     /// `caName` is the CA's subject common name.
     @discardableResult
-    public static func make(in dir: String, regions: [RegionID], caName: String = "paynode development CA",
-                            days: Int = 825, usage: Usage = .peer) throws -> [String] {
+    public static func make(
+        in dir: String, regions: [RegionID], caName: String = "paynode development CA",
+        days: Int = 825, usage: Usage = .peer
+    ) throws -> [String] {
         let fm = FileManager.default
         try fm.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var written: [String] = []
@@ -73,29 +77,35 @@ public enum DevelopmentCertificates {
                 Critical(KeyUsage(keyCertSign: true, cRLSign: true))
             }
             let certificate = try Certificate(
-                version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: Certificate.PrivateKey(key).publicKey,
+                version: .v3, serialNumber: Certificate.SerialNumber(),
+                publicKey: Certificate.PrivateKey(key).publicKey,
                 notValidBefore: validity.from, notValidAfter: validity.until, issuer: name, subject: name,
-                signatureAlgorithm: .ecdsaWithSHA256, extensions: extensions, issuerPrivateKey: Certificate.PrivateKey(key))
+                signatureAlgorithm: .ecdsaWithSHA256, extensions: extensions,
+                issuerPrivateKey: Certificate.PrivateKey(key))
             try write(certificate, key, certificatePath: caPath(dir), keyPath: "\(dir)/ca.key")
             ca = (certificate, key)
             written += [caPath(dir), "\(dir)/ca.key"]
         }
         if !fm.fileExists(atPath: apiCertificatePath(dir)) {
-            try issue(name: "api", dnsNames: ["localhost"], usage: .api, ca: ca, validity: validity,
-                      certificatePath: apiCertificatePath(dir), keyPath: apiKeyPath(dir))
+            try issue(
+                name: "api", dnsNames: ["localhost"], usage: .api, ca: ca, validity: validity,
+                certificatePath: apiCertificatePath(dir), keyPath: apiKeyPath(dir))
             written += [apiCertificatePath(dir), apiKeyPath(dir)]
         }
         for region in regions {
-            try issue(name: region.name, dnsNames: [region.name, "localhost"], usage: usage, ca: ca, validity: validity,
-                      certificatePath: certificatePath(dir, region), keyPath: keyPath(dir, region))
+            try issue(
+                name: region.name, dnsNames: [region.name, "localhost"], usage: usage, ca: ca, validity: validity,
+                certificatePath: certificatePath(dir, region), keyPath: keyPath(dir, region))
             written += [certificatePath(dir, region), keyPath(dir, region)]
         }
         return written
     }
 
     /// A new P-256 key and a certificate for it, signed by the CA.
-    static func issue(name: String, dnsNames: [String], usage: Usage, ca: (certificate: Certificate, key: P256.Signing.PrivateKey),
-                      validity: (from: Date, until: Date), certificatePath: String, keyPath: String) throws {
+    static func issue(
+        name: String, dnsNames: [String], usage: Usage, ca: (certificate: Certificate, key: P256.Signing.PrivateKey),
+        validity: (from: Date, until: Date), certificatePath: String, keyPath: String
+    ) throws {
         let key = P256.Signing.PrivateKey()
         let extensions = try Certificate.Extensions {
             if usage.isCA {
@@ -107,28 +117,38 @@ public enum DevelopmentCertificates {
             if usage.hasExtendedKeyUsage {
                 try ExtendedKeyUsage((usage.serverAuth ? [.serverAuth] : []) + (usage.clientAuth ? [.clientAuth] : []))
             }
-            SubjectAlternativeNames(dnsNames.map { .dnsName($0) } + [.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
+            SubjectAlternativeNames(
+                dnsNames.map { .dnsName($0) } + [.ipAddress(ASN1OctetString(contentBytes: [127, 0, 0, 1]))])
         }
         let certificate = try Certificate(
             version: .v3, serialNumber: Certificate.SerialNumber(), publicKey: Certificate.PrivateKey(key).publicKey,
             notValidBefore: validity.from, notValidAfter: validity.until, issuer: ca.certificate.subject,
-            subject: try DistinguishedName { CommonName(name) }, signatureAlgorithm: .ecdsaWithSHA256, extensions: extensions,
+            subject: try DistinguishedName { CommonName(name) }, signatureAlgorithm: .ecdsaWithSHA256,
+            extensions: extensions,
             issuerPrivateKey: Certificate.PrivateKey(ca.key))
         try write(certificate, key, certificatePath: certificatePath, keyPath: keyPath)
     }
 
-    static func write(_ certificate: Certificate, _ key: P256.Signing.PrivateKey, certificatePath: String, keyPath: String) throws {
-        try certificate.serializeAsPEM().pemString.appending("\n").write(toFile: certificatePath, atomically: true, encoding: .utf8)
+    static func write(
+        _ certificate: Certificate, _ key: P256.Signing.PrivateKey, certificatePath: String, keyPath: String
+    ) throws {
+        try certificate.serializeAsPEM().pemString.appending("\n").write(
+            toFile: certificatePath, atomically: true, encoding: .utf8)
         try key.pemRepresentation.appending("\n").write(toFile: keyPath, atomically: true, encoding: .utf8)
         try FileManager.default.setAttributes([.posixPermissions: 0o600], ofItemAtPath: keyPath)
     }
 
-    static func load(certificate: String, key: String) throws -> (certificate: Certificate, key: P256.Signing.PrivateKey) {
+    static func load(certificate: String, key: String) throws -> (
+        certificate: Certificate, key: P256.Signing.PrivateKey
+    ) {
         do {
-            return (try Certificate(pemEncoded: String(contentsOfFile: certificate, encoding: .utf8)),
-                    try P256.Signing.PrivateKey(pemRepresentation: String(contentsOfFile: key, encoding: .utf8)))
+            return (
+                try Certificate(pemEncoded: String(contentsOfFile: certificate, encoding: .utf8)),
+                try P256.Signing.PrivateKey(pemRepresentation: String(contentsOfFile: key, encoding: .utf8))
+            )
         } catch {
-            throw Failure(description: "cannot reuse the CA in \(certificate) and \(key) (a P-256 key is needed): \(error)")
+            throw Failure(
+                description: "cannot reuse the CA in \(certificate) and \(key) (a P-256 key is needed): \(error)")
         }
     }
 }

@@ -1,6 +1,6 @@
 import Foundation
-import ReplicaCore
 import PaymentNode
+import ReplicaCore
 import ReplicaShell
 
 /// The YAML of one region of a scratch cluster on 127.0.0.1: what `paynode demo`,
@@ -28,8 +28,10 @@ public struct LoopbackNodeYAML: Sendable {
     /// `log.access`: false for benchmarks (a line per request is measured on its own terms).
     public var accessLog = true
 
-    public init(region: RegionID, dataDir: String, apiPort: Int, peerPort: Int,
-                peers: [(region: RegionID, port: Int)], certDir: String) {
+    public init(
+        region: RegionID, dataDir: String, apiPort: Int, peerPort: Int,
+        peers: [(region: RegionID, port: Int)], certDir: String
+    ) {
         self.region = region
         self.dataDir = dataDir
         self.apiPort = apiPort
@@ -48,7 +50,8 @@ public struct LoopbackNodeYAML: Sendable {
             "  listen: 127.0.0.1:\(apiPort)",
             "  key_sha256: [\(NodeConfig.developmentKeyHash)]",
         ]
-        lines += apiTLS
+        lines +=
+            apiTLS
             ? ["  tls:", "    certificate: \(certDir)/api.pem", "    key: \(certDir)/api.key"]
             : ["  plain_http: true"]
         lines += api.map { "  " + $0 }

@@ -36,13 +36,16 @@ public struct APITLSMaterial: Sendable {
             throw LoadError(description: "cannot read the API key \(files.keyPath): \(error)")
         }
         if let mismatch = TLSFiles.keyMismatch(certificate: chain[0], keyPEM: keyPEM) {
-            throw LoadError(description: "the key \(files.keyPath) does not fit the certificate \(files.certificatePath): \(mismatch)")
+            throw LoadError(
+                description:
+                    "the key \(files.keyPath) does not fit the certificate \(files.certificatePath): \(mismatch)")
         }
         var configuration = TLSConfiguration.makeServerConfiguration(
             certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key))
         configuration.minimumTLSVersion = files.minimumVersion == "1.3" ? .tlsv13 : .tlsv12
         do { context = try NIOSSLContext(configuration: configuration) } catch {
-            throw LoadError(description: "API TLS setup from \(files.certificatePath) and \(files.keyPath) failed: \(error)")
+            throw LoadError(
+                description: "API TLS setup from \(files.certificatePath) and \(files.keyPath) failed: \(error)")
         }
         certificateChain = chain
         minimumVersion = files.minimumVersion

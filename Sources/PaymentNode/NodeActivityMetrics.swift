@@ -18,36 +18,53 @@ final class NodeActivityMetrics: Sendable {
     let sessionNotAvailable: Counter
 
     static var commitBuckets: [Duration] {
-        [.microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
-         .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1)]
+        [
+            .microseconds(250), .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5),
+            .milliseconds(10),
+            .milliseconds(20), .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500),
+            .seconds(1),
+        ]
     }
 
     static let groupBuckets: [Double] = [1, 2, 4, 8, 16, 32, 64, 128, 256, 512, 1_024, 4_096]
 
     /// From a millisecond (the shell's clock) up past the longest configurable wait.
     static var sessionWaitBuckets: [Duration] {
-        [.milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50), .milliseconds(100),
-         .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10)]
+        [
+            .milliseconds(1), .milliseconds(5), .milliseconds(10), .milliseconds(25), .milliseconds(50),
+            .milliseconds(100),
+            .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5), .seconds(5), .seconds(10),
+        ]
     }
 
     init(registry: PrometheusCollectorRegistry) {
         func name(_ metric: String, _ unit: String, _ help: String) -> MetricNameDescriptor {
             MetricNameDescriptor(namespace: "paynode", metricName: metric, unitName: unit, helpText: help)
         }
-        commitDuration = registry.makeDurationHistogram(descriptor: name(
-            "commit_duration", "seconds", "Time from a group commit transaction's start until its commit (the fsync) returned"),
+        commitDuration = registry.makeDurationHistogram(
+            descriptor: name(
+                "commit_duration", "seconds",
+                "Time from a group commit transaction's start until its commit (the fsync) returned"),
             buckets: Self.commitBuckets)
-        groupRequests = registry.makeValueHistogram(descriptor: name(
-            "commit_group", "requests", "Persist requests (client writes, peer batches, snapshot chunks) committed together in one transaction"),
+        groupRequests = registry.makeValueHistogram(
+            descriptor: name(
+                "commit_group", "requests",
+                "Persist requests (client writes, peer batches, snapshot chunks) committed together in one transaction"),
             buckets: Self.groupBuckets)
-        sessionWaits = registry.makeCounter(descriptor: name(
-            "session_waits", "total", "Reads and patches that waited for this region to catch up to their session token"))
-        sessionWaitDuration = registry.makeDurationHistogram(descriptor: name(
-            "session_wait", "seconds", "How long a read or patch waited for its session token, served or answered 412"),
+        sessionWaits = registry.makeCounter(
+            descriptor: name(
+                "session_waits", "total",
+                "Reads and patches that waited for this region to catch up to their session token"))
+        sessionWaitDuration = registry.makeDurationHistogram(
+            descriptor: name(
+                "session_wait", "seconds",
+                "How long a read or patch waited for its session token, served or answered 412"),
             buckets: Self.sessionWaitBuckets)
-        sessionNotAvailable = registry.makeCounter(descriptor: name(
-            "session_not_available", "total",
-            "Reads and patches answered 412 session_not_available: the session's writes did not arrive within session_wait_ms"))
+        sessionNotAvailable = registry.makeCounter(
+            descriptor: name(
+                "session_not_available", "total",
+                "Reads and patches answered 412 session_not_available: the session's writes did not arrive within session_wait_ms"
+            ))
     }
 
     /// A committed transaction (the committer's observer).

@@ -47,7 +47,8 @@ extension NodeConfig {
             hashKey = "key_sha256 (from \(Environment.apiKeyHashes))"
         }
         guard !hashes.isEmpty else { throw api.error(hashKey, "at least one API key hash is required") }
-        for h in hashes where h.utf8.count != 64 || !h.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
+        for h in hashes
+        where h.utf8.count != 64 || !h.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
             throw api.error(hashKey, "\"\(h)\" is not a SHA-256 hash (64 lower-case hex digits)")
         }
         let bodyMax = try api.integer("body_bytes_max", in: 1_024...16_777_216) ?? 65_536
@@ -57,18 +58,25 @@ extension NodeConfig {
         if api.node("tls") != nil {
             let section = try api.section("tls")
             let version = try section.string("min_version") ?? "1.2"
-            guard version == "1.2" || version == "1.3" else { throw section.error("min_version", "must be 1.2 or 1.3, not \(version)") }
-            apiTLS = APITLS(certificatePath: try existingFile(section, "certificate", try section.requiredString("certificate")),
-                            keyPath: try existingFile(section, "key", try section.requiredString("key")), minimumVersion: version)
+            guard version == "1.2" || version == "1.3" else {
+                throw section.error("min_version", "must be 1.2 or 1.3, not \(version)")
+            }
+            apiTLS = APITLS(
+                certificatePath: try existingFile(section, "certificate", try section.requiredString("certificate")),
+                keyPath: try existingFile(section, "key", try section.requiredString("key")), minimumVersion: version)
             try section.finish()
         }
         switch (apiTLS, plainHTTP) {
         case (nil, nil):
-            throw api.error("tls", "is required (certificate and key: the API serves HTTPS); plain_http: true serves plain HTTP instead")
+            throw api.error(
+                "tls",
+                "is required (certificate and key: the API serves HTTPS); plain_http: true serves plain HTTP instead")
         case (.some, .some):
             throw api.error("plain_http", "cannot be set with api.tls")
         case (nil, .some(let value)):
-            guard value == "true" else { throw api.error("plain_http", "may only be true (leave it out to serve HTTPS)") }
+            guard value == "true" else {
+                throw api.error("plain_http", "may only be true (leave it out to serve HTTPS)")
+            }
         case (.some, nil):
             break
         }
@@ -91,12 +99,13 @@ extension NodeConfig {
         var keyPath = try tlsSection.requiredString("key")
         var keyKey = "key"
         if let fromEnv = environment[Environment.tlsKey] {
-            keyPath = URL(fileURLWithPath: fromEnv).path // the environment's: from the working directory
+            keyPath = URL(fileURLWithPath: fromEnv).path  // the environment's: from the working directory
             keyKey = "key (from \(Environment.tlsKey))"
         }
-        let tls = PeerTLSFiles(caPath: try existingFile(tlsSection, "ca", try tlsSection.requiredString("ca")),
-                               certificatePath: try existingFile(tlsSection, "certificate", try tlsSection.requiredString("certificate")),
-                               keyPath: try existingFile(tlsSection, keyKey, keyPath))
+        let tls = PeerTLSFiles(
+            caPath: try existingFile(tlsSection, "ca", try tlsSection.requiredString("ca")),
+            certificatePath: try existingFile(tlsSection, "certificate", try tlsSection.requiredString("certificate")),
+            keyPath: try existingFile(tlsSection, keyKey, keyPath))
         try tlsSection.finish()
 
         let durabilityName = try top.string("durability") ?? "local"
@@ -113,19 +122,27 @@ extension NodeConfig {
         engine.recordCacheBytes = 64 << 20
         engine.logCacheEntries = 50_000
         let tuning = try top.section("tuning")
-        if let v = try tuning.integer("batch_entries_max", in: 1...Int64(WireLimits.entriesPerBatchMax)) { engine.batchEntriesMax = Int(v) }
+        if let v = try tuning.integer("batch_entries_max", in: 1...Int64(WireLimits.entriesPerBatchMax)) {
+            engine.batchEntriesMax = Int(v)
+        }
         if let v = try tuning.integer("batch_delay_ms", in: 0...10_000) { engine.batchDelayMillis = UInt64(v) }
         if let v = try tuning.integer("relay_delay_ms", in: 0...600_000) { engine.relayDelayMillis = UInt64(v) }
         if let v = try tuning.integer("in_flight_batches_max", in: 1...1_024) { engine.inFlightBatchesMax = Int(v) }
         if let v = try tuning.integer("tick_interval_ms", in: 1...1_000) { engine.tickIntervalMillis = UInt64(v) }
         if let v = try tuning.integer("ping_interval_ms", in: 10...60_000) { engine.pingIntervalMillis = UInt64(v) }
-        if let v = try tuning.integer("retransmit_after_ms", in: 10...600_000) { engine.retransmitAfterMillis = UInt64(v) }
-        if let v = try tuning.integer("remote_ack_timeout_ms", in: 1...600_000) { engine.remoteAckTimeoutMillis = UInt64(v) }
+        if let v = try tuning.integer("retransmit_after_ms", in: 10...600_000) {
+            engine.retransmitAfterMillis = UInt64(v)
+        }
+        if let v = try tuning.integer("remote_ack_timeout_ms", in: 1...600_000) {
+            engine.remoteAckTimeoutMillis = UInt64(v)
+        }
         if let v = try tuning.integer("max_clock_skew_ms", in: 0...3_600_000) { engine.maxClockSkewMillis = UInt64(v) }
         if let v = try tuning.integer("log_entries_max", in: 1...100_000_000) { engine.logEntriesMax = Int(v) }
         if let v = try tuning.integer("record_cache_mb", in: 1...1_048_576) { engine.recordCacheBytes = Int(v) << 20 }
         if let v = try tuning.integer("log_cache_entries", in: 1...100_000_000) { engine.logCacheEntries = Int(v) }
-        if let v = try tuning.integer("snapshot_chunk_records", in: 1...Int64(WireLimits.recordsPerChunkMax)) { engine.snapshotChunkRecords = Int(v) }
+        if let v = try tuning.integer("snapshot_chunk_records", in: 1...Int64(WireLimits.recordsPerChunkMax)) {
+            engine.snapshotChunkRecords = Int(v)
+        }
         try tuning.finish()
         do { try engine.validate() } catch {
             throw NodeConfigError(file: top.file, key: "tuning", problem: error.description)
@@ -133,12 +150,16 @@ extension NodeConfig {
         let logSection = try top.section("log")
         var logFormat = LogFormat.text
         if let text = try logSection.string("format") {
-            guard let format = LogFormat(rawValue: text) else { throw logSection.error("format", "must be text or json, not \"\(text)\"") }
+            guard let format = LogFormat(rawValue: text) else {
+                throw logSection.error("format", "must be text or json, not \"\(text)\"")
+            }
             logFormat = format
         }
         var accessLog = true
         if let text = try logSection.string("access") {
-            guard text == "true" || text == "false" else { throw logSection.error("access", "must be true or false, not \"\(text)\"") }
+            guard text == "true" || text == "false" else {
+                throw logSection.error("access", "must be true or false, not \"\(text)\"")
+            }
             accessLog = text == "true"
         }
         try logSection.finish()
@@ -148,7 +169,9 @@ extension NodeConfig {
         let tracing = try parseTracing(top)
         try top.finish()
 
-        if peerListen == apiListen && peerListen.port != 0 { throw top.error("peer_listen", "is the same address as api.listen") }
+        if peerListen == apiListen && peerListen.port != 0 {
+            throw top.error("peer_listen", "is the same address as api.listen")
+        }
         return NodeConfig(
             region: region, dataDirectory: dataDirectory, apiListen: apiListen, apiTLS: apiTLS, apiKeyHashes: hashes,
             bodyBytesMax: Int(bodyMax), sessionWaitMillis: UInt64(sessionWait),
@@ -169,7 +192,9 @@ extension NodeConfig {
         return folder.appendingPathComponent(path).standardizedFileURL.path
     }
 
-    private static func existingFile(_ section: YAMLSection, _ key: String, _ written: String) throws(NodeConfigError) -> String {
+    private static func existingFile(_ section: YAMLSection, _ key: String, _ written: String) throws(NodeConfigError)
+        -> String
+    {
         let path = resolve(written, in: section)
         var isDirectory: ObjCBool = false
         guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory), !isDirectory.boolValue else {

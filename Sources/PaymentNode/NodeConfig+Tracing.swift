@@ -37,9 +37,13 @@ extension NodeConfig {
         guard top.node("tracing") != nil else { return nil }
         let section = try top.section("tracing")
         guard section.node("otlp_endpoint") != nil else {
-            throw section.error("otlp_endpoint", "is required: the collector's OTLP/HTTP URL, e.g. http://127.0.0.1:4318 (leave out the tracing section to trace nothing)")
+            throw section.error(
+                "otlp_endpoint",
+                "is required: the collector's OTLP/HTTP URL, e.g. http://127.0.0.1:4318 (leave out the tracing section to trace nothing)"
+            )
         }
-        var tracing = TracingConfig(endpoint: try endpoint(section, "otlp_endpoint", try section.requiredString("otlp_endpoint")))
+        var tracing = TracingConfig(
+            endpoint: try endpoint(section, "otlp_endpoint", try section.requiredString("otlp_endpoint")))
         if let text = try section.string("protocol") {
             guard let wire = TracingConfig.WireProtocol(rawValue: text) else {
                 let grpc = text == "grpc" ? " (OTLP/gRPC is not built into paynode)" : ""
@@ -48,7 +52,9 @@ extension NodeConfig {
             tracing.wireProtocol = wire
         }
         if let name = try section.string("service_name") {
-            guard (1...255).contains(name.utf8.count), name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F }) else {
+            guard (1...255).contains(name.utf8.count),
+                name.unicodeScalars.allSatisfy({ $0.value >= 0x20 && $0.value != 0x7F })
+            else {
                 throw section.error("service_name", "must be 1-255 characters without control characters")
             }
             tracing.serviceName = name
@@ -65,8 +71,12 @@ extension NodeConfig {
 
     /// An `http` or `https` URL with a host, an optional port and path, and nothing else
     /// (no user, query or fragment); returned without a trailing `/`.
-    private static func endpoint(_ section: YAMLSection, _ key: String, _ text: String) throws(NodeConfigError) -> String {
-        func refuse(_ why: String) -> NodeConfigError { section.error(key, "\"\(text)\" is not a collector URL: \(why)") }
+    private static func endpoint(_ section: YAMLSection, _ key: String, _ text: String) throws(NodeConfigError)
+        -> String
+    {
+        func refuse(_ why: String) -> NodeConfigError {
+            section.error(key, "\"\(text)\" is not a collector URL: \(why)")
+        }
         guard text.utf8.count <= 2_048, text.unicodeScalars.allSatisfy({ $0.value > 0x20 && $0.value < 0x7F }) else {
             throw refuse("at most 2048 printable ASCII characters, no spaces")
         }

@@ -28,8 +28,9 @@ public struct NodeCredentials: Sendable {
     /// Reads every file `config` names (API TLS, peer TLS).
     public static func load(_ config: NodeConfig) throws(LoadError) -> NodeCredentials {
         do {
-            return NodeCredentials(apiKeyHashes: config.apiKeyHashes, apiTLS: try config.apiTLS.map { try APITLSMaterial($0) },
-                                   peerTLS: try PeerTLS(files: config.tls))
+            return NodeCredentials(
+                apiKeyHashes: config.apiKeyHashes, apiTLS: try config.apiTLS.map { try APITLSMaterial($0) },
+                peerTLS: try PeerTLS(files: config.tls))
         } catch let error as APITLSMaterial.LoadError {
             throw LoadError(description: error.description)
         } catch let error as PeerTLS.LoadError {
@@ -48,7 +49,8 @@ public struct NodeCredentials: Sendable {
             return "\(peerTLS.files.certificatePath): \(refusal)"
         }
         guard await TLSFiles.chains(own, to: peerTLS.caCertificates, at: now) else {
-            return "\(peerTLS.files.certificatePath) does not chain to the CA in \(peerTLS.files.caPath) (another CA, or expired)"
+            return
+                "\(peerTLS.files.certificatePath) does not chain to the CA in \(peerTLS.files.caPath) (another CA, or expired)"
         }
         return nil
     }
@@ -59,7 +61,8 @@ public struct NodeCredentials: Sendable {
         var changes: [String] = []
         let (before, after) = (Set(old.apiKeyHashes), Set(apiKeyHashes))
         if before != after {
-            changes.append("API keys (\(after.subtracting(before).count) added, \(before.subtracting(after).count) removed)")
+            changes.append(
+                "API keys (\(after.subtracting(before).count) added, \(before.subtracting(after).count) removed)")
         }
         if peerTLS.caCertificates != old.peerTLS.caCertificates { changes.append("cluster CA") }
         if peerTLS.certificateChain != old.peerTLS.certificateChain { changes.append("peer certificate") }
@@ -71,8 +74,10 @@ public struct NodeCredentials: Sendable {
     /// When each certificate in use expires: `peer` (this node's), `ca` (the first of the
     /// CA file) and `api` (when the API serves HTTPS).
     public var expiries: [(certificate: String, expires: Date)] {
-        var list = [("peer", TLSFiles.expiry(of: peerTLS.certificateChain[0])),
-                    ("ca", TLSFiles.expiry(of: peerTLS.caCertificates[0]))]
+        var list = [
+            ("peer", TLSFiles.expiry(of: peerTLS.certificateChain[0])),
+            ("ca", TLSFiles.expiry(of: peerTLS.caCertificates[0])),
+        ]
         if let api = apiTLS { list.append(("api", TLSFiles.expiry(of: api.certificateChain[0]))) }
         return list
     }

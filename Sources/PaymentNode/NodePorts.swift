@@ -28,8 +28,10 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     private let commitTraces: NIOLoopBoundBox<[PaymentID: [CommitTrace]]>
     let region: RegionID
 
-    init(loop: EventLoop, store: ReplicaStore, committer: GroupCommitter, readers: StoreReaderPool, logger: Logger,
-         engine: EngineConfig) {
+    init(
+        loop: EventLoop, store: ReplicaStore, committer: GroupCommitter, readers: StoreReaderPool, logger: Logger,
+        engine: EngineConfig
+    ) {
         self.region = engine.region
         self.includeRecords = engine.recordCacheBytes == nil
         self.logTailPerOrigin = engine.logCacheEntries
@@ -49,11 +51,13 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
                 loop.execute { bound.value(outcome) }
             }
         }
-        committer.submit([request], reportingGroupSize: { [loop] result, groupRequests in
-            let outcome = Self.outcome(result)
-            CommitTrace.end(span, outcome, groupRequests: groupRequests)
-            loop.execute { bound.value(outcome) }
-        })
+        committer.submit(
+            [request],
+            reportingGroupSize: { [loop] result, groupRequests in
+                let outcome = Self.outcome(result)
+                CommitTrace.end(span, outcome, groupRequests: groupRequests)
+                loop.execute { bound.value(outcome) }
+            })
     }
 
     /// A traced write is about to be handed to the shell.
@@ -77,14 +81,16 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     }
 
     func compactLog(through vector: VersionVector) {
-        committer.perform({ store in
-            try store.compactLog(through: vector)
-            try store.trimEvents()
-        }) { [logger] result in
-            if case .failure(let error) = result {
-                logger.warning("log compaction failed", metadata: ["error": "\(SQLiteShellStore.describe(error))"])
-            }
-        }
+        committer.perform(
+            { store in
+                try store.compactLog(through: vector)
+                try store.trimEvents()
+            },
+            done: { [logger] result in
+                if case .failure(let error) = result {
+                    logger.warning("log compaction failed", metadata: ["error": "\(SQLiteShellStore.describe(error))"])
+                }
+            })
     }
 
     /// On a thread of the pool, not the node's loop: reads run beside each other and
@@ -106,31 +112,40 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
 
     static let inPlaceReadsMax = 32
 
-    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void) {
+    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void)
+    {
         readOnPool(completion) { reader in
             let (records, position) = try reader.encodedRecords(after: after, limit: limit)
             return StoredRecords(records: records, position: position)
         }
     }
 
-    func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
-                        completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+    func readLogEntries(
+        of origin: RegionID, after: UInt64, limit: Int,
+        completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void
+    ) {
         readOnPool(completion) { try $0.encodedLogEntries(of: origin, after: after, limit: limit) }
     }
 
-    private func readOnPool<T: Sendable>(_ completion: @escaping (Result<T, StoreReadFailure>) -> Void,
-                                         _ body: @escaping @Sendable (StoreReader) throws -> T) {
+    private func readOnPool<T: Sendable>(
+        _ completion: @escaping (Result<T, StoreReadFailure>) -> Void,
+        _ body: @escaping @Sendable (StoreReader) throws -> T
+    ) {
         let bound = NIOLoopBound(completion, eventLoop: loop)
         NIOThreadPool.singleton.submit { [readers, loop] (_: NIOThreadPool.WorkItemState) in
             let answer: Result<T, StoreReadFailure>
-            do { answer = .success(try readers.read(body)) } catch { answer = .failure(StoreReadFailure(Self.describe(error))) }
+            do { answer = .success(try readers.read(body)) } catch {
+                answer = .failure(StoreReadFailure(Self.describe(error)))
+            }
             loop.execute { bound.value(answer) }
         }
     }
 
     /// The committed payment, read on the calling thread.
     func paymentNow(_ id: PaymentID) -> Result<Payment?, StoreReadFailure> {
-        do { return .success(try readers.read { try $0.payment(id) }) } catch { return .failure(StoreReadFailure(Self.describe(error))) }
+        do { return .success(try readers.read { try $0.payment(id) }) } catch {
+            return .failure(StoreReadFailure(Self.describe(error)))
+        }
     }
 
     /// A client's reply carried to a pool thread: it only completes the client's promise.
@@ -140,13 +155,16 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     }
 
     /// On a thread of the pool, like `readPayment`.
-    func readEvents(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
-                    reply: @escaping (Result<EventPage, EventReadFailure>) -> Void) {
+    func readEvents(
+        _ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
+        reply: @escaping (Result<EventPage, EventReadFailure>) -> Void
+    ) {
         let answer = ClientReply(reply)
         NIOThreadPool.singleton.submit { [readers] (_: NIOThreadPool.WorkItemState) in
             let page: Result<EventPage, EventReadFailure>
             do {
-                page = .success(try readers.read { try $0.events(query, region: region, ownVisibleThrough: ownVisibleThrough) })
+                page = .success(
+                    try readers.read { try $0.events(query, region: region, ownVisibleThrough: ownVisibleThrough) })
             } catch let error as EventFeedError {
                 page = .failure(.feed(error))
             } catch {
@@ -160,13 +178,16 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
         let bound = NIOLoopBound(completion, eventLoop: loop)
         let box = RecoveredBox()
         let (records, tail) = (includeRecords, logTailPerOrigin)
-        committer.perform({ store in box.state = try store.recover(includingRecords: records, logTailPerOrigin: tail) }) { [loop] result in
-            let answer: Result<RecoveredState, StoreReadFailure> = switch result {
-            case .success: .success(box.state!)
-            case .failure(let error): .failure(StoreReadFailure(Self.describe(error)))
-            }
-            loop.execute { bound.value(answer) }
-        }
+        committer.perform(
+            { store in box.state = try store.recover(includingRecords: records, logTailPerOrigin: tail) },
+            done: { [loop] result in
+                let answer: Result<RecoveredState, StoreReadFailure> =
+                    switch result {
+                    case .success: .success(box.state!)
+                    case .failure(let error): .failure(StoreReadFailure(Self.describe(error)))
+                    }
+                loop.execute { bound.value(answer) }
+            })
     }
 
     func probeWritable(completion: @escaping (Bool) -> Void) {

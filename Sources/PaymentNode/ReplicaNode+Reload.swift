@@ -43,8 +43,9 @@ extension ReplicaNode {
             return failed(problem)
         }
         if !restartNeeded.isEmpty {
-            logger.warning("reload: these settings differ from the running ones and need a restart; left as they were",
-                           metadata: ["reload.restart_needed": "\(restartNeeded.joined(separator: ", "))"])
+            logger.warning(
+                "reload: these settings differ from the running ones and need a restart; left as they were",
+                metadata: ["reload.restart_needed": "\(restartNeeded.joined(separator: ", "))"])
         }
         let old = credentials.replace(with: loaded)
         let closed = await transport.replaceTLS(loaded.peerTLS, now: now)
@@ -57,8 +58,11 @@ extension ReplicaNode {
             metadata["tls.\(certificate)_expires"] = "\(expires.formatted(.iso8601))"
         }
         logger.info("configuration reloaded", metadata: metadata)
-        if Set(loaded.apiKeyHashes) != Set(old.apiKeyHashes), loaded.apiKeyHashes.contains(Array(NodeConfig.developmentKeyHash.utf8)) {
-            logger.warning("the development API key paynode-dev-key is accepted: replace api.key_sha256 before real use")
+        if Set(loaded.apiKeyHashes) != Set(old.apiKeyHashes),
+            loaded.apiKeyHashes.contains(Array(NodeConfig.developmentKeyHash.utf8))
+        {
+            logger.warning(
+                "the development API key paynode-dev-key is accepted: replace api.key_sha256 before real use")
         }
         return .applied(changes: changes, restartNeeded: restartNeeded, linksClosed: closed)
     }

@@ -26,7 +26,9 @@ extension ReplicaNode {
         // A trace the sampler dropped gets no commit span either.
         let trace = span.isRecording ? CommitTrace(context: span.context, paymentID: command.paymentID) : nil
         do {
-            let ack = try await answer(commitTrace: trace) { shell, reply in shell.submit(command, durability: durability, reply: reply) }
+            let ack = try await answer(commitTrace: trace) { shell, reply in
+                shell.submit(command, durability: durability, reply: reply)
+            }
             span.updateAttributes { attributes in
                 attributes["paynode.durability.achieved"] = ack.achieved.rawValue
                 attributes["paynode.replayed"] = ack.replayed

@@ -44,8 +44,9 @@ public final class ReplicaNode: @unchecked Sendable {
         options.eventsKept = config.eventsKept
         store = try ReplicaStore(options: options)
         try store.claim(region: config.region)
-        let recovered = try store.recover(includingRecords: config.engine.recordCacheBytes == nil,
-                                          logTailPerOrigin: config.engine.logCacheEntries)
+        let recovered = try store.recover(
+            includingRecords: config.engine.recordCacheBytes == nil,
+            logTailPerOrigin: config.engine.logCacheEntries)
         let activity = NodeActivityMetrics(registry: metrics)
         committer = GroupCommitter(store: store, observer: activity.groupCommitted)
         readers = StoreReaderPool(store: store)
@@ -54,19 +55,25 @@ public final class ReplicaNode: @unchecked Sendable {
         transport = PeerTransport(config: config.transport, tls: loaded.peerTLS, group: group, logger: logger)
         var shellConfig = ShellConfig(engine: config.engine)
         shellConfig.sessionWaitMillis = config.sessionWaitMillis
-        let ports = (store: SQLiteShellStore(loop: loop, store: store, committer: committer, readers: readers, logger: logger,
-                                             engine: config.engine),
-                     bus: TransportPeerBus(transport: transport), clock: EventLoopClock(loop: loop))
-        let shell = Shell(config: shellConfig, recovered: recovered, store: ports.store, bus: ports.bus, clock: ports.clock)
+        let ports = (
+            store: SQLiteShellStore(
+                loop: loop, store: store, committer: committer, readers: readers, logger: logger,
+                engine: config.engine),
+            bus: TransportPeerBus(transport: transport), clock: EventLoopClock(loop: loop)
+        )
+        let shell = Shell(
+            config: shellConfig, recovered: recovered, store: ports.store, bus: ports.bus, clock: ports.clock)
         shell.observer = { event in
             activity.record(event)
             ReplicaNode.log(event, logger)
         }
         self.shell = NIOLoopBoundBox.makeBoxSendingValue(shell, eventLoop: loop)
-        logger.info("store opened", metadata: [
-            "store.path": "\(config.databasePath)", "store.vector": "\(recovered.vector)",
-            "store.log_entries": "\(recovered.logTail.count + recovered.encodedLogTail.count)",
-        ])
+        logger.info(
+            "store opened",
+            metadata: [
+                "store.path": "\(config.databasePath)", "store.vector": "\(recovered.vector)",
+                "store.log_entries": "\(recovered.logTail.count + recovered.encodedLogTail.count)",
+            ])
     }
 
     /// Creates the store of a region that has never written anywhere, recording that it
@@ -151,8 +158,9 @@ public final class ReplicaNode: @unchecked Sendable {
         let own = status.region
         let heldElsewhere = status.peers.map { $0.acked[own] }.max() ?? 0
         return try readers.read { reader in
-            MoneyAtRisk(total: try reader.amountsAbove(heldElsewhere, of: own),
-                        perPeer: try status.peers.map { ($0.region, try reader.amountsAbove($0.acked[own], of: own)) })
+            MoneyAtRisk(
+                total: try reader.amountsAbove(heldElsewhere, of: own),
+                perPeer: try status.peers.map { ($0.region, try reader.amountsAbove($0.acked[own], of: own)) })
         }
     }
 
@@ -176,8 +184,10 @@ public final class ReplicaNode: @unchecked Sendable {
     /// Runs `start` on the loop and waits for the reply it is given. A traced write's
     /// `commitTrace` waits in the store port, from the hand-over to the reply, for the
     /// persist request that carries the write.
-    func answer<T: Sendable>(commitTrace: CommitTrace? = nil,
-                             _ start: @escaping @Sendable (Shell, @escaping Shell.Reply<T>) -> Void) async throws(NodeError) -> T {
+    func answer<T: Sendable>(
+        commitTrace: CommitTrace? = nil,
+        _ start: @escaping @Sendable (Shell, @escaping Shell.Reply<T>) -> Void
+    ) async throws(NodeError) -> T {
         let promise = loop.makePromise(of: T.self)
         loop.execute { [shell] in
             let shell = shell.value
@@ -203,13 +213,17 @@ public final class ReplicaNode: @unchecked Sendable {
     static func log(_ event: ShellEvent, _ logger: Logger) {
         switch event {
         case .storeFailed(let reason, let uncertain):
-            logger.critical("store failed: writes refused", metadata: ["reason": "\(reason)", "store.restart_needed": "\(uncertain)"])
+            logger.critical(
+                "store failed: writes refused",
+                metadata: ["reason": "\(reason)", "store.restart_needed": "\(uncertain)"])
         case .storeRecovered(let downMillis):
             logger.warning("store takes writes again", metadata: ["store.down_ms": "\(downMillis)"])
         case .recoveryFailed(let reason, let retryMillis):
-            logger.info("store still cannot take writes", metadata: ["reason": "\(reason)", "retry_ms": "\(retryMillis)"])
+            logger.info(
+                "store still cannot take writes", metadata: ["reason": "\(reason)", "retry_ms": "\(retryMillis)"])
         case .ownHistoryRecovered(let seq):
-            logger.info("own history recovered from peers: writes taken", metadata: ["store.resuming_after_seq": "\(seq)"])
+            logger.info(
+                "own history recovered from peers: writes taken", metadata: ["store.resuming_after_seq": "\(seq)"])
         case .drained, .sessionWaitStarted, .sessionWaitEnded:
             break
         }

@@ -13,8 +13,10 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     /// For 410 on the change feed: the oldest cursor the region can serve.
     public let oldestCursor: String?
 
-    public init(_ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil, allow: [String]? = nil,
-                oldestCursor: String? = nil) {
+    public init(
+        _ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil, allow: [String]? = nil,
+        oldestCursor: String? = nil
+    ) {
         self.status = status
         self.code = code
         self.message = message
@@ -40,12 +42,13 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
 
     /// The API's answer to an engine refusal.
     init(_ error: PaymentError) {
-        let status: HTTPResponse.Status = switch error.code {
-        case .invalidField, .immutableField: .unprocessableContent
-        case .invalidStatusTransition, .idempotencyKeyReused: .conflict
-        case .notFound: .notFound
-        case .regionRecovering, .clockOutOfBound: .serviceUnavailable
-        }
+        let status: HTTPResponse.Status =
+            switch error.code {
+            case .invalidField, .immutableField: .unprocessableContent
+            case .invalidStatusTransition, .idempotencyKeyReused: .conflict
+            case .notFound: .notFound
+            case .regionRecovering, .clockOutOfBound: .serviceUnavailable
+            }
         self.init(status, error.code.rawValue, error.message, field: error.field)
     }
 

@@ -20,19 +20,23 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     let region: RegionID
     let routes: RouteTable
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         var response: Response
         do {
             response = try await next(request, context)
         } catch let error as APIError {
             response = Self.response(error)
         } catch is NIOTooManyBytesError {
-            response = Self.response(APIError(.contentTooLarge, "body_too_large", "the request body is larger than the limit"))
+            response = Self.response(
+                APIError(.contentTooLarge, "body_too_large", "the request body is larger than the limit"))
         } catch let error as HTTPError {
             response = Self.response(Self.translate(error, request: request, routes: routes))
         } catch {
             context.logger.error("request failed", metadata: ["error": "\(error)", "path": "\(request.uri.path)"])
-            response = Self.response(APIError(.internalServerError, "internal", "the server failed to handle this request"))
+            response = Self.response(
+                APIError(.internalServerError, "internal", "the server failed to handle this request"))
         }
         response.headers[.xRegion] = region.name
         return response
@@ -50,13 +54,15 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
         case .contentTooLarge: APIError(.contentTooLarge, "body_too_large", "the request body is larger than the limit")
         case .notFound:
             if let allowed = routes.methods(for: request.uri.path) {
-                APIError(.methodNotAllowed, "method_not_allowed",
-                         "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))",
-                         allow: allowed)
+                APIError(
+                    .methodNotAllowed, "method_not_allowed",
+                    "\(request.method) is not allowed on \(request.uri.path); use \(allowed.joined(separator: ", "))",
+                    allow: allowed)
             } else {
                 APIError(.notFound, "not_found", "no route \(request.method) \(request.uri.path)")
             }
-        case .methodNotAllowed: APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
+        case .methodNotAllowed:
+            APIError(.methodNotAllowed, "method_not_allowed", "\(request.method) is not allowed on \(request.uri.path)")
         case .badRequest: APIError.malformed(error.body ?? "malformed request")
         default: APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
         }
@@ -69,8 +75,12 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
 struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
     let keyHashes: @Sendable () -> [[UInt8]]
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
-        guard request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1" else { return try await next(request, context) }
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
+        guard request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1" else {
+            return try await next(request, context)
+        }
         guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
             throw APIError(.unauthorized, "unauthorized", "send an API key: Authorization: Bearer <key>")
         }

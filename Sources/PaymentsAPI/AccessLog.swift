@@ -14,7 +14,9 @@ extension HTTPField.Name {
 struct AccessLog<Context: RequestContext>: RouterMiddleware {
     let enabled: Bool
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         let id = Self.requestID(request.headers[.xRequestID])
         var context = context
         context.logger[metadataKey: "request_id"] = .string(id)
@@ -23,11 +25,13 @@ struct AccessLog<Context: RequestContext>: RouterMiddleware {
         response.headers[.xRequestID] = id
         if enabled {
             let micros = (DispatchTime.now().uptimeNanoseconds &- start) / 1_000
-            context.logger.info("request", metadata: [
-                "http.method": "\(request.method.rawValue)", "http.route": "\(context.endpointPath ?? "unmatched")",
-                "http.path": "\(request.uri.path)", "http.status": "\(response.status.code)",
-                "duration_ms": "\(micros / 1_000).\(String(micros % 1_000 + 1_000).dropFirst())",
-            ])
+            context.logger.info(
+                "request",
+                metadata: [
+                    "http.method": "\(request.method.rawValue)", "http.route": "\(context.endpointPath ?? "unmatched")",
+                    "http.path": "\(request.uri.path)", "http.status": "\(response.status.code)",
+                    "duration_ms": "\(micros / 1_000).\(String(micros % 1_000 + 1_000).dropFirst())",
+                ])
         }
         return response
     }
@@ -35,7 +39,11 @@ struct AccessLog<Context: RequestContext>: RouterMiddleware {
     /// The client's id when it is a plain token, else 16 random hex digits.
     static func requestID(_ offered: String?) -> String {
         if let offered, (1...64).contains(offered.utf8.count),
-           offered.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2E || $0 == 0x5F || $0 == 0x2D }) {
+            offered.utf8.allSatisfy({
+                ($0 >= 0x30 && $0 <= 0x39) || ($0 | 0x20 >= 0x61 && $0 | 0x20 <= 0x7A) || $0 == 0x2E || $0 == 0x5F
+                    || $0 == 0x2D
+            })
+        {
             return offered
         }
         let n = UInt64.random(in: .min ... .max)

@@ -25,9 +25,11 @@ public struct ClusterDocument: Encodable, Sendable {
         /// Per currency, the payments with a write here the peer does not hold yet.
         public var unreplicatedAmounts: [Amount]
 
-        public init(region: RegionID, connected: Bool, lastContactMillis: UInt64?, acked: VersionVector, lagMillis: UInt64,
-                    unreplicatedEntries: UInt64, clockOffsetMillis: Int64?, clockUncertaintyMillis: UInt64?,
-                    unreplicatedAmounts: [Amount]) {
+        public init(
+            region: RegionID, connected: Bool, lastContactMillis: UInt64?, acked: VersionVector, lagMillis: UInt64,
+            unreplicatedEntries: UInt64, clockOffsetMillis: Int64?, clockUncertaintyMillis: UInt64?,
+            unreplicatedAmounts: [Amount]
+        ) {
             self.region = region
             self.connected = connected
             self.lastContactMillis = lastContactMillis
@@ -41,16 +43,20 @@ public struct ClusterDocument: Encodable, Sendable {
 
         enum CodingKeys: String, CodingKey {
             case region, connected
-            case lastContact = "last_contact", ackedVector = "acked_vector", lagSeconds = "lag_seconds"
-            case unreplicatedEntries = "unreplicated_entries", clockOffsetMs = "clock_offset_ms"
-            case clockUncertaintyMs = "clock_uncertainty_ms", unreplicatedAmounts = "unreplicated_amounts"
+            case lastContact = "last_contact"
+            case ackedVector = "acked_vector"
+            case lagSeconds = "lag_seconds"
+            case unreplicatedEntries = "unreplicated_entries"
+            case clockOffsetMs = "clock_offset_ms"
+            case clockUncertaintyMs = "clock_uncertainty_ms"
+            case unreplicatedAmounts = "unreplicated_amounts"
         }
 
         public func encode(to encoder: Encoder) throws {
             var c = encoder.container(keyedBy: CodingKeys.self)
             try c.encode(region.name, forKey: .region)
             try c.encode(connected, forKey: .connected)
-            try c.encode(lastContactMillis.map(RFC3339.format(millis:)), forKey: .lastContact) // null, not absent
+            try c.encode(lastContactMillis.map(RFC3339.format(millis:)), forKey: .lastContact)  // null, not absent
             try c.encode(ClusterDocument.object(acked), forKey: .ackedVector)
             try c.encode(ClusterDocument.seconds(lagMillis), forKey: .lagSeconds)
             try c.encode(unreplicatedEntries, forKey: .unreplicatedEntries)
@@ -86,7 +92,12 @@ public struct ClusterDocument: Encodable, Sendable {
         public var writesRefusedForClock: UInt64
         public var entriesHeldForClock: UInt64
 
-        public init(entriesApplied: UInt64, duplicatesSkipped: UInt64, gapsSkipped: UInt64, conflictsDetected: UInt64, batchesSent: UInt64, retransmits: UInt64, snapshotsSent: UInt64, snapshotsReceived: UInt64, snapshotChunksDeclined: UInt64, protocolViolations: UInt64, writesRefusedForClock: UInt64, entriesHeldForClock: UInt64) {
+        public init(
+            entriesApplied: UInt64, duplicatesSkipped: UInt64, gapsSkipped: UInt64, conflictsDetected: UInt64,
+            batchesSent: UInt64, retransmits: UInt64, snapshotsSent: UInt64, snapshotsReceived: UInt64,
+            snapshotChunksDeclined: UInt64, protocolViolations: UInt64, writesRefusedForClock: UInt64,
+            entriesHeldForClock: UInt64
+        ) {
             self.entriesApplied = entriesApplied
             self.duplicatesSkipped = duplicatesSkipped
             self.gapsSkipped = gapsSkipped
@@ -128,7 +139,10 @@ public struct ClusterDocument: Encodable, Sendable {
         public var malformedFrames: UInt64
         public var refusedPeers: UInt64
 
-        public init(messageBytesSent: UInt64, wireBytesSent: UInt64, deltaMessageBytesSent: UInt64, deltaWireBytesSent: UInt64, framesSent: UInt64, framesReceived: UInt64, malformedFrames: UInt64, refusedPeers: UInt64) {
+        public init(
+            messageBytesSent: UInt64, wireBytesSent: UInt64, deltaMessageBytesSent: UInt64, deltaWireBytesSent: UInt64,
+            framesSent: UInt64, framesReceived: UInt64, malformedFrames: UInt64, refusedPeers: UInt64
+        ) {
             self.messageBytesSent = messageBytesSent
             self.wireBytesSent = wireBytesSent
             self.deltaMessageBytesSent = deltaMessageBytesSent
@@ -166,9 +180,11 @@ public struct ClusterDocument: Encodable, Sendable {
     /// `StateDigest` of the committed records, when asked for.
     public var stateDigest: String?
 
-    public init(region: RegionID, vector: VersionVector, peers: [Peer], rpoExposureMillis: UInt64, rpoExposureAmounts: [Amount],
-                unreplicatedLocalEntries: UInt64, clockProblem: String?, counters: Counters, transport: Transport,
-                stateDigest: String?) {
+    public init(
+        region: RegionID, vector: VersionVector, peers: [Peer], rpoExposureMillis: UInt64, rpoExposureAmounts: [Amount],
+        unreplicatedLocalEntries: UInt64, clockProblem: String?, counters: Counters, transport: Transport,
+        stateDigest: String?
+    ) {
         self.region = region
         self.vector = vector
         self.peers = peers
@@ -183,8 +199,11 @@ public struct ClusterDocument: Encodable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case region, vector, peers, counters, transport
-        case rpoExposureSeconds = "rpo_exposure_seconds", rpoExposureAmounts = "rpo_exposure_amounts"
-        case unreplicatedLocalEntries = "unreplicated_local_entries", clockProblem = "clock_problem", stateDigest = "state_digest"
+        case rpoExposureSeconds = "rpo_exposure_seconds"
+        case rpoExposureAmounts = "rpo_exposure_amounts"
+        case unreplicatedLocalEntries = "unreplicated_local_entries"
+        case clockProblem = "clock_problem"
+        case stateDigest = "state_digest"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -195,10 +214,10 @@ public struct ClusterDocument: Encodable, Sendable {
         try c.encode(Self.seconds(rpoExposureMillis), forKey: .rpoExposureSeconds)
         try c.encode(rpoExposureAmounts, forKey: .rpoExposureAmounts)
         try c.encode(unreplicatedLocalEntries, forKey: .unreplicatedLocalEntries)
-        try c.encode(clockProblem, forKey: .clockProblem) // null, not absent
+        try c.encode(clockProblem, forKey: .clockProblem)  // null, not absent
         try c.encode(counters, forKey: .counters)
         try c.encode(transport, forKey: .transport)
-        try c.encodeIfPresent(stateDigest, forKey: .stateDigest) // only when asked for
+        try c.encodeIfPresent(stateDigest, forKey: .stateDigest)  // only when asked for
     }
 
     /// A vector as a JSON object, region to seq.
@@ -207,5 +226,7 @@ public struct ClusterDocument: Encodable, Sendable {
     }
 
     /// Milliseconds as an exact decimal number of seconds.
-    static func seconds(_ millis: UInt64) -> Decimal { Decimal(sign: .plus, exponent: -3, significand: Decimal(millis)) }
+    static func seconds(_ millis: UInt64) -> Decimal {
+        Decimal(sign: .plus, exponent: -3, significand: Decimal(millis))
+    }
 }

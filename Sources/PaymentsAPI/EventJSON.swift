@@ -4,7 +4,8 @@ import ReplicaCore
 /// wrote) and the payment after it; a page adds the cursor to resume from.
 enum EventJSON {
     static func page(_ page: EventPage) -> String {
-        "{\"data\":[" + page.events.map(event).joined(separator: ",") + "],\"cursor\":" + JSONString.quote(page.cursor.description) + "}"
+        "{\"data\":[" + page.events.map(event).joined(separator: ",") + "],\"cursor\":"
+            + JSONString.quote(page.cursor.description) + "}"
     }
 
     static func event(_ e: PaymentEvent) -> String {
@@ -17,7 +18,10 @@ enum EventJSON {
         s += ",\"position\":\(e.position)"
         // The request fingerprint is internal (it tells a replayed create from a reused key).
         let changes = entry.changes.filter { $0.field != .requestFingerprint }
-        s += ",\"changes\":{" + changes.map { "\(JSONString.quote($0.field.description)):\(value($0.value))" }.joined(separator: ",") + "}"
+        s +=
+            ",\"changes\":{"
+            + changes.map { "\(JSONString.quote($0.field.description)):\(value($0.value))" }.joined(separator: ",")
+            + "}"
         s += ",\"payment\":" + (e.record.flatMap(Payment.init).map(PaymentJSON.payment) ?? "null")
         return s + "}"
     }
@@ -27,7 +31,8 @@ enum EventJSON {
         case .absent: "null"
         case .text(let t): JSONString.quote(t)
         case .integer(let n): "\(n)"
-        case .metadata(let pairs): "{" + pairs.map { "\(JSONString.quote($0.key)):\(JSONString.quote($0.value))" }.joined(separator: ",") + "}"
+        case .metadata(let pairs):
+            "{" + pairs.map { "\(JSONString.quote($0.key)):\(JSONString.quote($0.value))" }.joined(separator: ",") + "}"
         }
     }
 }

@@ -25,7 +25,8 @@ struct EventRoutes<Service: PaymentService>: Sendable {
         query.merchantID = params["merchant_id"].map(String.init)
         if let s = params["status"] {
             guard let status = PaymentStatus(rawValue: String(s)) else {
-                throw APIError.invalid("status", "status must be one of \(PaymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw APIError.invalid(
+                    "status", "status must be one of \(PaymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             query.status = status
         }
@@ -52,16 +53,21 @@ struct EventRoutes<Service: PaymentService>: Sendable {
         var headers = HTTPFields()
         headers[.contentType] = "text/event-stream"
         headers[.cacheControl] = "no-store"
-        return Response(status: .ok, headers: headers, body: ResponseBody { [service, heartbeatMillis, query] writer in
-            try await Self.stream(service: service, query: query, first: first, version: version,
-                                  heartbeatMillis: heartbeatMillis, writer: &writer)
-            try await writer.finish(nil)
-        })
+        return Response(
+            status: .ok, headers: headers,
+            body: ResponseBody { [service, heartbeatMillis, query] writer in
+                try await Self.stream(
+                    service: service, query: query, first: first, version: version,
+                    heartbeatMillis: heartbeatMillis, writer: &writer)
+                try await writer.finish(nil)
+            })
     }
 
     /// Writes pages as they come until the consumer goes away or the feed fails.
-    static func stream(service: Service, query: EventQuery, first: EventPage, version: UInt64, heartbeatMillis: UInt64,
-                       writer: inout any ResponseBodyWriter) async throws {
+    static func stream(
+        service: Service, query: EventQuery, first: EventPage, version: UInt64, heartbeatMillis: UInt64,
+        writer: inout any ResponseBodyWriter
+    ) async throws {
         var query = query
         var page = first
         var version = version
@@ -93,7 +99,8 @@ struct EventRoutes<Service: PaymentService>: Sendable {
         func parse(_ text: String?, _ name: String) throws(APIError) -> EventCursor? {
             guard let text else { return nil }
             guard let cursor = EventCursor(text: text) else {
-                throw APIError.invalid(name, "\(name) must be region:seq pairs separated by commas, as a page or event gave it")
+                throw APIError.invalid(
+                    name, "\(name) must be region:seq pairs separated by commas, as a page or event gave it")
             }
             return cursor
         }

@@ -16,18 +16,24 @@ struct HTTPRequestMetrics<Context: RequestContext>: RouterMiddleware {
     let inFlight: Gauge
 
     static var durationBuckets: [Duration] {
-        [.microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10), .milliseconds(20),
-         .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5)]
+        [
+            .microseconds(500), .milliseconds(1), .milliseconds(2), .milliseconds(5), .milliseconds(10),
+            .milliseconds(20),
+            .milliseconds(50), .milliseconds(100), .milliseconds(250), .milliseconds(500), .seconds(1), .seconds(2.5),
+        ]
     }
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
-        inFlight = registry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "paynode", metricName: "http_requests", unitName: "in_flight",
-            helpText: "HTTP requests being handled now"))
+        inFlight = registry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "paynode", metricName: "http_requests", unitName: "in_flight",
+                helpText: "HTTP requests being handled now"))
     }
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws -> Response {
+    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+        -> Response
+    {
         let start = DispatchTime.now().uptimeNanoseconds
         inFlight.increment()
         do {
@@ -36,7 +42,9 @@ struct HTTPRequestMetrics<Context: RequestContext>: RouterMiddleware {
             return response
         } catch {
             // The error middleware inside answers every error; this is a last resort.
-            record(context.endpointPath, request.method.rawValue, (error as? any HTTPResponseError)?.status.code ?? 500, since: start)
+            record(
+                context.endpointPath, request.method.rawValue, (error as? any HTTPResponseError)?.status.code ?? 500,
+                since: start)
             throw error
         }
     }
@@ -44,14 +52,18 @@ struct HTTPRequestMetrics<Context: RequestContext>: RouterMiddleware {
     private func record(_ route: String?, _ method: String, _ status: Int, since start: UInt64) {
         inFlight.decrement()
         let route = route ?? "unmatched"
-        registry.makeCounter(descriptor: MetricNameDescriptor(
-            namespace: "paynode", metricName: "http_requests", unitName: "total",
-            helpText: "HTTP requests answered, by route, method and status code"),
-            labels: [("route", route), ("method", method), ("status_code", String(status))]).increment()
+        registry.makeCounter(
+            descriptor: MetricNameDescriptor(
+                namespace: "paynode", metricName: "http_requests", unitName: "total",
+                helpText: "HTTP requests answered, by route, method and status code"),
+            labels: [("route", route), ("method", method), ("status_code", String(status))]
+        ).increment()
         let elapsed = Duration.nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- start))
-        registry.makeDurationHistogram(descriptor: MetricNameDescriptor(
-            namespace: "paynode", metricName: "http_request_duration", unitName: "seconds",
-            helpText: "Time from a request's arrival until its answer is ready to write"),
-            labels: [("route", route), ("method", method)], buckets: Self.durationBuckets).record(elapsed)
+        registry.makeDurationHistogram(
+            descriptor: MetricNameDescriptor(
+                namespace: "paynode", metricName: "http_request_duration", unitName: "seconds",
+                helpText: "Time from a request's arrival until its answer is ready to write"),
+            labels: [("route", route), ("method", method)], buckets: Self.durationBuckets
+        ).record(elapsed)
     }
 }

@@ -64,9 +64,15 @@ enum JSONValue: Sendable, Equatable {
             case UInt8(ascii: "{"): return try object(depth: depth)
             case UInt8(ascii: "["): return try array(depth: depth)
             case UInt8(ascii: "\""): return .string(try string())
-            case UInt8(ascii: "t"): try expect("true"); return .bool(true)
-            case UInt8(ascii: "f"): try expect("false"); return .bool(false)
-            case UInt8(ascii: "n"): try expect("null"); return .null
+            case UInt8(ascii: "t"):
+                try expect("true")
+                return .bool(true)
+            case UInt8(ascii: "f"):
+                try expect("false")
+                return .bool(false)
+            case UInt8(ascii: "n"):
+                try expect("null")
+                return .null
             default: return try number()
             }
         }
@@ -75,7 +81,10 @@ enum JSONValue: Sendable, Equatable {
             at += 1
             var fields: [String: JSONValue] = [:]
             skipSpace()
-            if at < bytes.count, bytes[at] == UInt8(ascii: "}") { at += 1; return .object(fields) }
+            if at < bytes.count, bytes[at] == UInt8(ascii: "}") {
+                at += 1
+                return .object(fields)
+            }
             while true {
                 skipSpace()
                 guard at < bytes.count, bytes[at] == UInt8(ascii: "\"") else { throw ParseError(at: at) }
@@ -88,8 +97,14 @@ enum JSONValue: Sendable, Equatable {
                 fields[key] = try value(depth: depth + 1)
                 skipSpace()
                 guard at < bytes.count else { throw ParseError(at: at) }
-                if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-                if bytes[at] == UInt8(ascii: "}") { at += 1; return .object(fields) }
+                if bytes[at] == UInt8(ascii: ",") {
+                    at += 1
+                    continue
+                }
+                if bytes[at] == UInt8(ascii: "}") {
+                    at += 1
+                    return .object(fields)
+                }
                 throw ParseError(at: at)
             }
         }
@@ -98,14 +113,23 @@ enum JSONValue: Sendable, Equatable {
             at += 1
             var items: [JSONValue] = []
             skipSpace()
-            if at < bytes.count, bytes[at] == UInt8(ascii: "]") { at += 1; return .array(items) }
+            if at < bytes.count, bytes[at] == UInt8(ascii: "]") {
+                at += 1
+                return .array(items)
+            }
             while true {
                 skipSpace()
                 items.append(try value(depth: depth + 1))
                 skipSpace()
                 guard at < bytes.count else { throw ParseError(at: at) }
-                if bytes[at] == UInt8(ascii: ",") { at += 1; continue }
-                if bytes[at] == UInt8(ascii: "]") { at += 1; return .array(items) }
+                if bytes[at] == UInt8(ascii: ",") {
+                    at += 1
+                    continue
+                }
+                if bytes[at] == UInt8(ascii: "]") {
+                    at += 1
+                    return .array(items)
+                }
                 throw ParseError(at: at)
             }
         }
@@ -115,7 +139,11 @@ enum JSONValue: Sendable, Equatable {
             var integral = true
             if at < bytes.count, bytes[at] == UInt8(ascii: "-") { at += 1 }
             guard at < bytes.count, isDigit(bytes[at]) else { throw ParseError(at: at) }
-            if bytes[at] == UInt8(ascii: "0") { at += 1 } else { while at < bytes.count, isDigit(bytes[at]) { at += 1 } }
+            if bytes[at] == UInt8(ascii: "0") {
+                at += 1
+            } else {
+                while at < bytes.count, isDigit(bytes[at]) { at += 1 }
+            }
             if at < bytes.count, bytes[at] == UInt8(ascii: ".") {
                 integral = false
                 at += 1
@@ -178,7 +206,11 @@ enum JSONValue: Sendable, Equatable {
                     return s
                 }
                 guard b >= 0x20 else { throw ParseError(at: at) }
-                if b != UInt8(ascii: "\\") { out.append(b); at += 1; continue }
+                if b != UInt8(ascii: "\\") {
+                    out.append(b)
+                    at += 1
+                    continue
+                }
                 at += 1
                 guard at < bytes.count else { throw ParseError(at: at) }
                 let e = bytes[at]
@@ -207,7 +239,8 @@ enum JSONValue: Sendable, Equatable {
         }
 
         mutating func hex4() throws(ParseError) -> UInt32 {
-            guard at + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[at..<at + 4], as: UTF8.self), radix: 16) else {
+            guard at + 4 <= bytes.count, let v = UInt32(String(decoding: bytes[at..<at + 4], as: UTF8.self), radix: 16)
+            else {
                 throw ParseError(at: at)
             }
             at += 4

@@ -17,7 +17,9 @@ enum PaymentJSON {
         s += ",\"customer_id\":\(optional(p.customerID))"
         s += ",\"description\":\(optional(p.description))"
         if let metadata = p.metadata {
-            s += ",\"metadata\":{" + metadata.map { "\(JSONString.quote($0.key)):\(JSONString.quote($0.value))" }
+            s +=
+                ",\"metadata\":{"
+                + metadata.map { "\(JSONString.quote($0.key)):\(JSONString.quote($0.value))" }
                 .joined(separator: ",") + "}"
         } else {
             s += ",\"metadata\":null"

@@ -5,7 +5,8 @@ import ReplicaCore
 /// numbers, transitions) are ReplicaCore's `PaymentValidation`, shared with the simulator.
 enum PaymentRequests {
     static let createFields: Set<String> = [
-        "merchant_id", "order_id", "amount", "currency", "method", "payment_key", "customer_id", "description", "metadata",
+        "merchant_id", "order_id", "amount", "currency", "method", "payment_key", "customer_id", "description",
+        "metadata",
     ]
     static let patchFields: Set<String> = ["status", "payment_key", "description", "metadata"]
     static let immutableFields: Set<String> = [
@@ -25,7 +26,8 @@ enum PaymentRequests {
         return CreatePayment(
             merchantID: try requiredString(fields, "merchant_id"), orderID: try requiredString(fields, "order_id"),
             amount: try amount(fields), currency: try requiredString(fields, "currency"), method: method,
-            paymentKey: try optionalString(fields, "payment_key"), customerID: try optionalString(fields, "customer_id"),
+            paymentKey: try optionalString(fields, "payment_key"),
+            customerID: try optionalString(fields, "customer_id"),
             description: try optionalString(fields, "description"), metadata: try metadata(fields["metadata"]) ?? nil)
     }
 
@@ -33,25 +35,32 @@ enum PaymentRequests {
         let fields = try object(body)
         for key in fields.keys.sorted() where !patchFields.contains(key) {
             if immutableFields.contains(key) {
-                throw APIError(.unprocessableContent, PaymentError.Code.immutableField.rawValue,
-                               "\(key) cannot be changed after the payment is created", field: key)
+                throw APIError(
+                    .unprocessableContent, PaymentError.Code.immutableField.rawValue,
+                    "\(key) cannot be changed after the payment is created", field: key)
             }
             throw APIError.invalid(key, "unknown field \(key)")
         }
         var patch = PaymentPatch()
         if let value = fields["status"] {
             guard case .string(let s) = value, let status = PaymentStatus(rawValue: s) else {
-                throw APIError.invalid("status", "status must be one of \(PaymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw APIError.invalid(
+                    "status", "status must be one of \(PaymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             patch.status = status
         }
         patch.paymentKey = try update(fields, "payment_key")
         patch.description = try update(fields, "description")
         if let value = fields["metadata"] {
-            if case .some(.some(let map)) = try metadata(value) { patch.metadata = .set(map) } else { patch.metadata = .clear }
+            if case .some(.some(let map)) = try metadata(value) {
+                patch.metadata = .set(map)
+            } else {
+                patch.metadata = .clear
+            }
         }
         guard !patch.isEmpty else {
-            throw APIError.invalid("status", "a patch must change at least one of status, payment_key, description, metadata")
+            throw APIError.invalid(
+                "status", "a patch must change at least one of status, payment_key, description, metadata")
         }
         return patch
     }
@@ -65,27 +74,36 @@ enum PaymentRequests {
 
     static func requiredString(_ fields: [String: JSONValue], _ key: String) throws(APIError) -> String {
         guard let value = fields[key], value != .null else { throw APIError.invalid(key, "\(key) is required") }
-        guard case .string(let s) = value else { throw APIError.invalid(key, "\(key) must be a string, not \(value.typeName)") }
+        guard case .string(let s) = value else {
+            throw APIError.invalid(key, "\(key) must be a string, not \(value.typeName)")
+        }
         return s
     }
 
     static func optionalString(_ fields: [String: JSONValue], _ key: String) throws(APIError) -> String? {
         guard let value = fields[key], value != .null else { return nil }
-        guard case .string(let s) = value else { throw APIError.invalid(key, "\(key) must be a string, not \(value.typeName)") }
+        guard case .string(let s) = value else {
+            throw APIError.invalid(key, "\(key) must be a string, not \(value.typeName)")
+        }
         return s
     }
 
     static func update(_ fields: [String: JSONValue], _ key: String) throws(APIError) -> FieldUpdate<String>? {
         guard let value = fields[key] else { return nil }
         if value == .null { return .clear }
-        guard case .string(let s) = value else { throw APIError.invalid(key, "\(key) must be a string or null, not \(value.typeName)") }
+        guard case .string(let s) = value else {
+            throw APIError.invalid(key, "\(key) must be a string or null, not \(value.typeName)")
+        }
         return .set(s)
     }
 
     static func amount(_ fields: [String: JSONValue]) throws(APIError) -> Int64 {
-        guard let value = fields["amount"], value != .null else { throw APIError.invalid("amount", "amount is required") }
+        guard let value = fields["amount"], value != .null else {
+            throw APIError.invalid("amount", "amount is required")
+        }
         guard case .integer(let n) = value else {
-            throw APIError.invalid("amount", "amount must be an integer number of minor units (cents), not \(value.typeName)")
+            throw APIError.invalid(
+                "amount", "amount must be an integer number of minor units (cents), not \(value.typeName)")
         }
         return n
     }
@@ -94,10 +112,14 @@ enum PaymentRequests {
     static func metadata(_ value: JSONValue?) throws(APIError) -> [String: String]?? {
         guard let value else { return nil }
         if value == .null { return .some(nil) }
-        guard case .object(let pairs) = value else { throw APIError.invalid("metadata", "metadata must be an object of strings") }
+        guard case .object(let pairs) = value else {
+            throw APIError.invalid("metadata", "metadata must be an object of strings")
+        }
         var result: [String: String] = [:]
         for (k, v) in pairs {
-            guard case .string(let s) = v else { throw APIError.invalid("metadata", "metadata value for \(k) must be a string") }
+            guard case .string(let s) = v else {
+                throw APIError.invalid("metadata", "metadata value for \(k) must be a string")
+            }
             result[k] = s
         }
         return .some(result)

@@ -10,7 +10,9 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
     func register(on router: RouteRegistrar) {
         router.on(.post, "/v1/payments") { request, _ in try await create(request) }
         router.get("/v1/payments") { request, _ in try await list(request) }
-        router.get("/v1/payments/{id}") { request, context in try await get(request, id: context.parameters.get("id") ?? "") }
+        router.get("/v1/payments/{id}") { request, context in
+            try await get(request, id: context.parameters.get("id") ?? "")
+        }
         router.on(.patch, "/v1/payments/{id}") { request, context in
             try await patch(request, id: context.parameters.get("id") ?? "")
         }
@@ -36,7 +38,8 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
             id = service.newPaymentID()
         }
         let ack = try await submit(.create(id, create, idempotent: idempotent), durability: durability)
-        let status: HTTPResponse.Status = ack.replayed ? .ok : (durability == .remote && ack.achieved == .local ? .accepted : .created)
+        let status: HTTPResponse.Status =
+            ack.replayed ? .ok : (durability == .remote && ack.achieved == .local ? .accepted : .created)
         var headers = writeHeaders(ack)
         headers[.location] = "/v1/payments/\(ack.payment.id.rawValue)"
         if ack.replayed { headers[.idempotentReplayed] = "true" }
@@ -93,7 +96,8 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
         filter.orderID = query["order_id"].map(String.init)
         if let s = query["status"] {
             guard let status = PaymentStatus(rawValue: String(s)) else {
-                throw APIError.invalid("status", "status must be one of \(PaymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw APIError.invalid(
+                    "status", "status must be one of \(PaymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
             }
             filter.status = status
         }
@@ -117,7 +121,9 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
         let limit = try limit(query["limit"].map(String.init), default: 50)
         var before: Int64?
         if let c = query["cursor"] {
-            guard let n = Int64(String(c)), n > 0 else { throw APIError.invalid("cursor", "cursor is not one this server issued") }
+            guard let n = Int64(String(c)), n > 0 else {
+                throw APIError.invalid("cursor", "cursor is not one this server issued")
+            }
             before = n
         }
         let rows = try await service.conflicts(limit: limit + 1, before: before)
@@ -134,7 +140,8 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
 
     private func paymentID(_ text: String) throws(APIError) -> PaymentID {
         guard let id = PaymentID(text) else {
-            throw APIError(.notFound, "not_found", "no payment \(text): ids look like pay_ and 26 characters", field: "id")
+            throw APIError(
+                .notFound, "not_found", "no payment \(text): ids look like pay_ and 26 characters", field: "id")
         }
         return id
     }

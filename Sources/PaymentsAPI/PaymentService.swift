@@ -64,8 +64,10 @@ public struct APISettings: Sendable {
     /// A server span per request (the tracer is bootstrapped by the process).
     public var tracing: Bool
 
-    public init(region: RegionID, bodyBytesMax: Int, defaultDurability: Durability,
-                accessLog: Bool = false, tracing: Bool = false) {
+    public init(
+        region: RegionID, bodyBytesMax: Int, defaultDurability: Durability,
+        accessLog: Bool = false, tracing: Bool = false
+    ) {
         self.region = region
         self.bodyBytesMax = bodyBytesMax
         self.defaultDurability = defaultDurability

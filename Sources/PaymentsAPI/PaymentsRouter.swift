@@ -26,12 +26,14 @@ public enum PaymentsRouter {
         let registrar = RouteRegistrar(router: router, table: routes)
         registrar.get("/metrics") { _, _ in
             try await service.refreshMetrics()
-            return Response(status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
-                            body: .init(byteBuffer: ByteBuffer(string: service.metricsRegistry.emitToString())))
+            return Response(
+                status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
+                body: .init(byteBuffer: ByteBuffer(string: service.metricsRegistry.emitToString())))
         }
         registrar.get("/openapi.yaml") { _, _ in
-            Response(status: .ok, headers: [.contentType: "application/yaml"],
-                     body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
+            Response(
+                status: .ok, headers: [.contentType: "application/yaml"],
+                body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
         ClusterRoutes(service: service).register(on: registrar)
         PaymentRoutes(service: service).register(on: registrar)

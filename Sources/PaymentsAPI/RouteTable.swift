@@ -31,9 +31,10 @@ final class RouteTable: Sendable {
         let parts = path.split(separator: "/", omittingEmptySubsequences: false).dropFirst()
         return routes.withLock { routes in
             routes.first { route in
-                route.pattern.count == parts.count && zip(route.pattern, parts).allSatisfy { want, got in
-                    want.first == "{" ? !got.isEmpty : want == got
-                }
+                route.pattern.count == parts.count
+                    && zip(route.pattern, parts).allSatisfy { want, got in
+                        want.first == "{" ? !got.isEmpty : want == got
+                    }
             }?.methods.sorted()
         }
     }
@@ -44,8 +45,10 @@ struct RouteRegistrar {
     let router: Router<BasicRequestContext>
     let table: RouteTable
 
-    func on(_ method: HTTPRequest.Method, _ path: String,
-            _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response) {
+    func on(
+        _ method: HTTPRequest.Method, _ path: String,
+        _ handler: @escaping @Sendable (Request, BasicRequestContext) async throws -> Response
+    ) {
         table.add(method, path)
         router.on(RouterPath(path), method: method, use: handler)
     }

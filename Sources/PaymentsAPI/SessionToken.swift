@@ -11,8 +11,9 @@ public enum SessionToken {
     static func parse(_ text: String) throws(APIError) -> VersionVector {
         guard text.utf8.count <= 4_096 else { throw APIError.malformed("X-Session-Token is too long") }
         guard let vector = VersionVector(text: text), !text.isEmpty else {
-            throw APIError(.badRequest, "invalid_session_token",
-                           "X-Session-Token must be region:seq pairs separated by commas, got \"\(text.prefix(80))\"")
+            throw APIError(
+                .badRequest, "invalid_session_token",
+                "X-Session-Token must be region:seq pairs separated by commas, got \"\(text.prefix(80))\"")
         }
         return vector
     }

@@ -33,7 +33,11 @@ public enum ChangeValue: Codable, Hashable, Sendable, CustomStringConvertible {
 
     public init(from decoder: Decoder) throws {
         let c = try decoder.singleValueContainer()
-        if c.decodeNil() { self = .null } else if let n = try? c.decode(Int64.self) { self = .integer(n) } else if let s = try? c.decode(String.self) {
+        if c.decodeNil() {
+            self = .null
+        } else if let n = try? c.decode(Int64.self) {
+            self = .integer(n)
+        } else if let s = try? c.decode(String.self) {
             self = .text(s)
         } else {
             self = .metadata(try c.decode([String: String].self))
@@ -107,13 +111,17 @@ struct SSEParser {
     mutating func feed(_ bytes: some Sequence<UInt8>) -> [Item] {
         var items: [Item] = []
         for b in bytes {
-            guard b == 0x0A else { pending.append(b); continue }
+            guard b == 0x0A else {
+                pending.append(b)
+                continue
+            }
             var line = String(decoding: pending, as: UTF8.self)
             pending.removeAll(keepingCapacity: true)
             if line.hasSuffix("\r") { line.removeLast() }
             if line.isEmpty {
                 if !data.isEmpty {
-                    items.append(.event(name: name.isEmpty ? "message" : name, data: data.joined(separator: "\n"), id: id))
+                    items.append(
+                        .event(name: name.isEmpty ? "message" : name, data: data.joined(separator: "\n"), id: id))
                 } else if let id {
                     items.append(.moved(id: id))
                 }

@@ -21,8 +21,12 @@ public struct RemotePayment: Codable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case id, amount, currency, method, status, description, metadata, region, version
-        case merchantID = "merchant_id", orderID = "order_id", paymentKey = "payment_key", customerID = "customer_id"
-        case createdAt = "created_at", updatedAt = "updated_at"
+        case merchantID = "merchant_id"
+        case orderID = "order_id"
+        case paymentKey = "payment_key"
+        case customerID = "customer_id"
+        case createdAt = "created_at"
+        case updatedAt = "updated_at"
     }
 }
 
@@ -38,9 +42,11 @@ public struct NewPayment: Encodable, Hashable, Sendable {
     public var description: String?
     public var metadata: [String: String]?
 
-    public init(merchantID: String, orderID: String, amount: Int64, currency: String, method: String = "card",
-                paymentKey: String? = nil, customerID: String? = nil, description: String? = nil,
-                metadata: [String: String]? = nil) {
+    public init(
+        merchantID: String, orderID: String, amount: Int64, currency: String, method: String = "card",
+        paymentKey: String? = nil, customerID: String? = nil, description: String? = nil,
+        metadata: [String: String]? = nil
+    ) {
         self.merchantID = merchantID
         self.orderID = orderID
         self.amount = amount
@@ -54,7 +60,10 @@ public struct NewPayment: Encodable, Hashable, Sendable {
 
     enum CodingKeys: String, CodingKey {
         case amount, currency, method, description, metadata
-        case merchantID = "merchant_id", orderID = "order_id", paymentKey = "payment_key", customerID = "customer_id"
+        case merchantID = "merchant_id"
+        case orderID = "order_id"
+        case paymentKey = "payment_key"
+        case customerID = "customer_id"
     }
 }
 
@@ -65,7 +74,9 @@ public struct PaymentChange: Encodable, Hashable, Sendable {
     public var description: String?
     public var metadata: [String: String]?
 
-    public init(status: String? = nil, paymentKey: String? = nil, description: String? = nil, metadata: [String: String]? = nil) {
+    public init(
+        status: String? = nil, paymentKey: String? = nil, description: String? = nil, metadata: [String: String]? = nil
+    ) {
         self.status = status
         self.paymentKey = paymentKey
         self.description = description
@@ -98,8 +109,10 @@ public struct PaymentQuery: Sendable {
     public var limit: Int?
     public var cursor: String?
 
-    public init(merchantID: String? = nil, orderID: String? = nil, status: String? = nil, createdFrom: String? = nil,
-                createdTo: String? = nil, limit: Int? = nil, cursor: String? = nil) {
+    public init(
+        merchantID: String? = nil, orderID: String? = nil, status: String? = nil, createdFrom: String? = nil,
+        createdTo: String? = nil, limit: Int? = nil, cursor: String? = nil
+    ) {
         self.merchantID = merchantID
         self.orderID = orderID
         self.status = status
@@ -110,10 +123,14 @@ public struct PaymentQuery: Sendable {
     }
 
     var queryString: String {
-        let pairs: [(String, String?)] = [("merchant_id", merchantID), ("order_id", orderID), ("status", status),
-                                           ("created_from", createdFrom), ("created_to", createdTo),
-                                           ("limit", limit.map(String.init)), ("cursor", cursor)]
-        let items = pairs.compactMap { k, v in v.map { "\(k)=\($0.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? $0)" } }
+        let pairs: [(String, String?)] = [
+            ("merchant_id", merchantID), ("order_id", orderID), ("status", status),
+            ("created_from", createdFrom), ("created_to", createdTo),
+            ("limit", limit.map(String.init)), ("cursor", cursor),
+        ]
+        let items = pairs.compactMap { k, v in
+            v.map { "\(k)=\($0.addingPercentEncoding(withAllowedCharacters: .urlQueryValueAllowed) ?? $0)" }
+        }
         return items.isEmpty ? "" : "?" + items.joined(separator: "&")
     }
 }

@@ -8,9 +8,11 @@ extension PaymentsClient {
     /// keeps), from the nearest region that can serve it. A region that no longer keeps
     /// the changes after the cursor answers 410 and the next one is asked.
     public func events(after cursor: String? = nil, filter: EventFilter = EventFilter(), limit: Int? = nil)
-        async throws -> ReadResult<ChangePage> {
-        let reply = try await send("GET", "/v1/events" + filter.queryString(cursor: cursor, limit: limit), retry: .anyFailure,
-                                   elsewhere: [410, 412])
+        async throws -> ReadResult<ChangePage>
+    {
+        let reply = try await send(
+            "GET", "/v1/events" + filter.queryString(cursor: cursor, limit: limit), retry: .anyFailure,
+            elsewhere: [410, 412])
         return ReadResult(value: try decode(ChangePage.self, reply), region: reply.region)
     }
 
@@ -20,8 +22,10 @@ extension PaymentsClient {
     /// change it yielded, so every change is yielded once. It ends with an error only
     /// when every region answers that it no longer keeps the changes after the cursor;
     /// while regions are unreachable it keeps trying. Cancel the consuming task to stop.
-    public func followEvents(after cursor: String? = nil, filter: EventFilter = EventFilter(),
-                             idleTimeout: Duration = .seconds(45)) -> AsyncThrowingStream<ChangeEvent, Error> {
+    public func followEvents(
+        after cursor: String? = nil, filter: EventFilter = EventFilter(),
+        idleTimeout: Duration = .seconds(45)
+    ) -> AsyncThrowingStream<ChangeEvent, Error> {
         AsyncThrowingStream { continuation in
             let task = Task {
                 do {
@@ -35,12 +39,16 @@ extension PaymentsClient {
         }
     }
 
-    private func follow(from start: String?, filter: EventFilter, idleTimeout: Duration,
-                        yield: @escaping @Sendable (ChangeEvent) -> Void) async throws {
+    private func follow(
+        from start: String?, filter: EventFilter, idleTimeout: Duration,
+        yield: @escaping @Sendable (ChangeEvent) -> Void
+    ) async throws {
         let cursor = Shared<String?>(start)
         var backoffMillis: UInt64 = 100
         while !Task.isCancelled {
-            let order: [Int] = state.withLock { s in s.router.ranked(nowMillis: Self.nowMillis()).map { keys.firstIndex(of: $0)! } }
+            let order: [Int] = state.withLock { s in
+                s.router.ranked(nowMillis: Self.nowMillis()).map { keys.firstIndex(of: $0)! }
+            }
             var expired: PaymentsClientError?
             var refusedEverywhere = true
             for i in order where !Task.isCancelled {
@@ -67,9 +75,12 @@ extension PaymentsClient {
         case expired(PaymentsClientError)
     }
 
-    private func stream(region i: Int, cursor: Shared<String?>, filter: EventFilter, idleTimeout: Duration,
-                        yield: @escaping @Sendable (ChangeEvent) -> Void) async -> StreamEnd {
-        var request = HTTPClientRequest(url: urls[i] + "/v1/events" + filter.queryString(cursor: cursor.withLock { $0 }, limit: nil))
+    private func stream(
+        region i: Int, cursor: Shared<String?>, filter: EventFilter, idleTimeout: Duration,
+        yield: @escaping @Sendable (ChangeEvent) -> Void
+    ) async -> StreamEnd {
+        var request = HTTPClientRequest(
+            url: urls[i] + "/v1/events" + filter.queryString(cursor: cursor.withLock { $0 }, limit: nil))
         request.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
         request.headers.add(name: "Accept", value: "text/event-stream")
         let response: HTTPClientResponse
@@ -96,7 +107,8 @@ extension PaymentsClient {
                         for item in parser.feed(chunk.readableBytesView) {
                             switch item {
                             case .event("change", let data, _):
-                                guard let event = try? JSONDecoder().decode(ChangeEvent.self, from: Data(data.utf8)) else { return .ended }
+                                guard let event = try? JSONDecoder().decode(ChangeEvent.self, from: Data(data.utf8))
+                                else { return .ended }
                                 cursor.withLock { $0 = event.cursor }
                                 yield(event)
                             case .moved(let id):

@@ -1,8 +1,8 @@
 import AsyncHTTPClient
-import NIOSSL
 import Foundation
 import NIOCore
 import NIOPosix
+import NIOSSL
 import ReplicaCore
 import Synchronization
 
@@ -61,7 +61,8 @@ public final class PaymentsClient: Sendable {
     public init(regionURLs: [String], apiKey: String, options: Options = Options()) throws(PaymentsClientError) {
         let cleaned = regionURLs.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
         guard !cleaned.isEmpty else { throw .configuration("give at least one region URL") }
-        for url in cleaned where URL(string: url)?.host == nil || !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
+        for url in cleaned
+        where URL(string: url)?.host == nil || !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
             throw .configuration("\(url) is not an http(s) URL")
         }
         urls = cleaned
@@ -100,7 +101,8 @@ public final class PaymentsClient: Sendable {
                 group.addTask { [self] in
                     let started = DispatchTime.now().uptimeNanoseconds
                     do {
-                        let response = try await http.execute(HTTPClientRequest(url: url + "/health"), timeout: options.probeTimeout)
+                        let response = try await http.execute(
+                            HTTPClientRequest(url: url + "/health"), timeout: options.probeTimeout)
                         _ = try await response.body.collect(upTo: 4_096)
                         let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1_000
                         let name = response.headers.first(name: "X-Region")
@@ -126,8 +128,9 @@ public final class PaymentsClient: Sendable {
             let now = Self.nowMillis()
             return s.router.ranked(nowMillis: now).map { key in
                 let i = keys.firstIndex(of: key)!
-                return RegionState(url: urls[i], name: s.names[i], latencyMicros: s.router.health[key]?.latencyMicros,
-                                   healthy: s.router.isHealthy(key, nowMillis: now))
+                return RegionState(
+                    url: urls[i], name: s.names[i], latencyMicros: s.router.health[key]?.latencyMicros,
+                    healthy: s.router.isHealthy(key, nowMillis: now))
             }
         }
     }
@@ -140,12 +143,15 @@ public final class PaymentsClient: Sendable {
     // MARK: - Calls
 
     /// Creates a payment. `idempotencyKey` defaults to a new UUID, so retries are safe.
-    public func create(_ payment: NewPayment, idempotencyKey: String? = nil, durability: String? = nil) async throws -> WriteResult {
+    public func create(_ payment: NewPayment, idempotencyKey: String? = nil, durability: String? = nil) async throws
+        -> WriteResult
+    {
         let key = idempotencyKey ?? UUID().uuidString
         var headers = ["Idempotency-Key": key]
         if let durability { headers["X-Durability"] = durability }
-        let reply = try await send("POST", "/v1/payments", body: try JSONEncoder().encode(payment), headers: headers,
-                                   retry: .anyFailure)
+        let reply = try await send(
+            "POST", "/v1/payments", body: try JSONEncoder().encode(payment), headers: headers,
+            retry: .anyFailure)
         return try writeResult(reply, idempotencyKey: key)
     }
 
@@ -153,8 +159,9 @@ public final class PaymentsClient: Sendable {
     public func update(_ id: String, _ change: PaymentChange, durability: String? = nil) async throws -> WriteResult {
         var headers: [String: String] = [:]
         if let durability { headers["X-Durability"] = durability }
-        let reply = try await send("PATCH", "/v1/payments/\(escape(id))", body: try JSONEncoder().encode(change),
-                                   headers: headers, retry: .requestNeverSent, session: true)
+        let reply = try await send(
+            "PATCH", "/v1/payments/\(escape(id))", body: try JSONEncoder().encode(change),
+            headers: headers, retry: .requestNeverSent, session: true)
         return try writeResult(reply, idempotencyKey: nil)
     }
 
@@ -197,12 +204,16 @@ public final class PaymentsClient: Sendable {
     /// Sends to the nearest region, then the next. `elsewhere` are statuses that say
     /// "another region may answer this" (412: not caught up to this client's writes; 410
     /// on the change feed: this region no longer keeps what the cursor needs).
-    func send(_ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:],
-              retry: Retry, session: Bool = false, only: String? = nil, elsewhere: Set<Int> = [412]) async throws -> Reply {
+    func send(
+        _ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:],
+        retry: Retry, session: Bool = false, only: String? = nil, elsewhere: Set<Int> = [412]
+    ) async throws -> Reply {
         let order: [Int] = state.withLock { s in
             s.router.ranked(nowMillis: Self.nowMillis()).map { keys.firstIndex(of: $0)! }
         }.filter { only == nil || urls[$0] == only }
-        guard !order.isEmpty else { throw PaymentsClientError.configuration("\(only ?? "?") is not one of this client's regions") }
+        guard !order.isEmpty else {
+            throw PaymentsClientError.configuration("\(only ?? "?") is not one of this client's regions")
+        }
         var failures: [String] = []
         var lastRefusal: PaymentsClientError?
         for i in order {
@@ -248,7 +259,8 @@ public final class PaymentsClient: Sendable {
                 state.withLock { $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis()) }
                 failures.append("\(urls[i]): \(error)")
                 if retry == .requestNeverSent && !Self.neverSent(error) {
-                    throw PaymentsClientError.unavailable(failures + ["not retried: the change may have been applied; read it back"])
+                    throw PaymentsClientError.unavailable(
+                        failures + ["not retried: the change may have been applied; read it back"])
                 }
             }
         }
@@ -257,9 +269,10 @@ public final class PaymentsClient: Sendable {
 
     private func writeResult(_ reply: Reply, idempotencyKey: String?) throws -> WriteResult {
         if let token = reply.headers["x-session-token"] { mergeSession(token) }
-        return WriteResult(payment: try decode(RemotePayment.self, reply), region: reply.region,
-                           durability: reply.headers["x-durability-achieved"] ?? "local",
-                           replayed: reply.headers["idempotent-replayed"] == "true", idempotencyKey: idempotencyKey)
+        return WriteResult(
+            payment: try decode(RemotePayment.self, reply), region: reply.region,
+            durability: reply.headers["x-durability-achieved"] ?? "local",
+            replayed: reply.headers["idempotent-replayed"] == "true", idempotencyKey: idempotencyKey)
     }
 
     private func mergeSession(_ token: String) {
@@ -277,13 +290,15 @@ public final class PaymentsClient: Sendable {
 
     static func apiError(_ status: Int, _ body: Data, _ region: String) -> PaymentsClientError {
         let error = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["error"] as? [String: Any]
-        return .api(status: status, code: error?["code"] as? String ?? "http_\(status)",
-                    message: error?["message"] as? String ?? String(decoding: body.prefix(200), as: UTF8.self),
-                    field: error?["field"] as? String, region: region)
+        return .api(
+            status: status, code: error?["code"] as? String ?? "http_\(status)",
+            message: error?["message"] as? String ?? String(decoding: body.prefix(200), as: UTF8.self),
+            field: error?["field"] as? String, region: region)
     }
 
     static func errorSummary(_ body: Data) -> String {
-        ((try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["error"] as? [String: Any])?["message"] as? String ?? ""
+        ((try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["error"] as? [String: Any])?["message"]
+            as? String ?? ""
     }
 
     /// Whether the request cannot have reached the server (so even a non-idempotent

@@ -6,17 +6,21 @@ import ReplicaTransport
 extension ClusterDocument {
     /// The document for a node's replication `status`, the money it puts at risk, its
     /// transport's counts, and the peers whose links are up now.
-    init(status: ReplicationStatus, atRisk: MoneyAtRisk, transport t: TransportStats.Snapshot, connected: Set<RegionID>,
-         stateDigest: String?) {
+    init(
+        status: ReplicationStatus, atRisk: MoneyAtRisk, transport t: TransportStats.Snapshot, connected: Set<RegionID>,
+        stateDigest: String?
+    ) {
         func amounts(_ list: [(currency: String, minorUnits: Int64)]) -> [Amount] {
             list.map { Amount(currency: $0.currency, amount: $0.minorUnits) }
         }
         let peers = status.peers.map { p in
-            Peer(region: p.region, connected: p.connected && connected.contains(p.region), lastContactMillis: p.lastContactMillis,
-                 acked: p.acked, lagMillis: p.lagMillis, unreplicatedEntries: p.unreplicatedEntries,
-                 clockOffsetMillis: p.clockOffset.map { Int64($0.offsetMillis) },
-                 clockUncertaintyMillis: p.clockOffset.map { UInt64($0.roundTripMillis / 2) },
-                 unreplicatedAmounts: amounts(atRisk.perPeer.first { $0.peer == p.region }?.amounts ?? []))
+            Peer(
+                region: p.region, connected: p.connected && connected.contains(p.region),
+                lastContactMillis: p.lastContactMillis,
+                acked: p.acked, lagMillis: p.lagMillis, unreplicatedEntries: p.unreplicatedEntries,
+                clockOffsetMillis: p.clockOffset.map { Int64($0.offsetMillis) },
+                clockUncertaintyMillis: p.clockOffset.map { UInt64($0.roundTripMillis / 2) },
+                unreplicatedAmounts: amounts(atRisk.perPeer.first { $0.peer == p.region }?.amounts ?? []))
         }
         let c = status.counters
         self.init(

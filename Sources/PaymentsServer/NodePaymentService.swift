@@ -18,16 +18,18 @@ public struct NodePaymentService: PaymentService {
 
     public var apiSettings: APISettings {
         let config = node.config
-        return APISettings(region: config.region, bodyBytesMax: config.bodyBytesMax, defaultDurability: config.defaultDurability,
-                           accessLog: config.accessLog, tracing: config.tracing != nil)
+        return APISettings(
+            region: config.region, bodyBytesMax: config.bodyBytesMax, defaultDurability: config.defaultDurability,
+            accessLog: config.accessLog, tracing: config.tracing != nil)
     }
 
     public func apiKeyHashes() -> [[UInt8]] { node.credentials.current.apiKeyHashes }
 
     /// Time-ordered: the wall clock's milliseconds, then 80 random bits.
     public func newPaymentID() -> PaymentID {
-        PaymentID.generated(wallMillis: UInt64(Date().timeIntervalSince1970 * 1_000),
-                            entropy: (UInt64.random(in: .min ... .max), UInt16.random(in: .min ... .max)))
+        PaymentID.generated(
+            wallMillis: UInt64(Date().timeIntervalSince1970 * 1_000),
+            entropy: (UInt64.random(in: .min ... .max), UInt16.random(in: .min ... .max)))
     }
 
     public func submit(_ command: PaymentCommand, durability: Durability) async throws(NodeError) -> WriteAck {
@@ -40,7 +42,8 @@ public struct NodePaymentService: PaymentService {
         try await node.readPayment(id, sessionToken: sessionToken)
     }
 
-    public func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage {
+    public func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage
+    {
         try node.read { try $0.list(filter, limit: limit, cursor: cursor) }
     }
 
@@ -58,9 +61,10 @@ public struct NodePaymentService: PaymentService {
 
     public func cluster(withDigest: Bool) async throws -> ClusterDocument {
         let status = try await node.status()
-        return ClusterDocument(status: status, atRisk: try node.moneyAtRisk(status), transport: node.transport.stats.snapshot,
-                               connected: Set(node.transport.connectedRegions),
-                               stateDigest: withDigest ? await node.stateDigest() : nil)
+        return ClusterDocument(
+            status: status, atRisk: try node.moneyAtRisk(status), transport: node.transport.stats.snapshot,
+            connected: Set(node.transport.connectedRegions),
+            stateDigest: withDigest ? await node.stateDigest() : nil)
     }
 
     public func unavailableReason() async -> String? { await node.unavailableReason() }

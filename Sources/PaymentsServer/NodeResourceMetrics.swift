@@ -14,14 +14,21 @@ enum NodeResourceMetrics {
     /// The version `paynode_build_info` reports.
     static let version = "0.3.0"
 
-    static func update(_ registry: PrometheusCollectorRegistry, config: NodeConfig, credentials: NodeCredentials, nowSeconds: Double) {
-        registry.makeGauge(name: "paynode_build_info", labels: [("version", version)],
-                           help: "Always 1; the version in its label").set(Int64(1))
+    static func update(
+        _ registry: PrometheusCollectorRegistry, config: NodeConfig, credentials: NodeCredentials, nowSeconds: Double
+    ) {
+        registry.makeGauge(
+            name: "paynode_build_info", labels: [("version", version)],
+            help: "Always 1; the version in its label"
+        ).set(Int64(1))
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
-           let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-           let kib = Int64(line.split(separator: " ", omittingEmptySubsequences: true)[1]) {
-            registry.makeGauge(name: "paynode_process_resident_memory_bytes", help: "Resident memory of the node's process")
-                .set(kib * 1_024)
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kib = Int64(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        {
+            registry.makeGauge(
+                name: "paynode_process_resident_memory_bytes", help: "Resident memory of the node's process"
+            )
+            .set(kib * 1_024)
         }
         if let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
             registry.makeGauge(name: "paynode_process_open_fds", help: "File descriptors the node's process holds open")
@@ -34,21 +41,26 @@ enum NodeResourceMetrics {
         }
         var fs = statvfs()
         if statvfs(config.dataDirectory, &fs) == 0 {
-            registry.makeGauge(name: "paynode_data_dir_free_bytes", help: "Free space for the store on the data folder's filesystem")
-                .set(Int64(fs.f_bavail) * Int64(fs.f_frsize))
+            registry.makeGauge(
+                name: "paynode_data_dir_free_bytes", help: "Free space for the store on the data folder's filesystem"
+            )
+            .set(Int64(fs.f_bavail) * Int64(fs.f_frsize))
         }
         // The certificates in use (after a reload, the new ones), not whatever the files hold now.
         for (name, expires) in credentials.expiries {
-            registry.makeGauge(name: "paynode_certificate_expiry_seconds", labels: [("certificate", name)],
-                               help: "Seconds until the certificate in use expires (negative once it has)")
-                .set(expires.timeIntervalSince1970 - nowSeconds)
+            registry.makeGauge(
+                name: "paynode_certificate_expiry_seconds", labels: [("certificate", name)],
+                help: "Seconds until the certificate in use expires (negative once it has)"
+            )
+            .set(expires.timeIntervalSince1970 - nowSeconds)
         }
     }
 
     /// CPU time the process has used, user and system, in clock ticks (`/proc/self/stat`).
     static func cpuTicks() -> UInt64? {
         guard let stat = try? String(contentsOfFile: "/proc/self/stat", encoding: .utf8),
-              let close = stat.lastIndex(of: ")") else { return nil }
+            let close = stat.lastIndex(of: ")")
+        else { return nil }
         // After "(comm)" the fields start at the 3rd (state); utime and stime are the 14th and 15th.
         let fields = stat[stat.index(after: close)...].split(separator: " ")
         guard fields.count > 12, let user = UInt64(fields[11]), let system = UInt64(fields[12]) else { return nil }

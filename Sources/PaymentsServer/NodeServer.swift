@@ -29,8 +29,9 @@ public enum NodeServer {
         return Application(
             router: router(node: node),
             server: server,
-            configuration: .init(address: .hostname(node.config.apiListen.host, port: node.config.apiListen.port),
-                                 serverName: "paynode"),
+            configuration: .init(
+                address: .hostname(node.config.apiListen.host, port: node.config.apiListen.port),
+                serverName: "paynode"),
             onServerRunning: onServerRunning,
             logger: logger)
     }

@@ -37,9 +37,12 @@ extension ReloadableTLSChannel: HTTPChannelHandler where BaseChannel: HTTPChanne
 
 extension HTTPServerBuilder {
     /// HTTP/1.1 over TLS with the context `credentials` holds when each connection arrives.
-    static func reloadableTLS(credentials: LiveCredentials, http1: HTTP1Channel.Configuration = .init()) -> HTTPServerBuilder {
+    static func reloadableTLS(credentials: LiveCredentials, http1: HTTP1Channel.Configuration = .init())
+        -> HTTPServerBuilder
+    {
         .init { responder in
-            ReloadableTLSChannel(base: HTTP1Channel(responder: responder, configuration: http1), credentials: credentials)
+            ReloadableTLSChannel(
+                base: HTTP1Channel(responder: responder, configuration: http1), credentials: credentials)
         }
     }
 }

@@ -38,26 +38,38 @@ final class ReplicationMetrics: Sendable {
         let connected = Set(node.transport.connectedRegions)
         for p in status.peers {
             let labels = [("peer", p.region.name)]
-            registry.makeGauge(name: "paynode_replication_lag_seconds", labels: labels,
-                               help: "Age of the oldest entry this peer has not acknowledged").set(Double(p.lagMillis) / 1_000)
-            registry.makeGauge(name: "paynode_unreplicated_entries", labels: labels,
-                               help: "Entries held here that this peer has not acknowledged").set(Int64(p.unreplicatedEntries))
-            registry.makeGauge(name: "paynode_peer_connected", labels: labels,
-                               help: "1 when a verified connection to the peer is up").set(Int64(connected.contains(p.region) ? 1 : 0))
+            registry.makeGauge(
+                name: "paynode_replication_lag_seconds", labels: labels,
+                help: "Age of the oldest entry this peer has not acknowledged"
+            ).set(Double(p.lagMillis) / 1_000)
+            registry.makeGauge(
+                name: "paynode_unreplicated_entries", labels: labels,
+                help: "Entries held here that this peer has not acknowledged"
+            ).set(Int64(p.unreplicatedEntries))
+            registry.makeGauge(
+                name: "paynode_peer_connected", labels: labels,
+                help: "1 when a verified connection to the peer is up"
+            ).set(Int64(connected.contains(p.region) ? 1 : 0))
             if let o = p.clockOffset {
-                registry.makeGauge(name: "paynode_peer_clock_offset_seconds", labels: labels,
-                                   help: "The peer's clock minus this region's, as last measured over a PING round trip")
-                    .set(Double(o.offsetMillis) / 1_000)
+                registry.makeGauge(
+                    name: "paynode_peer_clock_offset_seconds", labels: labels,
+                    help: "The peer's clock minus this region's, as last measured over a PING round trip"
+                )
+                .set(Double(o.offsetMillis) / 1_000)
             }
         }
         Self.catchUp(status.peers, into: registry)
-        registry.makeGauge(name: "paynode_rpo_exposure_seconds",
-                           help: "Age of the oldest local write not yet durable in another region")
-            .set(Double(status.rpoExposureMillis) / 1_000)
-        NodeResourceMetrics.update(registry, config: node.config, credentials: node.credentials.current,
-                                   nowSeconds: Date().timeIntervalSince1970)
+        registry.makeGauge(
+            name: "paynode_rpo_exposure_seconds",
+            help: "Age of the oldest local write not yet durable in another region"
+        )
+        .set(Double(status.rpoExposureMillis) / 1_000)
+        NodeResourceMetrics.update(
+            registry, config: node.config, credentials: node.credentials.current,
+            nowSeconds: Date().timeIntervalSince1970)
         if let ticks = NodeResourceMetrics.cpuTicks() {
-            let counter = registry.makeCounter(name: "paynode_process_cpu_seconds_total", help: "CPU time the node's process used, user and system")
+            let counter = registry.makeCounter(
+                name: "paynode_process_cpu_seconds_total", help: "CPU time the node's process used, user and system")
             let delta: UInt64 = reported.withLockedValue { last in
                 defer { last["cpu_ticks"] = max(ticks, last["cpu_ticks", default: 0]) }
                 return ticks >= last["cpu_ticks", default: 0] ? ticks - last["cpu_ticks", default: 0] : 0
@@ -65,16 +77,25 @@ final class ReplicationMetrics: Sendable {
             counter.increment(by: Double(delta) / NodeResourceMetrics.ticksPerSecond)
         }
         let atRisk = try node.moneyAtRisk(status)
-        setAmounts("paynode_rpo_exposure_amount", atRisk.total.map { ([("currency", $0.currency)], $0.minorUnits) },
-                   "Minor units of the payments with a write here no other region holds yet: what losing this region now would lose")
-        setAmounts("paynode_unreplicated_amount",
-                   atRisk.perPeer.flatMap { peer, list in list.map { ([("peer", peer.name), ("currency", $0.currency)], $0.minorUnits) } },
-                   "Minor units of the payments with a write here this peer does not hold yet")
-        registry.makeGauge(name: "paynode_unreplicated_local_entries",
-                           help: "Local writes not yet durable in any other region").set(Int64(status.unreplicatedLocalEntries))
-        registry.makeGauge(name: "paynode_clock_in_bound",
-                           help: "1 when this region's clock agrees with most of the cluster's (it takes writes), 0 when not")
-            .set(Int64(status.clockProblem == nil ? 1 : 0))
+        setAmounts(
+            "paynode_rpo_exposure_amount", atRisk.total.map { ([("currency", $0.currency)], $0.minorUnits) },
+            "Minor units of the payments with a write here no other region holds yet: what losing this region now would lose"
+        )
+        setAmounts(
+            "paynode_unreplicated_amount",
+            atRisk.perPeer.flatMap { peer, list in
+                list.map { ([("peer", peer.name), ("currency", $0.currency)], $0.minorUnits) }
+            },
+            "Minor units of the payments with a write here this peer does not hold yet")
+        registry.makeGauge(
+            name: "paynode_unreplicated_local_entries",
+            help: "Local writes not yet durable in any other region"
+        ).set(Int64(status.unreplicatedLocalEntries))
+        registry.makeGauge(
+            name: "paynode_clock_in_bound",
+            help: "1 when this region's clock agrees with most of the cluster's (it takes writes), 0 when not"
+        )
+        .set(Int64(status.clockProblem == nil ? 1 : 0))
         let c = status.counters
         count("paynode_peer_message_bytes_total", t.messageBytesSent, "Peer frame bytes before LZ4 compression")
         count("paynode_peer_wire_bytes_total", t.wireBytesSent, "Peer frame bytes written (after LZ4)")
@@ -82,15 +103,23 @@ final class ReplicationMetrics: Sendable {
         count("paynode_peer_refused_total", t.refusedPeers, "Peer connections refused (CA, region name, HELLO)")
         count("paynode_peer_malformed_frames_total", t.malformedFrames, "Peer connections closed for a malformed frame")
         count("paynode_retransmits_total", c.retransmits, "Times a peer's unacknowledged entries were resent")
-        count("paynode_protocol_violations_total", c.protocolViolations, "Peer messages refused as untrue; each closed its link")
-        count("paynode_writes_refused_clock_total", c.writesRefusedForClock,
-              "Client writes refused because this region's clock was out of bound")
-        count("paynode_entries_held_clock_total", c.entriesHeldForClock,
-              "Peer entries held because they were stamped beyond this clock plus the skew bound")
-        count("paynode_snapshots_sent_total", c.snapshotsCompleted, "Snapshots streamed to peers behind the log horizon")
-        count("paynode_snapshots_received_total", c.snapshotsReceived,
-              "Snapshots received whole from peers (this region was behind their log horizon)")
-        count("paynode_snapshot_records_received_total", c.snapshotRecordsReceived, "Records merged from peers' snapshot chunks")
+        count(
+            "paynode_protocol_violations_total", c.protocolViolations,
+            "Peer messages refused as untrue; each closed its link")
+        count(
+            "paynode_writes_refused_clock_total", c.writesRefusedForClock,
+            "Client writes refused because this region's clock was out of bound")
+        count(
+            "paynode_entries_held_clock_total", c.entriesHeldForClock,
+            "Peer entries held because they were stamped beyond this clock plus the skew bound")
+        count(
+            "paynode_snapshots_sent_total", c.snapshotsCompleted, "Snapshots streamed to peers behind the log horizon")
+        count(
+            "paynode_snapshots_received_total", c.snapshotsReceived,
+            "Snapshots received whole from peers (this region was behind their log horizon)")
+        count(
+            "paynode_snapshot_records_received_total", c.snapshotRecordsReceived,
+            "Records merged from peers' snapshot chunks")
     }
 
     /// Catch-up progress per peer: whether it streams this region a snapshot now, and
@@ -98,12 +127,16 @@ final class ReplicationMetrics: Sendable {
     static func catchUp(_ peers: [PeerStatus], into registry: PrometheusCollectorRegistry) {
         for p in peers {
             let labels = [("peer", p.region.name)]
-            registry.makeGauge(name: "paynode_catch_up_in_progress", labels: labels,
-                               help: "1 while this peer streams this region a snapshot (this region is catching up from it), else 0")
-                .set(Int64(p.sendingSnapshot ? 1 : 0))
-            registry.makeGauge(name: "paynode_catch_up_records", labels: labels,
-                               help: "Records merged from this peer's current snapshot stream (from its last one once that ended)")
-                .set(Int64(clamping: p.snapshotRecordsReceived))
+            registry.makeGauge(
+                name: "paynode_catch_up_in_progress", labels: labels,
+                help: "1 while this peer streams this region a snapshot (this region is catching up from it), else 0"
+            )
+            .set(Int64(p.sendingSnapshot ? 1 : 0))
+            registry.makeGauge(
+                name: "paynode_catch_up_records", labels: labels,
+                help: "Records merged from this peer's current snapshot stream (from its last one once that ended)"
+            )
+            .set(Int64(clamping: p.snapshotRecordsReceived))
         }
     }
 

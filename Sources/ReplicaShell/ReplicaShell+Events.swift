@@ -23,15 +23,18 @@ extension ReplicaShell {
 
     /// A page of the change feed (`GET /v1/events`). The reply may run on any thread.
     public func readEvents(_ query: EventQuery, reply: @escaping Reply<EventPage>) {
-        if health == .draining || health == .stopped { return reply(.failure(.unavailable("the node is shutting down"))) }
+        if health == .draining || health == .stopped {
+            return reply(.failure(.unavailable("the node is shutting down")))
+        }
         store.readEvents(query, region: region, ownVisibleThrough: ownEventsVisibleThrough) { result in
-            reply(result.mapError { failure in
-                switch failure {
-                case .feed(.cursorTooOld(let oldest)): .eventCursorTooOld(oldest: oldest)
-                // The store's own error text stays inside (it may name files and statements).
-                case .store: .unavailable("the store could not be read")
-                }
-            })
+            reply(
+                result.mapError { failure in
+                    switch failure {
+                    case .feed(.cursorTooOld(let oldest)): .eventCursorTooOld(oldest: oldest)
+                    // The store's own error text stays inside (it may name files and statements).
+                    case .store: .unavailable("the store could not be read")
+                    }
+                })
         }
     }
 

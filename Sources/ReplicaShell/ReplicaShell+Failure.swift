@@ -27,8 +27,9 @@ extension ReplicaShell {
             health = .failed(reason)
         } else {
             health = .recovering(reason)
-            recovery = RecoveryState(sinceMillis: now, retryMillis: config.recoveryRetryMillisMin,
-                                     nextTryMillis: now + config.recoveryRetryMillisMin, trying: false)
+            recovery = RecoveryState(
+                sinceMillis: now, retryMillis: config.recoveryRetryMillisMin,
+                nextTryMillis: now + config.recoveryRetryMillisMin, trying: false)
         }
         failWaitingWrites(.unavailable("the store could not commit: \(reason)"))
         failQueuedInputs(.unavailable("the store could not commit: \(reason)"))
@@ -42,7 +43,9 @@ extension ReplicaShell {
     /// store committed (the uncommitted tail it held is dropped: none of it was
     /// acknowledged), and writes and peer links resume.
     func tryToRecoverIfDue() {
-        guard case .recovering = health, !recovery.trying, commitsInFlight == 0, clock.nowMillis >= recovery.nextTryMillis else { return }
+        guard case .recovering = health, !recovery.trying, commitsInFlight == 0,
+            clock.nowMillis >= recovery.nextTryMillis
+        else { return }
         recovery.trying = true
         store.probeWritable { [weak self] writable in
             guard let self, case .recovering = health else { return }

@@ -115,7 +115,8 @@ extension ReplicaShell {
     ) {
         let generation = engineGeneration
         read { [weak self] result in
-            guard let self, generation == engineGeneration, health == .serving, case .success(let encoded) = result else { return }
+            guard let self, generation == engineGeneration, health == .serving, case .success(let encoded) = result
+            else { return }
             carryOut(answer(&engine, encoded, clock.nowMillis))
         }
     }

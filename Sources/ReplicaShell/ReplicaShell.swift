@@ -107,7 +107,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         if let reason = unavailableReason { return reply(.failure(.unavailable(reason))) }
         let ticket = WriteTicket(nextTicket)
         nextTicket += 1
-        let (result, directives) = engine.submit(command, ticket: ticket, durability: durability, nowMillis: clock.nowMillis)
+        let (result, directives) = engine.submit(
+            command, ticket: ticket, durability: durability, nowMillis: clock.nowMillis)
         switch result {
         case .rejected(let error): reply(.failure(.rejected(error)))
         case .answered(let ack): reply(.success(ack))
@@ -143,7 +144,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         }
         if health == .stopped { return reply(.failure(.unavailable("the node is shutting down"))) }
         let now = clock.nowMillis
-        sessionWaiters.append(SessionWaiter(token: token, sinceMillis: now, deadlineMillis: now + config.sessionWaitMillis, reply: reply))
+        sessionWaiters.append(
+            SessionWaiter(token: token, sinceMillis: now, deadlineMillis: now + config.sessionWaitMillis, reply: reply))
         observer?(.sessionWaitStarted)
     }
 
@@ -226,13 +228,15 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
             case .disconnect(let peer, let reason):
                 bus.disconnect(peer, reason: reason)
             case .readSnapshotChunk(let peer, let read, let after, let limit):
-                readForPeer({ store.readRecords(after: after, limit: limit, completion: $0) }) {
-                    $0.snapshotChunkRead($1.records, position: $1.position, for: peer, read: read, nowMillis: $2)
-                }
+                readForPeer(
+                    { store.readRecords(after: after, limit: limit, completion: $0) },
+                    answer: {
+                        $0.snapshotChunkRead($1.records, position: $1.position, for: peer, read: read, nowMillis: $2)
+                    })
             case .readLog(let peer, let read, let origin, let after, let limit):
-                readForPeer({ store.readLogEntries(of: origin, after: after, limit: limit, completion: $0) }) {
-                    $0.logEntriesRead($1, for: peer, read: read, nowMillis: $2)
-                }
+                readForPeer(
+                    { store.readLogEntries(of: origin, after: after, limit: limit, completion: $0) },
+                    answer: { $0.logEntriesRead($1, for: peer, read: read, nowMillis: $2) })
             }
         }
         feedMayHaveMoved()
@@ -240,7 +244,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
             historyAnnounced = true
             observer?(.ownHistoryRecovered(resumingAfter: engine.vector[region]))
         } else if historyAnnounced && !engine.ownHistoryComplete {
-            historyAnnounced = false // a peer showed more of the old history: announce again once it is back
+            historyAnnounced = false  // a peer showed more of the old history: announce again once it is back
         }
     }
 

@@ -43,13 +43,15 @@ public protocol ShellStore: AnyObject {
     /// Up to `limit` committed log entries of `origin` with seq above `after`, in order,
     /// each in its wire encoding (`ByteWriter.writeEntry`), checked to decode. Completion
     /// on the executor.
-    func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
-                        completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void)
+    func readLogEntries(
+        of origin: RegionID, after: UInt64, limit: Int,
+        completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void)
     /// A page of the change feed: the committed changes after `query.cursor` in commit
     /// order, chosen by `EventSelection` (region `region`, own changes visible through
     /// `ownVisibleThrough`). May answer on any thread, like `readPayment`.
-    func readEvents(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
-                    reply: @escaping (Result<EventPage, EventReadFailure>) -> Void)
+    func readEvents(
+        _ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
+        reply: @escaping (Result<EventPage, EventReadFailure>) -> Void)
     /// The payment as committed (nil when unknown or incomplete).
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void)
     /// What a restarting engine needs, read from committed state; completion on the executor.

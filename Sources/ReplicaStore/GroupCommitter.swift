@@ -18,7 +18,9 @@ public final class GroupCommitter: @unchecked Sendable {
     /// A completion told also how many requests the transaction held (0 when refused
     /// without one).
     public typealias GroupCompletion = @Sendable (Result<Void, Error>, _ groupRequests: Int) -> Void
-    private typealias Item = (requests: [PersistRequest], work: (@Sendable (ReplicaStore) throws -> Void)?, done: GroupCompletion)
+    private typealias Item = (
+        requests: [PersistRequest], work: (@Sendable (ReplicaStore) throws -> Void)?, done: GroupCompletion
+    )
 
     private let store: ReplicaStore
     private let condition = NSCondition()
@@ -80,12 +82,13 @@ public final class GroupCommitter: @unchecked Sendable {
     /// commits around it; when it succeeds the committer takes commits again. `done`
     /// gets whether it did.
     public func probe(done: @escaping @Sendable (Result<Void, Error>) -> Void) {
-        perform({ [unowned self] store in
-            try store.probeWritable()
-            condition.lock()
-            failure = nil
-            condition.unlock()
-        }, done: done)
+        perform(
+            { [unowned self] store in
+                try store.probeWritable()
+                condition.lock()
+                failure = nil
+                condition.unlock()
+            }, done: done)
     }
 
     /// Commits `requests` and returns once they are durable.
@@ -126,7 +129,8 @@ public final class GroupCommitter: @unchecked Sendable {
             var taken = 0
             var count = 0
             while taken < queue.count, queue[taken].work == nil,
-                  taken == 0 || count + queue[taken].requests.count <= store.options.groupRequestsMax {
+                taken == 0 || count + queue[taken].requests.count <= store.options.groupRequestsMax
+            {
                 count += queue[taken].requests.count
                 taken += 1
             }

@@ -37,8 +37,10 @@ public final class ReplicaStore: @unchecked Sendable {
         try db.execute("PRAGMA cache_size = -\(max(1, options.cacheMegabytes) * 1_024)")
         try db.execute("PRAGMA wal_autocheckpoint = 10000")
         try Schema.migrate(db)
-        insertEntry = try db.prepare("INSERT OR IGNORE INTO log (origin, seq, hlc, payment_id, entry) VALUES (?, ?, ?, ?, ?)")
-        upsertPayment = try db.prepare("""
+        insertEntry = try db.prepare(
+            "INSERT OR IGNORE INTO log (origin, seq, hlc, payment_id, entry) VALUES (?, ?, ?, ?, ?)")
+        upsertPayment = try db.prepare(
+            """
             INSERT INTO payments (id, complete, merchant_id, order_id, amount, currency, method, status, payment_key,
                 customer_id, description, metadata, created_at_ms, updated_at_ms, region, version, stamps, registers)
             VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)
@@ -49,35 +51,42 @@ public final class ReplicaStore: @unchecked Sendable {
                 created_at_ms = excluded.created_at_ms, updated_at_ms = excluded.updated_at_ms, region = excluded.region,
                 version = excluded.version, stamps = excluded.stamps, registers = excluded.registers
             """)
-        insertConflict = try db.prepare("""
+        insertConflict = try db.prepare(
+            """
             INSERT INTO conflicts (payment_id, field, winner_value, winner_stamp, loser_value, loser_stamp, detected_hlc)
             VALUES (?, ?, ?, ?, ?, ?, ?)
             """)
-        upsertVector = try db.prepare("""
+        upsertVector = try db.prepare(
+            """
             INSERT INTO vector (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
             """)
-        raiseHighWater = try db.prepare("""
+        raiseHighWater = try db.prepare(
+            """
             INSERT INTO meta (key, value) VALUES ('hlc_high_water', ?)
             ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)
             """)
-        raiseOwnHistory = try db.prepare("""
+        raiseOwnHistory = try db.prepare(
+            """
             INSERT INTO meta (key, value) VALUES ('own_history_complete', ?)
             ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)
             """)
         deleteLog = try db.prepare("DELETE FROM log WHERE origin = ? AND seq <= ?")
-        upsertHorizon = try db.prepare("""
+        upsertHorizon = try db.prepare(
+            """
             INSERT INTO log_horizon (origin, seq) VALUES (?, ?) ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
             """)
         // A change already held (a replayed commit) is not added twice. The record is
         // the one the request carries (?4), or, for a change that moved no field (all
         // its values lost to newer ones), the payment's row as it stands.
-        insertEvent = try db.prepare("""
+        insertEvent = try db.prepare(
+            """
             INSERT OR IGNORE INTO events (origin, seq, entry, record)
             VALUES (?1, ?2, ?3, coalesce(?4, (SELECT registers FROM payments WHERE id = ?5)))
             """)
         // A snapshot moved the region past changes it holds no row of: the feed no
         // longer shows anything up to there.
-        raiseEventFloor = try db.prepare("""
+        raiseEventFloor = try db.prepare(
+            """
             INSERT INTO event_floor (origin, seq)
             SELECT ?1, ?2 WHERE ?2 > max(coalesce((SELECT max(seq) FROM events WHERE origin = ?1), 0),
                                          coalesce((SELECT seq FROM event_floor WHERE origin = ?1), 0))
@@ -130,7 +139,9 @@ public final class ReplicaStore: @unchecked Sendable {
         }
         for record in r.records { try upsert(record) }
         // A request carries each record it changed once.
-        let changed = r.entries.isEmpty ? [:] : Dictionary(r.records.map { ($0.record.id, $0) }, uniquingKeysWith: { _, last in last })
+        let changed =
+            r.entries.isEmpty
+            ? [:] : Dictionary(r.records.map { ($0.record.id, $0) }, uniquingKeysWith: { _, last in last })
         for encoded in r.entries {
             let id = encoded.entry.paymentID
             insertEvent.bind(1, encoded.entry.origin.name)
@@ -204,7 +215,8 @@ public final class ReplicaStore: @unchecked Sendable {
             guard let last = try db.scalarInt("SELECT max(position) FROM events") else { return }
             let through = last - Int64(options.eventsKept)
             guard through > 0, try db.scalarInt("SELECT min(position) FROM events") ?? .max <= through else { return }
-            try db.execute("""
+            try db.execute(
+                """
                 INSERT INTO event_floor (origin, seq)
                 SELECT origin, max(seq) FROM events WHERE position <= \(through) GROUP BY origin
                 ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
@@ -220,9 +232,12 @@ public final class ReplicaStore: @unchecked Sendable {
     public func markNewRegion() throws {
         try db.transaction { () throws(SQLiteError) in
             if try db.scalarInt("SELECT count(*) FROM vector") ?? 0 > 0 {
-                throw SQLiteError(code: SQLITE_CONSTRAINT, message: "the store already holds data: it is not a new region", sql: nil)
+                throw SQLiteError(
+                    code: SQLITE_CONSTRAINT, message: "the store already holds data: it is not a new region", sql: nil)
             }
-            try db.execute("INSERT INTO meta (key, value) VALUES ('own_history_complete', 1) ON CONFLICT (key) DO UPDATE SET value = 1")
+            try db.execute(
+                "INSERT INTO meta (key, value) VALUES ('own_history_complete', 1) ON CONFLICT (key) DO UPDATE SET value = 1"
+            )
         }
     }
 
@@ -249,14 +264,17 @@ public final class ReplicaStore: @unchecked Sendable {
     /// after a failed commit (a full disk freed).
     public func probeWritable() throws {
         try db.transaction { () throws(SQLiteError) in
-            try db.execute("INSERT INTO meta (key, value) VALUES ('write_probe', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1")
+            try db.execute(
+                "INSERT INTO meta (key, value) VALUES ('write_probe', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1"
+            )
         }
     }
 
     /// Remembers what a peer has acked (so RPO is known right after a restart).
     public func savePeerAcked(_ peer: RegionID, _ vector: VersionVector) throws {
         try db.transaction { () throws(SQLiteError) in
-            let s = try db.prepare("""
+            let s = try db.prepare(
+                """
                 INSERT INTO peer_acked (peer, origin, seq) VALUES (?, ?, ?)
                 ON CONFLICT (peer, origin) DO UPDATE SET seq = excluded.seq
                 """)

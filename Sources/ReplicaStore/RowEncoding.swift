@@ -39,9 +39,12 @@ enum RowEncoding {
     }
 
     static func appendDecimal(_ value: UInt64, to out: inout [UInt8]) {
-        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
-                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
-            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var digits:
+            (
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8
+            ) =
+                (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
         var n = value
         var count = 0
         withUnsafeMutableBytes(of: &digits) { buf in
@@ -60,7 +63,8 @@ enum RowEncoding {
         case .absent: "null"
         case .text(let s): quote(s)
         case .integer(let n): String(n)
-        case .metadata(let pairs): "{" + pairs.map { "\(quote($0.key)):\(quote($0.value))" }.joined(separator: ",") + "}"
+        case .metadata(let pairs):
+            "{" + pairs.map { "\(quote($0.key)):\(quote($0.value))" }.joined(separator: ",") + "}"
         }
     }
 

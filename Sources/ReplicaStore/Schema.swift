@@ -104,7 +104,8 @@ enum Schema {
     static func migrate(_ db: SQLiteDatabase) throws(SQLiteError) {
         let done = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
         guard done <= migrations.count else {
-            throw SQLiteError(code: 1, message: "database schema \(done) is newer than this build (\(migrations.count))", sql: nil)
+            throw SQLiteError(
+                code: 1, message: "database schema \(done) is newer than this build (\(migrations.count))", sql: nil)
         }
         for (i, sql) in migrations.enumerated() where i >= done {
             try db.transaction { () throws(SQLiteError) in

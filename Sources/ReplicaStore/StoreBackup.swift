@@ -34,7 +34,9 @@ public enum StoreBackup {
     /// never names a partial copy. An existing `outPath` is refused, never overwritten.
     public static func backup(storePath: String, to outPath: String) throws -> Summary {
         guard FileManager.default.fileExists(atPath: storePath) else { throw Refusal("no store at \(storePath)") }
-        guard !FileManager.default.fileExists(atPath: outPath) else { throw Refusal("\(outPath) exists; a backup never overwrites a file") }
+        guard !FileManager.default.fileExists(atPath: outPath) else {
+            throw Refusal("\(outPath) exists; a backup never overwrites a file")
+        }
         let partial = outPath + ".partial"
         try? FileManager.default.removeItem(atPath: partial)
         do {
@@ -45,7 +47,9 @@ public enum StoreBackup {
             let summary = try check(partial)
             try sync(partial)
             try FileManager.default.moveItem(atPath: partial, toPath: outPath)
-            try sync((outPath as NSString).deletingLastPathComponent.isEmpty ? "." : (outPath as NSString).deletingLastPathComponent)
+            try sync(
+                (outPath as NSString).deletingLastPathComponent.isEmpty
+                    ? "." : (outPath as NSString).deletingLastPathComponent)
             return summary
         } catch {
             try? FileManager.default.removeItem(atPath: partial)
@@ -56,8 +60,13 @@ public enum StoreBackup {
     /// What the file at `path` holds, after SQLite's integrity check.
     public static func check(_ path: String) throws -> Summary {
         let db = try SQLiteDatabase(path: path, readOnly: true)
-        guard try db.scalarText("PRAGMA integrity_check") == "ok" else { throw Refusal("\(path) fails SQLite's integrity check") }
-        guard try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name IN ('payments', 'vector', 'meta', 'log')") == 4 else {
+        guard try db.scalarText("PRAGMA integrity_check") == "ok" else {
+            throw Refusal("\(path) fails SQLite's integrity check")
+        }
+        guard
+            try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE name IN ('payments', 'vector', 'meta', 'log')")
+                == 4
+        else {
             throw Refusal("\(path) is not a paynode store")
         }
         var vector = VersionVector()
@@ -69,20 +78,23 @@ public enum StoreBackup {
             vector[origin] = UInt64(rows.int(1))
         }
         let bytes = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-        return Summary(region: try db.scalarText("SELECT region FROM identity WHERE id = 1"),
-                       payments: Int(try db.scalarInt("SELECT count(*) FROM payments") ?? 0), vector: vector, bytes: bytes)
+        return Summary(
+            region: try db.scalarText("SELECT region FROM identity WHERE id = 1"),
+            payments: Int(try db.scalarInt("SELECT count(*) FROM payments") ?? 0), vector: vector, bytes: bytes)
     }
 
     /// Puts the backup at `backupPath` in place as region `region`'s store at `storePath`.
     /// Refused while a process holds the store, for a backup of another region, or one
     /// that fails the integrity check. A store already there is moved aside to
     /// `<store>.before-restore-<nowMillis>` (with its WAL): nothing is deleted.
-    public static func restore(from backupPath: String, toStore storePath: String, region: RegionID, nowMillis: UInt64) throws -> Summary {
+    public static func restore(from backupPath: String, toStore storePath: String, region: RegionID, nowMillis: UInt64)
+        throws -> Summary
+    {
         let summary = try check(backupPath)
         if let owner = summary.region, owner != region.name {
             throw Refusal("\(backupPath) is a backup of region \(owner), not \(region)")
         }
-        let lock = try StoreLock(storePath: storePath) // no node may run on the store meanwhile
+        let lock = try StoreLock(storePath: storePath)  // no node may run on the store meanwhile
         let files = FileManager.default
         if files.fileExists(atPath: storePath) {
             let aside = "\(storePath).before-restore-\(nowMillis)"
@@ -108,7 +120,8 @@ public enum StoreBackup {
         let db = try SQLiteDatabase(path: path)
         _ = try db.scalarText("PRAGMA journal_mode = DELETE")
         try db.transaction { () throws(SQLiteError) in
-            try db.execute("""
+            try db.execute(
+                """
                 INSERT INTO meta (key, value) VALUES ('own_history_complete', 0)
                 ON CONFLICT (key) DO UPDATE SET value = 0
                 """)

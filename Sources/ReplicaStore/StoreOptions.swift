@@ -3,7 +3,10 @@ public struct StoreOptions: Sendable {
     /// SQLite's durability setting. `full` (the default) fsyncs the WAL on every commit:
     /// an acknowledged write survives `kill -9` and power loss. `normal` survives a
     /// process crash but may lose the last commits on power loss.
-    public enum Synchronous: String, Sendable { case full = "FULL", normal = "NORMAL" }
+    public enum Synchronous: String, Sendable {
+        case full = "FULL"
+        case normal = "NORMAL"
+    }
 
     public var path: String
     public var synchronous: Synchronous = .full

@@ -36,7 +36,9 @@ final class StoreLock {
             var buffer = [UInt8](repeating: 0, count: 64)
             let n = pread(fd, &buffer, buffer.count, 0)
             close(fd)
-            let pid = n > 0 ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
+            let pid =
+                n > 0
+                ? String(decoding: buffer[0..<n], as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines) : "?"
             throw .inUse(path: storePath, holder: "pid \(pid)")
         }
         let pid = Array("\(getpid())\n".utf8)
@@ -45,5 +47,5 @@ final class StoreLock {
         self.fd = fd
     }
 
-    deinit { close(fd) } // closing the descriptor releases the lock
+    deinit { close(fd) }  // closing the descriptor releases the lock
 }

@@ -1,6 +1,5 @@
 import ReplicaCore
 
-
 extension StoreReader {
     /// Money at risk: per currency, the sum of the amounts of the payments that have a
     /// write of `origin` above `seq` in the log (each payment once, at its amount now).
@@ -9,7 +8,8 @@ extension StoreReader {
     /// log the store still keeps (compaction only drops entries every peer acknowledged,
     /// or beyond `log_entries_max`). Sorted by currency.
     public func amountsAbove(_ seq: UInt64, of origin: RegionID) throws -> [(currency: String, minorUnits: Int64)] {
-        let s = try db.prepare("""
+        let s = try db.prepare(
+            """
             SELECT currency, sum(amount) FROM payments
             WHERE complete = 1 AND id IN (SELECT payment_id FROM log WHERE origin = ? AND seq > ?)
             GROUP BY currency ORDER BY currency

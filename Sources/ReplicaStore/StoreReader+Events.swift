@@ -11,22 +11,28 @@ extension StoreReader {
             let find = try db.prepare("SELECT position FROM events WHERE origin = ? AND seq = ?")
             // Every origin with a change here is in the vector.
             let known = try vector().origins
-            let start = try EventSelection.startPosition(cursor: query.cursor, region: region, ownVisibleThrough: ownVisibleThrough,
-                                                         origins: known) { origin, seq in
+            let start = try EventSelection.startPosition(
+                cursor: query.cursor, region: region, ownVisibleThrough: ownVisibleThrough,
+                origins: known
+            ) { origin, seq in
                 defer { find.reset() }
                 find.bind(1, origin.name)
                 find.bind(2, Int64(clamping: seq))
                 return try find.step() ? UInt64(find.int(0)) : nil
             }
             guard let start else { return selection.page }
-            let rows = try db.prepare("SELECT position, origin, seq, entry, record FROM events WHERE position >= ? ORDER BY position LIMIT ?")
+            let rows = try db.prepare(
+                "SELECT position, origin, seq, entry, record FROM events WHERE position >= ? ORDER BY position LIMIT ?")
             rows.bind(1, Int64(start))
             rows.bind(2, Int64(max(1, query.scanLimit)))
             while selection.wantsMore, try rows.step() {
-                guard let origin = rows.text(1).flatMap(RegionID.init) else { throw CorruptRow(description: "event with a bad origin") }
+                guard let origin = rows.text(1).flatMap(RegionID.init) else {
+                    throw CorruptRow(description: "event with a bad origin")
+                }
                 try selection.look(origin: origin, seq: UInt64(rows.int(2))) { () throws in
-                    PaymentEvent(position: UInt64(rows.int(0)), entry: try RowEncoding.entry(rows.blob(3)),
-                                 record: rows.isNull(4) ? nil : try RowEncoding.record(rows.blob(4)))
+                    PaymentEvent(
+                        position: UInt64(rows.int(0)), entry: try RowEncoding.entry(rows.blob(3)),
+                        record: rows.isNull(4) ? nil : try RowEncoding.record(rows.blob(4)))
                 }
             }
             return selection.page

@@ -19,9 +19,11 @@ extension StoreReader {
         if let t = filter.createdToMillis { clauses.append("created_at_ms < \(bind(Int64(t)))") }
         if let cursor {
             let (created, id) = (cursor.createdMillis, cursor.id.rawValue)
-            clauses.append("(created_at_ms < \(bind(created)) OR (created_at_ms = \(bind(created)) AND id < \(bind(id))))")
+            clauses.append(
+                "(created_at_ms < \(bind(created)) OR (created_at_ms = \(bind(created)) AND id < \(bind(id))))")
         }
-        let sql = "SELECT registers, created_at_ms, id FROM payments WHERE " + clauses.joined(separator: " AND ")
+        let sql =
+            "SELECT registers, created_at_ms, id FROM payments WHERE " + clauses.joined(separator: " AND ")
             + " ORDER BY created_at_ms DESC, id DESC LIMIT \(bind(Int64(limit + 1)))"
         let s = try db.prepare(sql)
         for (i, v) in binds {
@@ -31,9 +33,13 @@ extension StoreReader {
         var last: (Int64, String)?
         while try s.step() {
             if payments.count == limit {
-                return PaymentPage(payments: payments, nextCursor: last.flatMap { l in PaymentID(l.1).map { ListCursor(createdMillis: l.0, id: $0) } })
+                return PaymentPage(
+                    payments: payments,
+                    nextCursor: last.flatMap { l in PaymentID(l.1).map { ListCursor(createdMillis: l.0, id: $0) } })
             }
-            guard let p = Payment(try RowEncoding.record(s.blob(0))) else { throw CorruptRow(description: "incomplete row listed") }
+            guard let p = Payment(try RowEncoding.record(s.blob(0))) else {
+                throw CorruptRow(description: "incomplete row listed")
+            }
             payments.append(p)
             last = (s.int(1), s.text(2) ?? "")
         }
@@ -42,7 +48,8 @@ extension StoreReader {
 
     /// The conflict log, newest first; `cursor` is the sequence to continue below.
     public func conflicts(limit: Int, before cursor: Int64?) throws -> [ConflictLogRow] {
-        let s = try db.prepare("""
+        let s = try db.prepare(
+            """
             SELECT id, payment_id, field, winner_value, winner_stamp, loser_value, loser_stamp FROM conflicts
             WHERE id < ? ORDER BY id DESC LIMIT ?
             """)
@@ -50,9 +57,11 @@ extension StoreReader {
         s.bind(2, Int64(min(max(limit, 1), PaymentPage.limitMax)))
         var rows: [ConflictLogRow] = []
         while try s.step() {
-            rows.append(ConflictLogRow(sequence: s.int(0), paymentID: s.text(1) ?? "", field: s.text(2) ?? "",
-                                    winnerValueJSON: s.text(3) ?? "", winnerStamp: s.text(4) ?? "",
-                                    loserValueJSON: s.text(5) ?? "", loserStamp: s.text(6) ?? ""))
+            rows.append(
+                ConflictLogRow(
+                    sequence: s.int(0), paymentID: s.text(1) ?? "", field: s.text(2) ?? "",
+                    winnerValueJSON: s.text(3) ?? "", winnerStamp: s.text(4) ?? "",
+                    loserValueJSON: s.text(5) ?? "", loserStamp: s.text(6) ?? ""))
         }
         return rows
     }

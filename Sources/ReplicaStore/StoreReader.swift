@@ -38,8 +38,10 @@ public final class StoreReader: @unchecked Sendable {
             var state = RecoveredState()
             state.vector = try readVector("SELECT origin, seq FROM vector")
             state.logHorizon = try readVector("SELECT origin, seq FROM log_horizon")
-            state.clockHighWater = HLCTimestamp(rawValue: UInt64(bitPattern: try db.scalarInt(
-                "SELECT value FROM meta WHERE key = 'hlc_high_water'") ?? 0))
+            state.clockHighWater = HLCTimestamp(
+                rawValue: UInt64(
+                    bitPattern: try db.scalarInt(
+                        "SELECT value FROM meta WHERE key = 'hlc_high_water'") ?? 0))
             // No row: a store written before the flag existed holds its history if it holds anything.
             let ownHistory = try db.scalarInt("SELECT value FROM meta WHERE key = 'own_history_complete'")
             state.ownHistoryComplete = ownHistory.map { $0 != 0 } ?? !state.vector.sortedEntries.isEmpty
@@ -62,14 +64,15 @@ public final class StoreReader: @unchecked Sendable {
                 log.bind(2, Int64(max(from, state.logHorizon[origin])))
                 while try log.step() {
                     let bytes = log.blob(0)
-                    _ = try RowEncoding.entry(bytes) // checked, then handed over encoded, as records are
+                    _ = try RowEncoding.entry(bytes)  // checked, then handed over encoded, as records are
                     state.encodedLogTail.append(bytes)
                 }
                 log.reset()
             }
             let acked = try db.prepare("SELECT peer, origin, seq FROM peer_acked ORDER BY peer, origin")
             while try acked.step() {
-                guard let peer = acked.text(0).flatMap(RegionID.init), let origin = acked.text(1).flatMap(RegionID.init) else {
+                guard let peer = acked.text(0).flatMap(RegionID.init), let origin = acked.text(1).flatMap(RegionID.init)
+                else {
                     throw CorruptRow(description: "peer_acked holds an invalid region name")
                 }
                 state.peerAcked[peer, default: VersionVector()][origin] = UInt64(acked.int(2))
@@ -82,7 +85,9 @@ public final class StoreReader: @unchecked Sendable {
         var v = VersionVector()
         let s = try db.prepare(sql)
         while try s.step() {
-            guard let origin = s.text(0).flatMap(RegionID.init) else { throw CorruptRow(description: "invalid region in \(sql)") }
+            guard let origin = s.text(0).flatMap(RegionID.init) else {
+                throw CorruptRow(description: "invalid region in \(sql)")
+            }
             v[origin] = UInt64(s.int(1))
         }
         return v
@@ -160,8 +165,11 @@ public final class StoreReader: @unchecked Sendable {
         var out: [[UInt8]] = []
         while try s.step() {
             let bytes = s.blob(1)
-            guard let header = try? EntryHeader(of: bytes), header.origin == origin, header.seq == UInt64(bitPattern: s.int(0)) else {
-                throw CorruptRow(description: "log entry \(origin):\(s.int(0)): its bytes do not start with its origin and seq")
+            guard let header = try? EntryHeader(of: bytes), header.origin == origin,
+                header.seq == UInt64(bitPattern: s.int(0))
+            else {
+                throw CorruptRow(
+                    description: "log entry \(origin):\(s.int(0)): its bytes do not start with its origin and seq")
             }
             out.append(bytes)
         }

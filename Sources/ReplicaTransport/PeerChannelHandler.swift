@@ -40,9 +40,11 @@ final class PeerChannelHandler: ChannelInboundHandler {
         let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
         let identity = PeerIdentity.region(of: certificate, among: Array(transport.config.peers.keys))
         if case .success(let named) = identity, state.dialed == nil || state.dialed == named, let certificate,
-           !transport.verified(context.channel, region: named, certificate: certificate, tlsGeneration: tlsGeneration) {
-            transport.logger.info("peer handshake began before a TLS reload: closing it (the peer redials)",
-                                  metadata: ["peer.region": "\(named)"])
+            !transport.verified(context.channel, region: named, certificate: certificate, tlsGeneration: tlsGeneration)
+        {
+            transport.logger.info(
+                "peer handshake began before a TLS reload: closing it (the peer redials)",
+                metadata: ["peer.region": "\(named)"])
             state.close()
             context.close(promise: nil)
             return
@@ -82,14 +84,17 @@ final class PeerChannelHandler: ChannelInboundHandler {
     func errorCaught(context: ChannelHandlerContext, error: Error) {
         if let malformed = error as? PeerFrame.Malformed {
             transport.stats.malformed()
-            transport.logger.warning("malformed frame, closing the connection", metadata: [
-                "peer.region": "\(regionLabel)", "error": "\(malformed)",
-            ])
+            transport.logger.warning(
+                "malformed frame, closing the connection",
+                metadata: [
+                    "peer.region": "\(regionLabel)", "error": "\(malformed)",
+                ])
         } else if state.region == nil && (error is NIOSSLError || error is BoringSSLError) {
             perform(state.refuse("TLS handshake failed: \(error)"), context: context, message: nil)
             return
         } else {
-            transport.logger.debug("peer connection error", metadata: ["peer.region": "\(regionLabel)", "error": "\(error)"])
+            transport.logger.debug(
+                "peer connection error", metadata: ["peer.region": "\(regionLabel)", "error": "\(error)"])
         }
         context.close(promise: nil)
     }

@@ -65,7 +65,8 @@ struct PeerConnectionState {
 
     /// TLS is up: `identity` is what the certificate names (or why it names nothing
     /// acceptable); `regionHasLink` whether that region already has a live link.
-    mutating func handshakeCompleted(_ identity: Result<RegionID, PeerIdentity.Refusal>, regionHasLink: Bool) -> Action {
+    mutating func handshakeCompleted(_ identity: Result<RegionID, PeerIdentity.Refusal>, regionHasLink: Bool) -> Action
+    {
         guard phase == .handshaking else { return .none }
         switch identity {
         case .failure(let refusal):
@@ -103,8 +104,12 @@ struct PeerConnectionState {
         case .greeted(let region, let link):
             return .deliver(region, link: link)
         case .verified(let region, let link):
-            guard case .hello(let claimed, _) = message else { return refuse("first message is \(message.kind), not HELLO") }
-            guard claimed == region else { return refuse("HELLO claims region \(claimed) but the certificate names \(region)") }
+            guard case .hello(let claimed, _) = message else {
+                return refuse("first message is \(message.kind), not HELLO")
+            }
+            guard claimed == region else {
+                return refuse("HELLO claims region \(claimed) but the certificate names \(region)")
+            }
             guard let link else {
                 // A waiting connection: its HELLO checked out, so it takes over the link;
                 // `linked` then answers `.deliver` for this HELLO.

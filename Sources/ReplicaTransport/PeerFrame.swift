@@ -75,8 +75,9 @@ public enum PeerFrame {
         var message = Array(body.dropFirst())
         if kind != .message {
             do {
-                message = try LZ4Frame.decompress(message, maxOutputBytes: WireLimits.messageBytesMax,
-                                                  dictionary: kind == .dictionaryCompressedMessage ? PeerDictionary.v1.bytes : [])
+                message = try LZ4Frame.decompress(
+                    message, maxOutputBytes: WireLimits.messageBytesMax,
+                    dictionary: kind == .dictionaryCompressedMessage ? PeerDictionary.v1.bytes : [])
             } catch {
                 throw Malformed("LZ4 payload does not decompress: \(error)")
             }

@@ -1,6 +1,6 @@
 import NIOSSL
-import X509
 import ReplicaCore
+import X509
 
 /// The files that make a node a member of the cluster: the cluster CA, and this region's
 /// certificate (naming the region, with serverAuth and clientAuth usage) and key.
@@ -58,12 +58,15 @@ public struct PeerTLS: Sendable {
             throw LoadError(description: "no certificate in \(ca.isEmpty ? files.caPath : files.certificatePath)")
         }
         if let mismatch = TLSFiles.keyMismatch(certificate: chain[0], keyPEM: keyPEM) {
-            throw LoadError(description: "the key \(files.keyPath) does not fit the certificate \(files.certificatePath): \(mismatch)")
+            throw LoadError(
+                description:
+                    "the key \(files.keyPath) does not fit the certificate \(files.certificatePath): \(mismatch)")
         }
         caCertificates = ca
         certificateChain = chain
         var serverConfig = TLSConfiguration.makeServerConfigurationWithMTLS(
-            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key), trustRoots: .certificates(ca))
+            certificateChain: chain.map { .certificate($0) }, privateKey: .privateKey(key),
+            trustRoots: .certificates(ca))
         serverConfig.minimumTLSVersion = .tlsv13
         var clientConfig = TLSConfiguration.makeClientConfiguration()
         clientConfig.certificateChain = chain.map { .certificate($0) }
@@ -77,7 +80,8 @@ public struct PeerTLS: Sendable {
             server = try NIOSSLContext(configuration: serverConfig)
             client = try NIOSSLContext(configuration: clientConfig)
         } catch {
-            throw LoadError(description: "TLS setup from \(files.certificatePath) and \(files.keyPath) failed: \(error)")
+            throw LoadError(
+                description: "TLS setup from \(files.certificatePath) and \(files.keyPath) failed: \(error)")
         }
     }
 }
@@ -97,15 +101,22 @@ public enum PeerIdentity {
     /// The one region of `regions` the certificate names, or why there is none. The
     /// certificate must also be a leaf made for peers: not a CA, and allowed both
     /// serverAuth and clientAuth.
-    public static func region(of certificate: NIOSSLCertificate?, among regions: [RegionID]) -> Result<RegionID, Refusal> {
+    public static func region(of certificate: NIOSSLCertificate?, among regions: [RegionID]) -> Result<
+        RegionID, Refusal
+    > {
         guard let certificate else { return .failure(Refusal("no client certificate")) }
         if let refusal = usageProblem(of: certificate) { return .failure(refusal) }
         let names = Set(dnsNames(of: certificate))
         let named = regions.filter { names.contains($0.name) }
         switch named.count {
         case 1: return .success(named[0])
-        case 0: return .failure(Refusal("certificate names no region of this cluster (DNS names: \(names.sorted().joined(separator: ", ")))"))
-        default: return .failure(Refusal("certificate names several regions: \(named.map(\.name).joined(separator: ", "))"))
+        case 0:
+            return .failure(
+                Refusal(
+                    "certificate names no region of this cluster (DNS names: \(names.sorted().joined(separator: ", ")))"
+                ))
+        default:
+            return .failure(Refusal("certificate names several regions: \(named.map(\.name).joined(separator: ", "))"))
         }
     }
 

@@ -140,15 +140,19 @@ public final class PeerTransport: @unchecked Sendable {
     @discardableResult
     public func replaceTLS(_ new: PeerTLS, now: Date = Date()) async -> [RegionID] {
         let peers: [VerifiedPeer] = lock.withLock {
-            if new.caCertificates != tls.caCertificates || new.certificateChain != tls.certificateChain { tlsGeneration += 1 }
+            if new.caCertificates != tls.caCertificates || new.certificateChain != tls.certificateChain {
+                tlsGeneration += 1
+            }
             tls = new
             return Array(verifiedPeers.values)
         }
         var closed: [RegionID] = []
         for peer in peers where !(await TLSFiles.chains(peer.certificate, to: new.caCertificates, at: now)) {
-            logger.warning("closing peer connection: its certificate does not chain to the new CA", metadata: [
-                "peer.region": "\(peer.region)", "tls.ca": "\(new.files.caPath)",
-            ])
+            logger.warning(
+                "closing peer connection: its certificate does not chain to the new CA",
+                metadata: [
+                    "peer.region": "\(peer.region)", "tls.ca": "\(new.files.caPath)",
+                ])
             peer.channel.close(promise: nil)
             closed.append(peer.region)
         }
@@ -224,7 +228,8 @@ public final class PeerTransport: @unchecked Sendable {
     func verified(_ channel: Channel, region: RegionID, certificate: NIOSSLCertificate, tlsGeneration: UInt64) -> Bool {
         lock.withLock {
             guard tlsGeneration == self.tlsGeneration else { return false }
-            verifiedPeers[ObjectIdentifier(channel)] = VerifiedPeer(channel: channel, region: region, certificate: certificate)
+            verifiedPeers[ObjectIdentifier(channel)] = VerifiedPeer(
+                channel: channel, region: region, certificate: certificate)
             return true
         }
     }
@@ -244,8 +249,12 @@ public final class PeerTransport: @unchecked Sendable {
             failedDials[region] = 0
             stats.opened()
             outbox.append(.connected(region))
-            logger.info("peer connected", metadata: ["peer.region": "\(region)",
-                                                     "peer.address": "\(channel.remoteAddress.map { "\($0)" } ?? "?")"])
+            logger.info(
+                "peer connected",
+                metadata: [
+                    "peer.region": "\(region)",
+                    "peer.address": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
+                ])
             return id
         }
         flushEvents()
@@ -297,8 +306,10 @@ public final class PeerTransport: @unchecked Sendable {
 
     func refused(_ channel: Channel, _ reason: String) {
         stats.refused()
-        logger.warning("refused peer connection", metadata: [
-            "peer.address": "\(channel.remoteAddress.map { "\($0)" } ?? "?")", "reason": "\(reason)",
-        ])
+        logger.warning(
+            "refused peer connection",
+            metadata: [
+                "peer.address": "\(channel.remoteAddress.map { "\($0)" } ?? "?")", "reason": "\(reason)",
+            ])
     }
 }

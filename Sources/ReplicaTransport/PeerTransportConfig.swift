@@ -14,13 +14,14 @@ public struct HostPort: Hashable, Sendable, CustomStringConvertible {
         guard let colon = text.lastIndex(of: ":") else { return nil }
         let portText = text[text.index(after: colon)...]
         guard !portText.isEmpty, portText.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let port = Int(portText),
-              (0...65_535).contains(port) else { return nil }
+            (0...65_535).contains(port)
+        else { return nil }
         var host = String(text[..<colon])
         if host.hasPrefix("[") || host.hasSuffix("]") {
             guard host.hasPrefix("[") && host.hasSuffix("]") && host.count > 2 else { return nil }
             host = String(host.dropFirst().dropLast())
         } else if host.contains(":") {
-            return nil // an IPv6 address needs brackets: [::1]:8101
+            return nil  // an IPv6 address needs brackets: [::1]:8101
         }
         guard !host.isEmpty, !host.contains(where: { $0 == " " || $0 == "[" || $0 == "]" }) else { return nil }
         self.init(host: host, port: port)

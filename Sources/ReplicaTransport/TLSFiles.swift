@@ -25,7 +25,9 @@ public enum TLSFiles {
         guard let parsed = try? Certificate(derEncoded: certificate.toDERBytes()) else {
             return "the certificate cannot be parsed"
         }
-        guard let key = try? Certificate.PrivateKey(pemEncoded: String(decoding: keyPEM, as: UTF8.self)) else { return nil }
+        guard let key = try? Certificate.PrivateKey(pemEncoded: String(decoding: keyPEM, as: UTF8.self)) else {
+            return nil
+        }
         return key.publicKey == parsed.publicKey ? nil : "its public key is not the certificate's"
     }
 
@@ -34,7 +36,9 @@ public enum TLSFiles {
     /// validity period, CA constraints respected. Intermediates a peer sent in its
     /// handshake are not kept, so a certificate issued by an intermediate must find that
     /// intermediate in `roots` (the CA file); `paynode certs` signs with the CA itself.
-    public static func chains(_ certificate: NIOSSLCertificate, to roots: [NIOSSLCertificate], at time: Date) async -> Bool {
+    public static func chains(_ certificate: NIOSSLCertificate, to roots: [NIOSSLCertificate], at time: Date) async
+        -> Bool
+    {
         guard let leaf = try? Certificate(derEncoded: certificate.toDERBytes()) else { return false }
         let anchors = roots.compactMap { try? Certificate(derEncoded: $0.toDERBytes()) }
         var verifier = Verifier(rootCertificates: CertificateStore(anchors)) { RFC5280Policy(validationTime: time) }

@@ -32,13 +32,14 @@ final class BenchCluster: @unchecked Sendable {
             peerPorts[r] = try LoopbackPorts.free()
         }
         for r in regions {
-            var yaml = LoopbackNodeYAML(region: r, dataDir: dataDir(r), apiPort: apiPorts[r]!, peerPort: peerPorts[r]!,
-                                        peers: regions.filter { $0 != r }.map { ($0, peerPorts[$0]!) }, certDir: certs)
+            var yaml = LoopbackNodeYAML(
+                region: r, dataDir: dataDir(r), apiPort: apiPorts[r]!, peerPort: peerPorts[r]!,
+                peers: regions.filter { $0 != r }.map { ($0, peerPorts[$0]!) }, certDir: certs)
             yaml.comment = "paybench"
-            yaml.apiTLS = false // wrk and the baselines speak plain HTTP: the suite measures the node, not TLS
+            yaml.apiTLS = false  // wrk and the baselines speak plain HTTP: the suite measures the node, not TLS
             yaml.api = api
             yaml.tuning = tuning
-            yaml.accessLog = false // the baselines log no line per request either
+            yaml.accessLog = false  // the baselines log no line per request either
             try yaml.text.write(toFile: configPath(r), atomically: true, encoding: .utf8)
         }
     }
@@ -64,7 +65,9 @@ final class BenchCluster: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: try Binaries.path("paynode"))
         process.arguments = ["serve", "--config", configPath(r)]
-        if !FileManager.default.fileExists(atPath: logPath(r)) { _ = FileManager.default.createFile(atPath: logPath(r), contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath(r)) {
+            _ = FileManager.default.createFile(atPath: logPath(r), contents: nil)
+        }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(r)))
         log.seekToEndOfFile()
         process.standardOutput = log
@@ -105,8 +108,9 @@ final class BenchCluster: @unchecked Sendable {
     /// Resident memory of process `pid`, from `/proc`.
     static func rssBytes(pid: Int32) -> Int? {
         guard let status = try? String(contentsOfFile: "/proc/\(pid)/status", encoding: .utf8),
-              let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
-              let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]) else { return nil }
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
+            let kib = Int(line.split(separator: " ", omittingEmptySubsequences: true)[1])
+        else { return nil }
         return kib * 1_024
     }
 
@@ -114,7 +118,8 @@ final class BenchCluster: @unchecked Sendable {
     /// WAL writes and checkpoints).
     func diskBytesWritten(_ r: RegionID) -> Int? {
         guard let pid = pid(r), let io = try? String(contentsOfFile: "/proc/\(pid)/io", encoding: .utf8),
-              let line = io.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") }) else { return nil }
+            let line = io.split(separator: "\n").first(where: { $0.hasPrefix("write_bytes:") })
+        else { return nil }
         return Int(line.split(separator: " ").last ?? "")
     }
 
@@ -127,12 +132,16 @@ final class BenchCluster: @unchecked Sendable {
         var json: [String: Any] { (try? JSONSerialization.jsonObject(with: body)) as? [String: Any] ?? [:] }
     }
 
-    func get(_ r: RegionID, _ path: String, headers: [String: String] = [:], timeout: TimeAmount = .seconds(10)) async throws -> Reply {
+    func get(_ r: RegionID, _ path: String, headers: [String: String] = [:], timeout: TimeAmount = .seconds(10))
+        async throws -> Reply
+    {
         try await send(r, "GET", path, headers: headers, timeout: timeout)
     }
 
-    func send(_ r: RegionID, _ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil,
-              timeout: TimeAmount = .seconds(10)) async throws -> Reply {
+    func send(
+        _ r: RegionID, _ method: String, _ path: String, headers: [String: String] = [:], body: String? = nil,
+        timeout: TimeAmount = .seconds(10)
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: url(r) + path)
         request.method = .init(rawValue: method)
         request.headers.add(name: "Authorization", value: "Bearer \(Self.apiKey)")

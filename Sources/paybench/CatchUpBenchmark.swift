@@ -74,7 +74,9 @@ enum CatchUpBenchmark {
             }
             if now() - lastReport > 5 {
                 lastReport = now()
-                progress("  vectors: " + zip(regions, vectors).map { "\($0.0)=\($0.1.values.reduce(0, +))" }.joined(separator: " "))
+                progress(
+                    "  vectors: "
+                        + zip(regions, vectors).map { "\($0.0)=\($0.1.values.reduce(0, +))" }.joined(separator: " "))
             }
             try await Task.sleep(for: .milliseconds(20))
             return vectors.allSatisfy { $0 == vectors[0] }
@@ -85,8 +87,9 @@ enum CatchUpBenchmark {
     /// Writes `payments` creates into a stopped region's store, continuing its log.
     static func seed(path: String, region: RegionID, payments: Int) throws {
         let store = try ReplicaStore(options: StoreOptions(path: path))
-        var workload = CreateWorkload(region: region.name, startMillis: UInt64(Date().timeIntervalSince1970 * 1_000),
-                                      recovered: try store.recover())
+        var workload = CreateWorkload(
+            region: region.name, startMillis: UInt64(Date().timeIntervalSince1970 * 1_000),
+            recovered: try store.recover())
         var written = 0
         while written < payments {
             let batch = min(1_000, payments - written)

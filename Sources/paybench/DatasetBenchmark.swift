@@ -26,7 +26,7 @@ enum DatasetBenchmark {
         let dir = o.dir + "/dataset"
         let cluster = try BenchCluster(regions: [a, b], dir: dir, http: http)
         defer { cluster.stopAll() }
-        try? FileManager.default.removeItem(atPath: cluster.dataDir(b)) // b starts empty
+        try? FileManager.default.removeItem(atPath: cluster.dataDir(b))  // b starts empty
         let database = cluster.dataDir(a) + "/paynode.sqlite"
         // A store this part filled before (paybench suite --dir DIR keeps it) is reused.
         let held = (try? StoreReader(readOnlyPath: database).count()) ?? 0
@@ -34,7 +34,7 @@ enum DatasetBenchmark {
             progress("dataset: reusing \(held) payments in \(database)")
         } else {
             try? FileManager.default.removeItem(atPath: cluster.dataDir(a))
-            try await cluster.start(a) // makes a's store (a new region)
+            try await cluster.start(a)  // makes a's store (a new region)
             cluster.stopAll()
             progress("dataset: writing \(o.payments) payments into \(a)'s store")
             let fillStart = now()
@@ -57,9 +57,12 @@ enum DatasetBenchmark {
         let coldPath = dir + "/cold-ids.txt"
         try coldIDs.joined(separator: "\n").write(toFile: coldPath, atomically: true, encoding: .utf8)
         progress("dataset: reads by id, cold cache, for \(o.seconds) s")
-        let cold = try Wrk.run(script: Wrk.readScript, url: cluster.url(a), seconds: o.seconds, connections: o.connections,
-                               env: ["PAYBENCH_IDS": coldPath], dir: dir)
-        guard cold.failures == 0 else { throw BenchError("\(cold.failures) cold reads failed; see \(cluster.logPath(a))") }
+        let cold = try Wrk.run(
+            script: Wrk.readScript, url: cluster.url(a), seconds: o.seconds, connections: o.connections,
+            env: ["PAYBENCH_IDS": coldPath], dir: dir)
+        guard cold.failures == 0 else {
+            throw BenchError("\(cold.failures) cold reads failed; see \(cluster.logPath(a))")
+        }
         guard cold.requests < coldIDs.count else { throw BenchError("the cold read ran out of unread ids") }
         samples.add("dataset.cold_reads_per_s", cold.perSecond)
         samples.add("dataset.cold_read_p99_ms", cold.p99Millis)
@@ -67,21 +70,28 @@ enum DatasetBenchmark {
         // Warm: a set the record cache holds, read once before it is timed.
         let warmPath = dir + "/warm-ids.txt"
         try warmIDs.joined(separator: "\n").write(toFile: warmPath, atomically: true, encoding: .utf8)
-        _ = try Wrk.run(script: Wrk.readScript, url: cluster.url(a), seconds: 3, connections: o.connections,
-                        env: ["PAYBENCH_IDS": warmPath], dir: dir)
+        _ = try Wrk.run(
+            script: Wrk.readScript, url: cluster.url(a), seconds: 3, connections: o.connections,
+            env: ["PAYBENCH_IDS": warmPath], dir: dir)
         progress("dataset: reads by id, warm cache, for \(o.seconds) s")
-        let warm = try Wrk.run(script: Wrk.readScript, url: cluster.url(a), seconds: o.seconds, connections: o.connections,
-                               env: ["PAYBENCH_IDS": warmPath], dir: dir)
-        guard warm.failures == 0 else { throw BenchError("\(warm.failures) warm reads failed; see \(cluster.logPath(a))") }
+        let warm = try Wrk.run(
+            script: Wrk.readScript, url: cluster.url(a), seconds: o.seconds, connections: o.connections,
+            env: ["PAYBENCH_IDS": warmPath], dir: dir)
+        guard warm.failures == 0 else {
+            throw BenchError("\(warm.failures) warm reads failed; see \(cluster.logPath(a))")
+        }
         samples.add("dataset.warm_reads_per_s", warm.perSecond)
         samples.add("dataset.warm_read_p99_ms", warm.p99Millis)
 
         progress("dataset: creates for \(o.seconds) s, RSS sampled")
         let createSampler = RSSSampler(cluster.pids([a]))
-        let creates = try Wrk.run(script: Wrk.createScript, url: cluster.url(a), seconds: o.seconds, connections: o.connections,
-                                  env: ["PAYBENCH_RUN": "dataset"], dir: dir)
+        let creates = try Wrk.run(
+            script: Wrk.createScript, url: cluster.url(a), seconds: o.seconds, connections: o.connections,
+            env: ["PAYBENCH_RUN": "dataset"], dir: dir)
         let createRSS = createSampler.stop()
-        guard creates.failures == 0 else { throw BenchError("\(creates.failures) creates failed; see \(cluster.logPath(a))") }
+        guard creates.failures == 0 else {
+            throw BenchError("\(creates.failures) creates failed; see \(cluster.logPath(a))")
+        }
         samples.add("dataset.creates_per_s", creates.perSecond)
         samples.add("dataset.rss_creates_mb", mb(createRSS[a]))
 
@@ -106,10 +116,13 @@ enum DatasetBenchmark {
         let store = try ReplicaStore(options: options)
         let startMillis = UInt64(Date().timeIntervalSince1970 * 1_000)
         let recovered = try store.recover(includingRecords: false, logTailPerOrigin: 0)
-        guard recovered.vector.total == 0 else { throw BenchError("the dataset fills a new region's store; \(path) holds payments") }
+        guard recovered.vector.total == 0 else {
+            throw BenchError("the dataset fills a new region's store; \(path) holds payments")
+        }
         let groups = Pipeline<[PersistRequest]>(depth: 4)
         let producer = Thread {
-            var workload = CreateWorkload(region: region.name, startMillis: startMillis, recovered: recovered, boundedMemory: true)
+            var workload = CreateWorkload(
+                region: region.name, startMillis: startMillis, recovered: recovered, boundedMemory: true)
             var made = 0
             while made < payments {
                 let n = min(5_000, payments - made)
@@ -151,7 +164,8 @@ enum DatasetBenchmark {
     }
 
     static func fileBytes(_ path: String) -> Int {
-        ["", "-wal"].compactMap { try? FileManager.default.attributesOfItem(atPath: path + $0)[.size] as? Int }.reduce(0, +)
+        ["", "-wal"].compactMap { try? FileManager.default.attributesOfItem(atPath: path + $0)[.size] as? Int }.reduce(
+            0, +)
     }
 
     static func mb(_ bytes: Int?) -> Double { Double(bytes ?? 0) / 1_048_576 }
@@ -169,7 +183,9 @@ final class RSSSampler: @unchecked Sendable {
         let thread = Thread { [self] in
             while lock.withLock({ running }) {
                 for (r, pid) in pids {
-                    if let rss = BenchCluster.rssBytes(pid: pid) { lock.withLock { peaks[r] = max(peaks[r] ?? 0, rss) } }
+                    if let rss = BenchCluster.rssBytes(pid: pid) {
+                        lock.withLock { peaks[r] = max(peaks[r] ?? 0, rss) }
+                    }
                 }
                 Thread.sleep(forTimeInterval: 0.1)
             }

@@ -15,7 +15,9 @@ enum EtcdBaseline {
     }
 
     static func run(_ options: Options, run: Int, into samples: inout Samples) async throws {
-        guard let etcd = Wrk.which("etcd") else { throw BenchError("etcd is not installed (apt-get install -y etcd-server)") }
+        guard let etcd = Wrk.which("etcd") else {
+            throw BenchError("etcd is not installed (apt-get install -y etcd-server)")
+        }
         let http = BenchHTTP.client()
         defer { BenchHTTP.shutdown(http) }
         let dir = options.dir + "/etcd-\(run)"
@@ -37,9 +39,12 @@ enum EtcdBaseline {
             p.executableURL = URL(fileURLWithPath: etcd)
             p.arguments = [
                 "--name", names[i], "--data-dir", "\(dir)/\(names[i])",
-                "--listen-client-urls", "http://127.0.0.1:\(clientPorts[i])", "--advertise-client-urls", "http://127.0.0.1:\(clientPorts[i])",
-                "--listen-peer-urls", "http://127.0.0.1:\(peerPorts[i])", "--initial-advertise-peer-urls", "http://127.0.0.1:\(peerPorts[i])",
-                "--initial-cluster", initial, "--initial-cluster-state", "new", "--initial-cluster-token", "paybench-\(run)",
+                "--listen-client-urls", "http://127.0.0.1:\(clientPorts[i])", "--advertise-client-urls",
+                "http://127.0.0.1:\(clientPorts[i])",
+                "--listen-peer-urls", "http://127.0.0.1:\(peerPorts[i])", "--initial-advertise-peer-urls",
+                "http://127.0.0.1:\(peerPorts[i])",
+                "--initial-cluster", initial, "--initial-cluster-state", "new", "--initial-cluster-token",
+                "paybench-\(run)",
             ]
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             _ = FileManager.default.createFile(atPath: "\(dir)/\(names[i]).log", contents: nil)
@@ -54,8 +59,9 @@ enum EtcdBaseline {
         try await poll("etcd has a leader", timeout: 30) {
             for (i, url) in urls.enumerated() {
                 guard let status = try? await post(http, url + "/v3/maintenance/status", "{}", timeout: .seconds(1)),
-                      let header = status["header"] as? [String: Any], let me = header["member_id"] as? String,
-                      let lead = status["leader"] as? String, lead != "0" else { return false }
+                    let header = status["header"] as? [String: Any], let me = header["member_id"] as? String,
+                    let lead = status["leader"] as? String, lead != "0"
+                else { return false }
                 if me == lead { leader = i }
             }
             return true
@@ -79,15 +85,20 @@ enum EtcdBaseline {
         let alone = (leader + 1) % 3
         for i in names.indices where i != alone { kill(processes[i].processIdentifier, SIGSTOP) }
         let t0 = now()
-        let minority = try? await post(http, urls[alone] + "/v3/kv/put",
-                                       "{\"key\":\"\(Data("minority".utf8).base64EncodedString())\",\"value\":\"eA==\"}", timeout: .seconds(5))
+        let minority = try? await post(
+            http, urls[alone] + "/v3/kv/put",
+            "{\"key\":\"\(Data("minority".utf8).base64EncodedString())\",\"value\":\"eA==\"}", timeout: .seconds(5))
         let ms = Int((now() - t0) * 1_000)
-        samples.note("etcd.minority", minority?["header"] != nil
-            ? "accepted in \(LagBenchmark.roundedMillis(ms))"
-            : "refused: no answer within \(LagBenchmark.roundedMillis(ms)) (no quorum)")
+        samples.note(
+            "etcd.minority",
+            minority?["header"] != nil
+                ? "accepted in \(LagBenchmark.roundedMillis(ms))"
+                : "refused: no answer within \(LagBenchmark.roundedMillis(ms)) (no quorum)")
     }
 
-    static func post(_ http: HTTPClient, _ url: String, _ body: String, timeout: TimeAmount) async throws -> [String: Any] {
+    static func post(_ http: HTTPClient, _ url: String, _ body: String, timeout: TimeAmount) async throws -> [String:
+        Any]
+    {
         var request = HTTPClientRequest(url: url)
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")

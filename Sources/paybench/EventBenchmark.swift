@@ -30,9 +30,12 @@ enum EventBenchmark {
         let dir = options.dir + "/events-\(run)"
 
         func creates(_ label: String) throws -> Double {
-            progress("run \(run): HTTP creates at \(a), \(label), wrk -c\(options.connections) for \(options.seconds) s")
-            let r = try Wrk.run(script: Wrk.createScript, url: cluster.url(a), seconds: options.seconds, connections: options.connections,
-                                env: ["PAYBENCH_RUN": "events-\(run)-\(label.replacingOccurrences(of: " ", with: "-"))"], dir: dir)
+            progress(
+                "run \(run): HTTP creates at \(a), \(label), wrk -c\(options.connections) for \(options.seconds) s")
+            let r = try Wrk.run(
+                script: Wrk.createScript, url: cluster.url(a), seconds: options.seconds,
+                connections: options.connections,
+                env: ["PAYBENCH_RUN": "events-\(run)-\(label.replacingOccurrences(of: " ", with: "-"))"], dir: dir)
             guard r.failures == 0 else { throw BenchError("\(r.failures) creates failed; see \(cluster.logPath(a))") }
             return r.perSecond
         }
@@ -71,11 +74,14 @@ enum EventBenchmark {
     }
 
     /// Creates at `writer` on a fixed schedule; the time each was acked, by payment id.
-    static func fixedRate(_ cluster: BenchCluster, _ writer: RegionID, rate: Int, seconds: Int, run: Int) async throws -> [String: Double] {
+    static func fixedRate(_ cluster: BenchCluster, _ writer: RegionID, rate: Int, seconds: Int, run: Int) async throws
+        -> [String: Double]
+    {
         let acks = Locked<[String: Double]>([:])
         let failures = Locked<[String]>([])
         try await openLoop(rate: rate, seconds: seconds) { i in
-            let reply = try await LagBenchmark.create(cluster, writer, key: "events-lag-\(run)-\(i)", durability: "local")
+            let reply = try await LagBenchmark.create(
+                cluster, writer, key: "events-lag-\(run)-\(i)", durability: "local")
             guard reply.status == 201, let id = reply.json["id"] as? String else {
                 failures.with { $0.append("\(reply.status)") }
                 return

@@ -25,9 +25,12 @@ enum HTTPBenchmark {
 
         progress("run \(run): HTTP creates, wrk -c\(options.connections) for \(options.seconds) s")
         let writtenBefore = cluster.diskBytesWritten(region)
-        let creates = try Wrk.run(script: Wrk.createScript, url: cluster.url(region), seconds: options.seconds,
-                                  connections: options.connections, env: ["PAYBENCH_RUN": "\(run)"], dir: dir)
-        guard creates.failures == 0 else { throw BenchError("\(creates.failures) creates failed; see \(cluster.logPath(region))") }
+        let creates = try Wrk.run(
+            script: Wrk.createScript, url: cluster.url(region), seconds: options.seconds,
+            connections: options.connections, env: ["PAYBENCH_RUN": "\(run)"], dir: dir)
+        guard creates.failures == 0 else {
+            throw BenchError("\(creates.failures) creates failed; see \(cluster.logPath(region))")
+        }
         if let before = writtenBefore, let after = cluster.diskBytesWritten(region) {
             samples.add("http.disk_bytes_per_create", Double(after - before) / Double(max(1, creates.requests)))
         }
@@ -39,16 +42,20 @@ enum HTTPBenchmark {
         let idsPath = dir + "/ids.txt"
         try ids.joined(separator: "\n").write(toFile: idsPath, atomically: true, encoding: .utf8)
         progress("run \(run): HTTP reads by id over \(ids.count) ids for \(options.seconds) s")
-        let reads = try Wrk.run(script: Wrk.readScript, url: cluster.url(region), seconds: options.seconds,
-                                connections: options.connections, env: ["PAYBENCH_IDS": idsPath], dir: dir)
-        guard reads.failures == 0 else { throw BenchError("\(reads.failures) reads failed; see \(cluster.logPath(region))") }
+        let reads = try Wrk.run(
+            script: Wrk.readScript, url: cluster.url(region), seconds: options.seconds,
+            connections: options.connections, env: ["PAYBENCH_IDS": idsPath], dir: dir)
+        guard reads.failures == 0 else {
+            throw BenchError("\(reads.failures) reads failed; see \(cluster.logPath(region))")
+        }
         samples.add("http.reads_per_s", reads.perSecond)
         samples.add("http.read_p50_ms", reads.p50Millis)
         samples.add("http.read_p99_ms", reads.p99Millis)
 
         progress("run \(run): GET /health for \(options.seconds) s (the HTTP stack alone)")
-        let health = try Wrk.run(script: Wrk.healthScript, url: cluster.url(region), seconds: options.seconds,
-                                 connections: options.connections, env: [:], dir: dir)
+        let health = try Wrk.run(
+            script: Wrk.healthScript, url: cluster.url(region), seconds: options.seconds,
+            connections: options.connections, env: [:], dir: dir)
         samples.add("http.health_per_s", health.perSecond)
         samples.add("http.health_p99_ms", health.p99Millis)
 
@@ -87,14 +94,17 @@ enum HTTPBenchmark {
         var i = 0
         while now() - start < seconds {
             let t0 = now()
-            guard try reader.payment(parsed[i % parsed.count]) != nil else { throw BenchError("payment \(parsed[i % parsed.count]) not found") }
+            guard try reader.payment(parsed[i % parsed.count]) != nil else {
+                throw BenchError("payment \(parsed[i % parsed.count]) not found")
+            }
             latencies.append((now() - t0) * 1_000)
             i += 1
         }
         let elapsed = now() - start
         latencies.sort()
-        return StoreBenchmark.Row(name: "sqlite point reads", writes: i, seconds: elapsed,
-                                  p50Millis: StoreBenchmark.percentile(latencies, 0.5),
-                                  p99Millis: StoreBenchmark.percentile(latencies, 0.99))
+        return StoreBenchmark.Row(
+            name: "sqlite point reads", writes: i, seconds: elapsed,
+            p50Millis: StoreBenchmark.percentile(latencies, 0.5),
+            p99Millis: StoreBenchmark.percentile(latencies, 0.99))
     }
 }

@@ -26,7 +26,8 @@ enum LagBenchmark {
     static func run(_ options: Options, run: Int, into samples: inout Samples) async throws {
         let http = BenchHTTP.client()
         defer { BenchHTTP.shutdown(http) }
-        let cluster = try BenchCluster(regions: regions, dir: options.dir + "/lag-\(run)", api: ["session_wait_ms: 30000"], http: http)
+        let cluster = try BenchCluster(
+            regions: regions, dir: options.dir + "/lag-\(run)", api: ["session_wait_ms: 30000"], http: http)
         try await cluster.startAll()
         defer { cluster.stopAll() }
         try await waitForMesh(cluster)
@@ -54,7 +55,9 @@ enum LagBenchmark {
                 let t0 = now()
                 let reply = try await create(cluster, a, key: "seq-\(run)-\(durability)-\(i)", durability: durability)
                 guard reply.status == 201, reply.header("X-Durability-Achieved") == durability else {
-                    throw BenchError("a \(durability) create answered \(reply.status) \(String(decoding: reply.body, as: UTF8.self))")
+                    throw BenchError(
+                        "a \(durability) create answered \(reply.status) \(String(decoding: reply.body, as: UTF8.self))"
+                    )
                 }
                 millis.append((now() - t0) * 1_000)
             }
@@ -66,15 +69,20 @@ enum LagBenchmark {
         progress("run \(run): \(b) and \(c) paused; writing at \(a) alone")
         cluster.signal(b, SIGSTOP)
         cluster.signal(c, SIGSTOP)
-        defer { cluster.signal(b, SIGCONT); cluster.signal(c, SIGCONT) }
+        defer {
+            cluster.signal(b, SIGCONT)
+            cluster.signal(c, SIGCONT)
+        }
         for durability in ["local", "remote"] {
             let t0 = now()
             let reply = try await create(cluster, a, key: "minority-\(run)-\(durability)", durability: durability)
             let ms = Int((now() - t0) * 1_000)
             let achieved = reply.header("X-Durability-Achieved") ?? "-"
-            samples.note("minority.\(durability)", reply.status < 300
-                ? "accepted (\(reply.status), held by \(achieved == "local" ? "A only" : achieved)) in ~\(roundedMillis(ms))"
-                : "refused (\(reply.status))")
+            samples.note(
+                "minority.\(durability)",
+                reply.status < 300
+                    ? "accepted (\(reply.status), held by \(achieved == "local" ? "A only" : achieved)) in ~\(roundedMillis(ms))"
+                    : "refused (\(reply.status))")
         }
     }
 
@@ -86,15 +94,19 @@ enum LagBenchmark {
     }
 
     /// Creates at `writer` on a fixed schedule; samples the lag to `readers`.
-    static func fixedRate(_ cluster: BenchCluster, _ options: Options, rate: Int, writer: RegionID, readers: [RegionID], run: Int) async throws -> LagResult {
+    static func fixedRate(
+        _ cluster: BenchCluster, _ options: Options, rate: Int, writer: RegionID, readers: [RegionID], run: Int
+    ) async throws -> LagResult {
         let state = FixedRateState()
         let start = now()
         // Overloaded: skip, counted as not acked.
-        try await openLoop(rate: rate, seconds: options.seconds, admit: { state.enter(limit: 2_000) }) { i in
+        let admit: @Sendable () -> Bool = { state.enter(limit: 2_000) }
+        try await openLoop(rate: rate, seconds: options.seconds, admit: admit) { i in
             defer { state.leave() }
             let reply = try await create(cluster, writer, key: "lag-\(run)-\(rate)-\(i)", durability: "local")
             guard reply.status == 201, let token = reply.header("X-Session-Token"),
-                  let id = reply.json["id"] as? String else {
+                let id = reply.json["id"] as? String
+            else {
                 state.fail("\(reply.status)")
                 return
             }
@@ -103,23 +115,33 @@ enum LagBenchmark {
             guard i % options.sampleEvery == 0 else { return }
             var worst = 0.0
             for r in readers {
-                let read = try await cluster.get(r, "/v1/payments/\(id)", headers: ["X-Session-Token": token], timeout: .seconds(60))
-                guard read.status == 200 else { state.fail("read \(read.status)"); return }
+                let read = try await cluster.get(
+                    r, "/v1/payments/\(id)", headers: ["X-Session-Token": token], timeout: .seconds(60))
+                guard read.status == 200 else {
+                    state.fail("read \(read.status)")
+                    return
+                }
                 worst = max(worst, now() - ackedAt)
             }
             state.lag(worst * 1_000)
         }
         let elapsed = now() - start
         let (lags, acked, failures) = state.results
-        guard failures.isEmpty else { throw BenchError("\(failures.count) requests failed in the lag run, e.g. \(failures.prefix(5))") }
+        guard failures.isEmpty else {
+            throw BenchError("\(failures.count) requests failed in the lag run, e.g. \(failures.prefix(5))")
+        }
         let p = BenchHTTP.percentiles(lags)
         return LagResult(achievedRate: Double(acked) / elapsed, acked: acked, p50: p.p50, p99: p.p99)
     }
 
-    static func create(_ cluster: BenchCluster, _ r: RegionID, key: String, durability: String) async throws -> BenchCluster.Reply {
-        let body = #"{"merchant_id":"m_lag","order_id":"\#(key)","amount":1250,"currency":"EUR","method":"card","description":"benchmark payment"}"#
-        return try await cluster.send(r, "POST", "/v1/payments", headers: ["Idempotency-Key": key, "X-Durability": durability],
-                                      body: body, timeout: .seconds(30))
+    static func create(_ cluster: BenchCluster, _ r: RegionID, key: String, durability: String) async throws
+        -> BenchCluster.Reply
+    {
+        let body =
+            #"{"merchant_id":"m_lag","order_id":"\#(key)","amount":1250,"currency":"EUR","method":"card","description":"benchmark payment"}"#
+        return try await cluster.send(
+            r, "POST", "/v1/payments", headers: ["Idempotency-Key": key, "X-Durability": durability],
+            body: body, timeout: .seconds(30))
     }
 
     /// Raw (before compression) and wire bytes of DELTA frames A has sent.
@@ -138,7 +160,9 @@ enum LagBenchmark {
         }
     }
 
-    static func roundedMillis(_ ms: Int) -> String { ms >= 1_000 ? String(format: "%.1f s", Double(ms) / 1_000) : "\(ms) ms" }
+    static func roundedMillis(_ ms: Int) -> String {
+        ms >= 1_000 ? String(format: "%.1f s", Double(ms) / 1_000) : "\(ms) ms"
+    }
 }
 
 /// What the fixed-rate writer's tasks share, under one lock.
@@ -150,7 +174,15 @@ final class FixedRateState: @unchecked Sendable {
     private var failures: [String] = []
 
     /// Counts a request in flight, unless `limit` already are.
-    func enter(limit: Int) -> Bool { lock.withLock { inFlight < limit ? { inFlight += 1; return true }() : false } }
+    func enter(limit: Int) -> Bool {
+        lock.withLock {
+            inFlight < limit
+                ? {
+                    inFlight += 1
+                    return true
+                }() : false
+        }
+    }
     func leave() { lock.withLock { inFlight -= 1 } }
     func ack() { lock.withLock { acked += 1 } }
     func lag(_ ms: Double) { lock.withLock { lags.append(ms) } }

@@ -4,8 +4,10 @@ import Foundation
 /// starts at i/rate seconds whatever the earlier ones are doing), each in its own task,
 /// and returns once all have finished. `admit` may turn a call away (an overloaded run
 /// skips it rather than queue without bound).
-func openLoop(rate: Int, seconds: Int, admit: @escaping @Sendable () -> Bool = { true },
-              _ body: @escaping @Sendable (Int) async throws -> Void) async throws {
+func openLoop(
+    rate: Int, seconds: Int, admit: @escaping @Sendable () -> Bool = { true },
+    _ body: @escaping @Sendable (Int) async throws -> Void
+) async throws {
     let total = rate * seconds
     let start = now()
     try await withThrowingTaskGroup(of: Void.self) { group in

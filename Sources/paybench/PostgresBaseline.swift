@@ -54,15 +54,19 @@ enum PostgresBaseline {
         if asRoot { try shell("/bin/chown", ["-R", "postgres:postgres", dir]) }
         let port = Int.random(in: 20_000...60_000)
         func pg(_ tool: String, _ args: [String]) throws -> String {
-            asRoot ? try shell("/usr/sbin/runuser", ["-u", "postgres", "--", bin + "/" + tool] + args)
-                   : try shell(bin + "/" + tool, args)
+            asRoot
+                ? try shell("/usr/sbin/runuser", ["-u", "postgres", "--", bin + "/" + tool] + args)
+                : try shell(bin + "/" + tool, args)
         }
         progress("run \(run): PostgreSQL baseline: initdb, start, schema")
         _ = try pg("initdb", ["-D", data, "-U", "bench", "--auth=trust", "-E", "UTF8"])
         // The server runs as this process's child (not daemonized by pg_ctl: Foundation's
         // Process does not return from a command that leaves a daemon behind).
         let server = Process()
-        let serverArgs = ["-D", data, "-p", "\(port)", "-k", dir, "-c", "listen_addresses=", "-c", "max_connections=\(options.clients + 10)"]
+        let serverArgs = [
+            "-D", data, "-p", "\(port)", "-k", dir, "-c", "listen_addresses=", "-c",
+            "max_connections=\(options.clients + 10)",
+        ]
         server.executableURL = URL(fileURLWithPath: asRoot ? "/usr/sbin/runuser" : bin + "/postgres")
         server.arguments = asRoot ? ["-u", "postgres", "--", bin + "/postgres"] + serverArgs : serverArgs
         _ = FileManager.default.createFile(atPath: dir + "/postgres.log", contents: nil)
@@ -74,7 +78,9 @@ enum PostgresBaseline {
         let connect = ["-h", dir, "-p", "\(port)", "-U", "bench"]
         let deadline = Date().addingTimeInterval(30)
         while (try? pg("pg_isready", connect + ["-d", "postgres"])) == nil {
-            guard Date() < deadline, server.isRunning else { throw BenchError("PostgreSQL did not start; see \(dir)/postgres.log") }
+            guard Date() < deadline, server.isRunning else {
+                throw BenchError("PostgreSQL did not start; see \(dir)/postgres.log")
+            }
             usleep(100_000)
         }
         try (dir + "/schema.sql").write(schema)
@@ -84,11 +90,13 @@ enum PostgresBaseline {
         if asRoot { try shell("/bin/chown", ["-R", "postgres:postgres", dir]) }
 
         progress("run \(run): pgbench creates, \(options.clients) clients, about \(options.seconds) s")
-        let creates = try parse(try pg("pgbench", connect + benchArgs(options, script: dir + "/create.sql", perSecond: 10_000)))
+        let creates = try parse(
+            try pg("pgbench", connect + benchArgs(options, script: dir + "/create.sql", perSecond: 10_000)))
         samples.add("pg.creates_per_s", creates.tps)
         samples.add("pg.create_avg_ms", creates.averageMillis)
         progress("run \(run): pgbench point reads, \(options.clients) clients, about \(options.seconds) s")
-        let reads = try parse(try pg("pgbench", connect + benchArgs(options, script: dir + "/read.sql", perSecond: 30_000)))
+        let reads = try parse(
+            try pg("pgbench", connect + benchArgs(options, script: dir + "/read.sql", perSecond: 30_000)))
         samples.add("pg.reads_per_s", reads.tps)
         samples.add("pg.read_avg_ms", reads.averageMillis)
     }
@@ -131,7 +139,9 @@ enum PostgresBaseline {
     static func binDirectory() -> String? {
         let root = "/usr/lib/postgresql"
         let versions = (try? FileManager.default.contentsOfDirectory(atPath: root))?.compactMap(Int.init).sorted() ?? []
-        return versions.last.map { "\(root)/\($0)/bin" }.flatMap { FileManager.default.isExecutableFile(atPath: $0 + "/pgbench") ? $0 : nil }
+        return versions.last.map { "\(root)/\($0)/bin" }.flatMap {
+            FileManager.default.isExecutableFile(atPath: $0 + "/pgbench") ? $0 : nil
+        }
     }
 
     /// Runs a command to its end; its output, or an error with it when it fails.
@@ -147,11 +157,13 @@ enum PostgresBaseline {
         let data = out.fileHandleForReading.readDataToEndOfFile()
         p.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
-        guard p.terminationStatus == 0 else { throw BenchError("\(path) \(args.joined(separator: " ")) failed:\n\(text)") }
+        guard p.terminationStatus == 0 else {
+            throw BenchError("\(path) \(args.joined(separator: " ")) failed:\n\(text)")
+        }
         return text
     }
 }
 
-private extension String {
-    func write(_ text: String) throws { try text.write(toFile: self, atomically: true, encoding: .utf8) }
+extension String {
+    fileprivate func write(_ text: String) throws { try text.write(toFile: self, atomically: true, encoding: .utf8) }
 }

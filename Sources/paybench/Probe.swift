@@ -14,6 +14,8 @@ enum Probe {
             try store.commit(Array(requests[start..<min(writes, start + 1_000)]))
         }
         let t2 = DispatchTime.now().uptimeNanoseconds
-        print("engine: \(Int(Double(writes) / (Double(t1 - t0) / 1e9)))/s; store commit in groups of 1000: \(Int(Double(writes) / (Double(t2 - t1) / 1e9)))/s")
+        print(
+            "engine: \(Int(Double(writes) / (Double(t1 - t0) / 1e9)))/s; store commit in groups of 1000: \(Int(Double(writes) / (Double(t2 - t1) / 1e9)))/s"
+        )
     }
 }

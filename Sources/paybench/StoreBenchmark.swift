@@ -14,7 +14,9 @@ enum StoreBenchmark {
         var perSecond: Double { Double(writes) / seconds }
     }
 
-    static func run(writers: Int, writes: Int, naiveWrites: Int, synchronous: StoreOptions.Synchronous, dir: String) throws {
+    static func run(writers: Int, writes: Int, naiveWrites: Int, synchronous: StoreOptions.Synchronous, dir: String)
+        throws
+    {
         let rows = [
             try groupCommit(writers: writers, writes: writes, synchronous: synchronous, dir: dir),
             try raw(oneTransaction: true, writes: writes, synchronous: synchronous, dir: dir),
@@ -30,7 +32,8 @@ enum StoreBenchmark {
     }
 
     /// Many writers, each waiting for its own create to be durable, as API clients do.
-    static func groupCommit(writers: Int, writes: Int, synchronous: StoreOptions.Synchronous, dir: String) throws -> Row {
+    static func groupCommit(writers: Int, writes: Int, synchronous: StoreOptions.Synchronous, dir: String) throws -> Row
+    {
         var options = StoreOptions(path: fresh(dir, "store-group-commit"))
         options.synchronous = synchronous
         let store = try ReplicaStore(options: options)
@@ -47,7 +50,7 @@ enum StoreBenchmark {
                 committer.submit([request]) { _ in
                     shared.record(Double(DispatchTime.now().uptimeNanoseconds - t0) / 1e6)
                     if shared.completed == writes { finished.signal() }
-                    DispatchQueue.global().async { issue() } // off the committing thread
+                    DispatchQueue.global().async { issue() }  // off the committing thread
                 }
             }
             _ = more
@@ -57,17 +60,20 @@ enum StoreBenchmark {
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         committer.shutdown()
         let latencies = shared.latencies.sorted()
-        return Row(name: "store API, group commit (\(writers) concurrent writers)", writes: writes, seconds: seconds,
-                   p50Millis: percentile(latencies, 0.50), p99Millis: percentile(latencies, 0.99))
+        return Row(
+            name: "store API, group commit (\(writers) concurrent writers)", writes: writes, seconds: seconds,
+            p50Millis: percentile(latencies, 0.50), p99Millis: percentile(latencies, 0.99))
     }
 
     /// Raw prepared inserts of the same rows: one big transaction (the ceiling) or one
     /// transaction per insert (what naive code gets).
-    static func raw(oneTransaction: Bool, writes: Int, synchronous: StoreOptions.Synchronous, dir: String) throws -> Row {
+    static func raw(oneTransaction: Bool, writes: Int, synchronous: StoreOptions.Synchronous, dir: String) throws -> Row
+    {
         let db = try SQLiteDatabase(path: fresh(dir, oneTransaction ? "raw-one-txn" : "raw-txn-per-insert"))
         try db.execute("PRAGMA journal_mode = WAL")
         try db.execute("PRAGMA synchronous = \(synchronous.rawValue)")
-        try db.execute("""
+        try db.execute(
+            """
             CREATE TABLE payments (id TEXT PRIMARY KEY, merchant_id TEXT, order_id TEXT, amount INTEGER, currency TEXT,
                 status TEXT, description TEXT, created_at_ms INTEGER, registers BLOB) WITHOUT ROWID
             """)
@@ -99,8 +105,10 @@ enum StoreBenchmark {
         if oneTransaction { try db.execute("COMMIT") }
         let seconds = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e9
         latencies.sort()
-        return Row(name: oneTransaction ? "raw SQLite, one transaction (ceiling)" : "raw SQLite, one transaction per insert",
-                   writes: writes, seconds: seconds, p50Millis: percentile(latencies, 0.5), p99Millis: percentile(latencies, 0.99))
+        return Row(
+            name: oneTransaction ? "raw SQLite, one transaction (ceiling)" : "raw SQLite, one transaction per insert",
+            writes: writes, seconds: seconds, p50Millis: percentile(latencies, 0.5),
+            p99Millis: percentile(latencies, 0.99))
     }
 
     static func percentile(_ sorted: [Double], _ q: Double) -> Double? {
@@ -109,13 +117,17 @@ enum StoreBenchmark {
 
     static func table(_ rows: [Row], synchronous: StoreOptions.Synchronous, writers: Int) -> String {
         func f(_ x: Double?) -> String { x.map { String(format: "%.2f", $0) } ?? "-" }
-        let ceiling = rows[1].perSecond, naive = rows[2].perSecond
-        var s = "durable creates, synchronous=\(synchronous.rawValue), WAL, \(ProcessInfo.processInfo.activeProcessorCount) cores\n\n"
+        let ceiling = rows[1].perSecond
+        let naive = rows[2].perSecond
+        var s =
+            "durable creates, synchronous=\(synchronous.rawValue), WAL, \(ProcessInfo.processInfo.activeProcessorCount) cores\n\n"
         s += "| method | writes | creates/s | p50 ms | p99 ms | vs ceiling | vs one-per-txn |\n"
         s += "|---|---:|---:|---:|---:|---:|---:|\n"
         for r in rows {
             s += "| \(r.name) | \(r.writes) | \(Int(r.perSecond)) | \(f(r.p50Millis)) | \(f(r.p99Millis)) | "
-            s += String(format: "%.2fx", r.perSecond / ceiling) + " | " + String(format: "%.1fx", r.perSecond / naive) + " |\n"
+            s +=
+                String(format: "%.2fx", r.perSecond / ceiling) + " | " + String(format: "%.1fx", r.perSecond / naive)
+                + " |\n"
         }
         return s
     }

@@ -33,22 +33,26 @@ enum Suite {
         for run in 1...o.runs {
             if o.only.contains("http") {
                 await attempt("http, run \(run)") {
-                    try await HTTPBenchmark.run(.init(seconds: o.seconds, connections: o.connections, dir: o.dir), run: run, into: &$0)
+                    try await HTTPBenchmark.run(
+                        .init(seconds: o.seconds, connections: o.connections, dir: o.dir), run: run, into: &$0)
                 }
             }
             if o.only.contains("postgres") {
                 await attempt("postgres, run \(run)") {
-                    try PostgresBaseline.run(.init(seconds: o.seconds, clients: o.connections, dir: o.dir), run: run, into: &$0)
+                    try PostgresBaseline.run(
+                        .init(seconds: o.seconds, clients: o.connections, dir: o.dir), run: run, into: &$0)
                 }
             }
             if o.only.contains("lag") {
                 await attempt("lag, run \(run)") {
-                    try await LagBenchmark.run(.init(rates: o.lagRates, seconds: o.seconds, dir: o.dir), run: run, into: &$0)
+                    try await LagBenchmark.run(
+                        .init(rates: o.lagRates, seconds: o.seconds, dir: o.dir), run: run, into: &$0)
                 }
             }
             if o.only.contains("events") {
                 await attempt("events, run \(run)") {
-                    try await EventBenchmark.run(.init(seconds: o.seconds, connections: o.connections, dir: o.dir), run: run, into: &$0)
+                    try await EventBenchmark.run(
+                        .init(seconds: o.seconds, connections: o.connections, dir: o.dir), run: run, into: &$0)
                 }
             }
             if o.only.contains("etcd") {
@@ -64,8 +68,10 @@ enum Suite {
         }
         if o.only.contains("dataset") {
             await attempt("dataset") {
-                try await DatasetBenchmark.run(.init(payments: o.datasetPayments, seconds: o.seconds, connections: o.connections,
-                                                     catchUp: o.datasetCatchUp, dir: o.dir), into: &$0)
+                try await DatasetBenchmark.run(
+                    .init(
+                        payments: o.datasetPayments, seconds: o.seconds, connections: o.connections,
+                        catchUp: o.datasetCatchUp, dir: o.dir), into: &$0)
             }
         }
         if o.only.contains("paysim") { await attempt("paysim") { try paysimSpeed(seeds: o.paysimSeeds, into: &$0) } }
@@ -90,7 +96,8 @@ enum Suite {
         p.waitUntilExit()
         let wall = now() - t0
         guard let line = text.split(separator: "\n").first(where: { $0.hasPrefix("simulated ") }),
-              let simulated = Double(line.split(separator: " ")[1]) else {
+            let simulated = Double(line.split(separator: " ")[1])
+        else {
             throw BenchError("paysim printed no \"simulated\" line (exit \(p.terminationStatus))")
         }
         s.add("paysim.seeds_per_s", Double(seeds) / wall)

@@ -15,9 +15,10 @@ enum WireBenchmark {
         let start: UInt64 = 1_800_000_000_000
         for i in 0..<count {
             let order = "order-" + String(format: "%06d", i)
-            let create = CreatePayment(merchantID: "m_shop_42", orderID: order, amount: Int64(100 + (i * 37) % 90_000),
-                                       currency: "EUR", method: .card, description: "Order \(order) at shop 42",
-                                       metadata: ["channel": "web", "cart": order])
+            let create = CreatePayment(
+                merchantID: "m_shop_42", orderID: order, amount: Int64(100 + (i * 37) % 90_000),
+                currency: "EUR", method: .card, description: "Order \(order) at shop 42",
+                metadata: ["channel": "web", "cart": order])
             let now = start + UInt64(i / 2)
             let id = PaymentID.generated(wallMillis: now, entropy: (rng.next(), UInt16.random(in: 0...UInt16.max)))
             out += writer.write(.create(id, create, idempotent: false), nowMillis: now).entries.map(\.entry)
@@ -27,7 +28,9 @@ enum WireBenchmark {
 
     static func run(count: Int) throws {
         let all = entries(count)
-        print("| batch entries | raw bytes/entry | plain LZ4 frame bytes/entry | ratio | LZ4 + peer dictionary (sent) bytes/entry | ratio |")
+        print(
+            "| batch entries | raw bytes/entry | plain LZ4 frame bytes/entry | ratio | LZ4 + peer dictionary (sent) bytes/entry | ratio |"
+        )
         print("|---:|---:|---:|---:|---:|---:|")
         for size in [1, 4, 8, 16, 32, 64, 128, 512] {
             var raw = 0
@@ -46,8 +49,10 @@ enum WireBenchmark {
                 batchID += 1
             }
             let n = Double(all.count)
-            print(String(format: "| %d | %.0f | %.0f | %.2fx | %.0f | %.2fx |", size, Double(raw) / n, Double(plain) / n,
-                         Double(raw) / Double(plain), Double(sent) / n, Double(raw) / Double(sent)))
+            print(
+                String(
+                    format: "| %d | %.0f | %.0f | %.2fx | %.0f | %.2fx |", size, Double(raw) / n, Double(plain) / n,
+                    Double(raw) / Double(plain), Double(sent) / n, Double(raw) / Double(sent)))
         }
     }
 }

@@ -13,18 +13,28 @@ final class ShellWriter {
             completion(.committed)
         }
         func compactLog(through vector: VersionVector) {}
-        func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) { reply(.success(nil)) }
-        func readEvents(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
-                        reply: @escaping (Result<EventPage, EventReadFailure>) -> Void) {
+        func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) {
+            reply(.success(nil))
+        }
+        func readEvents(
+            _ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
+            reply: @escaping (Result<EventPage, EventReadFailure>) -> Void
+        ) {
             reply(.success(EventPage(events: [], cursor: query.cursor)))
         }
         // The writer's engine holds every record it wrote: it never asks for any.
-        func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) { completion(.success([])) }
-        func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void) {
+        func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+            completion(.success([]))
+        }
+        func readRecords(
+            after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void
+        ) {
             completion(.success(StoredRecords(records: [], position: after)))
         }
-        func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
-                            completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) { completion(.success([])) }
+        func readLogEntries(
+            of origin: RegionID, after: UInt64, limit: Int,
+            completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void
+        ) { completion(.success([])) }
         func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
             completion(.failure(StoreReadFailure("a writer for benchmarks does not recover")))
         }
@@ -53,13 +63,14 @@ final class ShellWriter {
     /// (new payments need no loads), so writing millions does not hold them all.
     init(region: RegionID, recovered: RecoveredState, boundedMemory: Bool = false) {
         var state = recovered
-        state.ownHistoryComplete = true // a region alone holds all of its history
+        state.ownHistoryComplete = true  // a region alone holds all of its history
         var engine = EngineConfig(region: region, peers: [])
         if boundedMemory {
             engine.recordCacheBytes = 8 << 20
             engine.logCacheEntries = 10_000
         }
-        shell = ReplicaShell(config: ShellConfig(engine: engine), recovered: state, store: store, bus: NoPeers(), clock: clock)
+        shell = ReplicaShell(
+            config: ShellConfig(engine: engine), recovered: state, store: store, bus: NoPeers(), clock: clock)
     }
 
     /// The persist request of `command` at `nowMillis` (it must be accepted).
@@ -81,22 +92,26 @@ struct CreateWorkload {
     var n = 0
     let startMillis: UInt64
 
-    init(region: String = "us-east-1", startMillis: UInt64 = 1_800_000_000_000, clockHighWater: HLCTimestamp = .zero,
-         recovered: RecoveredState = RecoveredState(), boundedMemory: Bool = false) {
+    init(
+        region: String = "us-east-1", startMillis: UInt64 = 1_800_000_000_000, clockHighWater: HLCTimestamp = .zero,
+        recovered: RecoveredState = RecoveredState(), boundedMemory: Bool = false
+    ) {
         var state = recovered
         state.clockHighWater = max(state.clockHighWater, clockHighWater)
         writer = ShellWriter(region: RegionID(region)!, recovered: state, boundedMemory: boundedMemory)
         self.startMillis = startMillis
-        n = Int(state.vector.total) // a restarted writer continues with new payments
+        n = Int(state.vector.total)  // a restarted writer continues with new payments
     }
 
     /// The next create's persist request.
     mutating func next(nowMillis: UInt64? = nil) -> PersistRequest {
         n += 1
-        let create = CreatePayment(merchantID: "m\(n % 50)", orderID: "order-\(n)", amount: Int64(100 + n % 100_000),
-                                   currency: "EUR", method: .card, paymentKey: "tok_\(n)", description: "benchmark payment \(n)")
-        return writer.write(.create(Self.id(n, startMillis: startMillis), create, idempotent: true),
-                            nowMillis: nowMillis ?? startMillis + UInt64(n / 10))
+        let create = CreatePayment(
+            merchantID: "m\(n % 50)", orderID: "order-\(n)", amount: Int64(100 + n % 100_000),
+            currency: "EUR", method: .card, paymentKey: "tok_\(n)", description: "benchmark payment \(n)")
+        return writer.write(
+            .create(Self.id(n, startMillis: startMillis), create, idempotent: true),
+            nowMillis: nowMillis ?? startMillis + UInt64(n / 10))
     }
 
     /// The id of the `n`th payment of a workload started at `startMillis`.

@@ -59,7 +59,9 @@ enum Wrk {
         """
 
     /// Runs wrk against `url` for `seconds` with `connections` connections on one thread.
-    static func run(script: String, url: String, seconds: Int, connections: Int, env: [String: String], dir: String) throws -> Result {
+    static func run(script: String, url: String, seconds: Int, connections: Int, env: [String: String], dir: String)
+        throws -> Result
+    {
         guard let wrk = which("wrk") else { throw BenchError("wrk is not installed (apt-get install -y wrk)") }
         let scriptPath = dir + "/bench-\(abs(script.hashValue)).lua"
         try script.write(toFile: scriptPath, atomically: true, encoding: .utf8)
@@ -75,18 +77,22 @@ enum Wrk {
         process.waitUntilExit()
         let text = String(decoding: data, as: UTF8.self)
         guard process.terminationStatus == 0,
-              let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PAYBENCH ") }),
-              let json = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(9).utf8)) as? [String: Int],
-              let requests = json["requests"], let micros = json["duration_us"], let failures = json["failures"],
-              let p50 = json["p50_us"], let p99 = json["p99_us"] else {
+            let line = text.split(separator: "\n").first(where: { $0.hasPrefix("PAYBENCH ") }),
+            let json = try? JSONSerialization.jsonObject(with: Data(line.dropFirst(9).utf8)) as? [String: Int],
+            let requests = json["requests"], let micros = json["duration_us"], let failures = json["failures"],
+            let p50 = json["p50_us"], let p99 = json["p99_us"]
+        else {
             throw BenchError("wrk failed (exit \(process.terminationStatus)):\n\(text)")
         }
-        return Result(requests: requests, seconds: Double(micros) / 1e6, failures: failures,
-                      p50Millis: Double(p50) / 1_000, p99Millis: Double(p99) / 1_000)
+        return Result(
+            requests: requests, seconds: Double(micros) / 1e6, failures: failures,
+            p50Millis: Double(p50) / 1_000, p99Millis: Double(p99) / 1_000)
     }
 
     static func which(_ name: String) -> String? {
         let path = ProcessInfo.processInfo.environment["PATH"] ?? "/usr/bin:/bin"
-        return path.split(separator: ":").map { "\($0)/\(name)" }.first { FileManager.default.isExecutableFile(atPath: $0) }
+        return path.split(separator: ":").map { "\($0)/\(name)" }.first {
+            FileManager.default.isExecutableFile(atPath: $0)
+        }
     }
 }

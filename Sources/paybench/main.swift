@@ -3,15 +3,15 @@ import ReplicaStore
 
 /// paybench: measurements, printed as tables (never asserted in tests).
 let usage = """
-usage: paybench suite [--runs N] [--seconds S] [--connections C] [--lag-rates R,R] [--catch-up N] [--catch-up-runs N]
-                      [--paysim-seeds N] [--only http,postgres,lag,events,etcd,catchup,paysim,dataset] [--dataset N]
-                      [--no-dataset-catch-up] [--dir DIR]
-         every end-to-end benchmark against real nodes, wrk, PostgreSQL and etcd; one markdown table of medians
-         (the dataset part, a region holding --dataset payments, 10,000,000 by default, runs only when named in --only)
-       paybench store [--writers N] [--writes N] [--naive-writes N] [--sync full|normal] [--dir DIR]
-       paybench wire [--entries N]     (replication bytes per create, raw vs LZ4, by batch size)
-       paybench crash-writer PATH      (used by the crash test: writes until killed)
-"""
+    usage: paybench suite [--runs N] [--seconds S] [--connections C] [--lag-rates R,R] [--catch-up N] [--catch-up-runs N]
+                          [--paysim-seeds N] [--only http,postgres,lag,events,etcd,catchup,paysim,dataset] [--dataset N]
+                          [--no-dataset-catch-up] [--dir DIR]
+             every end-to-end benchmark against real nodes, wrk, PostgreSQL and etcd; one markdown table of medians
+             (the dataset part, a region holding --dataset payments, 10,000,000 by default, runs only when named in --only)
+           paybench store [--writers N] [--writes N] [--naive-writes N] [--sync full|normal] [--dir DIR]
+           paybench wire [--entries N]     (replication bytes per create, raw vs LZ4, by batch size)
+           paybench crash-writer PATH      (used by the crash test: writes until killed)
+    """
 
 func fail(_ message: String) -> Never {
     FileHandle.standardError.write(Data("paybench: \(message)\n\n\(usage)\n".utf8))
@@ -35,16 +35,18 @@ func number(_ name: String, _ fallback: Int) -> Int {
 do {
     switch command {
     case "store":
-        let sync: StoreOptions.Synchronous = switch option("--sync", "full") {
-        case "full": .full
-        case "normal": .normal
-        case let other: fail("--sync is full or normal, got \(other)")
-        }
+        let sync: StoreOptions.Synchronous =
+            switch option("--sync", "full") {
+            case "full": .full
+            case "normal": .normal
+            case let other: fail("--sync is full or normal, got \(other)")
+            }
         let dir = option("--dir", NSTemporaryDirectory() + "paybench-\(getpid())")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        try StoreBenchmark.run(writers: number("--writers", 1_000), writes: number("--writes", 100_000),
-                               naiveWrites: number("--naive-writes", 3_000), synchronous: sync, dir: dir)
+        try StoreBenchmark.run(
+            writers: number("--writers", 1_000), writes: number("--writes", 100_000),
+            naiveWrites: number("--naive-writes", 3_000), synchronous: sync, dir: dir)
     case "suite":
         let dir = option("--dir", NSTemporaryDirectory() + "paybench-suite-\(getpid())")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
@@ -54,7 +56,9 @@ do {
         o.connections = number("--connections", o.connections)
         let rates = option("--lag-rates", o.lagRates.map(String.init).joined(separator: ",")).split(separator: ",")
         o.lagRates = rates.compactMap { Int($0) }.filter { $0 > 0 }
-        guard o.lagRates.count == rates.count, !rates.isEmpty else { fail("--lag-rates takes positive numbers, e.g. 1000,5000") }
+        guard o.lagRates.count == rates.count, !rates.isEmpty else {
+            fail("--lag-rates takes positive numbers, e.g. 1000,5000")
+        }
         o.catchUpPayments = number("--catch-up", o.catchUpPayments)
         o.catchUpRuns = number("--catch-up-runs", o.catchUpRuns)
         o.paysimSeeds = number("--paysim-seeds", o.paysimSeeds)
@@ -62,7 +66,9 @@ do {
         o.datasetCatchUp = !args.contains("--no-dataset-catch-up")
         let only = Set(option("--only", o.only.sorted().joined(separator: ",")).split(separator: ",").map(String.init))
         let parts = o.only.union(["dataset"])
-        guard only.isSubset(of: parts), !only.isEmpty else { fail("--only takes some of \(parts.sorted().joined(separator: ","))") }
+        guard only.isSubset(of: parts), !only.isEmpty else {
+            fail("--only takes some of \(parts.sorted().joined(separator: ","))")
+        }
         o.only = only
         try await Suite.run(o)
         if args.firstIndex(of: "--dir") == nil { try? FileManager.default.removeItem(atPath: dir) }

@@ -23,7 +23,8 @@ enum Output {
 
     static func raw(_ data: Data) {
         if let object = try? JSONSerialization.jsonObject(with: data),
-           let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys]) {
+            let pretty = try? JSONSerialization.data(withJSONObject: object, options: [.prettyPrinted, .sortedKeys])
+        {
             print(String(decoding: pretty, as: UTF8.self))
         } else {
             print(String(decoding: data, as: UTF8.self))
@@ -35,8 +36,14 @@ enum Output {
             json(payments.count == 1 && next == nil ? AnyEncodable(payments[0]) : AnyEncodable(payments))
             return
         }
-        table(["id", "merchant", "order", "amount", "currency", "method", "status", "created", "region"],
-              payments.map { [$0.id, $0.merchantID, $0.orderID, String($0.amount), $0.currency, $0.method, $0.status, $0.createdAt, $0.region] })
+        table(
+            ["id", "merchant", "order", "amount", "currency", "method", "status", "created", "region"],
+            payments.map {
+                [
+                    $0.id, $0.merchantID, $0.orderID, String($0.amount), $0.currency, $0.method, $0.status,
+                    $0.createdAt, $0.region,
+                ]
+            })
         print("(served by \(region)\(next.map { "; next page: --cursor \($0)" } ?? ""))")
     }
 
@@ -50,7 +57,7 @@ enum Output {
             let changes = e.changes.keys.sorted().map { "\($0)=\(e.changes[$0]!)" }.joined(separator: " ")
             print("\(e.origin):\(e.seq)  \(e.paymentID)  \(e.payment?.status ?? "-")  \(changes)  cursor \(e.cursor)")
         }
-        fflush(nil) // every stream: `stdout` itself is not concurrency-safe to name
+        fflush(nil)  // every stream: `stdout` itself is not concurrency-safe to name
     }
 
     static func write(_ result: WriteResult, json wantJSON: Bool, session: String) {
@@ -73,7 +80,9 @@ enum Output {
         }
         var rows: [[String]] = []
         for (url, data) in documents {
-            guard let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any], let region = doc["region"] as? String else {
+            guard let doc = try? JSONSerialization.jsonObject(with: data) as? [String: Any],
+                let region = doc["region"] as? String
+            else {
                 rows.append([url, "unreachable", "", "", "", "", ""])
                 continue
             }
@@ -81,12 +90,17 @@ enum Output {
             let peerText = peers.map { p in
                 "\(p["region"] as? String ?? "?") \((p["connected"] as? Bool) == true ? "up" : "DOWN") lag \(p["lag_seconds"] ?? 0)s"
             }.joined(separator: ", ")
-            let vector = (doc["vector"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map { "\($0.key):\($0.value)" }
+            let vector = (doc["vector"] as? [String: Any] ?? [:]).sorted { $0.key < $1.key }.map {
+                "\($0.key):\($0.value)"
+            }
             let atRisk = ((doc["rpo_exposure_amounts"] as? [[String: Any]]) ?? []).map { a in
                 "\(a["currency"] ?? "?") \(a["amount"] ?? 0)"
             }
-            rows.append([url, region, vector.joined(separator: ","), "\(doc["rpo_exposure_seconds"] ?? 0)s",
-                         atRisk.isEmpty ? "-" : atRisk.joined(separator: ", "), "\(doc["unreplicated_local_entries"] ?? 0)", peerText])
+            rows.append([
+                url, region, vector.joined(separator: ","), "\(doc["rpo_exposure_seconds"] ?? 0)s",
+                atRisk.isEmpty ? "-" : atRisk.joined(separator: ", "), "\(doc["unreplicated_local_entries"] ?? 0)",
+                peerText,
+            ])
         }
         table(["url", "region", "vector", "rpo exposure", "at risk (minor units)", "unreplicated", "peers"], rows)
     }
@@ -95,22 +109,45 @@ enum Output {
         if wantJSON { return raw(data) }
         let doc = (try? JSONSerialization.jsonObject(with: data) as? [String: Any]) ?? [:]
         let items = (doc["data"] as? [[String: Any]]) ?? []
-        table(["id", "payment", "field", "winner", "loser"], items.map { c in
-            let w = c["winner"] as? [String: Any] ?? [:]
-            let l = c["loser"] as? [String: Any] ?? [:]
-            return ["\(c["id"] ?? "")", "\(c["payment_id"] ?? "")", "\(c["field"] ?? "")",
-                    "\(w["value"] ?? "") @ \(w["stamp"] ?? "")", "\(l["value"] ?? "") @ \(l["stamp"] ?? "")"]
-        })
+        table(
+            ["id", "payment", "field", "winner", "loser"],
+            items.map { c in
+                let w = c["winner"] as? [String: Any] ?? [:]
+                let l = c["loser"] as? [String: Any] ?? [:]
+                return [
+                    "\(c["id"] ?? "")", "\(c["payment_id"] ?? "")", "\(c["field"] ?? "")",
+                    "\(w["value"] ?? "") @ \(w["stamp"] ?? "")", "\(l["value"] ?? "") @ \(l["stamp"] ?? "")",
+                ]
+            })
         print("(served by \(region)\((doc["next_cursor"] as? String).map { "; next page: --cursor \($0)" } ?? ""))")
     }
 
     static func regions(_ regions: [PaymentsClient.RegionState], json wantJSON: Bool) {
-        struct Row: Encodable { let url: String; let region: String?; let latency_ms: Double?; let healthy: Bool }
-        let rows = regions.map { Row(url: $0.url, region: $0.name, latency_ms: $0.latencyMicros.map { Double($0) / 1_000 }, healthy: $0.healthy) }
+        struct Row: Encodable {
+            let url: String
+            let region: String?
+            let latencyMs: Double?
+            let healthy: Bool
+
+            enum CodingKeys: String, CodingKey {
+                case url, region, healthy
+                case latencyMs = "latency_ms"
+            }
+        }
+        let rows = regions.map {
+            Row(
+                url: $0.url, region: $0.name, latencyMs: $0.latencyMicros.map { Double($0) / 1_000 },
+                healthy: $0.healthy)
+        }
         if wantJSON { return json(rows) }
-        table(["url", "region", "latency", "state"], rows.map {
-            [$0.url, $0.region ?? "?", $0.latency_ms.map { String(format: "%.1f ms", $0) } ?? "-", $0.healthy ? "healthy" : "failing"]
-        })
+        table(
+            ["url", "region", "latency", "state"],
+            rows.map {
+                [
+                    $0.url, $0.region ?? "?", $0.latencyMs.map { String(format: "%.1f ms", $0) } ?? "-",
+                    $0.healthy ? "healthy" : "failing",
+                ]
+            })
     }
 }
 

@@ -8,15 +8,19 @@ struct Payctl: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "payctl",
         abstract: "Create, read and list payments at the nearest healthy paynode region.",
-        subcommands: [Create.self, Get.self, List.self, Patch.self, Events.self, Cluster.self, Conflicts.self, Regions.self])
+        subcommands: [
+            Create.self, Get.self, List.self, Patch.self, Events.self, Cluster.self, Conflicts.self, Regions.self,
+        ])
 }
 
 /// Options every subcommand takes.
 struct GlobalOptions: ParsableArguments {
-    @Option(help: "Comma-separated region URLs, e.g. https://127.0.0.1:8101,https://127.0.0.1:8102 (or PAYCTL_REGIONS).")
+    @Option(
+        help: "Comma-separated region URLs, e.g. https://127.0.0.1:8101,https://127.0.0.1:8102 (or PAYCTL_REGIONS).")
     var regions: String?
 
-    @Option(help: "PEM file of the CA the regions' certificates come from, e.g. config/dev/certs/ca.pem (or PAYCTL_CA).")
+    @Option(
+        help: "PEM file of the CA the regions' certificates come from, e.g. config/dev/certs/ca.pem (or PAYCTL_CA).")
     var ca: String?
 
     @Option(help: "API key (or PAYCTL_KEY).")
@@ -40,8 +44,9 @@ struct GlobalOptions: ParsableArguments {
         options.requestTimeout = .seconds(max(1, timeout))
         options.trustedCAPath = ca ?? env["PAYCTL_CA"]
         do {
-            return try PaymentsClient(regionURLs: list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
-                                      apiKey: apiKey, options: options)
+            return try PaymentsClient(
+                regionURLs: list.split(separator: ",").map { String($0).trimmingCharacters(in: .whitespaces) },
+                apiKey: apiKey, options: options)
         } catch {
             throw ValidationError(error.description)
         }
@@ -78,7 +83,8 @@ extension PaymentsClientError {
 }
 
 struct Create: AsyncParsableCommand {
-    static let configuration = CommandConfiguration(abstract: "Create a payment (retried elsewhere with the same Idempotency-Key).")
+    static let configuration = CommandConfiguration(
+        abstract: "Create a payment (retried elsewhere with the same Idempotency-Key).")
     @OptionGroup var global: GlobalOptions
     @Option var merchant: String
     @Option var order: String
@@ -97,12 +103,15 @@ struct Create: AsyncParsableCommand {
         if !metadata.isEmpty {
             meta = [:]
             for pair in metadata {
-                guard let eq = pair.firstIndex(of: "=") else { throw ValidationError("--metadata wants key=value, got \(pair)") }
+                guard let eq = pair.firstIndex(of: "=") else {
+                    throw ValidationError("--metadata wants key=value, got \(pair)")
+                }
                 meta![String(pair[..<eq])] = String(pair[pair.index(after: eq)...])
             }
         }
-        let payment = NewPayment(merchantID: merchant, orderID: order, amount: amount, currency: currency, method: method,
-                                 paymentKey: paymentKey, customerID: customer, description: description, metadata: meta)
+        let payment = NewPayment(
+            merchantID: merchant, orderID: order, amount: amount, currency: currency, method: method,
+            paymentKey: paymentKey, customerID: customer, description: description, metadata: meta)
         try await withClient(global) { client in
             let result = try await client.create(payment, idempotencyKey: idempotencyKey, durability: durability)
             Output.write(result, json: global.json, session: client.sessionToken)
@@ -136,8 +145,10 @@ struct List: AsyncParsableCommand {
 
     func run() async throws {
         try await withClient(global) { client in
-            let result = try await client.list(PaymentQuery(merchantID: merchant, orderID: order, status: status, createdFrom: createdFrom,
-                                                            createdTo: createdTo, limit: limit, cursor: cursor))
+            let result = try await client.list(
+                PaymentQuery(
+                    merchantID: merchant, orderID: order, status: status, createdFrom: createdFrom,
+                    createdTo: createdTo, limit: limit, cursor: cursor))
             Output.payments(result.value.data, region: result.region, next: result.value.nextCursor, json: global.json)
         }
     }
@@ -157,8 +168,9 @@ struct Patch: AsyncParsableCommand {
             throw ValidationError("give at least one of --status, --payment-key, --description")
         }
         try await withClient(global) { client in
-            let result = try await client.update(id, PaymentChange(status: status, paymentKey: paymentKey, description: description),
-                                                 durability: durability)
+            let result = try await client.update(
+                id, PaymentChange(status: status, paymentKey: paymentKey, description: description),
+                durability: durability)
             Output.write(result, json: global.json, session: client.sessionToken)
         }
     }
@@ -166,9 +178,12 @@ struct Patch: AsyncParsableCommand {
 
 struct Events: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Payment changes in commit order, from the nearest region; --follow streams them and fails over with the cursor.")
+        abstract:
+            "Payment changes in commit order, from the nearest region; --follow streams them and fails over with the cursor."
+    )
     @OptionGroup var global: GlobalOptions
-    @Option(help: "Resume after this cursor (from an earlier event or page); default: the oldest change the region keeps.")
+    @Option(
+        help: "Resume after this cursor (from an earlier event or page); default: the oldest change the region keeps.")
     var cursor: String?
     @Option var merchant: String?
     @Option(help: "Only changes after which the payment has this status.") var status: String?
@@ -184,7 +199,9 @@ struct Events: AsyncParsableCommand {
                 if !global.json { print("cursor: \(result.value.cursor)  (from \(result.region))") }
                 return
             }
-            for try await event in client.followEvents(after: cursor, filter: filter) { Output.event(event, json: global.json) }
+            for try await event in client.followEvents(after: cursor, filter: filter) {
+                Output.event(event, json: global.json)
+            }
         }
     }
 }
@@ -197,8 +214,11 @@ struct Cluster: AsyncParsableCommand {
         try await withClient(global) { client in
             var documents: [(String, Data)] = []
             for region in client.regions {
-                if let doc = try? await client.cluster(at: region.url) { documents.append((region.url, doc.value)) }
-                else { documents.append((region.url, Data("{\"error\":\"unreachable\"}".utf8))) }
+                if let doc = try? await client.cluster(at: region.url) {
+                    documents.append((region.url, doc.value))
+                } else {
+                    documents.append((region.url, Data("{\"error\":\"unreachable\"}".utf8)))
+                }
             }
             Output.cluster(documents, json: global.json)
         }

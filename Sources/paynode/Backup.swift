@@ -57,9 +57,11 @@ struct Restore: ParsableCommand {
         let nodeConfig = try loadConfig(config)
         do {
             try FileManager.default.createDirectory(atPath: nodeConfig.dataDirectory, withIntermediateDirectories: true)
-            let summary = try StoreBackup.restore(from: from, toStore: nodeConfig.databasePath, region: nodeConfig.region,
-                                                  nowMillis: UInt64(Date().timeIntervalSince1970 * 1_000))
-            print("""
+            let summary = try StoreBackup.restore(
+                from: from, toStore: nodeConfig.databasePath, region: nodeConfig.region,
+                nowMillis: UInt64(Date().timeIntervalSince1970 * 1_000))
+            print(
+                """
                 restored \(nodeConfig.databasePath) from \(from): \(summary)
                 start the node with `paynode serve`: it takes writes once every peer has said which of \
                 \(nodeConfig.region)'s writes it holds and it has them back

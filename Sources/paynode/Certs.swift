@@ -1,7 +1,7 @@
 import ArgumentParser
+import Foundation
 import PaymentDevKit
 import PaymentNode
-import Foundation
 import ReplicaCore
 import ReplicaTransport
 
@@ -42,7 +42,9 @@ struct LZ4DictionaryCommand: ParsableCommand {
     @Option(help: "File to write.")
     var out: String
 
-    @Option(name: .customLong("example-delta"), help: "Also write a DELTA payload of example payments, compressed as peers send it.")
+    @Option(
+        name: .customLong("example-delta"),
+        help: "Also write a DELTA payload of example payments, compressed as peers send it.")
     var exampleDelta: String?
 
     func run() throws {
@@ -56,20 +58,24 @@ struct LZ4DictionaryCommand: ParsableCommand {
         // The payload follows the length and the kind byte.
         let payload = frame.bytes.dropFirst(PeerFrame.headerBytes + 1)
         try Data(payload).write(to: URL(fileURLWithPath: exampleDelta))
-        print("wrote \(exampleDelta) (\(payload.count) bytes on the wire, \(frame.messageBytes) as a message); "
-              + "read it with: lz4 -d -D \(out) \(exampleDelta) delta.bin")
+        print(
+            "wrote \(exampleDelta) (\(payload.count) bytes on the wire, \(frame.messageBytes) as a message); "
+                + "read it with: lz4 -d -D \(out) \(exampleDelta) delta.bin")
     }
 
     /// Eight creates, as the log entries a region's engine would make of them.
     static func exampleEntries() -> [LogEntry] {
         let region = RegionID("us-east-1")!
         return (1...8).map { i in
-            let create = CreatePayment(merchantID: "m_demo", orderID: "order-\(1_000 + i)", amount: Int64(1_250 * i), currency: "EUR",
-                                       method: .card, description: "example payment \(i)")
+            let create = CreatePayment(
+                merchantID: "m_demo", orderID: "order-\(1_000 + i)", amount: Int64(1_250 * i), currency: "EUR",
+                method: .card, description: "example payment \(i)")
             let fields = create.fieldValues + [(.requestFingerprint, .text(create.fingerprint))]
-            return LogEntry(origin: region, seq: UInt64(i), hlc: HLCTimestamp(wallMillis: 1_800_000_000_000 + UInt64(i), counter: 0),
-                            paymentID: PaymentID.derived(merchantID: create.merchantID, idempotencyKey: "example-\(i)"),
-                            changes: fields.sorted { $0.0 < $1.0 }.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
+            return LogEntry(
+                origin: region, seq: UInt64(i),
+                hlc: HLCTimestamp(wallMillis: 1_800_000_000_000 + UInt64(i), counter: 0),
+                paymentID: PaymentID.derived(merchantID: create.merchantID, idempotencyKey: "example-\(i)"),
+                changes: fields.sorted { $0.0 < $1.0 }.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
         }
     }
 }

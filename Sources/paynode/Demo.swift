@@ -32,14 +32,20 @@ struct Demo: AsyncParsableCommand {
     static let regions = ["ap-northeast-1", "us-east-1", "eu-west-1"].map { RegionID($0)! }
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("unknown --log-level \(logLevel)")
+        }
         NodeLogging.bootstrap(level: level, format: try NodeLogging.format(logFormat, else: .text))
         // Absolute: the YAML written into it names paths that must not depend on where it sits.
-        let folder = URL(fileURLWithPath: dir ?? (NSTemporaryDirectory() + "paynode-demo-\(ProcessInfo.processInfo.processIdentifier)")).path
+        let folder = URL(
+            fileURLWithPath: dir
+                ?? (NSTemporaryDirectory() + "paynode-demo-\(ProcessInfo.processInfo.processIdentifier)")
+        ).path
         let regions = Self.regions
         for (i, _) in regions.enumerated() {
             for port in [apiPort + i, peerPort + i] where !LoopbackPorts.isFree(port) {
-                throw ValidationError("port \(port) is in use (another demo running?); choose others with --api-port and --peer-port")
+                throw ValidationError(
+                    "port \(port) is in use (another demo running?); choose others with --api-port and --peer-port")
             }
         }
         say("paynode demo: certificates, configs and data in \(folder)")
@@ -56,7 +62,7 @@ struct Demo: AsyncParsableCommand {
             try yaml.text.write(toFile: file, atomically: true, encoding: .utf8)
             let config = try NodeConfig.load(file: file)
             if !FileManager.default.fileExists(atPath: config.databasePath) {
-                try ReplicaNode.initializeNewRegion(config) // a brand-new cluster: no history anywhere
+                try ReplicaNode.initializeNewRegion(config)  // a brand-new cluster: no history anywhere
             }
             configs.append(config)
         }
@@ -77,8 +83,9 @@ struct Demo: AsyncParsableCommand {
         printWelcome(configs: configs, written: written, folder: folder)
 
         // APIs stop first, then the nodes drain: services stop in reverse order.
-        let group = ServiceGroup(services: services, gracefulShutdownSignals: [.sigterm, .sigint],
-                                 logger: Logger(label: "paynode-demo"))
+        let group = ServiceGroup(
+            services: services, gracefulShutdownSignals: [.sigterm, .sigint],
+            logger: Logger(label: "paynode-demo"))
         try await group.run()
         say("paynode demo: stopped; data kept in \(folder)")
     }
@@ -112,8 +119,9 @@ struct Demo: AsyncParsableCommand {
         ]
         for (i, order, amount, currency, method) in samples {
             let node = nodes[i]
-            let create = CreatePayment(merchantID: "m_demo", orderID: order, amount: amount, currency: currency,
-                                       method: method, description: "demo payment \(order)")
+            let create = CreatePayment(
+                merchantID: "m_demo", orderID: order, amount: amount, currency: currency,
+                method: method, description: "demo payment \(order)")
             let id = PaymentID.derived(merchantID: "m_demo", idempotencyKey: "demo-\(order)")
             let ack = try await node.submit(.create(id, create, idempotent: true), durability: .local)
             written.append((node.config.region, ack.payment))
@@ -125,7 +133,9 @@ struct Demo: AsyncParsableCommand {
         say("")
         say("Three regions are up (API key: paynode-dev-key):")
         for c in configs {
-            say("  \(c.region.name.padding(toLength: 15, withPad: " ", startingAt: 0))  https://\(c.apiListen)   peers on \(c.peerListen) (mutual TLS)")
+            say(
+                "  \(c.region.name.padding(toLength: 15, withPad: " ", startingAt: 0))  https://\(c.apiListen)   peers on \(c.peerListen) (mutual TLS)"
+            )
         }
         say("")
         say("Sample payments written:")
@@ -135,7 +145,8 @@ struct Demo: AsyncParsableCommand {
         let first = configs[0].apiListen
         let second = configs[1].apiListen
         let ca = DevelopmentCertificates.caPath("\(folder)/certs")
-        say("""
+        say(
+            """
 
             The API is HTTPS with a certificate from the demo's CA (\(ca)).
             Try it:

@@ -8,5 +8,7 @@ struct Paynode: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "paynode",
         abstract: "A multi-region, active-active store for payment records.",
-        subcommands: [Demo.self, Serve.self, Init.self, Backup.self, Restore.self, Certs.self, LZ4DictionaryCommand.self])
+        subcommands: [
+            Demo.self, Serve.self, Init.self, Backup.self, Restore.self, Certs.self, LZ4DictionaryCommand.self,
+        ])
 }

@@ -24,7 +24,9 @@ struct Serve: AsyncParsableCommand {
     var logFormat: String?
 
     func run() async throws {
-        guard let level = Logger.Level(rawValue: logLevel) else { throw ValidationError("unknown --log-level \(logLevel)") }
+        guard let level = Logger.Level(rawValue: logLevel) else {
+            throw ValidationError("unknown --log-level \(logLevel)")
+        }
         let nodeConfig: NodeConfig
         do { nodeConfig = try NodeConfig.load(file: config) } catch {
             throw ValidationError("invalid configuration: \(error)")
@@ -40,20 +42,32 @@ struct Serve: AsyncParsableCommand {
 /// Starts a node and its API as one service group (shared by `serve` and `demo`).
 enum NodeRunner {
     /// Opens the region's store, starts its node (peers, timer) and builds its API.
-    static func start(_ config: NodeConfig, logger: Logger, warnDevelopmentKey: Bool = true) async throws -> (ReplicaNode, any Service) {
+    static func start(_ config: NodeConfig, logger: Logger, warnDevelopmentKey: Bool = true) async throws -> (
+        ReplicaNode, any Service
+    ) {
         if warnDevelopmentKey && config.apiKeyHashes.contains(NodeConfig.developmentKeyHash) {
-            logger.warning("the development API key paynode-dev-key is accepted: replace api.key_sha256 before real use")
+            logger.warning(
+                "the development API key paynode-dev-key is accepted: replace api.key_sha256 before real use")
         }
         let node = try ReplicaNode(config: config, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try await node.start()
         let app = try NodeServer.application(node: node, logger: logger)
-        if config.apiTLS == nil { logger.warning("the API serves plain HTTP (api.plain_http): keys and payment data cross the network in clear") }
-        logger.info("serving", metadata: ["api.listen": "\(config.apiScheme)://\(config.apiListen)", "peer.listen": "\(config.peerListen)"])
+        if config.apiTLS == nil {
+            logger.warning(
+                "the API serves plain HTTP (api.plain_http): keys and payment data cross the network in clear")
+        }
+        logger.info(
+            "serving",
+            metadata: [
+                "api.listen": "\(config.apiScheme)://\(config.apiListen)", "peer.listen": "\(config.peerListen)",
+            ])
         return (node, app)
     }
 
     /// Runs the node until SIGTERM or SIGINT, reloading `configFile` on each of `hangups`.
-    static func run(_ config: NodeConfig, logger: Logger, reloadingOn hangups: UnixSignalsSequence, configFile: String) async throws {
+    static func run(_ config: NodeConfig, logger: Logger, reloadingOn hangups: UnixSignalsSequence, configFile: String)
+        async throws
+    {
         // Before the API listens: the first request is traced. Nil without `tracing:`.
         let tracing = try NodeTracing.bootstrap(config, logger: logger)
         let (node, app) = try await start(config, logger: logger)
@@ -86,7 +100,9 @@ enum NodeLogging {
     /// The format a `--log-format` option names, or `configured` without one.
     static func format(_ option: String?, else configured: LogFormat) throws -> LogFormat {
         guard let option else { return configured }
-        guard let format = LogFormat(rawValue: option) else { throw ValidationError("unknown --log-format \(option) (text or json)") }
+        guard let format = LogFormat(rawValue: option) else {
+            throw ValidationError("unknown --log-format \(option) (text or json)")
+        }
         return format
     }
 }

@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import LZ4
 
 @Suite struct LZ4FrameTests {
@@ -26,9 +27,13 @@ import Testing
 
     @Test func test_decompress_ofGarbageAndTruncatedFrames_throwsNeverTraps() throws {
         let frame = try LZ4Frame.compress(sample(5_000))
-        #expect(throws: LZ4Frame.Error.self) { try LZ4Frame.decompress([1, 2, 3, 4, 5, 6, 7, 8], maxOutputBytes: 1 << 20) }
+        #expect(throws: LZ4Frame.Error.self) {
+            try LZ4Frame.decompress([1, 2, 3, 4, 5, 6, 7, 8], maxOutputBytes: 1 << 20)
+        }
         for cut in stride(from: 1, to: frame.count - 1, by: 97) {
-            #expect(throws: LZ4Frame.Error.self) { try LZ4Frame.decompress(Array(frame[0..<cut]), maxOutputBytes: 1 << 20) }
+            #expect(throws: LZ4Frame.Error.self) {
+                try LZ4Frame.decompress(Array(frame[0..<cut]), maxOutputBytes: 1 << 20)
+            }
         }
     }
 

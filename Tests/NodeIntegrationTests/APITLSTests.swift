@@ -21,7 +21,8 @@ import Testing
             let port = cluster.apiPorts[us]!
             // Plain HTTP to the HTTPS port: no HTTP answer.
             let plain = HTTPClient(eventLoopGroupProvider: .singleton)
-            let clear = try? await plain.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(5))
+            let clear = try? await plain.execute(
+                HTTPClientRequest(url: "http://127.0.0.1:\(port)/health"), timeout: .seconds(5))
             #expect(clear == nil, "plain HTTP was answered")
             try await plain.shutdown()
 
@@ -30,13 +31,15 @@ import Testing
             old.trustRoots = .file(DevelopmentCertificates.caPath(cluster.certDir))
             old.maximumTLSVersion = .tlsv11
             let oldClient = HTTPClient(eventLoopGroupProvider: .singleton, configuration: .init(tlsConfiguration: old))
-            let refused = try? await oldClient.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/health"), timeout: .seconds(5))
+            let refused = try? await oldClient.execute(
+                HTTPClientRequest(url: "https://127.0.0.1:\(port)/health"), timeout: .seconds(5))
             #expect(refused == nil, "TLS 1.1 was accepted")
             try await oldClient.shutdown()
 
             // A client that trusts only the system's roots: the development certificate is refused.
             let system = HTTPClient(eventLoopGroupProvider: .singleton)
-            let untrusted = try? await system.execute(HTTPClientRequest(url: "https://127.0.0.1:\(port)/health"), timeout: .seconds(5))
+            let untrusted = try? await system.execute(
+                HTTPClientRequest(url: "https://127.0.0.1:\(port)/health"), timeout: .seconds(5))
             #expect(untrusted == nil, "a certificate from an unknown CA was trusted")
             try await system.shutdown()
         } catch {

@@ -63,7 +63,8 @@ import Testing
             let token = accepted?.headers["x-session-token"] ?? ""
             #expect(token.contains("eu-west-1:11"), "the first write after the restore is not eu-west-1:11: \(token)")
             for id in remoteIDs {
-                #expect(try await cluster.call(eu, "GET", "/v1/payments/\(id)").status == 200, "remote write \(id) lost")
+                #expect(
+                    try await cluster.call(eu, "GET", "/v1/payments/\(id)").status == 200, "remote write \(id) lost")
             }
             try await eventually("all three digests are equal", timeout: 30) {
                 try await Set([cluster.digest(ap), cluster.digest(us), cluster.digest(eu)]).count == 1
@@ -76,11 +77,11 @@ import Testing
         await cluster.shutdown()
     }
 
-
     /// Runs the paynode command line; its exit status and everything it printed.
     private func paynode(_ arguments: [String]) throws -> (status: Int32, output: String) {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: try ProcessInfo.processInfo.environment["PAYNODE_BINARY"] ?? Binaries.path("paynode"))
+        process.executableURL = URL(
+            fileURLWithPath: try ProcessInfo.processInfo.environment["PAYNODE_BINARY"] ?? Binaries.path("paynode"))
         process.arguments = arguments
         let out = Pipe()
         process.standardOutput = out

@@ -26,8 +26,9 @@ import Testing
             let url = { (r: RegionID) in r == ap ? "https://127.0.0.1:\(proxy.port)" : cluster.baseURL(r) }
             var options = PaymentsClient.Options()
             options.trustedCAPath = DevelopmentCertificates.caPath(cluster.certDir)
-            options.probeTimeout = .seconds(3) // ap-northeast-1 answers its probe too, late
-            let client = try PaymentsClient(regionURLs: [ap, us, eu].map(url), apiKey: LocalCluster.apiKey, options: options)
+            options.probeTimeout = .seconds(3)  // ap-northeast-1 answers its probe too, late
+            let client = try PaymentsClient(
+                regionURLs: [ap, us, eu].map(url), apiKey: LocalCluster.apiKey, options: options)
             await client.measureLatencies()
             let ranked = client.regions
             #expect(ranked.last?.name == "ap-northeast-1", "the slow region must rank last: \(ranked)")
@@ -36,8 +37,9 @@ import Testing
             // Writes and reads go to a near region, never the slow one.
             // `remote`: acked only once a peer holds it, so it survives the SIGKILL below (a
             // `local` write may die with its region before its batch leaves: that is the RPO).
-            let created = try await client.create(NewPayment(merchantID: "m_client", orderID: "c-1", amount: 700, currency: "EUR"),
-                                                  durability: "remote")
+            let created = try await client.create(
+                NewPayment(merchantID: "m_client", orderID: "c-1", amount: 700, currency: "EUR"),
+                durability: "remote")
             #expect(created.region != "ap-northeast-1")
             #expect(created.durability == "remote")
             let read = try await client.payment(created.payment.id)
@@ -56,7 +58,8 @@ import Testing
             #expect(afterFailover.value.orderID == "c-1")
             #expect(took < 3.0, "failover took \(took) s")
             print("failover from \(used) to \(afterFailover.region) took \(Int(took * 1_000)) ms")
-            let written = try await client.create(NewPayment(merchantID: "m_client", orderID: "c-2", amount: 800, currency: "EUR"))
+            let written = try await client.create(
+                NewPayment(merchantID: "m_client", orderID: "c-2", amount: 800, currency: "EUR"))
             #expect(written.region != used.name)
             try await client.shutdown()
 
@@ -66,12 +69,16 @@ import Testing
             var impatient = PaymentsClient.Options()
             impatient.requestTimeout = .milliseconds(400)
             impatient.trustedCAPath = DevelopmentCertificates.caPath(cluster.certDir)
-            let retrier = try PaymentsClient(regionURLs: [url(ap), url(survivor)],
-                                             apiKey: LocalCluster.apiKey, options: impatient)
+            let retrier = try PaymentsClient(
+                regionURLs: [url(ap), url(survivor)],
+                apiKey: LocalCluster.apiKey, options: impatient)
             let retryStarted = Date()
-            let retried = try await retrier.create(NewPayment(merchantID: "m_client", orderID: "c-3", amount: 900, currency: "EUR"),
-                                                   idempotencyKey: "retry-me")
-            print("retried create answered by \(retried.region) after \(Int(Date().timeIntervalSince(retryStarted) * 1_000)) ms; ranking \(retrier.regions)")
+            let retried = try await retrier.create(
+                NewPayment(merchantID: "m_client", orderID: "c-3", amount: 900, currency: "EUR"),
+                idempotencyKey: "retry-me")
+            print(
+                "retried create answered by \(retried.region) after \(Int(Date().timeIntervalSince(retryStarted) * 1_000)) ms; ranking \(retrier.regions)"
+            )
             #expect(retried.region == survivor.name, "the first attempt at the slow region should have timed out")
             try await retrier.shutdown()
             for r in [ap, survivor] {

@@ -24,8 +24,9 @@ import Testing
                     group.addTask {
                         var failed = 0
                         for i in stride(from: c, to: total, by: clients) {
-                            let reply = try await cluster.create(at: ap, order: "order-\(String(format: "%06d", i))",
-                                                                 amount: 100 + (i * 37) % 90_000)
+                            let reply = try await cluster.create(
+                                at: ap, order: "order-\(String(format: "%06d", i))",
+                                amount: 100 + (i * 37) % 90_000)
                             if reply.status != 201 { failed += 1 }
                         }
                         return failed
@@ -44,7 +45,9 @@ import Testing
             let wire = try #require(transport["delta_wire_bytes_sent"] as? Int)
             let ratio = Double(raw) / Double(max(wire, 1))
             for r in [ap, us, eu] { print("\(r) counters: \(try await cluster.cluster(r)["counters"] ?? "?")") }
-            print("replication of \(total) payments to 2 regions: \(raw) bytes uncompressed, \(wire) on the wire, ratio \(String(format: "%.2f", ratio))x")
+            print(
+                "replication of \(total) payments to 2 regions: \(raw) bytes uncompressed, \(wire) on the wire, ratio \(String(format: "%.2f", ratio))x"
+            )
             #expect(raw >= total * 2 * 100, "every payment must have crossed to both peers")
             #expect(ratio >= 3.0, "LZ4 ratio \(ratio) is below 3x")
         } catch {

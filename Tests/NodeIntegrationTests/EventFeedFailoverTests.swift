@@ -31,7 +31,8 @@ import Testing
             var options = PaymentsClient.Options()
             options.trustedCAPath = DevelopmentCertificates.caPath(cluster.certDir)
             // A first: the client ranks regions it has not measured in the order given.
-            let client = try PaymentsClient(regionURLs: [a, b, c].map(cluster.baseURL), apiKey: LocalCluster.apiKey, options: options)
+            let client = try PaymentsClient(
+                regionURLs: [a, b, c].map(cluster.baseURL), apiKey: LocalCluster.apiKey, options: options)
             let seen = Seen()
             let consumer = Task {
                 for try await event in client.followEvents(idleTimeout: .seconds(5)) { seen.add(event) }
@@ -47,8 +48,9 @@ import Testing
                     let created = try await cluster.create(at: r, order: "feed-\(n)", amount: 100 + n)
                     if created.status == 201, let id = created.json["id"] as? String { ids.append(id) }
                     if n % 3 == 0, let id = ids.randomElement() {
-                        _ = try await cluster.call(regions[(n + 1) % regions.count], "PATCH", "/v1/payments/\(id)",
-                                                   body: #"{"description":"patched \#(n)"}"#)
+                        _ = try await cluster.call(
+                            regions[(n + 1) % regions.count], "PATCH", "/v1/payments/\(id)",
+                            body: #"{"description":"patched \#(n)"}"#)
                     }
                 }
             }
@@ -58,7 +60,9 @@ import Testing
             cluster.stop(a, signal: SIGKILL)
             try await write(60, at: [b, c])
             // The consumer moved to B or C and goes on from its cursor.
-            try await eventually("the consumer follows after the kill", timeout: 20) { seen.all.count > beforeKill + 40 }
+            try await eventually("the consumer follows after the kill", timeout: 20) {
+                seen.all.count > beforeKill + 40
+            }
             try await cluster.start(a)
             try await write(30, at: [a, b, c])
 
@@ -89,7 +93,9 @@ import Testing
                 #expect(held == seenIDs, "\(r) holds \(held.count) payments, the consumer saw \(seenIDs.count)")
             }
             let regionsServed = Set(events.compactMap { $0.payment?.region })
-            print("event feed failover: \(events.count) changes seen once each over a SIGKILL of \(a); payments from \(regionsServed.sorted())")
+            print(
+                "event feed failover: \(events.count) changes seen once each over a SIGKILL of \(a); payments from \(regionsServed.sorted())"
+            )
             await cluster.shutdown()
         } catch {
             for r in [a, b, c] { print("--- \(r) log\n\(cluster.log(r))") }
@@ -102,7 +108,9 @@ import Testing
         var ids: Set<String> = []
         var cursor: String?
         repeat {
-            let page = try await cluster.call(r, "GET", "/v1/payments?limit=500" + (cursor.map { "&cursor=\($0)" } ?? "")).json
+            let page = try await cluster.call(
+                r, "GET", "/v1/payments?limit=500" + (cursor.map { "&cursor=\($0)" } ?? "")
+            ).json
             for row in page["data"] as? [[String: Any]] ?? [] { if let id = row["id"] as? String { ids.insert(id) } }
             cursor = page["next_cursor"] as? String
         } while cursor != nil

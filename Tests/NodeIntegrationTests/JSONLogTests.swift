@@ -1,8 +1,9 @@
 import Foundation
 import Logging
-@testable import PaymentNode
 import ReplicaCore
 import Testing
+
+@testable import PaymentNode
 
 /// The JSON log format: one object per line, RFC 3339 UTC with milliseconds, metadata as
 /// top-level fields, text escaped.

@@ -6,13 +6,18 @@ import Testing
 /// gives back the DELTA message, as many bytes as paynode says it encodes to.
 @Suite struct LZ4CommandTests {
     @Test func theExampleDeltaIsReadByTheLZ4Command() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("lz4-tip-\(UUID().uuidString.prefix(8))").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "lz4-tip-\(UUID().uuidString.prefix(8))"
+        ).path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
-        let said = try run(try Binaries.path("paynode"), ["lz4-dictionary", "--out", "\(dir)/d.bin", "--example-delta", "\(dir)/delta.lz4"])
+        let said = try run(
+            try Binaries.path("paynode"),
+            ["lz4-dictionary", "--out", "\(dir)/d.bin", "--example-delta", "\(dir)/delta.lz4"])
         // "wrote …/delta.lz4 (401 bytes on the wire, 966 as a message); …"
-        let messageBytes = try #require(said.split(separator: "(").last.flatMap { $0.split(separator: ",").last }?
-            .split(separator: " ").first.flatMap { Int($0) })
+        let messageBytes = try #require(
+            said.split(separator: "(").last.flatMap { $0.split(separator: ",").last }?
+                .split(separator: " ").first.flatMap { Int($0) })
         _ = try run("/usr/bin/env", ["lz4", "-d", "-f", "-D", "\(dir)/d.bin", "\(dir)/delta.lz4", "\(dir)/delta.bin"])
         let decoded = try Data(contentsOf: URL(fileURLWithPath: "\(dir)/delta.bin"))
         #expect(decoded.count == messageBytes)

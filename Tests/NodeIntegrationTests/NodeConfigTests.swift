@@ -1,8 +1,9 @@
 import Foundation
-@testable import PaymentNode
 import ReplicaCore
 import ReplicaTransport
 import XCTest
+
+@testable import PaymentNode
 
 /// `NodeConfig.load(file:environment:)`: a valid file, defaults, and errors that name the
 /// file, the dotted key and the problem.
@@ -85,10 +86,15 @@ final class NodeConfigTests: XCTestCase {
 
     /// Loads `text` expecting a NodeConfigError naming `key`, whose problem contains `problem`.
     @discardableResult
-    func assertError(_ text: String, key: String, problem: String, environment: [String: String] = [:],
-                     file: StaticString = #filePath, line: UInt = #line) -> NodeConfigError? {
+    func assertError(
+        _ text: String, key: String, problem: String, environment: [String: String] = [:],
+        file: StaticString = #filePath, line: UInt = #line
+    ) -> NodeConfigError? {
         let path: String
-        do { path = try write(text) } catch { XCTFail("\(error)", file: file, line: line); return nil }
+        do { path = try write(text) } catch {
+            XCTFail("\(error)", file: file, line: line)
+            return nil
+        }
         do throws(NodeConfigError) {
             let config = try NodeConfig.load(file: path, environment: environment)
             XCTFail("loaded \(config.region) instead of failing on \(key)", file: file, line: line)
@@ -96,7 +102,9 @@ final class NodeConfigTests: XCTestCase {
         } catch {
             XCTAssertEqual(error.file, path, file: file, line: line)
             XCTAssertEqual(error.key, key, "\(error)", file: file, line: line)
-            XCTAssertTrue(error.problem.contains(problem), "problem \"\(error.problem)\" lacks \"\(problem)\"", file: file, line: line)
+            XCTAssertTrue(
+                error.problem.contains(problem), "problem \"\(error.problem)\" lacks \"\(problem)\"", file: file,
+                line: line)
             let expected = key.isEmpty ? "\(path): \(error.problem)" : "\(path): \(key): \(error.problem)"
             XCTAssertEqual(error.description, expected, file: file, line: line)
             return error
@@ -109,9 +117,15 @@ final class NodeConfigTests: XCTestCase {
         let tlsBlock = "  tls:\n    certificate: \(dir)/api.pem\n    key: \(dir)/api.key\n    min_version: \"1.3\"\n"
         assertError(variant(tlsBlock, ""), key: "api.tls", problem: "is required")
         assertError(variant(tlsBlock, "  plain_http: false\n"), key: "api.plain_http", problem: "may only be true")
-        assertError(variant(tlsBlock, tlsBlock + "  plain_http: true\n"), key: "api.plain_http", problem: "cannot be set with api.tls")
-        assertError(variant("    min_version: \"1.3\"\n", "    min_version: \"1.1\"\n"), key: "api.tls.min_version", problem: "1.2 or 1.3")
-        assertError(variant("    key: \(dir)/api.key\n", "    key: \(dir)/missing.key\n"), key: "api.tls.key", problem: "file not found")
+        assertError(
+            variant(tlsBlock, tlsBlock + "  plain_http: true\n"), key: "api.plain_http",
+            problem: "cannot be set with api.tls")
+        assertError(
+            variant("    min_version: \"1.3\"\n", "    min_version: \"1.1\"\n"), key: "api.tls.min_version",
+            problem: "1.2 or 1.3")
+        assertError(
+            variant("    key: \(dir)/api.key\n", "    key: \(dir)/missing.key\n"), key: "api.tls.key",
+            problem: "file not found")
         let plain = try load(variant(tlsBlock, "  plain_http: true\n"))
         XCTAssertNil(plain.apiTLS)
         XCTAssertEqual(plain.apiScheme, "http")
@@ -121,7 +135,9 @@ final class NodeConfigTests: XCTestCase {
 
     func testValidFileLoads() throws {
         let config = try load(validYAML)
-        let us = RegionID("us-east-1")!, ap = RegionID("ap-northeast-1")!, eu = RegionID("eu-west-1")!
+        let us = RegionID("us-east-1")!
+        let ap = RegionID("ap-northeast-1")!
+        let eu = RegionID("eu-west-1")!
         XCTAssertEqual(config.region, us)
         XCTAssertEqual(config.dataDirectory, "\(dir)/data")
         XCTAssertEqual(config.databasePath, "\(dir)/data/paynode.sqlite")
@@ -130,12 +146,17 @@ final class NodeConfigTests: XCTestCase {
         XCTAssertEqual(config.bodyBytesMax, 131_072)
         XCTAssertEqual(config.sessionWaitMillis, 750)
         XCTAssertEqual(config.peerListen, HostPort(host: "127.0.0.1", port: 9102))
-        XCTAssertEqual(config.peers, [ap: HostPort(host: "127.0.0.1", port: 9101), eu: HostPort(host: "::1", port: 9103)])
-        XCTAssertEqual(config.tls, PeerTLSFiles(caPath: "\(dir)/ca.pem", certificatePath: "\(dir)/us-east-1.pem",
-                                                keyPath: "\(dir)/us-east-1.key"))
+        XCTAssertEqual(
+            config.peers, [ap: HostPort(host: "127.0.0.1", port: 9101), eu: HostPort(host: "::1", port: 9103)])
+        XCTAssertEqual(
+            config.tls,
+            PeerTLSFiles(
+                caPath: "\(dir)/ca.pem", certificatePath: "\(dir)/us-east-1.pem",
+                keyPath: "\(dir)/us-east-1.key"))
         XCTAssertEqual(config.defaultDurability, .remote)
         XCTAssertEqual(config.sourceFile, "\(dir)/node.yaml")
-        XCTAssertEqual(config.apiTLS, APITLS(certificatePath: "\(dir)/api.pem", keyPath: "\(dir)/api.key", minimumVersion: "1.3"))
+        XCTAssertEqual(
+            config.apiTLS, APITLS(certificatePath: "\(dir)/api.pem", keyPath: "\(dir)/api.key", minimumVersion: "1.3"))
         XCTAssertEqual(config.apiScheme, "https")
 
         let engine = config.engine
@@ -159,20 +180,20 @@ final class NodeConfigTests: XCTestCase {
 
     func testDefaultsWhenOptionalSettingsAreAbsent() throws {
         let minimal = """
-        region: ap-northeast-1
-        data_dir: data
-        api:
-          listen: 0.0.0.0:8101
-          key_sha256: [\(Self.devHash)]
-          plain_http: true
-        peer_listen: 0.0.0.0:9101
-        peers:
-          us-east-1: 10.0.0.2:9102
-        tls:
-          ca: \(dir)/ca.pem
-          certificate: \(dir)/us-east-1.pem
-          key: \(dir)/us-east-1.key
-        """
+            region: ap-northeast-1
+            data_dir: data
+            api:
+              listen: 0.0.0.0:8101
+              key_sha256: [\(Self.devHash)]
+              plain_http: true
+            peer_listen: 0.0.0.0:9101
+            peers:
+              us-east-1: 10.0.0.2:9102
+            tls:
+              ca: \(dir)/ca.pem
+              certificate: \(dir)/us-east-1.pem
+              key: \(dir)/us-east-1.key
+            """
         let config = try load(minimal)
         XCTAssertEqual(config.region, RegionID("ap-northeast-1"))
         XCTAssertEqual(config.bodyBytesMax, 65_536)
@@ -189,21 +210,21 @@ final class NodeConfigTests: XCTestCase {
     func testRelativePathsAreTakenFromTheConfigFilesFolder() throws {
         try FileManager.default.createDirectory(atPath: "\(dir)/etc", withIntermediateDirectories: true)
         let yaml = """
-        region: us-east-1
-        data_dir: ../var/data
-        api:
-          listen: 127.0.0.1:8101
-          key_sha256: [\(Self.devHash)]
-          tls:
-            certificate: ../api.pem
-            key: \(dir)/api.key
-        peer_listen: 127.0.0.1:9101
-        peers: {}
-        tls:
-          ca: ../ca.pem
-          certificate: ../us-east-1.pem
-          key: ../us-east-1.key
-        """
+            region: us-east-1
+            data_dir: ../var/data
+            api:
+              listen: 127.0.0.1:8101
+              key_sha256: [\(Self.devHash)]
+              tls:
+                certificate: ../api.pem
+                key: \(dir)/api.key
+            peer_listen: 127.0.0.1:9101
+            peers: {}
+            tls:
+              ca: ../ca.pem
+              certificate: ../us-east-1.pem
+              key: ../us-east-1.key
+            """
         let config = try NodeConfig.load(file: write(yaml, name: "etc/node.yaml"), environment: [:])
         XCTAssertEqual(config.dataDirectory, "\(dir)/var/data")
         XCTAssertEqual(config.apiTLS?.certificatePath, "\(dir)/api.pem")
@@ -224,13 +245,16 @@ final class NodeConfigTests: XCTestCase {
     }
 
     func testEnvironmentOverridesTheAPIKeyHashes() throws {
-        let config = try load(validYAML, environment: [NodeConfig.Environment.apiKeyHashes: "\(Self.otherHash) , \(Self.devHash)"])
+        let config = try load(
+            validYAML, environment: [NodeConfig.Environment.apiKeyHashes: "\(Self.otherHash) , \(Self.devHash)"])
         XCTAssertEqual(config.apiKeyHashes, [Self.otherHash, Self.devHash])
         // The variable also stands in for hashes missing from the file.
         let without = variant("  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "")
-        XCTAssertEqual(try load(without, environment: ["PAYNODE_API_KEY_SHA256": Self.devHash]).apiKeyHashes, [Self.devHash])
-        let bad = assertError(validYAML, key: "api.key_sha256 (from PAYNODE_API_KEY_SHA256)", problem: "not a SHA-256 hash",
-                              environment: ["PAYNODE_API_KEY_SHA256": "abc"])
+        XCTAssertEqual(
+            try load(without, environment: ["PAYNODE_API_KEY_SHA256": Self.devHash]).apiKeyHashes, [Self.devHash])
+        let bad = assertError(
+            validYAML, key: "api.key_sha256 (from PAYNODE_API_KEY_SHA256)", problem: "not a SHA-256 hash",
+            environment: ["PAYNODE_API_KEY_SHA256": "abc"])
         XCTAssertNotNil(bad)
     }
 
@@ -238,20 +262,25 @@ final class NodeConfigTests: XCTestCase {
         try write("other key", name: "other.key")
         let config = try load(validYAML, environment: ["PAYNODE_TLS_KEY": "\(dir)/other.key"])
         XCTAssertEqual(config.tls.keyPath, "\(dir)/other.key")
-        assertError(validYAML, key: "tls.key (from PAYNODE_TLS_KEY)", problem: "file not found",
-                    environment: ["PAYNODE_TLS_KEY": "\(dir)/missing.key"])
+        assertError(
+            validYAML, key: "tls.key (from PAYNODE_TLS_KEY)", problem: "file not found",
+            environment: ["PAYNODE_TLS_KEY": "\(dir)/missing.key"])
     }
 
     // MARK: Errors name the file and the key
 
     func testUnknownSettingsAreErrors() {
-        let error = assertError(variant("  batch_entries_max: 256\n", "  batch_size: 256\n"),
-                                key: "tuning.batch_size", problem: "unknown setting")
+        let error = assertError(
+            variant("  batch_entries_max: 256\n", "  batch_size: 256\n"),
+            key: "tuning.batch_size", problem: "unknown setting")
         XCTAssertEqual(error?.problem, "unknown setting")
-        assertError(variant("  session_wait_ms: 750\n", "  session_wait: 750\n"), key: "api.session_wait", problem: "unknown setting")
+        assertError(
+            variant("  session_wait_ms: 750\n", "  session_wait: 750\n"), key: "api.session_wait",
+            problem: "unknown setting")
         assertError(validYAML + "colour: blue\n", key: "colour", problem: "unknown setting")
-        assertError(variant("  key: \(dir)/us-east-1.key\n", "  key: \(dir)/us-east-1.key\n  chain: x\n"),
-                    key: "tls.chain", problem: "unknown setting")
+        assertError(
+            variant("  key: \(dir)/us-east-1.key\n", "  key: \(dir)/us-east-1.key\n  chain: x\n"),
+            key: "tls.chain", problem: "unknown setting")
     }
 
     func testBadRegionName() {
@@ -261,47 +290,65 @@ final class NodeConfigTests: XCTestCase {
     }
 
     func testBadAddresses() {
-        assertError(variant("listen: 127.0.0.1:8102", "listen: nowhere"), key: "api.listen", problem: "is not host:port")
-        assertError(variant("peer_listen: 127.0.0.1:9102", "peer_listen: 127.0.0.1:70000"), key: "peer_listen",
-                    problem: "is not host:port")
-        assertError(variant("ap-northeast-1: 127.0.0.1:9101", "ap-northeast-1: localhost"), key: "peers.ap-northeast-1",
-                    problem: "is not host:port")
-        assertError(variant("peer_listen: 127.0.0.1:9102", "peer_listen: 127.0.0.1:8102"), key: "peer_listen",
-                    problem: "same address as api.listen")
+        assertError(
+            variant("listen: 127.0.0.1:8102", "listen: nowhere"), key: "api.listen", problem: "is not host:port")
+        assertError(
+            variant("peer_listen: 127.0.0.1:9102", "peer_listen: 127.0.0.1:70000"), key: "peer_listen",
+            problem: "is not host:port")
+        assertError(
+            variant("ap-northeast-1: 127.0.0.1:9101", "ap-northeast-1: localhost"), key: "peers.ap-northeast-1",
+            problem: "is not host:port")
+        assertError(
+            variant("peer_listen: 127.0.0.1:9102", "peer_listen: 127.0.0.1:8102"), key: "peer_listen",
+            problem: "same address as api.listen")
     }
 
     func testMissingTLSFile() {
-        let error = assertError(variant("ca: \(dir)/ca.pem", "ca: \(dir)/nope/ca.pem"), key: "tls.ca", problem: "file not found")
+        let error = assertError(
+            variant("ca: \(dir)/ca.pem", "ca: \(dir)/nope/ca.pem"), key: "tls.ca", problem: "file not found")
         XCTAssertTrue(error?.problem.contains("\(dir)/nope/ca.pem") ?? false)
-        assertError(variant("certificate: \(dir)/us-east-1.pem", "certificate: \(dir)"), key: "tls.certificate",
-                    problem: "file not found")
+        assertError(
+            variant("certificate: \(dir)/us-east-1.pem", "certificate: \(dir)"), key: "tls.certificate",
+            problem: "file not found")
     }
 
     func testBadDurability() {
-        assertError(variant("durability: remote", "durability: maybe"), key: "durability", problem: "must be local or remote")
+        assertError(
+            variant("durability: remote", "durability: maybe"), key: "durability", problem: "must be local or remote")
     }
 
     func testTuningOutOfRange() {
-        assertError(variant("batch_entries_max: 256", "batch_entries_max: 0"), key: "tuning.batch_entries_max",
-                    problem: "out of range")
-        assertError(variant("batch_entries_max: 256", "batch_entries_max: 4097"), key: "tuning.batch_entries_max",
-                    problem: "out of range")
-        assertError(variant("tick_interval_ms: 3", "tick_interval_ms: soon"), key: "tuning.tick_interval_ms",
-                    problem: "expected an integer")
-        assertError(variant("body_bytes_max: 131072", "body_bytes_max: 10"), key: "api.body_bytes_max", problem: "out of range")
+        assertError(
+            variant("batch_entries_max: 256", "batch_entries_max: 0"), key: "tuning.batch_entries_max",
+            problem: "out of range")
+        assertError(
+            variant("batch_entries_max: 256", "batch_entries_max: 4097"), key: "tuning.batch_entries_max",
+            problem: "out of range")
+        assertError(
+            variant("tick_interval_ms: 3", "tick_interval_ms: soon"), key: "tuning.tick_interval_ms",
+            problem: "expected an integer")
+        assertError(
+            variant("body_bytes_max: 131072", "body_bytes_max: 10"), key: "api.body_bytes_max", problem: "out of range")
         // Each value in range, but together they cannot work.
-        assertError(variant("log_entries_max: 10000", "log_entries_max: 100"), key: "tuning", problem: "log_entries_max")
+        assertError(
+            variant("log_entries_max: 10000", "log_entries_max: 100"), key: "tuning", problem: "log_entries_max")
     }
 
     func testBadKeyHashes() {
-        for bad in [Self.devHash.uppercased(), String(Self.devHash.dropLast()), Self.devHash + "0",
-                    String(repeating: "g", count: 64), String(repeating: "\u{FF41}", count: 64)] {
-            assertError(variant("- \(Self.otherHash)", "- \(bad)"), key: "api.key_sha256", problem: "not a SHA-256 hash")
+        for bad in [
+            Self.devHash.uppercased(), String(Self.devHash.dropLast()), Self.devHash + "0",
+            String(repeating: "g", count: 64), String(repeating: "\u{FF41}", count: 64),
+        ] {
+            assertError(
+                variant("- \(Self.otherHash)", "- \(bad)"), key: "api.key_sha256", problem: "not a SHA-256 hash")
         }
-        assertError(variant("  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "  key_sha256: []\n"),
-                    key: "api.key_sha256", problem: "at least one")
-        assertError(variant("  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "  key_sha256: \(Self.devHash)\n"),
-                    key: "api.key_sha256", problem: "expected a list of strings")
+        assertError(
+            variant("  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "  key_sha256: []\n"),
+            key: "api.key_sha256", problem: "at least one")
+        assertError(
+            variant(
+                "  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "  key_sha256: \(Self.devHash)\n"),
+            key: "api.key_sha256", problem: "expected a list of strings")
     }
 
     func testPeersAreRequiredButMayBeEmpty() throws {
@@ -315,9 +362,12 @@ final class NodeConfigTests: XCTestCase {
     }
 
     func testPeerThatIsTheRegionItself() {
-        assertError(variant("  eu-west-1: \"[::1]:9103\"\n", "  eu-west-1: \"[::1]:9103\"\n  us-east-1: 127.0.0.1:9104\n"),
-                    key: "peers.us-east-1", problem: "its own peer")
-        assertError(variant("  eu-west-1: \"[::1]:9103\"\n", "  EU: 127.0.0.1:9104\n"), key: "peers.EU", problem: "not a region name")
+        assertError(
+            variant("  eu-west-1: \"[::1]:9103\"\n", "  eu-west-1: \"[::1]:9103\"\n  us-east-1: 127.0.0.1:9104\n"),
+            key: "peers.us-east-1", problem: "its own peer")
+        assertError(
+            variant("  eu-west-1: \"[::1]:9103\"\n", "  EU: 127.0.0.1:9104\n"), key: "peers.EU",
+            problem: "not a region name")
     }
 
     // MARK: Whole-file errors have an empty key
@@ -339,8 +389,12 @@ final class NodeConfigTests: XCTestCase {
     }
 
     func testDescriptionFormat() {
-        XCTAssertEqual(NodeConfigError(file: "config/us-east-1.yaml", key: "tuning.batch_size", problem: "unknown setting").description,
-                       "config/us-east-1.yaml: tuning.batch_size: unknown setting")
-        XCTAssertEqual(NodeConfigError(file: "f.yaml", key: "", problem: "the file is empty").description, "f.yaml: the file is empty")
+        XCTAssertEqual(
+            NodeConfigError(file: "config/us-east-1.yaml", key: "tuning.batch_size", problem: "unknown setting")
+                .description,
+            "config/us-east-1.yaml: tuning.batch_size: unknown setting")
+        XCTAssertEqual(
+            NodeConfigError(file: "f.yaml", key: "", problem: "the file is empty").description,
+            "f.yaml: the file is empty")
     }
 }

@@ -29,17 +29,22 @@ import Testing
             let port = cluster.peerPorts[us]!
             let ca = DevelopmentCertificates.caPath(cluster.certDir)
             func legit(_ r: RegionID) async throws -> RawPeerClient {
-                try await RawPeerClient.connect(port: port, caPath: ca, certificatePath: DevelopmentCertificates.certificatePath(cluster.certDir, r),
-                                                keyPath: DevelopmentCertificates.keyPath(cluster.certDir, r))
+                try await RawPeerClient.connect(
+                    port: port, caPath: ca,
+                    certificatePath: DevelopmentCertificates.certificatePath(cluster.certDir, r),
+                    keyPath: DevelopmentCertificates.keyPath(cluster.certDir, r))
             }
 
             // Control: a real peer's certificate and an honest HELLO get the node's HELLO back.
             let honest = try await legit(eu)
             try await honest.send(helloFrame(claiming: eu))
             try await eventually("us-east-1 answers with its HELLO", timeout: 10) { honest.bytesReceived.count >= 5 }
-            let length = Int(honest.bytesReceived[0]) << 24 | Int(honest.bytesReceived[1]) << 16
+            let length =
+                Int(honest.bytesReceived[0]) << 24 | Int(honest.bytesReceived[1]) << 16
                 | Int(honest.bytesReceived[2]) << 8 | Int(honest.bytesReceived[3])
-            try await eventually("the whole HELLO frame arrived", timeout: 10) { honest.bytesReceived.count >= 4 + length }
+            try await eventually("the whole HELLO frame arrived", timeout: 10) {
+                honest.bytesReceived.count >= 4 + length
+            }
             let reply = try PeerFrame.decodeBody(Array(honest.bytesReceived[4..<(4 + length)]))
             #expect(reply == .hello(region: us, vector: VersionVector()))
             #expect(await !honest.closedByServer(within: 0.3))
@@ -64,15 +69,20 @@ import Testing
             // Signed by the cluster's CA and naming eu-west-1, but not a region's leaf
             // certificate: no extended key usage, serverAuth only, a CA.
             let wrongDir = cluster.dir.appendingPathComponent("wrong-usage").path
-            for (n, usage) in [DevelopmentCertificates.Usage(hasExtendedKeyUsage: false),
-                               DevelopmentCertificates.Usage(digitalSignature: nil, clientAuth: false),
-                               DevelopmentCertificates.Usage(isCA: true, digitalSignature: nil)].enumerated() {
+            for (n, usage) in [
+                DevelopmentCertificates.Usage(hasExtendedKeyUsage: false),
+                DevelopmentCertificates.Usage(digitalSignature: nil, clientAuth: false),
+                DevelopmentCertificates.Usage(isCA: true, digitalSignature: nil),
+            ].enumerated() {
                 let dir = "\(wrongDir)-\(n)"
                 try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
-                for file in ["ca.pem", "ca.key"] { try FileManager.default.copyItem(atPath: "\(cluster.certDir)/\(file)", toPath: "\(dir)/\(file)") }
+                for file in ["ca.pem", "ca.key"] {
+                    try FileManager.default.copyItem(atPath: "\(cluster.certDir)/\(file)", toPath: "\(dir)/\(file)")
+                }
                 try DevelopmentCertificates.make(in: dir, regions: [eu], usage: usage)
-                let wrong = try await RawPeerClient.connect(port: port, caPath: ca, certificatePath: DevelopmentCertificates.certificatePath(dir, eu),
-                                                            keyPath: DevelopmentCertificates.keyPath(dir, eu))
+                let wrong = try await RawPeerClient.connect(
+                    port: port, caPath: ca, certificatePath: DevelopmentCertificates.certificatePath(dir, eu),
+                    keyPath: DevelopmentCertificates.keyPath(dir, eu))
                 try? await wrong.send(helloFrame(claiming: eu))
                 #expect(await wrong.closedByServer(within: 10), "a certificate with \(usage) must be refused")
             }
@@ -86,7 +96,9 @@ import Testing
             // A real certificate for eu-west-1 whose HELLO claims to be ap-northeast-1.
             let liar = try await legit(eu)
             try await liar.send(helloFrame(claiming: RegionID("ap-northeast-1")!))
-            #expect(await liar.closedByServer(within: 10), "a HELLO naming another region than the certificate must be refused")
+            #expect(
+                await liar.closedByServer(within: 10),
+                "a HELLO naming another region than the certificate must be refused")
             try await eventually("six refusals are counted", timeout: 10) {
                 try await counter(cluster, "refused_peers") >= refusedBefore + 6
             }
@@ -98,7 +110,8 @@ import Testing
             #expect(await garbage.closedByServer(within: 10), "an unknown frame kind must close the connection")
             let notLZ4 = try await legit(eu)
             try await notLZ4.send(helloFrame(claiming: eu) + [0, 0, 0, 4, 2, 0xde, 0xad, 0xbe])
-            #expect(await notLZ4.closedByServer(within: 10), "a compressed frame that is not LZ4 must close the connection")
+            #expect(
+                await notLZ4.closedByServer(within: 10), "a compressed frame that is not LZ4 must close the connection")
             let huge = try await legit(eu)
             try await huge.send([0x7f, 0xff, 0xff, 0xff, 1])
             #expect(await huge.closedByServer(within: 10), "an oversized frame must close the connection")
@@ -131,7 +144,9 @@ import Testing
         let cluster = try LocalCluster(regions: [us, ap])
         do {
             try await cluster.startAll()
-            try await eventually("us-east-1 sees ap-northeast-1", timeout: 20) { await cluster.allPeersConnected(us, expected: [ap]) }
+            try await eventually("us-east-1 sees ap-northeast-1", timeout: 20) {
+                await cluster.allPeersConnected(us, expected: [ap])
+            }
             let impostor = try await RawPeerClient.connect(
                 port: cluster.peerPorts[us]!, caPath: DevelopmentCertificates.caPath(cluster.certDir),
                 certificatePath: DevelopmentCertificates.certificatePath(cluster.certDir, ap),
@@ -149,7 +164,9 @@ import Testing
                 try await cluster.call(us, "GET", "/v1/payments/\(id)").status == 200
             }
             await silent.close()
-            #expect(!cluster.fullLog(us).contains("replacing the older connection"), "a connection that never said a valid HELLO replaced the link")
+            #expect(
+                !cluster.fullLog(us).contains("replacing the older connection"),
+                "a connection that never said a valid HELLO replaced the link")
             #expect(await cluster.allPeersConnected(us, expected: [ap]))
         } catch {
             Issue.record("log:\n\(cluster.log(us))")

@@ -32,17 +32,22 @@ import Testing
     func served(_ cluster: LocalCluster, port: Int) async throws -> NIOSSLCertificate {
         let dir = cluster.certDir
         let eu = RegionID("eu-west-1")!
-        let probe = try await RawPeerClient.connect(port: port, caPath: DevelopmentCertificates.caPath(dir),
-                                                    certificatePath: DevelopmentCertificates.certificatePath(dir, eu),
-                                                    keyPath: DevelopmentCertificates.keyPath(dir, eu))
+        let probe = try await RawPeerClient.connect(
+            port: port, caPath: DevelopmentCertificates.caPath(dir),
+            certificatePath: DevelopmentCertificates.certificatePath(dir, eu),
+            keyPath: DevelopmentCertificates.keyPath(dir, eu))
         defer { Task { await probe.close() } }
         return try await probe.serverCertificate()
     }
 
     /// `paynode_certificate_expiry_seconds{certificate=name}` from the region's /metrics.
-    func expirySeconds(_ cluster: LocalCluster, _ r: RegionID, _ name: String, key: String = LocalCluster.apiKey) async throws -> Double? {
+    func expirySeconds(_ cluster: LocalCluster, _ r: RegionID, _ name: String, key: String = LocalCluster.apiKey)
+        async throws -> Double?
+    {
         let text = try await cluster.call(r, "GET", "/metrics", key: key).body
-        let line = text.split(separator: "\n").first { $0.hasPrefix("paynode_certificate_expiry_seconds{certificate=\"\(name)\"}") }
+        let line = text.split(separator: "\n").first {
+            $0.hasPrefix("paynode_certificate_expiry_seconds{certificate=\"\(name)\"}")
+        }
         return line.flatMap { Double($0.split(separator: " ").last!) }
     }
 
@@ -59,15 +64,18 @@ import Testing
             #expect(try await status(cluster, us, key: k1) == 200)
             #expect(try await status(cluster, us, key: k2) == 401)
 
-            try rewriteConfig(cluster, us) { $0.replacingOccurrences(of: NodeConfig.developmentKeyHash, with: Self.hash(k2)) }
+            try rewriteConfig(cluster, us) {
+                $0.replacingOccurrences(of: NodeConfig.developmentKeyHash, with: Self.hash(k2))
+            }
             cluster.signal(us, SIGHUP)
             try await eventually("K1 gets 401 and K2 gets 200", timeout: 20) {
                 let (old, new) = (try await status(cluster, us, key: k1), try await status(cluster, us, key: k2))
                 return old == 401 && new == 200
             }
             let log = cluster.fullLog(us)
-            #expect(log.contains("configuration reloaded") && log.contains("API keys (1 added, 1 removed)"),
-                    "no reload line naming the key change")
+            #expect(
+                log.contains("configuration reloaded") && log.contains("API keys (1 added, 1 removed)"),
+                "no reload line naming the key change")
             #expect(cluster.exitStatus(us) == nil, "the node exited")
         } catch {
             Issue.record("log:\n\(cluster.log(us))")
@@ -88,7 +96,9 @@ import Testing
             let dir = cluster.certDir
             let apiPEM = DevelopmentCertificates.apiCertificatePath(dir)
             let peerPEM = DevelopmentCertificates.certificatePath(dir, us)
-            let (apiBytes, peerBytes) = (try Data(contentsOf: URL(fileURLWithPath: apiPEM)), try Data(contentsOf: URL(fileURLWithPath: peerPEM)))
+            let (apiBytes, peerBytes) = (
+                try Data(contentsOf: URL(fileURLWithPath: apiPEM)), try Data(contentsOf: URL(fileURLWithPath: peerPEM))
+            )
             let original = try String(contentsOf: cluster.configURL(us), encoding: .utf8)
             let servedAPI = try await served(cluster, port: cluster.apiPorts[us]!)
             let servedPeer = try await served(cluster, port: cluster.peerPorts[us]!)
@@ -104,8 +114,12 @@ import Testing
                 #expect(cluster.exitStatus(us) == nil, "\(what): the node exited")
                 #expect(try await status(cluster, us, key: k1) == 200, "\(what): K1 refused")
                 #expect(try await status(cluster, us, key: k2) == 401, "\(what): K2 accepted")
-                #expect(try await served(cluster, port: cluster.apiPorts[us]!) == servedAPI, "\(what): API certificate changed")
-                #expect(try await served(cluster, port: cluster.peerPorts[us]!) == servedPeer, "\(what): peer certificate changed")
+                #expect(
+                    try await served(cluster, port: cluster.apiPorts[us]!) == servedAPI,
+                    "\(what): API certificate changed")
+                #expect(
+                    try await served(cluster, port: cluster.peerPorts[us]!) == servedPeer,
+                    "\(what): peer certificate changed")
             }
 
             try Data("not a certificate\n".utf8).write(to: URL(fileURLWithPath: apiPEM))
@@ -116,7 +130,9 @@ import Testing
             try await expectUnchanged("truncated peer certificate", failureMentions: "us-east-1.pem")
             try peerBytes.write(to: URL(fileURLWithPath: peerPEM))
 
-            try rewriteConfig(cluster, us) { $0.replacingOccurrences(of: "key: \(dir)/us-east-1.key", with: "key: \(dir)/api.key") }
+            try rewriteConfig(cluster, us) {
+                $0.replacingOccurrences(of: "key: \(dir)/us-east-1.key", with: "key: \(dir)/api.key")
+            }
             try await expectUnchanged("a key that is not the certificate's", failureMentions: "does not fit")
 
             try "region: [us-east-1\n".write(to: cluster.configURL(us), atomically: true, encoding: .utf8)
@@ -126,7 +142,8 @@ import Testing
                 .write(to: cluster.configURL(us), atomically: true, encoding: .utf8)
             try await expectUnchanged("a missing CA file", failureMentions: "gone.pem")
             let expiryAfter = try #require(try await expirySeconds(cluster, us, "peer"))
-            #expect(abs(expiryAfter - expiryBefore) < 120, "the expiry gauge moved: \(expiryBefore) then \(expiryAfter)")
+            #expect(
+                abs(expiryAfter - expiryBefore) < 120, "the expiry gauge moved: \(expiryBefore) then \(expiryAfter)")
 
             // A good reload still works after all that, with a new API certificate (30 days) too.
             try rotated.write(to: cluster.configURL(us), atomically: true, encoding: .utf8)
@@ -137,7 +154,9 @@ import Testing
             try await eventually("K2 gets 200", timeout: 20) { try await status(cluster, us, key: k2) == 200 }
             #expect(try await status(cluster, us, key: k1) == 401)
             let newAPI = try NIOSSLCertificate.fromPEMFile(apiPEM)[0]
-            #expect(try await served(cluster, port: cluster.apiPorts[us]!) == newAPI, "a new HTTPS connection got the old certificate")
+            #expect(
+                try await served(cluster, port: cluster.apiPorts[us]!) == newAPI,
+                "a new HTTPS connection got the old certificate")
             let apiExpiry = try #require(try await expirySeconds(cluster, us, "api", key: k2))
             #expect(apiExpiry < 31 * 86_400, "API certificate expiry gauge: \(apiExpiry)")
         } catch {
@@ -156,8 +175,10 @@ import Testing
         let cluster = try LocalCluster(regions: [ap, us])
         do {
             try await cluster.startAllConnected()
-            let connects = [ap: count(cluster.fullLog(ap), "] peer connected", peer: us),
-                            us: count(cluster.fullLog(us), "] peer connected", peer: ap)]
+            let connects = [
+                ap: count(cluster.fullLog(ap), "] peer connected", peer: us),
+                us: count(cluster.fullLog(us), "] peer connected", peer: ap),
+            ]
             let day = 86_400.0
             #expect(try #require(try await expirySeconds(cluster, us, "peer")) > 800 * day)
 
@@ -168,8 +189,11 @@ import Testing
             let line = try await cluster.reload(us)
             #expect(line.contains("configuration reloaded") && line.contains("peer certificate"), "\(line)")
             #expect(line.contains("reload.links_closed= ") || line.contains("reload.links_closed=\"\""), "\(line)")
-            let newCertificate = try NIOSSLCertificate.fromPEMFile(DevelopmentCertificates.certificatePath(cluster.certDir, us))[0]
-            #expect(try await served(cluster, port: cluster.peerPorts[us]!) == newCertificate, "a new handshake got the old certificate")
+            let newCertificate = try NIOSSLCertificate.fromPEMFile(
+                DevelopmentCertificates.certificatePath(cluster.certDir, us))[0]
+            #expect(
+                try await served(cluster, port: cluster.peerPorts[us]!) == newCertificate,
+                "a new handshake got the old certificate")
             let expiry = try #require(try await expirySeconds(cluster, us, "peer"))
             #expect(expiry < 31 * day && expiry > 29 * day, "expiry gauge \(expiry)")
 
@@ -182,7 +206,8 @@ import Testing
                 let log = cluster.fullLog(r)
                 #expect(count(log, "] peer connected", peer: peer) == connects[r], "\(r) connected to \(peer) again")
                 #expect(count(log, "] peer disconnected", peer: peer) == 0, "\(r) lost its link to \(peer)")
-                #expect(count(log, "replacing the older connection", peer: peer) == 0, "\(r) replaced its link to \(peer)")
+                #expect(
+                    count(log, "replacing the older connection", peer: peer) == 0, "\(r) replaced its link to \(peer)")
                 #expect(await cluster.allPeersConnected(r, expected: [peer]))
             }
         } catch {
@@ -204,11 +229,15 @@ import Testing
             let other = cluster.dir.appendingPathComponent("other-ca").path
             try DevelopmentCertificates.make(in: other, regions: [us], caName: "another paynode CA")
             let bundle = cluster.dir.appendingPathComponent("both-cas.pem").path
-            let (oldCA, newCA) = (try String(contentsOfFile: DevelopmentCertificates.caPath(cluster.certDir), encoding: .utf8),
-                                  try String(contentsOfFile: DevelopmentCertificates.caPath(other), encoding: .utf8))
+            let (oldCA, newCA) = (
+                try String(contentsOfFile: DevelopmentCertificates.caPath(cluster.certDir), encoding: .utf8),
+                try String(contentsOfFile: DevelopmentCertificates.caPath(other), encoding: .utf8)
+            )
             try (oldCA + newCA).write(toFile: bundle, atomically: true, encoding: .utf8)
-            try rewriteConfig(cluster, us) { $0.replacingOccurrences(of: "\(cluster.certDir)/ca.pem", with: bundle)
-                .replacingOccurrences(of: "\(cluster.certDir)/us-east-1.", with: "\(other)/us-east-1.") }
+            try rewriteConfig(cluster, us) {
+                $0.replacingOccurrences(of: "\(cluster.certDir)/ca.pem", with: bundle)
+                    .replacingOccurrences(of: "\(cluster.certDir)/us-east-1.", with: "\(other)/us-east-1.")
+            }
             let both = try await cluster.reload(us)
             #expect(both.contains("configuration reloaded") && both.contains("cluster CA"), "\(both)")
             #expect(both.contains("reload.links_closed= "), "\(both)")

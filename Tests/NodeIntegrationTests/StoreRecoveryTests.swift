@@ -75,7 +75,9 @@ import Testing
         let ballast = "\(dataDir)/ballast"
         do {
             try await cluster.startAll()
-            try await eventually("ap-northeast-1 sees us-east-1", timeout: 20) { await cluster.allPeersConnected(ap, expected: [us]) }
+            try await eventually("ap-northeast-1 sees us-east-1", timeout: 20) {
+                await cluster.allPeersConnected(ap, expected: [us])
+            }
             let before = try await cluster.create(at: ap, order: "before-full")
             #expect(before.status == 201, "\(before.body)")
             let id = try #require(before.json["id"] as? String)
@@ -89,7 +91,9 @@ import Testing
             let refused = try #require(full, "the disk never filled up")
             #expect(refused.status == 503, "\(refused.body)")
             #expect(!refused.body.lowercased().contains("sqlite"), "SQLite's text leaked: \(refused.body)")
-            #expect(try await cluster.call(ap, "GET", "/v1/payments/\(id)").status == 200, "reads stop while the disk is full")
+            #expect(
+                try await cluster.call(ap, "GET", "/v1/payments/\(id)").status == 200,
+                "reads stop while the disk is full")
             #expect(try await cluster.call(ap, "GET", "/ready", key: nil).status == 503)
 
             try FileManager.default.removeItem(atPath: ballast)
@@ -128,10 +132,13 @@ import Testing
             #expect(try await cluster.create(at: ap, order: "still-serving").status == 201)
 
             cluster.stop(ap, signal: SIGTERM)
-            let other = try writeConfig(cluster, region: eu, dataDir: dataDir, api: api, peer: peer, name: "other-region")
+            let other = try writeConfig(
+                cluster, region: eu, dataDir: dataDir, api: api, peer: peer, name: "other-region")
             let (otherStatus, otherOutput) = try runServe(other)
             #expect(otherStatus != 0)
-            #expect(otherOutput.contains("holds the data of region ap-northeast-1, but the configuration says eu-west-1"), "\(otherOutput)")
+            #expect(
+                otherOutput.contains("holds the data of region ap-northeast-1, but the configuration says eu-west-1"),
+                "\(otherOutput)")
         } catch {
             Issue.record("logs:\n\(cluster.log(ap))")
             await cluster.shutdown(keep: true)
@@ -140,8 +147,11 @@ import Testing
         await cluster.shutdown()
     }
 
-    private func writeConfig(_ cluster: LocalCluster, region: RegionID, dataDir: String, api: Int, peer: Int, name: String) throws -> String {
-        let yaml = LoopbackNodeYAML(region: region, dataDir: dataDir, apiPort: api, peerPort: peer, peers: [], certDir: cluster.certDir)
+    private func writeConfig(
+        _ cluster: LocalCluster, region: RegionID, dataDir: String, api: Int, peer: Int, name: String
+    ) throws -> String {
+        let yaml = LoopbackNodeYAML(
+            region: region, dataDir: dataDir, apiPort: api, peerPort: peer, peers: [], certDir: cluster.certDir)
         let path = "\(cluster.dir.path)/\(name).yaml"
         try yaml.text.write(toFile: path, atomically: true, encoding: .utf8)
         return path
@@ -150,7 +160,8 @@ import Testing
     /// Runs `paynode serve` and waits for it to exit (it must, at once): status and output.
     private func runServe(_ config: String) throws -> (Int32, String) {
         let p = Process()
-        p.executableURL = URL(fileURLWithPath: try ProcessInfo.processInfo.environment["PAYNODE_BINARY"] ?? Binaries.path("paynode"))
+        p.executableURL = URL(
+            fileURLWithPath: try ProcessInfo.processInfo.environment["PAYNODE_BINARY"] ?? Binaries.path("paynode"))
         p.arguments = ["serve", "--config", config]
         let pipe = Pipe()
         p.standardOutput = pipe
@@ -160,7 +171,6 @@ import Testing
         p.waitUntilExit()
         return (p.terminationStatus, output)
     }
-
 
     /// Writes a file that leaves about `leaving` bytes free on the filesystem of `dir`.
     private func fill(_ dir: String, leaving: Int, ballast: String) throws {

@@ -43,11 +43,14 @@ import Testing
             // A session token of writes us-east-1 never got (eu-west-1, down, wrote nothing):
             // the read waits, then is answered 412; the node's metrics count the wait and
             // the 412, and show its group commits.
-            let stale = try await cluster.call(us, "GET", "/v1/payments/\(id)", headers: ["X-Session-Token": "eu-west-1:1"])
+            let stale = try await cluster.call(
+                us, "GET", "/v1/payments/\(id)", headers: ["X-Session-Token": "eu-west-1:1"])
             #expect(stale.status == 412, "\(stale.body)")
             let metrics = try await cluster.call(us, "GET", "/metrics").body
             func value(_ name: String) -> Double? {
-                metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap { Double($0.split(separator: " ").last!) }
+                metrics.split(separator: "\n").first { $0.hasPrefix(name + " ") }.flatMap {
+                    Double($0.split(separator: " ").last!)
+                }
             }
             #expect(value("paynode_session_waits_total") == 1 && value("paynode_session_wait_seconds_count") == 1)
             #expect(value("paynode_session_not_available_total") == 1)

@@ -1,15 +1,17 @@
 import Foundation
 import NodeTracing
-@testable import PaymentNode
 import Testing
 import Tracing
+
+@testable import PaymentNode
 
 /// `tracing:` in the node's file: absent, nothing is traced; present, every value is
 /// checked and a bad one is refused naming its key.
 @Suite struct TracingConfigTests {
     /// A minimal valid region file (plain HTTP API, dummy peer TLS files) plus `extra`.
     func load(_ extra: String) throws -> NodeConfig {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracingconfig-\(UUID().uuidString)").path
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("tracingconfig-\(UUID().uuidString)")
+            .path
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         for name in ["ca.pem", "us-east-1.pem", "us-east-1.key"] {
@@ -57,18 +59,25 @@ import Tracing
         #expect(minimal.endpoint == "http://127.0.0.1:4318" && minimal.tracesURL == "http://127.0.0.1:4318/v1/traces")
         #expect(minimal.wireProtocol == .httpProtobuf && minimal.serviceName == "paynode" && minimal.sampleRatio == 1.0)
 
-        let full = try #require(try load("""
-            tracing:
-              otlp_endpoint: https://collector.example:4318/otlp/
-              protocol: http/json
-              service_name: paynode-eu
-              sample_ratio: 0.25
-            """).tracing)
+        let full = try #require(
+            try load(
+                """
+                tracing:
+                  otlp_endpoint: https://collector.example:4318/otlp/
+                  protocol: http/json
+                  service_name: paynode-eu
+                  sample_ratio: 0.25
+                """
+            ).tracing)
         #expect(full.tracesURL == "https://collector.example:4318/otlp/v1/traces")
         #expect(full.wireProtocol == .httpJSON && full.serviceName == "paynode-eu" && full.sampleRatio == 0.25)
-        #expect(try load("tracing:\n  otlp_endpoint: http://[::1]:4318/v1/traces\n").tracing?.tracesURL == "http://[::1]:4318/v1/traces")
+        #expect(
+            try load("tracing:\n  otlp_endpoint: http://[::1]:4318/v1/traces\n").tracing?.tracesURL
+                == "http://[::1]:4318/v1/traces")
         for (text, value) in [("0", 0.0), ("1", 1.0), ("1.000", 1.0), ("0.001", 0.001)] {
-            #expect(try load("tracing:\n  otlp_endpoint: http://h:1\n  sample_ratio: \(text)\n").tracing?.sampleRatio == value)
+            #expect(
+                try load("tracing:\n  otlp_endpoint: http://h:1\n  sample_ratio: \(text)\n").tracing?.sampleRatio
+                    == value)
         }
     }
 
@@ -85,24 +94,32 @@ import Tracing
 
     @Test func badValuesAreRefusedNamingTheKey() throws {
         let endpoint = "tracing.otlp_endpoint"
-        let cases: [(String, String, String)] = [
-            ("tracing: yes", "tracing", "expected a mapping"),
-            ("tracing: {}", endpoint, "is required"),
-            ("tracing:\n  protocol: http/protobuf", endpoint, "is required"),
-            ("tracing:\n  otlp_endpoint: 127.0.0.1:4318", endpoint, "http"),
-            ("tracing:\n  otlp_endpoint: ftp://h:21", endpoint, "http or https"),
-            ("tracing:\n  otlp_endpoint: http://", endpoint, "no host"),
-            ("tracing:\n  otlp_endpoint: http://h:99999", endpoint, "1-65535"),
-            ("tracing:\n  otlp_endpoint: http://u:p@h:4318", endpoint, "no user"),
-            ("tracing:\n  otlp_endpoint: http://h:4318/?x=1", endpoint, "no user, query"),
-            ("tracing:\n  otlp_endpoint: \"http://h :4318\"", endpoint, "printable"),
-            ("tracing:\n  otlp_endpoint: http://h:1\n  protocol: grpc", "tracing.protocol", "not built into"),
-            ("tracing:\n  otlp_endpoint: http://h:1\n  protocol: thrift", "tracing.protocol", "http/protobuf or http/json"),
-            ("tracing:\n  otlp_endpoint: http://h:1\n  service_name: \"\"", "tracing.service_name", "1-255"),
-            ("tracing:\n  otlp_endpoint: http://h:1\n  endpoint: http://h:2", "tracing.endpoint", "unknown setting"),
-        ] + ["1.5", "-0.1", "1e-3", "nan", "inf", ".5", "0.", "0.1234567891", "0,5", "half", "[1]"].map {
-            ("tracing:\n  otlp_endpoint: http://h:1\n  sample_ratio: \($0)", "tracing.sample_ratio", "")
-        }
+        let cases: [(String, String, String)] =
+            [
+                ("tracing: yes", "tracing", "expected a mapping"),
+                ("tracing: {}", endpoint, "is required"),
+                ("tracing:\n  protocol: http/protobuf", endpoint, "is required"),
+                ("tracing:\n  otlp_endpoint: 127.0.0.1:4318", endpoint, "http"),
+                ("tracing:\n  otlp_endpoint: ftp://h:21", endpoint, "http or https"),
+                ("tracing:\n  otlp_endpoint: http://", endpoint, "no host"),
+                ("tracing:\n  otlp_endpoint: http://h:99999", endpoint, "1-65535"),
+                ("tracing:\n  otlp_endpoint: http://u:p@h:4318", endpoint, "no user"),
+                ("tracing:\n  otlp_endpoint: http://h:4318/?x=1", endpoint, "no user, query"),
+                ("tracing:\n  otlp_endpoint: \"http://h :4318\"", endpoint, "printable"),
+                ("tracing:\n  otlp_endpoint: http://h:1\n  protocol: grpc", "tracing.protocol", "not built into"),
+                (
+                    "tracing:\n  otlp_endpoint: http://h:1\n  protocol: thrift", "tracing.protocol",
+                    "http/protobuf or http/json"
+                ),
+                ("tracing:\n  otlp_endpoint: http://h:1\n  service_name: \"\"", "tracing.service_name", "1-255"),
+                (
+                    "tracing:\n  otlp_endpoint: http://h:1\n  endpoint: http://h:2", "tracing.endpoint",
+                    "unknown setting"
+                ),
+            ]
+            + ["1.5", "-0.1", "1e-3", "nan", "inf", ".5", "0.", "0.1234567891", "0,5", "half", "[1]"].map {
+                ("tracing:\n  otlp_endpoint: http://h:1\n  sample_ratio: \($0)", "tracing.sample_ratio", "")
+            }
         for (extra, key, fragment) in cases {
             let error = try refusal(extra)
             #expect(error.key == key, "\(extra): \(error)")

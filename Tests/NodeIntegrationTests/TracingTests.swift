@@ -15,17 +15,21 @@ import Testing
         let cluster = try LocalCluster(regions: [us])
         do {
             let text = try String(contentsOf: cluster.configURL(us), encoding: .utf8)
-            try (text + "tracing:\n  otlp_endpoint: http://127.0.0.1:\(receiver.port)/\n  service_name: paynode-it\n  sample_ratio: 0\n")
+            try
+                (text
+                + "tracing:\n  otlp_endpoint: http://127.0.0.1:\(receiver.port)/\n  service_name: paynode-it\n  sample_ratio: 0\n")
                 .write(to: cluster.configURL(us), atomically: true, encoding: .utf8)
             try await cluster.start(us)
 
             let traceID = (0..<16).map { _ in UInt8.random(in: 0...255) }
             let parentSpanID = (0..<8).map { _ in UInt8.random(in: 0...255) }
             let traceparent = "00-\(hex(traceID))-\(hex(parentSpanID))-01"
-            let created = try await cluster.call(us, "POST", "/v1/payments", body: """
-                {"merchant_id":"m_shop_42","order_id":"o-traced","amount":1250,"currency":"EUR","method":"card",\
-                "description":"Order o-traced at shop 42","metadata":{"channel":"web"}}
-                """, headers: ["traceparent": traceparent])
+            let created = try await cluster.call(
+                us, "POST", "/v1/payments",
+                body: """
+                    {"merchant_id":"m_shop_42","order_id":"o-traced","amount":1250,"currency":"EUR","method":"card",\
+                    "description":"Order o-traced at shop 42","metadata":{"channel":"web"}}
+                    """, headers: ["traceparent": traceparent])
             #expect(created.status == 201, "\(created.body)")
             let paymentID = try #require(created.json["id"] as? String)
 
@@ -37,8 +41,10 @@ import Testing
                 exported = receiver.traceExports.flatMap { $0 }
                 return exported.contains(bytes: Array("paynode.store.commit".utf8))
             }
-            let names = ["/v1/payments", "http.response.status_code", "paynode.submit", "paynode.durability.achieved",
-                         "paynode.store.commit", "paynode.commit.group_requests", "paynode-it", paymentID]
+            let names = [
+                "/v1/payments", "http.response.status_code", "paynode.submit", "paynode.durability.achieved",
+                "paynode.store.commit", "paynode.commit.group_requests", "paynode-it", paymentID,
+            ]
             for name in names {
                 #expect(exported.contains(bytes: Array(name.utf8)), "no \(name) in the export")
             }

@@ -2,9 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-@testable import PaymentsAPI
 import ReplicaCore
 import Testing
+
+@testable import PaymentsAPI
 
 /// `GET /v1/events` as JSON pages: commit order, the cursor, filters, `Last-Event-ID`,
 /// and refusals of bad input; the 410 answer's shape.
@@ -16,11 +17,13 @@ import Testing
         try await RouteTests.withService { client, _ in
             var ids: [String] = []
             for i in 1...3 {
-                let created = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("e-\(i)"))
+                let created = try await client.execute(
+                    uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("e-\(i)"))
                 ids.append(RouteTests.json(created)["id"] as! String)
             }
-            _ = try await client.execute(uri: "/v1/payments/\(ids[1])", method: .patch, headers: auth,
-                                         body: ByteBuffer(string: #"{"status":"authorized"}"#))
+            _ = try await client.execute(
+                uri: "/v1/payments/\(ids[1])", method: .patch, headers: auth,
+                body: ByteBuffer(string: #"{"status":"authorized"}"#))
 
             let first = try await client.execute(uri: "/v1/events?limit=2", method: .get, headers: auth)
             #expect(first.status == .ok)
@@ -34,13 +37,15 @@ import Testing
             #expect(((events1[0]["payment"] as? [String: Any])?["status"]) as? String == "pending")
 
             // On from the cursor: the last create and the patch, with the payment after it.
-            let second = RouteTests.json(try await client.execute(uri: "/v1/events?cursor=us-east-1:2", method: .get, headers: auth))
+            let second = RouteTests.json(
+                try await client.execute(uri: "/v1/events?cursor=us-east-1:2", method: .get, headers: auth))
             let events2 = second["data"] as! [[String: Any]]
             #expect(events2.map { $0["seq"] as? Int } == [3, 4])
             #expect((events2[1]["changes"] as? [String: Any])?.keys.sorted() == ["status"])
             #expect(((events2[1]["payment"] as? [String: Any])?["status"]) as? String == "authorized")
             // Caught up: nothing, and the same cursor back.
-            let third = RouteTests.json(try await client.execute(uri: "/v1/events?cursor=us-east-1:4", method: .get, headers: auth))
+            let third = RouteTests.json(
+                try await client.execute(uri: "/v1/events?cursor=us-east-1:4", method: .get, headers: auth))
             #expect((third["data"] as? [Any])?.isEmpty == true && third["cursor"] as? String == "us-east-1:4")
 
             // An EventSource reconnecting sends its last id as Last-Event-ID.
@@ -50,19 +55,24 @@ import Testing
             #expect((resumed["data"] as? [[String: Any]])?.map { $0["seq"] as? Int } == [4])
 
             // Filters: only matching changes, and the cursor still passes the rest.
-            let authorized = RouteTests.json(try await client.execute(uri: "/v1/events?status=authorized", method: .get, headers: auth))
+            let authorized = RouteTests.json(
+                try await client.execute(uri: "/v1/events?status=authorized", method: .get, headers: auth))
             #expect((authorized["data"] as? [[String: Any]])?.map { $0["seq"] as? Int } == [4])
             #expect(authorized["cursor"] as? String == "us-east-1:4")
-            let other = RouteTests.json(try await client.execute(uri: "/v1/events?merchant_id=nobody", method: .get, headers: auth))
+            let other = RouteTests.json(
+                try await client.execute(uri: "/v1/events?merchant_id=nobody", method: .get, headers: auth))
             #expect((other["data"] as? [Any])?.isEmpty == true && other["cursor"] as? String == "us-east-1:4")
 
-            for (query, field) in [("cursor=us-east-1", "cursor"), ("cursor=a:1,b:x", "cursor"), ("limit=0", "limit"),
-                                   ("limit=1001", "limit"), ("status=lost", "status")] {
+            for (query, field) in [
+                ("cursor=us-east-1", "cursor"), ("cursor=a:1,b:x", "cursor"), ("limit=0", "limit"),
+                ("limit=1001", "limit"), ("status=lost", "status"),
+            ] {
                 let refused = try await client.execute(uri: "/v1/events?\(query)", method: .get, headers: auth)
                 #expect(refused.status == .unprocessableContent, "\(query)")
                 #expect(RouteTests.errorField(refused) == field, "\(query)")
             }
-            let wrongMethod = try await client.execute(uri: "/v1/events", method: .post, headers: auth, body: ByteBuffer(string: "{}"))
+            let wrongMethod = try await client.execute(
+                uri: "/v1/events", method: .post, headers: auth, body: ByteBuffer(string: "{}"))
             #expect(wrongMethod.status == .methodNotAllowed)
         }
     }

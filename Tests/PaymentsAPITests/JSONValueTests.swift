@@ -1,7 +1,8 @@
 import HTTPTypes
-@testable import PaymentsAPI
 import ReplicaCore
 import XCTest
+
+@testable import PaymentsAPI
 
 /// The strict JSON parser request bodies go through.
 final class JSONValueTests: XCTestCase {
@@ -10,7 +11,9 @@ final class JSONValueTests: XCTestCase {
     /// Asserts `bytes` is refused with a 400 `malformed_request`.
     func assertRefused(_ bytes: [UInt8], _ label: String, file: StaticString = #filePath, line: UInt = #line) {
         XCTAssertThrowsError(try JSONValue.parse(bytes), label, file: file, line: line) { error in
-            guard let error = error as? APIError else { return XCTFail("\(label): not an APIError: \(error)", file: file, line: line) }
+            guard let error = error as? APIError else {
+                return XCTFail("\(label): not an APIError: \(error)", file: file, line: line)
+            }
             XCTAssertEqual(error.status.code, 400, label, file: file, line: line)
             XCTAssertEqual(error.code, "malformed_request", label, file: file, line: line)
         }
@@ -25,11 +28,21 @@ final class JSONValueTests: XCTestCase {
     func testObjectsArraysAndNesting() throws {
         XCTAssertEqual(try parse("{}"), .object([:]))
         XCTAssertEqual(try parse("[]"), .array([]))
-        XCTAssertEqual(try parse(#" { "a" : 1 , "b" : [ true , false , null ] } "#),
-                       .object(["a": .integer(1), "b": .array([.bool(true), .bool(false), .null])]))
-        XCTAssertEqual(try parse(#"{"outer":{"inner":{"list":[{"x":"y"},[],{}]}}}"#),
-                       .object(["outer": .object(["inner": .object(["list": .array([.object(["x": .string("y")]), .array([]),
-                                                                                       .object([:])])])])]))
+        XCTAssertEqual(
+            try parse(#" { "a" : 1 , "b" : [ true , false , null ] } "#),
+            .object(["a": .integer(1), "b": .array([.bool(true), .bool(false), .null])]))
+        XCTAssertEqual(
+            try parse(#"{"outer":{"inner":{"list":[{"x":"y"},[],{}]}}}"#),
+            .object([
+                "outer": .object([
+                    "inner": .object([
+                        "list": .array([
+                            .object(["x": .string("y")]), .array([]),
+                            .object([:]),
+                        ])
+                    ])
+                ])
+            ]))
         XCTAssertEqual(try parse("\t\r\n[1,\n2]\n"), .array([.integer(1), .integer(2)]))
     }
 
@@ -148,7 +161,9 @@ final class JSONValueTests: XCTestCase {
         let max = JSONValue.depthMax
         // The outermost value is at depth 0: `max` arrays put the scalar at depth `max`.
         func arrays(_ n: Int) -> String { String(repeating: "[", count: n) + "1" + String(repeating: "]", count: n) }
-        func objects(_ n: Int) -> String { String(repeating: #"{"k":"#, count: n) + "1" + String(repeating: "}", count: n) }
+        func objects(_ n: Int) -> String {
+            String(repeating: #"{"k":"#, count: n) + "1" + String(repeating: "}", count: n)
+        }
         XCTAssertNoThrow(try parse(arrays(max)))
         XCTAssertNoThrow(try parse(objects(max)))
         assertRefused(arrays(max + 1))

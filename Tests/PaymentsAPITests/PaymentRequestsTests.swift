@@ -1,15 +1,16 @@
 import Foundation
 import HTTPTypes
-@testable import PaymentsAPI
 import ReplicaCore
 import XCTest
+
+@testable import PaymentsAPI
 
 /// Request bodies to engine commands, session tokens, RFC 3339 times and error bodies.
 final class PaymentRequestsTests: XCTestCase {
     static let fullCreate = #"""
-    {"merchant_id":"m_1","order_id":"1001","amount":1250,"currency":"EUR","method":"card",
-     "payment_key":"tok_1","customer_id":"cus_1","description":"Order 1001","metadata":{"channel":"web","cart":"c-9"}}
-    """#
+        {"merchant_id":"m_1","order_id":"1001","amount":1250,"currency":"EUR","method":"card",
+         "payment_key":"tok_1","customer_id":"cus_1","description":"Order 1001","metadata":{"channel":"web","cart":"c-9"}}
+        """#
 
     func json(_ text: String) throws -> JSONValue { try JSONValue.parse(Array(text.utf8)) }
 
@@ -17,10 +18,14 @@ final class PaymentRequestsTests: XCTestCase {
     func patch(_ text: String) throws -> PaymentPatch { try PaymentRequests.patch(json(text)) }
 
     /// Asserts `body` throws an APIError with this status, field and (optionally) code.
-    func assertAPIError(_ body: @autoclosure () throws -> Any, status: Int, field: String?, code: String? = nil,
-                        _ label: String = "", file: StaticString = #filePath, line: UInt = #line) {
+    func assertAPIError(
+        _ body: @autoclosure () throws -> Any, status: Int, field: String?, code: String? = nil,
+        _ label: String = "", file: StaticString = #filePath, line: UInt = #line
+    ) {
         XCTAssertThrowsError(try body(), label, file: file, line: line) { error in
-            guard let error = error as? APIError else { return XCTFail("\(label): not an APIError: \(error)", file: file, line: line) }
+            guard let error = error as? APIError else {
+                return XCTFail("\(label): not an APIError: \(error)", file: file, line: line)
+            }
             XCTAssertEqual(error.status.code, status, "\(label): \(error)", file: file, line: line)
             XCTAssertEqual(error.field, field, "\(label): \(error)", file: file, line: line)
             if let code { XCTAssertEqual(error.code, code, "\(label): \(error)", file: file, line: line) }
@@ -29,8 +34,10 @@ final class PaymentRequestsTests: XCTestCase {
 
     /// The full create body with `key` replaced by `value` (raw JSON), or removed when nil.
     func createBody(_ key: String, _ value: String?) -> String {
-        var fields = [("merchant_id", #""m_1""#), ("order_id", #""1001""#), ("amount", "1250"), ("currency", #""EUR""#),
-                      ("method", #""card""#)].filter { $0.0 != key }
+        var fields = [
+            ("merchant_id", #""m_1""#), ("order_id", #""1001""#), ("amount", "1250"), ("currency", #""EUR""#),
+            ("method", #""card""#),
+        ].filter { $0.0 != key }
         if let value { fields.append((key, value)) }
         return "{" + fields.map { "\"\($0.0)\":\($0.1)" }.joined(separator: ",") + "}"
     }
@@ -38,17 +45,23 @@ final class PaymentRequestsTests: XCTestCase {
     // MARK: Create
 
     func testFullCreateBody() throws {
-        XCTAssertEqual(try create(Self.fullCreate), CreatePayment(
-            merchantID: "m_1", orderID: "1001", amount: 1_250, currency: "EUR", method: .card, paymentKey: "tok_1",
-            customerID: "cus_1", description: "Order 1001", metadata: ["channel": "web", "cart": "c-9"]))
+        XCTAssertEqual(
+            try create(Self.fullCreate),
+            CreatePayment(
+                merchantID: "m_1", orderID: "1001", amount: 1_250, currency: "EUR", method: .card, paymentKey: "tok_1",
+                customerID: "cus_1", description: "Order 1001", metadata: ["channel": "web", "cart": "c-9"]))
     }
 
     func testMinimalCreateBodyAndNulls() throws {
         let minimal = try create(createBody("method", #""bank_transfer""#))
-        XCTAssertEqual(minimal, CreatePayment(merchantID: "m_1", orderID: "1001", amount: 1_250, currency: "EUR",
-                                              method: .bankTransfer))
-        let nulls = try create(#"{"merchant_id":"m","order_id":"o","amount":1,"currency":"USD","method":"card","#
-            + #""payment_key":null,"customer_id":null,"description":null,"metadata":null}"#)
+        XCTAssertEqual(
+            minimal,
+            CreatePayment(
+                merchantID: "m_1", orderID: "1001", amount: 1_250, currency: "EUR",
+                method: .bankTransfer))
+        let nulls = try create(
+            #"{"merchant_id":"m","order_id":"o","amount":1,"currency":"USD","method":"card","#
+                + #""payment_key":null,"customer_id":null,"description":null,"metadata":null}"#)
         XCTAssertNil(nulls.paymentKey)
         XCTAssertNil(nulls.customerID)
         XCTAssertNil(nulls.description)
@@ -57,7 +70,8 @@ final class PaymentRequestsTests: XCTestCase {
 
     func testNonIntegerAmountsAreRefused() {
         for amount in ["12.5", "-0.5", #""12""#, "true", "[12]", "{}", "99999999999999999999", "1e-1"] {
-            assertAPIError(try create(createBody("amount", amount)), status: 422, field: "amount", code: "invalid_field", amount)
+            assertAPIError(
+                try create(createBody("amount", amount)), status: 422, field: "amount", code: "invalid_field", amount)
         }
         assertAPIError(try create(createBody("amount", nil)), status: 422, field: "amount", "missing")
         assertAPIError(try create(createBody("amount", "null")), status: 422, field: "amount", "null")
@@ -72,10 +86,13 @@ final class PaymentRequestsTests: XCTestCase {
 
     func testMissingOrMistypedRequiredFields() {
         for key in ["merchant_id", "order_id", "currency", "method"] {
-            assertAPIError(try create(createBody(key, nil)), status: 422, field: key, code: "invalid_field", "missing \(key)")
-            assertAPIError(try create(createBody(key, "7")), status: 422, field: key, code: "invalid_field", "\(key): 7")
+            assertAPIError(
+                try create(createBody(key, nil)), status: 422, field: key, code: "invalid_field", "missing \(key)")
+            assertAPIError(
+                try create(createBody(key, "7")), status: 422, field: key, code: "invalid_field", "\(key): 7")
         }
-        assertAPIError(try create(createBody("merchant_id", "null")), status: 422, field: "merchant_id", "null merchant_id")
+        assertAPIError(
+            try create(createBody("merchant_id", "null")), status: 422, field: "merchant_id", "null merchant_id")
         assertAPIError(try create(createBody("description", "5")), status: 422, field: "description", "description: 5")
         assertAPIError(try create(createBody("payment_key", "false")), status: 422, field: "payment_key", "payment_key")
     }
@@ -87,7 +104,8 @@ final class PaymentRequestsTests: XCTestCase {
     }
 
     func testUnknownMethodIsRefused() {
-        assertAPIError(try create(createBody("method", #""cash""#)), status: 422, field: "method", code: "invalid_field")
+        assertAPIError(
+            try create(createBody("method", #""cash""#)), status: 422, field: "method", code: "invalid_field")
         assertAPIError(try create(createBody("method", #""Card""#)), status: 422, field: "method")
     }
 
@@ -109,8 +127,9 @@ final class PaymentRequestsTests: XCTestCase {
 
     func testPatchStatus() throws {
         XCTAssertEqual(try patch(#"{"status":"authorized"}"#), PaymentPatch(status: .authorized))
-        XCTAssertEqual(try patch(#"{"status":"refunded","description":"late"}"#),
-                       PaymentPatch(status: .refunded, description: .set("late")))
+        XCTAssertEqual(
+            try patch(#"{"status":"refunded","description":"late"}"#),
+            PaymentPatch(status: .refunded, description: .set("late")))
     }
 
     func testPatchNullClearsAndValuesSet() throws {
@@ -126,7 +145,8 @@ final class PaymentRequestsTests: XCTestCase {
         for key in ["amount", "merchant_id", "currency", "id", "created_at", "region"] {
             assertAPIError(try patch("{\"\(key)\":1}"), status: 422, field: key, code: "immutable_field", key)
         }
-        assertAPIError(try patch(#"{"status":"completed","amount":5}"#), status: 422, field: "amount", code: "immutable_field")
+        assertAPIError(
+            try patch(#"{"status":"completed","amount":5}"#), status: 422, field: "amount", code: "immutable_field")
     }
 
     func testInvalidPatches() {
@@ -142,7 +162,9 @@ final class PaymentRequestsTests: XCTestCase {
     // MARK: Session tokens
 
     func testSessionTokenRoundTrips() throws {
-        let tokyo = RegionID("ap-northeast-1")!, virginia = RegionID("us-east-1")!, ireland = RegionID("eu-west-1")!
+        let tokyo = RegionID("ap-northeast-1")!
+        let virginia = RegionID("us-east-1")!
+        let ireland = RegionID("eu-west-1")!
         let vector = VersionVector([virginia: 5, tokyo: 7, ireland: UInt64.max])
         let text = SessionToken.format(vector)
         XCTAssertEqual(text, "ap-northeast-1:7,eu-west-1:18446744073709551615,us-east-1:5")
@@ -151,11 +173,14 @@ final class PaymentRequestsTests: XCTestCase {
     }
 
     func testMalformedSessionTokensAreA400() {
-        for text in ["x", "us-east-1:", "UPPER:1", "", ":1", "us-east-1:1,", ",us-east-1:1", "us-east-1:-1", "us-east-1:+1",
-                     "us-east-1:1:2", "us-east-1: 1", "us-east-1:18446744073709551616", "us-east-1:0x1"] {
+        for text in [
+            "x", "us-east-1:", "UPPER:1", "", ":1", "us-east-1:1,", ",us-east-1:1", "us-east-1:-1", "us-east-1:+1",
+            "us-east-1:1:2", "us-east-1: 1", "us-east-1:18446744073709551616", "us-east-1:0x1",
+        ] {
             assertAPIError(try SessionToken.parse(text), status: 400, field: nil, code: "invalid_session_token", text)
         }
-        assertAPIError(try SessionToken.parse(String(repeating: "a", count: 5_000)), status: 400, field: nil, "too long")
+        assertAPIError(
+            try SessionToken.parse(String(repeating: "a", count: 5_000)), status: 400, field: nil, "too long")
     }
 
     /// SessionToken.parse documents "a region named twice counts with its highest seq".
@@ -167,9 +192,11 @@ final class PaymentRequestsTests: XCTestCase {
     // MARK: Error bodies
 
     func testPaymentErrorStatuses() {
-        let cases: [(PaymentError.Code, Int)] = [(.invalidField, 422), (.immutableField, 422), (.invalidStatusTransition, 409),
-                                                 (.idempotencyKeyReused, 409), (.notFound, 404), (.regionRecovering, 503),
-                                                 (.clockOutOfBound, 503)]
+        let cases: [(PaymentError.Code, Int)] = [
+            (.invalidField, 422), (.immutableField, 422), (.invalidStatusTransition, 409),
+            (.idempotencyKeyReused, 409), (.notFound, 404), (.regionRecovering, 503),
+            (.clockOutOfBound, 503),
+        ]
         for (code, status) in cases {
             let error = APIError(PaymentError(code, "why", field: "f"))
             XCTAssertEqual(error.status.code, status, code.rawValue)
@@ -186,7 +213,8 @@ final class PaymentRequestsTests: XCTestCase {
     }
 
     func testErrorBodyShape() throws {
-        let withField = try errorObject(APIError(PaymentError(.immutableField, "amount \"cannot\" change\n", field: "amount")))
+        let withField = try errorObject(
+            APIError(PaymentError(.immutableField, "amount \"cannot\" change\n", field: "amount")))
         XCTAssertEqual(Set(withField.keys), ["code", "message", "field"])
         XCTAssertEqual(withField["code"] as? String, "immutable_field")
         XCTAssertEqual(withField["message"] as? String, "amount \"cannot\" change\n")

@@ -2,9 +2,10 @@ import Foundation
 import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
-@testable import PaymentsAPI
 import ReplicaCore
 import Testing
+
+@testable import PaymentsAPI
 
 /// What the routes say about the region itself: durability not reached, readiness, the
 /// cluster document, the conflict log's pages, `/metrics` and the served contract.
@@ -17,20 +18,24 @@ import Testing
             // 202: remote durability asked, only local reached.
             var remote = auth
             remote[HTTPField.Name("X-Durability")!] = "remote"
-            let accepted = try await client.execute(uri: "/v1/payments", method: .post, headers: remote, body: RouteTests.create("o-6"))
+            let accepted = try await client.execute(
+                uri: "/v1/payments", method: .post, headers: remote, body: RouteTests.create("o-6"))
             #expect(accepted.status == .accepted)
             #expect(accepted.headers[HTTPField.Name("X-Durability-Achieved")!] == "local")
             #expect(try await client.execute(uri: "/ready", method: .get).status == .ok)
 
             // 503 once the region stops taking writes, with the reason; reads are still served.
             service.stopTakingWrites("the node is shutting down")
-            let refused = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("o-7"))
+            let refused = try await client.execute(
+                uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("o-7"))
             #expect(refused.status == .serviceUnavailable)
             #expect(RouteTests.errorCode(refused) == "unavailable")
             let ready = try await client.execute(uri: "/ready", method: .get)
             #expect(ready.status == .serviceUnavailable)
             #expect(RouteTests.errorCode(ready) == "not_ready")
-            #expect(((RouteTests.json(ready)["error"] as? [String: Any])?["message"] as? String) == "the node is shutting down")
+            #expect(
+                ((RouteTests.json(ready)["error"] as? [String: Any])?["message"] as? String)
+                    == "the node is shutting down")
             #expect(try await client.execute(uri: "/v1/payments", method: .get, headers: auth).status == .ok)
         }
     }
@@ -40,9 +45,15 @@ import Testing
     @Test func theClusterDocument() async throws {
         let auth = self.auth
         try await RouteTests.withService { client, _ in
-            #expect(try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("o-1")).status == .created)
-            let usd = ByteBuffer(string: #"{"merchant_id":"m_1","order_id":"o-usd","amount":500,"currency":"USD","method":"card"}"#)
-            #expect(try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: usd).status == .created)
+            #expect(
+                try await client.execute(
+                    uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("o-1")
+                ).status == .created)
+            let usd = ByteBuffer(
+                string: #"{"merchant_id":"m_1","order_id":"o-usd","amount":500,"currency":"USD","method":"card"}"#)
+            #expect(
+                try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: usd).status
+                    == .created)
 
             let plain = try await client.execute(uri: "/v1/cluster", method: .get, headers: auth)
             #expect(plain.status == .ok)
@@ -53,9 +64,12 @@ import Testing
             let document = RouteTests.json(plain)
             #expect(document["region"] as? String == "us-east-1")
             #expect(document["vector"] as? [String: Int] == ["us-east-1": 2])
-            #expect((document["rpo_exposure_amounts"] as? [[String: Any]])?.map { "\($0["currency"]!) \($0["amount"]!)" } == ["EUR 1250", "USD 500"])
+            #expect(
+                (document["rpo_exposure_amounts"] as? [[String: Any]])?.map { "\($0["currency"]!) \($0["amount"]!)" }
+                    == ["EUR 1250", "USD 500"])
 
-            let withDigest = RouteTests.json(try await client.execute(uri: "/v1/cluster?digest=true", method: .get, headers: auth))
+            let withDigest = RouteTests.json(
+                try await client.execute(uri: "/v1/cluster?digest=true", method: .get, headers: auth))
             #expect((withDigest["state_digest"] as? String)?.count == 64)
             let bad = try await client.execute(uri: "/v1/cluster?digest=yes", method: .get, headers: auth)
             #expect(bad.status == .unprocessableContent && RouteTests.errorField(bad) == "digest")
@@ -65,13 +79,18 @@ import Testing
     @Test func theConflictLogPagesNewestFirst() async throws {
         let auth = self.auth
         try await RouteTests.withService { client, service in
-            for i in 1...3 { service.recordConflict(paymentID: "pay_\(i)", field: "description", winner: #""won""#, loser: #""lost""#) }
-            let first = RouteTests.json(try await client.execute(uri: "/v1/conflicts?limit=2", method: .get, headers: auth))
+            for i in 1...3 {
+                service.recordConflict(
+                    paymentID: "pay_\(i)", field: "description", winner: #""won""#, loser: #""lost""#)
+            }
+            let first = RouteTests.json(
+                try await client.execute(uri: "/v1/conflicts?limit=2", method: .get, headers: auth))
             let rows = first["data"] as? [[String: Any]] ?? []
             #expect(rows.map { $0["id"] as? Int } == [3, 2])
             #expect((rows.first?["winner"] as? [String: Any])?["value"] as? String == "won")
             #expect(first["next_cursor"] as? String == "2")
-            let second = RouteTests.json(try await client.execute(uri: "/v1/conflicts?limit=2&cursor=2", method: .get, headers: auth))
+            let second = RouteTests.json(
+                try await client.execute(uri: "/v1/conflicts?limit=2&cursor=2", method: .get, headers: auth))
             #expect((second["data"] as? [[String: Any]])?.map { $0["id"] as? Int } == [1])
             #expect(second["next_cursor"] is NSNull)
             let bad = try await client.execute(uri: "/v1/conflicts?cursor=zero", method: .get, headers: auth)
@@ -83,7 +102,10 @@ import Testing
     @Test func metricsAreRefreshedAtEachScrape() async throws {
         let auth = self.auth
         try await RouteTests.withService { client, service in
-            #expect(try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("o-1")).status == .created)
+            #expect(
+                try await client.execute(
+                    uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("o-1")
+                ).status == .created)
             let scrape = try await client.execute(uri: "/metrics", method: .get)
             #expect(scrape.status == .ok)
             #expect(String(buffer: scrape.body).contains("paynode_unreplicated_local_entries 1"))

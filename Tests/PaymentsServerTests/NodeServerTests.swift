@@ -5,12 +5,13 @@ import HummingbirdTesting
 import Logging
 import NIOPosix
 import PaymentDevKit
+import Prometheus
+import Testing
+
 @testable import PaymentNode
 @testable import PaymentsAPI
 @testable import PaymentsServer
-import Prometheus
 @testable import ReplicaCore
-import Testing
 
 /// The API over a real node in the test process (SQLite store in a temp folder,
 /// development certificates), with Hummingbird's router test client: what the node
@@ -20,9 +21,13 @@ import Testing
     let auth: HTTPFields = [.authorization: "Bearer paynode-dev-key", .contentType: "application/json"]
 
     /// A one-region node (no peers) with its router; `remote` writes time out at once.
-    static func withNode(sessionWaitMillis: Int = 50,
-                         _ body: @Sendable (any TestClientProtocol, ReplicaNode) async throws -> Void) async throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("paynode-routes-\(UUID().uuidString.prefix(8))").path
+    static func withNode(
+        sessionWaitMillis: Int = 50,
+        _ body: @Sendable (any TestClientProtocol, ReplicaNode) async throws -> Void
+    ) async throws {
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "paynode-routes-\(UUID().uuidString.prefix(8))"
+        ).path
         defer { try? FileManager.default.removeItem(atPath: dir) }
         let region = RegionID("us-east-1")!
         try DevelopmentCertificates.make(in: "\(dir)/certs", regions: [region])
@@ -46,7 +51,8 @@ import Testing
             """
         try yaml.write(toFile: "\(dir)/node.yaml", atomically: true, encoding: .utf8)
         let config = try NodeConfig.load(file: "\(dir)/node.yaml")
-        let node = try ReplicaNode(config: config, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
+        let node = try ReplicaNode(
+            config: config, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
         try await node.start()
         let app = Application(router: NodeServer.router(node: node))
         do {
@@ -59,7 +65,9 @@ import Testing
     }
 
     static func create(_ order: String, amount: String = "1250") -> ByteBuffer {
-        ByteBuffer(string: #"{"merchant_id":"m_1","order_id":"\#(order)","amount":\#(amount),"currency":"EUR","method":"card"}"#)
+        ByteBuffer(
+            string:
+                #"{"merchant_id":"m_1","order_id":"\#(order)","amount":\#(amount),"currency":"EUR","method":"card"}"#)
     }
 
     static func json(_ response: TestResponse) -> [String: Any] {
@@ -77,18 +85,27 @@ import Testing
                 let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
                 var series: [String: Double] = [:]
                 for line in text.split(separator: "\n") where !line.hasPrefix("#") {
-                    guard let space = line.lastIndex(of: " "), let v = Double(line[line.index(after: space)...]) else { continue }
+                    guard let space = line.lastIndex(of: " "), let v = Double(line[line.index(after: space)...]) else {
+                        continue
+                    }
                     series[String(line[..<space])] = v
                 }
                 return series
             }
-            let names = ["paynode_commit_duration_seconds_count", "paynode_commit_group_requests_count", "paynode_session_waits_total",
-                         "paynode_session_wait_seconds_count", "paynode_session_not_available_total", "paynode_snapshots_received_total",
-                         "paynode_snapshot_records_received_total"]
+            let names = [
+                "paynode_commit_duration_seconds_count", "paynode_commit_group_requests_count",
+                "paynode_session_waits_total",
+                "paynode_session_wait_seconds_count", "paynode_session_not_available_total",
+                "paynode_snapshots_received_total",
+                "paynode_snapshot_records_received_total",
+            ]
             let before = try await scrape()
-            #expect(names.map { before[$0] } == names.map { _ in 0 }, "\(before.filter { $0.key.contains("session") || $0.key.contains("commit") })")
+            #expect(
+                names.map { before[$0] } == names.map { _ in 0 },
+                "\(before.filter { $0.key.contains("session") || $0.key.contains("commit") })")
 
-            let created = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-1"))
+            let created = try await client.execute(
+                uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-1"))
             #expect(created.headers[HTTPField.Name("X-Session-Token")!] == "us-east-1:1")
             let committed = try await scrape()
             #expect((committed["paynode_commit_duration_seconds_count"] ?? 0) >= 1)
@@ -100,8 +117,12 @@ import Testing
             ahead[HTTPField.Name("X-Session-Token")!] = "us-east-1:2"
             async let waited = client.execute(uri: "/v1/payments", method: .get, headers: ahead)
             let deadline = ContinuousClock.now + .seconds(1)
-            while try await scrape()["paynode_session_waits_total"] != 1, ContinuousClock.now < deadline { await Task.yield() }
-            #expect(try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-2")).status == .created)
+            while try await scrape()["paynode_session_waits_total"] != 1, ContinuousClock.now < deadline {
+                await Task.yield()
+            }
+            #expect(
+                try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-2"))
+                    .status == .created)
             #expect(try await waited.status == .ok)
             let served = try await scrape()
             #expect(served["paynode_session_waits_total"] == 1 && served["paynode_session_wait_seconds_count"] == 1)
@@ -110,13 +131,16 @@ import Testing
             // A token of writes this region never gets: 412, counted as such.
             var never = auth
             never[HTTPField.Name("X-Session-Token")!] = "eu-west-1:5"
-            #expect(try await client.execute(uri: "/v1/payments", method: .get, headers: never).status == .preconditionFailed)
+            #expect(
+                try await client.execute(uri: "/v1/payments", method: .get, headers: never).status
+                    == .preconditionFailed)
             let refused = try await scrape()
             #expect(refused["paynode_session_waits_total"] == 2 && refused["paynode_session_wait_seconds_count"] == 2)
             #expect(refused["paynode_session_not_available_total"] == 1)
             #expect((refused["paynode_session_wait_seconds_sum"] ?? 0) >= 1, "the 412 waited its whole second")
-            #expect(refused[#"paynode_http_requests_total{route="/v1/payments",method="GET",status_code="412"}"#] == 1,
-                    "\(refused.filter { $0.key.hasPrefix("paynode_http_requests_total") })")
+            #expect(
+                refused[#"paynode_http_requests_total{route="/v1/payments",method="GET",status_code="412"}"#] == 1,
+                "\(refused.filter { $0.key.hasPrefix("paynode_http_requests_total") })")
         }
     }
 
@@ -124,20 +148,24 @@ import Testing
     /// region a snapshot, 0 for the others, and the records merged from each one's stream.
     @Test func catchUpGaugesFollowThePeerStreamingASnapshot() {
         func peer(_ name: String, sending: Bool, records: UInt64) -> PeerStatus {
-            PeerStatus(region: RegionID(name)!, connected: true, lastContactMillis: nil, acked: VersionVector(), unreplicatedEntries: 0,
-                       lagMillis: 0, clockOffset: nil, sendingSnapshot: sending, snapshotRecordsReceived: records)
+            PeerStatus(
+                region: RegionID(name)!, connected: true, lastContactMillis: nil, acked: VersionVector(),
+                unreplicatedEntries: 0,
+                lagMillis: 0, clockOffset: nil, sendingSnapshot: sending, snapshotRecordsReceived: records)
         }
         let registry = PrometheusCollectorRegistry()
-        ReplicationMetrics.catchUp([peer("eu-west-1", sending: true, records: 1_500), peer("us-west-2", sending: false, records: 0)],
-                                   into: registry)
+        ReplicationMetrics.catchUp(
+            [peer("eu-west-1", sending: true, records: 1_500), peer("us-west-2", sending: false, records: 0)],
+            into: registry)
         var text = registry.emitToString()
         #expect(text.contains(#"paynode_catch_up_in_progress{peer="eu-west-1"} 1"#), "\(text)")
         #expect(text.contains(#"paynode_catch_up_in_progress{peer="us-west-2"} 0"#))
         #expect(text.contains(#"paynode_catch_up_records{peer="eu-west-1"} 1500"#))
         #expect(text.contains("# HELP paynode_catch_up_records "))
         // The stream ended: no longer in progress; its count stays.
-        ReplicationMetrics.catchUp([peer("eu-west-1", sending: false, records: 2_000), peer("us-west-2", sending: false, records: 0)],
-                                   into: registry)
+        ReplicationMetrics.catchUp(
+            [peer("eu-west-1", sending: false, records: 2_000), peer("us-west-2", sending: false, records: 0)],
+            into: registry)
         text = registry.emitToString()
         #expect(text.contains(#"paynode_catch_up_in_progress{peer="eu-west-1"} 0"#))
         #expect(text.contains(#"paynode_catch_up_records{peer="eu-west-1"} 2000"#))
@@ -149,7 +177,8 @@ import Testing
             // 202: remote durability asked, no other region to ack it.
             var remote = auth
             remote[HTTPField.Name("X-Durability")!] = "remote"
-            let accepted = try await client.execute(uri: "/v1/payments", method: .post, headers: remote, body: Self.create("o-6"))
+            let accepted = try await client.execute(
+                uri: "/v1/payments", method: .post, headers: remote, body: Self.create("o-6"))
             #expect(accepted.status == .accepted)
             #expect(accepted.headers[HTTPField.Name("X-Durability-Achieved")!] == "local")
 
@@ -159,17 +188,23 @@ import Testing
             #expect(Self.json(cluster)["region"] as? String == "us-east-1")
             #expect((Self.json(cluster)["state_digest"] as? String)?.count == 64)
             // A region alone holds its payments only: all of their amounts are at risk.
-            let usd = ByteBuffer(string: #"{"merchant_id":"m_1","order_id":"o-usd","amount":500,"currency":"USD","method":"card"}"#)
-            #expect(try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: usd).status == .created)
-            let atRisk = Self.json(try await client.execute(uri: "/v1/cluster", method: .get, headers: auth))["rpo_exposure_amounts"]
-            #expect((atRisk as? [[String: Any]])?.map { "\($0["currency"]!) \($0["amount"]!)" } == ["EUR 1250", "USD 500"])
+            let usd = ByteBuffer(
+                string: #"{"merchant_id":"m_1","order_id":"o-usd","amount":500,"currency":"USD","method":"card"}"#)
+            #expect(
+                try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: usd).status
+                    == .created)
+            let atRisk = Self.json(try await client.execute(uri: "/v1/cluster", method: .get, headers: auth))[
+                "rpo_exposure_amounts"]
+            #expect(
+                (atRisk as? [[String: Any]])?.map { "\($0["currency"]!) \($0["amount"]!)" } == ["EUR 1250", "USD 500"])
             let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
             #expect(metrics.contains("paynode_rpo_exposure_seconds"))
             #expect(metrics.contains("paynode_rpo_exposure_amount{currency=\"EUR\"} 1250"), "\(metrics)")
 
             // 503 once the node stops taking writes; reads are still served.
             await node.shutdown()
-            let refused = try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-7"))
+            let refused = try await client.execute(
+                uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-7"))
             #expect(refused.status == .serviceUnavailable)
             #expect(try await client.execute(uri: "/ready", method: .get).status == .serviceUnavailable)
             #expect(try await client.execute(uri: "/v1/payments", method: .get, headers: auth).status == .ok)
@@ -181,15 +216,24 @@ import Testing
     @Test func metricsDescribeTheProcessFilesAndCertificates() async throws {
         let auth = self.auth
         try await Self.withNode { client, _ in
-            #expect(try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-1")).status == .created)
+            #expect(
+                try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-1"))
+                    .status == .created)
             let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
-            for name in ["paynode_build_info{version=", "paynode_process_resident_memory_bytes ", "paynode_process_open_fds ",
-                         "paynode_process_cpu_seconds_total ", "paynode_store_bytes{file=\"database\"} ", "paynode_data_dir_free_bytes ",
-                         "paynode_http_requests_total{"] {
+            for name in [
+                "paynode_build_info{version=", "paynode_process_resident_memory_bytes ", "paynode_process_open_fds ",
+                "paynode_process_cpu_seconds_total ", "paynode_store_bytes{file=\"database\"} ",
+                "paynode_data_dir_free_bytes ",
+                "paynode_http_requests_total{",
+            ] {
                 #expect(text.contains(name), "no \(name) in /metrics")
             }
-            let expiry = text.split(separator: "\n").first { $0.hasPrefix("paynode_certificate_expiry_seconds{certificate=\"peer\"}") }
-            #expect(expiry.flatMap { Double($0.split(separator: " ").last!) }.map { $0 > 86_400 } == true, "\(expiry ?? "none")")
+            let expiry = text.split(separator: "\n").first {
+                $0.hasPrefix("paynode_certificate_expiry_seconds{certificate=\"peer\"}")
+            }
+            #expect(
+                expiry.flatMap { Double($0.split(separator: " ").last!) }.map { $0 > 86_400 } == true,
+                "\(expiry ?? "none")")
         }
     }
 
@@ -198,15 +242,20 @@ import Testing
         let auth = self.auth
         try await Self.withNode { client, _ in
             for i in 1...3 {
-                #expect(try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-\(i)")).status == .created)
+                #expect(
+                    try await client.execute(
+                        uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-\(i)")
+                    ).status == .created)
             }
             let first = Self.json(try await client.execute(uri: "/v1/payments?limit=2", method: .get, headers: auth))
             let firstOrders = (first["data"] as? [[String: Any]])?.compactMap { $0["order_id"] as? String } ?? []
             #expect(firstOrders.count == 2)
             let cursor = try #require(first["next_cursor"] as? String)
-            let second = Self.json(try await client.execute(uri: "/v1/payments?limit=2&cursor=\(cursor)", method: .get, headers: auth))
+            let second = Self.json(
+                try await client.execute(uri: "/v1/payments?limit=2&cursor=\(cursor)", method: .get, headers: auth))
             let secondOrders = (second["data"] as? [[String: Any]])?.compactMap { $0["order_id"] as? String } ?? []
-            #expect((firstOrders + secondOrders).sorted() == ["o-1", "o-2", "o-3"], "no gap and no repeat across pages")
+            #expect(
+                (firstOrders + secondOrders).sorted() == ["o-1", "o-2", "o-3"], "no gap and no repeat across pages")
             #expect(second["next_cursor"] is NSNull)
             let conflicts = try await client.execute(uri: "/v1/conflicts", method: .get, headers: auth)
             #expect(conflicts.status == .ok && (Self.json(conflicts)["data"] as? [Any])?.isEmpty == true)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import RegionSim
 @testable import ReplicaCore
 
@@ -24,7 +25,7 @@ import Testing
             #expect(a.passed, "seed \(seed): \(a.violations.map(\.message))")
             hashes.insert(a.traceHash)
         }
-        #expect(hashes.count == 8) // different seeds, different worlds
+        #expect(hashes.count == 8)  // different seeds, different worlds
     }
 
     @Test func test_brokenMerge_isCaughtWithinTheCISeedBlock() {
@@ -43,12 +44,16 @@ import Testing
     static func scenario(_ text: String) throws -> SimOptions { try ScenarioFile.parse(text) }
 
     @Test func test_regionWithAWrongClock_stopsTakingWrites_whileTheOthersGoOn() throws {
-        let r = Simulation(seed: 3, options: try Self.scenario("""
-            regions = 3
-            chaos_seconds = 20
-            writes_per_second = 100
-            clock_offset_ms = 0, 0, 3000
-            """)).run()
+        let r = Simulation(
+            seed: 3,
+            options: try Self.scenario(
+                """
+                regions = 3
+                chaos_seconds = 20
+                writes_per_second = 100
+                clock_offset_ms = 0, 0, 3000
+                """)
+        ).run()
         #expect(r.passed, "\(r.violations.map(\.message))")
         #expect(r.stats.clockRefusals > 0 && r.probes.clockFenced && r.probes.entryHeldForClock)
         // eu-west-1 (3 s fast) stops within the first pings; the other two write to the end.
@@ -58,7 +63,8 @@ import Testing
     }
 
     @Test func test_remoteDurability_losesNothingWhenARegionIsLost() throws {
-        let options = try Self.scenario("""
+        let options = try Self.scenario(
+            """
             regions = 3
             chaos_seconds = 12
             writes_per_second = 100
@@ -74,7 +80,8 @@ import Testing
     }
 
     @Test func test_localDurability_lossIsMeasuredAsRPO_andIsolationWidensTheWindow() throws {
-        let options = try Self.scenario("""
+        let options = try Self.scenario(
+            """
             regions = 3
             chaos_seconds = 14
             writes_per_second = 100
@@ -85,7 +92,7 @@ import Testing
             """)
         let r = Simulation(seed: 5, options: options).run()
         #expect(r.passed, "\(r.violations.map(\.message))")
-        #expect(r.rpoLostWrites > 10) // five seconds of eu-west-1's local writes never left it
+        #expect(r.rpoLostWrites > 10)  // five seconds of eu-west-1's local writes never left it
         #expect(r.rpoWindowMillis > 3_000 && r.rpoWindowMillis <= 6_000)
         // In money: what eu-west-1 alone holds only grows while it is cut off (no peer
         // acknowledges anything), is gone from the samples once it is lost, and the
@@ -94,15 +101,20 @@ import Testing
         let held = r.samples.filter { $0.atMicros > 3_500_000 && $0.atMicros < 8_000_000 }.map { $0.regions[eu].atRisk }
         for currency in ["EUR", "JPY", "USD"] {
             let amounts = held.map { $0.first { $0.currency == currency }?.minorUnits ?? 0 }
-            #expect(amounts.last! > 0 && zip(amounts, amounts.dropFirst()).allSatisfy { $0 <= $1 }, "\(currency): \(amounts)")
+            #expect(
+                amounts.last! > 0 && zip(amounts, amounts.dropFirst()).allSatisfy { $0 <= $1 },
+                "\(currency): \(amounts)")
         }
         #expect(r.samples.filter { $0.atMicros > 8_500_000 }.allSatisfy { $0.regions[eu].atRisk.isEmpty })
         let html = HTMLReport.render(r)
-        #expect(html.contains("<td>EUR</td><td>eu-west-1</td>") && html.contains("<td>USD</td><td>eu-west-1</td>"), "\(html.suffix(2_000))")
+        #expect(
+            html.contains("<td>EUR</td><td>eu-west-1</td>") && html.contains("<td>USD</td><td>eu-west-1</td>"),
+            "\(html.suffix(2_000))")
     }
 
     @Test func test_scenarioFile_parsesSettingsAndFaults() throws {
-        let o = try Self.scenario("""
+        let o = try Self.scenario(
+            """
             # comment
             name = demo
             regions = 4

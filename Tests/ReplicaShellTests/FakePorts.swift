@@ -1,4 +1,5 @@
 import ReplicaCore
+
 @testable import ReplicaShell
 
 /// A store the test drives by hand: requests wait until the test answers them.
@@ -8,7 +9,9 @@ final class ManualStore: ShellStore {
     var writable = true
     var probes = 0
 
-    func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void) { waiting.append((request, completion)) }
+    func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void) {
+        waiting.append((request, completion))
+    }
 
     /// Answers every waiting request with `outcome` (committing them when it is `.committed`).
     func finish(_ outcome: StoreOutcome) {
@@ -19,8 +22,10 @@ final class ManualStore: ShellStore {
     }
 
     func compactLog(through vector: VersionVector) { committed.compactLog(through: vector) }
-    func readEvents(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
-                    reply: @escaping (Result<EventPage, EventReadFailure>) -> Void) {
+    func readEvents(
+        _ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
+        reply: @escaping (Result<EventPage, EventReadFailure>) -> Void
+    ) {
         reply(committed.events.page(query, region: region, ownVisibleThrough: ownVisibleThrough).mapError { .feed($0) })
     }
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) {
@@ -45,12 +50,15 @@ final class ManualStore: ShellStore {
         heldLoads = []
         for body in held { body() }
     }
-    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void) {
+    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void)
+    {
         let (records, position) = committed.encodedRecords(after: after, limit: limit)
         completion(.success(StoredRecords(records: records, position: position)))
     }
-    func readLogEntries(of origin: RegionID, after: UInt64, limit: Int,
-                        completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
+    func readLogEntries(
+        of origin: RegionID, after: UInt64, limit: Int,
+        completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void
+    ) {
         completion(.success(committed.encodedLogEntries(of: origin, after: after, limit: limit)))
     }
     func probeWritable(completion: @escaping (Bool) -> Void) {
@@ -73,12 +81,15 @@ final class RecordingBus: ShellPeerBus {
 final class ManualClock: ShellClock {
     var nowMillis: UInt64 = 1_000
     var timers: [(at: UInt64, body: () -> Void)] = []
-    func schedule(afterMillis millis: UInt64, _ body: @escaping () -> Void) { timers.append((nowMillis + millis, body)) }
+    func schedule(afterMillis millis: UInt64, _ body: @escaping () -> Void) {
+        timers.append((nowMillis + millis, body))
+    }
 
     /// Moves time forward by `millis`, firing every timer due on the way, in order.
     func advance(_ millis: UInt64) {
         let end = nowMillis + millis
-        while let next = timers.enumerated().filter({ $0.element.at <= end }).min(by: { $0.element.at < $1.element.at }) {
+        while let next = timers.enumerated().filter({ $0.element.at <= end }).min(by: { $0.element.at < $1.element.at })
+        {
             timers.remove(at: next.offset)
             nowMillis = max(nowMillis, next.element.at)
             next.element.body()
@@ -103,14 +114,16 @@ enum ShellFixtures {
         let store = ManualStore()
         store.committed.ownHistoryComplete = ownHistory
         store.bounded = cacheBytes != nil
-        let shell = TestShell(config: config, recovered: store.committed.recover(includingRecords: cacheBytes == nil), store: store,
-                              bus: RecordingBus(), clock: ManualClock())
+        let shell = TestShell(
+            config: config, recovered: store.committed.recover(includingRecords: cacheBytes == nil), store: store,
+            bus: RecordingBus(), clock: ManualClock())
         shell.start()
         return shell
     }
 
     static func create(_ n: Int) -> PaymentCommand {
-        let c = CreatePayment(merchantID: "m_1", orderID: "o-\(n)", amount: 1_000 + Int64(n), currency: "EUR", method: .card)
+        let c = CreatePayment(
+            merchantID: "m_1", orderID: "o-\(n)", amount: 1_000 + Int64(n), currency: "EUR", method: .card)
         return .create(PaymentID.derived(merchantID: "m_1", idempotencyKey: "k-\(n)"), c, idempotent: true)
     }
 }

@@ -1,5 +1,6 @@
-import Testing
 import ReplicaCore
+import Testing
+
 @testable import ReplicaShell
 
 /// A shell whose engine keeps a bounded record cache: what an input needs is read from

@@ -1,5 +1,6 @@
-import Testing
 import ReplicaCore
+import Testing
+
 @testable import ReplicaShell
 
 /// The shell over hand-driven ports: what a client hears, and when, as commits land,
@@ -77,7 +78,8 @@ import ReplicaCore
         shell.clock.advance(shell.config.sessionWaitMillis + 100)
         #expect({ if case .failure(.sessionNotAvailable) = late.all.first { true } else { false } }())
         guard case .sessionWaitEnded(let waited, false)? = events.last, events.count == 4 else {
-            Issue.record("no unserved wait reported: \(events)"); return
+            Issue.record("no unserved wait reported: \(events)")
+            return
         }
         #expect(waited >= shell.config.sessionWaitMillis)
     }

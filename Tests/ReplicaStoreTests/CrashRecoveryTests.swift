@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ReplicaCore
 @testable import ReplicaStore
 
@@ -9,16 +10,23 @@ import Testing
 @Suite struct CrashRecoveryTests {
     static func paybench() throws -> String {
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [here, here.deletingLastPathComponent(), here.deletingLastPathComponent().deletingLastPathComponent(),
-                          URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug")]
-            .map { $0.appendingPathComponent("paybench").path }
+        let candidates = [
+            here, here.deletingLastPathComponent(), here.deletingLastPathComponent().deletingLastPathComponent(),
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug"),
+        ]
+        .map { $0.appendingPathComponent("paybench").path }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
-            throw CocoaError(.fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "paybench not built; looked in \(candidates)"])
+            throw CocoaError(
+                .fileNoSuchFile, userInfo: [NSLocalizedDescriptionKey: "paybench not built; looked in \(candidates)"])
         }
         return found
     }
 
-    struct Ack { let seq: UInt64; let id: PaymentID; let hlc: HLCTimestamp }
+    struct Ack {
+        let seq: UInt64
+        let id: PaymentID
+        let hlc: HLCTimestamp
+    }
 
     /// Runs the writer until it has acknowledged at least `count` writes, then SIGKILLs it.
     static func writeThenKill(path: String, count: Int) throws -> [Ack] {
@@ -35,14 +43,16 @@ import Testing
         let handle = pipe.fileHandleForReading
         let deadline = Date().addingTimeInterval(60)
         while acks.count < count && Date() < deadline {
-            let chunk = handle.availableData // blocks until the child writes (or exits)
+            let chunk = handle.availableData  // blocks until the child writes (or exits)
             if chunk.isEmpty { break }
             buffer.append(chunk)
             while let nl = buffer.firstIndex(of: 0x0A) {
                 let line = String(decoding: buffer[buffer.startIndex..<nl], as: UTF8.self)
                 buffer.removeSubrange(buffer.startIndex...nl)
                 let f = line.split(separator: " ")
-                if f.count == 4, f[0] == "acked", let seq = UInt64(f[1]), let id = PaymentID(String(f[2])), let hlc = UInt64(f[3]) {
+                if f.count == 4, f[0] == "acked", let seq = UInt64(f[1]), let id = PaymentID(String(f[2])),
+                    let hlc = UInt64(f[3])
+                {
                     acks.append(Ack(seq: seq, id: id, hlc: HLCTimestamp(rawValue: hlc)))
                 }
             }
@@ -60,7 +70,7 @@ import Testing
 
     @Test func test_kill9MidLoad_losesNoAcknowledgedWrite_andClockNeverGoesBack() throws {
         let tmp = TempStore()
-        for round in 1...2 { // crash, restart on the same file, crash again
+        for round in 1...2 {  // crash, restart on the same file, crash again
             let acks = try Self.writeThenKill(path: tmp.path, count: 3_000 * round)
             #expect(acks.count >= 3_000, "the writer acknowledged only \(acks.count) writes")
             guard !acks.isEmpty else { return }
@@ -69,7 +79,9 @@ import Testing
             #expect(try reader.integrityCheck() == "ok")
             let recovered = try store.recover()
             let maxSeq = acks.map(\.seq).max() ?? 0
-            #expect(recovered.vector[usEast] >= maxSeq, "acked seq \(maxSeq) but the file holds \(recovered.vector[usEast])")
+            #expect(
+                recovered.vector[usEast] >= maxSeq, "acked seq \(maxSeq) but the file holds \(recovered.vector[usEast])"
+            )
             // Nothing half-applied: every logged entry has its payment, and the other way round.
             #expect(UInt64(recovered.allLogEntries().count) == recovered.vector[usEast])
             #expect(recovered.allRecords().count == recovered.allLogEntries().count)
@@ -79,11 +91,16 @@ import Testing
             let maxHLC = acks.map(\.hlc).max()!
             #expect(recovered.clockHighWater >= maxHLC)
             var engine = ReplicationEngine(config: EngineConfig(region: usEast, peers: []), recovered: recovered)
-            let (_, ds) = engine.submit(.create(PaymentID.derived(merchantID: "m", idempotencyKey: "after-\(round)"),
-                                                CreatePayment(merchantID: "m", orderID: "after", amount: 1, currency: "USD", method: .card),
-                                                idempotent: true),
-                                        ticket: WriteTicket(1), durability: .local, nowMillis: 1_000)
-            guard case .persist(let p)? = ds.first else { Issue.record("write after restart refused"); return }
+            let (_, ds) = engine.submit(
+                .create(
+                    PaymentID.derived(merchantID: "m", idempotencyKey: "after-\(round)"),
+                    CreatePayment(merchantID: "m", orderID: "after", amount: 1, currency: "USD", method: .card),
+                    idempotent: true),
+                ticket: WriteTicket(1), durability: .local, nowMillis: 1_000)
+            guard case .persist(let p)? = ds.first else {
+                Issue.record("write after restart refused")
+                return
+            }
             #expect(p.entries[0].entry.hlc > maxHLC)
             #expect(p.entries[0].entry.seq == recovered.vector[usEast] + 1)
         }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReplicaCore
 @testable import ReplicaStore
 
@@ -7,7 +8,9 @@ import Testing
 /// the floor, and the very same pages as the in-memory store paysim runs on.
 @Suite struct EventFeedStoreTests {
     /// Reads every page from `cursor` on; the events and the last cursor.
-    static func drain(_ reader: StoreReader, _ query: EventQuery, visible: UInt64 = .max) throws -> ([PaymentEvent], EventCursor) {
+    static func drain(_ reader: StoreReader, _ query: EventQuery, visible: UInt64 = .max) throws -> (
+        [PaymentEvent], EventCursor
+    ) {
         var query = query
         var all: [PaymentEvent] = []
         while true {
@@ -68,7 +71,8 @@ import Testing
         try store.trimEvents()
         let reader = try store.reader()
         #expect(throws: EventFeedError.cursorTooOld(oldest: EventCursor(text: "us-east-1:30")!)) {
-            try reader.events(EventQuery(cursor: EventCursor(text: "us-east-1:29")!), region: usEast, ownVisibleThrough: .max)
+            try reader.events(
+                EventQuery(cursor: EventCursor(text: "us-east-1:29")!), region: usEast, ownVisibleThrough: .max)
         }
         let (events, _) = try Self.drain(reader, EventQuery(cursor: EventCursor(text: "us-east-1:30")!))
         #expect(events.map(\.entry.seq) == Array(31...40))
@@ -88,12 +92,15 @@ import Testing
         // A new region takes the snapshot, then two changes made after it.
         let joined = TempStore()
         let target = try joined.open()
-        var engine = ReplicationEngine(config: EngineConfig(region: euWest, peers: [usEast]), recovered: RecoveredState(ownHistoryComplete: true))
+        var engine = ReplicationEngine(
+            config: EngineConfig(region: euWest, peers: [usEast]), recovered: RecoveredState(ownHistoryComplete: true))
         _ = engine.peerConnected(usEast, nowMillis: 0)
         _ = engine.receive(.hello(region: usEast, vector: VersionVector()), from: usEast, nowMillis: 0)
         let after = (0..<2).map { w.update($0, PaymentPatch(status: .authorized), at: 5_000 + UInt64($0)) }
-        for message in [PeerMessage.snapshot(records: snapshot, vector: vector),
-                        .delta(batchID: 1, entries: after.flatMap { $0.entries.map(\.entry) })] {
+        for message in [
+            PeerMessage.snapshot(records: snapshot, vector: vector),
+            .delta(batchID: 1, entries: after.flatMap { $0.entries.map(\.entry) }),
+        ] {
             for case .persist(let p) in engine.receive(message, from: usEast, nowMillis: 10_000) {
                 try target.commit([p])
                 _ = engine.didPersist(requestID: p.id, nowMillis: 10_000)
@@ -101,8 +108,11 @@ import Testing
         }
         let reader = try target.reader()
         #expect(try reader.eventFloor() == vector)
-        #expect(throws: EventFeedError.self) { try reader.events(EventQuery(cursor: EventCursor()), region: euWest, ownVisibleThrough: 0) }
-        let page = try reader.events(EventQuery(cursor: EventCursor(seen: vector)), region: euWest, ownVisibleThrough: 0)
+        #expect(throws: EventFeedError.self) {
+            try reader.events(EventQuery(cursor: EventCursor()), region: euWest, ownVisibleThrough: 0)
+        }
+        let page = try reader.events(
+            EventQuery(cursor: EventCursor(seen: vector)), region: euWest, ownVisibleThrough: 0)
         #expect(page.events.map(\.entry.seq) == [21, 22])
     }
 
@@ -110,7 +120,10 @@ import Testing
         let c = EventCursor(text: "us-east-1:12,eu-west-1:3")!
         #expect(c.description == "eu-west-1:3,us-east-1:12")
         #expect(EventCursor(text: "")! == EventCursor())
-        for bad in ["us-east-1", "us-east-1:", "us-east-1:-1", "us-east-1:1x", ":3", "a:1,,b:2", String(repeating: "x", count: 5_000)] {
+        for bad in [
+            "us-east-1", "us-east-1:", "us-east-1:-1", "us-east-1:1x", ":3", "a:1,,b:2",
+            String(repeating: "x", count: 5_000),
+        ] {
             #expect(EventCursor(text: bad) == nil, "\(bad.prefix(20))")
         }
     }

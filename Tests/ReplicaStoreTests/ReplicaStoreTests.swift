@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ReplicaCore
 @testable import ReplicaStore
 
@@ -46,8 +47,12 @@ import Testing
         let rest = try reader.encodedRecords(after: 2, limit: 2)
         #expect(rest.records == stored[2..<4].map(\.bytes) && rest.position == 4)
         let sorted = stored.sorted { $0.record.id < $1.record.id }
-        #expect(try reader.encodedLogEntries(of: usEast, after: 1, limit: 10) == requests.dropFirst().flatMap(\.entries).map(\.bytes))
-        try store.db.execute("UPDATE payments SET registers = (SELECT registers FROM payments ORDER BY id LIMIT 1) WHERE id = '\(sorted[3].record.id.rawValue)'")
+        #expect(
+            try reader.encodedLogEntries(of: usEast, after: 1, limit: 10)
+                == requests.dropFirst().flatMap(\.entries).map(\.bytes))
+        try store.db.execute(
+            "UPDATE payments SET registers = (SELECT registers FROM payments ORDER BY id LIMIT 1) WHERE id = '\(sorted[3].record.id.rawValue)'"
+        )
         try store.db.execute("UPDATE log SET entry = (SELECT entry FROM log WHERE seq = 1) WHERE seq = 2")
         #expect(throws: StoreReader.CorruptRow.self) { try reader.encodedRecords(after: 0, limit: 10) }
         #expect(throws: StoreReader.CorruptRow.self) { try reader.encodedLogEntries(of: usEast, after: 0, limit: 10) }
@@ -72,7 +77,7 @@ import Testing
         let tmp = TempStore()
         let store = try tmp.open()
         var w = Writer()
-        try store.commit((0..<300).map { w.create($0, at: 10_000 + UInt64($0 % 40)) }) // many equal created times
+        try store.commit((0..<300).map { w.create($0, at: 10_000 + UInt64($0 % 40)) })  // many equal created times
         let reader = try store.reader()
         var seen: [String] = []
         var cursor: ListCursor?
@@ -85,7 +90,8 @@ import Testing
             try store.commit([w.create(extra, at: 20_000 + UInt64(extra)), w.create(extra + 1, at: 10_000)])
             extra += 2
         } while cursor != nil
-        let original = Set((0..<300).map { PaymentID.derived(merchantID: "m\($0 % 3)", idempotencyKey: "k\($0)").rawValue })
+        let original = Set(
+            (0..<300).map { PaymentID.derived(merchantID: "m\($0 % 3)", idempotencyKey: "k\($0)").rawValue })
         #expect(Set(seen).count == seen.count, "a payment was listed twice")
         #expect(original.isSubset(of: Set(seen)), "a payment present from the start was skipped")
     }
@@ -100,9 +106,14 @@ import Testing
         let m1 = try reader.list(PaymentFilter(merchantID: "m1"), limit: 100, cursor: nil).payments
         #expect(m1.count == 10 && m1.allSatisfy { $0.merchantID == "m1" })
         #expect(m1.map(\.createdAtMillis) == m1.map(\.createdAtMillis).sorted(by: >))
-        #expect(try reader.list(PaymentFilter(status: .authorized), limit: 10, cursor: nil).payments.map(\.orderID) == ["o4"])
-        #expect(try reader.list(PaymentFilter(merchantID: "m1", orderID: "o4"), limit: 10, cursor: nil).payments.count == 1)
-        let window = try reader.list(PaymentFilter(createdFromMillis: 1_010, createdToMillis: 1_020), limit: 100, cursor: nil)
+        #expect(
+            try reader.list(PaymentFilter(status: .authorized), limit: 10, cursor: nil).payments.map(\.orderID) == [
+                "o4"
+            ])
+        #expect(
+            try reader.list(PaymentFilter(merchantID: "m1", orderID: "o4"), limit: 10, cursor: nil).payments.count == 1)
+        let window = try reader.list(
+            PaymentFilter(createdFromMillis: 1_010, createdToMillis: 1_020), limit: 100, cursor: nil)
         #expect(window.payments.count == 10)
     }
 
@@ -116,7 +127,8 @@ import Testing
         let snapshotVector = try source.reader().snapshot(pageSize: 25) { snapshotRecords += $0 }
         #expect(snapshotRecords.count == 120)
         // …while writes go on; then it catches up with the entries above the snapshot.
-        try source.commit((0..<40).map { w.update($0, PaymentPatch(description: .set("v2-\($0)")), at: 5_000 + UInt64($0)) })
+        try source.commit(
+            (0..<40).map { w.update($0, PaymentPatch(description: .set("v2-\($0)")), at: 5_000 + UInt64($0)) })
         try source.commit((120..<140).map { w.create($0, at: 6_000 + UInt64($0)) })
         let deltas = try source.reader().entries(above: snapshotVector, limit: 10_000)
         #expect(deltas.count == 60)
@@ -125,7 +137,8 @@ import Testing
         viaSnapshot.receive(.snapshot(records: snapshotRecords, vector: snapshotVector))
         viaSnapshot.receive(.delta(batchID: 1, entries: deltas))
         var viaDeltas = PeerHarness(region: apNortheast, peer: usEast)
-        viaDeltas.receive(.delta(batchID: 1, entries: try source.reader().entries(above: VersionVector(), limit: 10_000)))
+        viaDeltas.receive(
+            .delta(batchID: 1, entries: try source.reader().entries(above: VersionVector(), limit: 10_000)))
         #expect(viaSnapshot.engine.stateDigest() == viaDeltas.engine.stateDigest())
         #expect(viaSnapshot.engine.stateDigest() == w.engine.stateDigest())
         #expect(viaSnapshot.engine.durableVector == w.engine.durableVector)
@@ -164,7 +177,11 @@ import Testing
         let requests = (0..<400).map { w.create($0, at: 1_000) }
         let gate = DispatchSemaphore(value: 0)
         let held = DispatchSemaphore(value: 0)
-        committer.perform({ _ in held.signal(); gate.wait() }, done: { _ in })
+        committer.perform(
+            { _ in
+                held.signal()
+                gate.wait()
+            }, done: { _ in })
         held.wait()
         let answers = Answered(reader: try TempStore.reopen(tmp))
         let all = DispatchGroup()
@@ -184,7 +201,9 @@ import Testing
         #expect(observed.groups.map(\.requests) == [400] && observed.groups.allSatisfy { $0.duration > .zero })
         #expect(observed.answeredBeforeObserved == 0)
         #expect(answers.order == Array(1...400), "answered out of the order handed in")
-        #expect(answers.answeredBeforeVisible.isEmpty, "answered before its commit was visible: \(answers.answeredBeforeVisible.prefix(5))")
+        #expect(
+            answers.answeredBeforeVisible.isEmpty,
+            "answered before its commit was visible: \(answers.answeredBeforeVisible.prefix(5))")
         #expect(try TempStore.reopen(tmp).vector()[usEast] == 400)
         let late = Outcomes()
         committer.submit([requests[0]]) { late.add($0) }
@@ -199,13 +218,22 @@ import Testing
         var w = Writer()
         let gate = DispatchSemaphore(value: 0)
         let held = DispatchSemaphore(value: 0)
-        committer.perform({ _ in held.signal(); gate.wait() }, done: { _ in })
+        committer.perform(
+            { _ in
+                held.signal()
+                gate.wait()
+            }, done: { _ in })
         held.wait()
         let sizes = GroupSizes()
         let all = DispatchGroup()
         for i in 0..<3 {
             all.enter()
-            committer.submit([w.create(i, at: 1_000)], reportingGroupSize: { _, size in sizes.add(size); all.leave() })
+            committer.submit(
+                [w.create(i, at: 1_000)],
+                reportingGroupSize: { _, size in
+                    sizes.add(size)
+                    all.leave()
+                })
         }
         gate.signal()
         all.wait()
@@ -235,19 +263,26 @@ import Testing
         let all = DispatchGroup()
         for r in requests {
             all.enter()
-            committer.submit([r]) { outcomes.add($0); all.leave() }
+            committer.submit([r]) {
+                outcomes.add($0)
+                all.leave()
+            }
         }
         all.wait()
         // Some may fit in the pages there are; from the first failure on, every one fails.
         let committed = outcomes.results.prefix { $0 }.count
-        #expect(committed < 50 && outcomes.results.dropFirst(committed).allSatisfy { !$0 },
-                "a request handed in after a failed one committed: \(outcomes.results)")
+        #expect(
+            committed < 50 && outcomes.results.dropFirst(committed).allSatisfy { !$0 },
+            "a request handed in after a failed one committed: \(outcomes.results)")
         #expect(outcomes.diskFull > 0)
         #expect(try TempStore.reopen(tmp).vector()[usEast] == UInt64(committed))
-        try store.db.execute("PRAGMA max_page_count = 1073741823") // space freed
+        try store.db.execute("PRAGMA max_page_count = 1073741823")  // space freed
         let refused = Outcomes()
         all.enter()
-        committer.submit([requests[committed]]) { refused.add($0); all.leave() }
+        committer.submit([requests[committed]]) {
+            refused.add($0)
+            all.leave()
+        }
         all.wait()
         #expect(refused.results == [false], "committed before a probe found the store writable again")
         let probed = DispatchSemaphore(value: 0)
@@ -255,7 +290,10 @@ import Testing
         probed.wait()
         let after = Outcomes()
         all.enter()
-        committer.submit([requests[committed]]) { after.add($0); all.leave() }
+        committer.submit([requests[committed]]) {
+            after.add($0)
+            all.leave()
+        }
         all.wait()
         #expect(after.results == [true])
         #expect(try TempStore.reopen(tmp).vector()[usEast] == UInt64(committed + 1))
@@ -267,10 +305,13 @@ import Testing
         let id = Fixture.id
         let s1 = Stamp(time: HLCTimestamp(wallMillis: 1, counter: 0), region: usEast)
         let s2 = Stamp(time: HLCTimestamp(wallMillis: 2, counter: 0), region: euWest)
-        let conflict = ConflictRecord(paymentID: id, field: .description, winner: FieldRegister(value: .text("b\"q"), stamp: s2, base: nil),
-                                      loser: FieldRegister(value: .text("a"), stamp: s1, base: nil), detectedAt: HLCTimestamp(wallMillis: 3, counter: 0))
-        let request = PersistRequest(id: 1, entries: [], records: [], conflicts: [conflict, conflict], vector: VersionVector(),
-                                     clockHighWater: .zero, compactThrough: nil)
+        let conflict = ConflictRecord(
+            paymentID: id, field: .description, winner: FieldRegister(value: .text("b\"q"), stamp: s2, base: nil),
+            loser: FieldRegister(value: .text("a"), stamp: s1, base: nil),
+            detectedAt: HLCTimestamp(wallMillis: 3, counter: 0))
+        let request = PersistRequest(
+            id: 1, entries: [], records: [], conflicts: [conflict, conflict], vector: VersionVector(),
+            clockHighWater: .zero, compactThrough: nil)
         try store.commit([request])
         let rows = try store.reader().conflicts(limit: 10, before: nil)
         #expect(rows.count == 2 && rows[0].sequence > rows[1].sequence)
@@ -293,7 +334,8 @@ struct PeerHarness {
     let peer: RegionID
     init(region: RegionID, peer: RegionID) {
         self.peer = peer
-        engine = ReplicationEngine(config: EngineConfig(region: region, peers: [peer]), recovered: RecoveredState(ownHistoryComplete: true))
+        engine = ReplicationEngine(
+            config: EngineConfig(region: region, peers: [peer]), recovered: RecoveredState(ownHistoryComplete: true))
         _ = engine.peerConnected(peer, nowMillis: 0)
         _ = engine.receive(.hello(region: peer, vector: VersionVector()), from: peer, nowMillis: 0)
     }
@@ -315,7 +357,10 @@ final class Answered: @unchecked Sendable {
         lock.lock()
         defer { lock.unlock() }
         order.append(seq)
-        if case .failure = result { answeredBeforeVisible.append(seq); return }
+        if case .failure = result {
+            answeredBeforeVisible.append(seq)
+            return
+        }
         if ((try? reader.vector()[usEast]) ?? 0) < seq { answeredBeforeVisible.append(seq) }
     }
 }

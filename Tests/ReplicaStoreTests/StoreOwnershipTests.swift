@@ -1,5 +1,6 @@
 import Foundation
 import Testing
+
 @testable import ReplicaCore
 @testable import ReplicaStore
 
@@ -15,7 +16,7 @@ import Testing
             guard case StoreOwnershipError.inUse(_, let holder)? = error as? StoreOwnershipError else { return false }
             return holder == "pid \(getpid())"
         }
-        first = nil // closing releases the lock
+        first = nil  // closing releases the lock
         _ = try tmp.open()
     }
 
@@ -24,7 +25,7 @@ import Testing
         do {
             let store = try tmp.open()
             try store.claim(region: usEast)
-            try store.claim(region: usEast) // the same region again is fine
+            try store.claim(region: usEast)  // the same region again is fine
         }
         let again = try tmp.open()
         #expect(try again.region() == "us-east-1")

@@ -1,4 +1,5 @@
 import Foundation
+
 @testable import ReplicaCore
 @testable import ReplicaStore
 
@@ -26,16 +27,21 @@ let apNortheast = RegionID("ap-northeast-1")!
 struct Writer {
     var engine: ReplicationEngine
     var n = 0
-    init(_ region: RegionID = usEast, peers: [RegionID] = [], recovered: RecoveredState = RecoveredState(ownHistoryComplete: true)) {
+    init(
+        _ region: RegionID = usEast, peers: [RegionID] = [],
+        recovered: RecoveredState = RecoveredState(ownHistoryComplete: true)
+    ) {
         engine = ReplicationEngine(config: EngineConfig(region: region, peers: peers), recovered: recovered)
     }
 
     mutating func create(_ i: Int, at now: UInt64) -> PersistRequest {
         n += 1
-        let c = CreatePayment(merchantID: "m\(i % 3)", orderID: "o\(i)", amount: Int64(100 + i), currency: "USD",
-                              method: .card, description: "payment \(i)", metadata: ["i": "\(i)"])
-        let (r, ds) = engine.submit(.create(PaymentID.derived(merchantID: c.merchantID, idempotencyKey: "k\(i)"), c, idempotent: true),
-                                    ticket: WriteTicket(UInt64(n)), durability: .local, nowMillis: now)
+        let c = CreatePayment(
+            merchantID: "m\(i % 3)", orderID: "o\(i)", amount: Int64(100 + i), currency: "USD",
+            method: .card, description: "payment \(i)", metadata: ["i": "\(i)"])
+        let (r, ds) = engine.submit(
+            .create(PaymentID.derived(merchantID: c.merchantID, idempotencyKey: "k\(i)"), c, idempotent: true),
+            ticket: WriteTicket(UInt64(n)), durability: .local, nowMillis: now)
         guard case .pending = r, case .persist(let p)? = ds.first else { fatalError("create \(i) refused: \(r)") }
         _ = engine.didPersist(requestID: p.id, nowMillis: now)
         return p
@@ -44,7 +50,8 @@ struct Writer {
     mutating func update(_ i: Int, _ patch: PaymentPatch, at now: UInt64) -> PersistRequest {
         n += 1
         let id = PaymentID.derived(merchantID: "m\(i % 3)", idempotencyKey: "k\(i)")
-        let (r, ds) = engine.submit(.update(id, patch), ticket: WriteTicket(UInt64(n)), durability: .local, nowMillis: now)
+        let (r, ds) = engine.submit(
+            .update(id, patch), ticket: WriteTicket(UInt64(n)), durability: .local, nowMillis: now)
         guard case .pending = r, case .persist(let p)? = ds.first else { fatalError("update \(i) refused: \(r)") }
         _ = engine.didPersist(requestID: p.id, nowMillis: now)
         return p

@@ -1,5 +1,6 @@
-import Testing
 import ReplicaCore
+import Testing
+
 @testable import ReplicaTransport
 
 /// Every rule of a peer connection, without sockets: identity, the HELLO, when a
@@ -39,10 +40,13 @@ import ReplicaCore
 
     @Test func refusals() {
         var dialedElsewhere = PeerConnectionState(dialed: us)
-        #expect(dialedElsewhere.handshakeCompleted(.success(eu), regionHasLink: false) == .refuse("dialed us-east-1 but its certificate names eu-west-1"))
+        #expect(
+            dialedElsewhere.handshakeCompleted(.success(eu), regionHasLink: false)
+                == .refuse("dialed us-east-1 but its certificate names eu-west-1"))
 
         var noName = PeerConnectionState(dialed: nil)
-        #expect(noName.handshakeCompleted(.failure(PeerIdentity.Refusal("no client certificate")), regionHasLink: false)
+        #expect(
+            noName.handshakeCompleted(.failure(PeerIdentity.Refusal("no client certificate")), regionHasLink: false)
                 == .refuse("no client certificate"))
 
         var early = PeerConnectionState(dialed: nil)

@@ -1,8 +1,9 @@
 import Foundation
 import LZ4
 import ReplicaCore
-@testable import ReplicaTransport
 import Testing
+
+@testable import ReplicaTransport
 
 /// The peer dictionary: nodes send DELTAs as frame kind 3, a standard LZ4 frame primed
 /// with `PeerDictionary.v1`, which the `lz4` command reads with `-D`; and it pays off
@@ -11,12 +12,15 @@ import Testing
     static func delta(_ n: Int) -> PeerMessage {
         let region = RegionID("ap-northeast-1")!
         let entries = (0..<n).map { i -> LogEntry in
-            let create = CreatePayment(merchantID: "m_7", orderID: "order-\(5_000 + i)", amount: Int64(990 + i), currency: "EUR",
-                                       method: .card, description: "Order order-\(5_000 + i)")
+            let create = CreatePayment(
+                merchantID: "m_7", orderID: "order-\(5_000 + i)", amount: Int64(990 + i), currency: "EUR",
+                method: .card, description: "Order order-\(5_000 + i)")
             let values = create.fieldValues + [(PaymentField.requestFingerprint, FieldValue.text(create.fingerprint))]
-            return LogEntry(origin: region, seq: UInt64(i + 1), hlc: HLCTimestamp(wallMillis: 1_795_000_000_000 + UInt64(i), counter: 0),
-                            paymentID: PaymentID.derived(merchantID: "m_7", idempotencyKey: "k\(i)"),
-                            changes: values.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
+            return LogEntry(
+                origin: region, seq: UInt64(i + 1),
+                hlc: HLCTimestamp(wallMillis: 1_795_000_000_000 + UInt64(i), counter: 0),
+                paymentID: PaymentID.derived(merchantID: "m_7", idempotencyKey: "k\(i)"),
+                changes: values.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
         }
         return .delta(batchID: 1, entries: entries)
     }
@@ -32,7 +36,8 @@ import Testing
     }
 
     @Test func theLZ4CommandReadsACapturedPayloadWithTheDictionary() throws {
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("peer-dict-\(UUID().uuidString.prefix(8))")
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "peer-dict-\(UUID().uuidString.prefix(8))")
         try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: dir) }
         let message = Self.delta(12)
@@ -41,7 +46,10 @@ import Testing
         try Data(PeerDictionary.v1.bytes).write(to: dir.appendingPathComponent("dict.bin"))
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["lz4", "-d", "-c", "-D", dir.appendingPathComponent("dict.bin").path, dir.appendingPathComponent("payload.lz4").path]
+        process.arguments = [
+            "lz4", "-d", "-c", "-D", dir.appendingPathComponent("dict.bin").path,
+            dir.appendingPathComponent("payload.lz4").path,
+        ]
         let out = Pipe()
         process.standardOutput = out
         process.standardError = FileHandle.nullDevice

@@ -1,8 +1,9 @@
 import Foundation
 import LZ4
 import ReplicaCore
-@testable import ReplicaTransport
 import XCTest
+
+@testable import ReplicaTransport
 
 /// `PeerFrame`: `length (UInt32 BE) | kind | payload`. Round trips of every message kind,
 /// which kinds get compressed, that captured payloads are standard LZ4 frames, and that
@@ -18,14 +19,16 @@ final class PeerFrameTests: XCTestCase {
 
     static func sampleEntry(_ seq: UInt64) -> LogEntry {
         let base = Stamp(time: HLCTimestamp(wallMillis: 5, counter: 1), region: ireland)
-        return LogEntry(origin: tokyo, seq: seq, hlc: HLCTimestamp(wallMillis: 1_700_000_000_000 + seq, counter: 2),
-                        paymentID: id(Int(seq)), changes: [
-                            FieldChange(field: .amount, value: .integer(1_000_000_000_000_000), base: nil),
-                            FieldChange(field: .status, value: .text("authorized"), base: base, depth: 7),
-                            FieldChange(field: .paymentKey, value: .absent, base: base),
-                            FieldChange(field: .description, value: .text("naïve café ☕"), base: nil),
-                            FieldChange(field: .metadata, value: .metadata(["a": "1", "b": ""]), base: base),
-                        ])
+        return LogEntry(
+            origin: tokyo, seq: seq, hlc: HLCTimestamp(wallMillis: 1_700_000_000_000 + seq, counter: 2),
+            paymentID: id(Int(seq)),
+            changes: [
+                FieldChange(field: .amount, value: .integer(1_000_000_000_000_000), base: nil),
+                FieldChange(field: .status, value: .text("authorized"), base: base, depth: 7),
+                FieldChange(field: .paymentKey, value: .absent, base: base),
+                FieldChange(field: .description, value: .text("naïve café ☕"), base: nil),
+                FieldChange(field: .metadata, value: .metadata(["a": "1", "b": ""]), base: base),
+            ])
     }
 
     static var vector: VersionVector { VersionVector([tokyo: 7, ireland: 1 << 40]) }
@@ -70,7 +73,8 @@ final class PeerFrameTests: XCTestCase {
         for message in Self.samples {
             let frame = PeerFrame.encode(message)
             kindsSeen.insert(message.kind.rawValue)
-            XCTAssertEqual(Int(Self.declaredLength(frame)), frame.bytes.count - PeerFrame.headerBytes, "\(message.kind)")
+            XCTAssertEqual(
+                Int(Self.declaredLength(frame)), frame.bytes.count - PeerFrame.headerBytes, "\(message.kind)")
             XCTAssertEqual(frame.messageBytes, message.encoded().count)
             XCTAssertEqual(try PeerFrame.decodeBody(Self.body(frame)), message, "\(message.kind)")
         }
@@ -84,7 +88,8 @@ final class PeerFrameTests: XCTestCase {
         // Nodes send compressed DELTAs as kind 3 (primed with PeerDictionary.v1).
         XCTAssertEqual(frame.bytes[4], PeerFrame.Kind.dictionaryCompressedMessage.rawValue)
         XCTAssertNotEqual(frame.bytes[4], PeerFrame.Kind.message.rawValue)
-        XCTAssertLessThan(frame.bytes.count * 4, message.encoded().count, "200 similar entries should shrink at least 4x")
+        XCTAssertLessThan(
+            frame.bytes.count * 4, message.encoded().count, "200 similar entries should shrink at least 4x")
         XCTAssertEqual(frame.messageBytes, message.encoded().count)
         XCTAssertEqual(try PeerFrame.decodeBody(Self.body(frame)), message)
     }
@@ -108,8 +113,10 @@ final class PeerFrameTests: XCTestCase {
         // A vector over many regions gives LZ4 something to work with; still not compressed.
         let names = (0..<40).map { "region-with-a-long-repetitive-name-\($0)" }.compactMap(RegionID.init)
         let big = VersionVector(Dictionary(uniqueKeysWithValues: names.map { ($0, UInt64(1_000)) }))
-        for message: PeerMessage in [.hello(region: Self.virginia, vector: big), .ack(vector: big), .ping(vector: big),
-                                     .hello(region: Self.virginia, vector: VersionVector()), .ping(vector: VersionVector())] {
+        for message: PeerMessage in [
+            .hello(region: Self.virginia, vector: big), .ack(vector: big), .ping(vector: big),
+            .hello(region: Self.virginia, vector: VersionVector()), .ping(vector: VersionVector()),
+        ] {
             let frame = PeerFrame.encode(message)
             XCTAssertFalse(frame.compressed, "\(message.kind)")
             XCTAssertEqual(frame.bytes[4], PeerFrame.Kind.message.rawValue, "\(message.kind)")
@@ -219,8 +226,10 @@ final class PeerFrameTests: XCTestCase {
     }
 
     func testCompressedControlMessagesAreRefused() throws {
-        let control: [PeerMessage] = [.hello(region: Self.virginia, vector: Self.vector), .ack(vector: Self.vector),
-                                      .ping(vector: Self.vector)]
+        let control: [PeerMessage] = [
+            .hello(region: Self.virginia, vector: Self.vector), .ack(vector: Self.vector),
+            .ping(vector: Self.vector),
+        ]
         for message in control {
             let plain = try LZ4Frame.compress(message.encoded())
             XCTAssertThrowsError(try PeerFrame.decodeBody([2] + plain), "kind 2 \(message.kind)") { error in

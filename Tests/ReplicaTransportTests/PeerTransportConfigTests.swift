@@ -1,6 +1,7 @@
 import ReplicaCore
-@testable import ReplicaTransport
 import XCTest
+
+@testable import ReplicaTransport
 
 /// `HostPort` parsing and which peers a region dials.
 final class PeerTransportConfigTests: XCTestCase {
@@ -27,8 +28,10 @@ final class PeerTransportConfigTests: XCTestCase {
     }
 
     func testHostPortRejectsMalformedText() {
-        for text in ["nohost", ":80", "h:99999", "h:x", "h:", "", "[]:80", "h:65536", "h:-1", "h:80x",
-                     "[::1:8102", "::1]:80", "h:+80", "::1:80", "a b:80"] {
+        for text in [
+            "nohost", ":80", "h:99999", "h:x", "h:", "", "[]:80", "h:65536", "h:-1", "h:80x",
+            "[::1:8102", "::1]:80", "h:+80", "::1:80", "a b:80",
+        ] {
             XCTAssertNil(HostPort(text), "\"\(text)\" should not parse")
         }
     }
@@ -45,7 +48,8 @@ final class PeerTransportConfigTests: XCTestCase {
             for (j, other) in regions.enumerated() where other != region {
                 peers[other] = HostPort(host: "127.0.0.1", port: 9_101 + j)
             }
-            return PeerTransportConfig(region: region, listen: HostPort(host: "127.0.0.1", port: 9_101 + i), peers: peers)
+            return PeerTransportConfig(
+                region: region, listen: HostPort(host: "127.0.0.1", port: 9_101 + i), peers: peers)
         }
     }
 

@@ -37,12 +37,16 @@ public struct ClockSample: Hashable, Sendable {
     /// left, or the sender says it held the ping longer than the round trip took).
     public func offset(receivedAtMillis nowMillis: UInt64) -> ClockOffset? {
         guard problem == nil, sentAtMillis != 0, echoMillis != 0, echoMillis <= nowMillis,
-              heldMillis <= nowMillis - echoMillis, heldMillis <= sentAtMillis else { return nil }
+            heldMillis <= nowMillis - echoMillis, heldMillis <= sentAtMillis
+        else { return nil }
         // All four fit 48 bits, so the signed arithmetic below cannot overflow.
-        let t0 = Int64(echoMillis), t3 = Int64(nowMillis)
-        let t2 = Int64(sentAtMillis), t1 = t2 - Int64(heldMillis)
-        return ClockOffset(offsetMillis: ((t1 - t0) + (t2 - t3)) / 2,
-                           roundTripMillis: nowMillis - echoMillis - heldMillis, measuredAtMillis: nowMillis)
+        let t0 = Int64(echoMillis)
+        let t3 = Int64(nowMillis)
+        let t2 = Int64(sentAtMillis)
+        let t1 = t2 - Int64(heldMillis)
+        return ClockOffset(
+            offsetMillis: ((t1 - t0) + (t2 - t3)) / 2,
+            roundTripMillis: nowMillis - echoMillis - heldMillis, measuredAtMillis: nowMillis)
     }
 }
 

@@ -34,7 +34,9 @@ public struct ByteReader: Sendable {
 
     /// The next `count` bytes.
     public mutating func readBytes(_ count: Int) throws(DecodingError) -> ArraySlice<UInt8> {
-        guard remaining >= count else { throw DecodingError("unexpected end of input (need \(count) bytes)", at: offset) }
+        guard remaining >= count else {
+            throw DecodingError("unexpected end of input (need \(count) bytes)", at: offset)
+        }
         defer { offset += count }
         return bytes[offset..<offset + count]
     }
@@ -98,7 +100,9 @@ public struct ByteReader: Sendable {
 
     /// Decodes bytes this process encoded and kept in memory: all of them, with `read`.
     /// Failure is a bug or memory corruption, never bad input, so it stops the process.
-    static func decodeOwn<T>(_ bytes: [UInt8], _ what: String, _ read: (inout ByteReader) throws(DecodingError) -> T) -> T {
+    static func decodeOwn<T>(_ bytes: [UInt8], _ what: String, _ read: (inout ByteReader) throws(DecodingError) -> T)
+        -> T
+    {
         var reader = ByteReader(bytes)
         do {
             let value = try read(&reader)

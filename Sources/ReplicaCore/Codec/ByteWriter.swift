@@ -17,7 +17,9 @@ public struct ByteWriter: Sendable {
     public mutating func writeUInt8(_ v: UInt8) { bytes.append(v) }
 
     public mutating func writeUInt64(_ v: UInt64) {
-        for shift in stride(from: 56, through: 0, by: -8) { bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift))) }
+        for shift in stride(from: 56, through: 0, by: -8) {
+            bytes.append(UInt8(truncatingIfNeeded: v >> UInt64(shift)))
+        }
     }
 
     public mutating func writeVarint(_ v: UInt64) {

@@ -28,7 +28,11 @@ public enum PeerMessage: Hashable, Sendable {
 
     /// The message type byte.
     public enum Kind: UInt8, Sendable, CaseIterable {
-        case hello = 1, delta = 2, ack = 3, ping = 4, snapshot = 5
+        case hello = 1
+        case delta = 2
+        case ack = 3
+        case ping = 4
+        case snapshot = 5
     }
 
     /// The type of this message.
@@ -118,7 +122,8 @@ public enum PeerMessage: Hashable, Sendable {
             message = .ack(vector: try r.readVector())
         case .ping:
             let vector = try r.readVector()
-            let clock = ClockSample(sentAtMillis: try r.readVarint(), echoMillis: try r.readVarint(), heldMillis: try r.readVarint())
+            let clock = ClockSample(
+                sentAtMillis: try r.readVarint(), echoMillis: try r.readVarint(), heldMillis: try r.readVarint())
             let at = r.offset
             let name = try r.readString(maxBytes: WireLimits.identifierBytesMax, what: "region")
             var snapshotFrom: RegionID?

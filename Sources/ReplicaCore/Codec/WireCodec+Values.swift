@@ -53,7 +53,8 @@ extension ByteWriter {
         var changes = e.changes[...]
         var derived = false
         if let last = changes.last, last.field == .requestFingerprint, last.base == nil, last.depth == 1,
-           last.value == .text(CreatePayment.fingerprint(of: changes.dropLast().map { ($0.field, $0.value) })) {
+            last.value == .text(CreatePayment.fingerprint(of: changes.dropLast().map { ($0.field, $0.value) }))
+        {
             changes = changes.dropLast()
             derived = true
         }
@@ -105,7 +106,7 @@ extension ByteReader {
         let start = offset
         let packed = try readBytes(PaymentID.packedBytes)
         guard let body = CrockfordBase32.unpack(packed, characters: PaymentID.bodyLength),
-              let id = PaymentID(PaymentID.prefix + body)
+            let id = PaymentID(PaymentID.prefix + body)
         else { throw DecodingError("invalid payment id", at: start) }
         return id
     }
@@ -170,7 +171,9 @@ extension ByteReader {
     mutating func readDepth() throws(DecodingError) -> UInt32 {
         let start = offset
         let depth = try readVarint()
-        guard depth >= 1 && depth <= UInt64(UInt32.max) else { throw DecodingError("field depth out of range", at: start) }
+        guard depth >= 1 && depth <= UInt64(UInt32.max) else {
+            throw DecodingError("field depth out of range", at: start)
+        }
         return UInt32(depth)
     }
 
@@ -209,7 +212,8 @@ extension ByteReader {
         let countAndFlag = try readVarint()
         let derived = countAndFlag & 1 == 1
         guard countAndFlag >> 1 <= UInt64(WireLimits.changesPerEntryMax) else {
-            throw DecodingError("\(countAndFlag >> 1) field changes exceed the limit of \(WireLimits.changesPerEntryMax)", at: start)
+            throw DecodingError(
+                "\(countAndFlag >> 1) field changes exceed the limit of \(WireLimits.changesPerEntryMax)", at: start)
         }
         let n = Int(countAndFlag >> 1)
         guard n > 0 else { throw DecodingError("an entry must change at least one field", at: start) }
@@ -241,7 +245,9 @@ extension ByteReader {
         var previous: PaymentField?
         for _ in 0..<n {
             let field = try readField()
-            if let previous, !(previous < field) { throw DecodingError("record fields not strictly ascending", at: start) }
+            if let previous, !(previous < field) {
+                throw DecodingError("record fields not strictly ascending", at: start)
+            }
             previous = field
             let value = try readValue(for: field)
             let stamp = try readStamp()

@@ -6,7 +6,8 @@ extension ReplicationEngine {
         guard let last = peers[peer]?.lastPingFromPeer, nowMillis >= last.receivedAtMillis else {
             return ClockSample(sentAtMillis: nowMillis, echoMillis: 0, heldMillis: 0)
         }
-        return ClockSample(sentAtMillis: nowMillis, echoMillis: last.sentAtMillis, heldMillis: nowMillis - last.receivedAtMillis)
+        return ClockSample(
+            sentAtMillis: nowMillis, echoMillis: last.sentAtMillis, heldMillis: nowMillis - last.receivedAtMillis)
     }
 
     /// Takes in a PING's clock reading (already checked by `ClockSample.problem`). An
@@ -15,7 +16,8 @@ extension ReplicationEngine {
     mutating func noteClockSample(_ sample: ClockSample, in state: inout PeerState, nowMillis: UInt64) {
         if sample.sentAtMillis != 0 { state.lastPingFromPeer = (sample.sentAtMillis, nowMillis) }
         guard let estimate = sample.offset(receivedAtMillis: nowMillis),
-              estimate.roundTripMillis <= clockRoundTripMaxMillis else { return }
+            estimate.roundTripMillis <= clockRoundTripMaxMillis
+        else { return }
         state.clockOffset = estimate
     }
 
@@ -28,7 +30,8 @@ extension ReplicationEngine {
     /// The peer's current clock offset estimate, when there is a fresh one.
     public func clockOffset(of peer: RegionID, nowMillis: UInt64) -> ClockOffset? {
         guard let o = peers[peer]?.clockOffset, nowMillis >= o.measuredAtMillis,
-              nowMillis - o.measuredAtMillis <= clockOffsetMaxAgeMillis else { return nil }
+            nowMillis - o.measuredAtMillis <= clockOffsetMaxAgeMillis
+        else { return nil }
         return o
     }
 
@@ -56,7 +59,8 @@ extension ReplicationEngine {
             }
         }
         guard !off.isEmpty, off.count > agreeing || (off.count == agreeing && aheadOfAllOff) else { return nil }
-        return "this region's clock is off by more than max_clock_skew_ms (\(config.maxClockSkewMillis)) from most of the cluster "
+        return
+            "this region's clock is off by more than max_clock_skew_ms (\(config.maxClockSkewMillis)) from most of the cluster "
             + "(peers' clocks relative to ours: \(off.joined(separator: ", "))); it takes writes again once back in bound"
     }
 

@@ -24,7 +24,8 @@ extension ReplicationEngine {
                 counters.writesRefusedForClock += 1
                 return (.rejected(PaymentError(.clockOutOfBound, why)), [])
             }
-            return write(changes, to: id, command: command, ticket: ticket, durability: durability, nowMillis: nowMillis)
+            return write(
+                changes, to: id, command: command, ticket: ticket, durability: durability, nowMillis: nowMillis)
         }
     }
 
@@ -49,7 +50,9 @@ extension ReplicationEngine {
                     return .write(id, create.fieldValues + [(.requestFingerprint, .text(fingerprint))])
                 }
                 guard idempotent, Payment.fingerprint(of: existing) == fingerprint else {
-                    throw PaymentError(.idempotencyKeyReused, "this Idempotency-Key was already used with other parameters", field: nil)
+                    throw PaymentError(
+                        .idempotencyKeyReused, "this Idempotency-Key was already used with other parameters", field: nil
+                    )
                 }
                 return .answer(WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: true))
             case .update(let id, let patch):
@@ -58,12 +61,14 @@ extension ReplicationEngine {
                     throw PaymentError(.notFound, "no payment \(id) in region \(region)", field: "id")
                 }
                 if let next = patch.status, next != payment.status, !payment.status.canTransition(to: next) {
-                    throw PaymentError(.invalidStatusTransition,
-                                       "status cannot go from \(payment.status.rawValue) to \(next.rawValue)", field: "status")
+                    throw PaymentError(
+                        .invalidStatusTransition,
+                        "status cannot go from \(payment.status.rawValue) to \(next.rawValue)", field: "status")
                 }
                 let changes = patch.fieldValues.filter { existing[$0.0]?.value ?? .absent != $0.1 }
                 guard !changes.isEmpty else {
-                    return .answer(WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: false))
+                    return .answer(
+                        WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: false))
                 }
                 return .write(id, changes)
             }
@@ -74,8 +79,10 @@ extension ReplicationEngine {
 
     /// Makes the log entry of `changes` (stamped above the record's newest stamp, next
     /// seq of this region), applies it, and hands it to the shell to persist.
-    mutating func write(_ changes: [(PaymentField, FieldValue)], to id: PaymentID, command: PaymentCommand, ticket: WriteTicket,
-                        durability: Durability, nowMillis: UInt64) -> (SubmitResult, [EngineDirective]) {
+    mutating func write(
+        _ changes: [(PaymentField, FieldValue)], to id: PaymentID, command: PaymentCommand, ticket: WriteTicket,
+        durability: Durability, nowMillis: UInt64
+    ) -> (SubmitResult, [EngineDirective]) {
         let record = records[id] ?? PaymentRecord(id: id)
         let hlc = clock.stamp(after: record.maxStamp?.time ?? .zero, nowMillis: nowMillis)
         let seq = vector[region] + 1
@@ -92,7 +99,8 @@ extension ReplicationEngine {
         }
         let ack = WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: false, seq: seq)
         let write = LocalWrite(ticket: ticket, seq: seq, durability: durability, ack: ack)
-        let request = makePersist(entries: [entry], records: [merged], conflicts: conflicts, localWrites: [write], ackPeer: nil)
+        let request = makePersist(
+            entries: [entry], records: [merged], conflicts: conflicts, localWrites: [write], ackPeer: nil)
         return (.pending(seq: seq), [.persist(request)])
     }
 }
@@ -105,14 +113,18 @@ extension ReplicationEngine {
     /// It is answered once everything applied so far is committed; for `remote`, once a
     /// peer also holds every write of this region so far (else, after the timeout, as
     /// `local`), as a new write would be.
-    mutating func answerWhenDurable(_ ack: WriteAck, ticket: WriteTicket, nowMillis: UInt64) -> (SubmitResult, [EngineDirective]) {
+    mutating func answerWhenDurable(_ ack: WriteAck, ticket: WriteTicket, nowMillis: UInt64) -> (
+        SubmitResult, [EngineDirective]
+    ) {
         let write = LocalWrite(ticket: ticket, seq: vector[region], durability: ack.achieved, ack: ack)
         if !pendingPersists.isEmpty {
             pendingPersists[pendingPersists.count - 1].localWrites.append(write)
             return (.pending(seq: nil), [])
         }
         if ack.achieved == .local || write.seq <= storedElsewhere { return (.answered(ack), []) }
-        waitingRemote.append(RemoteWait(ticket: ticket, seq: write.seq, deadlineMillis: nowMillis + config.remoteAckTimeoutMillis, ack: ack))
+        waitingRemote.append(
+            RemoteWait(
+                ticket: ticket, seq: write.seq, deadlineMillis: nowMillis + config.remoteAckTimeoutMillis, ack: ack))
         return (.pending(seq: nil), [])
     }
 }
@@ -123,8 +135,9 @@ extension ReplicationEngine {
     /// Merges one entry into its record and advances the vector. The entry MUST be the
     /// next of its origin. Returns the conflicts its merge found and the merged record.
     mutating func apply(_ entry: LogEntry) -> (conflicts: [ConflictRecord], record: PaymentRecord) {
-        precondition(entry.seq == vector[entry.origin] + 1,
-                     "applying \(entry.origin):\(entry.seq) out of order (vector has \(vector[entry.origin]))")
+        precondition(
+            entry.seq == vector[entry.origin] + 1,
+            "applying \(entry.origin):\(entry.seq) out of order (vector has \(vector[entry.origin]))")
         var record = records[entry.paymentID] ?? PaymentRecord(id: entry.paymentID)
         var conflicts: [ConflictRecord] = []
         for change in entry.changes {
@@ -138,9 +151,12 @@ extension ReplicationEngine {
     }
 
     /// Merges one register, returning the conflict it revealed, if any.
-    mutating func merge(_ register: FieldRegister, into field: PaymentField, of record: inout PaymentRecord) -> ConflictRecord? {
+    mutating func merge(_ register: FieldRegister, into field: PaymentField, of record: inout PaymentRecord)
+        -> ConflictRecord?
+    {
         guard let c = record.merge(register, into: field).conflict else { return nil }
-        return ConflictRecord(paymentID: record.id, field: field, winner: c.winner, loser: c.loser, detectedAt: clock.last)
+        return ConflictRecord(
+            paymentID: record.id, field: field, winner: c.winner, loser: c.loser, detectedAt: clock.last)
     }
 
     /// Registers a persist request and returns it for the shell.
@@ -158,12 +174,17 @@ extension ReplicationEngine {
         for pid in touched?.map(\.id) ?? entries.map(\.paymentID) where seen.insert(pid).inserted { ids.append(pid) }
         var given: [PaymentID: PaymentRecord] = [:]
         for r in touched ?? [] { given[r.id] = r }
-        let recordsToStore = ids.map { pid in EncodedRecord(given[pid] ?? records[pid]!, bytes: records.encoding(of: pid)!) }
+        let recordsToStore = ids.map { pid in
+            EncodedRecord(given[pid] ?? records[pid]!, bytes: records.encoding(of: pid)!)
+        }
         let encodedEntries = entries.map(EncodedEntry.init)
         records.pin(ids)
-        pendingPersists.append(PendingPersist(id: id, vector: vector, entries: encodedEntries, localWrites: localWrites,
-                                              ackPeer: ackPeer, compactThrough: compactThrough, pinned: ids))
-        return PersistRequest(id: id, entries: encodedEntries, records: recordsToStore, conflicts: conflicts, vector: vector,
-                              clockHighWater: clock.last, compactThrough: compactThrough, ownHistoryComplete: ownHistoryComplete)
+        pendingPersists.append(
+            PendingPersist(
+                id: id, vector: vector, entries: encodedEntries, localWrites: localWrites,
+                ackPeer: ackPeer, compactThrough: compactThrough, pinned: ids))
+        return PersistRequest(
+            id: id, entries: encodedEntries, records: recordsToStore, conflicts: conflicts, vector: vector,
+            clockHighWater: clock.last, compactThrough: compactThrough, ownHistoryComplete: ownHistoryComplete)
     }
 }

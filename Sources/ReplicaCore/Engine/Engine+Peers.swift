@@ -44,7 +44,9 @@ extension ReplicationEngine {
         state.lastContactMillis = nowMillis
         switch message {
         case .hello(let claimed, let theirs):
-            guard claimed == peer else { return violation(peer, "HELLO claims region \(claimed) on the link to \(peer)") }
+            guard claimed == peer else {
+                return violation(peer, "HELLO claims region \(claimed) on the link to \(peer)")
+            }
             if let problem = problem(with: theirs, in: "HELLO") { return violation(peer, problem) }
             state.greeted = true
             state.acked = theirs
@@ -62,7 +64,9 @@ extension ReplicationEngine {
             if let problem = problem(with: theirs, in: "\(message.kind)") { return violation(peer, problem) }
             if case .ping(_, let sample, let snapshotFrom) = message {
                 if let problem = sample.problem { return violation(peer, problem) }
-                if let s = snapshotFrom, !isClusterRegion(s) { return violation(peer, "PING names \(s), not a region of this cluster") }
+                if let s = snapshotFrom, !isClusterRegion(s) {
+                    return violation(peer, "PING names \(s), not a region of this cluster")
+                }
                 noteClockSample(sample, in: &state, nowMillis: nowMillis)
                 state.snapshotFrom = snapshotFrom
             }
@@ -142,19 +146,27 @@ extension ReplicationEngine {
     /// declined (neither merged nor acknowledged: it starts over later, and by then this
     /// region's PING has told it who serves).
     mutating func receiveSnapshot(
-        _ chunk: [PaymentRecord], vector snapshotVector: VersionVector?, part: UInt64, from peer: RegionID, nowMillis: UInt64
+        _ chunk: [PaymentRecord], vector snapshotVector: VersionVector?, part: UInt64, from peer: RegionID,
+        nowMillis: UInt64
     ) -> [EngineDirective] {
         releaseQuietSnapshotSource(nowMillis: nowMillis)
-        let taken = part == 0 ? (snapshotSource.map { $0.peer == peer } ?? true) : (snapshotSource?.peer == peer && peers[peer]!.snapshotAccepted)
+        let taken =
+            part == 0
+            ? (snapshotSource.map { $0.peer == peer } ?? true)
+            : (snapshotSource?.peer == peer && peers[peer]!.snapshotAccepted)
         guard taken else {
             peers[peer]!.snapshotAccepted = false
             counters.snapshotChunksDeclined += 1
             return []
         }
         for record in chunk {
-            if let problem = problem(with: record, nowMillis: nowMillis) { return violation(peer, "SNAPSHOT: \(problem)") }
+            if let problem = problem(with: record, nowMillis: nowMillis) {
+                return violation(peer, "SNAPSHOT: \(problem)")
+            }
         }
-        if let snapshotVector, let problem = problem(with: snapshotVector, in: "SNAPSHOT") { return violation(peer, problem) }
+        if let snapshotVector, let problem = problem(with: snapshotVector, in: "SNAPSHOT") {
+            return violation(peer, problem)
+        }
         // A chunk cannot be merged in part, and the stream cannot skip a chunk (its last
         // one brings the vector): a record stamped beyond the bound declines the rest of
         // this stream. The peer starts over when its retransmit timer fires; by then this
@@ -193,8 +205,9 @@ extension ReplicationEngine {
             horizon = snapshotVector
             counters.snapshotsReceived += 1
         }
-        let request = makePersist(entries: [], records: touched, conflicts: conflicts, localWrites: [],
-                                  ackPeer: peer, compactThrough: horizon)
+        let request = makePersist(
+            entries: [], records: touched, conflicts: conflicts, localWrites: [],
+            ackPeer: peer, compactThrough: horizon)
         pendingPersists[pendingPersists.count - 1].dropOnCommit = true
         return [.persist(request)]
     }
@@ -208,7 +221,9 @@ extension ReplicationEngine {
     /// The peer streaming this region a snapshot now: nil when none is, or the one that
     /// did has sent nothing for two retransmit periods.
     func activeSnapshotSource(nowMillis: UInt64) -> RegionID? {
-        guard let source = snapshotSource, nowMillis < source.lastChunkMillis + 2 * config.retransmitAfterMillis else { return nil }
+        guard let source = snapshotSource, nowMillis < source.lastChunkMillis + 2 * config.retransmitAfterMillis else {
+            return nil
+        }
         return source.peer
     }
 

@@ -24,8 +24,10 @@ extension ReplicationEngine {
                 case .local:
                     directives.append(.acknowledge(write.ticket, write.ack))
                 case .remote:
-                    waitingRemote.append(RemoteWait(ticket: write.ticket, seq: write.seq,
-                                                    deadlineMillis: nowMillis + config.remoteAckTimeoutMillis, ack: write.ack))
+                    waitingRemote.append(
+                        RemoteWait(
+                            ticket: write.ticket, seq: write.seq,
+                            deadlineMillis: nowMillis + config.remoteAckTimeoutMillis, ack: write.ack))
                 }
             }
             if let peer = first.ackPeer, !ackPeers.contains(peer) { ackPeers.append(peer) }
@@ -66,7 +68,9 @@ extension ReplicationEngine {
     /// Acknowledges every committed `remote` write still waiting for a peer as `local`
     /// (they are durable here): the shell is draining and no peer ack will come.
     public mutating func releaseAllRemoteWaits() -> [EngineDirective] {
-        let directives = waitingRemote[waitingRemoteHead...].map { EngineDirective.acknowledge($0.ticket, $0.ack.achieving(.local)) }
+        let directives = waitingRemote[waitingRemoteHead...].map {
+            EngineDirective.acknowledge($0.ticket, $0.ack.achieving(.local))
+        }
         waitingRemote = []
         waitingRemoteHead = 0
         return directives

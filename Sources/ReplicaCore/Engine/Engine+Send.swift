@@ -44,8 +44,10 @@ extension ReplicationEngine {
         var directives: [EngineDirective] = []
         while state.inFlight.count < config.inFlightBatchesMax {
             if let origin = originToReadFromStore(for: peer, state, nowMillis: nowMillis) {
-                directives.append(.readLog(for: peer, read: startStoreRead(&state, nowMillis: nowMillis), origin: origin,
-                                           after: state.sent[origin], limit: config.batchEntriesMax))
+                directives.append(
+                    .readLog(
+                        for: peer, read: startStoreRead(&state, nowMillis: nowMillis), origin: origin,
+                        after: state.sent[origin], limit: config.batchEntriesMax))
                 break
             }
             guard let (batch, upTo) = nextBatch(for: peer, state, nowMillis: nowMillis) else { break }
@@ -56,14 +58,18 @@ extension ReplicationEngine {
 
     /// The next DELTA's entries for `peer`, origin by origin in region order, within each
     /// origin's bound (`sendBound`), and the vector they bring the peer to. Nil: none.
-    func nextBatch(for peer: RegionID, _ state: PeerState, nowMillis: UInt64) -> (entries: [[UInt8]], upTo: VersionVector)? {
+    func nextBatch(for peer: RegionID, _ state: PeerState, nowMillis: UInt64) -> (
+        entries: [[UInt8]], upTo: VersionVector
+    )? {
         var batch: [[UInt8]] = []
         var upTo = state.sent
         for origin in log.origins where batch.count < config.batchEntriesMax {
-            guard let bound = sendBound(of: origin, to: peer, state, nowMillis: nowMillis), bound.seqMax > upTo[origin] else { continue }
+            guard let bound = sendBound(of: origin, to: peer, state, nowMillis: nowMillis), bound.seqMax > upTo[origin]
+            else { continue }
             let limit = min(config.batchEntriesMax - batch.count, Int(clamping: bound.seqMax - upTo[origin]))
-            let slice = log.encodedEntries(of: origin, after: upTo[origin], limit: limit,
-                                           wallMillisAtMost: bound.wallMax == .max ? nil : bound.wallMax)
+            let slice = log.encodedEntries(
+                of: origin, after: upTo[origin], limit: limit,
+                wallMillisAtMost: bound.wallMax == .max ? nil : bound.wallMax)
             if slice.isEmpty { continue }
             batch += slice
             upTo[origin] += UInt64(slice.count)
@@ -75,7 +81,9 @@ extension ReplicationEngine {
     /// to the last it held at HELLO (those it may have lost with its disk), a third
     /// region's only once `relayDelayMillis` old (the peer normally has them straight from
     /// their origin). Nil: none may go now.
-    func sendBound(of origin: RegionID, to peer: RegionID, _ state: PeerState, nowMillis: UInt64) -> (seqMax: UInt64, wallMax: UInt64)? {
+    func sendBound(of origin: RegionID, to peer: RegionID, _ state: PeerState, nowMillis: UInt64) -> (
+        seqMax: UInt64, wallMax: UInt64
+    )? {
         if origin == peer { return (state.ownHistoryCap, .max) }
         guard origin != region && config.relayDelayMillis > 0 else { return (.max, .max) }
         guard nowMillis >= config.relayDelayMillis else { return nil }
@@ -110,8 +118,10 @@ extension ReplicationEngine {
         durableVector.origins.first { origin in
             let next = state.sent[origin] + 1
             guard next <= durableVector[origin], next < log.firstAvailable(origin), next > storeHorizon[origin],
-                  let bound = sendBound(of: origin, to: peer, state, nowMillis: nowMillis), next <= bound.seqMax else { return false }
-            return log.entry(of: origin, seq: log.firstAvailable(origin)).map { $0.hlc.wallMillis <= bound.wallMax } ?? true
+                let bound = sendBound(of: origin, to: peer, state, nowMillis: nowMillis), next <= bound.seqMax
+            else { return false }
+            return log.entry(of: origin, seq: log.firstAvailable(origin)).map { $0.hlc.wallMillis <= bound.wallMax }
+                ?? true
         }
     }
 
@@ -130,7 +140,9 @@ extension ReplicationEngine {
             return false
         }
         if unsent >= UInt64(config.batchEntriesMax) { return true }
-        if waitingRemoteHead < waitingRemote.count, let newest = waitingRemote.last, newest.seq > state.sent[region] { return true }
+        if waitingRemoteHead < waitingRemote.count, let newest = waitingRemote.last, newest.seq > state.sent[region] {
+            return true
+        }
         guard let since = state.unsentSinceMillis else {
             state.unsentSinceMillis = nowMillis
             return false
@@ -155,16 +167,20 @@ extension ReplicationEngine {
         guard let progress = state.snapshot else { return }
         if records.isBounded {
             guard state.storeRead == nil && state.inFlight.count < config.inFlightBatchesMax else { return }
-            directives.append(.readSnapshotChunk(for: peer, read: startStoreRead(&state, nowMillis: nowMillis), after: progress.after,
-                                                 limit: config.snapshotChunkRecords))
+            directives.append(
+                .readSnapshotChunk(
+                    for: peer, read: startStoreRead(&state, nowMillis: nowMillis), after: progress.after,
+                    limit: config.snapshotChunkRecords))
             return
         }
         while state.snapshot != nil && state.inFlight.count < config.inFlightBatchesMax && pendingPersists.isEmpty {
             let (ids, next) = (state.snapshot!.ids, state.snapshot!.next)
             let end = min(ids.count, next + config.snapshotChunkRecords)
             state.snapshot!.next = end
-            directives.append(sendChunk(ids[next..<end].compactMap { records.encoding(of: $0) }, last: end == ids.count, to: peer,
-                                        &state, nowMillis: nowMillis))
+            directives.append(
+                sendChunk(
+                    ids[next..<end].compactMap { records.encoding(of: $0) }, last: end == ids.count, to: peer,
+                    &state, nowMillis: nowMillis))
         }
     }
 
@@ -182,6 +198,7 @@ extension ReplicationEngine {
             state.snapshot = nil
             counters.snapshotsCompleted += 1
         }
-        return .send(to: peer, .encodedSnapshot(records: chunk, vector: last ? progress.vector : nil, part: progress.part))
+        return .send(
+            to: peer, .encodedSnapshot(records: chunk, vector: last ? progress.vector : nil, part: progress.part))
     }
 }

@@ -60,10 +60,11 @@ extension ReplicationEngine {
                 }
             }
             let lag = oldest.map { nowMillis > $0 ? nowMillis - $0 : 0 } ?? 0
-            return PeerStatus(region: peer, connected: state.connected, lastContactMillis: state.lastContactMillis,
-                              acked: state.acked, unreplicatedEntries: missing, lagMillis: lag,
-                              clockOffset: clockOffset(of: peer, nowMillis: nowMillis),
-                              sendingSnapshot: catchingUpFrom == peer, snapshotRecordsReceived: state.snapshotRecordsMerged)
+            return PeerStatus(
+                region: peer, connected: state.connected, lastContactMillis: state.lastContactMillis,
+                acked: state.acked, unreplicatedEntries: missing, lagMillis: lag,
+                clockOffset: clockOffset(of: peer, nowMillis: nowMillis),
+                sendingSnapshot: catchingUpFrom == peer, snapshotRecordsReceived: state.snapshotRecordsMerged)
         }
         let replicatedElsewhere = storedElsewhere
         let own = durableVector[region]

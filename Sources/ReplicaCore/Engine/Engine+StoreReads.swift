@@ -11,12 +11,13 @@ extension ReplicationEngine {
     /// payments, SNAPSHOT records): loaded before `receive`, like a client write's.
     public func recordsToLoad(for message: PeerMessage) -> [PaymentID] {
         guard records.isBounded else { return [] }
-        let ids: [PaymentID] = switch message {
-        case .delta(_, let entries): entries.map(\.paymentID)
-        case .snapshot(let chunk, _, _): chunk.map(\.id)
-        case .encodedDelta, .encodedSnapshot: ((try? message.decodedForm()).map(recordsToLoad(for:))) ?? []
-        case .hello, .ack, .ping: []
-        }
+        let ids: [PaymentID] =
+            switch message {
+            case .delta(_, let entries): entries.map(\.paymentID)
+            case .snapshot(let chunk, _, _): chunk.map(\.id)
+            case .encodedDelta, .encodedSnapshot: ((try? message.decodedForm()).map(recordsToLoad(for:))) ?? []
+            case .hello, .ack, .ping: []
+            }
         var seen = Set<PaymentID>()
         return ids.filter { !records.isResident($0) && seen.insert($0).inserted }
     }
@@ -42,8 +43,9 @@ extension ReplicationEngine {
     ) -> [EngineDirective] {
         guard var state = answeredStoreRead(read, for: peer), state.snapshot != nil else { return [] }
         state.snapshot!.after = position
-        let send = sendChunk(encoded, last: encoded.count < config.snapshotChunkRecords, to: peer, &state,
-                             nowMillis: nowMillis)
+        let send = sendChunk(
+            encoded, last: encoded.count < config.snapshotChunkRecords, to: peer, &state,
+            nowMillis: nowMillis)
         peers[peer] = state
         return [send] + pump(peer, nowMillis: nowMillis)
     }
@@ -51,21 +53,27 @@ extension ReplicationEngine {
     /// Log entries read from the store for `peer` (`readLog`), in order, each in its stored
     /// encoding, sent as it is (the store checked each header against its row). What continues the peer's sequence and may go now
     /// (`sendBound`) goes out as one DELTA; an answer to a read since abandoned is ignored.
-    public mutating func logEntriesRead(_ encoded: [[UInt8]], for peer: RegionID, read: UInt64, nowMillis: UInt64) -> [EngineDirective] {
+    public mutating func logEntriesRead(_ encoded: [[UInt8]], for peer: RegionID, read: UInt64, nowMillis: UInt64)
+        -> [EngineDirective]
+    {
         guard var state = answeredStoreRead(read, for: peer) else { return [] }
         var batch: [[UInt8]] = []
         var upTo = state.sent
         for bytes in encoded {
             // Sent as stored: only the header is read here (the receiver checks the rest).
-            guard let entry = try? EntryHeader(of: bytes) else { preconditionFailure("a stored log entry has no header") }
-            guard entry.seq == upTo[entry.origin] + 1, let bound = sendBound(of: entry.origin, to: peer, state, nowMillis: nowMillis),
-                  entry.seq <= bound.seqMax, entry.hlc.wallMillis <= bound.wallMax else { break }
+            guard let entry = try? EntryHeader(of: bytes) else {
+                preconditionFailure("a stored log entry has no header")
+            }
+            guard entry.seq == upTo[entry.origin] + 1,
+                let bound = sendBound(of: entry.origin, to: peer, state, nowMillis: nowMillis),
+                entry.seq <= bound.seqMax, entry.hlc.wallMillis <= bound.wallMax
+            else { break }
             batch.append(bytes)
             upTo[entry.origin] = entry.seq
         }
         guard !batch.isEmpty else {
             peers[peer] = state
-            return [] // the next tick tries again
+            return []  // the next tick tries again
         }
         let send = sendBatch(batch, upTo: upTo, to: peer, &state, nowMillis: nowMillis)
         peers[peer] = state
@@ -75,7 +83,8 @@ extension ReplicationEngine {
     /// The peer's state with its store read `read` answered, or nil when that read is no
     /// longer the one awaited (or the link is not up).
     func answeredStoreRead(_ read: UInt64, for peer: RegionID) -> PeerState? {
-        guard var state = peers[peer], state.connected, state.greeted, !state.closing, state.storeRead?.id == read else { return nil }
+        guard var state = peers[peer], state.connected, state.greeted, !state.closing, state.storeRead?.id == read
+        else { return nil }
         state.storeRead = nil
         return state
     }

@@ -9,7 +9,8 @@ extension ReplicationEngine {
         for peer in config.peers.sorted() {
             guard var state = peers[peer], state.connected, state.greeted else { continue }
             if let oldest = state.inFlight.first?.sentAtMillis ?? state.storeRead?.sinceMillis,
-               nowMillis >= oldest + config.retransmitAfterMillis {
+                nowMillis >= oldest + config.retransmitAfterMillis
+            {
                 state.storeRead = nil
                 state.inFlight = []
                 state.sent = state.acked
@@ -18,8 +19,12 @@ extension ReplicationEngine {
             }
             if nowMillis >= state.lastPingSentMillis + config.pingIntervalMillis {
                 state.lastPingSentMillis = nowMillis
-                directives.append(.send(to: peer, .ping(vector: durableVector, clock: clockSample(for: peer, nowMillis: nowMillis),
-                                                        snapshotFrom: snapshotSource?.peer)))
+                directives.append(
+                    .send(
+                        to: peer,
+                        .ping(
+                            vector: durableVector, clock: clockSample(for: peer, nowMillis: nowMillis),
+                            snapshotFrom: snapshotSource?.peer)))
             }
             peers[peer] = state
         }
@@ -34,7 +39,9 @@ extension ReplicationEngine {
     mutating func compactLog() -> [EngineDirective] {
         let ackedByAll = VersionVector.meet(config.peers.map { peers[$0]!.acked })
         var target = storeHorizon
-        for origin in ackedByAll.origins { target[origin] = max(target[origin], min(ackedByAll[origin], durableVector[origin])) }
+        for origin in ackedByAll.origins {
+            target[origin] = max(target[origin], min(ackedByAll[origin], durableVector[origin]))
+        }
         target.merge(Self.horizonKeeping(atMost: config.logEntriesMax, from: storeHorizon, to: durableVector))
         var directives: [EngineDirective] = []
         if target != storeHorizon {
@@ -49,7 +56,9 @@ extension ReplicationEngine {
     /// The horizon that leaves at most `max` of the entries between `horizon` and `top`,
     /// dropping the oldest quarter of the largest origins first.
     static func horizonKeeping(atMost max: Int, from horizon: VersionVector, to top: VersionVector) -> VersionVector {
-        var counts: [(RegionID, UInt64)] = top.sortedEntries.map { ($0.0, $0.1 > horizon[$0.0] ? $0.1 - horizon[$0.0] : 0) }
+        var counts: [(RegionID, UInt64)] = top.sortedEntries.map {
+            ($0.0, $0.1 > horizon[$0.0] ? $0.1 - horizon[$0.0] : 0)
+        }
         var excess = Int(clamping: counts.reduce(0) { $0 + $1.1 }) - max
         var target = horizon
         guard excess > 0 else { return target }

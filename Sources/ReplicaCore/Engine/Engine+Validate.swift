@@ -20,7 +20,9 @@ extension ReplicationEngine {
     func problem(with vector: VersionVector, in what: String) -> String? {
         for (origin, seq) in vector.sortedEntries {
             guard isClusterRegion(origin) else { return "\(what) names \(origin), not a region of this cluster" }
-            guard seq <= PeerBounds.seqMax else { return "\(what) claims \(origin):\(seq), beyond \(PeerBounds.seqMax)" }
+            guard seq <= PeerBounds.seqMax else {
+                return "\(what) claims \(origin):\(seq), beyond \(PeerBounds.seqMax)"
+            }
             if origin == region && ownHistoryFrozen && seq > durableVector[region] {
                 return "\(what) claims \(seq) writes of \(region), which made \(durableVector[region])"
             }
@@ -44,7 +46,8 @@ extension ReplicationEngine {
             if let p = problem(with: register, field: change.field) { return "\(name): \(p)" }
             // When this region holds the value the writer replaced, the depth is known exactly.
             if let current = held?[change.field], let base = change.base, current.stamp == base,
-               current.depth < PeerBounds.depthMax, change.depth != current.depth + 1 {
+                current.depth < PeerBounds.depthMax, change.depth != current.depth + 1
+            {
                 return "\(name): \(change.field) has depth \(change.depth) over a value of depth \(current.depth)"
             }
         }
@@ -55,8 +58,12 @@ extension ReplicationEngine {
     func problem(with record: PaymentRecord, nowMillis: UInt64) -> String? {
         for field in record.presentFields {
             let register = record[field]!
-            guard isClusterRegion(register.stamp.region) else { return "record \(record.id): stamped by \(register.stamp.region), not a region of this cluster" }
-            if let p = problem(withStamp: register.stamp.time, nowMillis: nowMillis) { return "record \(record.id): \(p)" }
+            guard isClusterRegion(register.stamp.region) else {
+                return "record \(record.id): stamped by \(register.stamp.region), not a region of this cluster"
+            }
+            if let p = problem(withStamp: register.stamp.time, nowMillis: nowMillis) {
+                return "record \(record.id): \(p)"
+            }
             if let p = problem(with: register, field: field) { return "record \(record.id): \(p)" }
         }
         return nil
@@ -65,9 +72,13 @@ extension ReplicationEngine {
     /// A register's value by the rules of a client write, its depth and its base.
     func problem(with register: FieldRegister, field: PaymentField) -> String? {
         do { try PaymentValidation.validate(field, register.value) } catch { return "\(field): \(error.message)" }
-        guard register.depth >= 1, register.depth <= PeerBounds.depthMax else { return "\(field): depth \(register.depth) out of bounds" }
+        guard register.depth >= 1, register.depth <= PeerBounds.depthMax else {
+            return "\(field): depth \(register.depth) out of bounds"
+        }
         if let base = register.base {
-            guard base < register.stamp, register.depth >= 2 else { return "\(field): replaces a value not older than itself" }
+            guard base < register.stamp, register.depth >= 2 else {
+                return "\(field): replaces a value not older than itself"
+            }
         } else if register.depth != 1 {
             return "\(field): depth \(register.depth) with no value replaced"
         }

@@ -48,8 +48,9 @@ public struct PersistRequest: Hashable, Sendable {
     /// The same request with other record states (the simulator's faulty disk writes
     /// what it gets wrong).
     public func replacingRecords(_ records: [EncodedRecord]) -> PersistRequest {
-        var r = PersistRequest(id: id, entries: entries, records: records, conflicts: conflicts, vector: vector,
-                               clockHighWater: clockHighWater, compactThrough: compactThrough)
+        var r = PersistRequest(
+            id: id, entries: entries, records: records, conflicts: conflicts, vector: vector,
+            clockHighWater: clockHighWater, compactThrough: compactThrough)
         r.ownHistoryComplete = ownHistoryComplete
         return r
     }
@@ -85,7 +86,8 @@ public struct WriteAck: Hashable, Sendable {
     /// (a replay or a patch that changed nothing).
     public let seq: UInt64?
 
-    public init(payment: Payment, sessionToken: VersionVector, achieved: Durability, replayed: Bool, seq: UInt64? = nil) {
+    public init(payment: Payment, sessionToken: VersionVector, achieved: Durability, replayed: Bool, seq: UInt64? = nil)
+    {
         self.payment = payment
         self.sessionToken = sessionToken
         self.achieved = achieved

@@ -130,7 +130,9 @@ struct RecordTable: Sendable {
     private mutating func compactOrderIfStale() {
         guard order.count - orderHead > 2 * (encoded.count + absent.count) + 1_024 else { return }
         var kept = Set<PaymentID>()
-        order = order[orderHead...].filter { id in (encoded[id] != nil || absent.contains(id)) && kept.insert(id).inserted }
+        order = order[orderHead...].filter { id in
+            (encoded[id] != nil || absent.contains(id)) && kept.insert(id).inserted
+        }
         orderHead = 0
     }
 
@@ -143,7 +145,7 @@ struct RecordTable: Sendable {
             let id = order[orderHead]
             orderHead += 1
             if pins[id] != nil {
-                order.append(id) // written and uncommitted: kept, looked at again later
+                order.append(id)  // written and uncommitted: kept, looked at again later
             } else if let e = encoded.removeValue(forKey: id) {
                 bytes -= e.count + Self.overheadBytes
             } else if absent.remove(id) != nil {
@@ -185,6 +187,8 @@ struct RecordTable: Sendable {
     /// Decodes what `encode` wrote. It cannot fail short of memory corruption: the bytes
     /// never left this process (or a store checked them as it read them).
     static func decode(_ bytes: [UInt8]) -> PaymentRecord {
-        ByteReader.decodeOwn(bytes, "a payment record") { (r: inout ByteReader) throws(DecodingError) in try r.readRecord() }
+        ByteReader.decodeOwn(bytes, "a payment record") { (r: inout ByteReader) throws(DecodingError) in
+            try r.readRecord()
+        }
     }
 }

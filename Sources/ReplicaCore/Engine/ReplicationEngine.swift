@@ -59,12 +59,18 @@ public struct ReplicationEngine: Sendable {
     /// A node resuming from what its store holds (all empty for a brand-new node).
     /// `counters` carries the counts of an engine this one replaces in the same process
     /// (they only grow, as metrics require).
-    public init(config: EngineConfig, recovered: RecoveredState = RecoveredState(), counters: EngineCounters = EngineCounters()) {
+    public init(
+        config: EngineConfig, recovered: RecoveredState = RecoveredState(), counters: EngineCounters = EngineCounters()
+    ) {
         self.counters = counters
-        do { try config.validate() } catch { preconditionFailure("invalid engine config (validate it before starting): \(error)") }
+        do { try config.validate() } catch {
+            preconditionFailure("invalid engine config (validate it before starting): \(error)")
+        }
         self.config = config
-        self.clock = HybridLogicalClock(highWaterMark: recovered.clockHighWater, maxForwardSkewMillis: config.maxClockSkewMillis)
-        var table = config.recordCacheBytes == nil
+        self.clock = HybridLogicalClock(
+            highWaterMark: recovered.clockHighWater, maxForwardSkewMillis: config.maxClockSkewMillis)
+        var table =
+            config.recordCacheBytes == nil
             ? RecordTable(recovered.records, capacity: recovered.records.count + recovered.encodedRecords.count)
             : RecordTable(capacityBytes: config.recordCacheBytes)
         if table.isBounded { for r in recovered.records { table[r.id] = r } }
@@ -74,7 +80,8 @@ public struct ReplicationEngine: Sendable {
         self.vector = recovered.vector
         self.durableVector = recovered.vector
         // A tail of only the newest entries starts each origin's memory where it begins.
-        self.log = OutgoingLog(entries: recovered.logTail, encoded: recovered.encodedLogTail, horizon: recovered.logHorizon)
+        self.log = OutgoingLog(
+            entries: recovered.logTail, encoded: recovered.encodedLogTail, horizon: recovered.logHorizon)
         self.storeHorizon = recovered.logHorizon
         self.peers = [:]
         for p in config.peers { peers[p] = PeerState(acked: recovered.peerAcked[p] ?? VersionVector()) }
@@ -87,7 +94,9 @@ public struct ReplicationEngine: Sendable {
 
     /// Whether this region holds every write it made that survives anywhere, so new
     /// writes get sequence numbers never used before.
-    public var ownHistoryComplete: Bool { ownHistoryKnown || (ownHistoryAwaited.isEmpty && vector[region] >= ownHistorySeen) }
+    public var ownHistoryComplete: Bool {
+        ownHistoryKnown || (ownHistoryAwaited.isEmpty && vector[region] >= ownHistorySeen)
+    }
 
     /// The region has written since its history was complete (or its store held it): from
     /// then on it believes only its own store about its own writes.
@@ -113,7 +122,8 @@ public struct ReplicationEngine: Sendable {
         guard !ownHistoryComplete else { return nil }
         if !ownHistoryAwaited.isEmpty {
             let waiting = ownHistoryAwaited.sorted().map(\.name).joined(separator: ", ")
-            return "this region's store is new or was wiped: it takes writes once every peer has said which of its writes it holds (waiting for \(waiting))"
+            return
+                "this region's store is new or was wiped: it takes writes once every peer has said which of its writes it holds (waiting for \(waiting))"
         }
         return "this region is getting its own writes back from its peers (\(vector[region]) of \(ownHistorySeen))"
     }
@@ -175,9 +185,11 @@ public struct RecoveredState: Sendable {
     /// wiped store does not, and takes no write until its peers have said what they hold.
     public var ownHistoryComplete: Bool
 
-    public init(records: [PaymentRecord] = [], vector: VersionVector = VersionVector(), logTail: [LogEntry] = [],
-                logHorizon: VersionVector = VersionVector(), clockHighWater: HLCTimestamp = .zero,
-                peerAcked: [RegionID: VersionVector] = [:], ownHistoryComplete: Bool = false) {
+    public init(
+        records: [PaymentRecord] = [], vector: VersionVector = VersionVector(), logTail: [LogEntry] = [],
+        logHorizon: VersionVector = VersionVector(), clockHighWater: HLCTimestamp = .zero,
+        peerAcked: [RegionID: VersionVector] = [:], ownHistoryComplete: Bool = false
+    ) {
         self.ownHistoryComplete = ownHistoryComplete
         self.records = records
         self.vector = vector

@@ -40,8 +40,10 @@ public struct EventQuery: Hashable, Sendable {
     /// feed answers in bounded time; the cursor still moves past what was looked at.
     public var scanLimit: Int
 
-    public init(cursor: EventCursor, merchantID: String? = nil, status: PaymentStatus? = nil,
-                limit: Int = 100, scanLimit: Int = 10_000) {
+    public init(
+        cursor: EventCursor, merchantID: String? = nil, status: PaymentStatus? = nil,
+        limit: Int = 100, scanLimit: Int = 10_000
+    ) {
         self.cursor = cursor
         self.merchantID = merchantID
         self.status = status
@@ -135,8 +137,10 @@ public struct EventSelection: Sendable {
     /// positions. `positionOf(origin, seq)` gives a row's position when the region holds
     /// it. Rows before it are all seen (each origin's rows come in seq order), so a scan
     /// from there misses nothing.
-    public static func startPosition(cursor: EventCursor, region: RegionID, ownVisibleThrough: UInt64,
-                                     origins: [RegionID], positionOf: (RegionID, UInt64) throws -> UInt64?) rethrows -> UInt64? {
+    public static func startPosition(
+        cursor: EventCursor, region: RegionID, ownVisibleThrough: UInt64,
+        origins: [RegionID], positionOf: (RegionID, UInt64) throws -> UInt64?
+    ) rethrows -> UInt64? {
         var start: UInt64?
         for origin in origins {
             let next = cursor.seen[origin] &+ 1

@@ -45,7 +45,9 @@ public struct InMemoryEventLog: Sendable {
     }
 
     /// A page of the feed as region `region` shows it.
-    public func page(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64) -> Result<EventPage, EventFeedError> {
+    public func page(_ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64) -> Result<
+        EventPage, EventFeedError
+    > {
         do throws(EventFeedError) {
             try EventSelection.check(query.cursor, against: floor)
         } catch {
@@ -53,9 +55,13 @@ public struct InMemoryEventLog: Sendable {
         }
         var selection = EventSelection(region: region, ownVisibleThrough: ownVisibleThrough, query: query)
         let origins = byOrigin.keys.sorted()
-        let start = EventSelection.startPosition(cursor: query.cursor, region: region, ownVisibleThrough: ownVisibleThrough,
-                                                 origins: origins) { origin, seq in
-            guard let o = byOrigin[origin], seq >= o.firstSeq, seq - o.firstSeq < UInt64(o.positions.count) else { return nil }
+        let start = EventSelection.startPosition(
+            cursor: query.cursor, region: region, ownVisibleThrough: ownVisibleThrough,
+            origins: origins
+        ) { origin, seq in
+            guard let o = byOrigin[origin], seq >= o.firstSeq, seq - o.firstSeq < UInt64(o.positions.count) else {
+                return nil
+            }
             return o.positions[Int(seq - o.firstSeq)]
         }
         guard let start else { return .success(selection.page) }

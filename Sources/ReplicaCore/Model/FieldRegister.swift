@@ -55,7 +55,9 @@ public struct ConflictRecord: Hashable, Sendable {
     /// The local stamp when this region detected it (orders the local conflict log).
     public let detectedAt: HLCTimestamp
 
-    public init(paymentID: PaymentID, field: PaymentField, winner: FieldRegister, loser: FieldRegister, detectedAt: HLCTimestamp) {
+    public init(
+        paymentID: PaymentID, field: PaymentField, winner: FieldRegister, loser: FieldRegister, detectedAt: HLCTimestamp
+    ) {
         self.paymentID = paymentID
         self.field = field
         self.winner = winner

@@ -24,11 +24,11 @@ public struct Payment: Hashable, Sendable {
     /// The view of `record`, or nil when its create has not arrived yet.
     public init?(_ record: PaymentRecord) {
         guard record.isComplete,
-              let merchant = record[.merchantID], let order = record[.orderID]?.value.text,
-              let amount = record[.amount]?.value.integer, let currency = record[.currency]?.value.text,
-              let method = record[.method]?.value.text.flatMap(PaymentMethod.init(rawValue:)),
-              let status = record[.status]?.value.text.flatMap(PaymentStatus.init(rawValue:)),
-              let merchantID = merchant.value.text, let newest = record.maxStamp
+            let merchant = record[.merchantID], let order = record[.orderID]?.value.text,
+            let amount = record[.amount]?.value.integer, let currency = record[.currency]?.value.text,
+            let method = record[.method]?.value.text.flatMap(PaymentMethod.init(rawValue:)),
+            let status = record[.status]?.value.text.flatMap(PaymentStatus.init(rawValue:)),
+            let merchantID = merchant.value.text, let newest = record.maxStamp
         else { return nil }
         self.id = record.id
         self.merchantID = merchantID

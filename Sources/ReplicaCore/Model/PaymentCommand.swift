@@ -11,9 +11,11 @@ public struct CreatePayment: Hashable, Sendable {
     public var description: String?
     public var metadata: [String: String]?
 
-    public init(merchantID: String, orderID: String, amount: Int64, currency: String, method: PaymentMethod,
-                paymentKey: String? = nil, customerID: String? = nil, description: String? = nil,
-                metadata: [String: String]? = nil) {
+    public init(
+        merchantID: String, orderID: String, amount: Int64, currency: String, method: PaymentMethod,
+        paymentKey: String? = nil, customerID: String? = nil, description: String? = nil,
+        metadata: [String: String]? = nil
+    ) {
         self.merchantID = merchantID
         self.orderID = orderID
         self.amount = amount
@@ -71,8 +73,10 @@ public struct PaymentPatch: Hashable, Sendable {
     public var description: FieldUpdate<String>?
     public var metadata: FieldUpdate<[String: String]>?
 
-    public init(status: PaymentStatus? = nil, paymentKey: FieldUpdate<String>? = nil,
-                description: FieldUpdate<String>? = nil, metadata: FieldUpdate<[String: String]>? = nil) {
+    public init(
+        status: PaymentStatus? = nil, paymentKey: FieldUpdate<String>? = nil,
+        description: FieldUpdate<String>? = nil, metadata: FieldUpdate<[String: String]>? = nil
+    ) {
         self.status = status
         self.paymentKey = paymentKey
         self.description = description

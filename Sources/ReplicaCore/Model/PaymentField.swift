@@ -91,7 +91,10 @@ public enum FieldValue: Hashable, Sendable {
 
     /// A metadata value from a dictionary (sorted by key).
     public static func metadata(_ map: [String: String]) -> FieldValue {
-        .metadata(map.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map { MetadataPair(key: $0, value: map[$0]!) })
+        .metadata(
+            map.keys.sorted { $0.utf8.lexicographicallyPrecedes($1.utf8) }.map {
+                MetadataPair(key: $0, value: map[$0]!)
+            })
     }
 }
 

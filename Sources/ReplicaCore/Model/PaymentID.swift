@@ -15,8 +15,8 @@ public struct PaymentID: Hashable, Comparable, Sendable, CustomStringConvertible
     /// Parses an id, or returns nil when it is not `pay_` + 26 Crockford base-32 characters.
     public init?(_ text: String) {
         guard text.utf8.count == Self.prefix.utf8.count + Self.bodyLength,
-              text.hasPrefix(Self.prefix),
-              CrockfordBase32.isValid(text.dropFirst(Self.prefix.count))
+            text.hasPrefix(Self.prefix),
+            CrockfordBase32.isValid(text.dropFirst(Self.prefix.count))
         else { return nil }
         self.rawValue = text
     }

@@ -8,8 +8,8 @@ public enum PaymentStatus: String, Sendable, CaseIterable, Codable {
     public func canTransition(to next: PaymentStatus) -> Bool {
         switch (self, next) {
         case (.pending, .authorized), (.pending, .completed), (.pending, .failed), (.pending, .canceled),
-             (.authorized, .completed), (.authorized, .failed), (.authorized, .canceled),
-             (.completed, .refunded):
+            (.authorized, .completed), (.authorized, .failed), (.authorized, .canceled),
+            (.completed, .refunded):
             return true
         default:
             return false

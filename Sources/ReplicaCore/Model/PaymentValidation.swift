@@ -23,7 +23,8 @@ public enum PaymentValidation {
             throw .invalid("amount", "must be an integer number of minor units from 1 to 10^15, got \(create.amount)")
         }
         guard ISO4217.isActive(create.currency) else {
-            throw .invalid("currency", "must be an active ISO 4217 code in upper case (e.g. USD), got \"\(create.currency)\"")
+            throw .invalid(
+                "currency", "must be an active ISO 4217 code in upper case (e.g. USD), got \"\(create.currency)\"")
         }
         if let key = create.paymentKey { try paymentKey(key) }
         if let customer = create.customerID {
@@ -55,26 +56,35 @@ public enum PaymentValidation {
         case (_, .absent):
             guard field.isOptional else { throw .invalid(name, "a required field cannot be removed") }
         case (.merchantID, .text(let s)): try merchantID(s)
-        case (.orderID, .text(let s)): try text(s, field: name, lengthMax: idLengthMax, allowEmpty: false, freeText: false)
+        case (.orderID, .text(let s)):
+            try text(s, field: name, lengthMax: idLengthMax, allowEmpty: false, freeText: false)
         case (.amount, .integer(let n)):
-            guard (amountMinorMin...amountMinorMax).contains(n) else { throw .invalid(name, "must be from 1 to 10^15 minor units, got \(n)") }
+            guard (amountMinorMin...amountMinorMax).contains(n) else {
+                throw .invalid(name, "must be from 1 to 10^15 minor units, got \(n)")
+            }
         case (.currency, .text(let s)):
-            guard ISO4217.isActive(s) else { throw .invalid(name, "must be an active ISO 4217 code, got \"\(s.prefix(8))\"") }
+            guard ISO4217.isActive(s) else {
+                throw .invalid(name, "must be an active ISO 4217 code, got \"\(s.prefix(8))\"")
+            }
         case (.method, .text(let s)):
             guard PaymentMethod(rawValue: s) != nil else { throw .invalid(name, "unknown method") }
         case (.status, .text(let s)):
             guard PaymentStatus(rawValue: s) != nil else { throw .invalid(name, "unknown status") }
         case (.paymentKey, .text(let s)): try paymentKey(s)
-        case (.customerID, .text(let s)): try text(s, field: name, lengthMax: customerIDLengthMax, allowEmpty: false, freeText: false)
+        case (.customerID, .text(let s)):
+            try text(s, field: name, lengthMax: customerIDLengthMax, allowEmpty: false, freeText: false)
         case (.description, .text(let s)): try descriptionText(s)
         case (.metadata, .metadata(let pairs)):
             var map: [String: String] = [:]
             for p in pairs {
-                guard map.updateValue(p.value, forKey: p.key) == nil else { throw .invalid(name, "a key appears twice") }
+                guard map.updateValue(p.value, forKey: p.key) == nil else {
+                    throw .invalid(name, "a key appears twice")
+                }
             }
             try metadataMap(map)
         case (.requestFingerprint, .text(let s)):
-            guard s.utf8.count == 26, s.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) }) else {
+            guard s.utf8.count == 26, s.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x41 && $0 <= 0x5A) })
+            else {
                 throw .invalid(name, "must be 26 base-32 characters")
             }
         default:
@@ -113,17 +123,21 @@ public enum PaymentValidation {
             throw .invalid("metadata", "may hold at most \(metadataPairsMax) pairs, got \(map.count)")
         }
         for key in map.keys.sorted() {
-            try text(key, field: "metadata", lengthMax: metadataKeyLengthMax, allowEmpty: false, freeText: false,
-                     what: "key \"\(key.prefix(40))\"")
-            try text(map[key]!, field: "metadata", lengthMax: metadataValueLengthMax, allowEmpty: true, freeText: true,
-                     what: "value of \"\(key)\"")
+            try text(
+                key, field: "metadata", lengthMax: metadataKeyLengthMax, allowEmpty: false, freeText: false,
+                what: "key \"\(key.prefix(40))\"")
+            try text(
+                map[key]!, field: "metadata", lengthMax: metadataValueLengthMax, allowEmpty: true, freeText: true,
+                what: "value of \"\(key)\"")
         }
     }
 
     /// Length (in Unicode scalars), control characters (line breaks and tabs in free text
     /// only) and card numbers (in every text: ids, keys and free text alike).
-    static func text(_ value: String, field: String, lengthMax: Int, allowEmpty: Bool, freeText: Bool,
-                     what: String? = nil) throws(PaymentError) {
+    static func text(
+        _ value: String, field: String, lengthMax: Int, allowEmpty: Bool, freeText: Bool,
+        what: String? = nil
+    ) throws(PaymentError) {
         let subject = what ?? "value"
         let count = value.unicodeScalars.count
         guard count <= lengthMax else {

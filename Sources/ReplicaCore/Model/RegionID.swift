@@ -13,7 +13,7 @@ public struct RegionID: Hashable, Comparable, Sendable, CustomStringConvertible 
     public init?(_ name: String) {
         let utf8 = name.utf8
         guard (1...Self.maxLength).contains(utf8.count),
-              utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D })
+            utf8.allSatisfy({ ($0 >= 0x61 && $0 <= 0x7A) || ($0 >= 0x30 && $0 <= 0x39) || $0 == 0x2D })
         else { return nil }
         self.name = name
     }

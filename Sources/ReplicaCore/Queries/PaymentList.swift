@@ -8,8 +8,10 @@ public struct PaymentFilter: Sendable, Hashable {
     /// Created before (ms since the epoch).
     public var createdToMillis: UInt64?
 
-    public init(merchantID: String? = nil, orderID: String? = nil, status: PaymentStatus? = nil,
-                createdFromMillis: UInt64? = nil, createdToMillis: UInt64? = nil) {
+    public init(
+        merchantID: String? = nil, orderID: String? = nil, status: PaymentStatus? = nil,
+        createdFromMillis: UInt64? = nil, createdToMillis: UInt64? = nil
+    ) {
         self.merchantID = merchantID
         self.orderID = orderID
         self.status = status
@@ -57,8 +59,10 @@ public struct ListCursor: Hashable, Sendable {
     public init?(text: String) {
         guard let underscore = text.firstIndex(of: "_") else { return nil }
         let millis = text[..<underscore]
-        guard (1...15).contains(millis.count), millis.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let created = Int64(millis),
-              let id = PaymentID(String(text[text.index(after: underscore)...])) else { return nil }
+        guard (1...15).contains(millis.count), millis.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
+            let created = Int64(millis),
+            let id = PaymentID(String(text[text.index(after: underscore)...]))
+        else { return nil }
         self.init(createdMillis: created, id: id)
     }
 
@@ -83,8 +87,10 @@ public struct ConflictLogRow: Sendable, Hashable {
     public let loserValueJSON: String
     public let loserStamp: String
 
-    public init(sequence: Int64, paymentID: String, field: String, winnerValueJSON: String, winnerStamp: String,
-                loserValueJSON: String, loserStamp: String) {
+    public init(
+        sequence: Int64, paymentID: String, field: String, winnerValueJSON: String, winnerStamp: String,
+        loserValueJSON: String, loserStamp: String
+    ) {
         self.sequence = sequence
         self.paymentID = paymentID
         self.field = field

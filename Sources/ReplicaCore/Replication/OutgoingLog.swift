@@ -11,7 +11,9 @@ public struct OutgoingLog: Sendable {
         let bytes: [UInt8]
 
         func decoded() -> LogEntry {
-            ByteReader.decodeOwn(bytes, "a log entry") { (r: inout ByteReader) throws(DecodingError) in try r.readEntry() }
+            ByteReader.decodeOwn(bytes, "a log entry") { (r: inout ByteReader) throws(DecodingError) in
+                try r.readEntry()
+            }
         }
     }
 
@@ -25,8 +27,9 @@ public struct OutgoingLog: Sendable {
 
         mutating func append(_ entry: StoredEntry, origin: RegionID, seq: UInt64) {
             if count == 0 { firstSeq = seq }
-            precondition(seq == firstSeq + UInt64(count),
-                         "log gap: origin \(origin) expected seq \(firstSeq + UInt64(count)), got \(seq)")
+            precondition(
+                seq == firstSeq + UInt64(count),
+                "log gap: origin \(origin) expected seq \(firstSeq + UInt64(count)), got \(seq)")
             entries.append(entry)
         }
 
@@ -84,7 +87,9 @@ public struct OutgoingLog: Sendable {
 
     /// Adds the next entry of its origin with its encoding (as committed), kept as it is.
     public mutating func append(_ entry: EncodedEntry) {
-        store(StoredEntry(wallMillis: entry.entry.hlc.wallMillis, bytes: entry.bytes), origin: entry.entry.origin, seq: entry.entry.seq)
+        store(
+            StoredEntry(wallMillis: entry.entry.hlc.wallMillis, bytes: entry.bytes), origin: entry.entry.origin,
+            seq: entry.entry.seq)
     }
 
     /// Adds the next entry of its origin given in its encoding (from a store).
@@ -114,16 +119,22 @@ public struct OutgoingLog: Sendable {
     }
 
     /// The same entries in their wire encoding, as held (nothing decoded).
-    public func encodedEntries(of origin: RegionID, after: UInt64, limit: Int, wallMillisAtMost: UInt64? = nil) -> [[UInt8]] {
+    public func encodedEntries(of origin: RegionID, after: UInt64, limit: Int, wallMillisAtMost: UInt64? = nil)
+        -> [[UInt8]]
+    {
         stored(of: origin, after: after, limit: limit, wallMillisAtMost: wallMillisAtMost).map(\.bytes)
     }
 
-    private func stored(of origin: RegionID, after: UInt64, limit: Int, wallMillisAtMost: UInt64?) -> ArraySlice<StoredEntry> {
+    private func stored(of origin: RegionID, after: UInt64, limit: Int, wallMillisAtMost: UInt64?) -> ArraySlice<
+        StoredEntry
+    > {
         guard let tail = tails[origin], tail.count > 0, after + 1 >= tail.firstSeq else { return [] }
         let start = tail.head + Int(after + 1 - tail.firstSeq)
         guard start < tail.entries.count else { return [] }
         var slice = tail.entries[start..<(limit >= tail.entries.count - start ? tail.entries.count : start + limit)]
-        if let bound = wallMillisAtMost, let late = slice.firstIndex(where: { $0.wallMillis > bound }) { slice = slice[..<late] }
+        if let bound = wallMillisAtMost, let late = slice.firstIndex(where: { $0.wallMillis > bound }) {
+            slice = slice[..<late]
+        }
         return slice
     }
 
@@ -134,7 +145,9 @@ public struct OutgoingLog: Sendable {
 
     /// The entry `(origin, seq)`, if still held.
     public func entry(of origin: RegionID, seq: UInt64) -> LogEntry? {
-        guard let tail = tails[origin], seq >= tail.firstSeq, seq < tail.firstSeq + UInt64(tail.count) else { return nil }
+        guard let tail = tails[origin], seq >= tail.firstSeq, seq < tail.firstSeq + UInt64(tail.count) else {
+            return nil
+        }
         return tail.entries[tail.head + Int(seq - tail.firstSeq)].decoded()
     }
 

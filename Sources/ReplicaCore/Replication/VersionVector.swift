@@ -100,7 +100,7 @@ extension VersionVector {
             for part in text.split(separator: ",", omittingEmptySubsequences: false) {
                 let pieces = part.split(separator: ":", omittingEmptySubsequences: false)
                 guard pieces.count == 2, let region = RegionID(String(pieces[0])), !pieces[1].isEmpty,
-                      pieces[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let seq = UInt64(pieces[1])
+                    pieces[1].utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }), let seq = UInt64(pieces[1])
                 else { return nil }
                 counters[region] = max(counters[region] ?? 0, seq)
             }

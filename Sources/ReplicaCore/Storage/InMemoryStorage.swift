@@ -47,14 +47,18 @@ public struct InMemoryStorage: Sendable {
     /// (an engine with a bounded record cache loads them on demand).
     /// `logTailPerOrigin` set: of the log, only the newest that many entries of each origin.
     public func recover(includingRecords: Bool = true, logTailPerOrigin: Int? = nil) -> RecoveredState {
-        let tail = logTailPerOrigin.map { n in
-            log.origins.flatMap { o in
-                log.entries(of: o, after: max(log.firstAvailable(o) - 1, vector[o] > UInt64(n) ? vector[o] - UInt64(n) : 0), limit: n)
-            }
-        } ?? log.allEntries()
-        return RecoveredState(records: includingRecords ? records.keys.sortedByID().map { records[$0]!.record } : [], vector: vector,
-                              logTail: tail, logHorizon: log.horizon, clockHighWater: clockHighWater,
-                              ownHistoryComplete: ownHistoryComplete)
+        let tail =
+            logTailPerOrigin.map { n in
+                log.origins.flatMap { o in
+                    log.entries(
+                        of: o, after: max(log.firstAvailable(o) - 1, vector[o] > UInt64(n) ? vector[o] - UInt64(n) : 0),
+                        limit: n)
+                }
+            } ?? log.allEntries()
+        return RecoveredState(
+            records: includingRecords ? records.keys.sortedByID().map { records[$0]!.record } : [], vector: vector,
+            logTail: tail, logHorizon: log.horizon, clockHighWater: clockHighWater,
+            ownHistoryComplete: ownHistoryComplete)
     }
 
     /// Up to `limit` log entries of `origin` with seq above `after`, in order, encoded.

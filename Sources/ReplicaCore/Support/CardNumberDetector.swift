@@ -26,14 +26,14 @@ public enum CardNumberDetector {
         func prefix(_ n: Int) -> Int { digits.prefix(n).reduce(0) { $0 * 10 + Int($1) } }
         guard digits.count >= 6 else { return false }
         let (p1, p2, p3, p4, p6) = (prefix(1), prefix(2), prefix(3), prefix(4), prefix(6))
-        return p1 == 4                                   // Visa
+        return p1 == 4  // Visa
             || (51...55).contains(p2) || (2221...2720).contains(p4)  // Mastercard
-            || p2 == 34 || p2 == 37                      // American Express
-            || p4 == 6011 || p2 == 65 || (644...649).contains(p3) || (622126...622925).contains(p6) // Discover
-            || (3528...3589).contains(p4)                // JCB
-            || (300...305).contains(p3) || p2 == 36 || p2 == 38 || p2 == 39 // Diners
-            || p2 == 62                                  // UnionPay
-            || p2 == 50 || (56...69).contains(p2)        // Maestro
+            || p2 == 34 || p2 == 37  // American Express
+            || p4 == 6011 || p2 == 65 || (644...649).contains(p3) || (622126...622925).contains(p6)  // Discover
+            || (3528...3589).contains(p4)  // JCB
+            || (300...305).contains(p3) || p2 == 36 || p2 == 38 || p2 == 39  // Diners
+            || p2 == 62  // UnionPay
+            || p2 == 50 || (56...69).contains(p2)  // Maestro
     }
 
     /// Whether the whole value, separators aside, is a card number.
@@ -66,7 +66,8 @@ public enum CardNumberDetector {
     static func digitValue(_ scalar: Unicode.Scalar) -> UInt8? {
         if scalar.value >= 0x30 && scalar.value <= 0x39 { return UInt8(scalar.value - 0x30) }
         guard scalar.value > 0x7F, scalar.properties.numericType == .decimal, let v = scalar.properties.numericValue,
-              v >= 0, v <= 9 else { return nil }
+            v >= 0, v <= 9
+        else { return nil }
         return UInt8(v)
     }
 
@@ -77,8 +78,10 @@ public enum CardNumberDetector {
         default:
             guard scalar.value > 0x7F else { return false }
             switch scalar.properties.generalCategory {
-            case .spaceSeparator, .dashPunctuation, .connectorPunctuation, .lineSeparator, .paragraphSeparator: return true
-            default: return scalar == "\u{FF0E}" || scalar == "\u{FF0F}" || scalar == "\u{3002}" // full-width . / and 。
+            case .spaceSeparator, .dashPunctuation, .connectorPunctuation, .lineSeparator, .paragraphSeparator:
+                return true
+            // Full-width . and /, and the ideographic full stop 。.
+            default: return scalar == "\u{FF0E}" || scalar == "\u{FF0F}" || scalar == "\u{3002}"
             }
         }
     }
@@ -92,7 +95,8 @@ public enum CardNumberDetector {
             if digits.count < 20 { digits.append(d) }
         }
         var isCardNumber: Bool {
-            (13...19).contains(count) && CardNumberDetector.hasIssuerPrefix(digits) && CardNumberDetector.luhnValid(digits)
+            (13...19).contains(count) && CardNumberDetector.hasIssuerPrefix(digits)
+                && CardNumberDetector.luhnValid(digits)
         }
     }
 }

@@ -62,7 +62,8 @@ public enum CrockfordBase32 {
     }
 
     /// Each ASCII byte's symbol value, or -1.
-    private static let symbolValue: [Int8] = (0..<128).map { c in alphabet.firstIndex(of: UInt8(c)).map(Int8.init) ?? -1 }
+    private static let symbolValue: [Int8] = (0..<128).map { c in alphabet.firstIndex(of: UInt8(c)).map(Int8.init) ?? -1
+    }
 
     /// Whether every character of `s` is one of the 32 upper-case symbols.
     public static func isValid<S: StringProtocol>(_ s: S) -> Bool {

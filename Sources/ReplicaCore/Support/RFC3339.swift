@@ -45,9 +45,9 @@ public enum RFC3339 {
             return v
         }
         guard b.count >= 20, let year = digits(0, 4), b[4] == 0x2D, let month = digits(5, 2), b[7] == 0x2D,
-              let day = digits(8, 2), b[10] == 0x54 || b[10] == 0x74 || b[10] == 0x20, let hour = digits(11, 2),
-              b[13] == 0x3A, let minute = digits(14, 2), b[16] == 0x3A, let second = digits(17, 2),
-              (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60
+            let day = digits(8, 2), b[10] == 0x54 || b[10] == 0x74 || b[10] == 0x20, let hour = digits(11, 2),
+            b[13] == 0x3A, let minute = digits(14, 2), b[16] == 0x3A, let second = digits(17, 2),
+            (1...12).contains(month), (1...31).contains(day), hour < 24, minute < 60, second <= 60
         else { return nil }
         var at = 19
         var millis = 0
@@ -67,7 +67,8 @@ public enum RFC3339 {
         if b[at] == 0x5A || b[at] == 0x7A {
             at += 1
         } else if b[at] == 0x2B || b[at] == 0x2D, let oh = digits(at + 1, 2), at + 3 < b.count, b[at + 3] == 0x3A,
-                  let om = digits(at + 4, 2), oh < 24, om < 60 {
+            let om = digits(at + 4, 2), oh < 24, om < 60
+        {
             offsetMinutes = (oh * 60 + om) * (b[at] == 0x2D ? -1 : 1)
             at += 6
         } else {

@@ -110,7 +110,11 @@ public final class SQLiteStatement {
     }
 
     public func bind(_ index: Int32, _ value: String?) {
-        if let value { sqlite3_bind_text(stmt, index, value, -1, Self.transient) } else { sqlite3_bind_null(stmt, index) }
+        if let value {
+            sqlite3_bind_text(stmt, index, value, -1, Self.transient)
+        } else {
+            sqlite3_bind_null(stmt, index)
+        }
     }
 
     public func bind(_ index: Int32, blob: [UInt8]) {

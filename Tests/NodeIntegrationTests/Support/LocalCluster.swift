@@ -64,7 +64,9 @@ final class LocalCluster: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--config", configURL(r).path]
-        if !FileManager.default.fileExists(atPath: logPath(r)) { FileManager.default.createFile(atPath: logPath(r), contents: nil) }
+        if !FileManager.default.fileExists(atPath: logPath(r)) {
+            FileManager.default.createFile(atPath: logPath(r), contents: nil)
+        }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(r)))
         log.seekToEndOfFile()
         process.standardOutput = log
@@ -113,7 +115,9 @@ final class LocalCluster: @unchecked Sendable {
     /// outcome line ("configuration reloaded" or "reload failed"); returns that line.
     func reload(_ r: RegionID) async throws -> String {
         func outcomes() -> [Substring] {
-            fullLog(r).split(separator: "\n").filter { $0.contains("configuration reloaded") || $0.contains("reload failed") }
+            fullLog(r).split(separator: "\n").filter {
+                $0.contains("configuration reloaded") || $0.contains("reload failed")
+            }
         }
         let before = outcomes().count
         signal(r, SIGHUP)
@@ -126,7 +130,9 @@ final class LocalCluster: @unchecked Sendable {
         return line
     }
 
-    func exitStatus(_ r: RegionID) -> Int32? { processes[r]?.isRunning == false ? processes[r]?.terminationStatus : nil }
+    func exitStatus(_ r: RegionID) -> Int32? {
+        processes[r]?.isRunning == false ? processes[r]?.terminationStatus : nil
+    }
 
     /// Stops every node and removes the temp dir (keeps it when `keep`).
     func shutdown(keep: Bool = false) async {
@@ -152,8 +158,10 @@ final class LocalCluster: @unchecked Sendable {
         }
     }
 
-    func call(_ r: RegionID, _ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:],
-              key: String? = LocalCluster.apiKey) async throws -> Reply {
+    func call(
+        _ r: RegionID, _ method: String, _ path: String, body: String? = nil, headers: [String: String] = [:],
+        key: String? = LocalCluster.apiKey
+    ) async throws -> Reply {
         var request = HTTPClientRequest(url: baseURL(r) + path)
         request.method = .init(rawValue: method)
         if let key { request.headers.add(name: "Authorization", value: "Bearer \(key)") }
@@ -170,7 +178,9 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     /// Creates a payment; returns the reply (201 expected).
-    func create(at r: RegionID, order: String, key: String? = nil, amount: Int = 1_250, durability: String? = nil) async throws -> Reply {
+    func create(at r: RegionID, order: String, key: String? = nil, amount: Int = 1_250, durability: String? = nil)
+        async throws -> Reply
+    {
         var headers: [String: String] = [:]
         if let key { headers["Idempotency-Key"] = key }
         if let durability { headers["X-Durability"] = durability }
@@ -218,9 +228,11 @@ func eventually(_ what: String, timeout: Double, _ condition: () async throws ->
 enum Binaries {
     static func path(_ name: String) throws -> String {
         let here = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()
-        let candidates = [here, here.deletingLastPathComponent(), here.deletingLastPathComponent().deletingLastPathComponent(),
-                          URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug")]
-            .map { $0.appendingPathComponent(name).path }
+        let candidates = [
+            here, here.deletingLastPathComponent(), here.deletingLastPathComponent().deletingLastPathComponent(),
+            URL(fileURLWithPath: FileManager.default.currentDirectoryPath + "/.build/debug"),
+        ]
+        .map { $0.appendingPathComponent(name).path }
         guard let found = candidates.first(where: { FileManager.default.isExecutableFile(atPath: $0) }) else {
             throw ClusterError("\(name) not built; looked in \(candidates)")
         }
@@ -239,10 +251,13 @@ struct HTTP {
     static func client(trusting caPath: String) -> HTTPClient {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .file(caPath)
-        return HTTPClient(eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
+        return HTTPClient(
+            eventLoopGroupProvider: .singleton, configuration: HTTPClient.Configuration(tlsConfiguration: tls))
     }
 
-    func send(_ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil) async throws -> LocalCluster.Reply {
+    func send(_ method: String, _ url: String, headers: [String: String] = [:], body: String? = nil) async throws
+        -> LocalCluster.Reply
+    {
         var request = HTTPClientRequest(url: url)
         request.method = .init(rawValue: method)
         request.headers.add(name: "Authorization", value: "Bearer \(LocalCluster.apiKey)")

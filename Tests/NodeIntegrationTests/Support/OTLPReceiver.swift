@@ -59,7 +59,8 @@ private final class TracesHandler: ChannelInboundHandler {
             let isExport = head.method == .POST && head.uri == "/v1/traces"
             if isExport { bodies.withLockedValue { [body] in $0.append(body) } }
             let headers = HTTPHeaders([("Content-Type", "application/x-protobuf"), ("Content-Length", "0")])
-            let responseHead = HTTPResponseHead(version: head.version, status: isExport ? .ok : .notFound, headers: headers)
+            let responseHead = HTTPResponseHead(
+                version: head.version, status: isExport ? .ok : .notFound, headers: headers)
             context.write(wrapOutboundOut(.head(responseHead)), promise: nil)
             context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
             self.head = nil
@@ -72,6 +73,8 @@ extension Array where Element == UInt8 {
     /// strings and `bytes` fields as they are).
     func contains(bytes needle: [UInt8]) -> Bool {
         guard !needle.isEmpty, needle.count <= count else { return needle.isEmpty }
-        return (0...(count - needle.count)).contains { start in self[start..<(start + needle.count)].elementsEqual(needle) }
+        return (0...(count - needle.count)).contains { start in
+            self[start..<(start + needle.count)].elementsEqual(needle)
+        }
     }
 }

@@ -28,7 +28,9 @@ final class RawPeerClient: @unchecked Sendable {
     }
 
     /// Connects to 127.0.0.1:`port` trusting `caPath`, presenting `certificatePath`/`keyPath`.
-    static func connect(port: Int, caPath: String, certificatePath: String, keyPath: String) async throws -> RawPeerClient {
+    static func connect(port: Int, caPath: String, certificatePath: String, keyPath: String) async throws
+        -> RawPeerClient
+    {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caPath))
         tls.certificateChain = try NIOSSLCertificate.fromPEMFile(certificatePath).map { .certificate($0) }
@@ -40,7 +42,8 @@ final class RawPeerClient: @unchecked Sendable {
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
             .channelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    try channel.pipeline.syncOperations.addHandler(NIOSSLClientHandler(context: context, serverHostname: nil))
+                    try channel.pipeline.syncOperations.addHandler(
+                        NIOSSLClientHandler(context: context, serverHostname: nil))
                     try channel.pipeline.syncOperations.addHandler(Collector(received))
                 }
             }

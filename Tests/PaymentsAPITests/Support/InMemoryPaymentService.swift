@@ -42,9 +42,10 @@ final class InMemoryPaymentService: PaymentService {
     /// Adds a row to the conflict log.
     func recordConflict(paymentID: String, field: String, winner: String, loser: String) {
         state.withLock { s in
-            let row = ConflictLogRow(sequence: Int64(s.conflicts.count + 1), paymentID: paymentID, field: field,
-                                     winnerValueJSON: winner, winnerStamp: "2.0@\(region)", loserValueJSON: loser,
-                                     loserStamp: "1.0@\(region)")
+            let row = ConflictLogRow(
+                sequence: Int64(s.conflicts.count + 1), paymentID: paymentID, field: field,
+                winnerValueJSON: winner, winnerStamp: "2.0@\(region)", loserValueJSON: loser,
+                loserStamp: "1.0@\(region)")
             s.conflicts.append(row)
         }
     }
@@ -74,10 +75,13 @@ final class InMemoryPaymentService: PaymentService {
                     try PaymentValidation.validate(create)
                     if let existing = s.records[id], let payment = Payment(existing) {
                         guard idempotent, existing[.requestFingerprint]?.value.text == create.fingerprint else {
-                            throw PaymentError(.idempotencyKeyReused, "this Idempotency-Key was already used with other parameters")
+                            throw PaymentError(
+                                .idempotencyKeyReused, "this Idempotency-Key was already used with other parameters")
                         }
-                        return .success(WriteAck(payment: payment, sessionToken: Self.vector(s, region), achieved: .local,
-                                                 replayed: true))
+                        return .success(
+                            WriteAck(
+                                payment: payment, sessionToken: Self.vector(s, region), achieved: .local,
+                                replayed: true))
                     }
                     changes = create.fieldValues + [(.requestFingerprint, .text(create.fingerprint))]
                 case .update(_, let patch):
@@ -86,8 +90,9 @@ final class InMemoryPaymentService: PaymentService {
                         throw PaymentError(.notFound, "no payment \(id) in region \(region)", field: "id")
                     }
                     if let next = patch.status, next != payment.status, !payment.status.canTransition(to: next) {
-                        throw PaymentError(.invalidStatusTransition,
-                                           "status cannot go from \(payment.status.rawValue) to \(next.rawValue)", field: "status")
+                        throw PaymentError(
+                            .invalidStatusTransition,
+                            "status cannot go from \(payment.status.rawValue) to \(next.rawValue)", field: "status")
                     }
                     changes = patch.fieldValues
                 }
@@ -98,13 +103,18 @@ final class InMemoryPaymentService: PaymentService {
             s.millis += 1
             let stamp = Stamp(time: HLCTimestamp(wallMillis: s.millis, counter: 0), region: region)
             var record = s.records[id] ?? PaymentRecord(id: id)
-            for (field, value) in changes { record.merge(FieldRegister(value: value, stamp: stamp, base: nil), into: field) }
+            for (field, value) in changes {
+                record.merge(FieldRegister(value: value, stamp: stamp, base: nil), into: field)
+            }
             s.records[id] = record
-            let entry = LogEntry(origin: region, seq: s.seq, hlc: stamp.time, paymentID: id,
-                                 changes: changes.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
+            let entry = LogEntry(
+                origin: region, seq: s.seq, hlc: stamp.time, paymentID: id,
+                changes: changes.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
             s.events.append(EncodedEntry(entry), record: EncodedRecord(record))
-            return .success(WriteAck(payment: Payment(record)!, sessionToken: Self.vector(s, region), achieved: .local,
-                                     replayed: false, seq: s.seq))
+            return .success(
+                WriteAck(
+                    payment: Payment(record)!, sessionToken: Self.vector(s, region), achieved: .local,
+                    replayed: false, seq: s.seq))
         }
         return try result.get()
     }
@@ -124,7 +134,8 @@ final class InMemoryPaymentService: PaymentService {
             .filter { filter.matches($0) && (cursor?.precedes($0) ?? true) }
             .sorted { ($0.createdAtMillis, $0.id) > ($1.createdAtMillis, $1.id) }
         let page = Array(all.prefix(limit))
-        let next = all.count > limit ? page.last.map { ListCursor(createdMillis: Int64($0.createdAtMillis), id: $0.id) } : nil
+        let next =
+            all.count > limit ? page.last.map { ListCursor(createdMillis: Int64($0.createdAtMillis), id: $0.id) } : nil
         return PaymentPage(payments: page, nextCursor: next)
     }
 
@@ -144,14 +155,18 @@ final class InMemoryPaymentService: PaymentService {
     func eventsVersion() async throws -> UInt64 { state.withLock { $0.seq } }
 
     /// Never waits: the version now (the same one when nothing moved, as after a timeout).
-    func waitForEvents(after version: UInt64, timeoutMillis: UInt64) async throws -> UInt64 { try await eventsVersion() }
+    func waitForEvents(after version: UInt64, timeoutMillis: UInt64) async throws -> UInt64 {
+        try await eventsVersion()
+    }
 
     /// A region alone: every payment's amount is at risk.
     func cluster(withDigest: Bool) async throws -> ClusterDocument {
         let region = self.region
         return state.withLock { s in
             var atRisk: [String: Int64] = [:]
-            for payment in s.records.values.compactMap(Payment.init) { atRisk[payment.currency, default: 0] += payment.amount }
+            for payment in s.records.values.compactMap(Payment.init) {
+                atRisk[payment.currency, default: 0] += payment.amount
+            }
             let counters = ClusterDocument.Counters(
                 entriesApplied: 0, duplicatesSkipped: 0, gapsSkipped: 0, conflictsDetected: UInt64(s.conflicts.count),
                 batchesSent: 0, retransmits: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotChunksDeclined: 0,
@@ -174,9 +189,12 @@ final class InMemoryPaymentService: PaymentService {
             s.metricRefreshes += 1
             return s.seq
         }
-        metricsRegistry.makeGauge(descriptor: MetricNameDescriptor(
-            namespace: "paynode", metricName: "unreplicated_local_entries", helpText: "Local writes no other region holds"))
-            .set(Int64(seq))
+        metricsRegistry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "paynode", metricName: "unreplicated_local_entries",
+                helpText: "Local writes no other region holds")
+        )
+        .set(Int64(seq))
     }
 
     private static func vector(_ s: State, _ region: RegionID) -> VersionVector {

@@ -1,17 +1,20 @@
 import Testing
+
 @testable import ReplicaCore
 
 @Suite struct PeerMessageCodecTests {
     static func sampleEntry(_ seq: UInt64) -> LogEntry {
         let base = Stamp(time: HLCTimestamp(wallMillis: 5, counter: 1), region: Fixtures.ireland)
-        return LogEntry(origin: Fixtures.tokyo, seq: seq, hlc: HLCTimestamp(wallMillis: 1_700_000_000_000 + seq, counter: 2),
-                        paymentID: Fixtures.id(Int(seq)), changes: [
-                            FieldChange(field: .amount, value: .integer(1_000_000_000_000_000), base: nil),
-                            FieldChange(field: .status, value: .text("authorized"), base: base, depth: 7),
-                            FieldChange(field: .paymentKey, value: .absent, base: base),
-                            FieldChange(field: .description, value: .text("naïve café ☕"), base: nil),
-                            FieldChange(field: .metadata, value: .metadata(["a": "1", "b": ""]), base: base),
-                        ])
+        return LogEntry(
+            origin: Fixtures.tokyo, seq: seq, hlc: HLCTimestamp(wallMillis: 1_700_000_000_000 + seq, counter: 2),
+            paymentID: Fixtures.id(Int(seq)),
+            changes: [
+                FieldChange(field: .amount, value: .integer(1_000_000_000_000_000), base: nil),
+                FieldChange(field: .status, value: .text("authorized"), base: base, depth: 7),
+                FieldChange(field: .paymentKey, value: .absent, base: base),
+                FieldChange(field: .description, value: .text("naïve café ☕"), base: nil),
+                FieldChange(field: .metadata, value: .metadata(["a": "1", "b": ""]), base: base),
+            ])
     }
 
     static var samples: [PeerMessage] {
@@ -25,7 +28,9 @@ import Testing
             .delta(batchID: 0, entries: []),
             .ack(vector: vector),
             .ping(vector: vector),
-            .ping(vector: vector, clock: ClockSample(sentAtMillis: 1_764_000_000_000, echoMillis: 1_763_999_999_000, heldMillis: 250)),
+            .ping(
+                vector: vector,
+                clock: ClockSample(sentAtMillis: 1_764_000_000_000, echoMillis: 1_763_999_999_000, heldMillis: 250)),
             .ping(vector: vector, clock: .none, snapshotFrom: Fixtures.ireland),
             .snapshot(records: [record], vector: nil),
             .snapshot(records: [record, PaymentRecord(id: Fixtures.id(10))], vector: vector),
@@ -50,7 +55,8 @@ import Testing
         let vector = VersionVector([Fixtures.tokyo: 7])
         for last in [nil, vector] {
             let chunk = PeerMessage.snapshot(records: records, vector: last, part: 3)
-            let stored = PeerMessage.encodedSnapshot(records: records.map { EncodedRecord($0).bytes }, vector: last, part: 3)
+            let stored = PeerMessage.encodedSnapshot(
+                records: records.map { EncodedRecord($0).bytes }, vector: last, part: 3)
             #expect(stored.encoded() == chunk.encoded())
             #expect(try stored.decodedForm() == chunk)
             #expect(stored.kind == .snapshot)
@@ -84,7 +90,10 @@ import Testing
             var bytes: [UInt8]
             if i % 2 == 0 {
                 bytes = (0..<Int(rng.next() % 64)).map { _ in UInt8(truncatingIfNeeded: rng.next()) }
-                if bytes.count > 1 && i % 4 == 0 { bytes[0] = 1; bytes[1] = UInt8(1 + rng.next() % 5) }
+                if bytes.count > 1 && i % 4 == 0 {
+                    bytes[0] = 1
+                    bytes[1] = UInt8(1 + rng.next() % 5)
+                }
             } else {
                 bytes = valid[Int(rng.next() % UInt64(valid.count))]
                 for _ in 0..<(1 + rng.next() % 3) where !bytes.isEmpty {
@@ -114,8 +123,14 @@ import Testing
 
     @Test func test_valueOfWrongKindOrUnknownStatus_isRefused() {
         func entryMessage(_ field: PaymentField, _ value: FieldValue) -> [UInt8] {
-            PeerMessage.delta(batchID: 1, entries: [LogEntry(origin: Fixtures.tokyo, seq: 1, hlc: .zero, paymentID: Fixtures.id(1),
-                                                             changes: [FieldChange(field: field, value: value, base: nil)])]).encoded()
+            PeerMessage.delta(
+                batchID: 1,
+                entries: [
+                    LogEntry(
+                        origin: Fixtures.tokyo, seq: 1, hlc: .zero, paymentID: Fixtures.id(1),
+                        changes: [FieldChange(field: field, value: value, base: nil)])
+                ]
+            ).encoded()
         }
         #expect(throws: DecodingError.self) { try PeerMessage.decode(entryMessage(.amount, .text("12"))) }
         #expect(throws: DecodingError.self) { try PeerMessage.decode(entryMessage(.status, .text("stolen"))) }

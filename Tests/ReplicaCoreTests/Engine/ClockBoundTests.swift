@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReplicaCore
 
 /// Clock offsets from PING readings, the write fence on a region whose clock is wrong,
@@ -16,10 +17,13 @@ import Testing
         #expect(ClockOffset(offsetMillis: -540, roundTripMillis: 100, measuredAtMillis: 0).isBeyond(500) == false)
         #expect(ClockOffset(offsetMillis: -551, roundTripMillis: 100, measuredAtMillis: 0).isBeyond(500) == true)
         #expect(ClockSample(sentAtMillis: 1_950, echoMillis: 0, heldMillis: 0).offset(receivedAtMillis: 1_300) == nil)
-        #expect(ClockSample(sentAtMillis: 1_950, echoMillis: 1_400, heldMillis: 0).offset(receivedAtMillis: 1_300) == nil)
-        #expect(ClockSample(sentAtMillis: 1_950, echoMillis: 1_000, heldMillis: 301).offset(receivedAtMillis: 1_300) == nil)
+        #expect(
+            ClockSample(sentAtMillis: 1_950, echoMillis: 1_400, heldMillis: 0).offset(receivedAtMillis: 1_300) == nil)
+        #expect(
+            ClockSample(sentAtMillis: 1_950, echoMillis: 1_000, heldMillis: 301).offset(receivedAtMillis: 1_300) == nil)
         #expect(ClockSample(sentAtMillis: 10, echoMillis: 1_000, heldMillis: 20).offset(receivedAtMillis: 1_300) == nil)
-        #expect(ClockSample(sentAtMillis: .max, echoMillis: .max, heldMillis: .max).offset(receivedAtMillis: .max) == nil)
+        #expect(
+            ClockSample(sentAtMillis: .max, echoMillis: .max, heldMillis: .max).offset(receivedAtMillis: .max) == nil)
         #expect(ClockSample(sentAtMillis: 1 << 48, echoMillis: 0, heldMillis: 0).problem != nil)
     }
 
@@ -40,17 +44,23 @@ import Testing
             let ours = T.sends(ticked, to: peer).compactMap { m -> ClockSample? in
                 if case .ping(_, let c, _) = m { c } else { nil }
             }
-            guard let sent = ours.first else { Issue.record("no ping to \(peer) at \(now)"); return }
-            let theirs = ClockSample(sentAtMillis: UInt64(Int64(sent.sentAtMillis) + 10 + offset), echoMillis: sent.sentAtMillis,
-                                     heldMillis: 0)
+            guard let sent = ours.first else {
+                Issue.record("no ping to \(peer) at \(now)")
+                return
+            }
+            let theirs = ClockSample(
+                sentAtMillis: UInt64(Int64(sent.sentAtMillis) + 10 + offset), echoMillis: sent.sentAtMillis,
+                heldMillis: 0)
             let ds = e.receive(.ping(vector: VersionVector(), clock: theirs), from: peer, nowMillis: now + 20)
             #expect(!ds.contains { if case .disconnect = $0 { true } else { false } })
         }
     }
 
     static func create(_ e: inout ReplicationEngine, _ n: Int, at now: UInt64) -> SubmitResult {
-        e.submit(.create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
-                 durability: .local, nowMillis: now).result
+        e.submit(
+            .create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
+            durability: .local, nowMillis: now
+        ).result
     }
 
     static func refusedForClock(_ r: SubmitResult) -> Bool {
@@ -104,7 +114,12 @@ import Testing
         let theirs = ClockSample(sentAtMillis: 7_000, echoMillis: 0, heldMillis: 0)
         _ = e.receive(.ping(vector: VersionVector(), clock: theirs), from: Fixtures.virginia, nowMillis: 5_000)
         let ours = T.sends(e.tick(nowMillis: 5_300), to: Fixtures.virginia)
-        #expect(ours == [.ping(vector: VersionVector(), clock: ClockSample(sentAtMillis: 5_300, echoMillis: 7_000, heldMillis: 300))])
+        #expect(
+            ours == [
+                .ping(
+                    vector: VersionVector(), clock: ClockSample(sentAtMillis: 5_300, echoMillis: 7_000, heldMillis: 300)
+                )
+            ])
     }
 
     @Test func test_pingWithImpossibleClockReading_isAViolation() {
@@ -116,8 +131,9 @@ import Testing
     }
 
     static func create(origin: RegionID, seq: UInt64, id: Int, wall: UInt64) -> LogEntry {
-        LogEntry(origin: origin, seq: seq, hlc: HLCTimestamp(wallMillis: wall, counter: 0), paymentID: Fixtures.id(id),
-                 changes: Fixtures.create(id).fieldValues.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
+        LogEntry(
+            origin: origin, seq: seq, hlc: HLCTimestamp(wallMillis: wall, counter: 0), paymentID: Fixtures.id(id),
+            changes: Fixtures.create(id).fieldValues.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
     }
 
     @Test func test_entryStampedBeyondBound_isHeldWithItsOriginsLaterEntries_thenAppliedOnceTheClockCatchesUp() {
@@ -131,19 +147,22 @@ import Testing
         let p = T.persists(ds)
         #expect(p.count == 1 && p[0].entries.map(\.entry) == [other])
         #expect(e.vector[Fixtures.virginia] == 0 && e.payment(Fixtures.id(1)) == nil)
-        #expect(e.counters.entriesHeldForClock == 1 && e.counters.protocolViolations == 0 && e.counters.gapsSkipped == 0)
+        #expect(
+            e.counters.entriesHeldForClock == 1 && e.counters.protocolViolations == 0 && e.counters.gapsSkipped == 0)
         #expect(e.clockHighWater.wallMillis <= now + e.config.maxClockSkewMillis)
         _ = e.didPersist(requestID: p[0].id, nowMillis: now)
         // Resent once this clock is within the bound of the stamp: applied.
         let later = now + 600_000 - e.config.maxClockSkewMillis
-        let again = T.persists(e.receive(.delta(batchID: 2, entries: [ahead, after]), from: Fixtures.virginia, nowMillis: later))
+        let again = T.persists(
+            e.receive(.delta(batchID: 2, entries: [ahead, after]), from: Fixtures.virginia, nowMillis: later))
         #expect(again.count == 1 && again[0].entries.map(\.entry) == [ahead, after])
         #expect(e.payment(Fixtures.id(1))?.updatedAtMillis == now + 600_000)
     }
 
     @Test func test_entryStampedMoreThanAnHourAhead_isStillAViolation() {
         var e = Self.greeted()
-        let far = Self.create(origin: Fixtures.virginia, seq: 1, id: 1, wall: 100_000 + PeerBounds.stampAheadMillisMax + 1)
+        let far = Self.create(
+            origin: Fixtures.virginia, seq: 1, id: 1, wall: 100_000 + PeerBounds.stampAheadMillisMax + 1)
         let ds = e.receive(.delta(batchID: 1, entries: [far]), from: Fixtures.virginia, nowMillis: 100_000)
         #expect(ds.contains { if case .disconnect = $0 { true } else { false } })
         #expect(e.counters.protocolViolations == 1 && e.counters.entriesHeldForClock == 0)
@@ -160,12 +179,14 @@ import Testing
         #expect(e.recordCount == 0 && e.vector.total == 0)
         // The stream's last chunk, already on its way, must not land: its vector would
         // claim the declined chunk's records.
-        let last = e.receive(.snapshot(records: [], vector: VersionVector([Fixtures.virginia: 1]), part: 1),
-                             from: Fixtures.virginia, nowMillis: 100_001)
+        let last = e.receive(
+            .snapshot(records: [], vector: VersionVector([Fixtures.virginia: 1]), part: 1),
+            from: Fixtures.virginia, nowMillis: 100_001)
         #expect(last.isEmpty && e.vector.total == 0)
         // The stream started over once the clock has caught up: taken.
-        let again = e.receive(.snapshot(records: [record], vector: VersionVector([Fixtures.virginia: 1])),
-                              from: Fixtures.virginia, nowMillis: 110_000)
+        let again = e.receive(
+            .snapshot(records: [record], vector: VersionVector([Fixtures.virginia: 1])),
+            from: Fixtures.virginia, nowMillis: 110_000)
         #expect(T.persists(again).count == 1 && e.vector[Fixtures.virginia] == 1)
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReplicaCore
 
 /// The engine's bounded record cache: residency, pins, eviction, and snapshots read
@@ -7,7 +8,9 @@ import Testing
     static func encoded(_ n: Int) -> [UInt8] {
         var record = PaymentRecord(id: Fixtures.id(n))
         let stamp = Stamp(time: HLCTimestamp(wallMillis: 1_000, counter: 0), region: Fixtures.tokyo)
-        for (field, value) in Fixtures.create(n).fieldValues { record.merge(FieldRegister(value: value, stamp: stamp, base: nil), into: field) }
+        for (field, value) in Fixtures.create(n).fieldValues {
+            record.merge(FieldRegister(value: value, stamp: stamp, base: nil), into: field)
+        }
         return RecordTable.encode(record)
     }
 
@@ -37,10 +40,10 @@ import Testing
         for n in 1...20_000 {
             let bytes = Self.encoded(n)
             let id = RecordTable.id(of: bytes)
-            table.admit([], asked: [id]) // the snapshot's ids, looked up first: none there
-            table[id] = RecordTable.decode(bytes) // merged
+            table.admit([], asked: [id])  // the snapshot's ids, looked up first: none there
+            table[id] = RecordTable.decode(bytes)  // merged
             table.pin([id])
-            table.unpin([id]) // committed
+            table.unpin([id])  // committed
             table.drop([id])
         }
         #expect(table.count == 0 && table.bytes == 0)
@@ -58,33 +61,51 @@ import Testing
     }
 
     @Test func test_boundedEngine_readsSnapshotsFromTheStore_andIgnoresAnAbandonedStream() {
-        var e = ReplicationEngineTests.engine { $0.recordCacheBytes = 1 << 20; $0.logEntriesMax = 512; $0.snapshotChunkRecords = 2 }
+        var e = ReplicationEngineTests.engine {
+            $0.recordCacheBytes = 1 << 20
+            $0.logEntriesMax = 512
+            $0.snapshotChunkRecords = 2
+        }
         // Three committed creates, then the log is compacted past them.
         for n in 1...3 {
             _ = e.admitRecords([], asked: [Fixtures.id(n)])
-            let (_, ds) = e.submit(.create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
-                                   durability: .local, nowMillis: 10)
+            let (_, ds) = e.submit(
+                .create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
+                durability: .local, nowMillis: 10)
             _ = e.didPersist(requestID: ReplicationEngineTests.persists(ds)[0].id, nowMillis: 10)
         }
         e.log.trim(through: e.durableVector)
         e.storeHorizon = e.durableVector
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 20)
-        let hello = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 20)
+        let hello = e.receive(
+            .hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 20)
         guard case .readSnapshotChunk(Fixtures.virginia, let stream, 0, 2)? = hello.last else {
-            Issue.record("no store read for the snapshot: \(hello)"); return
+            Issue.record("no store read for the snapshot: \(hello)")
+            return
         }
-        let store = (1...3).map(Self.encoded).sorted { RecordTable.decode($0).id.rawValue < RecordTable.decode($1).id.rawValue }
-        let first = e.snapshotChunkRead(Array(store[0..<2]), position: 7, for: Fixtures.virginia, read: stream, nowMillis: 21)
-        #expect(ReplicationEngineTests.sends(first, to: Fixtures.virginia).contains { if case .snapshot(let r, nil, 0) = $0 { r.count == 2 } else { false } })
+        let store = (1...3).map(Self.encoded).sorted {
+            RecordTable.decode($0).id.rawValue < RecordTable.decode($1).id.rawValue
+        }
+        let first = e.snapshotChunkRead(
+            Array(store[0..<2]), position: 7, for: Fixtures.virginia, read: stream, nowMillis: 21)
+        #expect(
+            ReplicationEngineTests.sends(first, to: Fixtures.virginia).contains {
+                if case .snapshot(let r, nil, 0) = $0 { r.count == 2 } else { false }
+            })
         guard case .readSnapshotChunk(_, let next, let after, 2)? = first.last, next != stream else {
-            Issue.record("no next read: \(first)"); return
+            Issue.record("no next read: \(first)")
+            return
         }
         #expect(after == 7, "the next read goes on from the store's position of the last record sent")
         // A stale answer (to the read already answered) changes nothing.
-        #expect(e.snapshotChunkRead([store[2]], position: 9, for: Fixtures.virginia, read: stream, nowMillis: 22).isEmpty)
+        #expect(
+            e.snapshotChunkRead([store[2]], position: 9, for: Fixtures.virginia, read: stream, nowMillis: 22).isEmpty)
         let last = e.snapshotChunkRead([store[2]], position: 9, for: Fixtures.virginia, read: next, nowMillis: 22)
-        #expect(ReplicationEngineTests.sends(last, to: Fixtures.virginia).contains(.snapshot(records: [RecordTable.decode(store[2])],
-                                                                                             vector: e.durableVector, part: 1)))
+        #expect(
+            ReplicationEngineTests.sends(last, to: Fixtures.virginia).contains(
+                .snapshot(
+                    records: [RecordTable.decode(store[2])],
+                    vector: e.durableVector, part: 1)))
         #expect(e.counters.snapshotsCompleted == 1)
     }
 
@@ -92,22 +113,27 @@ import Testing
         var e = ReplicationEngineTests.engine { $0.logCacheEntries = 2 }
         var stored: [[UInt8]] = []
         for n in 1...5 {
-            let (_, ds) = e.submit(.create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
-                                   durability: .local, nowMillis: 10)
+            let (_, ds) = e.submit(
+                .create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
+                durability: .local, nowMillis: 10)
             let p = ReplicationEngineTests.persists(ds)[0]
             stored.append(p.entries[0].bytes)
             _ = e.didPersist(requestID: p.id, nowMillis: 10)
         }
-        _ = e.tick(nowMillis: 11) // trims memory to the newest 2; the store keeps all 5
+        _ = e.tick(nowMillis: 11)  // trims memory to the newest 2; the store keeps all 5
         #expect(e.log.count == 2 && e.storeHorizon[Fixtures.tokyo] == 0)
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 20)
-        let hello = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 20)
+        let hello = e.receive(
+            .hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 20)
         guard case .readLog(Fixtures.virginia, let stream, Fixtures.tokyo, 0, _)? = hello.last else {
-            Issue.record("no store read of the older entries: \(hello)"); return
+            Issue.record("no store read of the older entries: \(hello)")
+            return
         }
         #expect(e.logEntriesRead(Array(stored[0..<3]), for: Fixtures.virginia, read: stream + 1, nowMillis: 21).isEmpty)
-        let sent = ReplicationEngineTests.sends(e.logEntriesRead(Array(stored[0..<3]), for: Fixtures.virginia, read: stream,
-                                                                 nowMillis: 21), to: Fixtures.virginia)
+        let sent = ReplicationEngineTests.sends(
+            e.logEntriesRead(
+                Array(stored[0..<3]), for: Fixtures.virginia, read: stream,
+                nowMillis: 21), to: Fixtures.virginia)
         let seqs = sent.map { m -> [UInt64] in if case .delta(_, let entries) = m { entries.map(\.seq) } else { [] } }
         #expect(seqs == [[1, 2, 3], [4, 5]])
     }
@@ -120,15 +146,20 @@ import Testing
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 0)
         _ = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 0)
         let t: UInt64 = 100_000
-        func virginia(_ at: UInt64) -> PeerStatus { e.status(nowMillis: at).peers.first { $0.region == Fixtures.virginia }! }
+        func virginia(_ at: UInt64) -> PeerStatus {
+            e.status(nowMillis: at).peers.first { $0.region == Fixtures.virginia }!
+        }
         #expect(!virginia(t).sendingSnapshot && virginia(t).snapshotRecordsReceived == 0)
         let two = [1, 2].map { RecordTable.decode(Self.encoded($0)) }
         _ = e.receive(.snapshot(records: two, vector: nil), from: Fixtures.virginia, nowMillis: t)
         #expect(virginia(t).sendingSnapshot && virginia(t).snapshotRecordsReceived == 2)
         #expect(e.status(nowMillis: t).peers.filter(\.sendingSnapshot).map(\.region) == [Fixtures.virginia])
-        #expect(!virginia(t + 2 * e.config.retransmitAfterMillis).sendingSnapshot, "a quiet source is not catching this region up")
-        _ = e.receive(.snapshot(records: [RecordTable.decode(Self.encoded(3))], vector: VersionVector(), part: 1),
-                      from: Fixtures.virginia, nowMillis: t + 1)
+        #expect(
+            !virginia(t + 2 * e.config.retransmitAfterMillis).sendingSnapshot,
+            "a quiet source is not catching this region up")
+        _ = e.receive(
+            .snapshot(records: [RecordTable.decode(Self.encoded(3))], vector: VersionVector(), part: 1),
+            from: Fixtures.virginia, nowMillis: t + 1)
         #expect(!virginia(t + 1).sendingSnapshot && virginia(t + 1).snapshotRecordsReceived == 3)
         #expect(e.counters.snapshotsReceived == 1 && e.counters.snapshotRecordsReceived == 3)
         // The next stream counts from its first chunk.
@@ -147,12 +178,16 @@ import Testing
         let t: UInt64 = 100_000
         let first = e.receive(.snapshot(records: [record], vector: nil), from: Fixtures.virginia, nowMillis: t)
         #expect(ReplicationEngineTests.persists(first).count == 1)
-        let other = e.receive(.snapshot(records: [RecordTable.decode(Self.encoded(2))], vector: nil), from: Fixtures.ireland, nowMillis: t + 1)
+        let other = e.receive(
+            .snapshot(records: [RecordTable.decode(Self.encoded(2))], vector: nil), from: Fixtures.ireland,
+            nowMillis: t + 1)
         #expect(other.isEmpty && e.counters.snapshotChunksDeclined == 1 && e.record(Fixtures.id(2)) == nil)
         // The declined stream's later chunks stay declined even once the source is done.
-        _ = e.receive(.snapshot(records: [], vector: VersionVector(), part: 1), from: Fixtures.virginia, nowMillis: t + 2)
-        let rest = e.receive(.snapshot(records: [], vector: VersionVector([Fixtures.ireland: 5]), part: 1), from: Fixtures.ireland,
-                             nowMillis: t + 3)
+        _ = e.receive(
+            .snapshot(records: [], vector: VersionVector(), part: 1), from: Fixtures.virginia, nowMillis: t + 2)
+        let rest = e.receive(
+            .snapshot(records: [], vector: VersionVector([Fixtures.ireland: 5]), part: 1), from: Fixtures.ireland,
+            nowMillis: t + 3)
         #expect(rest.isEmpty && e.vector[Fixtures.ireland] == 0)
         // While a source streams, this region's PING says who it is.
         _ = e.receive(.snapshot(records: [record], vector: nil), from: Fixtures.virginia, nowMillis: t + 4)
@@ -160,24 +195,32 @@ import Testing
         #expect(pings.contains { if case .ping(_, _, Fixtures.virginia) = $0 { true } else { false } })
         // A source that goes quiet for two retransmit periods is let go.
         let quiet = t + 4 + 2 * e.config.retransmitAfterMillis
-        let later = e.receive(.snapshot(records: [RecordTable.decode(Self.encoded(2))], vector: nil), from: Fixtures.ireland,
-                              nowMillis: quiet)
+        let later = e.receive(
+            .snapshot(records: [RecordTable.decode(Self.encoded(2))], vector: nil), from: Fixtures.ireland,
+            nowMillis: quiet)
         #expect(ReplicationEngineTests.persists(later).count == 1)
 
         // On the sending side: once the peer says another region serves it, a stream
         // this region gave up (no ack in time) is not started again.
         var sender = ReplicationEngineTests.engine()
-        let (_, ds) = sender.submit(.create(Fixtures.id(1), Fixtures.create(1), idempotent: true), ticket: WriteTicket(1),
-                                    durability: .local, nowMillis: 5)
+        let (_, ds) = sender.submit(
+            .create(Fixtures.id(1), Fixtures.create(1), idempotent: true), ticket: WriteTicket(1),
+            durability: .local, nowMillis: 5)
         _ = sender.didPersist(requestID: ReplicationEngineTests.persists(ds)[0].id, nowMillis: 5)
         sender.log.trim(through: sender.durableVector)
         sender.storeHorizon = sender.durableVector
         _ = sender.peerConnected(Fixtures.virginia, nowMillis: 6)
-        _ = sender.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 6)
+        _ = sender.receive(
+            .hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 6)
         #expect(sender.counters.snapshotsStarted == 1)
-        _ = sender.receive(.ping(vector: VersionVector(), clock: .none, snapshotFrom: Fixtures.ireland), from: Fixtures.virginia, nowMillis: 7)
+        _ = sender.receive(
+            .ping(vector: VersionVector(), clock: .none, snapshotFrom: Fixtures.ireland), from: Fixtures.virginia,
+            nowMillis: 7)
         let after = sender.tick(nowMillis: 7 + sender.config.retransmitAfterMillis)
         #expect(sender.counters.snapshotsStarted == 1)
-        #expect(!ReplicationEngineTests.sends(after, to: Fixtures.virginia).contains { if case .snapshot = $0 { true } else { false } })
+        #expect(
+            !ReplicationEngineTests.sends(after, to: Fixtures.virginia).contains {
+                if case .snapshot = $0 { true } else { false }
+            })
     }
 }

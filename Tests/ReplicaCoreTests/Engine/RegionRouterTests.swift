@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReplicaCore
 
 @Suite struct RegionRouterTests {
@@ -22,10 +23,10 @@ import Testing
         router.recordFailure(Fixtures.virginia, nowMillis: 10_000)
         #expect(router.preferred(nowMillis: 10_000) == Fixtures.ireland)
         #expect(router.ranked(nowMillis: 10_000).last == Fixtures.virginia)
-        #expect(router.preferred(nowMillis: 11_000) == Fixtures.virginia) // cooldown of 1 s over: half-open
+        #expect(router.preferred(nowMillis: 11_000) == Fixtures.virginia)  // cooldown of 1 s over: half-open
         router.recordFailure(Fixtures.virginia, nowMillis: 11_000)
         #expect(!router.isHealthy(Fixtures.virginia, nowMillis: 12_999))
-        #expect(router.isHealthy(Fixtures.virginia, nowMillis: 13_000)) // doubled to 2 s
+        #expect(router.isHealthy(Fixtures.virginia, nowMillis: 13_000))  // doubled to 2 s
         router.recordSuccess(Fixtures.virginia, latencyMicros: 1_000)
         #expect(router.health[Fixtures.virginia]?.consecutiveFailures == 0)
     }

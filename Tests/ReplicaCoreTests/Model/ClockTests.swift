@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReplicaCore
 
 @Suite struct HybridLogicalClockTests {

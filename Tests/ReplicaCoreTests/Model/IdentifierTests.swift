@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReplicaCore
 
 @Suite struct IdentifierTests {
@@ -6,7 +7,9 @@ import Testing
         let a = PaymentID.derived(merchantID: "m1", idempotencyKey: "k")
         #expect(a == PaymentID.derived(merchantID: "m1", idempotencyKey: "k"))
         #expect(a != PaymentID.derived(merchantID: "m2", idempotencyKey: "k"))
-        #expect(PaymentID.derived(merchantID: "a", idempotencyKey: "bc") != PaymentID.derived(merchantID: "ab", idempotencyKey: "c"))
+        #expect(
+            PaymentID.derived(merchantID: "a", idempotencyKey: "bc")
+                != PaymentID.derived(merchantID: "ab", idempotencyKey: "c"))
         #expect(a.rawValue.hasPrefix("pay_") && a.rawValue.count == 30)
         #expect(PaymentID(a.rawValue) == a)
     }
@@ -17,13 +20,14 @@ import Testing
         #expect(CrockfordBase32.encode(bits: [], characters: 2) == "00")
         // The definition: symbol i is bits 5i..<5i+5, most significant first, zero-padded.
         func reference(_ bits: [UInt8], _ characters: Int) -> String {
-            String(decoding: (0..<characters).map { i in
-                let value = (0..<5).reduce(0) { v, b in
-                    let bit = i * 5 + b
-                    return v << 1 | (bit / 8 < bits.count ? Int(bits[bit / 8] >> (7 - UInt8(bit % 8)) & 1) : 0)
-                }
-                return CrockfordBase32.alphabet[value]
-            }, as: UTF8.self)
+            String(
+                decoding: (0..<characters).map { i in
+                    let value = (0..<5).reduce(0) { v, b in
+                        let bit = i * 5 + b
+                        return v << 1 | (bit / 8 < bits.count ? Int(bits[bit / 8] >> (7 - UInt8(bit % 8)) & 1) : 0)
+                    }
+                    return CrockfordBase32.alphabet[value]
+                }, as: UTF8.self)
         }
         var rng = SplitMix64(seed: 7)
         for _ in 0..<2_000 {
@@ -45,15 +49,21 @@ import Testing
         var ids = (0..<5_000).map { Fixtures.id($0) }
         // Generated ids within one millisecond share their first ten characters: ties in
         // the leading words must still order by the rest.
-        ids += (0..<2_000).map { _ in PaymentID.generated(wallMillis: 1_800_000_000_000 + rng.next() % 3, entropy: (rng.next(), UInt16(truncatingIfNeeded: rng.next()))) }
+        ids += (0..<2_000).map { _ in
+            PaymentID.generated(
+                wallMillis: 1_800_000_000_000 + rng.next() % 3,
+                entropy: (rng.next(), UInt16(truncatingIfNeeded: rng.next())))
+        }
         ids.shuffle(using: &rng)
         let fast = ids.sortedByID()
         #expect(fast == ids.sorted())
         #expect(fast == ids.sorted { $0.rawValue.utf8.lexicographicallyPrecedes($1.rawValue.utf8) })
     }
 
-    @Test(arguments: ["", "pay_", "pay_0123456789ABCDEFGHJKMNPQR", "pay_0123456789abcdefghjkmnpqrs", "pax_0123456789ABCDEFGHJKMNPQRS",
-                      "pay_0123456789ABCDEFGHJKMNPQRU"])
+    @Test(arguments: [
+        "", "pay_", "pay_0123456789ABCDEFGHJKMNPQR", "pay_0123456789abcdefghjkmnpqrs", "pax_0123456789ABCDEFGHJKMNPQRS",
+        "pay_0123456789ABCDEFGHJKMNPQRU",
+    ])
     func test_paymentIDParse_rejectsMalformed(_ text: String) {
         #expect(PaymentID(text) == nil)
     }

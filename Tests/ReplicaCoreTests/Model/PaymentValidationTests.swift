@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReplicaCore
 
 @Suite struct PaymentValidationTests {
@@ -18,21 +19,47 @@ import Testing
 
     @Test func test_eachInvalidField_isNamed() {
         var c = Fixtures.create()
-        c.merchantID = "bad merchant"; #expect(field(of: c) == "merchant_id")
-        c = Fixtures.create(); c.merchantID = String(repeating: "m", count: 65); #expect(field(of: c) == "merchant_id")
-        c = Fixtures.create(); c.orderID = ""; #expect(field(of: c) == "order_id")
-        c = Fixtures.create(); c.amount = 0; #expect(field(of: c) == "amount")
-        c = Fixtures.create(); c.amount = 1_000_000_000_000_001; #expect(field(of: c) == "amount")
-        c = Fixtures.create(); c.amount = -5; #expect(field(of: c) == "amount")
-        c = Fixtures.create(); c.currency = "usd"; #expect(field(of: c) == "currency")
-        c = Fixtures.create(); c.currency = "ABC"; #expect(field(of: c) == "currency")
-        c = Fixtures.create(); c.paymentKey = String(repeating: "k", count: 201); #expect(field(of: c) == "payment_key")
-        c = Fixtures.create(); c.customerID = String(repeating: "c", count: 65); #expect(field(of: c) == "customer_id")
-        c = Fixtures.create(); c.description = String(repeating: "d", count: 501); #expect(field(of: c) == "description")
-        c = Fixtures.create(); c.metadata = Dictionary(uniqueKeysWithValues: (0..<21).map { ("k\($0)", "v") })
+        c.merchantID = "bad merchant"
+        #expect(field(of: c) == "merchant_id")
+        c = Fixtures.create()
+        c.merchantID = String(repeating: "m", count: 65)
+        #expect(field(of: c) == "merchant_id")
+        c = Fixtures.create()
+        c.orderID = ""
+        #expect(field(of: c) == "order_id")
+        c = Fixtures.create()
+        c.amount = 0
+        #expect(field(of: c) == "amount")
+        c = Fixtures.create()
+        c.amount = 1_000_000_000_000_001
+        #expect(field(of: c) == "amount")
+        c = Fixtures.create()
+        c.amount = -5
+        #expect(field(of: c) == "amount")
+        c = Fixtures.create()
+        c.currency = "usd"
+        #expect(field(of: c) == "currency")
+        c = Fixtures.create()
+        c.currency = "ABC"
+        #expect(field(of: c) == "currency")
+        c = Fixtures.create()
+        c.paymentKey = String(repeating: "k", count: 201)
+        #expect(field(of: c) == "payment_key")
+        c = Fixtures.create()
+        c.customerID = String(repeating: "c", count: 65)
+        #expect(field(of: c) == "customer_id")
+        c = Fixtures.create()
+        c.description = String(repeating: "d", count: 501)
+        #expect(field(of: c) == "description")
+        c = Fixtures.create()
+        c.metadata = Dictionary(uniqueKeysWithValues: (0..<21).map { ("k\($0)", "v") })
         #expect(field(of: c) == "metadata")
-        c = Fixtures.create(); c.metadata = [String(repeating: "k", count: 41): "v"]; #expect(field(of: c) == "metadata")
-        c = Fixtures.create(); c.orderID = "a\u{0}b"; #expect(field(of: c) == "order_id")
+        c = Fixtures.create()
+        c.metadata = [String(repeating: "k", count: 41): "v"]
+        #expect(field(of: c) == "metadata")
+        c = Fixtures.create()
+        c.orderID = "a\u{0}b"
+        #expect(field(of: c) == "order_id")
     }
 
     @Test func test_amountBounds_areInclusive() throws {
@@ -62,10 +89,12 @@ import Testing
     /// Every way a card number was seen to slip through: separators, other digit forms,
     /// line breaks, and every text field and metadata key.
     @Test(arguments: [
-        "4111.1111.1111.1111", "4111_1111_1111_1111", "4111/1111/1111/1111", "4111 1111\n1111 1111", "4111\t1111\r\n1111-1111",
+        "4111.1111.1111.1111", "4111_1111_1111_1111", "4111/1111/1111/1111", "4111 1111\n1111 1111",
+        "4111\t1111\r\n1111-1111",
         "\u{FF14}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}\u{FF11}",
         "\u{0664}\u{0661}\u{0661}\u{0661}\u{0661}\u{0661}\u{0661}\u{0661}\u{0661}\u{0661}\u{0661}\u{0661}\u{0661}\u{0661}\u{0661}\u{0661}",
-        "4111\u{2013}1111\u{2013}1111\u{2013}1111", "4111\u{3000}1111\u{3000}1111\u{3000}1111", "378282246310005", "6011111111111117",
+        "4111\u{2013}1111\u{2013}1111\u{2013}1111", "4111\u{3000}1111\u{3000}1111\u{3000}1111", "378282246310005",
+        "6011111111111117",
         "3530111333300000", "5555555555554444", "2223003122003222",
     ])
     func test_cardNumberInAnyFormAndAnyTextField_isRefused(_ pan: String) {
@@ -108,7 +137,9 @@ import Testing
         #expect(throws: PaymentError.self) { try PaymentValidation.validate(.status, .text("stolen")) }
         #expect(throws: PaymentError.self) { try PaymentValidation.validate(.merchantID, .absent) }
         #expect(throws: PaymentError.self) { try PaymentValidation.validate(.amount, .text("5")) }
-        #expect(throws: PaymentError.self) { try PaymentValidation.validate(.metadata, .metadata(["4111 1111 1111 1111": "x"])) }
+        #expect(throws: PaymentError.self) {
+            try PaymentValidation.validate(.metadata, .metadata(["4111 1111 1111 1111": "x"]))
+        }
         #expect(throws: Never.self) { try PaymentValidation.validate(.description, .absent) }
         #expect(throws: Never.self) { try PaymentValidation.validate(.amount, .integer(1_250)) }
     }
@@ -124,11 +155,14 @@ import Testing
     }
 
     @Test func test_statusTransitions_matchTheLifecycle() {
-        let allowed: Set<String> = ["pending>authorized", "pending>completed", "pending>failed", "pending>canceled",
-                                    "authorized>completed", "authorized>failed", "authorized>canceled", "completed>refunded"]
+        let allowed: Set<String> = [
+            "pending>authorized", "pending>completed", "pending>failed", "pending>canceled",
+            "authorized>completed", "authorized>failed", "authorized>canceled", "completed>refunded",
+        ]
         for from in PaymentStatus.allCases {
             for to in PaymentStatus.allCases {
-                #expect(from.canTransition(to: to) == allowed.contains("\(from.rawValue)>\(to.rawValue)"), "\(from)>\(to)")
+                #expect(
+                    from.canTransition(to: to) == allowed.contains("\(from.rawValue)>\(to.rawValue)"), "\(from)>\(to)")
             }
         }
     }

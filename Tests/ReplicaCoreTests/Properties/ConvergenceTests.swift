@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReplicaCore
 
 /// N engines given writes in random places, with messages interleaved at random, links
@@ -19,14 +20,16 @@ import Testing
             let key = Int(rng.next() % 12)
             let id = Fixtures.id(key)
             var create = Fixtures.create(key)
-            if rng.next() % 5 == 0 { create.description = "from \(region)" } // same key, other parameters
+            if rng.next() % 5 == 0 { create.description = "from \(region)" }  // same key, other parameters
             _ = cluster.submit(.create(id, create, idempotent: true), at: region)
             if !created.contains(id) { created.append(id) }
         case 2, 3:
             guard !created.isEmpty else { return }
             let id = created[Int(rng.next() % UInt64(created.count))]
             let status = PaymentStatus.allCases[Int(rng.next() % 6)]
-            let patch = rng.next() % 2 == 0 ? PaymentPatch(status: status)
+            let patch =
+                rng.next() % 2 == 0
+                ? PaymentPatch(status: status)
                 : PaymentPatch(description: .set("d\(rng.next() % 4)"), metadata: .set(["r": region.name]))
             _ = cluster.submit(.update(id, patch), at: region)
         case 4:
@@ -43,7 +46,9 @@ import Testing
         }
     }
 
-    static func runSchedule(seed: UInt64) -> (converged: Bool, digests: Set<String>, missingAcked: Int, counters: EngineCounters) {
+    static func runSchedule(seed: UInt64) -> (
+        converged: Bool, digests: Set<String>, missingAcked: Int, counters: EngineCounters
+    ) {
         var rng = SplitMix64(seed: seed)
         let count = 3 + Int(rng.next() % 3)
         let regions = (0..<count).map { RegionID("region-\($0)")! }
@@ -96,8 +101,9 @@ import Testing
         // The schedules really exercised the hard paths.
         #expect(seen.snapshotsReceived > 0 && seen.conflictsDetected > 0)
         #expect(seen.retransmits > 0 && seen.duplicatesSkipped > 0)
-        print("convergence: 1000 schedules; snapshots \(seen.snapshotsReceived), conflicts \(seen.conflictsDetected), "
-              + "retransmits \(seen.retransmits), duplicates \(seen.duplicatesSkipped)")
+        print(
+            "convergence: 1000 schedules; snapshots \(seen.snapshotsReceived), conflicts \(seen.conflictsDetected), "
+                + "retransmits \(seen.retransmits), duplicates \(seen.duplicatesSkipped)")
     }
 
     /// The same entries applied in any order, with duplicates, give the same records.
@@ -110,21 +116,26 @@ import Testing
             seqs[origin, default: 0] += 1
             let fields = [PaymentField.status, .description, .metadata, .amount].filter { _ in rng.next() % 2 == 0 }
             let changes = (fields.isEmpty ? [.description] : fields).map { f -> FieldChange in
-                let value: FieldValue = switch f {
-                case .status: .text(PaymentStatus.allCases[Int(rng.next() % 6)].rawValue)
-                case .amount: .integer(Int64(i))
-                case .metadata: .metadata(["i": "\(i)"])
-                default: .text("v\(i)")
-                }
+                let value: FieldValue =
+                    switch f {
+                    case .status: .text(PaymentStatus.allCases[Int(rng.next() % 6)].rawValue)
+                    case .amount: .integer(Int64(i))
+                    case .metadata: .metadata(["i": "\(i)"])
+                    default: .text("v\(i)")
+                    }
                 return FieldChange(field: f, value: value, base: nil)
             }
-            entries.append(LogEntry(origin: origin, seq: seqs[origin]!, hlc: HLCTimestamp(wallMillis: rng.next() % 20, counter: 0),
-                                    paymentID: Fixtures.id(Int(rng.next() % 5)), changes: changes))
+            entries.append(
+                LogEntry(
+                    origin: origin, seq: seqs[origin]!, hlc: HLCTimestamp(wallMillis: rng.next() % 20, counter: 0),
+                    paymentID: Fixtures.id(Int(rng.next() % 5)), changes: changes))
         }
         var reference: String?
         for _ in 0..<200 {
             var shuffled = entries + entries.filter { _ in rng.next() % 3 == 0 }
-            for i in stride(from: shuffled.count - 1, to: 0, by: -1) { shuffled.swapAt(i, Int(rng.next() % UInt64(i + 1))) }
+            for i in stride(from: shuffled.count - 1, to: 0, by: -1) {
+                shuffled.swapAt(i, Int(rng.next() % UInt64(i + 1)))
+            }
             var records: [PaymentID: PaymentRecord] = [:]
             for e in shuffled {
                 var r = records[e.paymentID] ?? PaymentRecord(id: e.paymentID)

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReplicaCore
 
 /// The change feed's promise, under the convergence schedules: a consumer that reads
@@ -18,8 +19,10 @@ import Testing
         /// Reads a page at `region`; false when it refused the cursor.
         mutating func read(_ cluster: TestCluster, at region: RegionID, limit: Int, filter: String? = nil) -> Bool {
             let query = EventQuery(cursor: cursor, merchantID: filter, limit: limit, scanLimit: 3 + limit)
-            switch cluster.stores[region]!.events.page(query, region: region,
-                                                       ownVisibleThrough: cluster.engines[region]!.ownChangesVisibleThrough) {
+            switch cluster.stores[region]!.events.page(
+                query, region: region,
+                ownVisibleThrough: cluster.engines[region]!.ownChangesVisibleThrough)
+            {
             case .failure(.cursorTooOld):
                 refusals += 1
                 return false
@@ -57,8 +60,10 @@ import Testing
         for _ in 0..<(60 + Int(rng.next() % 120)) {
             ConvergenceTests.randomStep(&cluster, &rng, created: &created)
             if rng.next() % 3 == 0 {
-                if rng.next() % 4 == 0 { at = regions[Int(rng.next() % UInt64(count))] } // fail over
-                if !consumer.read(cluster, at: at, limit: 1 + Int(rng.next() % 4)) { at = regions[Int(rng.next() % UInt64(count))] }
+                if rng.next() % 4 == 0 { at = regions[Int(rng.next() % UInt64(count))] }  // fail over
+                if !consumer.read(cluster, at: at, limit: 1 + Int(rng.next() % 4)) {
+                    at = regions[Int(rng.next() % UInt64(count))]
+                }
             }
         }
         let converged = cluster.heal()
@@ -70,7 +75,10 @@ import Testing
             var pages = 0
             while consumer.cursor.seen != final, consumer.read(cluster, at: region, limit: 7) {
                 pages += 1
-                if pages > 10_000 { stalled = true; break }
+                if pages > 10_000 {
+                    stalled = true
+                    break
+                }
             }
             if consumer.cursor.seen == final { break }
         }
@@ -92,7 +100,9 @@ import Testing
             // It got everything, unless every region had moved past its cursor (snapshots),
             // which each of them told it.
             if consumer.cursor.seen == final { complete += 1 }
-            #expect(seed % 2 == 1 || consumer.cursor.seen == final, "seed \(seed): with every log kept, the consumer missed changes")
+            #expect(
+                seed % 2 == 1 || consumer.cursor.seen == final,
+                "seed \(seed): with every log kept, the consumer missed changes")
             refusals += consumer.refusals
         }
         #expect(complete >= 250, "only \(complete) of 500 consumers saw every change")
@@ -100,4 +110,3 @@ import Testing
         print("event feed: \(complete)/500 consumers complete; \(refusals) refusals")
     }
 }
-

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import ReplicaCore
 
 /// The CRDT laws, over many seeded random records: merge is commutative, associative
@@ -10,8 +11,9 @@ import Testing
         var r = PaymentRecord(id: id)
         let statuses = PaymentStatus.allCases
         for field in [PaymentField.status, .description, .amount, .metadata] where rng.next() % 3 != 0 {
-            let stamp = Stamp(time: HLCTimestamp(wallMillis: rng.next() % 5, counter: UInt16(rng.next() % 3)),
-                              region: Fixtures.regions[Int(rng.next() % 3)])
+            let stamp = Stamp(
+                time: HLCTimestamp(wallMillis: rng.next() % 5, counter: UInt16(rng.next() % 3)),
+                region: Fixtures.regions[Int(rng.next() % 3)])
             let value: FieldValue
             switch field {
             case .status: value = .text(statuses[Int(rng.next() % UInt64(statuses.count))].rawValue)
@@ -19,7 +21,8 @@ import Testing
             case .metadata: value = .metadata(["k": "\(rng.next() % 3)"])
             default: value = rng.next() % 4 == 0 ? .absent : .text("d\(rng.next() % 3)")
             }
-            r.merge(FieldRegister(value: value, stamp: stamp, base: nil, depth: UInt32(1 + rng.next() % 3)), into: field)
+            r.merge(
+                FieldRegister(value: value, stamp: stamp, base: nil, depth: UInt32(1 + rng.next() % 3)), into: field)
         }
         return r
     }
@@ -78,10 +81,12 @@ import Testing
     @Test func test_updateBeatsLateCopyOfTheCreateItFollowed_evenWithLaterClock() {
         let retriedCreate = Stamp(time: HLCTimestamp(wallMillis: 100, counter: 0), region: Fixtures.virginia)
         let update = Stamp(time: HLCTimestamp(wallMillis: 101, counter: 0), region: Fixtures.virginia)
-        let lateFirstCreate = Stamp(time: HLCTimestamp(wallMillis: 1_900, counter: 0), region: Fixtures.ireland) // clock ahead
+        // Ireland's clock is ahead.
+        let lateFirstCreate = Stamp(time: HLCTimestamp(wallMillis: 1_900, counter: 0), region: Fixtures.ireland)
         var r = PaymentRecord(id: Self.id)
         r.merge(FieldRegister(value: .text("initial"), stamp: retriedCreate, base: nil, depth: 1), into: .description)
-        r.merge(FieldRegister(value: .text("updated"), stamp: update, base: retriedCreate, depth: 2), into: .description)
+        r.merge(
+            FieldRegister(value: .text("updated"), stamp: update, base: retriedCreate, depth: 2), into: .description)
         r.merge(FieldRegister(value: .text("initial"), stamp: lateFirstCreate, base: nil, depth: 1), into: .description)
         #expect(r[.description]?.value == .text("updated"))
     }
@@ -93,7 +98,9 @@ import Testing
         var r = PaymentRecord(id: Self.id)
         r.merge(FieldRegister(value: .text("a"), stamp: s1, base: nil), into: .description)
         // Written having seen s1: an ordinary update.
-        #expect(r.merge(FieldRegister(value: .text("b"), stamp: s2, base: s1, depth: 2), into: .description).conflict == nil)
+        #expect(
+            r.merge(FieldRegister(value: .text("b"), stamp: s2, base: s1, depth: 2), into: .description).conflict == nil
+        )
         // Written having seen only s1, not s2: concurrent with s2, wins by stamp, conflict.
         let c = r.merge(FieldRegister(value: .text("c"), stamp: s3, base: s1, depth: 2), into: .description).conflict
         #expect(c?.winner.stamp == s3 && c?.loser.stamp == s2)

@@ -57,7 +57,9 @@ struct TestCluster {
 
     // MARK: Inputs
 
-    mutating func submit(_ command: PaymentCommand, at region: RegionID, durability: Durability = .local) -> SubmitResult {
+    mutating func submit(_ command: PaymentCommand, at region: RegionID, durability: Durability = .local)
+        -> SubmitResult
+    {
         let ticket = WriteTicket(nextTicket)
         nextTicket += 1
         let (result, ds) = engines[region]!.submit(command, ticket: ticket, durability: durability, nowMillis: now)

@@ -21,8 +21,9 @@ enum Fixtures {
     static let regions = [tokyo, virginia, ireland]
 
     static func create(_ n: Int = 1, amount: Int64 = 1_999) -> CreatePayment {
-        CreatePayment(merchantID: "m_\(n % 7)", orderID: "order-\(n)", amount: amount, currency: "EUR", method: .card,
-                      paymentKey: "tok_\(n)", description: "order \(n)")
+        CreatePayment(
+            merchantID: "m_\(n % 7)", orderID: "order-\(n)", amount: amount, currency: "EUR", method: .card,
+            paymentKey: "tok_\(n)", description: "order \(n)")
     }
 
     static func id(_ n: Int) -> PaymentID {
