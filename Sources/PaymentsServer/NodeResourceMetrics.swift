@@ -17,39 +17,39 @@ enum NodeResourceMetrics {
     static func update(
         _ registry: PrometheusCollectorRegistry, config: NodeConfig, credentials: NodeCredentials, nowSeconds: Double
     ) {
-        registry.makeGauge(
-            name: "paynode_build_info", labels: [("version", version)],
+        registry.gauge(
+            named: "paynode_build_info", labels: [("version", version)],
             help: "Always 1; the version in its label"
         ).set(Int64(1))
         if let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
             let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmRSS:") }),
             let kib = Int64(line.split(separator: " ", omittingEmptySubsequences: true)[1])
         {
-            registry.makeGauge(
-                name: "paynode_process_resident_memory_bytes", help: "Resident memory of the node's process"
+            registry.gauge(
+                named: "paynode_process_resident_memory_bytes", help: "Resident memory of the node's process"
             )
             .set(kib * 1_024)
         }
         if let fds = try? FileManager.default.contentsOfDirectory(atPath: "/proc/self/fd") {
-            registry.makeGauge(name: "paynode_process_open_fds", help: "File descriptors the node's process holds open")
+            registry.gauge(named: "paynode_process_open_fds", help: "File descriptors the node's process holds open")
                 .set(Int64(fds.count))
         }
         for (file, path) in [("database", config.databasePath), ("wal", config.databasePath + "-wal")] {
             let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
-            registry.makeGauge(name: "paynode_store_bytes", labels: [("file", file)], help: "Size of the store's files")
+            registry.gauge(named: "paynode_store_bytes", labels: [("file", file)], help: "Size of the store's files")
                 .set(Int64(size))
         }
         var fs = statvfs()
         if statvfs(config.dataDirectory, &fs) == 0 {
-            registry.makeGauge(
-                name: "paynode_data_dir_free_bytes", help: "Free space for the store on the data folder's filesystem"
+            registry.gauge(
+                named: "paynode_data_dir_free_bytes", help: "Free space for the store on the data folder's filesystem"
             )
             .set(Int64(fs.f_bavail) * Int64(fs.f_frsize))
         }
         // The certificates in use (after a reload, the new ones), not whatever the files hold now.
         for (name, expires) in credentials.expiries {
-            registry.makeGauge(
-                name: "paynode_certificate_expiry_seconds", labels: [("certificate", name)],
+            registry.gauge(
+                named: "paynode_certificate_expiry_seconds", labels: [("certificate", name)],
                 help: "Seconds until the certificate in use expires (negative once it has)"
             )
             .set(expires.timeIntervalSince1970 - nowSeconds)

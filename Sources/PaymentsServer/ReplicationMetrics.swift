@@ -38,29 +38,29 @@ final class ReplicationMetrics: Sendable {
         let connected = Set(node.transport.connectedRegions)
         for p in status.peers {
             let labels = [("peer", p.region.name)]
-            registry.makeGauge(
-                name: "paynode_replication_lag_seconds", labels: labels,
+            registry.gauge(
+                named: "paynode_replication_lag_seconds", labels: labels,
                 help: "Age of the oldest entry this peer has not acknowledged"
             ).set(Double(p.lagMillis) / 1_000)
-            registry.makeGauge(
-                name: "paynode_unreplicated_entries", labels: labels,
+            registry.gauge(
+                named: "paynode_unreplicated_entries", labels: labels,
                 help: "Entries held here that this peer has not acknowledged"
             ).set(Int64(p.unreplicatedEntries))
-            registry.makeGauge(
-                name: "paynode_peer_connected", labels: labels,
+            registry.gauge(
+                named: "paynode_peer_connected", labels: labels,
                 help: "1 when a verified connection to the peer is up"
             ).set(Int64(connected.contains(p.region) ? 1 : 0))
             if let o = p.clockOffset {
-                registry.makeGauge(
-                    name: "paynode_peer_clock_offset_seconds", labels: labels,
+                registry.gauge(
+                    named: "paynode_peer_clock_offset_seconds", labels: labels,
                     help: "The peer's clock minus this region's, as last measured over a PING round trip"
                 )
                 .set(Double(o.offsetMillis) / 1_000)
             }
         }
         Self.catchUp(status.peers, into: registry)
-        registry.makeGauge(
-            name: "paynode_rpo_exposure_seconds",
+        registry.gauge(
+            named: "paynode_rpo_exposure_seconds",
             help: "Age of the oldest local write not yet durable in another region"
         )
         .set(Double(status.rpoExposureMillis) / 1_000)
@@ -68,8 +68,8 @@ final class ReplicationMetrics: Sendable {
             registry, config: node.config, credentials: node.credentials.current,
             nowSeconds: Date().timeIntervalSince1970)
         if let ticks = NodeResourceMetrics.cpuTicks() {
-            let counter = registry.makeCounter(
-                name: "paynode_process_cpu_seconds_total", help: "CPU time the node's process used, user and system")
+            let counter = registry.counter(
+                named: "paynode_process_cpu_seconds_total", help: "CPU time the node's process used, user and system")
             let delta: UInt64 = reported.withLockedValue { last in
                 defer { last["cpu_ticks"] = max(ticks, last["cpu_ticks", default: 0]) }
                 return ticks >= last["cpu_ticks", default: 0] ? ticks - last["cpu_ticks", default: 0] : 0
@@ -87,12 +87,12 @@ final class ReplicationMetrics: Sendable {
                 list.map { ([("peer", peer.name), ("currency", $0.currency)], $0.minorUnits) }
             },
             "Minor units of the payments with a write here this peer does not hold yet")
-        registry.makeGauge(
-            name: "paynode_unreplicated_local_entries",
+        registry.gauge(
+            named: "paynode_unreplicated_local_entries",
             help: "Local writes not yet durable in any other region"
         ).set(Int64(status.unreplicatedLocalEntries))
-        registry.makeGauge(
-            name: "paynode_clock_in_bound",
+        registry.gauge(
+            named: "paynode_clock_in_bound",
             help: "1 when this region's clock agrees with most of the cluster's (it takes writes), 0 when not"
         )
         .set(Int64(status.clockProblem == nil ? 1 : 0))
@@ -127,13 +127,13 @@ final class ReplicationMetrics: Sendable {
     static func catchUp(_ peers: [PeerStatus], into registry: PrometheusCollectorRegistry) {
         for p in peers {
             let labels = [("peer", p.region.name)]
-            registry.makeGauge(
-                name: "paynode_catch_up_in_progress", labels: labels,
+            registry.gauge(
+                named: "paynode_catch_up_in_progress", labels: labels,
                 help: "1 while this peer streams this region a snapshot (this region is catching up from it), else 0"
             )
             .set(Int64(p.sendingSnapshot ? 1 : 0))
-            registry.makeGauge(
-                name: "paynode_catch_up_records", labels: labels,
+            registry.gauge(
+                named: "paynode_catch_up_records", labels: labels,
                 help: "Records merged from this peer's current snapshot stream (from its last one once that ended)"
             )
             .set(Int64(clamping: p.snapshotRecordsReceived))
@@ -150,13 +150,13 @@ final class ReplicationMetrics: Sendable {
             for v in values { seen[name, default: [:]][key(v.labels)] = v.labels }
             return stale
         }
-        for labels in gone { registry.makeGauge(name: name, labels: labels, help: help).set(Int64(0)) }
-        for v in values { registry.makeGauge(name: name, labels: v.labels, help: help).set(v.value) }
+        for labels in gone { registry.gauge(named: name, labels: labels, help: help).set(Int64(0)) }
+        for v in values { registry.gauge(named: name, labels: v.labels, help: help).set(v.value) }
     }
 
     /// Advances a Prometheus counter to the cumulative value `total`.
     private func count(_ name: String, _ total: UInt64, _ help: String) {
-        let counter = registry.makeCounter(name: name, help: help)
+        let counter = registry.counter(named: name, help: help)
         let delta: UInt64 = reported.withLockedValue { last in
             let d = total >= last[name, default: 0] ? total - last[name, default: 0] : 0
             last[name] = max(total, last[name, default: 0])

@@ -1,6 +1,7 @@
 import Foundation
 import NIOSSL
-import X509
+// A fixed validation time: a reload is checked at the time it is given (tests give one).
+@_spi(FixedExpiryValidationTime) import X509
 
 /// Offline checks on PEM material, for loading it at start and for a reload (SIGHUP)
 /// deciding whether to swap it in: does a key fit its certificate, does a certificate
@@ -41,7 +42,9 @@ public enum TLSFiles {
     {
         guard let leaf = try? Certificate(derEncoded: certificate.toDERBytes()) else { return false }
         let anchors = roots.compactMap { try? Certificate(derEncoded: $0.toDERBytes()) }
-        var verifier = Verifier(rootCertificates: CertificateStore(anchors)) { RFC5280Policy(validationTime: time) }
+        var verifier = Verifier(rootCertificates: CertificateStore(anchors)) {
+            RFC5280Policy(fixedExpiryValidationTime: time)
+        }
         switch await verifier.validate(leaf: leaf, intermediates: CertificateStore(anchors)) {
         case .validCertificate: return true
         case .couldNotValidate: return false

@@ -178,7 +178,9 @@ import Testing
         guard statvfs(dir, &fs) == 0 else { throw ClusterError("statvfs \(dir) failed") }
         let free = Int(fs.f_bavail) * Int(fs.f_frsize)
         let size = max(0, free - leaving)
-        FileManager.default.createFile(atPath: ballast, contents: Data(count: size))
+        guard FileManager.default.createFile(atPath: ballast, contents: Data(count: size)) else {
+            throw ClusterError("could not write the ballast file \(ballast)")
+        }
     }
 
     private func run(_ tool: String, _ arguments: [String]) -> Bool {

@@ -191,7 +191,7 @@ final class InMemoryPaymentService: PaymentService {
         }
         metricsRegistry.makeGauge(
             descriptor: MetricNameDescriptor(
-                namespace: "paynode", metricName: "unreplicated_local_entries",
+                namespace: "paynode", metricName: "unreplicated_local", unitName: "entries",
                 helpText: "Local writes no other region holds")
         )
         .set(Int64(seq))

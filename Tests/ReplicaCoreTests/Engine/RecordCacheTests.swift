@@ -68,7 +68,7 @@ import Testing
         }
         // Three committed creates, then the log is compacted past them.
         for n in 1...3 {
-            _ = e.admitRecords([], asked: [Fixtures.id(n)])
+            e.admitRecords([], asked: [Fixtures.id(n)])
             let (_, ds) = e.submit(
                 .create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
                 durability: .local, nowMillis: 10)
