@@ -64,8 +64,10 @@ final class LocalCluster: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--config", configURL(r).path]
-        if !FileManager.default.fileExists(atPath: logPath(r)) {
-            FileManager.default.createFile(atPath: logPath(r), contents: nil)
+        if !FileManager.default.fileExists(atPath: logPath(r)),
+            !FileManager.default.createFile(atPath: logPath(r), contents: nil)
+        {
+            throw ClusterError("cannot create the log file \(logPath(r))")
         }
         let log = try FileHandle(forWritingTo: URL(fileURLWithPath: logPath(r)))
         log.seekToEndOfFile()
