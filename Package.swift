@@ -58,6 +58,7 @@ let package = Package(
                 "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport", "LZ4", "PaymentNode",
                 "PaymentDevKit",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
             ]),
         // The deterministic simulator: the same engine in a virtual world.
         .target(name: "RegionSim", dependencies: ["ReplicaCore", "ReplicaShell"], path: "Simulations/RegionSim"),
@@ -133,6 +134,7 @@ let package = Package(
             dependencies: [
                 "PaymentsAPI", "PaymentNode", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
                 .product(name: "Hummingbird", package: "hummingbird"),
+                .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -15,7 +15,7 @@ echo "== swift-format (.swift-format: 120 columns); fix with: swift format --in-
 swift format lint --strict --recursive Sources Tests Simulations Package.swift
 
 # A module that imports a module of this package it does not list as a dependency in
-# Package.swift fails to build: the README's Modules table is held true.
+# Package.swift fails to build (modules of other packages are not checked).
 swift build --build-tests --explicit-target-dependency-import-check error
 # One test at a time: the integration tests start real clusters on loopback ports they
 # pick as free (two clusters at once can race for one), and their failover timing is in

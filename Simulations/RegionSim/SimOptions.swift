@@ -110,6 +110,7 @@ public struct SimOptions: Sendable, Hashable {
 
 /// A fault at a fixed time, from a scenario file.
 public struct ScriptedFault: Sendable, Hashable {
+    /// What happens: a crash and restart, a region lost for good, a partition, and so on.
     public enum Kind: Sendable, Hashable {
         case crash(region: Int, downMillis: UInt64)
         case lose(region: Int)

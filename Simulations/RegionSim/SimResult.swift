@@ -1,5 +1,7 @@
 /// A broken rule, found during or after a run.
 public struct SimViolation: Sendable, Hashable {
+    /// Safety: something wrong happened (a write lost, a state diverged). Liveness:
+    /// something that should have happened did not (convergence, recovery).
     public enum Kind: String, Sendable { case safety, liveness }
     public let kind: Kind
     public let message: String
@@ -97,6 +99,7 @@ public struct SimStats: Sendable, Hashable {
 
 /// One point of the report's timeline.
 public struct SimSample: Sendable, Hashable {
+    /// One region at that moment.
     public struct RegionPoint: Sendable, Hashable {
         public let up: Bool
         public let rpoExposureMillis: UInt64

@@ -67,7 +67,7 @@ public struct APITLS: Sendable, Hashable {
 
 /// How the node writes its log lines (`log.format`).
 public enum LogFormat: String, Sendable, CaseIterable {
-    /// `2026-11-25T21:58:03+0000 info paynode : region=eu-west-1 [PaymentsAPI] serving`.
+    /// `2026-11-25T21:58:03+0000 info paynode : region=eu-west-1 [paynode] serving`.
     case text
     /// One JSON object per line (`JSONLogHandler`).
     case json

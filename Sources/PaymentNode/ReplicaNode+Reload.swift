@@ -55,7 +55,8 @@ extension ReplicaNode {
             "reload.links_closed": "\(closed.map(\.name).joined(separator: ","))",
         ]
         for (certificate, expires) in loaded.expiries {
-            metadata["tls.\(certificate)_expires"] = "\(expires.formatted(.iso8601))"
+            metadata["tls.\(certificate)_expires"] =
+                "\(RFC3339.format(millis: UInt64(max(0, expires.timeIntervalSince1970 * 1_000))))"
         }
         logger.info("configuration reloaded", metadata: metadata)
         if Set(loaded.apiKeyHashes) != Set(old.apiKeyHashes),

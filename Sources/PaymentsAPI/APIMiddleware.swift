@@ -13,9 +13,9 @@ extension HTTPField.Name {
     static let idempotentReplayed = Self("Idempotent-Replayed")!
 }
 
-/// The outermost middleware: turns every error into the contract's JSON error body with
-/// the right status (never a bare 500 for bad input), and puts `X-Region` on every
-/// response.
+/// Inside the trace, request-metrics and access-log middleware, outside the routes and
+/// the API-key check: turns every error into the contract's JSON error body with the
+/// right status (never a bare 500 for bad input), and puts `X-Region` on every response.
 struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     let region: RegionID
     let routes: RouteTable

@@ -2,7 +2,7 @@ import Foundation
 import Hummingbird
 import ReplicaCore
 
-/// `/health`, `/ready` and `/v1/cluster`: is the node up, can it take writes, and how is
+/// `/health`, `/ready` and `/v1/cluster`: is the server up, can the region take writes, and how is
 /// replication doing (per-peer lag, unreplicated entries, acked vectors, RPO exposure).
 struct ClusterRoutes<Service: PaymentService>: Sendable {
     let service: Service

@@ -5,8 +5,8 @@ import ReplicaCore
 /// `GET /v1/events`: the change feed, as JSON pages or as a Server-Sent Events stream
 /// (`Accept: text/event-stream`).
 ///
-/// A stream reads the store at its own pace, a page at a time, and waits for the next
-/// commit when it has caught up. Nothing is buffered for a consumer in the node, so a
+/// A stream reads the service's feed at its own pace, a page at a time, and waits for the
+/// next commit when it has caught up. Nothing is buffered for a consumer, so a
 /// slow one lags without slowing writes; one that falls further behind than the feed
 /// keeps gets a `cursor_expired` error event and the stream ends.
 struct EventRoutes<Service: PaymentService>: Sendable {

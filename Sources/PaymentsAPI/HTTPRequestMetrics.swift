@@ -2,10 +2,10 @@ import Dispatch
 import Hummingbird
 import Prometheus
 
-/// The outermost middleware: counts every request by route, method and the status the
-/// client got (a 4xx is a 4xx, not the 500 an inner error would look like), times it, and
-/// tracks requests in flight, into the node's own registry (each node in a process has
-/// one: the demo's three regions never mix their figures).
+/// The outermost middleware but for traces: counts every request by route, method and
+/// the status the client got (a 4xx is a 4xx, not the 500 an inner error would look
+/// like), times it, and tracks requests in flight, into the service's own registry (each
+/// region in a process has one: the demo's three regions never mix their figures).
 ///
 /// `paynode_http_requests_total{route,method,status_code}`,
 /// `paynode_http_request_duration_seconds{route,method}` (histogram),

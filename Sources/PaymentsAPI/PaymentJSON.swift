@@ -1,4 +1,3 @@
-import Foundation
 import ReplicaCore
 
 /// The JSON the API writes (snake_case fields, money in minor units), built by hand so field names, order and
@@ -36,17 +35,14 @@ enum PaymentJSON {
             + optional(page.nextCursor?.text) + "}"
     }
 
-    static func conflicts(_ rows: [ConflictLogRow], nextCursor: String?) -> String {
-        let items = rows.map { c in
+    static func conflicts(_ page: ConflictLogPage) -> String {
+        let items = page.rows.map { c in
             "{\"id\":\(c.sequence),\"payment_id\":\(JSONString.quote(c.paymentID)),\"field\":\(JSONString.quote(c.field))"
                 + ",\"winner\":{\"value\":\(c.winnerValueJSON),\"stamp\":\(JSONString.quote(c.winnerStamp))}"
                 + ",\"loser\":{\"value\":\(c.loserValueJSON),\"stamp\":\(JSONString.quote(c.loserStamp))}}"
         }
-        return "{\"data\":[" + items.joined(separator: ",") + "],\"next_cursor\":" + optional(nextCursor) + "}"
-    }
-
-    static func vector(_ v: VersionVector) -> String {
-        "{" + v.sortedEntries.map { "\(JSONString.quote($0.origin.name)):\($0.seq)" }.joined(separator: ",") + "}"
+        return "{\"data\":[" + items.joined(separator: ",") + "],\"next_cursor\":"
+            + optional(page.nextBefore.map(String.init)) + "}"
     }
 
     static func optional(_ s: String?) -> String { s.map(JSONString.quote) ?? "null" }

@@ -126,10 +126,8 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
             }
             before = n
         }
-        let rows = try await service.conflicts(limit: limit + 1, before: before)
-        let page = Array(rows.prefix(limit))
-        let next = rows.count > limit ? page.last.map { String($0.sequence) } : nil
-        return APIResponses.json(.ok, PaymentJSON.conflicts(page, nextCursor: next))
+        let page = try await service.conflicts(limit: limit, before: before)
+        return APIResponses.json(.ok, PaymentJSON.conflicts(page))
     }
 
     private func waitForSession(_ request: Request) async throws {

@@ -3,7 +3,8 @@ import ReplicaCore
 
 /// What the HTTP API asks of the region behind it. The routes parse and check a
 /// request, make one or two of these calls, and write the answer; they know nothing of
-/// stores, peers, certificates or clocks.
+/// stores, peers or certificates, and read no wall clock (payment ids and times come
+/// from the service; the API only times its own requests).
 ///
 /// A node conforms in the `PaymentsServer` module (`NodePaymentService`); the route tests
 /// run on an in-memory one. Refusals are `NodeError`s, which the API maps to statuses;
@@ -27,8 +28,8 @@ public protocol PaymentService: Sendable {
     func readPayment(_ id: PaymentID, sessionToken: VersionVector?) async throws(NodeError) -> Payment?
     /// A page of the reporting list: payments matching `filter`, newest first, after `cursor`.
     func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage
-    /// Up to `limit` rows of the conflict log, newest first, below sequence `before`.
-    func conflicts(limit: Int, before: Int64?) async throws -> [ConflictLogRow]
+    /// A page of the conflict log, newest first, below sequence `before`.
+    func conflicts(limit: Int, before: Int64?) async throws -> ConflictLogPage
 
     /// A page of the change feed (`eventCursorTooOld` when the cursor is older than the
     /// region keeps).

@@ -3,10 +3,13 @@ import PaymentNode
 import PaymentsAPI
 import Prometheus
 import ReplicaCore
+import ReplicaStore
 
 /// A region's `ReplicaNode` as the API's `PaymentService`: writes and reads go through
 /// the node's shell, the list and conflict log to its store's readers, and `/metrics`
-/// and `/v1/cluster` read the node's status, store and transport.
+/// and `/v1/cluster` read the node's status, store and transport. Make one per node
+/// (`NodeServer.router` does): its metrics add the node's totals to counters as they
+/// grow, so two would count them twice.
 public struct NodePaymentService: PaymentService {
     public let node: ReplicaNode
     let metrics: ReplicationMetrics
@@ -47,7 +50,7 @@ public struct NodePaymentService: PaymentService {
         try node.read { try $0.list(filter, limit: limit, cursor: cursor) }
     }
 
-    public func conflicts(limit: Int, before: Int64?) async throws -> [ConflictLogRow] {
+    public func conflicts(limit: Int, before: Int64?) async throws -> ConflictLogPage {
         try node.read { try $0.conflicts(limit: limit, before: before) }
     }
 

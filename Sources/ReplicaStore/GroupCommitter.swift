@@ -10,6 +10,7 @@ import ReplicaCore
 /// everything submitted later, with that error (a later request's vector includes the
 /// failed one's entries), until `probe` finds the store writable again.
 public final class GroupCommitter: @unchecked Sendable {
+    /// How a submitted request (or a `perform`'s work) ended; runs on the committing thread.
     public typealias Completion = @Sendable (Result<Void, Error>) -> Void
     /// Told of each committed transaction: its requests, and the time from its start
     /// until the commit (the fsync) returned. Runs on the committing thread before the

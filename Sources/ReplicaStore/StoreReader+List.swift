@@ -46,15 +46,18 @@ extension StoreReader {
         return PaymentPage(payments: payments, nextCursor: nil)
     }
 
-    /// The conflict log, newest first; `cursor` is the sequence to continue below.
-    public func conflicts(limit: Int, before cursor: Int64?) throws -> [ConflictLogRow] {
+    /// A page of the conflict log, newest first, below sequence `cursor`: at most `limit`
+    /// rows (1 to `PaymentPage.limitMax`), and where the next page starts when more follow.
+    public func conflicts(limit: Int, before cursor: Int64?) throws -> ConflictLogPage {
+        let limit = min(max(limit, 1), PaymentPage.limitMax)
         let s = try db.prepare(
             """
             SELECT id, payment_id, field, winner_value, winner_stamp, loser_value, loser_stamp FROM conflicts
             WHERE id < ? ORDER BY id DESC LIMIT ?
             """)
         s.bind(1, cursor ?? Int64.max)
-        s.bind(2, Int64(min(max(limit, 1), PaymentPage.limitMax)))
+        // One row more than the page: it tells whether another page follows.
+        s.bind(2, Int64(limit + 1))
         var rows: [ConflictLogRow] = []
         while try s.step() {
             rows.append(
@@ -63,6 +66,7 @@ extension StoreReader {
                     winnerValueJSON: s.text(3) ?? "", winnerStamp: s.text(4) ?? "",
                     loserValueJSON: s.text(5) ?? "", loserStamp: s.text(6) ?? ""))
         }
-        return rows
+        let page = Array(rows.prefix(limit))
+        return ConflictLogPage(rows: page, nextBefore: rows.count > limit ? page.last?.sequence : nil)
     }
 }

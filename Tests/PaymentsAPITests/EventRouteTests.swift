@@ -77,11 +77,63 @@ import Testing
         }
     }
 
-    @Test func aCursorTooOld_is410_withTheOldestCursorServed() {
-        let error = APIError(NodeError.eventCursorTooOld(oldest: EventCursor(text: "us-east-1:30,eu-west-1:2")!))
-        #expect(error.status == .gone)
-        #expect(error.code == "cursor_expired")
-        let body = (try? JSONSerialization.jsonObject(with: Data(error.json.utf8))) as? [String: Any]
-        #expect((body?["error"] as? [String: Any])?["oldest_cursor"] as? String == "eu-west-1:2,us-east-1:30")
+    /// A cursor older than the region keeps is 410 with the oldest cursor it serves; with
+    /// no cursor the feed starts from there; an EventSource's `Last-Event-ID` gets the same
+    /// plain 410 (the first page is read before the stream answers).
+    @Test func aCursorTooOld_is410_withTheOldestCursorServed() async throws {
+        let auth = self.auth
+        try await RouteTests.withService { client, service in
+            for i in 1...3 {
+                #expect(
+                    try await client.execute(
+                        uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("e-\(i)")
+                    ).status == .created)
+            }
+            service.forgetChanges(through: VersionVector([service.region: 2]))
+            let refused = try await client.execute(uri: "/v1/events?cursor=us-east-1:1", method: .get, headers: auth)
+            #expect(refused.status == .gone)
+            #expect(RouteTests.errorCode(refused) == "cursor_expired")
+            #expect((RouteTests.json(refused)["error"] as? [String: Any])?["oldest_cursor"] as? String == "us-east-1:2")
+
+            let fromOldest = RouteTests.json(try await client.execute(uri: "/v1/events", method: .get, headers: auth))
+            #expect((fromOldest["data"] as? [[String: Any]])?.map { $0["seq"] as? Int } == [3])
+
+            var stream = auth
+            stream[.accept] = "text/event-stream"
+            stream[HTTPField.Name("Last-Event-ID")!] = "us-east-1:1"
+            #expect(try await client.execute(uri: "/v1/events", method: .get, headers: stream).status == .gone)
+        }
+    }
+
+    /// Server-Sent Events: one `change` per change with its cursor as the id, a heartbeat
+    /// when nothing moved, and an `error` event that ends the stream when the feed fails.
+    @Test func aStreamWritesChangesHeartbeatsAndItsEnd() async throws {
+        let auth = self.auth
+        try await RouteTests.withService { client, service in
+            for i in 1...3 {
+                #expect(
+                    try await client.execute(
+                        uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("e-\(i)")
+                    ).status == .created)
+            }
+            // Pages of two: 1-2, 3, nothing (a heartbeat), then the feed fails.
+            service.failFeed(afterReads: 3)
+            var stream = auth
+            stream[.accept] = "text/event-stream"
+            let response = try await client.execute(uri: "/v1/events?limit=2", method: .get, headers: stream)
+            #expect(response.status == .ok)
+            #expect(response.headers[.contentType] == "text/event-stream")
+            #expect(response.headers[.cacheControl] == "no-store")
+            let messages = String(buffer: response.body).components(separatedBy: "\n\n").filter { !$0.isEmpty }
+            #expect(messages.count == 5, "\(messages)")
+            guard messages.count == 5 else { return }
+            for (i, message) in messages.prefix(3).enumerated() {
+                let lines = message.split(separator: "\n")
+                #expect(lines[0] == "id: us-east-1:\(i + 1)" && lines[1] == "event: change", "\(message)")
+                #expect(lines[2].hasPrefix("data: {") && lines[2].contains("\"seq\":\(i + 1)"))
+            }
+            #expect(messages[3] == ": heartbeat")
+            #expect(messages[4].hasPrefix("event: error\ndata: {\"error\":{\"code\":\"unavailable\""), "\(messages[4])")
+        }
     }
 }

@@ -25,7 +25,7 @@ import Testing
             #expect(try await client.execute(uri: "/ready", method: .get).status == .ok)
 
             // 503 once the region stops taking writes, with the reason; reads are still served.
-            service.stopTakingWrites("the node is shutting down")
+            service.refuseWrites(.unavailable("the node is shutting down"))
             let refused = try await client.execute(
                 uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("o-7"))
             #expect(refused.status == .serviceUnavailable)
@@ -40,11 +40,56 @@ import Testing
         }
     }
 
+    /// The engine's own 503s keep their codes: a region catching up on its own history,
+    /// and one whose clock is out of bound.
+    @Test func refusalsOfARegionThatCannotWriteKeepTheirCodes() async throws {
+        let auth = self.auth
+        for (error, code) in [
+            (PaymentError(.regionRecovering, "catching up on its own history"), "region_recovering"),
+            (PaymentError(.clockOutOfBound, "the clock is 9 s ahead of the cluster"), "clock_out_of_bound"),
+        ] {
+            try await RouteTests.withService { client, service in
+                service.refuseWrites(.rejected(error))
+                let refused = try await client.execute(
+                    uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("o-1"))
+                #expect(refused.status == .serviceUnavailable, "\(code)")
+                #expect(RouteTests.errorCode(refused) == code)
+            }
+        }
+    }
+
+    /// 201 once `remote` is reached, and the header says so; a replay answers at the
+    /// durability asked; a patch that changes nothing writes nothing (same session token).
+    @Test func durabilityReachedAndWritesThatWriteNothing() async throws {
+        let auth = self.auth
+        try await RouteTests.withService { client, service in
+            service.reachRemote()
+            var remote = auth
+            remote[HTTPField.Name("X-Durability")!] = "remote"
+            remote[HTTPField.Name("Idempotency-Key")!] = "k-remote"
+            let created = try await client.execute(
+                uri: "/v1/payments", method: .post, headers: remote, body: RouteTests.create("o-1"))
+            #expect(created.status == .created)
+            #expect(created.headers[HTTPField.Name("X-Durability-Achieved")!] == "remote")
+            let replay = try await client.execute(
+                uri: "/v1/payments", method: .post, headers: remote, body: RouteTests.create("o-1"))
+            #expect(replay.status == .ok && replay.headers[HTTPField.Name("X-Durability-Achieved")!] == "remote")
+
+            let id = try #require(RouteTests.json(created)["id"] as? String)
+            let token = created.headers[HTTPField.Name("X-Session-Token")!]
+            let same = try await client.execute(
+                uri: "/v1/payments/\(id)", method: .patch, headers: auth,
+                body: ByteBuffer(string: #"{"status":"pending"}"#))
+            #expect(same.status == .ok)
+            #expect(same.headers[HTTPField.Name("X-Session-Token")!] == token, "a patch that changed nothing wrote")
+        }
+    }
+
     /// Seconds as exact decimals, amounts as integers, null where the contract says null,
     /// and the digest only when asked for.
     @Test func theClusterDocument() async throws {
         let auth = self.auth
-        try await RouteTests.withService { client, _ in
+        try await RouteTests.withService { client, service in
             #expect(
                 try await client.execute(
                     uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("o-1")
@@ -67,6 +112,22 @@ import Testing
             #expect(
                 (document["rpo_exposure_amounts"] as? [[String: Any]])?.map { "\($0["currency"]!) \($0["amount"]!)" }
                     == ["EUR 1250", "USD 500"])
+
+            // A peer: its last contact in RFC 3339, lag in exact seconds, its vector and clock.
+            service.addPeer(
+                ClusterDocument.Peer(
+                    region: RegionID("eu-west-1")!, connected: true, lastContactMillis: 1_764_000_000_123,
+                    acked: VersionVector([RegionID("us-east-1")!: 1]), lagMillis: 250, unreplicatedEntries: 1,
+                    clockOffsetMillis: -12, clockUncertaintyMillis: 3,
+                    unreplicatedAmounts: [.init(currency: "USD", amount: 500)]))
+            let withPeer = String(
+                buffer: try await client.execute(uri: "/v1/cluster", method: .get, headers: auth).body)
+            #expect(
+                withPeer.contains(
+                    #"{"acked_vector":{"us-east-1":1},"clock_offset_ms":-12,"clock_uncertainty_ms":3,"connected":true,"#
+                        + #""lag_seconds":0.25,"last_contact":"2025-11-24T16:00:00.123Z","region":"eu-west-1","#
+                        + #""unreplicated_amounts":[{"amount":500,"currency":"USD"}],"unreplicated_entries":1}"#),
+                "\(withPeer)")
 
             let withDigest = RouteTests.json(
                 try await client.execute(uri: "/v1/cluster?digest=true", method: .get, headers: auth))

@@ -37,7 +37,7 @@ public struct InMemoryEventLog: Sendable {
 
     /// A snapshot brought the region to `vector`: changes it did not hold as rows are
     /// not shown here (the floor moves past them).
-    mutating func snapshotApplied(_ vector: VersionVector) {
+    public mutating func snapshotApplied(_ vector: VersionVector) {
         for (origin, seq) in vector.sortedEntries where seq > last(of: origin) {
             floor[origin] = seq
             byOrigin[origin] = (seq + 1, [])

@@ -75,6 +75,18 @@ public struct ListCursor: Hashable, Sendable {
     }
 }
 
+/// A page of the conflict log, newest first, and where the next page starts.
+public struct ConflictLogPage: Sendable, Hashable {
+    public let rows: [ConflictLogRow]
+    /// The sequence the next page continues below; nil on the last page.
+    public let nextBefore: Int64?
+
+    public init(rows: [ConflictLogRow], nextBefore: Int64?) {
+        self.rows = rows
+        self.nextBefore = nextBefore
+    }
+}
+
 /// One row of the conflict log: a concurrent write to a field that lost, beside the one
 /// that won. Values are JSON text, as the log keeps them.
 public struct ConflictLogRow: Sendable, Hashable {

@@ -4,30 +4,42 @@ import ReplicaCore
 import Synchronization
 
 /// One region in memory, for route tests: a `PaymentService` with no store, peers,
-/// certificates or clock. Writes apply at once (stamped on a counter, not the wall
-/// clock), `remote` durability is never reached (there is no other region), a session
-/// token ahead of the region is refused at once, and the change feed is ReplicaCore's
-/// `InMemoryEventLog`, so pages follow the same selection rule as the store's.
+/// certificates or clock. Writes apply at once, stamped on a counter, not the wall clock.
+/// A session token ahead of the region is refused at once, and a wait for the feed to
+/// move returns at once when nothing moved, as its timeout would (virtual time: no test
+/// sleeps). The change feed is ReplicaCore's `InMemoryEventLog`, so pages follow the same
+/// selection rule as the store's.
 ///
-/// The engine's own rules (validation, idempotent replays, status transitions) are
-/// tested on the engine; this service keeps just enough of them that each refusal the
-/// API maps can be reached through a route.
+/// The engine's rules (validation, idempotent replays, status transitions, patches that
+/// change nothing) are tested on the engine; this service keeps what the routes depend
+/// on, and switches the tests turn to reach every answer: `remote` durability reached or
+/// not, writes refused, changes forgotten, a feed that fails, peers in the cluster
+/// document.
 final class InMemoryPaymentService: PaymentService {
     struct State {
         var seq: UInt64 = 0
         var millis: UInt64 = 1_764_000_000_000
         var records: [PaymentID: PaymentRecord] = [:]
         var events = InMemoryEventLog()
+        /// Every change committed, to rebuild `events` when changes are forgotten.
+        var changes: [(entry: EncodedEntry, record: EncodedRecord)] = []
+        /// Waits for the feed that found nothing new: a stream a test forgot to end fails
+        /// after many, instead of spinning for ever.
+        var idleWaits = 0
         var conflicts: [ConflictLogRow] = []
-        var unavailable: String?
         var minted: UInt64 = 0
         var metricRefreshes = 0
+        /// Test switches.
+        var reachesRemote = false
+        var refusal: NodeError?
+        var feedReadsLeft: Int?
+        var peers: [ClusterDocument.Peer] = []
     }
 
     let apiSettings: APISettings
     let metricsRegistry = PrometheusCollectorRegistry()
     private let keyHashes: [[UInt8]]
-    private let state = Mutex(State())
+    let state = Mutex(State())
 
     init(region: String = "us-east-1", bodyBytesMax: Int = 2_048, apiKeys: [String] = ["paynode-dev-key"]) {
         apiSettings = APISettings(region: RegionID(region)!, bodyBytesMax: bodyBytesMax, defaultDurability: .local)
@@ -36,8 +48,28 @@ final class InMemoryPaymentService: PaymentService {
 
     var region: RegionID { apiSettings.region }
 
-    /// Writes are refused with `reason` from now on (a draining or failed region).
-    func stopTakingWrites(_ reason: String) { state.withLock { $0.unavailable = reason } }
+    // MARK: Switches
+
+    /// `remote` writes reach another region from now on (as if a peer acknowledged them).
+    func reachRemote() { state.withLock { $0.reachesRemote = true } }
+
+    /// Every write is refused with `error` from now on; readiness gives its reason.
+    func refuseWrites(_ error: NodeError) { state.withLock { $0.refusal = error } }
+
+    /// The feed answers `reads` more pages, then fails (the region is stopping).
+    func failFeed(afterReads reads: Int) { state.withLock { $0.feedReadsLeft = reads } }
+
+    /// The feed no longer keeps the changes through `vector` (retention trimmed them).
+    func forgetChanges(through vector: VersionVector) {
+        state.withLock { s in
+            var kept = InMemoryEventLog()
+            kept.snapshotApplied(vector)
+            for change in s.changes where change.entry.entry.seq > vector[change.entry.entry.origin] {
+                kept.append(change.entry, record: change.record)
+            }
+            s.events = kept
+        }
+    }
 
     /// Adds a row to the conflict log.
     func recordConflict(paymentID: String, field: String, winner: String, loser: String) {
@@ -50,9 +82,12 @@ final class InMemoryPaymentService: PaymentService {
         }
     }
 
+    /// Puts `peer` in the cluster document.
+    func addPeer(_ peer: ClusterDocument.Peer) { state.withLock { $0.peers.append(peer) } }
+
     var metricRefreshes: Int { state.withLock { $0.metricRefreshes } }
 
-    // MARK: PaymentService
+    // MARK: Writes and reads
 
     func apiKeyHashes() -> [[UInt8]] { keyHashes }
 
@@ -66,35 +101,20 @@ final class InMemoryPaymentService: PaymentService {
     func submit(_ command: PaymentCommand, durability: Durability) async throws(NodeError) -> WriteAck {
         let region = self.region
         let result: Result<WriteAck, NodeError> = state.withLock { s in
-            if let reason = s.unavailable { return .failure(.unavailable(reason)) }
-            let changes: [(PaymentField, FieldValue)]
+            if let refusal = s.refusal { return .failure(refusal) }
+            let achieved: Durability = durability == .remote && s.reachesRemote ? .remote : .local
             let id = command.paymentID
+            let changes: [(PaymentField, FieldValue)]
             do throws(PaymentError) {
-                switch command {
-                case .create(_, let create, let idempotent):
-                    try PaymentValidation.validate(create)
-                    if let existing = s.records[id], let payment = Payment(existing) {
-                        guard idempotent, existing[.requestFingerprint]?.value.text == create.fingerprint else {
-                            throw PaymentError(
-                                .idempotencyKeyReused, "this Idempotency-Key was already used with other parameters")
-                        }
-                        return .success(
-                            WriteAck(
-                                payment: payment, sessionToken: Self.vector(s, region), achieved: .local,
-                                replayed: true))
-                    }
-                    changes = create.fieldValues + [(.requestFingerprint, .text(create.fingerprint))]
-                case .update(_, let patch):
-                    try PaymentValidation.validate(patch)
-                    guard let existing = s.records[id], let payment = Payment(existing) else {
-                        throw PaymentError(.notFound, "no payment \(id) in region \(region)", field: "id")
-                    }
-                    if let next = patch.status, next != payment.status, !payment.status.canTransition(to: next) {
-                        throw PaymentError(
-                            .invalidStatusTransition,
-                            "status cannot go from \(payment.status.rawValue) to \(next.rawValue)", field: "status")
-                    }
-                    changes = patch.fieldValues
+                switch Self.decide(command, s.records[id], region) {
+                case .answer(let payment, let replayed):
+                    // As the engine: a replay or a patch that changes nothing writes nothing.
+                    let ack = WriteAck(
+                        payment: payment, sessionToken: Self.vector(s, region), achieved: durability, replayed: replayed
+                    )
+                    return .success(ack)
+                case .write(let fields): changes = fields
+                case .refuse(let error): throw error
                 }
             } catch {
                 return .failure(.rejected(error))
@@ -110,13 +130,54 @@ final class InMemoryPaymentService: PaymentService {
             let entry = LogEntry(
                 origin: region, seq: s.seq, hlc: stamp.time, paymentID: id,
                 changes: changes.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
+            s.changes.append((EncodedEntry(entry), EncodedRecord(record)))
             s.events.append(EncodedEntry(entry), record: EncodedRecord(record))
-            return .success(
-                WriteAck(
-                    payment: Payment(record)!, sessionToken: Self.vector(s, region), achieved: .local,
-                    replayed: false, seq: s.seq))
+            let ack = WriteAck(
+                payment: Payment(record)!, sessionToken: Self.vector(s, region), achieved: achieved, replayed: false,
+                seq: s.seq)
+            return .success(ack)
         }
         return try result.get()
+    }
+
+    enum Decision {
+        case answer(Payment, replayed: Bool)
+        case write([(PaymentField, FieldValue)])
+        case refuse(PaymentError)
+    }
+
+    /// What the engine decides for `command` against the record held (validation,
+    /// idempotent replays, status transitions, unchanged fields left out).
+    static func decide(_ command: PaymentCommand, _ existing: PaymentRecord?, _ region: RegionID) -> Decision {
+        do throws(PaymentError) {
+            switch command {
+            case .create(_, let create, let idempotent):
+                try PaymentValidation.validate(create)
+                guard let existing, let payment = Payment(existing) else {
+                    return .write(create.fieldValues + [(.requestFingerprint, .text(create.fingerprint))])
+                }
+                guard idempotent, existing[.requestFingerprint]?.value.text == create.fingerprint else {
+                    throw PaymentError(
+                        .idempotencyKeyReused, "this Idempotency-Key was already used with other parameters")
+                }
+                return .answer(payment, replayed: true)
+            case .update(let id, let patch):
+                try PaymentValidation.validate(patch)
+                guard let existing, let payment = Payment(existing) else {
+                    throw PaymentError(.notFound, "no payment \(id) in region \(region)", field: "id")
+                }
+                if let next = patch.status, next != payment.status, !payment.status.canTransition(to: next) {
+                    throw PaymentError(
+                        .invalidStatusTransition,
+                        "status cannot go from \(payment.status.rawValue) to \(next.rawValue)",
+                        field: "status")
+                }
+                let changes = patch.fieldValues.filter { existing[$0.0]?.value ?? .absent != $0.1 }
+                return changes.isEmpty ? .answer(payment, replayed: false) : .write(changes)
+            }
+        } catch {
+            return .refuse(error)
+        }
     }
 
     func waitForSession(_ token: VersionVector) async throws(NodeError) {
@@ -139,65 +200,14 @@ final class InMemoryPaymentService: PaymentService {
         return PaymentPage(payments: page, nextCursor: next)
     }
 
-    func conflicts(limit: Int, before: Int64?) async throws -> [ConflictLogRow] {
-        state.withLock { s in Array(s.conflicts.reversed().filter { $0.sequence < (before ?? .max) }.prefix(limit)) }
+    func conflicts(limit: Int, before: Int64?) async throws -> ConflictLogPage {
+        let limit = min(max(limit, 1), PaymentPage.limitMax)
+        let rows = state.withLock { s in s.conflicts.reversed().filter { $0.sequence < (before ?? .max) } }
+        let page = Array(rows.prefix(limit))
+        return ConflictLogPage(rows: page, nextBefore: rows.count > limit ? page.last?.sequence : nil)
     }
 
-    func events(_ query: EventQuery) async throws(NodeError) -> EventPage {
-        let region = self.region
-        let result = state.withLock { $0.events.page(query, region: region, ownVisibleThrough: $0.seq) }
-        switch result {
-        case .success(let page): return page
-        case .failure(.cursorTooOld(let oldest)): throw .eventCursorTooOld(oldest: oldest)
-        }
-    }
-
-    func eventsVersion() async throws -> UInt64 { state.withLock { $0.seq } }
-
-    /// Never waits: the version now (the same one when nothing moved, as after a timeout).
-    func waitForEvents(after version: UInt64, timeoutMillis: UInt64) async throws -> UInt64 {
-        try await eventsVersion()
-    }
-
-    /// A region alone: every payment's amount is at risk.
-    func cluster(withDigest: Bool) async throws -> ClusterDocument {
-        let region = self.region
-        return state.withLock { s in
-            var atRisk: [String: Int64] = [:]
-            for payment in s.records.values.compactMap(Payment.init) {
-                atRisk[payment.currency, default: 0] += payment.amount
-            }
-            let counters = ClusterDocument.Counters(
-                entriesApplied: 0, duplicatesSkipped: 0, gapsSkipped: 0, conflictsDetected: UInt64(s.conflicts.count),
-                batchesSent: 0, retransmits: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotChunksDeclined: 0,
-                protocolViolations: 0, writesRefusedForClock: 0, entriesHeldForClock: 0)
-            let transport = ClusterDocument.Transport(
-                messageBytesSent: 0, wireBytesSent: 0, deltaMessageBytesSent: 0, deltaWireBytesSent: 0,
-                framesSent: 0, framesReceived: 0, malformedFrames: 0, refusedPeers: 0)
-            return ClusterDocument(
-                region: region, vector: Self.vector(s, region), peers: [], rpoExposureMillis: s.seq == 0 ? 0 : 1_500,
-                rpoExposureAmounts: atRisk.keys.sorted().map { .init(currency: $0, amount: atRisk[$0]!) },
-                unreplicatedLocalEntries: s.seq, clockProblem: nil, counters: counters, transport: transport,
-                stateDigest: withDigest ? SHA256.hex(SHA256.hash(Array("\(s.seq)".utf8))) : nil)
-        }
-    }
-
-    func unavailableReason() async -> String? { state.withLock { $0.unavailable } }
-
-    func refreshMetrics() async throws {
-        let seq = state.withLock { s in
-            s.metricRefreshes += 1
-            return s.seq
-        }
-        metricsRegistry.makeGauge(
-            descriptor: MetricNameDescriptor(
-                namespace: "paynode", metricName: "unreplicated_local", unitName: "entries",
-                helpText: "Local writes no other region holds")
-        )
-        .set(Int64(seq))
-    }
-
-    private static func vector(_ s: State, _ region: RegionID) -> VersionVector {
+    static func vector(_ s: State, _ region: RegionID) -> VersionVector {
         var v = VersionVector()
         if s.seq > 0 { v[region] = s.seq }
         return v

@@ -1,0 +1,75 @@
+import PaymentsAPI
+import Prometheus
+import ReplicaCore
+
+/// The in-memory region's change feed, cluster document, readiness and metrics.
+extension InMemoryPaymentService {
+    func events(_ query: EventQuery) async throws(NodeError) -> EventPage {
+        let region = self.region
+        let result: Result<EventPage, NodeError> = state.withLock { s in
+            if let left = s.feedReadsLeft {
+                guard left > 0 else { return .failure(.unavailable("the node is shutting down")) }
+                s.feedReadsLeft = left - 1
+            }
+            return s.events.page(query, region: region, ownVisibleThrough: s.seq).mapError { error in
+                switch error {
+                case .cursorTooOld(let oldest): .eventCursorTooOld(oldest: oldest)
+                }
+            }
+        }
+        return try result.get()
+    }
+
+    func eventsVersion() async throws -> UInt64 { state.withLock { $0.seq } }
+
+    /// Never waits: the version now (the same one when nothing moved, as after the timeout).
+    func waitForEvents(after version: UInt64, timeoutMillis: UInt64) async throws -> UInt64 {
+        struct StreamNeverEnded: Error {}
+        return try state.withLock { s in
+            if s.seq == version {
+                s.idleWaits += 1
+                guard s.idleWaits < 1_000 else { throw StreamNeverEnded() }
+            }
+            return s.seq
+        }
+    }
+
+    /// Every payment's amount is at risk toward every peer: none holds anything.
+    func cluster(withDigest: Bool) async throws -> ClusterDocument {
+        let region = self.region
+        return state.withLock { s in
+            var atRisk: [String: Int64] = [:]
+            for payment in s.records.values.compactMap(Payment.init) {
+                atRisk[payment.currency, default: 0] += payment.amount
+            }
+            let counters = ClusterDocument.Counters(
+                entriesApplied: 0, duplicatesSkipped: 0, gapsSkipped: 0, conflictsDetected: UInt64(s.conflicts.count),
+                batchesSent: 0, retransmits: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotChunksDeclined: 0,
+                protocolViolations: 0, writesRefusedForClock: 0, entriesHeldForClock: 0)
+            let transport = ClusterDocument.Transport(
+                messageBytesSent: 0, wireBytesSent: 0, deltaMessageBytesSent: 0, deltaWireBytesSent: 0,
+                framesSent: 0, framesReceived: 0, malformedFrames: 0, refusedPeers: 0)
+            return ClusterDocument(
+                region: region, vector: Self.vector(s, region), peers: s.peers,
+                rpoExposureMillis: s.seq == 0 ? 0 : 1_500,
+                rpoExposureAmounts: atRisk.keys.sorted().map { .init(currency: $0, amount: atRisk[$0]!) },
+                unreplicatedLocalEntries: s.seq, clockProblem: nil, counters: counters, transport: transport,
+                stateDigest: withDigest ? SHA256.hex(SHA256.hash(Array("\(s.seq)".utf8))) : nil)
+        }
+    }
+
+    func unavailableReason() async -> String? { state.withLock { $0.refusal?.description } }
+
+    func refreshMetrics() async throws {
+        let seq = state.withLock { s in
+            s.metricRefreshes += 1
+            return s.seq
+        }
+        metricsRegistry.makeGauge(
+            descriptor: MetricNameDescriptor(
+                namespace: "paynode", metricName: "unreplicated_local", unitName: "entries",
+                helpText: "Local writes no other region holds")
+        )
+        .set(Int64(seq))
+    }
+}
