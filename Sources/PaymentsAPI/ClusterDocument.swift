@@ -77,54 +77,22 @@ public struct ClusterDocument: Encodable, Sendable {
         }
     }
 
-    /// The engine's counters (snake_case in the JSON, as the contract names them).
-    public struct Counters: Encodable, Sendable {
-        public var entriesApplied: UInt64
-        public var duplicatesSkipped: UInt64
-        public var gapsSkipped: UInt64
-        public var conflictsDetected: UInt64
-        public var batchesSent: UInt64
-        public var retransmits: UInt64
-        public var snapshotsSent: UInt64
-        public var snapshotsReceived: UInt64
-        public var snapshotChunksDeclined: UInt64
-        public var protocolViolations: UInt64
-        public var writesRefusedForClock: UInt64
-        public var entriesHeldForClock: UInt64
+    /// The engine's counters with the contract's names (`snapshots_sent` is the engine's
+    /// completed snapshots).
+    struct Counters: Encodable {
+        let c: EngineCounters
 
-        public init(
-            entriesApplied: UInt64, duplicatesSkipped: UInt64, gapsSkipped: UInt64, conflictsDetected: UInt64,
-            batchesSent: UInt64, retransmits: UInt64, snapshotsSent: UInt64, snapshotsReceived: UInt64,
-            snapshotChunksDeclined: UInt64, protocolViolations: UInt64, writesRefusedForClock: UInt64,
-            entriesHeldForClock: UInt64
-        ) {
-            self.entriesApplied = entriesApplied
-            self.duplicatesSkipped = duplicatesSkipped
-            self.gapsSkipped = gapsSkipped
-            self.conflictsDetected = conflictsDetected
-            self.batchesSent = batchesSent
-            self.retransmits = retransmits
-            self.snapshotsSent = snapshotsSent
-            self.snapshotsReceived = snapshotsReceived
-            self.snapshotChunksDeclined = snapshotChunksDeclined
-            self.protocolViolations = protocolViolations
-            self.writesRefusedForClock = writesRefusedForClock
-            self.entriesHeldForClock = entriesHeldForClock
-        }
-
-        enum CodingKeys: String, CodingKey {
-            case entriesApplied = "entries_applied"
-            case duplicatesSkipped = "duplicates_skipped"
-            case gapsSkipped = "gaps_skipped"
-            case conflictsDetected = "conflicts_detected"
-            case batchesSent = "batches_sent"
-            case retransmits
-            case snapshotsSent = "snapshots_sent"
-            case snapshotsReceived = "snapshots_received"
-            case snapshotChunksDeclined = "snapshot_chunks_declined"
-            case protocolViolations = "protocol_violations"
-            case writesRefusedForClock = "writes_refused_for_clock"
-            case entriesHeldForClock = "entries_held_for_clock"
+        func encode(to encoder: Encoder) throws {
+            let fields: [(String, UInt64)] = [
+                ("entries_applied", c.entriesApplied), ("duplicates_skipped", c.duplicatesSkipped),
+                ("gaps_skipped", c.gapsSkipped), ("conflicts_detected", c.conflictsDetected),
+                ("batches_sent", c.batchesSent), ("retransmits", c.retransmits),
+                ("snapshots_sent", c.snapshotsCompleted), ("snapshots_received", c.snapshotsReceived),
+                ("snapshot_chunks_declined", c.snapshotChunksDeclined), ("protocol_violations", c.protocolViolations),
+                ("writes_refused_for_clock", c.writesRefusedForClock),
+                ("entries_held_for_clock", c.entriesHeldForClock),
+            ]
+            try Dictionary(uniqueKeysWithValues: fields).encode(to: encoder)
         }
     }
 
@@ -175,14 +143,14 @@ public struct ClusterDocument: Encodable, Sendable {
     public var unreplicatedLocalEntries: UInt64
     /// Why this region's clock is out of bound (it refuses writes), if it is.
     public var clockProblem: String?
-    public var counters: Counters
+    public var counters: EngineCounters
     public var transport: Transport
     /// `StateDigest` of the committed records, when asked for.
     public var stateDigest: String?
 
     public init(
         region: RegionID, vector: VersionVector, peers: [Peer], rpoExposureMillis: UInt64, rpoExposureAmounts: [Amount],
-        unreplicatedLocalEntries: UInt64, clockProblem: String?, counters: Counters, transport: Transport,
+        unreplicatedLocalEntries: UInt64, clockProblem: String?, counters: EngineCounters, transport: Transport,
         stateDigest: String?
     ) {
         self.region = region
@@ -215,7 +183,7 @@ public struct ClusterDocument: Encodable, Sendable {
         try c.encode(rpoExposureAmounts, forKey: .rpoExposureAmounts)
         try c.encode(unreplicatedLocalEntries, forKey: .unreplicatedLocalEntries)
         try c.encode(clockProblem, forKey: .clockProblem)  // null, not absent
-        try c.encode(counters, forKey: .counters)
+        try c.encode(Counters(c: counters), forKey: .counters)
         try c.encode(transport, forKey: .transport)
         try c.encodeIfPresent(stateDigest, forKey: .stateDigest)  // only when asked for
     }

@@ -22,17 +22,11 @@ extension ClusterDocument {
                 clockUncertaintyMillis: p.clockOffset.map { UInt64($0.roundTripMillis / 2) },
                 unreplicatedAmounts: amounts(atRisk.perPeer.first { $0.peer == p.region }?.amounts ?? []))
         }
-        let c = status.counters
         self.init(
             region: status.region, vector: status.vector, peers: peers, rpoExposureMillis: status.rpoExposureMillis,
             rpoExposureAmounts: amounts(atRisk.total), unreplicatedLocalEntries: status.unreplicatedLocalEntries,
             clockProblem: status.clockProblem,
-            counters: Counters(
-                entriesApplied: c.entriesApplied, duplicatesSkipped: c.duplicatesSkipped, gapsSkipped: c.gapsSkipped,
-                conflictsDetected: c.conflictsDetected, batchesSent: c.batchesSent, retransmits: c.retransmits,
-                snapshotsSent: c.snapshotsCompleted, snapshotsReceived: c.snapshotsReceived,
-                snapshotChunksDeclined: c.snapshotChunksDeclined, protocolViolations: c.protocolViolations,
-                writesRefusedForClock: c.writesRefusedForClock, entriesHeldForClock: c.entriesHeldForClock),
+            counters: status.counters,
             transport: Transport(
                 messageBytesSent: t.messageBytesSent, wireBytesSent: t.wireBytesSent,
                 deltaMessageBytesSent: t.deltaMessageBytesSent, deltaWireBytesSent: t.deltaWireBytesSent,

@@ -109,6 +109,10 @@ import Testing
             let document = RouteTests.json(plain)
             #expect(document["region"] as? String == "us-east-1")
             #expect(document["vector"] as? [String: Int] == ["us-east-1": 2])
+            let counters = document["counters"] as? [String: Int] ?? [:]
+            #expect(
+                counters.count == 12 && counters["snapshots_sent"] == 0 && counters["conflicts_detected"] == 0,
+                "\(counters)")
             #expect(
                 (document["rpo_exposure_amounts"] as? [[String: Any]])?.map { "\($0["currency"]!) \($0["amount"]!)" }
                     == ["EUR 1250", "USD 500"])

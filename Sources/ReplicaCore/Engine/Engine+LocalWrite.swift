@@ -41,39 +41,14 @@ extension ReplicationEngine {
     }
 
     func decide(_ command: PaymentCommand, durability: Durability) -> WriteDecision {
-        do throws(PaymentError) {
-            switch command {
-            case .create(let id, let create, let idempotent):
-                try PaymentValidation.validate(create)
-                let fingerprint = create.fingerprint
-                guard let existing = records[id], let payment = Payment(existing) else {
-                    return .write(id, create.fieldValues + [(.requestFingerprint, .text(fingerprint))])
-                }
-                guard idempotent, Payment.fingerprint(of: existing) == fingerprint else {
-                    throw PaymentError(
-                        .idempotencyKeyReused, "this Idempotency-Key was already used with other parameters", field: nil
-                    )
-                }
-                return .answer(WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: true))
-            case .update(let id, let patch):
-                try PaymentValidation.validate(patch)
-                guard let existing = records[id], let payment = Payment(existing) else {
-                    throw PaymentError(.notFound, "no payment \(id) in region \(region)", field: "id")
-                }
-                if let next = patch.status, next != payment.status, !payment.status.canTransition(to: next) {
-                    throw PaymentError(
-                        .invalidStatusTransition,
-                        "status cannot go from \(payment.status.rawValue) to \(next.rawValue)", field: "status")
-                }
-                let changes = patch.fieldValues.filter { existing[$0.0]?.value ?? .absent != $0.1 }
-                guard !changes.isEmpty else {
-                    return .answer(
-                        WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: false))
-                }
-                return .write(id, changes)
-            }
-        } catch {
+        let id = command.paymentID
+        switch PaymentWriteRule.decide(command, existing: records[id], region: region) {
+        case .refuse(let error):
             return .refuse(error)
+        case .unchanged(let payment, let replayed):
+            return .answer(WriteAck(payment: payment, sessionToken: vector, achieved: durability, replayed: replayed))
+        case .write(let changes):
+            return .write(id, changes)
         }
     }
 

@@ -11,7 +11,7 @@ extension InMemoryPaymentService {
                 guard left > 0 else { return .failure(.unavailable("the node is shutting down")) }
                 s.feedReadsLeft = left - 1
             }
-            return s.events.page(query, region: region, ownVisibleThrough: s.seq).mapError { error in
+            return Self.events(s).page(query, region: region, ownVisibleThrough: s.seq).mapError { error in
                 switch error {
                 case .cursorTooOld(let oldest): .eventCursorTooOld(oldest: oldest)
                 }
@@ -42,10 +42,8 @@ extension InMemoryPaymentService {
             for payment in s.records.values.compactMap(Payment.init) {
                 atRisk[payment.currency, default: 0] += payment.amount
             }
-            let counters = ClusterDocument.Counters(
-                entriesApplied: 0, duplicatesSkipped: 0, gapsSkipped: 0, conflictsDetected: UInt64(s.conflicts.count),
-                batchesSent: 0, retransmits: 0, snapshotsSent: 0, snapshotsReceived: 0, snapshotChunksDeclined: 0,
-                protocolViolations: 0, writesRefusedForClock: 0, entriesHeldForClock: 0)
+            var counters = EngineCounters()
+            counters.conflictsDetected = UInt64(s.conflicts.count)
             let transport = ClusterDocument.Transport(
                 messageBytesSent: 0, wireBytesSent: 0, deltaMessageBytesSent: 0, deltaWireBytesSent: 0,
                 framesSent: 0, framesReceived: 0, malformedFrames: 0, refusedPeers: 0)

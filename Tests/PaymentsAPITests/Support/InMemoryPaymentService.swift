@@ -10,19 +10,19 @@ import Synchronization
 /// sleeps). The change feed is ReplicaCore's `InMemoryEventLog`, so pages follow the same
 /// selection rule as the store's.
 ///
-/// The engine's rules (validation, idempotent replays, status transitions, patches that
-/// change nothing) are tested on the engine; this service keeps what the routes depend
-/// on, and switches the tests turn to reach every answer: `remote` durability reached or
-/// not, writes refused, changes forgotten, a feed that fails, peers in the cluster
-/// document.
+/// Writes follow the engine's own rule (`PaymentWriteRule`: validation, idempotent
+/// replays, status transitions, patches that change nothing). Switches let the tests
+/// reach every answer: `remote` durability reached or not, writes refused, changes
+/// forgotten, a feed that fails, peers in the cluster document.
 final class InMemoryPaymentService: PaymentService {
     struct State {
         var seq: UInt64 = 0
         var millis: UInt64 = 1_764_000_000_000
         var records: [PaymentID: PaymentRecord] = [:]
-        var events = InMemoryEventLog()
-        /// Every change committed, to rebuild `events` when changes are forgotten.
+        /// Every change committed, with the record after it.
         var changes: [(entry: EncodedEntry, record: EncodedRecord)] = []
+        /// What retention trimmed from the feed.
+        var forgotten = VersionVector()
         /// Waits for the feed that found nothing new: a stream a test forgot to end fails
         /// after many, instead of spinning for ever.
         var idleWaits = 0
@@ -60,16 +60,7 @@ final class InMemoryPaymentService: PaymentService {
     func failFeed(afterReads reads: Int) { state.withLock { $0.feedReadsLeft = reads } }
 
     /// The feed no longer keeps the changes through `vector` (retention trimmed them).
-    func forgetChanges(through vector: VersionVector) {
-        state.withLock { s in
-            var kept = InMemoryEventLog()
-            kept.snapshotApplied(vector)
-            for change in s.changes where change.entry.entry.seq > vector[change.entry.entry.origin] {
-                kept.append(change.entry, record: change.record)
-            }
-            s.events = kept
-        }
-    }
+    func forgetChanges(through vector: VersionVector) { state.withLock { $0.forgotten.merge(vector) } }
 
     /// Adds a row to the conflict log.
     func recordConflict(paymentID: String, field: String, winner: String, loser: String) {
@@ -105,19 +96,17 @@ final class InMemoryPaymentService: PaymentService {
             let achieved: Durability = durability == .remote && s.reachesRemote ? .remote : .local
             let id = command.paymentID
             let changes: [(PaymentField, FieldValue)]
-            do throws(PaymentError) {
-                switch Self.decide(command, s.records[id], region) {
-                case .answer(let payment, let replayed):
-                    // As the engine: a replay or a patch that changes nothing writes nothing.
-                    let ack = WriteAck(
-                        payment: payment, sessionToken: Self.vector(s, region), achieved: durability, replayed: replayed
-                    )
-                    return .success(ack)
-                case .write(let fields): changes = fields
-                case .refuse(let error): throw error
-                }
-            } catch {
+            switch PaymentWriteRule.decide(command, existing: s.records[id], region: region) {
+            case .refuse(let error):
                 return .failure(.rejected(error))
+            case .unchanged(let payment, let replayed):
+                // As the engine: a replay or a patch that changes nothing writes nothing,
+                // and is answered at the durability asked.
+                let ack = WriteAck(
+                    payment: payment, sessionToken: Self.vector(s, region), achieved: durability, replayed: replayed)
+                return .success(ack)
+            case .write(let fields):
+                changes = fields
             }
             s.seq += 1
             s.millis += 1
@@ -131,53 +120,12 @@ final class InMemoryPaymentService: PaymentService {
                 origin: region, seq: s.seq, hlc: stamp.time, paymentID: id,
                 changes: changes.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
             s.changes.append((EncodedEntry(entry), EncodedRecord(record)))
-            s.events.append(EncodedEntry(entry), record: EncodedRecord(record))
             let ack = WriteAck(
                 payment: Payment(record)!, sessionToken: Self.vector(s, region), achieved: achieved, replayed: false,
                 seq: s.seq)
             return .success(ack)
         }
         return try result.get()
-    }
-
-    enum Decision {
-        case answer(Payment, replayed: Bool)
-        case write([(PaymentField, FieldValue)])
-        case refuse(PaymentError)
-    }
-
-    /// What the engine decides for `command` against the record held (validation,
-    /// idempotent replays, status transitions, unchanged fields left out).
-    static func decide(_ command: PaymentCommand, _ existing: PaymentRecord?, _ region: RegionID) -> Decision {
-        do throws(PaymentError) {
-            switch command {
-            case .create(_, let create, let idempotent):
-                try PaymentValidation.validate(create)
-                guard let existing, let payment = Payment(existing) else {
-                    return .write(create.fieldValues + [(.requestFingerprint, .text(create.fingerprint))])
-                }
-                guard idempotent, existing[.requestFingerprint]?.value.text == create.fingerprint else {
-                    throw PaymentError(
-                        .idempotencyKeyReused, "this Idempotency-Key was already used with other parameters")
-                }
-                return .answer(payment, replayed: true)
-            case .update(let id, let patch):
-                try PaymentValidation.validate(patch)
-                guard let existing, let payment = Payment(existing) else {
-                    throw PaymentError(.notFound, "no payment \(id) in region \(region)", field: "id")
-                }
-                if let next = patch.status, next != payment.status, !payment.status.canTransition(to: next) {
-                    throw PaymentError(
-                        .invalidStatusTransition,
-                        "status cannot go from \(payment.status.rawValue) to \(next.rawValue)",
-                        field: "status")
-                }
-                let changes = patch.fieldValues.filter { existing[$0.0]?.value ?? .absent != $0.1 }
-                return changes.isEmpty ? .answer(payment, replayed: false) : .write(changes)
-            }
-        } catch {
-            return .refuse(error)
-        }
     }
 
     func waitForSession(_ token: VersionVector) async throws(NodeError) {
@@ -205,6 +153,16 @@ final class InMemoryPaymentService: PaymentService {
         let rows = state.withLock { s in s.conflicts.reversed().filter { $0.sequence < (before ?? .max) } }
         let page = Array(rows.prefix(limit))
         return ConflictLogPage(rows: page, nextBefore: rows.count > limit ? page.last?.sequence : nil)
+    }
+
+    /// The feed as the region keeps it: every change above what retention forgot.
+    static func events(_ s: State) -> InMemoryEventLog {
+        var log = InMemoryEventLog()
+        log.snapshotApplied(s.forgotten)
+        for change in s.changes where change.entry.entry.seq > s.forgotten[change.entry.entry.origin] {
+            log.append(change.entry, record: change.record)
+        }
+        return log
     }
 
     static func vector(_ s: State, _ region: RegionID) -> VersionVector {
