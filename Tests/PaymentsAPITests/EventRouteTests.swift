@@ -83,12 +83,7 @@ import Testing
     @Test func aCursorTooOld_is410_withTheOldestCursorServed() async throws {
         let auth = self.auth
         try await RouteTests.withService { client, service in
-            for i in 1...3 {
-                #expect(
-                    try await client.execute(
-                        uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("e-\(i)")
-                    ).status == .created)
-            }
+            try await RouteTests.createPayments(["e-1", "e-2", "e-3"], on: client)
             service.forgetChanges(through: VersionVector([service.region: 2]))
             let refused = try await client.execute(uri: "/v1/events?cursor=us-east-1:1", method: .get, headers: auth)
             #expect(refused.status == .gone)
@@ -110,12 +105,7 @@ import Testing
     @Test func aStreamWritesChangesHeartbeatsAndItsEnd() async throws {
         let auth = self.auth
         try await RouteTests.withService { client, service in
-            for i in 1...3 {
-                #expect(
-                    try await client.execute(
-                        uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("e-\(i)")
-                    ).status == .created)
-            }
+            try await RouteTests.createPayments(["e-1", "e-2", "e-3"], on: client)
             // Pages of two: 1-2, 3, nothing (a heartbeat), then the feed fails.
             service.failFeed(afterReads: 3)
             var stream = auth

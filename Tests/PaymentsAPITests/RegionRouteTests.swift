@@ -90,10 +90,7 @@ import Testing
     @Test func theClusterDocument() async throws {
         let auth = self.auth
         try await RouteTests.withService { client, service in
-            #expect(
-                try await client.execute(
-                    uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("o-1")
-                ).status == .created)
+            try await RouteTests.createPayments(["o-1"], on: client)
             let usd = ByteBuffer(
                 string: #"{"merchant_id":"m_1","order_id":"o-usd","amount":500,"currency":"USD","method":"card"}"#)
             #expect(
@@ -165,12 +162,8 @@ import Testing
 
     /// `/metrics` brings the service's gauges up to date first, and needs no key.
     @Test func metricsAreRefreshedAtEachScrape() async throws {
-        let auth = self.auth
         try await RouteTests.withService { client, service in
-            #expect(
-                try await client.execute(
-                    uri: "/v1/payments", method: .post, headers: auth, body: RouteTests.create("o-1")
-                ).status == .created)
+            try await RouteTests.createPayments(["o-1"], on: client)
             let scrape = try await client.execute(uri: "/metrics", method: .get)
             #expect(scrape.status == .ok)
             #expect(String(buffer: scrape.body).contains("paynode_unreplicated_local_entries 1"))

@@ -22,6 +22,16 @@ import Testing
         try await app.test(.router) { client in try await body(client, service) }
     }
 
+    /// Creates one payment per order (EUR 12.50, merchant m_1), expecting 201 for each.
+    static func createPayments(_ orders: [String], on client: any TestClientProtocol) async throws {
+        let headers: HTTPFields = [.authorization: "Bearer paynode-dev-key", .contentType: "application/json"]
+        for order in orders {
+            let response = try await client.execute(
+                uri: "/v1/payments", method: .post, headers: headers, body: create(order))
+            #expect(response.status == .created, "\(order)")
+        }
+    }
+
     static func create(_ order: String, amount: String = "1250") -> ByteBuffer {
         ByteBuffer(
             string:
