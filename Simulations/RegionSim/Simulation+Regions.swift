@@ -89,6 +89,10 @@ extension Simulation {
             timeline.append(TimelineMark(atMicros: now, region: r, label: "store recovered"))
         case .ownHistoryRecovered(let seq):
             noteOwnHistoryRecovered(r, resumingAfter: seq)
+        case .clockStandingChanged(let standing):
+            if case .awaitingReadings = standing {} else if standing != .vouched {
+                timeline.append(TimelineMark(atMicros: now, region: r, label: "clock \(standing.name)"))
+            }
         case .recoveryFailed, .drained, .sessionWaitStarted, .sessionWaitEnded:
             break
         }

@@ -137,6 +137,9 @@ extension NodeConfig {
             engine.remoteAckTimeoutMillis = UInt64(v)
         }
         if let v = try tuning.integer("max_clock_skew_ms", in: 0...3_600_000) { engine.maxClockSkewMillis = UInt64(v) }
+        if let v = try tuning.integer("clock_first_reading_ms", in: 0...600_000) {
+            engine.clockFirstReadingMillis = UInt64(v)
+        }
         if let v = try tuning.integer("log_entries_max", in: 1...100_000_000) { engine.logEntriesMax = Int(v) }
         if let v = try tuning.integer("record_cache_mb", in: 1...1_048_576) { engine.recordCacheBytes = Int(v) << 20 }
         if let v = try tuning.integer("log_cache_entries", in: 1...100_000_000) { engine.logCacheEntries = Int(v) }

@@ -224,6 +224,17 @@ public final class ReplicaNode: @unchecked Sendable {
         case .ownHistoryRecovered(let seq):
             logger.info(
                 "own history recovered from peers: writes taken", metadata: ["store.resuming_after_seq": "\(seq)"])
+        case .clockStandingChanged(let standing):
+            switch standing {
+            case .vouched:
+                logger.info("clock vouched for by a majority of the cluster: writes taken")
+            case .awaitingReadings(let why):
+                logger.notice("writes wait for peers' clock readings", metadata: ["reason": "\(why)"])
+            case .unverified(let why):
+                logger.warning("writes taken on an unverified clock", metadata: ["reason": "\(why)"])
+            case .outOfBound(let why):
+                logger.error("clock out of bound: writes refused", metadata: ["reason": "\(why)"])
+            }
         case .drained, .sessionWaitStarted, .sessionWaitEnded:
             break
         }

@@ -68,7 +68,8 @@ extension ReplicaShell {
     }
 
     func resume(from state: RecoveredState) {
-        engine = ReplicationEngine(config: config.engine, recovered: state, counters: engine.counters)
+        engine = ReplicationEngine(
+            config: config.engine, recovered: state, counters: engine.counters, nowMillis: clock.nowMillis)
         engineGeneration += 1
         health = .serving
         recovery.trying = false

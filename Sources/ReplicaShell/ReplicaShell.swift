@@ -60,6 +60,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     var recovery = RecoveryState()
     var started = false
     var historyAnnounced = false
+    /// The clock standing last reported to the observer (by name).
+    var clockStandingAnnounced = ClockStanding.vouched.name
     var prefetch = PrefetchState()
     /// Counts engine rebuilds, so a store read's answer meant for an earlier engine is dropped.
     var engineGeneration = 0
@@ -82,7 +84,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         self.store = store
         self.bus = bus
         self.clock = clock
-        self.engine = ReplicationEngine(config: config.engine, recovered: recovered)
+        self.engine = ReplicationEngine(config: config.engine, recovered: recovered, nowMillis: clock.nowMillis)
         self.historyAnnounced = recovered.ownHistoryComplete
     }
 
@@ -128,10 +130,18 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     }
 
     /// Why this region is not ready for writes (nil when it is): the store's health, a
-    /// new or wiped store still getting its own history back from its peers, or a clock
-    /// off from most of the cluster's.
+    /// new or wiped store still getting its own history back from its peers, a clock off
+    /// from most of the cluster's, or one whose peers' readings are still to come.
     public var readinessProblem: String? {
         unavailableReason ?? engine.ownHistoryMissing ?? engine.clockProblem(nowMillis: clock.nowMillis)
+    }
+
+    /// What a ready region should still say of itself: that it writes on a clock no
+    /// majority of the cluster has vouched for (it hears from too few peers).
+    public var readinessNote: String? {
+        guard readinessProblem == nil, case .unverified(let why) = engine.clockStanding(nowMillis: clock.nowMillis)
+        else { return nil }
+        return why
     }
 
     // MARK: - Reads
@@ -199,6 +209,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         switch health {
         case .serving:
             carryOut(engine.tick(nowMillis: clock.nowMillis))
+            noteClockStanding()
         case .recovering:
             tryToRecoverIfDue()
         case .failed:
@@ -209,6 +220,15 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         expireSessionWaiters()
         expireFeedWaiters()
         scheduleTick()
+    }
+
+    /// Tells the observer when the region's clock standing changes kind (it starts or
+    /// stops taking writes for its clock, or starts writing on an unverified one).
+    func noteClockStanding() {
+        let standing = engine.clockStanding(nowMillis: clock.nowMillis)
+        guard standing.name != clockStandingAnnounced else { return }
+        clockStandingAnnounced = standing.name
+        observer?(.clockStandingChanged(standing))
     }
 
     // MARK: - Directives

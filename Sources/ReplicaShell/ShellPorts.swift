@@ -107,6 +107,9 @@ public enum ShellEvent: Sendable, Equatable {
     /// A new or wiped store has its own history back from the peers: writes are taken,
     /// numbered from `resumingAfter` + 1.
     case ownHistoryRecovered(resumingAfter: UInt64)
+    /// The region's clock standing changed kind: it takes writes on a vouched clock, waits
+    /// for its peers' readings, writes on an unverified one (cut off), or is out of bound.
+    case clockStandingChanged(ClockStanding)
     /// Drained: every commit finished, every waiter answered.
     case drained
     /// A read or patch began waiting for this region to catch up to its session token.

@@ -93,7 +93,8 @@ import Testing
         let joined = TempStore()
         let target = try joined.open()
         var engine = ReplicationEngine(
-            config: EngineConfig(region: euWest, peers: [usEast]), recovered: RecoveredState(ownHistoryComplete: true))
+            config: EngineConfig(region: euWest, peers: [usEast]), recovered: RecoveredState(ownHistoryComplete: true),
+            nowMillis: 0)
         _ = engine.peerConnected(usEast, nowMillis: 0)
         _ = engine.receive(.hello(region: usEast, vector: VersionVector()), from: usEast, nowMillis: 0)
         let after = (0..<2).map { w.update($0, PaymentPatch(status: .authorized), at: 5_000 + UInt64($0)) }

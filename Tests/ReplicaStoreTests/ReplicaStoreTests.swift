@@ -25,7 +25,7 @@ import Testing
         #expect(recovered.vector == w.engine.durableVector)
         #expect(recovered.allLogEntries().count == 51)
         #expect(recovered.clockHighWater == w.engine.clockHighWater)
-        let resumed = ReplicationEngine(config: EngineConfig(region: usEast, peers: []), recovered: recovered)
+        let resumed = ReplicationEngine(config: EngineConfig(region: usEast, peers: []), recovered: recovered, nowMillis: 0)
         #expect(resumed.stateDigest() == w.engine.stateDigest())
         let reader = try store.reader()
         #expect(try reader.payment(PaymentID.derived(merchantID: "m0", idempotencyKey: "k3"))?.description == "changed")
@@ -159,7 +159,7 @@ import Testing
         let recovered = try store.recover()
         #expect(recovered.logHorizon == lagging)
         // A restarted engine knows the horizon: a peer below it will get a snapshot.
-        let resumed = ReplicationEngine(config: EngineConfig(region: usEast, peers: []), recovered: recovered)
+        let resumed = ReplicationEngine(config: EngineConfig(region: usEast, peers: []), recovered: recovered, nowMillis: 0)
         #expect(resumed.log.firstAvailable(usEast) == 41)
     }
 
@@ -311,7 +311,8 @@ struct PeerHarness {
     init(region: RegionID, peer: RegionID) {
         self.peer = peer
         engine = ReplicationEngine(
-            config: EngineConfig(region: region, peers: [peer]), recovered: RecoveredState(ownHistoryComplete: true))
+            config: EngineConfig(region: region, peers: [peer]), recovered: RecoveredState(ownHistoryComplete: true),
+            nowMillis: 0)
         _ = engine.peerConnected(peer, nowMillis: 0)
         _ = engine.receive(.hello(region: peer, vector: VersionVector()), from: peer, nowMillis: 0)
     }

@@ -31,7 +31,9 @@ struct Writer {
         _ region: RegionID = usEast, peers: [RegionID] = [],
         recovered: RecoveredState = RecoveredState(ownHistoryComplete: true)
     ) {
-        engine = ReplicationEngine(config: EngineConfig(region: region, peers: peers), recovered: recovered)
+        var config = EngineConfig(region: region, peers: peers)
+        config.clockFirstReadingMillis = 0  // these tests write before any clock reading
+        engine = ReplicationEngine(config: config, recovered: recovered, nowMillis: 0)
     }
 
     mutating func create(_ i: Int, at now: UInt64) -> PersistRequest {

@@ -35,22 +35,39 @@ extension ReplicationEngine {
         return o
     }
 
-    /// Why this region takes no writes for its clock (nil when it may): its clock is
-    /// certainly off by more than `maxClockSkewMillis` from more regions than it agrees
-    /// with (itself included), or from as many when it is ahead of every one of them. A
-    /// tie cannot say whose clock is wrong; the faster side yields, because its stamps
-    /// are the ones that would read as the future elsewhere (and wait at every receiver),
-    /// while a slower clock's stamps only lose ties to concurrent writes. So in three
-    /// regions one wrong clock stops only its own region; in two (or with the third down)
-    /// the faster of two clocks that disagree stops. Peers with no fresh estimate
-    /// (unreachable) do not count, so a partitioned region keeps taking writes.
-    /// CockroachDB stops a node whose clock is off from most of the cluster's the same way.
-    public func clockProblem(nowMillis: UInt64) -> String? {
+    /// Whether this region may write on its clock now, and why (see `ClockStanding`).
+    ///
+    /// Out of bound: its clock is certainly off by more than `maxClockSkewMillis` from
+    /// more regions than it agrees with (itself included), or from as many when it is
+    /// ahead of every one of them. A tie cannot say whose clock is wrong; the faster side
+    /// yields, because its stamps are the ones that would read as the future elsewhere
+    /// (and wait at every receiver), while a slower clock's stamps only lose ties to
+    /// concurrent writes. So in three regions one wrong clock stops only its own region;
+    /// in two (or with the third down) the faster of two clocks that disagree stops.
+    ///
+    /// Otherwise, vouched for when a majority of the cluster (itself included) has a
+    /// fresh reading in bound. Short of that, it waits while any peer without a fresh
+    /// reading may still give one: `clockFirstReadingMillis` after the engine started or
+    /// after that peer's link came up. Once no peer is awaited, a region without a
+    /// majority writes on its own clock (unverified): a partitioned region keeps serving.
+    /// CockroachDB stops a node whose clock is off from most of the cluster's the same
+    /// way, and a node that cannot vouch for its clock takes no writes.
+    public func clockStanding(nowMillis: UInt64) -> ClockStanding {
         var agreeing = 1
         var off: [String] = []
         var aheadOfAllOff = true
+        var awaited: [RegionID] = []
+        var awaitedUntil: UInt64 = 0
         for peer in config.peers.sorted() {
-            guard let o = clockOffset(of: peer, nowMillis: nowMillis) else { continue }
+            guard let o = clockOffset(of: peer, nowMillis: nowMillis) else {
+                let since = peers[peer]!.clockWaitSinceMillis
+                let (until, overflow) = since.addingReportingOverflow(config.clockFirstReadingMillis)
+                if overflow || nowMillis < until {
+                    awaited.append(peer)
+                    awaitedUntil = max(awaitedUntil, overflow ? .max : until)
+                }
+                continue
+            }
             if o.isBeyond(config.maxClockSkewMillis) {
                 off.append("\(peer) \(o.offsetMillis > 0 ? "+" : "")\(o.offsetMillis) ms ±\(o.roundTripMillis / 2)")
                 if o.offsetMillis > 0 { aheadOfAllOff = false }
@@ -58,10 +75,33 @@ extension ReplicationEngine {
                 agreeing += 1
             }
         }
-        guard !off.isEmpty, off.count > agreeing || (off.count == agreeing && aheadOfAllOff) else { return nil }
-        return
-            "this region's clock is off by more than max_clock_skew_ms (\(config.maxClockSkewMillis)) from most of the cluster "
-            + "(peers' clocks relative to ours: \(off.joined(separator: ", "))); it takes writes again once back in bound"
+        if !off.isEmpty, off.count > agreeing || (off.count == agreeing && aheadOfAllOff) {
+            return .outOfBound(
+                "this region's clock is off by more than max_clock_skew_ms (\(config.maxClockSkewMillis)) from most of "
+                    + "the cluster (peers' clocks relative to ours: \(off.joined(separator: ", "))); it takes writes "
+                    + "again once back in bound")
+        }
+        let cluster = config.peers.count + 1
+        if agreeing * 2 > cluster { return .vouched }
+        if !awaited.isEmpty {
+            let left = awaitedUntil == .max ? "" : ", at most \(awaitedUntil - nowMillis) ms more"
+            return .awaitingReadings(
+                "this region has not yet read enough of its peers' clocks to know its own is in bound (waiting for "
+                    + "\(awaited.map(\.name).joined(separator: ", "))\(left)); it takes writes once they answer")
+        }
+        return .unverified(
+            "only \(agreeing) of \(cluster) regions (this one included) have vouched for this region's clock, and "
+                + "no other peer answered within clock_first_reading_ms (\(config.clockFirstReadingMillis)): it "
+                + "takes writes on its own clock")
+    }
+
+    /// Why this region takes no writes for its clock (nil when it may): its clock is out
+    /// of bound, or it is still waiting for its peers' readings.
+    public func clockProblem(nowMillis: UInt64) -> String? {
+        switch clockStanding(nowMillis: nowMillis) {
+        case .outOfBound(let why), .awaitingReadings(let why): why
+        case .vouched, .unverified: nil
+        }
     }
 
     /// Whether a peer's stamp is further ahead of this region's clock than the skew
@@ -69,5 +109,45 @@ extension ReplicationEngine {
     func isAheadOfBound(_ time: HLCTimestamp, nowMillis: UInt64) -> Bool {
         let (limit, overflow) = nowMillis.addingReportingOverflow(config.maxClockSkewMillis)
         return !overflow && time.wallMillis > limit
+    }
+}
+
+/// Whether a region may stamp writes with its clock, as its peers' readings say.
+public enum ClockStanding: Hashable, Sendable {
+    /// A majority of the cluster (this region included) reads its clock in bound: it writes.
+    case vouched
+    /// Some peers' readings are still to come: no writes until they do, or until the wait
+    /// for them (`clockFirstReadingMillis`) is over.
+    case awaitingReadings(String)
+    /// No majority vouched and no peer is awaited any more (it is cut off): it writes on
+    /// its own clock, as a partitioned region must, and says so.
+    case unverified(String)
+    /// Its clock is off from most of the cluster's: no writes until it is back in bound.
+    case outOfBound(String)
+
+    /// The standing's name, for logs, `/v1/cluster` and metrics labels.
+    public var name: String {
+        switch self {
+        case .vouched: "vouched"
+        case .awaitingReadings: "awaiting_readings"
+        case .unverified: "unverified"
+        case .outOfBound: "out_of_bound"
+        }
+    }
+
+    /// Why, in words (nil when vouched).
+    public var reason: String? {
+        switch self {
+        case .vouched: nil
+        case .awaitingReadings(let why), .unverified(let why), .outOfBound(let why): why
+        }
+    }
+
+    /// Whether the region takes writes.
+    public var allowsWrites: Bool {
+        switch self {
+        case .vouched, .unverified: true
+        case .awaitingReadings, .outOfBound: false
+        }
     }
 }

@@ -20,9 +20,14 @@ extension ReplicationEngine {
         case .answer(let ack):
             return answerWhenDurable(ack, ticket: ticket, nowMillis: nowMillis)
         case .write(let id, let changes):
-            if let why = clockProblem(nowMillis: nowMillis) {
+            switch clockStanding(nowMillis: nowMillis) {
+            case .vouched, .unverified: break
+            case .outOfBound(let why):
                 counters.writesRefusedForClock += 1
                 return (.rejected(PaymentError(.clockOutOfBound, why)), [])
+            case .awaitingReadings(let why):
+                counters.writesRefusedForClockReadings += 1
+                return (.rejected(PaymentError(.clockUnverified, why)), [])
             }
             return write(
                 changes, to: id, command: command, ticket: ticket, durability: durability, nowMillis: nowMillis)

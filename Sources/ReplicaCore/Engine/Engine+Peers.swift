@@ -16,6 +16,10 @@ extension ReplicationEngine {
         state.snapshot = nil
         state.lastContactMillis = nowMillis
         state.lastPingSentMillis = nowMillis
+        // A reading echoes a ping of this connection only: an older one's round trip says nothing.
+        state.lastPingFromPeer = nil
+        // A fresh reading still counts; a stale one is waited for again (after a long cut).
+        state.clockWaitSinceMillis = nowMillis
         peers[peer] = state
         return [.send(to: peer, .hello(region: region, vector: durableVector))]
     }
@@ -58,7 +62,9 @@ extension ReplicationEngine {
             state.snapshotAccepted = false
             peers[peer] = state
             noteOwnHistory(theirs, from: peer)
-            return releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
+            // The first clock readings at once, not a ping interval later: writes may wait for them.
+            return [ping(peer, nowMillis: nowMillis)] + releaseRemoteWrites(nowMillis: nowMillis)
+                + pump(peer, nowMillis: nowMillis)
         case .ack(let theirs), .ping(let theirs, _, _):
             guard state.greeted else { return violation(peer, "\(message.kind) before HELLO") }
             if let problem = problem(with: theirs, in: "\(message.kind)") { return violation(peer, problem) }
@@ -76,7 +82,14 @@ extension ReplicationEngine {
             if case .ack = message { state.releaseInFlight() }
             peers[peer] = state
             noteOwnClaim(theirs[region])
-            return releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
+            // A ping that echoes none of ours is the peer's first on this link: answering it
+            // at once gives the peer its first clock reading of us (its answer to ours gives
+            // us ours), so neither waits a ping interval to take writes.
+            var answer: [EngineDirective] = []
+            if case .ping(_, let sample, _) = message, sample.sentAtMillis != 0, sample.echoMillis == 0 {
+                answer = [ping(peer, nowMillis: nowMillis)]
+            }
+            return answer + releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
         case .delta(_, let entries):
             guard state.greeted else { return violation(peer, "DELTA before HELLO") }
             peers[peer] = state

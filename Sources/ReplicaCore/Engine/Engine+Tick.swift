@@ -17,21 +17,25 @@ extension ReplicationEngine {
                 state.snapshot = nil
                 counters.retransmits += 1
             }
-            if nowMillis >= state.lastPingSentMillis + config.pingIntervalMillis {
-                state.lastPingSentMillis = nowMillis
-                directives.append(
-                    .send(
-                        to: peer,
-                        .ping(
-                            vector: durableVector, clock: clockSample(for: peer, nowMillis: nowMillis),
-                            snapshotFrom: snapshotSource?.peer)))
-            }
             peers[peer] = state
+            if nowMillis >= state.lastPingSentMillis + config.pingIntervalMillis {
+                directives.append(ping(peer, nowMillis: nowMillis))
+            }
         }
         directives += releaseRemoteWrites(nowMillis: nowMillis)
         directives += compactLog()
         directives += pumpAll(nowMillis: nowMillis)
         return directives
+    }
+
+    /// A PING to `peer` now: this region's vector, a clock reading, and who streams it a snapshot.
+    mutating func ping(_ peer: RegionID, nowMillis: UInt64) -> EngineDirective {
+        peers[peer]!.lastPingSentMillis = nowMillis
+        return .send(
+            to: peer,
+            .ping(
+                vector: durableVector, clock: clockSample(for: peer, nowMillis: nowMillis),
+                snapshotFrom: snapshotSource?.peer))
     }
 
     /// Drops log entries every peer has acked, and the oldest beyond `logEntriesMax`;

@@ -24,6 +24,14 @@ public struct EngineConfig: Sendable, Equatable {
     public var retransmitAfterMillis: UInt64 = 2_000
     /// How often to send each connected peer a PING with our vector.
     public var pingIntervalMillis: UInt64 = 1_000
+    /// How long a region waits for its peers' clock readings before it takes writes on
+    /// its own clock: after it starts (engine built), and after a link to a peer whose
+    /// reading has gone stale comes back. A region whose clock a majority of the
+    /// cluster (itself included) has vouched for writes at once; one that hears from no
+    /// peer in this time writes on its own clock (a partitioned region keeps serving).
+    /// 0 turns the wait off (writes before any reading: a clock far ahead can then stamp
+    /// values the cluster keeps).
+    public var clockFirstReadingMillis: UInt64 = 3_000
     /// How often the shell should call `tick`.
     public var tickIntervalMillis: UInt64 = 20
     /// How long a `remote` write waits for another region's ack before it is acknowledged
@@ -63,6 +71,7 @@ public struct EngineConfig: Sendable, Equatable {
         if inFlightBatchesMax < 1 { throw ConfigError("in_flight_batches_max must be at least 1") }
         if tickIntervalMillis < 1 { throw ConfigError("tick_interval_ms must be at least 1") }
         if relayDelayMillis > 600_000 { throw ConfigError("relay_delay_ms must be at most 600000") }
+        if clockFirstReadingMillis > 600_000 { throw ConfigError("clock_first_reading_ms must be at most 600000") }
         if batchDelayMillis > 10_000 { throw ConfigError("batch_delay_ms must be at most 10000") }
         if logEntriesMax < batchEntriesMax { throw ConfigError("log_entries_max must be at least batch_entries_max") }
         if let b = recordCacheBytes, b < 4_096 { throw ConfigError("record_cache_mb is too small (at least 4 KB)") }

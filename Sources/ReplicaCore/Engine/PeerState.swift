@@ -29,6 +29,10 @@ struct PeerState: Sendable {
     var lastPingFromPeer: (sentAtMillis: UInt64, receivedAtMillis: UInt64)?
     /// The latest estimate of the peer's clock offset from ours.
     var clockOffset: ClockOffset?
+    /// Since when this region has waited for the peer's clock reading: the engine's start,
+    /// then each time the link comes up. Until `clockFirstReadingMillis` after it, a peer
+    /// with no fresh reading may still vouch for (or against) this region's clock.
+    var clockWaitSinceMillis: UInt64
     /// The region the peer last said streams it a snapshot (its PING): while that is
     /// another region, this one starts none for it.
     var snapshotFrom: RegionID?
@@ -38,8 +42,9 @@ struct PeerState: Sendable {
     /// one once that ended).
     var snapshotRecordsMerged: UInt64 = 0
 
-    init(acked: VersionVector) {
+    init(acked: VersionVector, clockWaitSinceMillis: UInt64) {
         self.acked = acked
+        self.clockWaitSinceMillis = clockWaitSinceMillis
     }
 
     /// A batch or snapshot chunk not yet acknowledged.

@@ -56,11 +56,13 @@ public struct ReplicationEngine: Sendable {
     var nextStoreRead: UInt64 = 1
     public internal(set) var counters = EngineCounters()
 
-    /// A node resuming from what its store holds (all empty for a brand-new node).
-    /// `counters` carries the counts of an engine this one replaces in the same process
-    /// (they only grow, as metrics require).
+    /// A node resuming from what its store holds (all empty for a brand-new node), at
+    /// wall time `nowMillis`: it takes no write before it has read its peers' clocks, or
+    /// `clockFirstReadingMillis` after this. `counters` carries the counts of an engine
+    /// this one replaces in the same process (they only grow, as metrics require).
     public init(
-        config: EngineConfig, recovered: RecoveredState = RecoveredState(), counters: EngineCounters = EngineCounters()
+        config: EngineConfig, recovered: RecoveredState = RecoveredState(), counters: EngineCounters = EngineCounters(),
+        nowMillis: UInt64
     ) {
         self.counters = counters
         do { try config.validate() } catch {
@@ -84,7 +86,9 @@ public struct ReplicationEngine: Sendable {
             entries: recovered.logTail, encoded: recovered.encodedLogTail, horizon: recovered.logHorizon)
         self.storeHorizon = recovered.logHorizon
         self.peers = [:]
-        for p in config.peers { peers[p] = PeerState(acked: recovered.peerAcked[p] ?? VersionVector()) }
+        for p in config.peers {
+            peers[p] = PeerState(acked: recovered.peerAcked[p] ?? VersionVector(), clockWaitSinceMillis: nowMillis)
+        }
         self.ownHistorySeen = recovered.vector[config.region]
         self.ownHistoryAwaited = recovered.ownHistoryComplete ? [] : Set(config.peers)
         self.ownHistoryKnown = recovered.ownHistoryComplete
@@ -228,6 +232,9 @@ public struct EngineCounters: Hashable, Sendable {
     public var snapshotChunksDeclined: UInt64 = 0
     /// Client writes refused because this region's clock was out of bound.
     public var writesRefusedForClock: UInt64 = 0
+    /// Client writes refused because this region was still waiting for its peers' clock
+    /// readings (just started, or links just came back).
+    public var writesRefusedForClockReadings: UInt64 = 0
     /// Peer entries (or snapshot chunks) held because they were stamped further ahead of
     /// this region's clock than the skew bound.
     public var entriesHeldForClock: UInt64 = 0

@@ -20,6 +20,10 @@ public struct PaymentError: Error, Hashable, Sendable, CustomStringConvertible {
         /// This region's clock is off from most of the cluster's by more than the skew
         /// bound, and it takes no writes until it is back in bound (HTTP 503).
         case clockOutOfBound = "clock_out_of_bound"
+        /// This region has not yet read enough of its peers' clocks to know its own is in
+        /// bound (just started, or links just came back), and takes no writes until it
+        /// has, or until no peer answered for `clock_first_reading_ms` (HTTP 503).
+        case clockUnverified = "clock_unverified"
     }
 
     public let code: Code

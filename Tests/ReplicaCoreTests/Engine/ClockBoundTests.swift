@@ -109,15 +109,26 @@ import Testing
         #expect(Self.create(&f, 1, at: 12_000) == .pending(seq: 1))
     }
 
-    @Test func test_pingEchoesThePeersLastReading() {
+    @Test func test_pingEchoesThePeersLastReading_andAPeersFirstPingIsAnsweredAtOnce() {
         var e = Self.greeted(peers: [Fixtures.virginia])
         let theirs = ClockSample(sentAtMillis: 7_000, echoMillis: 0, heldMillis: 0)
-        _ = e.receive(.ping(vector: VersionVector(), clock: theirs), from: Fixtures.virginia, nowMillis: 5_000)
-        let ours = T.sends(e.tick(nowMillis: 5_300), to: Fixtures.virginia)
+        let answer = e.receive(.ping(vector: VersionVector(), clock: theirs), from: Fixtures.virginia, nowMillis: 5_000)
+        #expect(
+            T.sends(answer, to: Fixtures.virginia) == [
+                .ping(vector: VersionVector(), clock: ClockSample(sentAtMillis: 5_000, echoMillis: 7_000, heldMillis: 0))
+            ])
+        let later = ClockSample(sentAtMillis: 7_900, echoMillis: 5_000, heldMillis: 0)
+        // A ping that echoes ours is not answered: the next tick's ping echoes it.
+        #expect(
+            T.sends(
+                e.receive(.ping(vector: VersionVector(), clock: later), from: Fixtures.virginia, nowMillis: 5_900),
+                to: Fixtures.virginia
+            ).isEmpty)
+        let ours = T.sends(e.tick(nowMillis: 6_000), to: Fixtures.virginia)
         #expect(
             ours == [
                 .ping(
-                    vector: VersionVector(), clock: ClockSample(sentAtMillis: 5_300, echoMillis: 7_000, heldMillis: 300)
+                    vector: VersionVector(), clock: ClockSample(sentAtMillis: 6_000, echoMillis: 7_900, heldMillis: 100)
                 )
             ])
     }

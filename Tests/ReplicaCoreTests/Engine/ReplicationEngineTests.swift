@@ -8,8 +8,9 @@ import Testing
         -> ReplicationEngine
     {
         var config = EngineConfig(region: region, peers: Fixtures.regions.filter { $0 != region })
+        config.clockFirstReadingMillis = 0  // most tests write before any clock reading; ClockBoundTests turn it on
         configure(&config)
-        return ReplicationEngine(config: config, recovered: RecoveredState(ownHistoryComplete: true))
+        return ReplicationEngine(config: config, recovered: RecoveredState(ownHistoryComplete: true), nowMillis: 0)
     }
 
     static func persists(_ ds: [EngineDirective]) -> [PersistRequest] {
@@ -187,7 +188,8 @@ import Testing
     @Test func test_newOrWipedStore_refusesWritesUntilEveryPeerSaidHelloAndItsOwnWritesArrived() {
         var config = EngineConfig(region: Fixtures.tokyo, peers: Fixtures.regions.filter { $0 != Fixtures.tokyo })
         config.relayDelayMillis = 0
-        var e = ReplicationEngine(config: config)  // a store without its own history
+        config.clockFirstReadingMillis = 0
+        var e = ReplicationEngine(config: config, nowMillis: 0)  // a store without its own history
         let create = PaymentCommand.create(Fixtures.id(5), Fixtures.create(5), idempotent: true)
         #expect(Self.isRecovering(e.submit(create, ticket: WriteTicket(1), durability: .local, nowMillis: 1).result))
         for peer in [Fixtures.virginia, Fixtures.ireland] { _ = e.peerConnected(peer, nowMillis: 0) }
@@ -214,7 +216,9 @@ import Testing
     /// had not fsynced yet). Until the region writes anything new it takes them back;
     /// once it has, such a claim is a lie.
     @Test func test_oldHistoryShownAfterRecovery_isTakenBackUntilTheFirstNewWrite() {
-        var e = ReplicationEngine(config: EngineConfig(region: Fixtures.tokyo, peers: [Fixtures.virginia]))
+        var config = EngineConfig(region: Fixtures.tokyo, peers: [Fixtures.virginia])
+        config.clockFirstReadingMillis = 0
+        var e = ReplicationEngine(config: config, nowMillis: 0)
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 0)
         _ = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 1)
         #expect(e.ownHistoryComplete)
