@@ -12,7 +12,21 @@ extension StoreReader {
             binds.append((Int32(binds.count + 1), v))
             return "?"
         }
-        if let m = filter.merchantID { clauses.append("merchant_id = \(bind(m))") }
+        switch (filter.merchantID, filter.merchantIDs) {
+        case (let m?, let bounds?) where !bounds.contains(m):
+            return PaymentPage(payments: [], nextCursor: nil)
+        case (let m?, _):
+            clauses.append("merchant_id = \(bind(m))")
+        case (nil, let bounds?) where bounds.isEmpty:
+            return PaymentPage(payments: [], nextCursor: nil)
+        case (nil, let bounds?) where bounds.count == 1:
+            // One merchant: the merchant index's order is the list's, as for merchant_id.
+            clauses.append("merchant_id = \(bind(bounds.first!))")
+        case (nil, let bounds?):
+            clauses.append("merchant_id IN (" + bounds.sorted().map { bind($0) }.joined(separator: ", ") + ")")
+        case (nil, nil):
+            break
+        }
         if let o = filter.orderID { clauses.append("order_id = \(bind(o))") }
         if let s = filter.status { clauses.append("status = \(bind(s.rawValue))") }
         if let f = filter.createdFromMillis { clauses.append("created_at_ms >= \(bind(Int64(f)))") }
@@ -48,18 +62,43 @@ extension StoreReader {
 
     /// A page of the conflict log, newest first, below sequence `cursor`: at most `limit`
     /// rows (1 to `PaymentPage.limitMax`), and where the next page starts when more follow.
-    public func conflicts(limit: Int, before cursor: Int64?) throws -> ConflictLogPage {
+    /// With `merchantIDs`, only rows about payments of those merchants (a payment this
+    /// region holds only part of has no merchant yet: its rows are left out); such a page
+    /// looks at no more than `scanLimit` rows, so a narrow bound over a long log answers in
+    /// bounded time: it may hold fewer rows than `limit` and still say where to go on.
+    public func conflicts(
+        limit: Int, before cursor: Int64?, merchantIDs: Set<String>? = nil, scanLimit: Int = 10_000
+    ) throws -> ConflictLogPage {
         let limit = min(max(limit, 1), PaymentPage.limitMax)
-        let s = try db.prepare(
-            """
-            SELECT id, payment_id, field, winner_value, winner_stamp, loser_value, loser_stamp FROM conflicts
-            WHERE id < ? ORDER BY id DESC LIMIT ?
-            """)
+        let s: SQLiteStatement
+        if merchantIDs == nil {
+            s = try db.prepare(
+                """
+                SELECT id, payment_id, field, winner_value, winner_stamp, loser_value, loser_stamp FROM conflicts
+                WHERE id < ? ORDER BY id DESC LIMIT ?
+                """)
+            // One row more than the page: it tells whether another page follows.
+            s.bind(2, Int64(limit + 1))
+        } else {
+            s = try db.prepare(
+                """
+                SELECT c.id, c.payment_id, c.field, c.winner_value, c.winner_stamp, c.loser_value, c.loser_stamp,
+                       p.merchant_id
+                FROM conflicts c LEFT JOIN payments p ON p.id = c.payment_id
+                WHERE c.id < ? ORDER BY c.id DESC LIMIT ?
+                """)
+            s.bind(2, Int64(max(1, scanLimit)))
+        }
         s.bind(1, cursor ?? Int64.max)
-        // One row more than the page: it tells whether another page follows.
-        s.bind(2, Int64(limit + 1))
         var rows: [ConflictLogRow] = []
-        while try s.step() {
+        var looked = 0
+        var lastLooked: Int64?
+        while rows.count <= limit, try s.step() {
+            looked += 1
+            lastLooked = s.int(0)
+            if let bounds = merchantIDs {
+                guard let merchant = s.text(7), bounds.contains(merchant) else { continue }
+            }
             rows.append(
                 ConflictLogRow(
                     sequence: s.int(0), paymentID: s.text(1) ?? "", field: s.text(2) ?? "",
@@ -67,6 +106,11 @@ extension StoreReader {
                     loserValueJSON: s.text(5) ?? "", loserStamp: s.text(6) ?? ""))
         }
         let page = Array(rows.prefix(limit))
-        return ConflictLogPage(rows: page, nextBefore: rows.count > limit ? page.last?.sequence : nil)
+        if rows.count > limit { return ConflictLogPage(rows: page, nextBefore: page.last?.sequence) }
+        // The scan stopped at its bound: rows below the last one looked at may still match.
+        if merchantIDs != nil, looked >= max(1, scanLimit), let lastLooked {
+            return ConflictLogPage(rows: page, nextBefore: lastLooked)
+        }
+        return ConflictLogPage(rows: page, nextBefore: nil)
     }
 }

@@ -33,6 +33,9 @@ public struct EventQuery: Hashable, Sendable {
     public var cursor: EventCursor
     /// Only changes to this merchant's payments.
     public var merchantID: String?
+    /// Only changes to payments of these merchants (an API key's bounds); nil: any. With
+    /// `merchantID` too, a change must pass both.
+    public var merchantIDs: Set<String>?
     /// Only changes after which the payment has this status.
     public var status: PaymentStatus?
     public var limit: Int
@@ -42,20 +45,25 @@ public struct EventQuery: Hashable, Sendable {
 
     public init(
         cursor: EventCursor, merchantID: String? = nil, status: PaymentStatus? = nil,
-        limit: Int = 100, scanLimit: Int = 10_000
+        limit: Int = 100, scanLimit: Int = 10_000, merchantIDs: Set<String>? = nil
     ) {
         self.cursor = cursor
         self.merchantID = merchantID
+        self.merchantIDs = merchantIDs
         self.status = status
         self.limit = limit
         self.scanLimit = scanLimit
     }
 
-    /// True when the change's payment passes the filters.
+    /// True when the change's payment passes the filters. A change to a payment the
+    /// region holds only part of (no record yet) passes no filter.
     public func matches(_ record: PaymentRecord?) -> Bool {
-        guard merchantID != nil || status != nil else { return true }
+        guard merchantID != nil || merchantIDs != nil || status != nil else { return true }
         guard let record else { return false }
         if let m = merchantID, record[.merchantID]?.value != .text(m) { return false }
+        if let bounds = merchantIDs {
+            guard case .text(let m) = record[.merchantID]?.value, bounds.contains(m) else { return false }
+        }
         if let s = status, record[.status]?.value != .text(s.rawValue) { return false }
         return true
     }

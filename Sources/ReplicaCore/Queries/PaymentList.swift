@@ -1,6 +1,9 @@
 /// Filters of the reporting list (`GET /v1/payments`).
 public struct PaymentFilter: Sendable, Hashable {
     public var merchantID: String?
+    /// Only payments of these merchants (an API key's bounds); nil: any. With
+    /// `merchantID` too, a payment must pass both (a `merchantID` outside them finds none).
+    public var merchantIDs: Set<String>?
     public var orderID: String?
     public var status: PaymentStatus?
     /// Created at or after (ms since the epoch).
@@ -10,9 +13,10 @@ public struct PaymentFilter: Sendable, Hashable {
 
     public init(
         merchantID: String? = nil, orderID: String? = nil, status: PaymentStatus? = nil,
-        createdFromMillis: UInt64? = nil, createdToMillis: UInt64? = nil
+        createdFromMillis: UInt64? = nil, createdToMillis: UInt64? = nil, merchantIDs: Set<String>? = nil
     ) {
         self.merchantID = merchantID
+        self.merchantIDs = merchantIDs
         self.orderID = orderID
         self.status = status
         self.createdFromMillis = createdFromMillis
@@ -21,7 +25,9 @@ public struct PaymentFilter: Sendable, Hashable {
 
     /// Whether `payment` passes every filter set.
     public func matches(_ payment: Payment) -> Bool {
-        (merchantID.map { $0 == payment.merchantID } ?? true) && (orderID.map { $0 == payment.orderID } ?? true)
+        (merchantID.map { $0 == payment.merchantID } ?? true)
+            && (merchantIDs.map { $0.contains(payment.merchantID) } ?? true)
+            && (orderID.map { $0 == payment.orderID } ?? true)
             && (status.map { $0 == payment.status } ?? true)
             && (createdFromMillis.map { payment.createdAtMillis >= $0 } ?? true)
             && (createdToMillis.map { payment.createdAtMillis < $0 } ?? true)
