@@ -18,6 +18,9 @@ public struct LoopbackNodeYAML: Sendable {
     public var certDir: String
     /// Extra `key: value` lines under `api:` (e.g. `session_wait_ms: 10000`).
     public var api: [String] = []
+    /// The lines of `api.keys` (each as it stands under `keys:`): by default one key,
+    /// id `dev`, the development key `paynode-dev-key` with every scope.
+    public var apiKeys = LoopbackNodeYAML.developmentKeyLines
     /// `key: value` lines under `tuning:`.
     public var tuning: [String] = []
     public var durability = "local"
@@ -48,8 +51,9 @@ public struct LoopbackNodeYAML: Sendable {
             "data_dir: \(dataDir)",
             "api:",
             "  listen: 127.0.0.1:\(apiPort)",
-            "  key_sha256: [\(NodeConfig.developmentKeyHash)]",
+            "  keys:",
         ]
+        lines += apiKeys.map { "    " + $0 }
         lines +=
             apiTLS
             ? ["  tls:", "    certificate: \(certDir)/api.pem", "    key: \(certDir)/api.key"]
@@ -69,6 +73,13 @@ public struct LoopbackNodeYAML: Sendable {
         if !accessLog { lines += ["log:", "  access: false"] }
         return lines.joined(separator: "\n") + "\n"
     }
+}
+
+extension LoopbackNodeYAML {
+    /// `api.keys` lines of the development key: id `dev`, every scope.
+    public static let developmentKeyLines = [
+        "- id: dev", "  sha256: \(NodeConfig.developmentKeyHash)", "  scopes: [admin]",
+    ]
 }
 
 /// TCP ports on 127.0.0.1 for scratch clusters.

@@ -6,7 +6,8 @@ import Yams
 extension NodeConfig {
     /// Environment variables that override secrets in the file.
     public enum Environment {
-        /// Comma-separated SHA-256 hashes replacing `api.key_sha256`.
+        /// Comma-separated SHA-256 hashes replacing `api.key_sha256` (keys with every scope;
+        /// `api.keys` is left as the file says).
         public static let apiKeyHashes = "PAYNODE_API_KEY_SHA256"
         /// Path replacing `tls.key`.
         public static let tlsKey = "PAYNODE_TLS_KEY"
@@ -40,17 +41,7 @@ extension NodeConfig {
 
         let api = try top.section("api")
         let apiListen = try address(api, "listen")
-        var hashes = try api.strings("key_sha256") ?? []
-        var hashKey = "key_sha256"
-        if let fromEnv = environment[Environment.apiKeyHashes] {
-            hashes = fromEnv.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
-            hashKey = "key_sha256 (from \(Environment.apiKeyHashes))"
-        }
-        guard !hashes.isEmpty else { throw api.error(hashKey, "at least one API key hash is required") }
-        for h in hashes
-        where h.utf8.count != 64 || !h.utf8.allSatisfy({ ($0 >= 0x30 && $0 <= 0x39) || ($0 >= 0x61 && $0 <= 0x66) }) {
-            throw api.error(hashKey, "\"\(h)\" is not a SHA-256 hash (64 lower-case hex digits)")
-        }
+        let apiKeys = try parseAPIKeys(api, environment: environment)
         let bodyMax = try api.integer("body_bytes_max", in: 1_024...16_777_216) ?? 65_536
         let sessionWait = try api.integer("session_wait_ms", in: 0...60_000) ?? 1_000
         let plainHTTP = try api.string("plain_http")
@@ -176,7 +167,7 @@ extension NodeConfig {
             throw top.error("peer_listen", "is the same address as api.listen")
         }
         return NodeConfig(
-            region: region, dataDirectory: dataDirectory, apiListen: apiListen, apiTLS: apiTLS, apiKeyHashes: hashes,
+            region: region, dataDirectory: dataDirectory, apiListen: apiListen, apiTLS: apiTLS, apiKeys: apiKeys,
             bodyBytesMax: Int(bodyMax), sessionWaitMillis: UInt64(sessionWait),
             peerListen: peerListen, peers: peers, tls: tls, defaultDurability: durability, engine: engine,
             sourceFile: top.file, logFormat: logFormat, accessLog: accessLog, eventsKept: eventsKept, tracing: tracing)

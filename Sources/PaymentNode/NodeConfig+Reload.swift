@@ -2,12 +2,12 @@ import ReplicaTransport
 
 extension NodeConfig {
     /// This running config with the keys a reload applies taken from `new`:
-    /// `api.key_sha256`, `tls.ca`, `tls.certificate`, `tls.key`, and `api.tls.*` when
+    /// `api.keys`, `api.key_sha256`, `tls.ca`, `tls.certificate`, `tls.key`, and `api.tls.*` when
     /// the API serves HTTPS both before and after. Every other key keeps its running
     /// value (`restartOnlyDifferences` names those that differ).
     public func reloaded(from new: NodeConfig) -> NodeConfig {
         var reloaded = self
-        reloaded.apiKeyHashes = new.apiKeyHashes
+        reloaded.apiKeys = new.apiKeys
         reloaded.tls = new.tls
         if apiTLS != nil, new.apiTLS != nil { reloaded.apiTLS = new.apiTLS }
         return reloaded

@@ -13,8 +13,8 @@ public struct NodeConfig: Sendable {
     /// The API's certificate and key: it serves HTTPS. Nil only when the file says
     /// `api.plain_http: true` (behind a TLS-terminating proxy on the same host, say).
     public var apiTLS: APITLS?
-    /// SHA-256 (lower-case hex) of every API key accepted.
-    public var apiKeyHashes: [String]
+    /// Every API key accepted: `api.keys`, then one per hash of `api.key_sha256`.
+    public var apiKeys: [NodeAPIKey]
     /// Request bodies larger than this get 413.
     public var bodyBytesMax: Int
     /// How long a read with a session token waits for this region to catch up before 412.

@@ -5,17 +5,18 @@ import ReplicaTransport
 import Synchronization
 
 /// What a running node authenticates with and that a reload (SIGHUP) can replace: the
-/// API key hashes, the API's HTTPS material and the peer TLS material. One immutable
-/// snapshot, loaded and checked as a whole: a reload swaps all of it or none.
+/// API keys (ids, hashes, scopes, bounds), the API's HTTPS material and the peer TLS
+/// material. One immutable snapshot, loaded and checked as a whole: a reload swaps all
+/// of it or none.
 public struct NodeCredentials: Sendable {
-    /// SHA-256 (lower-case hex) of every accepted API key, as ASCII bytes.
-    public let apiKeyHashes: [[UInt8]]
+    /// Every accepted API key, as the config defines it.
+    public let apiKeys: [NodeAPIKey]
     /// Nil when the API serves plain HTTP.
     public let apiTLS: APITLSMaterial?
     public let peerTLS: PeerTLS
 
-    public init(apiKeyHashes: [String], apiTLS: APITLSMaterial?, peerTLS: PeerTLS) {
-        self.apiKeyHashes = apiKeyHashes.map { Array($0.utf8) }
+    public init(apiKeys: [NodeAPIKey], apiTLS: APITLSMaterial?, peerTLS: PeerTLS) {
+        self.apiKeys = apiKeys
         self.apiTLS = apiTLS
         self.peerTLS = peerTLS
     }
@@ -29,7 +30,7 @@ public struct NodeCredentials: Sendable {
     public static func load(_ config: NodeConfig) throws(LoadError) -> NodeCredentials {
         do {
             return NodeCredentials(
-                apiKeyHashes: config.apiKeyHashes, apiTLS: try config.apiTLS.map { try APITLSMaterial($0) },
+                apiKeys: config.apiKeys, apiTLS: try config.apiTLS.map { try APITLSMaterial($0) },
                 peerTLS: try PeerTLS(files: config.tls))
         } catch let error as APITLSMaterial.LoadError {
             throw LoadError(description: error.description)
@@ -55,14 +56,22 @@ public struct NodeCredentials: Sendable {
         return nil
     }
 
-    /// What differs from `old`, in words (`API keys (1 added, 1 removed)`, `peer
-    /// certificate`, ...): contents, not file names.
+    /// What differs from `old`, in words (`API keys (1 added: shop-b; 1 removed: shop-a)`,
+    /// `peer certificate`, ...): contents, not file names. Keys are named by id, never by
+    /// secret or hash; a key whose hash, scopes, bounds or limits changed is `changed`.
     public func changes(from old: NodeCredentials) -> [String] {
         var changes: [String] = []
-        let (before, after) = (Set(old.apiKeyHashes), Set(apiKeyHashes))
-        if before != after {
-            changes.append(
-                "API keys (\(after.subtracting(before).count) added, \(before.subtracting(after).count) removed)")
+        let before = Dictionary(old.apiKeys.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let after = Dictionary(apiKeys.map { ($0.id, $0) }, uniquingKeysWith: { a, _ in a })
+        let added = after.keys.filter { before[$0] == nil }.sorted()
+        let removed = before.keys.filter { after[$0] == nil }.sorted()
+        let changed = after.keys.filter { before[$0] != nil && before[$0] != after[$0] }.sorted()
+        if !(added.isEmpty && removed.isEmpty && changed.isEmpty) {
+            var parts: [String] = []
+            for (ids, word) in [(added, "added"), (removed, "removed"), (changed, "changed")] where !ids.isEmpty {
+                parts.append("\(ids.count) \(word): \(ids.joined(separator: " "))")
+            }
+            changes.append("API keys (\(parts.joined(separator: "; ")))")
         }
         if peerTLS.caCertificates != old.peerTLS.caCertificates { changes.append("cluster CA") }
         if peerTLS.certificateChain != old.peerTLS.certificateChain { changes.append("peer certificate") }
@@ -83,8 +92,8 @@ public struct NodeCredentials: Sendable {
     }
 }
 
-/// The credentials a node uses now, swapped whole by a reload. Readers (the API-key
-/// middleware per request, the API's TLS per connection, `/metrics` per scrape) take
+/// The credentials a node uses now, swapped whole by a reload. Readers (the API's key
+/// check per request, the API's TLS per connection, `/metrics` per scrape) take
 /// the current snapshot and never see half of one.
 public final class LiveCredentials: Sendable {
     private let state: Mutex<NodeCredentials>

@@ -15,12 +15,14 @@ public enum ReloadOutcome: Sendable, Equatable {
 
 extension ReplicaNode {
     /// Re-reads `file` (the config the node was started with) and swaps in what can
-    /// change while it runs: API key hashes, the API's certificate and key, the peer CA,
+    /// change while it runs: API keys (`api.keys`, `api.key_sha256`: ids, hashes, scopes,
+    /// bounds and limits), the API's certificate and key, the peer CA,
     /// certificate and key (`NodeConfig.reloaded(from:)`). All of it is read and checked
     /// before anything is swapped: a file that is missing or not PEM, a key that is not
     /// its certificate's, a peer certificate that does not name this region or does not
-    /// chain to the new CA, a config that no longer parses: the reload fails, is logged,
-    /// and the node keeps serving with what it had.
+    /// chain to the new CA, a config that no longer parses (an unknown scope, a bad or
+    /// duplicate key id or hash included): the reload fails, is logged, and the node keeps
+    /// serving with what it had.
     ///
     /// Once swapped, new API connections and new peer handshakes use the new material;
     /// API connections already open keep theirs until they close; peer links stay up
@@ -59,12 +61,8 @@ extension ReplicaNode {
                 "\(RFC3339.format(millis: UInt64(max(0, expires.timeIntervalSince1970 * 1_000))))"
         }
         logger.info("configuration reloaded", metadata: metadata)
-        if Set(loaded.apiKeyHashes) != Set(old.apiKeyHashes),
-            loaded.apiKeyHashes.contains(Array(NodeConfig.developmentKeyHash.utf8))
-        {
-            logger.warning(
-                "the development API key paynode-dev-key is accepted: replace api.key_sha256 before real use")
-        }
+        config.reloaded(from: new).warnAboutAPIKeys(
+            logger, nowMillis: UInt64(max(0, now.timeIntervalSince1970 * 1_000)))
         return .applied(changes: changes, restartNeeded: restartNeeded, linksClosed: closed)
     }
 

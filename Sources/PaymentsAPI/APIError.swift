@@ -12,10 +12,12 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     public let allow: [String]?
     /// For 410 on the change feed: the oldest cursor the region can serve.
     public let oldestCursor: String?
+    /// For 429 `rate_limited`: whole seconds until the key may ask again (sent as `Retry-After`).
+    public let retryAfterSeconds: Int?
 
     public init(
         _ status: HTTPResponse.Status, _ code: String, _ message: String, field: String? = nil, allow: [String]? = nil,
-        oldestCursor: String? = nil
+        oldestCursor: String? = nil, retryAfterSeconds: Int? = nil
     ) {
         self.status = status
         self.code = code
@@ -23,6 +25,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         self.field = field
         self.allow = allow
         self.oldestCursor = oldestCursor
+        self.retryAfterSeconds = retryAfterSeconds
     }
 
     public var description: String { "\(status.code) \(code): \(message)" }
@@ -47,7 +50,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             case .invalidField, .immutableField: .unprocessableContent
             case .invalidStatusTransition, .idempotencyKeyReused: .conflict
             case .notFound: .notFound
-            case .regionRecovering, .clockOutOfBound: .serviceUnavailable
+            case .regionRecovering, .clockOutOfBound, .clockUnverified: .serviceUnavailable
             }
         self.init(status, error.code.rawValue, error.message, field: error.field)
     }

@@ -13,8 +13,8 @@ extension HTTPField.Name {
     static let idempotentReplayed = Self("Idempotent-Replayed")!
 }
 
-/// Inside the trace, request-metrics and access-log middleware, outside the routes and
-/// the API-key check: turns every error into the contract's JSON error body with the
+/// Inside the key identification, trace, request-metrics and access-log middleware,
+/// outside the routes and the API-key check: turns every error into the contract's JSON error body with the
 /// right status (never a bare 500 for bad input), and puts `X-Region` on every response.
 struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     let region: RegionID
@@ -46,6 +46,7 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
         var headers: HTTPFields = [.contentType: "application/json"]
         if error.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         if let allow = error.allow { headers[.allow] = allow.joined(separator: ", ") }
+        if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
         return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.json)))
     }
 
@@ -66,34 +67,5 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
         case .badRequest: APIError.malformed(error.body ?? "malformed request")
         default: APIError(error.status, "http_error", error.body ?? error.status.reasonPhrase)
         }
-    }
-}
-
-/// `/v1` calls need `Authorization: Bearer <key>` whose SHA-256 is among the region's API
-/// key hashes, read per request (a reload swaps the whole set: a request sees the old set
-/// or the new one).
-struct APIKeyMiddleware<Context: RequestContext>: RouterMiddleware {
-    let keyHashes: @Sendable () -> [[UInt8]]
-
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
-        -> Response
-    {
-        guard request.uri.path.hasPrefix("/v1/") || request.uri.path == "/v1" else {
-            return try await next(request, context)
-        }
-        guard let header = request.headers[.authorization], header.hasPrefix("Bearer "), header.count > 7 else {
-            throw APIError(.unauthorized, "unauthorized", "send an API key: Authorization: Bearer <key>")
-        }
-        let presented = Array(SHA256.hex(SHA256.hash(Array(header.dropFirst(7).utf8))).utf8)
-        let keyHashes = keyHashes()
-        // Compare against every hash without stopping early.
-        var match = false
-        for hash in keyHashes where hash.count == presented.count {
-            var diff: UInt8 = 0
-            for i in 0..<hash.count { diff |= hash[i] ^ presented[i] }
-            if diff == 0 { match = true }
-        }
-        guard match else { throw APIError(.unauthorized, "unauthorized", "the API key is not valid") }
-        return try await next(request, context)
     }
 }

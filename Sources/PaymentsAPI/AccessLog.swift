@@ -8,9 +8,12 @@ extension HTTPField.Name {
 }
 
 /// Gives every request an id and, when `enabled`, logs one line per request at info:
-/// method, route pattern, path, status, milliseconds, request id. The id is the client's
-/// `X-Request-Id` when it is a plain token (1-64 of `A-Za-z0-9._-`), else a new random
-/// one; it is echoed in the response and carried by every log line the request causes.
+/// method, route pattern, path, status, milliseconds, request id, and `key_id` (the
+/// configured id of the key presented, set on the request's logger by
+/// `APIKeyIdentification`; absent when no configured key matched; never the key or its
+/// hash). The id is the client's `X-Request-Id` when it is a plain token (1-64 of
+/// `A-Za-z0-9._-`), else a new random one; it is echoed in the response and carried by
+/// every log line the request causes.
 struct AccessLog<Context: RequestContext>: RouterMiddleware {
     let enabled: Bool
 

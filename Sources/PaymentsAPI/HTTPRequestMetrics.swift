@@ -11,7 +11,12 @@ import Prometheus
 /// `paynode_http_request_duration_seconds{route,method}` (histogram),
 /// `paynode_http_requests_in_flight`. `route` is the matched route's pattern
 /// (`/v1/payments/{id}`), or `unmatched`: an id never becomes a label.
-struct HTTPRequestMetrics<Context: RequestContext>: RouterMiddleware {
+///
+/// Per caller: `paynode_api_requests_by_key_total{key_id,status_code}` counts the requests
+/// that presented a configured key (in force or expired), by its id. Ids come from the
+/// configuration, so the label stays bounded; a key no hash matches is never a label.
+struct HTTPRequestMetrics: RouterMiddleware {
+    typealias Context = APIRequestContext
     let registry: PrometheusCollectorRegistry
     let inFlight: Gauge
 
@@ -38,20 +43,27 @@ struct HTTPRequestMetrics<Context: RequestContext>: RouterMiddleware {
         inFlight.increment()
         do {
             let response = try await next(request, context)
-            record(context.endpointPath, request.method.rawValue, response.status.code, since: start)
+            record(context, request.method.rawValue, response.status.code, since: start)
             return response
         } catch {
             // The error middleware inside answers every error; this is a last resort.
             record(
-                context.endpointPath, request.method.rawValue, (error as? any HTTPResponseError)?.status.code ?? 500,
-                since: start)
+                context, request.method.rawValue, (error as? any HTTPResponseError)?.status.code ?? 500, since: start)
             throw error
         }
     }
 
-    private func record(_ route: String?, _ method: String, _ status: Int, since start: UInt64) {
+    private func record(_ context: Context, _ method: String, _ status: Int, since start: UInt64) {
         inFlight.decrement()
-        let route = route ?? "unmatched"
+        let route = context.endpointPath ?? "unmatched"
+        if let keyID = context.keyID {
+            registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "paynode", metricName: "api_requests_by_key", unitName: "total",
+                    helpText: "HTTP requests that presented a configured API key, by key id and status code"),
+                labels: [("key_id", keyID), ("status_code", String(status))]
+            ).increment()
+        }
         registry.makeCounter(
             descriptor: MetricNameDescriptor(
                 namespace: "paynode", metricName: "http_requests", unitName: "total",

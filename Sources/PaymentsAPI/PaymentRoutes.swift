@@ -8,22 +8,28 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
     var settings: APISettings { service.apiSettings }
 
     func register(on router: RouteRegistrar) {
-        router.on(.post, "/v1/payments") { request, _ in try await create(request) }
-        router.get("/v1/payments") { request, _ in try await list(request) }
-        router.get("/v1/payments/{id}") { request, context in
-            try await get(request, id: context.parameters.get("id") ?? "")
+        router.on(.post, "/v1/payments", scope: .paymentsWrite) { request, _, key in
+            try await create(request, key: key)
         }
-        router.on(.patch, "/v1/payments/{id}") { request, context in
-            try await patch(request, id: context.parameters.get("id") ?? "")
+        router.get("/v1/payments", scope: .paymentsRead) { request, _, key in try await list(request, key: key) }
+        router.get("/v1/payments/{id}", scope: .paymentsRead) { request, context, key in
+            try await get(request, id: context.parameters.get("id") ?? "", key: key)
         }
-        router.get("/v1/conflicts") { request, _ in try await conflicts(request) }
+        router.on(.patch, "/v1/payments/{id}", scope: .paymentsWrite) { request, context, key in
+            try await patch(request, id: context.parameters.get("id") ?? "", key: key)
+        }
+        router.get("/v1/conflicts", scope: .conflictsRead) { request, _, key in try await conflicts(request, key: key) }
     }
 
     // MARK: Writes
 
-    func create(_ request: Request) async throws -> Response {
+    func create(_ request: Request, key: APIKey) async throws -> Response {
         let body = try await APIResponses.body(request, max: settings.bodyBytesMax)
         let create = try PaymentRequests.create(try JSONValue.parse(body))
+        // A merchant-bound key names the merchant itself, so saying no reveals nothing.
+        guard key.covers(merchantID: create.merchantID) else {
+            throw APIError.merchantForbidden(key, create.merchantID)
+        }
         let durability = try durability(request)
         let id: PaymentID
         var idempotent = false
@@ -46,7 +52,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
         return APIResponses.json(status, PaymentJSON.payment(ack.payment), headers: headers)
     }
 
-    func patch(_ request: Request, id text: String) async throws -> Response {
+    func patch(_ request: Request, id text: String, key: APIKey) async throws -> Response {
         let id = try paymentID(text)
         let body = try await APIResponses.body(request, max: settings.bodyBytesMax)
         let patch = try PaymentRequests.patch(try JSONValue.parse(body))
@@ -55,6 +61,16 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
         do { try PaymentValidation.validate(patch) } catch { throw APIError(error) }
         // A patch with a session token applies to a state that includes the session's writes.
         try await waitForSession(request)
+        if key.merchants != nil {
+            // A merchant-bound key patching another merchant's payment gets the 404 of a
+            // payment this region does not hold, word for word, not 403: ids made from an
+            // Idempotency-Key can be computed by anyone who knows the merchant and the key,
+            // and a 403 would confirm that such a payment exists. Merchants never change,
+            // so the payment read here is the one the patch applies to.
+            let found: Payment?
+            do { found = try await service.readPayment(id, sessionToken: nil) } catch { throw APIError(error) }
+            guard let payment = found, key.covers(merchantID: payment.merchantID) else { throw notHeld(id) }
+        }
         let ack = try await submit(.update(id, patch), durability: durability)
         let status: HTTPResponse.Status = durability == .remote && ack.achieved == .local ? .accepted : .ok
         return APIResponses.json(status, PaymentJSON.payment(ack.payment), headers: writeHeaders(ack))
@@ -78,20 +94,28 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
 
     // MARK: Reads
 
-    func get(_ request: Request, id text: String) async throws -> Response {
+    func get(_ request: Request, id text: String, key: APIKey) async throws -> Response {
         let id = try paymentID(text)
         let token = try request.headers[.xSessionToken].map(SessionToken.parse)
         let found: Payment?
         do { found = try await service.readPayment(id, sessionToken: token) } catch { throw APIError(error) }
-        guard let payment = found else {
-            throw APIError(.notFound, "not_found", "no payment \(text) in region \(settings.region)", field: "id")
-        }
+        // Another merchant's payment is, to a merchant-bound key, one this region does not hold.
+        guard let payment = found, key.covers(merchantID: payment.merchantID) else { throw notHeld(id) }
         return APIResponses.json(.ok, PaymentJSON.payment(payment))
     }
 
-    func list(_ request: Request) async throws -> Response {
+    /// The 404 of a payment this region does not hold (the engine's own words for a patch).
+    private func notHeld(_ id: PaymentID) -> APIError {
+        APIError(.notFound, "not_found", "no payment \(id) in region \(settings.region)", field: "id")
+    }
+
+    /// A merchant-bound key lists only its merchants' payments: a `merchant_id` outside
+    /// them finds nothing (an empty page, as for a merchant with no payments), never a
+    /// refusal, so the answer is the same whether that merchant exists or not.
+    func list(_ request: Request, key: APIKey) async throws -> Response {
         let query = request.uri.queryParameters
         var filter = PaymentFilter()
+        filter.merchantIDs = key.merchants
         filter.merchantID = query["merchant_id"].map(String.init)
         filter.orderID = query["order_id"].map(String.init)
         if let s = query["status"] {
@@ -116,7 +140,8 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
         return APIResponses.json(.ok, PaymentJSON.page(page))
     }
 
-    func conflicts(_ request: Request) async throws -> Response {
+    /// A merchant-bound key sees only conflicts on its merchants' payments.
+    func conflicts(_ request: Request, key: APIKey) async throws -> Response {
         let query = request.uri.queryParameters
         let limit = try limit(query["limit"].map(String.init), default: 50)
         var before: Int64?
@@ -126,7 +151,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
             }
             before = n
         }
-        let page = try await service.conflicts(limit: limit, before: before)
+        let page = try await service.conflicts(limit: limit, before: before, merchantIDs: key.merchants)
         return APIResponses.json(.ok, PaymentJSON.conflicts(page))
     }
 

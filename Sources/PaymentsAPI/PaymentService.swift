@@ -3,8 +3,9 @@ import ReplicaCore
 
 /// What the HTTP API asks of the region behind it. The routes parse and check a
 /// request, make one or two of these calls, and write the answer; they know nothing of
-/// stores, peers or certificates, and read no wall clock (payment ids and times come
-/// from the service; the API only times its own requests).
+/// stores, peers or certificates, and read no wall clock (payment ids and times, key
+/// expiry and rate limits included, come from the service; the API only times its own
+/// requests).
 ///
 /// A node conforms in the `PaymentsServer` module (`NodePaymentService`); the route tests
 /// run on an in-memory one. Refusals are `NodeError`s, which the API maps to statuses;
@@ -12,9 +13,12 @@ import ReplicaCore
 public protocol PaymentService: Sendable {
     /// What the API needs to know of its region's configuration.
     var apiSettings: APISettings { get }
-    /// The SHA-256 digests (lower-case hex, as bytes) of the API keys accepted now: read per
-    /// request, so a reload applies to the next one.
-    func apiKeyHashes() -> [[UInt8]]
+    /// The API keys accepted now, with their hashes, scopes and bounds: read per request,
+    /// so a reload applies to the next one. Called on every request: keep it cheap.
+    func apiKeys() -> [APIKey]
+    /// The region's time now, in milliseconds since 1970: when keys expire, and how fast
+    /// their rate limits refill.
+    func nowMillis() -> UInt64
     /// A new payment id, for a create without an `Idempotency-Key`.
     func newPaymentID() -> PaymentID
 
@@ -28,8 +32,10 @@ public protocol PaymentService: Sendable {
     func readPayment(_ id: PaymentID, sessionToken: VersionVector?) async throws(NodeError) -> Payment?
     /// A page of the reporting list: payments matching `filter`, newest first, after `cursor`.
     func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage
-    /// A page of the conflict log, newest first, below sequence `before`.
-    func conflicts(limit: Int, before: Int64?) async throws -> ConflictLogPage
+    /// A page of the conflict log, newest first, below sequence `before`; with
+    /// `merchantIDs`, only rows about payments of those merchants (a page may then hold
+    /// fewer than `limit` rows and still say more follow).
+    func conflicts(limit: Int, before: Int64?, merchantIDs: Set<String>?) async throws -> ConflictLogPage
 
     /// A page of the change feed (`eventCursorTooOld` when the cursor is older than the
     /// region keeps).

@@ -3,41 +3,46 @@ import NIOCore
 import ReplicaCore
 
 /// The payments HTTP API (Hummingbird 2): every route of the contract (openapi.yaml)
-/// behind the error, region and API-key middleware, over any `PaymentService`.
+/// behind the key, error and region middleware, over any `PaymentService`.
 public enum PaymentsRouter {
     /// The router with every route and middleware, recording into the service's own
     /// metrics registry (every region in a process reports only its own figures).
-    public static func router<Service: PaymentService>(_ service: Service) -> Router<BasicRequestContext> {
+    public static func router<Service: PaymentService>(_ service: Service) -> Router<APIRequestContext> {
         router(service, routes: RouteTable())
     }
 
-    static func router<Service: PaymentService>(_ service: Service, routes: RouteTable) -> Router<BasicRequestContext> {
-        let router = Router(context: BasicRequestContext.self)
+    static func router<Service: PaymentService>(
+        _ service: Service, routes: RouteTable, limits: APIKeyLimits = APIKeyLimits()
+    ) -> Router<APIRequestContext> {
+        let router = Router(context: APIRequestContext.self)
         let settings = service.apiSettings
+        let now: @Sendable () -> UInt64 = { service.nowMillis() }
+        // First: who the caller is, for everything after (spans, metrics, logs, routes).
+        router.add(middleware: APIKeyIdentification(keys: { service.apiKeys() }, nowMillis: now))
         // With tracing only: a server span per request, in the trace of its `traceparent`,
-        // named by route; outermost, so it holds every span of the request and records
-        // the status the client gets.
-        if settings.tracing { router.add(middleware: TracingMiddleware()) }
-        // Outermost but for traces: it sees the status the client gets, after errors became answers.
+        // named by route, with the caller's key id; it holds every span of the request and
+        // records the status the client gets.
+        if settings.tracing { router.add(middleware: KeyedTracingMiddleware()) }
+        // It sees the status the client gets, after errors became answers.
         router.add(middleware: HTTPRequestMetrics(registry: service.metricsRegistry))
         router.add(middleware: AccessLog(enabled: settings.accessLog))
         router.add(middleware: ErrorBodyMiddleware(region: settings.region, routes: routes))
-        router.add(middleware: APIKeyMiddleware(keyHashes: { service.apiKeyHashes() }))
+        router.add(middleware: APIKeyAuthorization(routes: routes, limits: limits, nowMillis: now))
         let registrar = RouteRegistrar(router: router, table: routes)
-        registrar.get("/metrics") { _, _ in
+        registrar.get("/metrics", scope: .metricsRead) { _, _, _ in
             try await service.refreshMetrics()
             return Response(
                 status: .ok, headers: [.contentType: "text/plain; version=0.0.4"],
                 body: .init(byteBuffer: ByteBuffer(string: service.metricsRegistry.emitToString())))
         }
-        registrar.get("/openapi.yaml") { _, _ in
+        registrar.open(.get, "/openapi.yaml") { _, _ in
             Response(
                 status: .ok, headers: [.contentType: "application/yaml"],
                 body: .init(byteBuffer: ByteBuffer(string: OpenAPIDocument.yaml)))
         }
         ClusterRoutes(service: service).register(on: registrar)
         PaymentRoutes(service: service).register(on: registrar)
-        EventRoutes(service: service).register(on: registrar)
+        EventRoutes(service: service, limits: limits).register(on: registrar)
         return router
     }
 }

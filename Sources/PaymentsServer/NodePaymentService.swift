@@ -13,6 +13,7 @@ import ReplicaStore
 public struct NodePaymentService: PaymentService {
     public let node: ReplicaNode
     let metrics: ReplicationMetrics
+    let keys = APIKeyCache()
 
     public init(node: ReplicaNode) {
         self.node = node
@@ -26,7 +27,9 @@ public struct NodePaymentService: PaymentService {
             accessLog: config.accessLog, tracing: config.tracing != nil)
     }
 
-    public func apiKeyHashes() -> [[UInt8]] { node.credentials.current.apiKeyHashes }
+    public func apiKeys() -> [APIKey] { keys.keys(for: node.credentials.current.apiKeys) }
+
+    public func nowMillis() -> UInt64 { UInt64(max(0, Date().timeIntervalSince1970 * 1_000)) }
 
     /// Time-ordered: the wall clock's milliseconds, then 80 random bits.
     public func newPaymentID() -> PaymentID {
@@ -50,8 +53,8 @@ public struct NodePaymentService: PaymentService {
         try node.read { try $0.list(filter, limit: limit, cursor: cursor) }
     }
 
-    public func conflicts(limit: Int, before: Int64?) async throws -> ConflictLogPage {
-        try node.read { try $0.conflicts(limit: limit, before: before) }
+    public func conflicts(limit: Int, before: Int64?, merchantIDs: Set<String>?) async throws -> ConflictLogPage {
+        try node.read { try $0.conflicts(limit: limit, before: before, merchantIDs: merchantIDs) }
     }
 
     public func events(_ query: EventQuery) async throws(NodeError) -> EventPage { try await node.events(query) }

@@ -10,7 +10,7 @@ import PaymentsAPI
 public enum NodeServer {
     /// The API's router over `node`. One per node: the router's service turns the node's
     /// totals into counter increments, and a second one would count them again.
-    public static func router(node: ReplicaNode) -> Router<BasicRequestContext> {
+    public static func router(node: ReplicaNode) -> Router<APIRequestContext> {
         PaymentsRouter.router(NodePaymentService(node: node))
     }
 

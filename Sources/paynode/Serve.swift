@@ -1,4 +1,5 @@
 import ArgumentParser
+import Foundation
 import Logging
 import NIOPosix
 import NodeTracing
@@ -9,8 +10,8 @@ import UnixSignals
 
 /// `paynode serve --config FILE`: runs one region until SIGTERM or SIGINT, then drains
 /// in order (API, peers, commits in flight, store, then the last spans when `tracing:`
-/// is set). SIGHUP re-reads the file and swaps in API key hashes and certificates
-/// without a restart (`ReplicaNode.reload`).
+/// is set). SIGHUP re-reads the file and swaps in API keys and certificates without a
+/// restart (`ReplicaNode.reload`).
 struct Serve: AsyncParsableCommand {
     static let configuration = CommandConfiguration(abstract: "Run one region's node.")
 
@@ -45,10 +46,8 @@ enum NodeRunner {
     static func start(_ config: NodeConfig, logger: Logger, warnDevelopmentKey: Bool = true) async throws -> (
         ReplicaNode, any Service
     ) {
-        if warnDevelopmentKey && config.apiKeyHashes.contains(NodeConfig.developmentKeyHash) {
-            logger.warning(
-                "the development API key paynode-dev-key is accepted: replace api.key_sha256 before real use")
-        }
+        config.warnAboutAPIKeys(
+            logger, nowMillis: UInt64(Date().timeIntervalSince1970 * 1_000), developmentKey: warnDevelopmentKey)
         let node = try ReplicaNode(config: config, group: MultiThreadedEventLoopGroup.singleton, logger: logger)
         try await node.start()
         let app = try NodeServer.application(node: node, logger: logger)

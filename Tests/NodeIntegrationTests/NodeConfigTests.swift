@@ -8,7 +8,7 @@ import XCTest
 /// `NodeConfig.load(file:environment:)`: a valid file, defaults, and errors that name the
 /// file, the dotted key and the problem.
 final class NodeConfigTests: XCTestCase {
-    private var dir = ""
+    var dir = ""
 
     override func setUpWithError() throws {
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("nodeconfig-\(UUID().uuidString)").path
@@ -142,7 +142,7 @@ final class NodeConfigTests: XCTestCase {
         XCTAssertEqual(config.dataDirectory, "\(dir)/data")
         XCTAssertEqual(config.databasePath, "\(dir)/data/paynode.sqlite")
         XCTAssertEqual(config.apiListen, HostPort(host: "127.0.0.1", port: 8102))
-        XCTAssertEqual(config.apiKeyHashes, [Self.devHash, Self.otherHash])
+        XCTAssertEqual(config.apiKeys.map(\.sha256), [Self.devHash, Self.otherHash])
         XCTAssertEqual(config.bodyBytesMax, 131_072)
         XCTAssertEqual(config.sessionWaitMillis, 750)
         XCTAssertEqual(config.peerListen, HostPort(host: "127.0.0.1", port: 9102))
@@ -247,11 +247,12 @@ final class NodeConfigTests: XCTestCase {
     func testEnvironmentOverridesTheAPIKeyHashes() throws {
         let config = try load(
             validYAML, environment: [NodeConfig.Environment.apiKeyHashes: "\(Self.otherHash) , \(Self.devHash)"])
-        XCTAssertEqual(config.apiKeyHashes, [Self.otherHash, Self.devHash])
+        XCTAssertEqual(config.apiKeys.map(\.sha256), [Self.otherHash, Self.devHash])
         // The variable also stands in for hashes missing from the file.
         let without = variant("  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "")
         XCTAssertEqual(
-            try load(without, environment: ["PAYNODE_API_KEY_SHA256": Self.devHash]).apiKeyHashes, [Self.devHash])
+            try load(without, environment: ["PAYNODE_API_KEY_SHA256": Self.devHash]).apiKeys.map(\.sha256),
+            [Self.devHash])
         let bad = assertError(
             validYAML, key: "api.key_sha256 (from PAYNODE_API_KEY_SHA256)", problem: "not a SHA-256 hash",
             environment: ["PAYNODE_API_KEY_SHA256": "abc"])

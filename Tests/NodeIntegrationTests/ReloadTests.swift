@@ -18,6 +18,17 @@ import Testing
 
     static func hash(_ key: String) -> String { SHA256.hex(SHA256.hash(Array(key.utf8))) }
 
+    /// `config` with the lines of its `api.keys` list replaced by `keys` (as they stand
+    /// under `keys:`).
+    static func replacingKeys(in config: String, with keys: [String]) -> String {
+        var lines = config.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)
+        guard let start = lines.firstIndex(of: "  keys:") else { return config }
+        var end = start + 1
+        while end < lines.count && lines[end].hasPrefix("    ") { end += 1 }
+        lines.replaceSubrange((start + 1)..<end, with: keys.map { "    " + $0 })
+        return lines.joined(separator: "\n")
+    }
+
     /// Rewrites the region's config file through `change`.
     func rewriteConfig(_ cluster: LocalCluster, _ r: RegionID, _ change: (String) -> String) throws {
         let text = try String(contentsOf: cluster.configURL(r), encoding: .utf8)
@@ -74,9 +85,53 @@ import Testing
             }
             let log = cluster.fullLog(us)
             #expect(
-                log.contains("configuration reloaded") && log.contains("API keys (1 added, 1 removed)"),
+                log.contains("configuration reloaded") && log.contains("API keys (1 changed: dev)"),
                 "no reload line naming the key change")
             #expect(cluster.exitStatus(us) == nil, "the node exited")
+        } catch {
+            Issue.record("log:\n\(cluster.log(us))")
+            await cluster.shutdown(keep: true)
+            throw error
+        }
+        await cluster.shutdown()
+    }
+
+    /// A key added by a reload holds its scopes and merchant bounds at once, and requests
+    /// made with it are logged under its id; one from the older `api.key_sha256` list gets
+    /// every scope and a warning.
+    @Test func sighupAddsAScopedKey() async throws {
+        let cluster = try LocalCluster(regions: [us])
+        do {
+            try await cluster.startAll()
+            // Its peers never start: writes wait for the clock fence's first-reading timeout.
+            try await eventually("us-east-1 takes a write", timeout: 20) {
+                try await cluster.create(at: us, order: "before-reload").status == 201
+            }
+            let reporting = "reporting-secret"
+            try rewriteConfig(cluster, us) {
+                Self.replacingKeys(
+                    in: $0,
+                    with: [
+                        "- id: dev", "  sha256: \(NodeConfig.developmentKeyHash)", "  scopes: [admin]",
+                        "- id: reporting", "  sha256: \(Self.hash(reporting))", "  scopes: [payments:read]",
+                        "  merchants: [m_other]",
+                    ]
+                ).replacingOccurrences(of: "  keys:\n", with: "  key_sha256: [\(Self.hash(k2))]\n  keys:\n")
+            }
+            let line = try await cluster.reload(us)
+            #expect(line.contains("API keys (2 added: key-\(Self.hash(k2).prefix(12)) reporting)"), "\(line)")
+            let list = try await cluster.call(us, "GET", "/v1/payments", key: reporting)
+            #expect(list.status == 200 && list.body.contains("\"data\":[]"), "\(list.body)")
+            let write = try await cluster.call(
+                us, "POST", "/v1/payments",
+                body: #"{"merchant_id":"m_other","order_id":"1","amount":5,"currency":"EUR","method":"card"}"#,
+                key: reporting)
+            #expect(write.status == 403 && write.body.contains("scope_missing"), "\(write.body)")
+            #expect(try await status(cluster, us, key: k2) == 200)
+            let log = cluster.fullLog(us)
+            #expect(log.contains("key_id=reporting"), "no access log line names the key")
+            #expect(!log.contains(reporting) && !log.contains(Self.hash(reporting)))
+            #expect(log.contains("api.key_sha256 is deprecated"), "no warning for the older key list")
         } catch {
             Issue.record("log:\n\(cluster.log(us))")
             await cluster.shutdown(keep: true)
@@ -137,6 +192,38 @@ import Testing
 
             try "region: [us-east-1\n".write(to: cluster.configURL(us), atomically: true, encoding: .utf8)
             try await expectUnchanged("a config that does not parse", failureMentions: "no longer loads")
+
+            // Key lists that do not check: an unknown scope, a bad id, an id or a hash used twice.
+            let k3 = "  sha256: \(Self.hash("third-key"))"
+            for (what, keys, fragment) in [
+                (
+                    "an unknown scope", ["- id: dev", "  sha256: \(Self.hash(k2))", "  scopes: [payment:write]"],
+                    "api.keys[0].scopes: unknown scope \"payment:write\""
+                ),
+                (
+                    "a bad key id", ["- id: dev key", "  sha256: \(Self.hash(k2))", "  scopes: [admin]"],
+                    "api.keys[0].id"
+                ),
+                (
+                    "an id used twice",
+                    [
+                        "- id: dev", "  sha256: \(Self.hash(k2))", "  scopes: [admin]", "- id: dev", k3,
+                        "  scopes: [admin]",
+                    ],
+                    "api.keys[1].id"
+                ),
+                (
+                    "a hash used twice",
+                    [
+                        "- id: dev", "  sha256: \(Self.hash(k2))", "  scopes: [admin]", "- id: other",
+                        "  sha256: \(Self.hash(k2))", "  scopes: [admin]",
+                    ],
+                    "api.keys[1].sha256"
+                ),
+            ] {
+                try rewriteConfig(cluster, us) { _ in Self.replacingKeys(in: rotated, with: keys) }
+                try await expectUnchanged(what, failureMentions: fragment)
+            }
 
             try rotated.replacingOccurrences(of: "ca: \(dir)/ca.pem", with: "ca: \(dir)/gone.pem")
                 .write(to: cluster.configURL(us), atomically: true, encoding: .utf8)

@@ -160,11 +160,15 @@ import Testing
         }
     }
 
-    /// `/metrics` brings the service's gauges up to date first, and needs no key.
+    /// `/metrics` needs a key with `metrics:read`, and brings the service's gauges up to
+    /// date first; the served contract needs no key.
     @Test func metricsAreRefreshedAtEachScrape() async throws {
+        let auth = self.auth
         try await RouteTests.withService { client, service in
             try await RouteTests.createPayments(["o-1"], on: client)
-            let scrape = try await client.execute(uri: "/metrics", method: .get)
+            #expect(try await client.execute(uri: "/metrics", method: .get).status == .unauthorized)
+            #expect(service.metricRefreshes == 0)
+            let scrape = try await client.execute(uri: "/metrics", method: .get, headers: auth)
             #expect(scrape.status == .ok)
             #expect(String(buffer: scrape.body).contains("paynode_unreplicated_local_entries 1"))
             #expect(service.metricRefreshes == 1)

@@ -212,7 +212,7 @@ import Testing
             #expect(
                 try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-2"))
                     .status == .created)
-            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get, headers: auth).body)
             let requests = text.split(separator: "\n").filter { $0.hasPrefix("paynode_http_requests_total{") }
             func count(_ status: Int, _ method: String) -> Int {
                 requests.filter { $0.contains("status_code=\"\(status)\"") && $0.contains("method=\"\(method)\"") }

@@ -22,7 +22,7 @@ import Testing
 
     /// A one-region node (no peers) with its router; `remote` writes time out at once.
     static func withNode(
-        sessionWaitMillis: Int = 50,
+        sessionWaitMillis: Int = 50, keys: String? = nil,
         _ body: @Sendable (any TestClientProtocol, ReplicaNode) async throws -> Void
     ) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -36,7 +36,7 @@ import Testing
             data_dir: \(dir)/data
             api:
               listen: 127.0.0.1:0
-              key_sha256: [\(NodeConfig.developmentKeyHash)]
+            \(keys ?? "  key_sha256: [\(NodeConfig.developmentKeyHash)]")
               plain_http: true
               body_bytes_max: 2048
               session_wait_ms: \(sessionWaitMillis)
@@ -82,7 +82,7 @@ import Testing
         let auth = self.auth
         try await Self.withNode(sessionWaitMillis: 1_000) { client, _ in
             @Sendable func scrape() async throws -> [String: Double] {
-                let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+                let text = String(buffer: try await client.execute(uri: "/metrics", method: .get, headers: auth).body)
                 var series: [String: Double] = [:]
                 for line in text.split(separator: "\n") where !line.hasPrefix("#") {
                     guard let space = line.lastIndex(of: " "), let v = Double(line[line.index(after: space)...]) else {
@@ -197,7 +197,7 @@ import Testing
                 "rpo_exposure_amounts"]
             #expect(
                 (atRisk as? [[String: Any]])?.map { "\($0["currency"]!) \($0["amount"]!)" } == ["EUR 1250", "USD 500"])
-            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            let metrics = String(buffer: try await client.execute(uri: "/metrics", method: .get, headers: auth).body)
             #expect(metrics.contains("paynode_rpo_exposure_seconds"))
             #expect(metrics.contains("paynode_rpo_exposure_amount{currency=\"EUR\"} 1250"), "\(metrics)")
 
@@ -219,7 +219,7 @@ import Testing
             #expect(
                 try await client.execute(uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-1"))
                     .status == .created)
-            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get).body)
+            let text = String(buffer: try await client.execute(uri: "/metrics", method: .get, headers: auth).body)
             for name in [
                 "paynode_build_info{version=", "paynode_process_resident_memory_bytes ", "paynode_process_open_fds ",
                 "paynode_process_cpu_seconds_total ", "paynode_store_bytes{file=\"database\"} ",

@@ -22,9 +22,18 @@ extension InMemoryPaymentService {
 
     func eventsVersion() async throws -> UInt64 { state.withLock { $0.seq } }
 
-    /// Never waits: the version now (the same one when nothing moved, as after the timeout).
+    /// Never waits, unless the feed is held: the version now (the same one when nothing
+    /// moved, as after the timeout).
     func waitForEvents(after version: UInt64, timeoutMillis: UInt64) async throws -> UInt64 {
         struct StreamNeverEnded: Error {}
+        await withCheckedContinuation { (waiter: CheckedContinuation<Void, Never>) in
+            let parked = state.withLock { s in
+                guard s.feedHeld else { return false }
+                s.feedWaiters.append(waiter)
+                return true
+            }
+            if !parked { waiter.resume() }
+        }
         return try state.withLock { s in
             if s.seq == version {
                 s.idleWaits += 1
@@ -54,6 +63,22 @@ extension InMemoryPaymentService {
                 unreplicatedLocalEntries: s.seq, clockProblem: nil, counters: counters, transport: transport,
                 stateDigest: withDigest ? SHA256.hex(SHA256.hash(Array("\(s.seq)".utf8))) : nil)
         }
+    }
+
+    /// From now on a stream that caught up waits (without time passing) until `releaseFeed()`.
+    func holdFeed() { state.withLock { $0.feedHeld = true } }
+
+    /// Streams waiting on the held feed now.
+    var streamsWaiting: Int { state.withLock { $0.feedWaiters.count } }
+
+    /// Lets every waiting stream go on, and no longer holds the feed.
+    func releaseFeed() {
+        let waiters = state.withLock { s in
+            s.feedHeld = false
+            defer { s.feedWaiters = [] }
+            return s.feedWaiters
+        }
+        for waiter in waiters { waiter.resume() }
     }
 
     func unavailableReason() async -> String? { state.withLock { $0.refusal?.description } }

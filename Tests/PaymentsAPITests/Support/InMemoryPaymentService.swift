@@ -4,7 +4,10 @@ import ReplicaCore
 import Synchronization
 
 /// One region in memory, for route tests: a `PaymentService` with no store, peers,
-/// certificates or clock. Writes apply at once, stamped on a counter, not the wall clock.
+/// certificates or clock. Writes apply at once, stamped on a counter, not the wall clock;
+/// the same counter is the region's time (`nowMillis`), which tests move on by hand
+/// (`advanceTime`) to expire keys and refill rate limits. Its keys can be replaced at any
+/// time, as a reload does.
 /// A session token ahead of the region is refused at once, and a wait for the feed to
 /// move returns at once when nothing moved, as its timeout would (virtual time: no test
 /// sleeps). The change feed is ReplicaCore's `InMemoryEventLog`, so pages follow the same
@@ -34,16 +37,24 @@ final class InMemoryPaymentService: PaymentService {
         var refusal: NodeError?
         var feedReadsLeft: Int?
         var peers: [ClusterDocument.Peer] = []
+        var keys: [APIKey] = []
+        /// With the feed held: waits for it to move park here until it is released.
+        var feedHeld = false
+        var feedWaiters: [CheckedContinuation<Void, Never>] = []
     }
+
+    /// The development key, `paynode-dev-key`, with every scope: what the route tests send.
+    static let devKey = APIKey(id: "dev", secret: "paynode-dev-key", scopes: [.admin])
 
     let apiSettings: APISettings
     let metricsRegistry = PrometheusCollectorRegistry()
-    private let keyHashes: [[UInt8]]
     let state = Mutex(State())
 
-    init(region: String = "us-east-1", bodyBytesMax: Int = 2_048, apiKeys: [String] = ["paynode-dev-key"]) {
-        apiSettings = APISettings(region: RegionID(region)!, bodyBytesMax: bodyBytesMax, defaultDurability: .local)
-        keyHashes = apiKeys.map { Array(SHA256.hex(SHA256.hash(Array($0.utf8))).utf8) }
+    init(region: String = "us-east-1", bodyBytesMax: Int = 2_048, apiKeys: [APIKey] = [devKey], accessLog: Bool = false)
+    {
+        apiSettings = APISettings(
+            region: RegionID(region)!, bodyBytesMax: bodyBytesMax, defaultDurability: .local, accessLog: accessLog)
+        state.withLock { $0.keys = apiKeys }
     }
 
     var region: RegionID { apiSettings.region }
@@ -78,9 +89,17 @@ final class InMemoryPaymentService: PaymentService {
 
     var metricRefreshes: Int { state.withLock { $0.metricRefreshes } }
 
+    /// The keys accepted from now on (a reload).
+    func replaceKeys(_ keys: [APIKey]) { state.withLock { $0.keys = keys } }
+
+    /// Moves the region's time on by `millis`.
+    func advanceTime(millis: UInt64) { state.withLock { $0.millis += millis } }
+
     // MARK: Writes and reads
 
-    func apiKeyHashes() -> [[UInt8]] { keyHashes }
+    func apiKeys() -> [APIKey] { state.withLock { $0.keys } }
+
+    func nowMillis() -> UInt64 { state.withLock { $0.millis } }
 
     func newPaymentID() -> PaymentID {
         state.withLock { s in
@@ -148,9 +167,17 @@ final class InMemoryPaymentService: PaymentService {
         return PaymentPage(payments: page, nextCursor: next)
     }
 
-    func conflicts(limit: Int, before: Int64?) async throws -> ConflictLogPage {
+    /// As the store: with `merchantIDs`, only rows about payments of those merchants.
+    func conflicts(limit: Int, before: Int64?, merchantIDs: Set<String>?) async throws -> ConflictLogPage {
         let limit = min(max(limit, 1), PaymentPage.limitMax)
-        let rows = state.withLock { s in s.conflicts.reversed().filter { $0.sequence < (before ?? .max) } }
+        let rows = state.withLock { s in
+            s.conflicts.reversed().filter { row in
+                guard row.sequence < (before ?? .max) else { return false }
+                guard let bounds = merchantIDs else { return true }
+                let merchant = PaymentID(row.paymentID).flatMap { s.records[$0] }.flatMap(Payment.init)?.merchantID
+                return merchant.map(bounds.contains) ?? false
+            }
+        }
         let page = Array(rows.prefix(limit))
         return ConflictLogPage(rows: page, nextBefore: rows.count > limit ? page.last?.sequence : nil)
     }
