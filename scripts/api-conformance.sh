@@ -20,7 +20,10 @@ region: us-east-1
 data_dir: $dir/data
 api:
   listen: 127.0.0.1:$port
-  key_sha256: [c2b41294c1c2c096c6e1a275c848e468757573dd9241d2497e80ab5245b6b5da]
+  keys:  # the development key paynode-dev-key, with every scope
+    - id: dev
+      sha256: c2b41294c1c2c096c6e1a275c848e468757573dd9241d2497e80ab5245b6b5da
+      scopes: [admin]
   plain_http: true  # the routes' contract is what is checked here; HTTPS has its own test
 peer_listen: 127.0.0.1:$peer_port
 # A peer that is never started: the per-peer metrics (lag, link, amounts it lacks) exist
@@ -39,8 +42,10 @@ YAML
 "$paynode" serve --config "$dir/us-east-1.yaml" --log-level warning 2> "$dir/node.log" &
 node=$!
 trap 'kill $node 2>/dev/null || true; wait $node 2>/dev/null || true; rm -rf "$dir"' EXIT
+# Ready, not just up: a region whose peer never answers takes writes only once
+# tuning.clock_first_reading_ms has passed (schemathesis would otherwise meet a 503 /ready).
 for _ in $(seq 1 200); do
-  curl -sf "http://127.0.0.1:$port/health" >/dev/null && break
+  curl -sf "http://127.0.0.1:$port/ready" >/dev/null && break
   kill -0 $node 2>/dev/null || { cat "$dir/node.log"; exit 1; }
   sleep 0.1
 done
@@ -68,7 +73,7 @@ command -v promtool >/dev/null || { echo "promtool is missing (apt-get install -
 curl -sf -o /dev/null -X POST "http://127.0.0.1:$port/v1/payments" -H "Authorization: Bearer paynode-dev-key" \
   -H "Idempotency-Key: conformance-metrics" -H "Content-Type: application/json" \
   -d '{"merchant_id":"m_conformance","order_id":"metrics-1","amount":1999,"currency":"EUR","method":"card"}'
-curl -sf "http://127.0.0.1:$port/metrics" > "$dir/metrics.txt"
+curl -sf "http://127.0.0.1:$port/metrics" -H "Authorization: Bearer paynode-dev-key" > "$dir/metrics.txt"
 grep -q '^paynode_http_requests_total{.*status_code="4' "$dir/metrics.txt" || { echo "no 4xx counted in /metrics" >&2; exit 1; }
 promtool check metrics < "$dir/metrics.txt"
 echo "== deploy/: every metric the dashboards and alert rules query is in /metrics" >&2
