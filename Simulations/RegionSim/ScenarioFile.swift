@@ -77,6 +77,7 @@ public enum ScenarioFile {
             case "graceful_restarts_per_minute": o.gracefulRestartsPerMinute = try number()
             case "crash_before_fsync_per_million": o.crashBeforeFsyncPerMillion = try number()
             case "duplicate_request_percent": o.duplicateRequestPercent = min(100, try number())
+            case "twin_create_percent": o.twinCreatePercent = min(100, try number())
             case "rpo_budget_writes": o.rpoBudgetWrites = try number()
             case "rpo_budget_ms": o.rpoBudgetMillis = try number()
             case "rto_budget_ms": o.rtoBudgetMillis = try number()

@@ -44,6 +44,10 @@ public struct SimOptions: Sendable, Hashable {
     /// Share of client requests sent twice at once (a proxy or client retrying a
     /// request whose answer it did not wait for), percent.
     public var duplicateRequestPercent: UInt64 = 0
+    /// Share of creates also sent, at once, to a second region with the same
+    /// Idempotency-Key (a client hedging its request, or a retry racing the first try):
+    /// both regions may answer 201, and each answer is an acknowledgement, percent.
+    public var twinCreatePercent: UInt64 = 0
     /// Lose one region for good at this time (ms into chaos), if set.
     public var loseRegionAtMillis: UInt64?
     /// Scheduled faults from a scenario file.

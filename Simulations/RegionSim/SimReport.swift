@@ -26,6 +26,7 @@ public enum SimReport {
         if o.gracefulRestartsPerMinute > 0 { f.append("term") }
         if o.crashBeforeFsyncPerMillion > 0 { f.append("torn") }
         if o.duplicateRequestPercent > 0 { f.append("dup") }
+        if o.twinCreatePercent > 0 { f.append("twin") }
         if !o.scripted.isEmpty { f.append("script:\(o.scripted.count)") }
         return f.isEmpty ? "none" : f.joined(separator: ",")
     }
@@ -110,7 +111,7 @@ public enum SimReport {
                 "rto_ms_max":\(r.rtoMillisMax.map(String.init) ?? "null"),"converged_after_heal_ms":\(r.convergedAfterHealMillis.map(String.init) ?? "null"),\
                 "simulated_ms":\(r.simulatedMillis),"events":\(r.events),"sim_seconds_per_wall_second":\(Int(speed)),\
                 "messages":\(r.stats.messages),"bytes":\(r.stats.bytes),"crashes":\(r.stats.crashes),"wipes":\(r.stats.wipes),\
-                "disk_faults":\(r.stats.diskFaults),"refused_unavailable":\(r.stats.unavailable),"refused_clock":\(r.stats.clockRefusals),"outages":[\(outages)],"probes":{\(probes)},"violations":[\(violations)]}
+                "disk_faults":\(r.stats.diskFaults),"refused_unavailable":\(r.stats.unavailable),"refused_clock":\(r.stats.clockRefusals),"refused_clock_unverified":\(r.stats.clockUnverifiedRefusals),"clock_first_reading_wait_ms_max":\(r.stats.clockFirstReadingWaitMillisMax),"outages":[\(outages)],"probes":{\(probes)},"violations":[\(violations)]}
                 """
         }
         return "[\n" + items.joined(separator: ",\n") + "\n]\n"

@@ -78,6 +78,11 @@ public struct SimStats: Sendable, Hashable {
     public var unavailable: UInt64 = 0
     /// Writes a region refused because its clock was out of bound (503 clock_out_of_bound).
     public var clockRefusals: UInt64 = 0
+    /// Writes a region refused while waiting for its peers' clock readings (503 clock_unverified).
+    public var clockUnverifiedRefusals: UInt64 = 0
+    /// The longest a region waited for its peers' clock readings before it took writes
+    /// (from its start, a link back from a long cut, or a clock step), in ms.
+    public var clockFirstReadingWaitMillisMax: UInt64 = 0
     public var diskFaults: UInt64 = 0
     public var wipes: UInt64 = 0
     public var regionsLost: UInt64 = 0

@@ -9,7 +9,7 @@ enum SimEvent: Sendable {
     case clientNext(client: Int)
     case requestArrives(op: UInt64, attempt: Int, region: Int)
     /// `epoch`: the answering region's storage epoch when it answered.
-    case replyArrives(op: UInt64, attempt: Int, reply: ClientReply, epoch: Int)
+    case replyArrives(op: UInt64, attempt: Int, reply: ClientReply, region: Int, epoch: Int)
     case requestTimeout(op: UInt64, attempt: Int)
     case fault(FaultAction)
     case heal
@@ -97,6 +97,8 @@ struct SimRegion {
     var incarnation = 0
     var lost = false
     var clockOffsetMicros: Int64
+    /// Since when its shell has waited for peers' clock readings (nil: not waiting).
+    var clockWaitSinceMicros: UInt64?
     var driftPPM: Int64
     /// Spans during which the region could not replicate (down, or no link to any peer),
     /// the last one open while it lasts: they widen the RPO budget of writes lost with it.

@@ -21,6 +21,7 @@ extension Simulation {
         }
         let (lostCount, window, lostPayments) = checkDurability(live: live)
         checkPaymentRules(live: live, lostPayments: lostPayments)
+        checkAcknowledgedCreations(live: live)
         if convergedAtMicros != nil { checkFeed(live: live) }
         violations += suspectViolations.filter { !lostPayments.contains($0.0) }.map(\.1)
         let outageResults = outages.map { o -> OutageResult in
@@ -170,6 +171,10 @@ extension Simulation {
     /// the skew bound (it holds it until its clock catches up), so `updated_at` never
     /// reads further ahead than that on a clock in bound.
     func checkPeerStamps(_ request: PersistRequest, at r: Int) {
+        let trueNow = (Self.epochMicros + now) / 1_000
+        for write in request.entries.map(\.entry) where write.origin == regionIDs[r] && write.seq > 0 {
+            trueWriteMillis[write.stamp] = trueNow
+        }
         let limit = wallMillis(r) + engineConfig(r).maxClockSkewMillis
         for entry in request.entries.map(\.entry) where entry.origin != regionIDs[r] && entry.hlc.wallMillis > limit {
             violations.append(
@@ -178,6 +183,35 @@ extension Simulation {
                     message:
                         "\(regionIDs[r]) stored \(entry.origin):\(entry.seq) stamped \(entry.hlc.wallMillis - limit) ms beyond its clock plus the bound"
                 ))
+        }
+    }
+}
+
+extension Simulation {
+    /// A create a region acknowledged keeps what it showed (`created_at` and every field
+    /// of the create, which share one stamp), unless a twin with the same key written
+    /// within the skew bound replaces it: no value stamped by a clock further ahead of
+    /// true time than `max_clock_skew_ms` may replace what a client was told.
+    func checkAcknowledgedCreations(live: [Int]) {
+        guard let r = live.first, convergedAtMicros != nil else { return }
+        let store = regions[r].store!
+        for id in ackedCreations.keys.sortedByID() {
+            guard let record = store.committed.records[id]?.record, let merchant = record[.merchantID],
+                let payment = Payment(record)
+            else { continue }
+            let told = ackedCreations[id]!.subtracting([payment.createdAtMillis])
+            guard let first = told.min(), let written = trueWriteMillis[merchant.stamp] else { continue }
+            let bound = engineConfig(r).maxClockSkewMillis
+            let stamped = merchant.stamp.time.wallMillis
+            if stamped > written + bound {
+                violations.append(
+                    SimViolation(
+                        kind: .safety,
+                        message:
+                            "payment \(id): created_at \(first) was acknowledged, but a twin create at "
+                            + "\(merchant.stamp.region) stamped \(stamped - written) ms ahead of true time (bound \(bound) ms) "
+                            + "replaced it"))
+            }
         }
     }
 }

@@ -74,6 +74,13 @@ extension Simulation {
                 .requestArrives(op: opID, attempt: op.attempt, region: op.region),
                 in: oneWay + workRNG.between(100, 2_000))
         }
+        if case .create = op.kind, options.twinCreatePercent > 0, workRNG.below(100) < options.twinCreatePercent {
+            // Its twin, at another region: whichever answers first completes the operation.
+            let others = regions.indices.filter { $0 != op.region }
+            let twin = workRNG.pick(others)
+            let twinOneWay = Geography.clientLatencyMillis(home: clients[c].home, target: twin) * 1_000
+            schedule(.requestArrives(op: opID, attempt: op.attempt, region: twin), in: twinOneWay)
+        }
         schedule(.requestTimeout(op: opID, attempt: op.attempt), in: Self.requestTimeoutMicros)
     }
 
@@ -116,7 +123,7 @@ extension Simulation {
                     + " record \(shell.engine.record(command.paymentID).map { "\($0[.description]?.stamp.description ?? "-")" } ?? "none")"
             )
         }
-        shell.submit(command, durability: op.durability) { result in
+        shell.submit(command, actor: "client-\(op.client)", durability: op.durability) { result in
             switch result {
             case .success(let ack): answer(.ok(ack, ack.payment, seq: ack.seq))
             case .failure(let error): answer(Self.clientReply(error))
@@ -135,12 +142,25 @@ extension Simulation {
 
     func reply(op opID: UInt64, attempt: Int, from r: Int, _ reply: ClientReply) {
         guard let op = ops[opID] else { return }
+        if case .create(let id, _) = op.kind, case .ok(_, let payment?, _) = reply {
+            // Answered 201 (or a replay's 200): what it shows is acknowledged, whichever
+            // answer the client reads first.
+            ackedCreations[id, default: []].insert(payment.createdAtMillis)
+        }
         let oneWay = Geography.clientLatencyMillis(home: clients[op.client].home, target: r) * 1_000
-        schedule(.replyArrives(op: opID, attempt: attempt, reply: reply, epoch: regions[r].storageEpoch), in: oneWay)
+        schedule(
+            .replyArrives(op: opID, attempt: attempt, reply: reply, region: r, epoch: regions[r].storageEpoch),
+            in: oneWay)
     }
 
-    func replyArrives(op opID: UInt64, attempt: Int, reply: ClientReply, epoch: Int) {
+    func replyArrives(op opID: UInt64, attempt: Int, reply: ClientReply, from r: Int, epoch: Int) {
         guard var op = ops[opID], !op.done, op.attempt == attempt else { return }
+        if r != op.region {
+            // A twin's answer: a success completes the operation there; a refusal is
+            // dropped (the first try may still succeed).
+            guard case .ok = reply else { return }
+            op.region = r
+        }
         let c = op.client
         switch reply {
         case .sessionNotAvailable:
@@ -156,16 +176,18 @@ extension Simulation {
                 )
             }
             return
-        case .rejected(let error) where error.code == .regionRecovering || error.code == .clockOutOfBound:
+        case .rejected(let error)
+        where error.code == .regionRecovering || error.code == .clockOutOfBound || error.code == .clockUnverified:
             if error.code == .clockOutOfBound {
                 stats.clockRefusals += 1
                 probes.clockFenced = true
             }
-            failAttempt(opID, benchRegion: true)
+            if error.code == .clockUnverified { stats.clockUnverifiedRefusals += 1 }
+            failAttempt(opID, benchRegion: true, refused: true)
             return
         case .unavailable:
             stats.unavailable += 1
-            failAttempt(opID, benchRegion: true)
+            failAttempt(opID, benchRegion: true, refused: true)
             return
         case .rejected(let error):
             stats.rejections += 1
@@ -254,10 +276,15 @@ extension Simulation {
     }
 
     /// The attempt failed: bench the region, taint what may have landed, try again.
-    func failAttempt(_ opID: UInt64, benchRegion: Bool) {
+    /// `refused`: the region answered 503 (up, refusing for now), as `PaymentsClient` tells apart.
+    func failAttempt(_ opID: UInt64, benchRegion: Bool, refused: Bool = false) {
         guard var op = ops[opID] else { return }
         let c = op.client
-        if benchRegion { clients[c].router.recordFailure(regionIDs[op.region], nowMillis: now / 1_000) }
+        if benchRegion && refused {
+            clients[c].router.recordRefusal(regionIDs[op.region], nowMillis: now / 1_000)
+        } else if benchRegion {
+            clients[c].router.recordFailure(regionIDs[op.region], nowMillis: now / 1_000)
+        }
         if case .update(let id, _, true) = op.kind { clients[c].tainted.insert(id) }
         stats.retries += 1
         op.attempt += 1

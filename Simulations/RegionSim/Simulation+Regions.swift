@@ -90,8 +90,20 @@ extension Simulation {
         case .ownHistoryRecovered(let seq):
             noteOwnHistoryRecovered(r, resumingAfter: seq)
         case .clockStandingChanged(let standing):
-            if case .awaitingReadings = standing {} else if standing != .vouched {
+            if case .awaitingReadings = standing {
+                regions[r].clockWaitSinceMicros = now
+            } else if let since = regions[r].clockWaitSinceMicros {
+                regions[r].clockWaitSinceMicros = nil
+                if standing == .vouched {
+                    stats.clockFirstReadingWaitMillisMax = max(
+                        stats.clockFirstReadingWaitMillisMax, (now - since) / 1_000)
+                }
+            }
+            switch standing {
+            case .unverified, .outOfBound:
                 timeline.append(TimelineMark(atMicros: now, region: r, label: "clock \(standing.name)"))
+            case .vouched, .awaitingReadings:
+                break
             }
         case .recoveryFailed, .drained, .sessionWaitStarted, .sessionWaitEnded:
             break

@@ -32,6 +32,11 @@ public final class Simulation {
 
     // MARK: Observations, for checks and reports
     var acked: [AckedWrite] = []
+    /// Every `created_at` a region answered a create of the payment with.
+    var ackedCreations: [PaymentID: Set<UInt64>] = [:]
+    /// For each stamp a region gave a client write: the true time (ms since the epoch,
+    /// no skew) when it wrote it.
+    var trueWriteMillis: [Stamp: UInt64] = [:]
     var outages: [Outage] = []
     var lossTimes: [Int: UInt64] = [:]
     var wipes: [Wipe] = []
@@ -136,8 +141,8 @@ public final class Simulation {
             clientNext(c)
         case .requestArrives(let op, let attempt, let r):
             requestArrives(op: op, attempt: attempt, region: r)
-        case .replyArrives(let op, let attempt, let reply, let epoch):
-            replyArrives(op: op, attempt: attempt, reply: reply, epoch: epoch)
+        case .replyArrives(let op, let attempt, let reply, let region, let epoch):
+            replyArrives(op: op, attempt: attempt, reply: reply, from: region, epoch: epoch)
         case .requestTimeout(let op, let attempt):
             requestTimedOut(op: op, attempt: attempt)
         case .fault(let action):

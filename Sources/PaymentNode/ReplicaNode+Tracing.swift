@@ -14,20 +14,23 @@ import Tracing
 
 extension ReplicaNode {
     /// `submit` under a `paynode.submit` span, a child of the task's current context.
-    func tracedSubmit(_ command: PaymentCommand, durability: Durability) async throws(NodeError) -> WriteAck {
+    func tracedSubmit(
+        _ command: PaymentCommand, actor: String?, durability: Durability
+    ) async throws(NodeError) -> WriteAck {
         let span = startSpan("paynode.submit")
         span.updateAttributes { attributes in
             attributes["payment.id"] = command.paymentID.rawValue
             attributes["paynode.command"] = command.isCreate ? "create" : "update"
             attributes["paynode.durability.requested"] = durability.rawValue
             attributes["paynode.region"] = config.region.name
+            if let actor { attributes["paynode.key_id"] = actor }
         }
         defer { span.end() }
         // A trace the sampler dropped gets no commit span either.
         let trace = span.isRecording ? CommitTrace(context: span.context, paymentID: command.paymentID) : nil
         do {
             let ack = try await answer(commitTrace: trace) { shell, reply in
-                shell.submit(command, durability: durability, reply: reply)
+                shell.submit(command, actor: actor, durability: durability, reply: reply)
             }
             span.updateAttributes { attributes in
                 attributes["paynode.durability.achieved"] = ack.achieved.rawValue

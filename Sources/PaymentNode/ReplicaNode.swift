@@ -110,9 +110,13 @@ public final class ReplicaNode: @unchecked Sendable {
     /// when `remote` timed out: see `WriteAck.achieved`).
     /// With `tracing:` in the config it runs under spans (`tracedSubmit`); without, no
     /// span is started.
-    public func submit(_ command: PaymentCommand, durability: Durability) async throws(NodeError) -> WriteAck {
-        if config.tracing != nil { return try await tracedSubmit(command, durability: durability) }
-        return try await answer { shell, reply in shell.submit(command, durability: durability, reply: reply) }
+    public func submit(
+        _ command: PaymentCommand, actor: String? = nil, durability: Durability
+    ) async throws(NodeError) -> WriteAck {
+        if config.tracing != nil { return try await tracedSubmit(command, actor: actor, durability: durability) }
+        return try await answer { shell, reply in
+            shell.submit(command, actor: actor, durability: durability, reply: reply)
+        }
     }
 
     /// Waits until this region has committed everything `token` covers (up to the
@@ -174,6 +178,10 @@ public final class ReplicaNode: @unchecked Sendable {
     public func unavailableReason() async -> String? {
         do { return try await onLoop { $0.readinessProblem } } catch { return "the node has stopped" }
     }
+
+    /// What a ready region should still say of itself (nil when nothing): it writes on an
+    /// unverified clock.
+    public func readinessNote() async -> String? { try? await onLoop { $0.readinessNote } }
 
     // MARK: - On the loop
 

@@ -15,7 +15,11 @@ struct ClusterRoutes<Service: PaymentService>: Sendable {
             if let reason = await service.unavailableReason() {
                 throw APIError(.serviceUnavailable, "not_ready", reason)
             }
-            return APIResponses.json(.ok, "{\"status\":\"ready\"}")
+            // Ready, with what an operator should still know (a clock no majority vouched for).
+            guard let note = await service.readinessNote() else {
+                return APIResponses.json(.ok, "{\"status\":\"ready\"}")
+            }
+            return APIResponses.json(.ok, "{\"status\":\"ready\",\"note\":\(JSONString.quote(note))}")
         }
         router.get("/v1/cluster", scope: .clusterRead) { request, _, _ in
             let digest = request.uri.queryParameters["digest"].map(String.init)

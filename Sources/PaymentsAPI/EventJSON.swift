@@ -1,7 +1,7 @@
 import ReplicaCore
 
-/// The change feed's JSON: an event is the change (origin, seq, stamp, the fields it
-/// wrote) and the payment after it; a page adds the cursor to resume from.
+/// The change feed's JSON: an event is the change (origin, seq, stamp, actor, the fields
+/// it wrote) and the payment after it; a page adds the cursor to resume from.
 enum EventJSON {
     static func page(_ page: EventPage) -> String {
         "{\"data\":[" + page.events.map(event).joined(separator: ",") + "],\"cursor\":"
@@ -15,6 +15,9 @@ enum EventJSON {
         s += ",\"origin\":\(JSONString.quote(entry.origin.name))"
         s += ",\"seq\":\(entry.seq)"
         s += ",\"stamp\":\(JSONString.quote(entry.stamp.description))"
+        // Who made it: the id of the API key (replicated with the change); null for
+        // changes made before changes recorded one.
+        s += ",\"actor\":" + (entry.actor.map(JSONString.quote) ?? "null")
         s += ",\"position\":\(e.position)"
         // The request fingerprint is internal (it tells a replayed create from a reused key).
         let changes = entry.changes.filter { $0.field != .requestFingerprint }

@@ -43,7 +43,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
         } else {
             id = service.newPaymentID()
         }
-        let ack = try await submit(.create(id, create, idempotent: idempotent), durability: durability)
+        let ack = try await submit(.create(id, create, idempotent: idempotent), by: key, durability: durability)
         let status: HTTPResponse.Status =
             ack.replayed ? .ok : (durability == .remote && ack.achieved == .local ? .accepted : .created)
         var headers = writeHeaders(ack)
@@ -71,13 +71,18 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
             do { found = try await service.readPayment(id, sessionToken: nil) } catch { throw APIError(error) }
             guard let payment = found, key.covers(merchantID: payment.merchantID) else { throw notHeld(id) }
         }
-        let ack = try await submit(.update(id, patch), durability: durability)
+        let ack = try await submit(.update(id, patch), by: key, durability: durability)
         let status: HTTPResponse.Status = durability == .remote && ack.achieved == .local ? .accepted : .ok
         return APIResponses.json(status, PaymentJSON.payment(ack.payment), headers: writeHeaders(ack))
     }
 
-    private func submit(_ command: PaymentCommand, durability: Durability) async throws(APIError) -> WriteAck {
-        do { return try await service.submit(command, durability: durability) } catch { throw APIError(error) }
+    /// The write, recorded with the key's id as its actor (who made the change).
+    private func submit(_ command: PaymentCommand, by key: APIKey, durability: Durability) async throws(APIError)
+        -> WriteAck
+    {
+        do { return try await service.submit(command, actor: key.id, durability: durability) } catch {
+            throw APIError(error)
+        }
     }
 
     private func durability(_ request: Request) throws(APIError) -> Durability {

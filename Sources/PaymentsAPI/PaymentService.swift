@@ -24,7 +24,9 @@ public protocol PaymentService: Sendable {
 
     /// Applies a create or patch; returns once it is durable at `durability` (or `local`
     /// when `remote` timed out: see `WriteAck.achieved`).
-    func submit(_ command: PaymentCommand, durability: Durability) async throws(NodeError) -> WriteAck
+    /// `actor` is the id of the key that made the request: it is recorded with the change
+    /// and replicated with it, so every region can say who made it.
+    func submit(_ command: PaymentCommand, actor: String, durability: Durability) async throws(NodeError) -> WriteAck
     /// Returns once this region holds everything `token` covers (412 when it does not
     /// in time).
     func waitForSession(_ token: VersionVector) async throws(NodeError)
@@ -50,6 +52,9 @@ public protocol PaymentService: Sendable {
     func cluster(withDigest: Bool) async throws -> ClusterDocument
     /// Why writes are refused, if they are (nil when ready).
     func unavailableReason() async -> String?
+    /// What a ready region should still say of itself (`/ready`'s `note`): it writes on a
+    /// clock no majority of the cluster has vouched for. Nil by default.
+    func readinessNote() async -> String?
 
     /// The region's metrics registry: the API records its request metrics there and
     /// serves it at `/metrics`.
@@ -81,4 +86,9 @@ public struct APISettings: Sendable {
         self.accessLog = accessLog
         self.tracing = tracing
     }
+}
+
+extension PaymentService {
+    /// No note.
+    public func readinessNote() async -> String? { nil }
 }

@@ -238,7 +238,14 @@ public final class PaymentsClient: Sendable {
                 let data = Data(bytes.readableBytesView)
                 state.withLock { if let name = fields["x-region"] { $0.names[i] = name } }
                 if status >= 500 {
-                    state.withLock { $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis()) }
+                    state.withLock {
+                        // 503: the region is up but refuses for now; anything else is a failure.
+                        if status == 503 {
+                            $0.router.recordRefusal(keys[i], nowMillis: Self.nowMillis())
+                        } else {
+                            $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis())
+                        }
+                    }
                     failures.append("\(region): \(status) \(Self.errorSummary(data))")
                     if retry == .anyFailure { continue }
                     throw Self.apiError(status, data, region)

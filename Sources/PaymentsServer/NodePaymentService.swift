@@ -38,8 +38,10 @@ public struct NodePaymentService: PaymentService {
             entropy: (UInt64.random(in: .min ... .max), UInt16.random(in: .min ... .max)))
     }
 
-    public func submit(_ command: PaymentCommand, durability: Durability) async throws(NodeError) -> WriteAck {
-        try await node.submit(command, durability: durability)
+    public func submit(
+        _ command: PaymentCommand, actor: String, durability: Durability
+    ) async throws(NodeError) -> WriteAck {
+        try await node.submit(command, actor: actor, durability: durability)
     }
 
     public func waitForSession(_ token: VersionVector) async throws(NodeError) { try await node.waitForSession(token) }
@@ -74,6 +76,7 @@ public struct NodePaymentService: PaymentService {
     }
 
     public func unavailableReason() async -> String? { await node.unavailableReason() }
+    public func readinessNote() async -> String? { await node.readinessNote() }
 
     public var metricsRegistry: PrometheusCollectorRegistry { node.metrics }
 

@@ -68,8 +68,10 @@ extension ReplicaShell {
     }
 
     func resume(from state: RecoveredState) {
+        let now = clock.nowMillis
         engine = ReplicationEngine(
-            config: config.engine, recovered: state, counters: engine.counters, nowMillis: clock.nowMillis)
+            config: config.engine, recovered: state, counters: engine.counters,
+            clockReadings: engine.clockReadings(nowMillis: now), nowMillis: now)
         engineGeneration += 1
         health = .serving
         recovery.trying = false

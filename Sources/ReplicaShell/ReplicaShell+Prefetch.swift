@@ -5,7 +5,7 @@ import ReplicaCore
 /// A client write or peer event waiting for the records it needs (or for an earlier
 /// input to run: inputs run in the order they arrived, so a peer's messages keep theirs).
 enum ShellInput {
-    case submit(PaymentCommand, Durability, (Result<WriteAck, NodeError>) -> Void)
+    case submit(PaymentCommand, String?, Durability, (Result<WriteAck, NodeError>) -> Void)
     case peerConnected(RegionID)
     case peerDisconnected(RegionID)
     case peerSent(PeerMessage, RegionID)
@@ -29,7 +29,7 @@ extension ReplicaShell {
 
     func recordsToLoad(for input: ShellInput) -> [PaymentID] {
         switch input {
-        case .submit(let command, _, _): engine.recordsToLoad(for: command)
+        case .submit(let command, _, _, _): engine.recordsToLoad(for: command)
         case .peerSent(let message, _): engine.recordsToLoad(for: message)
         case .peerConnected, .peerDisconnected: []
         }
@@ -85,8 +85,8 @@ extension ReplicaShell {
 
     func run(_ input: ShellInput) {
         switch input {
-        case .submit(let command, let durability, let reply):
-            runSubmit(command, durability: durability, reply: reply)
+        case .submit(let command, let actor, let durability, let reply):
+            runSubmit(command, actor: actor, durability: durability, reply: reply)
         case .peerConnected(let peer):
             guard health == .serving else { return }
             carryOut(engine.peerConnected(peer, nowMillis: clock.nowMillis))
@@ -103,7 +103,7 @@ extension ReplicaShell {
     func failQueuedInputs(_ error: NodeError) {
         let queued = prefetch.inputs
         prefetch.inputs = []
-        for case .submit(_, _, let reply) in queued { reply(.failure(error)) }
+        for case .submit(_, _, _, let reply) in queued { reply(.failure(error)) }
     }
 
     /// A store read the engine asked for on behalf of a peer (`readSnapshotChunk`,

@@ -97,20 +97,25 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
 
     // MARK: - Writes
 
-    /// A client's create or patch. `reply` runs once the write is durable at `durability`
-    /// (or `local` when `remote` timed out: see `WriteAck.achieved`), or with why not.
-    public func submit(_ command: PaymentCommand, durability: Durability, reply: @escaping Reply<WriteAck>) {
+    /// A client's create or patch, by `actor` (the API key's id, recorded with the change).
+    /// `reply` runs once the write is durable at `durability` (or `local` when `remote`
+    /// timed out: see `WriteAck.achieved`), or with why not.
+    public func submit(
+        _ command: PaymentCommand, actor: String? = nil, durability: Durability, reply: @escaping Reply<WriteAck>
+    ) {
         if let reason = unavailableReason { return reply(.failure(.unavailable(reason))) }
-        accept(.submit(command, durability, reply))
+        accept(.submit(command, actor, durability, reply))
     }
 
     /// A write whose records the engine holds, run in its turn.
-    func runSubmit(_ command: PaymentCommand, durability: Durability, reply: @escaping Reply<WriteAck>) {
+    func runSubmit(
+        _ command: PaymentCommand, actor: String?, durability: Durability, reply: @escaping Reply<WriteAck>
+    ) {
         if let reason = unavailableReason { return reply(.failure(.unavailable(reason))) }
         let ticket = WriteTicket(nextTicket)
         nextTicket += 1
         let (result, directives) = engine.submit(
-            command, ticket: ticket, durability: durability, nowMillis: clock.nowMillis)
+            command, actor: actor, ticket: ticket, durability: durability, nowMillis: clock.nowMillis)
         switch result {
         case .rejected(let error): reply(.failure(.rejected(error)))
         case .answered(let ack): reply(.success(ack))

@@ -80,8 +80,8 @@ public final class ReplicaStore: @unchecked Sendable {
         // its values lost to newer ones), the payment's row as it stands.
         insertEvent = try db.prepare(
             """
-            INSERT OR IGNORE INTO events (origin, seq, entry, record)
-            VALUES (?1, ?2, ?3, coalesce(?4, (SELECT registers FROM payments WHERE id = ?5)))
+            INSERT OR IGNORE INTO events (origin, seq, entry, record, payment_id)
+            VALUES (?1, ?2, ?3, coalesce(?4, (SELECT registers FROM payments WHERE id = ?5)), ?5)
             """)
         // A snapshot moved the region past changes it holds no row of: the feed no
         // longer shows anything up to there.

@@ -1,3 +1,5 @@
+import ReplicaCore
+
 /// The store's schema, as append-only migrations: a shipped migration is never edited;
 /// changes come as new ones. `PRAGMA user_version` records how many have run.
 enum Schema {
@@ -98,6 +100,16 @@ enum Schema {
             seq    INTEGER NOT NULL CHECK (seq >= 0)
         ) WITHOUT ROWID;
         """,
+        // 4: a change says who made it. An encoded entry now ends with its actor: entries
+        // kept in format 3 get an empty one (one zero byte). And a payment's changes can
+        // be read in order (its history): rows written before get their payment id from
+        // their entry (`backfillEventPayments`).
+        """
+        UPDATE log SET entry = CAST(entry || x'00' AS BLOB);
+        UPDATE events SET entry = CAST(entry || x'00' AS BLOB);
+        ALTER TABLE events ADD COLUMN payment_id TEXT;
+        CREATE INDEX events_by_payment ON events (payment_id, position);
+        """,
     ]
 
     /// Runs the migrations not yet run, each in its own transaction.
@@ -110,8 +122,29 @@ enum Schema {
         for (i, sql) in migrations.enumerated() where i >= done {
             try db.transaction { () throws(SQLiteError) in
                 try db.execute(sql)
+                if i == 3 { try backfillEventPayments(db) }
                 try db.execute("PRAGMA user_version = \(i + 1)")
             }
+        }
+    }
+
+    /// Sets `events.payment_id` on rows written before the column existed, from their entry.
+    static func backfillEventPayments(_ db: SQLiteDatabase) throws(SQLiteError) {
+        let select = try db.prepare("SELECT position, entry FROM events WHERE payment_id IS NULL")
+        var rows: [(Int64, String)] = []
+        while try select.step() {
+            var reader = ByteReader(select.blob(1))
+            guard let entry = try? reader.readEntry() else {
+                throw SQLiteError(
+                    code: 1, message: "change feed row \(select.int(0)) holds an entry that does not decode", sql: nil)
+            }
+            rows.append((select.int(0), entry.paymentID.rawValue))
+        }
+        let update = try db.prepare("UPDATE events SET payment_id = ?2 WHERE position = ?1")
+        for (position, id) in rows {
+            update.bind(1, position)
+            update.bind(2, id)
+            try update.run()
         }
     }
 }

@@ -15,6 +15,7 @@ import Testing
         let cluster = try LocalCluster(regions: [us])
         do {
             try await cluster.startAll()
+            try await cluster.waitReady(us)
             // HTTPS with the cluster's CA: served.
             #expect(try await cluster.create(at: us, order: "over-tls").status == 201)
 

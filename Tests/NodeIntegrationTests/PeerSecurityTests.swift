@@ -121,12 +121,14 @@ import Testing
 
             // The node kept serving throughout: clients and honest peers still get through.
             #expect(cluster.exitStatus(us) == nil)
+            // (A link that came up waits for its peer's clock reading, as any link does.)
+            try await cluster.waitReady(us)
             #expect(try await cluster.create(at: us, order: "after-attacks").status == 201)
             let again = try await legit(eu)
             try await again.send(helloFrame(claiming: eu))
             try await eventually("an honest peer is still answered", timeout: 10) { again.bytesReceived.count >= 5 }
             await again.close()
-            let log = cluster.log(us)
+            let log = cluster.fullLog(us)
             #expect(log.contains("refused peer connection"))
             #expect(log.contains("malformed frame"))
         } catch {

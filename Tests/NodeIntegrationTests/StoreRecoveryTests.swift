@@ -122,6 +122,7 @@ import Testing
         let cluster = try LocalCluster(regions: [ap])
         do {
             try await cluster.startAll()
+            try await cluster.waitReady(ap)
             let dataDir = "\(cluster.dir.path)/data/ap-northeast-1"
             let (api, peer) = (try LoopbackPorts.free(), try LoopbackPorts.free())
             let second = try writeConfig(cluster, region: ap, dataDir: dataDir, api: api, peer: peer, name: "second")

@@ -20,6 +20,7 @@ import Testing
                 + "tracing:\n  otlp_endpoint: http://127.0.0.1:\(receiver.port)/\n  service_name: paynode-it\n  sample_ratio: 0\n")
                 .write(to: cluster.configURL(us), atomically: true, encoding: .utf8)
             try await cluster.start(us)
+            try await cluster.waitReady(us)
 
             let traceID = (0..<16).map { _ in UInt8.random(in: 0...255) }
             let parentSpanID = (0..<8).map { _ in UInt8.random(in: 0...255) }

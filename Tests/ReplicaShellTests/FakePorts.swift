@@ -105,9 +105,14 @@ enum ShellFixtures {
     static let virginia = RegionID("us-east-1")!
 
     /// `cacheBytes` set: the engine keeps a bounded record cache and loads from the store.
-    static func shell(peers: [RegionID] = [virginia], ownHistory: Bool = true, cacheBytes: Int? = nil) -> TestShell {
+    /// `clockWaitMillis`: how long writes wait for the peers' clock readings (0: these
+    /// tests write before any reading).
+    static func shell(
+        peers: [RegionID] = [virginia], ownHistory: Bool = true, cacheBytes: Int? = nil, clockWaitMillis: UInt64 = 0
+    ) -> TestShell {
         var engine = EngineConfig(region: tokyo, peers: peers)
         engine.recordCacheBytes = cacheBytes
+        engine.clockFirstReadingMillis = clockWaitMillis
         var config = ShellConfig(engine: engine)
         config.recoveryRetryMillisMin = 100
         config.recoveryRetryMillisMax = 400

@@ -59,7 +59,7 @@ import Testing
     @Test func test_sessionRead_waitsForTheCommitThenReadsCommittedState() {
         let shell = F.shell()
         var events: [ShellEvent] = []
-        shell.observer = { events.append($0) }
+        shell.observer = { if case .clockStandingChanged = $0 {} else { events.append($0) } }
         let write = Answers<WriteAck>()
         shell.submit(F.create(1), durability: .local, reply: write.reply)
         let id = F.create(1).paymentID
@@ -97,6 +97,26 @@ import Testing
         let after = Answers<WriteAck>()
         shell.submit(F.create(2), durability: .local, reply: after.reply)
         #expect({ if case .failure(.unavailable) = after.all.first { true } else { false } }())
+    }
+
+    @Test func test_startedRegion_isNotReadyUntilAPeerReadItsClock_andSaysWhenItWritesUnverified() {
+        let shell = F.shell(clockWaitMillis: 3_000)
+        var events: [ShellEvent] = []
+        shell.observer = { events.append($0) }
+        shell.clock.advance(20)
+        #expect(shell.readinessProblem?.contains("clocks") == true && shell.readinessNote == nil)
+        #expect(
+            events.map { if case .clockStandingChanged(let s) = $0 { s.name } else { "" } } == ["awaiting_readings"])
+        let refused = Answers<WriteAck>()
+        shell.submit(F.create(1), durability: .local, reply: refused.reply)
+        #expect(
+            { if case .failure(.rejected(let e)) = refused.all.first { e.code == .clockUnverified } else { false } }())
+        // No peer answers: after the wait it writes on its own clock, ready, with a note.
+        shell.clock.advance(3_000)
+        #expect(shell.readinessProblem == nil && shell.readinessNote?.contains("own clock") == true)
+        #expect(
+            events.compactMap { if case .clockStandingChanged(let s) = $0 { s.name } else { nil } }.last == "unverified"
+        )
     }
 
     @Test func test_newStore_isNotReadyUntilItsPeersHaveSpoken() {

@@ -90,7 +90,8 @@ import Testing
             // The clock resumes above every stamp it gave, even with a wall clock far behind.
             let maxHLC = acks.map(\.hlc).max()!
             #expect(recovered.clockHighWater >= maxHLC)
-            var engine = ReplicationEngine(config: EngineConfig(region: usEast, peers: []), recovered: recovered, nowMillis: 0)
+            var engine = ReplicationEngine(
+                config: EngineConfig(region: usEast, peers: []), recovered: recovered, nowMillis: 0)
             let (_, ds) = engine.submit(
                 .create(
                     PaymentID.derived(merchantID: "m", idempotencyKey: "after-\(round)"),

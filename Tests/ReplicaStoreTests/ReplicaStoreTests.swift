@@ -25,7 +25,8 @@ import Testing
         #expect(recovered.vector == w.engine.durableVector)
         #expect(recovered.allLogEntries().count == 51)
         #expect(recovered.clockHighWater == w.engine.clockHighWater)
-        let resumed = ReplicationEngine(config: EngineConfig(region: usEast, peers: []), recovered: recovered, nowMillis: 0)
+        let resumed = ReplicationEngine(
+            config: EngineConfig(region: usEast, peers: []), recovered: recovered, nowMillis: 0)
         #expect(resumed.stateDigest() == w.engine.stateDigest())
         let reader = try store.reader()
         #expect(try reader.payment(PaymentID.derived(merchantID: "m0", idempotencyKey: "k3"))?.description == "changed")
@@ -159,7 +160,8 @@ import Testing
         let recovered = try store.recover()
         #expect(recovered.logHorizon == lagging)
         // A restarted engine knows the horizon: a peer below it will get a snapshot.
-        let resumed = ReplicationEngine(config: EngineConfig(region: usEast, peers: []), recovered: recovered, nowMillis: 0)
+        let resumed = ReplicationEngine(
+            config: EngineConfig(region: usEast, peers: []), recovered: recovered, nowMillis: 0)
         #expect(resumed.log.firstAvailable(usEast) == 41)
     }
 

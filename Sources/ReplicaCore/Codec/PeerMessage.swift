@@ -23,8 +23,9 @@ public enum PeerMessage: Hashable, Sendable {
     /// encoding, written as it is (decoding gives `snapshot`).
     case encodedSnapshot(records: [[UInt8]], vector: VersionVector?, part: UInt64)
 
-    /// The wire format version this code writes and reads.
-    public static let formatVersion: UInt8 = 3
+    /// The wire format version this code writes and reads. 4: a log entry ends with its
+    /// actor (who made the change).
+    public static let formatVersion: UInt8 = 4
 
     /// The message type byte.
     public enum Kind: UInt8, Sendable, CaseIterable {

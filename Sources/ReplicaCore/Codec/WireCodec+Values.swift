@@ -65,6 +65,9 @@ extension ByteWriter {
             writeOptionalStamp(c.base)
             writeVarint(UInt64(c.depth))
         }
+        // Last, so that format 3's entries (kept in stores made before) become this
+        // format's by appending one byte: an empty actor.
+        writeString(e.actor ?? "")
     }
 
     /// A record: its id and every present register, in field order.
@@ -235,7 +238,11 @@ extension ByteReader {
             let fingerprint = CreatePayment.fingerprint(of: changes.map { ($0.field, $0.value) })
             changes.append(FieldChange(field: .requestFingerprint, value: .text(fingerprint), base: nil, depth: 1))
         }
-        return LogEntry(origin: origin, seq: seq, hlc: hlc, paymentID: id, changes: changes)
+        let actorAt = offset
+        let actor = try readString(maxBytes: ActorName.bytesMax, what: "actor")
+        if !actor.isEmpty, let problem = ActorName.problem(actor) { throw DecodingError(problem, at: actorAt) }
+        return LogEntry(
+            origin: origin, seq: seq, hlc: hlc, paymentID: id, changes: changes, actor: actor.isEmpty ? nil : actor)
     }
 
     public mutating func readRecord() throws(DecodingError) -> PaymentRecord {

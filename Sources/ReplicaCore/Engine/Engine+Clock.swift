@@ -27,6 +27,13 @@ extension ReplicationEngine {
     /// An estimate older than this no longer counts (the peer is gone, or a clock stepped).
     var clockOffsetMaxAgeMillis: UInt64 { 10 * config.pingIntervalMillis }
 
+    /// Every peer's fresh clock offset estimate (for an engine that replaces this one).
+    public func clockReadings(nowMillis: UInt64) -> [RegionID: ClockOffset] {
+        var readings: [RegionID: ClockOffset] = [:]
+        for peer in config.peers { readings[peer] = clockOffset(of: peer, nowMillis: nowMillis) }
+        return readings
+    }
+
     /// The peer's current clock offset estimate, when there is a fresh one.
     public func clockOffset(of peer: RegionID, nowMillis: UInt64) -> ClockOffset? {
         guard let o = peers[peer]?.clockOffset, nowMillis >= o.measuredAtMillis,
@@ -102,6 +109,48 @@ extension ReplicationEngine {
         case .outOfBound(let why), .awaitingReadings(let why): why
         case .vouched, .unverified: nil
         }
+    }
+
+    /// Takes in the wall time of an input (a tick, a client write, a peer's message or
+    /// link). Inputs come at least every tick, so when the wall time moved from the last
+    /// one by more than a tick and a margin (a quarter of the skew bound), this clock
+    /// stepped (an NTP step, a VM resumed) or the process stalled. Every peer's reading was
+    /// taken on the old clock: each is moved by the step, with a tick more of uncertainty,
+    /// so a clock that jumped ahead is fenced at once and one that came back is not kept
+    /// waiting; and each is measured again at once (a ping to every greeted peer). A stall
+    /// read as a step errs towards refusing writes until those answers come. CockroachDB
+    /// checks for forward clock jumps the same way. Off with the start-up wait
+    /// (`clockFirstReadingMillis` 0).
+    mutating func noteWallTime(_ nowMillis: UInt64) -> [EngineDirective] {
+        let last = lastWallMillis
+        lastWallMillis = nowMillis
+        let margin = config.maxClockSkewMillis / 4 + config.tickIntervalMillis
+        guard config.clockFirstReadingMillis > 0, !config.peers.isEmpty,
+            nowMillis > last + margin || last > nowMillis + margin
+        else { return [] }
+        counters.clockSteps += 1
+        // The step, taking the input to have come half a tick after the last one: its
+        // error is within half a tick either way. Both clocks fit 48 bits: no overflow.
+        let step = Int64(nowMillis) - Int64(last) - Int64(config.tickIntervalMillis / 2)
+        var pings: [EngineDirective] = []
+        for peer in config.peers.sorted() {
+            if let o = peers[peer]!.clockOffset {
+                let measuredAt = Int64(o.measuredAtMillis) + step
+                peers[peer]!.clockOffset =
+                    measuredAt < 0
+                    ? nil
+                    : ClockOffset(
+                        offsetMillis: o.offsetMillis - step,
+                        roundTripMillis: o.roundTripMillis + config.tickIntervalMillis,
+                        measuredAtMillis: UInt64(measuredAt))
+            }
+            // The echo of a ping held across the step would tell the peer a wrong hold time.
+            peers[peer]!.lastPingFromPeer = nil
+            if peers[peer]!.connected && peers[peer]!.greeted && !peers[peer]!.closing {
+                pings.append(ping(peer, nowMillis: nowMillis))
+            }
+        }
+        return pings
     }
 
     /// Whether a peer's stamp is further ahead of this region's clock than the skew

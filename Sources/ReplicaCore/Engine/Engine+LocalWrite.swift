@@ -1,14 +1,25 @@
 // MARK: - Client writes
 
 extension ReplicationEngine {
-    /// A client's create or patch, at wall time `nowMillis`.
+    /// A client's create or patch, by `actor` (the API key's id, carried in the log entry;
+    /// the engine never decides on it), at wall time `nowMillis`.
     ///
     /// Validation happens first: a refused write changes nothing. An accepted one is
     /// applied in memory and handed to the shell to persist; the client's answer comes
     /// later as an `.acknowledge(ticket, …)` directive, once the write is durable at
     /// the requested level.
     public mutating func submit(
-        _ command: PaymentCommand, ticket: WriteTicket, durability: Durability, nowMillis: UInt64
+        _ command: PaymentCommand, actor: String? = nil, ticket: WriteTicket, durability: Durability,
+        nowMillis: UInt64
+    ) -> (result: SubmitResult, directives: [EngineDirective]) {
+        let pings = noteWallTime(nowMillis)
+        let (result, directives) = decideAndWrite(
+            command, actor: actor, ticket: ticket, durability: durability, nowMillis: nowMillis)
+        return (result, pings + directives)
+    }
+
+    mutating func decideAndWrite(
+        _ command: PaymentCommand, actor: String?, ticket: WriteTicket, durability: Durability, nowMillis: UInt64
     ) -> (result: SubmitResult, directives: [EngineDirective]) {
         latchOwnHistory()
         if let why = ownHistoryMissing {
@@ -30,7 +41,8 @@ extension ReplicationEngine {
                 return (.rejected(PaymentError(.clockUnverified, why)), [])
             }
             return write(
-                changes, to: id, command: command, ticket: ticket, durability: durability, nowMillis: nowMillis)
+                changes, to: id, command: command, actor: actor, ticket: ticket, durability: durability,
+                nowMillis: nowMillis)
         }
     }
 
@@ -60,8 +72,8 @@ extension ReplicationEngine {
     /// Makes the log entry of `changes` (stamped above the record's newest stamp, next
     /// seq of this region), applies it, and hands it to the shell to persist.
     mutating func write(
-        _ changes: [(PaymentField, FieldValue)], to id: PaymentID, command: PaymentCommand, ticket: WriteTicket,
-        durability: Durability, nowMillis: UInt64
+        _ changes: [(PaymentField, FieldValue)], to id: PaymentID, command: PaymentCommand, actor: String?,
+        ticket: WriteTicket, durability: Durability, nowMillis: UInt64
     ) -> (SubmitResult, [EngineDirective]) {
         let record = records[id] ?? PaymentRecord(id: id)
         let hlc = clock.stamp(after: record.maxStamp?.time ?? .zero, nowMillis: nowMillis)
@@ -72,7 +84,7 @@ extension ReplicationEngine {
                 let replaced = record[field]
                 let depth = replaced.map { $0.depth == .max ? $0.depth : $0.depth + 1 } ?? 1
                 return FieldChange(field: field, value: value, base: replaced?.stamp, depth: depth)
-            })
+            }, actor: actor)
         let (conflicts, merged) = apply(entry)
         guard let payment = Payment(merged) else {
             preconditionFailure("payment \(id) incomplete right after a local \(command)")

@@ -4,6 +4,11 @@ extension ReplicationEngine {
     /// A connection to `peer` is up (its certificate already checked by the transport).
     /// We greet it with our durable vector; nothing is pushed until its HELLO arrives.
     public mutating func peerConnected(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
+        let stepped = noteWallTime(nowMillis)
+        return stepped + connect(peer, nowMillis: nowMillis)
+    }
+
+    mutating func connect(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
         guard var state = peers[peer] else {
             return [.disconnect(peer, reason: "region \(peer) is not a peer of \(region)")]
         }
@@ -41,6 +46,11 @@ extension ReplicationEngine {
 
     /// A message from `peer`, already decoded.
     public mutating func receive(_ message: PeerMessage, from peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
+        let stepped = noteWallTime(nowMillis)
+        return stepped + take(message, from: peer, nowMillis: nowMillis)
+    }
+
+    mutating func take(_ message: PeerMessage, from peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
         guard var state = peers[peer], state.connected else {
             return violation(peer, "message from \(peer), which is not a connected peer")
         }
@@ -100,7 +110,7 @@ extension ReplicationEngine {
             return receiveSnapshot(chunk, vector: snapshotVector, part: part, from: peer, nowMillis: nowMillis)
         case .encodedDelta, .encodedSnapshot:
             // A sender's form, handed over without the wire (unit tests' clusters).
-            do { return receive(try message.decodedForm(), from: peer, nowMillis: nowMillis) } catch {
+            do { return take(try message.decodedForm(), from: peer, nowMillis: nowMillis) } catch {
                 return violation(peer, "\(message.kind) does not decode: \(error)")
             }
         }

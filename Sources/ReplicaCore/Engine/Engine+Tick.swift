@@ -4,7 +4,7 @@ extension ReplicationEngine {
     /// The periodic input, every `config.tickIntervalMillis`: resends what peers did not
     /// ack in time, pings peers, times out `remote` writes, compacts the log, and pushes.
     public mutating func tick(nowMillis: UInt64) -> [EngineDirective] {
-        var directives: [EngineDirective] = []
+        var directives = noteWallTime(nowMillis)
         releaseQuietSnapshotSource(nowMillis: nowMillis)
         for peer in config.peers.sorted() {
             guard var state = peers[peer], state.connected, state.greeted else { continue }

@@ -54,17 +54,22 @@ public struct ReplicationEngine: Sendable {
     var snapshotSource: (peer: RegionID, lastChunkMillis: UInt64)?
     /// Numbers the store reads made for peers (snapshot chunks, older log entries).
     var nextStoreRead: UInt64 = 1
+    /// The wall time of the last input: a step from it moves every clock reading (see
+    /// `noteWallTime`).
+    var lastWallMillis: UInt64
     public internal(set) var counters = EngineCounters()
 
     /// A node resuming from what its store holds (all empty for a brand-new node), at
     /// wall time `nowMillis`: it takes no write before it has read its peers' clocks, or
-    /// `clockFirstReadingMillis` after this. `counters` carries the counts of an engine
-    /// this one replaces in the same process (they only grow, as metrics require).
+    /// `clockFirstReadingMillis` after this. `counters` and `clockReadings` carry what an
+    /// engine this one replaces in the same process knew (counts only grow, as metrics
+    /// require; the clock is the same one, so its fresh readings still hold).
     public init(
         config: EngineConfig, recovered: RecoveredState = RecoveredState(), counters: EngineCounters = EngineCounters(),
-        nowMillis: UInt64
+        clockReadings: [RegionID: ClockOffset] = [:], nowMillis: UInt64
     ) {
         self.counters = counters
+        self.lastWallMillis = nowMillis
         do { try config.validate() } catch {
             preconditionFailure("invalid engine config (validate it before starting): \(error)")
         }
@@ -88,6 +93,7 @@ public struct ReplicationEngine: Sendable {
         self.peers = [:]
         for p in config.peers {
             peers[p] = PeerState(acked: recovered.peerAcked[p] ?? VersionVector(), clockWaitSinceMillis: nowMillis)
+            peers[p]!.clockOffset = clockReadings[p]
         }
         self.ownHistorySeen = recovered.vector[config.region]
         self.ownHistoryAwaited = recovered.ownHistoryComplete ? [] : Set(config.peers)
@@ -235,6 +241,9 @@ public struct EngineCounters: Hashable, Sendable {
     /// Client writes refused because this region was still waiting for its peers' clock
     /// readings (just started, or links just came back).
     public var writesRefusedForClockReadings: UInt64 = 0
+    /// Times this region's wall clock stepped (or the process stalled) between two
+    /// inputs: its peers' clock readings were moved by the step and measured again.
+    public var clockSteps: UInt64 = 0
     /// Peer entries (or snapshot chunks) held because they were stamped further ahead of
     /// this region's clock than the skew bound.
     public var entriesHeldForClock: UInt64 = 0

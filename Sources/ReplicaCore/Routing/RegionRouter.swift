@@ -1,8 +1,12 @@
 /// The client's choice of region (pure; shared by `PaymentsClient` and the simulator).
 ///
 /// Regions are ranked by smoothed measured latency; a region that fails (connection
-/// error, timeout, 5xx) is benched for a cooldown that doubles with each consecutive
-/// failure, up to a cap. When the cooldown ends the region is tried again (half-open);
+/// error, timeout, a 5xx other than 503) is benched for a cooldown that doubles with each
+/// consecutive failure, up to a cap. A region that answers 503 (it is up, but takes no
+/// writes for now: its store is recovering, its clock is out of bound or not yet read)
+/// is benched for the base cooldown only, however often it refuses: such refusals end by
+/// themselves, often within a second or two, and a client that backed off for half a
+/// minute would miss the region's return when the others are down too. When the cooldown ends the region is tried again (half-open);
 /// one success clears its record. Benched regions stay in the ranking, last, so a
 /// client with every region down still has somewhere to try.
 public struct RegionRouter: Sendable {
@@ -51,6 +55,15 @@ public struct RegionRouter: Sendable {
         h.consecutiveFailures += 1
         let shift = UInt64(min(h.consecutiveFailures - 1, 16))
         h.benchedUntilMillis = nowMillis + min(config.cooldownBaseMillis << shift, config.cooldownMaxMillis)
+        health[region] = h
+    }
+
+    /// `region` answered at `nowMillis` but refused the request for now (503): bench it for
+    /// the base cooldown, and forget its earlier failures (it is up).
+    public mutating func recordRefusal(_ region: RegionID, nowMillis: UInt64) {
+        guard var h = health[region] else { return }
+        h.consecutiveFailures = 0
+        h.benchedUntilMillis = nowMillis + config.cooldownBaseMillis
         health[region] = h
     }
 

@@ -37,7 +37,7 @@ final class LocalCluster: @unchecked Sendable {
                 region: r, dataDir: "\(dir.path)/data/\(r.name)", apiPort: apiPorts[r]!, peerPort: peerPorts[r]!,
                 peers: LocalCluster.allRegions.filter { $0 != r }.map { ($0, peerPorts[$0]!) }, certDir: certDir)
             yaml.api = extraAPIConfig(r).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
-            yaml.tuning = ["ping_interval_ms: 200", "retransmit_after_ms: 1000"]
+            yaml.tuning = ["ping_interval_ms: 200", "retransmit_after_ms: 1000", "clock_first_reading_ms: 600"]
             try yaml.text.write(to: configURL(r), atomically: true, encoding: .utf8)
         }
     }
@@ -78,6 +78,14 @@ final class LocalCluster: @unchecked Sendable {
         try await eventually("\(r) answers /health", timeout: 30) {
             guard process.isRunning else { throw ClusterError("\(r) exited: \(self.log(r))") }
             return (try? await self.call(r, "GET", "/health").status) == 200
+        }
+    }
+
+    /// Waits until the region's `/ready` answers 200: it takes writes (its peers have read
+    /// its clock, or none answered within `clock_first_reading_ms`).
+    func waitReady(_ r: RegionID, timeout: Double = 30) async throws {
+        try await eventually("\(r) answers /ready", timeout: timeout) {
+            (try? await self.call(r, "GET", "/ready").status) == 200
         }
     }
 

@@ -108,7 +108,7 @@ final class InMemoryPaymentService: PaymentService {
         }
     }
 
-    func submit(_ command: PaymentCommand, durability: Durability) async throws(NodeError) -> WriteAck {
+    func submit(_ command: PaymentCommand, actor: String, durability: Durability) async throws(NodeError) -> WriteAck {
         let region = self.region
         let result: Result<WriteAck, NodeError> = state.withLock { s in
             if let refusal = s.refusal { return .failure(refusal) }

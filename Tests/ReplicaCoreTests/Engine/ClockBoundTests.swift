@@ -115,7 +115,8 @@ import Testing
         let answer = e.receive(.ping(vector: VersionVector(), clock: theirs), from: Fixtures.virginia, nowMillis: 5_000)
         #expect(
             T.sends(answer, to: Fixtures.virginia) == [
-                .ping(vector: VersionVector(), clock: ClockSample(sentAtMillis: 5_000, echoMillis: 7_000, heldMillis: 0))
+                .ping(
+                    vector: VersionVector(), clock: ClockSample(sentAtMillis: 5_000, echoMillis: 7_000, heldMillis: 0))
             ])
         let later = ClockSample(sentAtMillis: 7_900, echoMillis: 5_000, heldMillis: 0)
         // A ping that echoes ours is not answered: the next tick's ping echoes it.

@@ -3,8 +3,9 @@ import Testing
 @testable import ReplicaCore
 
 /// The clock fence from the first moment: a region takes no write until enough peers
-/// have read its clock (or none answered for `clockFirstReadingMillis`), after a start
-/// and after links come back from a long cut.
+/// have read its clock (or none answered for `clockFirstReadingMillis`), after a start,
+/// after links come back from a long cut, and after its own clock steps. Time moves by
+/// ticks here, as a node's timer moves it: a longer silence reads as a clock step.
 @Suite struct ClockFirstReadingTests {
     typealias T = ReplicationEngineTests
     typealias C = ClockBoundTests
@@ -14,11 +15,39 @@ import Testing
         var config = EngineConfig(region: Fixtures.tokyo, peers: [Fixtures.virginia, Fixtures.ireland])
         config.clockFirstReadingMillis = 3_000
         var e = ReplicationEngine(config: config, recovered: RecoveredState(ownHistoryComplete: true), nowMillis: start)
-        for p in peers {
-            _ = e.peerConnected(p, nowMillis: start)
-            _ = e.receive(.hello(region: p, vector: VersionVector()), from: p, nowMillis: start)
-        }
+        for p in peers { greet(&e, p) }
         return e
+    }
+
+    static func greet(_ e: inout ReplicationEngine, _ peer: RegionID) {
+        _ = e.peerConnected(peer, nowMillis: e.lastWallMillis)
+        _ = e.receive(.hello(region: peer, vector: VersionVector()), from: peer, nowMillis: e.lastWallMillis)
+    }
+
+    /// Ticks `e` every tick interval up to `to`.
+    static func idle(_ e: inout ReplicationEngine, to: UInt64) {
+        var t = e.lastWallMillis
+        while t < to {
+            t = min(t + e.config.tickIntervalMillis, to)
+            _ = e.tick(nowMillis: t)
+        }
+    }
+
+    /// Each peer answers tokyo's last ping now with a clock `offset` ahead of tokyo's: the
+    /// estimate comes out exactly `offset` (the answer left halfway through the round trip).
+    static func answer(_ e: inout ReplicationEngine, _ offsets: [RegionID: Int64]) {
+        let now = e.lastWallMillis
+        for (peer, offset) in offsets.sorted(by: { $0.key < $1.key }) {
+            let sent = e.peers[peer]!.lastPingSentMillis
+            let half = (now - sent) / 2
+            let theirs = ClockSample(
+                sentAtMillis: UInt64(Int64(sent + half) + offset), echoMillis: sent, heldMillis: 0)
+            _ = e.receive(.ping(vector: VersionVector(), clock: theirs), from: peer, nowMillis: now)
+        }
+    }
+
+    static func create(_ e: inout ReplicationEngine, _ n: Int) -> SubmitResult {
+        C.create(&e, n, at: e.lastWallMillis)
     }
 
     static func refusedUnverified(_ r: SubmitResult) -> Bool {
@@ -27,75 +56,85 @@ import Testing
 
     @Test func test_justStarted_refusesWrites_untilAPeerVouches_thenWrites() {
         var e = Self.started(at: 10_000, greetedBy: [Fixtures.virginia, Fixtures.ireland])
-        #expect(Self.refusedUnverified(C.create(&e, 1, at: 10_010)))
+        Self.idle(&e, to: 10_010)
+        #expect(Self.refusedUnverified(Self.create(&e, 1)))
         #expect(e.counters.writesRefusedForClockReadings == 1 && e.vector.total == 0)
-        #expect(e.clockProblem(nowMillis: 10_010)?.contains("us-east-1, eu-west-1") == true)
+        #expect(e.clockProblem(nowMillis: 10_010)?.contains("eu-west-1, us-east-1") == true)
         #expect(e.clockStanding(nowMillis: 10_010).name == "awaiting_readings")
         // One of two peers reads it in bound: with itself, a majority of three.
-        C.exchangePings(&e, [Fixtures.virginia: 40], at: 11_000)
-        #expect(e.clockStanding(nowMillis: 11_030) == .vouched)
-        #expect(C.create(&e, 2, at: 11_030) == .pending(seq: 1))
+        Self.idle(&e, to: 10_040)
+        Self.answer(&e, [Fixtures.virginia: 40])
+        #expect(e.clockStanding(nowMillis: 10_040) == .vouched)
+        #expect(Self.create(&e, 2) == .pending(seq: 1))
     }
 
     @Test func test_justStarted_aheadOfItsPeers_isOutOfBoundAtItsFirstReading_neverWrites() {
         var e = Self.started(at: 10_000, greetedBy: [Fixtures.virginia, Fixtures.ireland])
+        Self.idle(&e, to: 10_040)
         // Both peers read this clock 3 s ahead of theirs.
-        C.exchangePings(&e, [Fixtures.virginia: -3_000, Fixtures.ireland: -3_000], at: 11_000)
-        #expect(C.refusedForClock(C.create(&e, 1, at: 11_030)))
+        Self.answer(&e, [Fixtures.virginia: -3_000, Fixtures.ireland: -3_000])
+        #expect(C.refusedForClock(Self.create(&e, 1)))
         // Long after the start-up wait: still out of bound while the readings stay fresh.
-        C.exchangePings(&e, [Fixtures.virginia: -3_000, Fixtures.ireland: -3_000], at: 20_000)
-        #expect(C.refusedForClock(C.create(&e, 2, at: 20_030)))
+        Self.idle(&e, to: 20_000)
+        Self.answer(&e, [Fixtures.virginia: -3_000, Fixtures.ireland: -3_000])
+        #expect(C.refusedForClock(Self.create(&e, 2)))
         #expect(e.vector.total == 0)
     }
 
     @Test func test_noPeerReachable_writesOnItsOwnClockOnceTheWaitIsOver_andSaysSo() {
         var e = Self.started(at: 10_000)
-        #expect(Self.refusedUnverified(C.create(&e, 1, at: 12_999)))
+        Self.idle(&e, to: 12_999)
+        #expect(Self.refusedUnverified(Self.create(&e, 1)))
+        Self.idle(&e, to: 13_000)
         let standing = e.clockStanding(nowMillis: 13_000)
         guard case .unverified(let why) = standing else {
             Issue.record("expected unverified, got \(standing)")
             return
         }
         #expect(why.contains("1 of 3") && e.clockProblem(nowMillis: 13_000) == nil)
-        #expect(C.create(&e, 2, at: 13_000) == .pending(seq: 1))
+        #expect(Self.create(&e, 2) == .pending(seq: 1))
     }
 
     @Test func test_linkBackAfterALongCut_waitsForAFreshReading_beforeWritingAgain() {
         var e = Self.started(at: 10_000, greetedBy: [Fixtures.virginia])
-        C.exchangePings(&e, [Fixtures.virginia: 0], at: 10_500)
-        #expect(C.create(&e, 1, at: 10_600) == .pending(seq: 1))
+        Self.idle(&e, to: 10_040)
+        Self.answer(&e, [Fixtures.virginia: 0])
+        #expect(Self.create(&e, 1) == .pending(seq: 1))
         // Cut for a minute: the reading goes stale, no peer is awaited, it writes unverified.
-        _ = e.peerDisconnected(Fixtures.virginia, nowMillis: 11_000)
+        _ = e.peerDisconnected(Fixtures.virginia, nowMillis: 10_100)
+        Self.idle(&e, to: 70_000)
         #expect(e.clockStanding(nowMillis: 70_000).name == "unverified")
-        #expect(C.create(&e, 2, at: 70_000) == .pending(seq: 2))
+        #expect(Self.create(&e, 2) == .pending(seq: 2))
         // The link comes back: no write until the peer has read the clock again.
-        _ = e.peerConnected(Fixtures.virginia, nowMillis: 71_000)
-        _ = e.receive(.hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 71_000)
-        #expect(Self.refusedUnverified(C.create(&e, 3, at: 71_010)))
+        Self.greet(&e, Fixtures.virginia)
+        Self.idle(&e, to: 70_010)
+        #expect(Self.refusedUnverified(Self.create(&e, 3)))
         // Its reading: this clock is 20 s ahead. Refused for the clock, not the wait.
-        C.exchangePings(&e, [Fixtures.virginia: -20_000], at: 72_000)
-        #expect(C.refusedForClock(C.create(&e, 3, at: 72_030)))
+        Self.idle(&e, to: 70_040)
+        Self.answer(&e, [Fixtures.virginia: -20_000])
+        #expect(C.refusedForClock(Self.create(&e, 3)))
     }
 
     @Test func test_aShortCut_keepsTheFreshReading_andWrites() {
         var e = Self.started(at: 10_000, greetedBy: [Fixtures.virginia])
-        C.exchangePings(&e, [Fixtures.virginia: 0], at: 10_500)
-        _ = e.peerDisconnected(Fixtures.virginia, nowMillis: 11_000)
-        _ = e.peerConnected(Fixtures.virginia, nowMillis: 12_000)
-        #expect(C.create(&e, 1, at: 12_010) == .pending(seq: 1))
+        Self.idle(&e, to: 10_040)
+        Self.answer(&e, [Fixtures.virginia: 0])
+        _ = e.peerDisconnected(Fixtures.virginia, nowMillis: 10_100)
+        Self.idle(&e, to: 12_000)
+        Self.greet(&e, Fixtures.virginia)
+        #expect(Self.create(&e, 1) == .pending(seq: 1))
     }
 
     @Test func test_replaysAreAnsweredWhileWaiting() {
         var e = Self.started(at: 10_000)
+        Self.idle(&e, to: 13_000)
         // Written while no peer could be reached (past the wait), then restarted.
         let create = PaymentCommand.create(Fixtures.id(1), Fixtures.create(1), idempotent: true)
         let (first, ds) = e.submit(create, ticket: WriteTicket(1), durability: .local, nowMillis: 13_000)
         #expect(first == .pending(seq: 1))
         _ = e.didPersist(requestID: T.persists(ds)[0].id, nowMillis: 13_001)
-        var config = e.config
-        config.clockFirstReadingMillis = 3_000
         var restarted = ReplicationEngine(
-            config: config,
+            config: e.config,
             recovered: RecoveredState(records: [e.record(Fixtures.id(1))!], vector: e.vector, ownHistoryComplete: true),
             nowMillis: 20_000)
         let replay = restarted.submit(create, ticket: WriteTicket(2), durability: .local, nowMillis: 20_001).result
@@ -107,13 +146,54 @@ import Testing
         #expect(Self.refusedUnverified(C.create(&restarted, 2, at: 20_001)))
     }
 
+    @Test func test_aClockStep_movesEveryReading_fencesAtOnce_andPingsToMeasureAgain() {
+        var e = Self.started(at: 10_000, greetedBy: [Fixtures.virginia, Fixtures.ireland])
+        Self.idle(&e, to: 10_040)
+        Self.answer(&e, [Fixtures.virginia: 0, Fixtures.ireland: 0])
+        #expect(Self.create(&e, 1) == .pending(seq: 1))
+        // The wall clock steps 3 s ahead between two ticks: the readings, moved by the
+        // step, show it ahead of both peers at once. No write is stamped 3 s ahead.
+        let stepped = e.tick(nowMillis: 13_060)
+        #expect(e.counters.clockSteps == 1)
+        #expect(T.sends(stepped, to: Fixtures.virginia).count == 1 && T.sends(stepped, to: Fixtures.ireland).count == 1)
+        #expect(C.refusedForClock(Self.create(&e, 2)))
+        let moved = e.clockOffset(of: Fixtures.virginia, nowMillis: 13_060)
+        #expect(moved.map { (-3_000 - 10)...(-3_000 + 10) ~= $0.offsetMillis } == true)
+        // NTP steps it back: in bound again at once, without waiting for new readings.
+        Self.idle(&e, to: 13_100)
+        _ = e.tick(nowMillis: 10_140)
+        #expect(e.counters.clockSteps == 2)
+        #expect(Self.create(&e, 2) == .pending(seq: 2))
+    }
+
+    @Test func test_aStallReadAsAStep_refusesWritesOnlyUntilTheAnswersCome() {
+        var e = Self.started(at: 10_000, greetedBy: [Fixtures.virginia, Fixtures.ireland])
+        Self.idle(&e, to: 10_040)
+        Self.answer(&e, [Fixtures.virginia: 0, Fixtures.ireland: 0])
+        // Two seconds without an input (the process stalled; the clock did not step).
+        _ = e.tick(nowMillis: 12_040)
+        #expect(C.refusedForClock(Self.create(&e, 1)))
+        Self.idle(&e, to: 12_080)
+        Self.answer(&e, [Fixtures.virginia: 0, Fixtures.ireland: 0])
+        #expect(Self.create(&e, 1) == .pending(seq: 1))
+    }
+
+    @Test func test_theWaitOff_neverRefusesForWantOfReadings_norVoidsThemOnAStep() {
+        var e = ReplicationEngineTests.engine()
+        #expect(e.config.clockFirstReadingMillis == 0)
+        #expect(C.create(&e, 1, at: 1) == .pending(seq: 1))
+        _ = e.tick(nowMillis: 60_000)
+        #expect(e.counters.clockSteps == 0)
+    }
+
     /// Two engines meeting: HELLO brings a ping, a first ping is answered at once, and
     /// both hold a reading of the other without waiting a ping interval.
     @Test func test_twoRegionsMeeting_readEachOthersClocksWithinARoundTrip_noTickNeeded() {
         func make(_ r: RegionID, _ p: RegionID) -> ReplicationEngine {
             var config = EngineConfig(region: r, peers: [p])
             config.clockFirstReadingMillis = 3_000
-            return ReplicationEngine(config: config, recovered: RecoveredState(ownHistoryComplete: true), nowMillis: 0)
+            return ReplicationEngine(
+                config: config, recovered: RecoveredState(ownHistoryComplete: true), nowMillis: 1_000)
         }
         var a = make(Fixtures.tokyo, Fixtures.virginia)
         var b = make(Fixtures.virginia, Fixtures.tokyo)
@@ -126,7 +206,9 @@ import Testing
             var nextA: [PeerMessage] = []
             var nextB: [PeerMessage] = []
             for m in toB { nextA += T.sends(b.receive(m, from: Fixtures.tokyo, nowMillis: now), to: Fixtures.tokyo) }
-            for m in toA { nextB += T.sends(a.receive(m, from: Fixtures.virginia, nowMillis: now), to: Fixtures.virginia) }
+            for m in toA {
+                nextB += T.sends(a.receive(m, from: Fixtures.virginia, nowMillis: now), to: Fixtures.virginia)
+            }
             toA = nextA
             toB = nextB
         }

@@ -31,6 +31,18 @@ import Testing
         #expect(router.health[Fixtures.virginia]?.consecutiveFailures == 0)
     }
 
+    @Test func test_refusals_benchForTheBaseCooldownOnly_andClearEarlierFailures() {
+        var router = RegionRouter(regions: Fixtures.regions)
+        router.recordFailure(Fixtures.virginia, nowMillis: 0)
+        router.recordFailure(Fixtures.virginia, nowMillis: 1_000)
+        for t: UInt64 in [3_000, 4_000, 5_000, 6_000] {
+            router.recordRefusal(Fixtures.virginia, nowMillis: t)
+            #expect(!router.isHealthy(Fixtures.virginia, nowMillis: t + 999))
+            #expect(router.isHealthy(Fixtures.virginia, nowMillis: t + 1_000))
+        }
+        #expect(router.health[Fixtures.virginia]?.consecutiveFailures == 0)
+    }
+
     @Test func test_cooldown_isCapped() {
         var router = RegionRouter(regions: [Fixtures.tokyo])
         for _ in 0..<40 { router.recordFailure(Fixtures.tokyo, nowMillis: 0) }

@@ -28,7 +28,8 @@ struct TestCluster {
             var c = EngineConfig(region: r, peers: regions.filter { $0 != r })
             c.clockFirstReadingMillis = 0  // writes race the first pings here; the wait has its own tests
             configure(&c)
-            engines[r] = ReplicationEngine(config: c, recovered: RecoveredState(ownHistoryComplete: true), nowMillis: now)
+            engines[r] = ReplicationEngine(
+                config: c, recovered: RecoveredState(ownHistoryComplete: true), nowMillis: now)
             uncommitted[r] = []
             uncommittedRequests[r] = []
             stores[r] = InMemoryStorage()
