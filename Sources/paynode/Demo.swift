@@ -123,7 +123,9 @@ struct Demo: AsyncParsableCommand {
                 merchantID: "m_demo", orderID: order, amount: amount, currency: currency,
                 method: method, description: "demo payment \(order)")
             let id = PaymentID.derived(merchantID: "m_demo", idempotencyKey: "demo-\(order)")
-            let ack = try await node.submit(.create(id, create, idempotent: true), durability: .local)
+            // Written by the demo itself, not through a key: its changes name it as their actor.
+            let ack = try await node.submit(
+                .create(id, create, idempotent: true), actor: "paynode-demo", durability: .local)
             written.append((node.config.region, ack.payment))
         }
         return written
