@@ -14,7 +14,8 @@ import ReplicaCore
 /// `paynode_peer_wire_bytes_total` (after), `paynode_conflicts_total`,
 /// `paynode_peer_refused_total`, `paynode_peer_malformed_frames_total`,
 /// `paynode_retransmits_total`, `paynode_protocol_violations_total`,
-/// `paynode_writes_refused_clock_total`, `paynode_entries_held_clock_total`,
+/// `paynode_writes_refused_clock_total`, `paynode_writes_refused_clock_unverified_total`,
+/// `paynode_clock_steps_total`, `paynode_entries_held_clock_total`,
 /// `paynode_snapshots_sent_total`, `paynode_snapshots_received_total`,
 /// `paynode_snapshot_records_received_total`, `paynode_catch_up_in_progress{peer}`,
 /// `paynode_catch_up_records{peer}`, beside the HTTP ones (`HTTPRequestMetrics`) and what
@@ -109,6 +110,12 @@ final class ReplicationMetrics: Sendable {
         count(
             "paynode_writes_refused_clock_total", c.writesRefusedForClock,
             "Client writes refused because this region's clock was out of bound")
+        count(
+            "paynode_writes_refused_clock_unverified_total", c.writesRefusedForClockReadings,
+            "Client writes refused while this region waited for its peers' clock readings")
+        count(
+            "paynode_clock_steps_total", c.clockSteps,
+            "Times this region's wall clock stepped (or the process stalled) between two inputs")
         count(
             "paynode_entries_held_clock_total", c.entriesHeldForClock,
             "Peer entries held because they were stamped beyond this clock plus the skew bound")

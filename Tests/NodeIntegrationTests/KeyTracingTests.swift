@@ -13,11 +13,8 @@ import Testing
         let receiver = try await OTLPReceiver.start()
         let cluster = try LocalCluster(regions: [us])
         do {
-            let text = try String(contentsOf: cluster.configURL(us), encoding: .utf8)
-            try
-                (text
-                + "tracing:\n  otlp_endpoint: http://127.0.0.1:\(receiver.port)/\n  service_name: paynode-keys\n")
-                .write(to: cluster.configURL(us), atomically: true, encoding: .utf8)
+            try cluster.appendToConfig(
+                us, "tracing:\n  otlp_endpoint: http://127.0.0.1:\(receiver.port)/\n  service_name: paynode-keys\n")
             try await cluster.start(us)
             let listed = try await cluster.call(us, "GET", "/v1/payments?merchant_id=m_traced")
             #expect(listed.status == 200, "\(listed.body)")

@@ -148,4 +148,38 @@ extension NodeConfigTests {
         XCTAssertEqual(running.reloaded(from: new).apiKeys, new.apiKeys)
         XCTAssertEqual(running.restartOnlyDifferences(new), [])
     }
+
+    // MARK: The older api.key_sha256 list
+
+    func testEnvironmentOverridesTheAPIKeyHashes() throws {
+        let config = try load(
+            validYAML, environment: [NodeConfig.Environment.apiKeyHashes: "\(Self.otherHash) , \(Self.devHash)"])
+        XCTAssertEqual(config.apiKeys.map(\.sha256), [Self.otherHash, Self.devHash])
+        // The variable also stands in for hashes missing from the file.
+        let without = variant("  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "")
+        XCTAssertEqual(
+            try load(without, environment: ["PAYNODE_API_KEY_SHA256": Self.devHash]).apiKeys.map(\.sha256),
+            [Self.devHash])
+        let bad = assertError(
+            validYAML, key: "api.key_sha256 (from PAYNODE_API_KEY_SHA256)", problem: "not a SHA-256 hash",
+            environment: ["PAYNODE_API_KEY_SHA256": "abc"])
+        XCTAssertNotNil(bad)
+    }
+
+    func testBadKeyHashes() {
+        for bad in [
+            Self.devHash.uppercased(), String(Self.devHash.dropLast()), Self.devHash + "0",
+            String(repeating: "g", count: 64), String(repeating: "\u{FF41}", count: 64),
+        ] {
+            assertError(
+                variant("- \(Self.otherHash)", "- \(bad)"), key: "api.key_sha256", problem: "not a SHA-256 hash")
+        }
+        assertError(
+            variant("  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "  key_sha256: []\n"),
+            key: "api.key_sha256", problem: "at least one")
+        assertError(
+            variant(
+                "  key_sha256:\n    - \(Self.devHash)\n    - \(Self.otherHash)\n", "  key_sha256: \(Self.devHash)\n"),
+            key: "api.key_sha256", problem: "expected a list of strings")
+    }
 }

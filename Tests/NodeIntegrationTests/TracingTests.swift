@@ -14,11 +14,10 @@ import Testing
         let receiver = try await OTLPReceiver.start()
         let cluster = try LocalCluster(regions: [us])
         do {
-            let text = try String(contentsOf: cluster.configURL(us), encoding: .utf8)
-            try
-                (text
-                + "tracing:\n  otlp_endpoint: http://127.0.0.1:\(receiver.port)/\n  service_name: paynode-it\n  sample_ratio: 0\n")
-                .write(to: cluster.configURL(us), atomically: true, encoding: .utf8)
+            try cluster.appendToConfig(
+                us,
+                "tracing:\n  otlp_endpoint: http://127.0.0.1:\(receiver.port)/\n  service_name: paynode-it\n  sample_ratio: 0\n"
+            )
             try await cluster.start(us)
             try await cluster.waitReady(us)
 

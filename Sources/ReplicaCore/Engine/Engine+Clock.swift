@@ -174,29 +174,13 @@ public enum ClockStanding: Hashable, Sendable {
     /// Its clock is off from most of the cluster's: no writes until it is back in bound.
     case outOfBound(String)
 
-    /// The standing's name, for logs, `/v1/cluster` and metrics labels.
+    /// The standing's name (the shell reports a change of it; paysim marks it on its timeline).
     public var name: String {
         switch self {
         case .vouched: "vouched"
         case .awaitingReadings: "awaiting_readings"
         case .unverified: "unverified"
         case .outOfBound: "out_of_bound"
-        }
-    }
-
-    /// Why, in words (nil when vouched).
-    public var reason: String? {
-        switch self {
-        case .vouched: nil
-        case .awaitingReadings(let why), .unverified(let why), .outOfBound(let why): why
-        }
-    }
-
-    /// Whether the region takes writes.
-    public var allowsWrites: Bool {
-        switch self {
-        case .vouched, .unverified: true
-        case .awaitingReadings, .outOfBound: false
         }
     }
 }

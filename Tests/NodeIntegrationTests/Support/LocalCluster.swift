@@ -43,6 +43,12 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     func configURL(_ r: RegionID) -> URL { dir.appendingPathComponent("\(r.name).yaml") }
+
+    /// Adds top-level settings (a whole section, e.g. `tracing:`) to the region's config file.
+    func appendToConfig(_ r: RegionID, _ text: String) throws {
+        let current = try String(contentsOf: configURL(r), encoding: .utf8)
+        try (current + text).write(to: configURL(r), atomically: true, encoding: .utf8)
+    }
     func logPath(_ r: RegionID) -> String { dir.appendingPathComponent("\(r.name).log").path }
     func baseURL(_ r: RegionID) -> String { "https://127.0.0.1:\(apiPorts[r]!)" }
 
