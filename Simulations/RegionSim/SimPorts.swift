@@ -96,6 +96,16 @@ final class SimStore: ShellStore {
         reply(.success(payment(id)))
     }
 
+    func readHistory(
+        _ id: PaymentID, limit: Int, reply: @escaping (Result<PaymentHistory?, HistoryReadFailure>) -> Void
+    ) {
+        do throws(PaymentHistoryError) {
+            reply(.success(try committed.history(id, limit: limit)))
+        } catch {
+            reply(.failure(.truncated(error)))
+        }
+    }
+
     /// Reads of records for the engine's cache answer after a disk read's time, so inputs
     /// queue behind them as they do in a node.
     func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {

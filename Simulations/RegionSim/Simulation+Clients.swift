@@ -136,7 +136,7 @@ extension Simulation {
         switch error {
         case .rejected(let e): .rejected(e)
         case .sessionNotAvailable: .sessionNotAvailable
-        case .unavailable, .eventCursorTooOld: .unavailable
+        case .unavailable, .eventCursorTooOld, .historyTruncated: .unavailable
         }
     }
 

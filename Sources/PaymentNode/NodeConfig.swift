@@ -19,7 +19,7 @@ public struct NodeConfig: Sendable {
     public var bodyBytesMax: Int
     /// How long a read with a session token waits for this region to catch up before 412.
     public var sessionWaitMillis: UInt64
-    /// TEST ONLY: every API request waits this long first (to make a region "far away").
+    /// `peer_listen`: where this node accepts the other regions' mutual-TLS links.
     public var peerListen: HostPort
     public var peers: [RegionID: HostPort]
     public var tls: PeerTLSFiles

@@ -174,6 +174,24 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
         }
     }
 
+    /// On a thread of the pool, like `readPayment`.
+    func readHistory(
+        _ id: PaymentID, limit: Int, reply: @escaping (Result<PaymentHistory?, HistoryReadFailure>) -> Void
+    ) {
+        let answer = ClientReply(reply)
+        NIOThreadPool.singleton.submit { [readers] (_: NIOThreadPool.WorkItemState) in
+            let history: Result<PaymentHistory?, HistoryReadFailure>
+            do {
+                history = .success(try readers.read { try $0.history(id, limit: limit) })
+            } catch let error as PaymentHistoryError {
+                history = .failure(.truncated(error))
+            } catch {
+                history = .failure(.store(StoreReadFailure(Self.describe(error))))
+            }
+            answer.body(history)
+        }
+    }
+
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
         let bound = NIOLoopBound(completion, eventLoop: loop)
         let box = RecoveredBox()

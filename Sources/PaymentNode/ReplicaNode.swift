@@ -136,6 +136,11 @@ public final class ReplicaNode: @unchecked Sendable {
         try await answer { shell, reply in shell.readEvents(query, reply: reply) }
     }
 
+    /// One payment's history (nil when this region does not hold the payment whole).
+    public func history(_ id: PaymentID, limit: Int) async throws(NodeError) -> PaymentHistory? {
+        try await answer { shell, reply in shell.readHistory(id, limit: limit, reply: reply) }
+    }
+
     /// The change feed's version now (see `waitForEvents`).
     public func eventsVersion() async throws -> UInt64 { try await onLoop { $0.feedVersion } }
 

@@ -62,6 +62,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
         case .sessionNotAvailable: self.init(.preconditionFailed, "session_not_available", error.description)
         case .eventCursorTooOld(let oldest):
             self.init(.gone, "cursor_expired", error.description, oldestCursor: oldest.description)
+        case .historyTruncated: self.init(.gone, "history_truncated", error.description, field: "id")
         case .unavailable(let why): self.init(.serviceUnavailable, "unavailable", why)
         }
     }

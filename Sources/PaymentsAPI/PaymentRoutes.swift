@@ -15,6 +15,9 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
         router.get("/v1/payments/{id}", scope: .paymentsRead) { request, context, key in
             try await get(request, id: context.parameters.get("id") ?? "", key: key)
         }
+        router.get("/v1/payments/{id}/history", scope: .paymentsRead) { request, context, key in
+            try await history(request, id: context.parameters.get("id") ?? "", key: key)
+        }
         router.on(.patch, "/v1/payments/{id}", scope: .paymentsWrite) { request, context, key in
             try await patch(request, id: context.parameters.get("id") ?? "", key: key)
         }
@@ -110,7 +113,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
     }
 
     /// The 404 of a payment this region does not hold (the engine's own words for a patch).
-    private func notHeld(_ id: PaymentID) -> APIError {
+    func notHeld(_ id: PaymentID) -> APIError {
         APIError(.notFound, "not_found", "no payment \(id) in region \(settings.region)", field: "id")
     }
 
@@ -166,7 +169,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
         do { try await service.waitForSession(token) } catch { throw APIError(error) }
     }
 
-    private func paymentID(_ text: String) throws(APIError) -> PaymentID {
+    func paymentID(_ text: String) throws(APIError) -> PaymentID {
         guard let id = PaymentID(text) else {
             throw APIError(
                 .notFound, "not_found", "no payment \(text): ids look like pay_ and 26 characters", field: "id")
@@ -174,7 +177,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
         return id
     }
 
-    private func limit(_ text: String?, default value: Int) throws(APIError) -> Int {
+    func limit(_ text: String?, default value: Int) throws(APIError) -> Int {
         guard let text else { return value }
         guard let n = Int(text), (1...PaymentPage.limitMax).contains(n) else {
             throw APIError.invalid("limit", "limit must be an integer from 1 to \(PaymentPage.limitMax)")

@@ -39,6 +39,10 @@ public protocol PaymentService: Sendable {
     /// fewer than `limit` rows and still say more follow).
     func conflicts(limit: Int, before: Int64?, merchantIDs: Set<String>?) async throws -> ConflictLogPage
 
+    /// One payment's changes, oldest first (nil when the region does not hold it whole;
+    /// `historyTruncated` when it no longer holds a change the history needs).
+    func history(_ id: PaymentID, limit: Int) async throws(NodeError) -> PaymentHistory?
+
     /// A page of the change feed (`eventCursorTooOld` when the cursor is older than the
     /// region keeps).
     func events(_ query: EventQuery) async throws(NodeError) -> EventPage

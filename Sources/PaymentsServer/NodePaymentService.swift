@@ -61,6 +61,10 @@ public struct NodePaymentService: PaymentService {
 
     public func events(_ query: EventQuery) async throws(NodeError) -> EventPage { try await node.events(query) }
 
+    public func history(_ id: PaymentID, limit: Int) async throws(NodeError) -> PaymentHistory? {
+        try await node.history(id, limit: limit)
+    }
+
     public func eventsVersion() async throws -> UInt64 { try await node.eventsVersion() }
 
     public func waitForEvents(after version: UInt64, timeoutMillis: UInt64) async throws -> UInt64 {

@@ -38,6 +38,23 @@ extension ReplicaShell {
         }
     }
 
+    /// One payment's history (`GET /v1/payments/{id}/history`): nil when the region does
+    /// not hold the payment whole. The reply may run on any thread.
+    public func readHistory(_ id: PaymentID, limit: Int, reply: @escaping Reply<PaymentHistory?>) {
+        if health == .draining || health == .stopped {
+            return reply(.failure(.unavailable("the node is shutting down")))
+        }
+        store.readHistory(id, limit: limit) { result in
+            reply(
+                result.mapError { failure in
+                    switch failure {
+                    case .truncated(let gap): .historyTruncated(gap)
+                    case .store: .unavailable("the store could not be read")
+                    }
+                })
+        }
+    }
+
     /// The feed's version now: pass it to `waitForFeed` after reading a page.
     public var feedVersion: UInt64 { feed.version }
 

@@ -23,8 +23,8 @@ public enum StoreOutcome: Sendable, Equatable {
 /// - After a `rolledBack` or `uncertain` outcome, every request handed in after it MUST
 ///   fail too (never commit) until `probeWritable` answers true: a later request's vector
 ///   includes the failed one's entries.
-/// - `loadRecords`, `readRecords`, `readEvents`, `readPayment` and `stateDigest` read committed state only.
-///   `readPayment` and `readEvents` may answer on any thread: their reply goes to the client, never back into
+/// - `loadRecords`, `readRecords`, `readEvents`, `readHistory`, `readPayment` and `stateDigest` read
+///   committed state only. `readPayment`, `readHistory` and `readEvents` may answer on any thread: their reply goes to the client, never back into
 ///   the shell.
 public protocol ShellStore: AnyObject {
     func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void)
@@ -52,6 +52,10 @@ public protocol ShellStore: AnyObject {
     func readEvents(
         _ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
         reply: @escaping (Result<EventPage, EventReadFailure>) -> Void)
+    /// One payment's history from the committed feed rows (`PaymentHistory.assemble`; nil
+    /// when the payment is unknown or incomplete). May answer on any thread, like `readPayment`.
+    func readHistory(
+        _ id: PaymentID, limit: Int, reply: @escaping (Result<PaymentHistory?, HistoryReadFailure>) -> Void)
     /// The payment as committed (nil when unknown or incomplete).
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void)
     /// What a restarting engine needs, read from committed state; completion on the executor.
@@ -73,6 +77,13 @@ public struct StoreReadFailure: Error, Sendable, CustomStringConvertible {
 public enum EventReadFailure: Error, Sendable {
     /// The cursor cannot be served here (see `EventFeedError`).
     case feed(EventFeedError)
+    case store(StoreReadFailure)
+}
+
+/// Reading a payment's history failed.
+public enum HistoryReadFailure: Error, Sendable {
+    /// A change the history needs is no longer held here.
+    case truncated(PaymentHistoryError)
     case store(StoreReadFailure)
 }
 

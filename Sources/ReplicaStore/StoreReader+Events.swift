@@ -44,3 +44,19 @@ extension StoreReader {
         try readVector("SELECT origin, seq FROM event_floor")
     }
 }
+
+extension StoreReader {
+    /// The history of one payment from the feed's rows about it (`PaymentHistory`): nil
+    /// when the payment is not held whole. Throws `PaymentHistoryError` when a change that
+    /// wrote one of its fields is no longer held.
+    public func history(_ id: PaymentID, limit: Int) throws -> PaymentHistory? {
+        try consistent {
+            guard let record = try record(id) else { return nil }
+            let rows = try db.prepare("SELECT entry FROM events WHERE payment_id = ? ORDER BY position")
+            rows.bind(1, id.rawValue)
+            var entries: [LogEntry] = []
+            while try rows.step() { entries.append(try RowEncoding.entry(rows.blob(0))) }
+            return try PaymentHistory.assemble(record: record, entries: entries, limit: limit)
+        }
+    }
+}

@@ -13,6 +13,11 @@ final class ShellWriter {
             completion(.committed)
         }
         func compactLog(through vector: VersionVector) {}
+        func readHistory(
+            _ id: PaymentID, limit: Int, reply: @escaping (Result<PaymentHistory?, HistoryReadFailure>) -> Void
+        ) {
+            reply(.success(nil))
+        }
         func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) {
             reply(.success(nil))
         }

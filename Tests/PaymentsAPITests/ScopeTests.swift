@@ -21,6 +21,7 @@ import Testing
         (.post, "/v1/payments", .paymentsWrite),
         (.get, "/v1/payments", .paymentsRead),
         (.get, "/v1/payments/{id}", .paymentsRead),
+        (.get, "/v1/payments/{id}/history", .paymentsRead),
         (.patch, "/v1/payments/{id}", .paymentsWrite),
         (.get, "/v1/conflicts", .conflictsRead),
         (.get, "/v1/events", .eventsRead),

@@ -28,6 +28,15 @@ final class ManualStore: ShellStore {
     ) {
         reply(committed.events.page(query, region: region, ownVisibleThrough: ownVisibleThrough).mapError { .feed($0) })
     }
+    func readHistory(
+        _ id: PaymentID, limit: Int, reply: @escaping (Result<PaymentHistory?, HistoryReadFailure>) -> Void
+    ) {
+        do throws(PaymentHistoryError) {
+            reply(.success(try committed.history(id, limit: limit)))
+        } catch {
+            reply(.failure(.truncated(error)))
+        }
+    }
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) {
         reply(.success(committed.records[id].flatMap { Payment($0.record) }))
     }

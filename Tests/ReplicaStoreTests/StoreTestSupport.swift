@@ -36,24 +36,25 @@ struct Writer {
         engine = ReplicationEngine(config: config, recovered: recovered, nowMillis: 0)
     }
 
-    mutating func create(_ i: Int, at now: UInt64) -> PersistRequest {
+    mutating func create(_ i: Int, at now: UInt64, actor: String? = nil) -> PersistRequest {
         n += 1
         let c = CreatePayment(
             merchantID: "m\(i % 3)", orderID: "o\(i)", amount: Int64(100 + i), currency: "USD",
             method: .card, description: "payment \(i)", metadata: ["i": "\(i)"])
         let (r, ds) = engine.submit(
             .create(PaymentID.derived(merchantID: c.merchantID, idempotencyKey: "k\(i)"), c, idempotent: true),
+            actor: actor,
             ticket: WriteTicket(UInt64(n)), durability: .local, nowMillis: now)
         guard case .pending = r, case .persist(let p)? = ds.first else { fatalError("create \(i) refused: \(r)") }
         _ = engine.didPersist(requestID: p.id, nowMillis: now)
         return p
     }
 
-    mutating func update(_ i: Int, _ patch: PaymentPatch, at now: UInt64) -> PersistRequest {
+    mutating func update(_ i: Int, _ patch: PaymentPatch, at now: UInt64, actor: String? = nil) -> PersistRequest {
         n += 1
         let id = PaymentID.derived(merchantID: "m\(i % 3)", idempotencyKey: "k\(i)")
         let (r, ds) = engine.submit(
-            .update(id, patch), ticket: WriteTicket(UInt64(n)), durability: .local, nowMillis: now)
+            .update(id, patch), actor: actor, ticket: WriteTicket(UInt64(n)), durability: .local, nowMillis: now)
         guard case .pending = r, case .persist(let p)? = ds.first else { fatalError("update \(i) refused: \(r)") }
         _ = engine.didPersist(requestID: p.id, nowMillis: now)
         return p

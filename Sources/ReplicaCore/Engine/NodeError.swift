@@ -7,6 +7,8 @@ public enum NodeError: Error, Hashable, Sendable, CustomStringConvertible {
     /// A change feed cursor older than what this region keeps; `oldest` is the oldest it
     /// can serve.
     case eventCursorTooOld(oldest: EventCursor)
+    /// This region no longer holds every change a payment's history needs.
+    case historyTruncated(PaymentHistoryError)
     /// The node cannot take writes: its store failed, or it is shutting down.
     case unavailable(String)
 
@@ -17,6 +19,7 @@ public enum NodeError: Error, Hashable, Sendable, CustomStringConvertible {
             "this region has not caught up to the session token yet (token \(wanted), region has \(have))"
         case .eventCursorTooOld(let oldest):
             "this region no longer keeps the changes after this cursor; the oldest cursor it serves is \"\(oldest)\""
+        case .historyTruncated(let e): e.description
         case .unavailable(let why): why
         }
     }

@@ -12,6 +12,8 @@ public struct InMemoryEventLog: Sendable {
     /// Per origin, the seq of its first row above the floor and the positions of its rows
     /// from there (contiguous seqs).
     private var byOrigin: [RegionID: (firstSeq: UInt64, positions: [UInt64])] = [:]
+    /// Per payment, the indexes of its rows in `rows`.
+    private var byPayment: [PaymentID: [Int]] = [:]
     /// Per origin, the last change this log no longer shows (a snapshot moved past it).
     public private(set) var floor = VersionVector()
 
@@ -19,6 +21,11 @@ public struct InMemoryEventLog: Sendable {
 
     /// Every change held, in commit order.
     public var entries: [LogEntry] { rows.map(\.entry.entry) }
+
+    /// The changes held of one payment, in commit order.
+    public func entries(of id: PaymentID) -> [LogEntry] {
+        (byPayment[id] ?? []).map { rows[$0].entry.entry }
+    }
 
     /// The highest seq of `origin` held or passed over.
     func last(of origin: RegionID) -> UInt64 {
@@ -30,6 +37,7 @@ public struct InMemoryEventLog: Sendable {
     public mutating func append(_ entry: EncodedEntry, record: EncodedRecord?) {
         let e = entry.entry
         guard e.seq > last(of: e.origin) else { return }
+        byPayment[e.paymentID, default: []].append(rows.count)
         rows.append(Row(entry: entry, record: record))
         if byOrigin[e.origin] == nil { byOrigin[e.origin] = (e.seq, []) }
         byOrigin[e.origin]!.positions.append(UInt64(rows.count))

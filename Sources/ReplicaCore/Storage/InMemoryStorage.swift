@@ -39,6 +39,11 @@ public struct InMemoryStorage: Sendable {
         groupsCommitted += 1
     }
 
+    /// One payment's history (`PaymentHistory.assemble`), as the SQLite store answers it.
+    public func history(_ id: PaymentID, limit: Int) throws(PaymentHistoryError) -> PaymentHistory? {
+        try PaymentHistory.assemble(record: records[id]?.record, entries: events.entries(of: id), limit: limit)
+    }
+
     public mutating func compactLog(through vector: VersionVector) {
         log.trim(through: vector)
     }

@@ -20,6 +20,19 @@ extension InMemoryPaymentService {
         return try result.get()
     }
 
+    /// From the feed as the region keeps it (what retention forgot is not there).
+    func history(_ id: PaymentID, limit: Int) async throws(NodeError) -> PaymentHistory? {
+        let result: Result<PaymentHistory?, NodeError> = state.withLock { s in
+            do throws(PaymentHistoryError) {
+                let entries = Self.events(s).entries(of: id)
+                return .success(try PaymentHistory.assemble(record: s.records[id], entries: entries, limit: limit))
+            } catch {
+                return .failure(.historyTruncated(error))
+            }
+        }
+        return try result.get()
+    }
+
     func eventsVersion() async throws -> UInt64 { state.withLock { $0.seq } }
 
     /// Never waits, unless the feed is held: the version now (the same one when nothing

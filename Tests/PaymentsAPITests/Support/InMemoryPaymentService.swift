@@ -137,7 +137,7 @@ final class InMemoryPaymentService: PaymentService {
             s.records[id] = record
             let entry = LogEntry(
                 origin: region, seq: s.seq, hlc: stamp.time, paymentID: id,
-                changes: changes.map { FieldChange(field: $0.0, value: $0.1, base: nil) })
+                changes: changes.map { FieldChange(field: $0.0, value: $0.1, base: nil) }, actor: actor)
             s.changes.append((EncodedEntry(entry), EncodedRecord(record)))
             let ack = WriteAck(
                 payment: Payment(record)!, sessionToken: Self.vector(s, region), achieved: achieved, replayed: false,
