@@ -79,6 +79,9 @@ public enum SimReport {
             + "\(total(\.feedRefusals)) cursors refused; \(resynced) runs re-synced after every region refused "
             + "(\(total(\.feedSkipped)) changes skipped, each refusal told)\n"
         s +=
+            "histories: \(total(\.historiesCompared)) payment histories the same at every region, "
+            + "\(total(\.historiesTruncated)) refused as truncated by a region that caught up from a snapshot\n"
+        s +=
             "simulated \(Int(simSeconds)) s in \(String(format1(wallSeconds))) s wall: \(Int(simSeconds / max(wallSeconds, 0.001)))x real time\n"
         s +=
             "probes: "

@@ -100,6 +100,10 @@ public struct SimStats: Sendable, Hashable {
     /// Re-syncs after every region refused the cursor, and the changes they skipped.
     public var feedResyncs: UInt64 = 0
     public var feedSkipped: UInt64 = 0
+    /// Payment histories compared between regions, and those a region refused as
+    /// truncated (it caught up from a snapshot and never held their start).
+    public var historiesCompared: UInt64 = 0
+    public var historiesTruncated: UInt64 = 0
 }
 
 /// One point of the report's timeline.

@@ -173,6 +173,8 @@ struct AckedWrite {
     let achieved: Durability
     let ackMicros: UInt64
     let paymentID: PaymentID
+    /// Who the client wrote as (the key id a node would record).
+    let actor: String
 }
 
 /// One outage, for RTO.

@@ -22,7 +22,10 @@ extension Simulation {
         let (lostCount, window, lostPayments) = checkDurability(live: live)
         checkPaymentRules(live: live, lostPayments: lostPayments)
         checkAcknowledgedCreations(live: live)
-        if convergedAtMicros != nil { checkFeed(live: live) }
+        if convergedAtMicros != nil {
+            checkFeed(live: live)
+            checkHistories(live: live, lostPayments: lostPayments)
+        }
         violations += suspectViolations.filter { !lostPayments.contains($0.0) }.map(\.1)
         let outageResults = outages.map { o -> OutageResult in
             let times = o.affectedClients.compactMap { o.recoveredMicros[$0] }.map { $0 - o.startMicros }

@@ -123,13 +123,16 @@ extension Simulation {
                     + " record \(shell.engine.record(command.paymentID).map { "\($0[.description]?.stamp.description ?? "-")" } ?? "none")"
             )
         }
-        shell.submit(command, actor: "client-\(op.client)", durability: op.durability) { result in
+        shell.submit(command, actor: Self.actor(of: op.client), durability: op.durability) { result in
             switch result {
             case .success(let ack): answer(.ok(ack, ack.payment, seq: ack.seq))
             case .failure(let error): answer(Self.clientReply(error))
             }
         }
     }
+
+    /// The actor a client writes as: the id of its API key, as a node would record it.
+    static func actor(of client: Int) -> String { "client-\(client)" }
 
     /// What a client sees of a region's error (the HTTP status it would get).
     static func clientReply(_ error: NodeError) -> ClientReply {
@@ -206,7 +209,8 @@ extension Simulation {
                     acked.append(
                         AckedWrite(
                             region: op.region, epoch: epoch, seq: seq,
-                            achieved: ack.achieved, ackMicros: now, paymentID: ack.payment.id))
+                            achieved: ack.achieved, ackMicros: now, paymentID: ack.payment.id,
+                            actor: Self.actor(of: c)))
                 }
                 if ack.achieved == .remote { stats.remoteAcks += 1 } else { stats.localAcks += 1 }
             }
