@@ -14,9 +14,11 @@ extension Simulation {
         let up = live.filter { regions[$0].up }
         var reference: [PaymentID: (region: Int, changes: [LogEntry])] = [:]
         // Whole feeds first: their histories are the reference.
-        let ordered = up.filter { regions[$0].store.committed.events.floor.sortedEntries.isEmpty } + up.filter {
-            !regions[$0].store.committed.events.floor.sortedEntries.isEmpty
-        }
+        let ordered =
+            up.filter { regions[$0].store.committed.events.floor.sortedEntries.isEmpty }
+            + up.filter {
+                !regions[$0].store.committed.events.floor.sortedEntries.isEmpty
+            }
         for r in ordered {
             let store = regions[r].store.committed
             let whole = store.events.floor.sortedEntries.isEmpty
