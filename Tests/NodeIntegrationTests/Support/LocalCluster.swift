@@ -22,7 +22,12 @@ final class LocalCluster: @unchecked Sendable {
     private var initialized: Set<RegionID> = []
     let http: HTTPClient
 
-    init(regions: [RegionID] = LocalCluster.allRegions, extraAPIConfig: (RegionID) -> String = { _ in "" }) throws {
+    /// `extraKeys`: more entries of `api.keys` (the lines of each, as under `keys:`), after
+    /// the development key.
+    init(
+        regions: [RegionID] = LocalCluster.allRegions, extraAPIConfig: (RegionID) -> String = { _ in "" },
+        extraKeys: [String] = []
+    ) throws {
         self.regions = regions
         dir = FileManager.default.temporaryDirectory.appendingPathComponent("paynode-it-\(UUID().uuidString.prefix(8))")
         certDir = dir.appendingPathComponent("certs").path
@@ -36,6 +41,7 @@ final class LocalCluster: @unchecked Sendable {
             var yaml = LoopbackNodeYAML(
                 region: r, dataDir: "\(dir.path)/data/\(r.name)", apiPort: apiPorts[r]!, peerPort: peerPorts[r]!,
                 peers: LocalCluster.allRegions.filter { $0 != r }.map { ($0, peerPorts[$0]!) }, certDir: certDir)
+            yaml.apiKeys += extraKeys
             yaml.api = extraAPIConfig(r).split(separator: "\n").map { $0.trimmingCharacters(in: .whitespaces) }
             yaml.tuning = ["ping_interval_ms: 200", "retransmit_after_ms: 1000", "clock_first_reading_ms: 600"]
             try yaml.text.write(to: configURL(r), atomically: true, encoding: .utf8)
