@@ -10,6 +10,9 @@ public struct ChangeEvent: Codable, Hashable, Sendable {
     public let origin: String
     public let seq: UInt64
     public let stamp: String
+    /// Who made it: the id of the API key it came with (nil for changes made before
+    /// changes recorded one).
+    public let actor: String?
     /// Where the serving region committed it, in its own order (differs per region).
     public let position: UInt64
     /// The fields the change wrote, with their values (text, integer, metadata or null).
@@ -19,9 +22,37 @@ public struct ChangeEvent: Codable, Hashable, Sendable {
     public let payment: RemotePayment?
 
     enum CodingKeys: String, CodingKey {
-        case cursor, origin, seq, stamp, position, changes, payment
+        case cursor, origin, seq, stamp, actor, position, changes, payment
         case paymentID = "payment_id"
     }
+}
+
+/// One payment's changes, oldest first (`GET /v1/payments/{id}/history`).
+public struct PaymentHistoryPage: Codable, Hashable, Sendable {
+    public let paymentID: String
+    public let data: [PaymentHistoryChange]
+    /// More changes follow the last one listed.
+    public let hasMore: Bool
+
+    enum CodingKeys: String, CodingKey {
+        case data
+        case paymentID = "payment_id"
+        case hasMore = "has_more"
+    }
+}
+
+/// One change in a payment's history: who made it (`actor`, a key id), where (`origin`,
+/// `seq`), when (`stamp`, `at`) and the fields it wrote.
+public struct PaymentHistoryChange: Codable, Hashable, Sendable {
+    /// `create` or `patch`.
+    public let kind: String
+    public let actor: String?
+    public let origin: String
+    public let seq: UInt64
+    public let stamp: String
+    /// The stamp's wall time, RFC 3339.
+    public let at: String
+    public let changes: [String: ChangeValue]
 }
 
 /// A field's value in a change.

@@ -16,6 +16,16 @@ extension PaymentsClient {
         return ReadResult(value: try decode(ChangePage.self, reply), region: reply.region)
     }
 
+    /// Who changed a payment: its changes, oldest first, from the nearest region that holds
+    /// its whole history (one that no longer does answers 410 and the next one is asked).
+    public func history(_ id: String, limit: Int? = nil) async throws -> ReadResult<PaymentHistoryPage> {
+        let query = limit.map { "?limit=\($0)" } ?? ""
+        let reply = try await send(
+            "GET", "/v1/payments/\(escape(id))/history" + query, retry: .anyFailure, session: true,
+            elsewhere: [410, 412])
+        return ReadResult(value: try decode(PaymentHistoryPage.self, reply), region: reply.region)
+    }
+
     /// Follows the change feed as Server-Sent Events from the nearest region. When that
     /// region goes away (the connection breaks, or nothing, not even a heartbeat, comes
     /// for `idleTimeout`), it goes on at the next region from the cursor of the last

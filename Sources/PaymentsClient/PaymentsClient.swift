@@ -293,7 +293,7 @@ public final class PaymentsClient: Sendable {
         }
     }
 
-    private func escape(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? s }
+    func escape(_ s: String) -> String { s.addingPercentEncoding(withAllowedCharacters: .urlPathAllowed) ?? s }
 
     static func apiError(_ status: Int, _ body: Data, _ region: String) -> PaymentsClientError {
         let error = (try? JSONSerialization.jsonObject(with: body) as? [String: Any])?["error"] as? [String: Any]

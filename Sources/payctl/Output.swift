@@ -55,9 +55,23 @@ enum Output {
             print(String(decoding: (try? encoder.encode(e)) ?? Data(), as: UTF8.self))
         } else {
             let changes = e.changes.keys.sorted().map { "\($0)=\(e.changes[$0]!)" }.joined(separator: " ")
-            print("\(e.origin):\(e.seq)  \(e.paymentID)  \(e.payment?.status ?? "-")  \(changes)  cursor \(e.cursor)")
+            print(
+                "\(e.origin):\(e.seq)  \(e.paymentID)  \(e.payment?.status ?? "-")  by \(e.actor ?? "-")  \(changes)  "
+                    + "cursor \(e.cursor)")
         }
         fflush(nil)  // every stream: `stdout` itself is not concurrency-safe to name
+    }
+
+    static func history(_ h: PaymentHistoryPage, region: String, json wantJSON: Bool) {
+        if wantJSON {
+            json(h)
+            return
+        }
+        for c in h.data {
+            let changes = c.changes.keys.sorted().map { "\($0)=\(c.changes[$0]!)" }.joined(separator: " ")
+            print("\(c.at)  \(c.kind)  by \(c.actor ?? "-")  at \(c.origin):\(c.seq)  \(changes)")
+        }
+        print("\(h.data.count) changes of \(h.paymentID) (from \(region))" + (h.hasMore ? "; more follow" : ""))
     }
 
     static func write(_ result: WriteResult, json wantJSON: Bool, session: String) {

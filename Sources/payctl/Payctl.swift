@@ -9,7 +9,8 @@ struct Payctl: AsyncParsableCommand {
         commandName: "payctl",
         abstract: "Create, read and list payments at the nearest healthy paynode region.",
         subcommands: [
-            Create.self, Get.self, List.self, Patch.self, Events.self, Cluster.self, Conflicts.self, Regions.self,
+            Create.self, Get.self, History.self, List.self, Patch.self, Events.self, Cluster.self, Conflicts.self,
+            Regions.self,
         ])
 }
 
@@ -128,6 +129,21 @@ struct Get: AsyncParsableCommand {
         try await withClient(global) { client in
             let result = try await client.payment(id)
             Output.payments([result.value], region: result.region, next: nil, json: global.json)
+        }
+    }
+}
+
+struct History: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        abstract: "Who changed a payment: its changes, oldest first, with the key and region of each.")
+    @OptionGroup var global: GlobalOptions
+    @Argument var id: String
+    @Option(help: "The most changes listed (1-1000).") var limit: Int?
+
+    func run() async throws {
+        try await withClient(global) { client in
+            let result = try await client.history(id, limit: limit)
+            Output.history(result.value, region: result.region, json: global.json)
         }
     }
 }

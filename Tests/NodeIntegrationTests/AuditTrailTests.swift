@@ -1,4 +1,6 @@
 import Foundation
+import PaymentDevKit
+import PaymentsClient
 import ReplicaCore
 import Testing
 
@@ -51,6 +53,18 @@ import Testing
             #expect(rows.map { $0["kind"] as? String } == ["create", "patch", "patch"])
             #expect((rows.first?["changes"] as? [String: Any])?["amount"] as? Int == 4200)
             #expect(!history.body.contains(Self.shopSecret))
+
+            // The client asks A first (the order given), finds it gone, and reads B's.
+            var options = PaymentsClient.Options()
+            options.trustedCAPath = DevelopmentCertificates.caPath(cluster.certDir)
+            let client = try PaymentsClient(
+                regionURLs: [a, b].map(cluster.baseURL), apiKey: Self.shopSecret, options: options)
+            let read = try await client.history(id)
+            try await client.shutdown()
+            #expect(read.value.data.map(\.actor) == ["shop-42", "shop-42", "dev"])
+            #expect(read.value.data.map(\.kind) == ["create", "patch", "patch"])
+            #expect(read.value.data.first?.changes["amount"] == .integer(4200))
+            #expect(read.region == b.name)
         } catch {
             Issue.record("\(error)\nA:\n\(cluster.log(a))\nB:\n\(cluster.log(b))")
         }
