@@ -4,18 +4,16 @@ import ReplicaCore
 import ReplicaTransport
 
 extension ClusterDocument {
-    /// The document for a node's replication `status`, the money it puts at risk, its
-    /// transport's counts, and the peers whose links are up now.
-    init(
-        status: ReplicationStatus, atRisk: MoneyAtRisk, transport t: TransportStats.Snapshot, connected: Set<RegionID>,
-        stateDigest: String?
-    ) {
+    /// The document for a node's replication `status` (whose links are up is the
+    /// engine's view, the one `/metrics` shows too), the money it puts at risk, and its
+    /// transport's counts.
+    init(status: ReplicationStatus, atRisk: MoneyAtRisk, transport t: TransportStats.Snapshot, stateDigest: String?) {
         func amounts(_ list: [(currency: String, minorUnits: Int64)]) -> [Amount] {
             list.map { Amount(currency: $0.currency, amount: $0.minorUnits) }
         }
         let peers = status.peers.map { p in
             Peer(
-                region: p.region, connected: p.connected && connected.contains(p.region),
+                region: p.region, connected: p.connected,
                 lastContactMillis: p.lastContactMillis,
                 acked: p.acked, lagMillis: p.lagMillis, unreplicatedEntries: p.unreplicatedEntries,
                 clockOffsetMillis: p.clockOffset.map { Int64($0.offsetMillis) },

@@ -75,7 +75,6 @@ public struct NodePaymentService: PaymentService {
         let status = try await node.status()
         return ClusterDocument(
             status: status, atRisk: try node.moneyAtRisk(status), transport: node.transport.stats.snapshot,
-            connected: Set(node.transport.connectedRegions),
             stateDigest: withDigest ? await node.stateDigest() : nil)
     }
 

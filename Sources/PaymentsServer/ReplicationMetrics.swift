@@ -36,7 +36,6 @@ final class ReplicationMetrics: Sendable {
     func update() async throws {
         let status = try await node.status()
         let t = node.transport.stats.snapshot
-        let connected = Set(node.transport.connectedRegions)
         for p in status.peers {
             let labels = [("peer", p.region.name)]
             registry.gauge(
@@ -49,8 +48,8 @@ final class ReplicationMetrics: Sendable {
             ).set(Int64(p.unreplicatedEntries))
             registry.gauge(
                 named: "paynode_peer_connected", labels: labels,
-                help: "1 when a verified connection to the peer is up"
-            ).set(Int64(connected.contains(p.region) ? 1 : 0))
+                help: "1 when the link to the peer is up (verified connection, HELLOs exchanged)"
+            ).set(Int64(p.connected ? 1 : 0))
             if let o = p.clockOffset {
                 registry.gauge(
                     named: "paynode_peer_clock_offset_seconds", labels: labels,

@@ -121,9 +121,6 @@ public final class PeerTransport: @unchecked Sendable {
     /// Whether `region` has a live link now.
     func hasLink(to region: RegionID) -> Bool { lock.withLock { current[region] != nil } }
 
-    /// Regions with a verified connection now.
-    public var connectedRegions: [RegionID] { lock.withLock { current.keys.sorted() } }
-
     /// The TLS material new handshakes use.
     public var currentTLS: PeerTLS { lock.withLock { tls } }
 

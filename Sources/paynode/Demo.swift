@@ -93,7 +93,9 @@ struct Demo: AsyncParsableCommand {
     private func waitForMesh(_ nodes: [ReplicaNode]) async throws {
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline {
-            if nodes.allSatisfy({ $0.transport.connectedRegions.count == Self.regions.count - 1 }) { return }
+            var up = true
+            for node in nodes where !(try await node.status().peers.allSatisfy(\.connected)) { up = false }
+            if up { return }
             try await Task.sleep(nanoseconds: 50_000_000)
         }
         say("warning: not every region connected to every other within 20 s; see the log lines above")

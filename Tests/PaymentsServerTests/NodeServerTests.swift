@@ -149,7 +149,7 @@ import Testing
     @Test func catchUpGaugesFollowThePeerStreamingASnapshot() {
         func peer(_ name: String, sending: Bool, records: UInt64) -> PeerStatus {
             PeerStatus(
-                region: RegionID(name)!, connected: true, lastContactMillis: nil, acked: VersionVector(),
+                region: RegionID(name)!, link: .up, lastContactMillis: nil, acked: VersionVector(),
                 unreplicatedEntries: 0,
                 lagMillis: 0, clockOffset: nil, sendingSnapshot: sending, snapshotRecordsReceived: records)
         }

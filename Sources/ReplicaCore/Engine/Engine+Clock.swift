@@ -3,7 +3,7 @@
 extension ReplicationEngine {
     /// The clock reading for a PING to `peer` sent at `nowMillis`.
     func clockSample(for peer: RegionID, nowMillis: UInt64) -> ClockSample {
-        guard let last = peers[peer]?.lastPingFromPeer, nowMillis >= last.receivedAtMillis else {
+        guard let last = peers[peer]?.session?.lastPingFromPeer, nowMillis >= last.receivedAtMillis else {
             return ClockSample(sentAtMillis: nowMillis, echoMillis: 0, heldMillis: 0)
         }
         return ClockSample(
@@ -13,8 +13,10 @@ extension ReplicationEngine {
     /// Takes in a PING's clock reading (already checked by `ClockSample.problem`). An
     /// estimate measured over a round trip longer than the skew bound says too little to
     /// act on and is dropped.
-    mutating func noteClockSample(_ sample: ClockSample, in state: inout PeerState, nowMillis: UInt64) {
-        if sample.sentAtMillis != 0 { state.lastPingFromPeer = (sample.sentAtMillis, nowMillis) }
+    mutating func noteClockSample(
+        _ sample: ClockSample, in state: inout PeerState, session: inout PeerSession, nowMillis: UInt64
+    ) {
+        if sample.sentAtMillis != 0 { session.lastPingFromPeer = (sample.sentAtMillis, nowMillis) }
         guard let estimate = sample.offset(receivedAtMillis: nowMillis),
             estimate.roundTripMillis <= clockRoundTripMaxMillis
         else { return }
@@ -145,8 +147,9 @@ extension ReplicationEngine {
                         measuredAtMillis: UInt64(measuredAt))
             }
             // The echo of a ping held across the step would tell the peer a wrong hold time.
-            peers[peer]!.lastPingFromPeer = nil
-            if peers[peer]!.connected && peers[peer]!.greeted && !peers[peer]!.closing {
+            if case .up(var session) = peers[peer]!.link {
+                session.lastPingFromPeer = nil
+                peers[peer]!.link = .up(session)
                 pings.append(ping(peer, nowMillis: nowMillis))
             }
         }

@@ -12,17 +12,8 @@ extension ReplicationEngine {
         guard var state = peers[peer] else {
             return [.disconnect(peer, reason: "region \(peer) is not a peer of \(region)")]
         }
-        state.connected = true
-        state.closing = false
-        state.greeted = false
-        state.storeRead = nil
-        state.snapshotAccepted = false
-        state.inFlight = []
-        state.snapshot = nil
+        state.link = .greeting
         state.lastContactMillis = nowMillis
-        state.lastPingSentMillis = nowMillis
-        // A reading echoes a ping of this connection only: an older one's round trip says nothing.
-        state.lastPingFromPeer = nil
         // A fresh reading still counts; a stale one is waited for again (after a long cut).
         state.clockWaitSinceMillis = nowMillis
         peers[peer] = state
@@ -31,16 +22,9 @@ extension ReplicationEngine {
 
     /// The connection to `peer` is gone; whatever was in flight will be resent.
     public mutating func peerDisconnected(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
-        guard var state = peers[peer] else { return [] }
+        guard peers[peer] != nil else { return [] }
         if snapshotSource?.peer == peer { snapshotSource = nil }
-        state.connected = false
-        state.closing = false
-        state.greeted = false
-        state.storeRead = nil
-        state.snapshotAccepted = false
-        state.inFlight = []
-        state.snapshot = nil
-        peers[peer] = state
+        peers[peer]!.link = .down
         return []
     }
 
@@ -51,10 +35,14 @@ extension ReplicationEngine {
     }
 
     mutating func take(_ message: PeerMessage, from peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
-        guard var state = peers[peer], state.connected else {
+        guard var state = peers[peer] else {
             return violation(peer, "message from \(peer), which is not a connected peer")
         }
-        guard !state.closing else { return [] }
+        switch state.link {
+        case .down: return violation(peer, "message from \(peer), which is not a connected peer")
+        case .closing: return []
+        case .greeting, .up: break
+        }
         state.lastContactMillis = nowMillis
         switch message {
         case .hello(let claimed, let theirs):
@@ -62,34 +50,29 @@ extension ReplicationEngine {
                 return violation(peer, "HELLO claims region \(claimed) on the link to \(peer)")
             }
             if let problem = problem(with: theirs, in: "HELLO") { return violation(peer, problem) }
-            state.greeted = true
             state.acked = theirs
-            state.sent = theirs
-            state.ownHistoryCap = durableVector[peer]
-            state.inFlight = []
-            state.snapshot = nil
-            state.storeRead = nil
-            state.snapshotAccepted = false
+            state.link = .up(PeerSession(sent: theirs, ownHistoryCap: durableVector[peer]))
             peers[peer] = state
             noteOwnHistory(theirs, from: peer)
             // The first clock readings at once, not a ping interval later: writes may wait for them.
             return [ping(peer, nowMillis: nowMillis)] + releaseRemoteWrites(nowMillis: nowMillis)
                 + pump(peer, nowMillis: nowMillis)
         case .ack(let theirs), .ping(let theirs, _, _):
-            guard state.greeted else { return violation(peer, "\(message.kind) before HELLO") }
+            guard case .up(var session) = state.link else { return violation(peer, "\(message.kind) before HELLO") }
             if let problem = problem(with: theirs, in: "\(message.kind)") { return violation(peer, problem) }
             if case .ping(_, let sample, let snapshotFrom) = message {
                 if let problem = sample.problem { return violation(peer, problem) }
                 if let s = snapshotFrom, !isClusterRegion(s) {
                     return violation(peer, "PING names \(s), not a region of this cluster")
                 }
-                noteClockSample(sample, in: &state, nowMillis: nowMillis)
+                noteClockSample(sample, in: &state, session: &session, nowMillis: nowMillis)
                 state.snapshotFrom = snapshotFrom
             }
             state.acked.merge(theirs)
             // What the peer holds it need not be sent again (it may have it by relay).
-            state.sent.merge(state.acked)
-            if case .ack = message { state.releaseInFlight() }
+            session.sent.merge(state.acked)
+            if case .ack = message { session.releaseInFlight(acked: state.acked) }
+            state.link = .up(session)
             peers[peer] = state
             noteOwnClaim(theirs[region])
             // A ping that echoes none of ours is the peer's first on this link: answering it
@@ -101,11 +84,11 @@ extension ReplicationEngine {
             }
             return answer + releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
         case .delta(_, let entries):
-            guard state.greeted else { return violation(peer, "DELTA before HELLO") }
+            guard state.session != nil else { return violation(peer, "DELTA before HELLO") }
             peers[peer] = state
             return receiveDelta(entries, from: peer, nowMillis: nowMillis)
         case .snapshot(let chunk, let snapshotVector, let part):
-            guard state.greeted else { return violation(peer, "SNAPSHOT before HELLO") }
+            guard state.session != nil else { return violation(peer, "SNAPSHOT before HELLO") }
             peers[peer] = state
             return receiveSnapshot(chunk, vector: snapshotVector, part: part, from: peer, nowMillis: nowMillis)
         case .encodedDelta, .encodedSnapshot:
@@ -176,9 +159,9 @@ extension ReplicationEngine {
         let taken =
             part == 0
             ? (snapshotSource.map { $0.peer == peer } ?? true)
-            : (snapshotSource?.peer == peer && peers[peer]!.snapshotAccepted)
+            : (snapshotSource?.peer == peer && peers[peer]!.session!.snapshotAccepted)
         guard taken else {
-            peers[peer]!.snapshotAccepted = false
+            setSnapshotAccepted(false, by: peer)
             counters.snapshotChunksDeclined += 1
             return []
         }
@@ -198,11 +181,11 @@ extension ReplicationEngine {
             record.presentFields.contains { isAheadOfBound(record[$0]!.stamp.time, nowMillis: nowMillis) }
         }) {
             counters.entriesHeldForClock += 1
-            peers[peer]!.snapshotAccepted = false
+            setSnapshotAccepted(false, by: peer)
             snapshotSource = nil
             return []
         }
-        peers[peer]!.snapshotAccepted = true
+        setSnapshotAccepted(true, by: peer)
         if part == 0 { peers[peer]!.snapshotRecordsMerged = 0 }
         peers[peer]!.snapshotRecordsMerged += UInt64(chunk.count)
         counters.snapshotRecordsReceived += UInt64(chunk.count)
@@ -220,7 +203,7 @@ extension ReplicationEngine {
         }
         counters.conflictsDetected += UInt64(conflicts.count)
         snapshotSource = snapshotVector == nil ? (peer, nowMillis) : nil
-        if snapshotVector != nil { peers[peer]!.snapshotAccepted = false }
+        if snapshotVector != nil { setSnapshotAccepted(false, by: peer) }
         var horizon: VersionVector?
         if let snapshotVector {
             noteOwnClaim(snapshotVector[region])
@@ -233,6 +216,13 @@ extension ReplicationEngine {
             ackPeer: peer, compactThrough: horizon)
         pendingPersists[pendingPersists.count - 1].dropOnCommit = true
         return [.persist(request)]
+    }
+
+    /// Whether the current snapshot stream from `peer` (whose link is up) is being merged.
+    mutating func setSnapshotAccepted(_ accepted: Bool, by peer: RegionID) {
+        guard case .up(var session) = peers[peer]!.link else { return }
+        session.snapshotAccepted = accepted
+        peers[peer]!.link = .up(session)
     }
 
     /// A snapshot source that sent nothing for two retransmit periods is let go: another
@@ -258,13 +248,7 @@ extension ReplicationEngine {
     /// Asks the shell to close the link to `peer`; until it reports the link gone, nothing
     /// more is read from it or sent on it.
     mutating func close(_ peer: RegionID, reason: String) -> [EngineDirective] {
-        if var state = peers[peer], state.connected {
-            state.closing = true
-            state.greeted = false
-            state.inFlight = []
-            state.snapshot = nil
-            peers[peer] = state
-        }
+        if let state = peers[peer], state.link.state != .down { peers[peer]!.link = .closing }
         return [.disconnect(peer, reason: reason)]
     }
 
@@ -276,22 +260,5 @@ extension ReplicationEngine {
         ownHistorySeen = max(ownHistorySeen, theirs[region])
         ownHistoryAwaited.remove(peer)
         latchOwnHistory()
-    }
-}
-
-extension PeerState {
-    /// Releases in-flight items the peer's acks now cover: batches whose vector is
-    /// covered, and (in order) one snapshot chunk per ack.
-    mutating func releaseInFlight() {
-        var releasedChunk = false
-        while let first = inFlight.first {
-            if let upTo = first.upTo {
-                guard acked.dominates(upTo) else { return }
-            } else {
-                guard !releasedChunk else { return }
-                releasedChunk = true
-            }
-            inFlight.removeFirst()
-        }
     }
 }

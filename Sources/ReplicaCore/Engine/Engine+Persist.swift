@@ -32,7 +32,7 @@ extension ReplicationEngine {
             }
             if let peer = first.ackPeer, !ackPeers.contains(peer) { ackPeers.append(peer) }
         }
-        for peer in ackPeers.sorted() where peers[peer]?.connected == true {
+        for peer in ackPeers.sorted() where peers[peer]?.isOpen == true {
             directives.append(.send(to: peer, .ack(vector: durableVector)))
         }
         records.evictToCapacity()

@@ -11,60 +11,70 @@ extension ReplicationEngine {
     /// Sends `peer` what it lacks, while its window has room: log entries above what was
     /// sent, relaying every origin; or, when it is behind the log's horizon, a snapshot.
     mutating func pump(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
-        guard var state = peers[peer], state.connected, state.greeted else { return [] }
-        defer { peers[peer] = state }
-        guard startSnapshotIfBehind(&state) else { return [] }
-        if state.snapshot != nil {
+        guard var state = peers[peer], case .up(var session) = state.link else { return [] }
+        defer {
+            state.link = .up(session)
+            peers[peer] = state
+        }
+        guard startSnapshotIfBehind(&session, streamedBy: state.snapshotFrom) else { return [] }
+        if session.snapshot != nil {
             var directives: [EngineDirective] = []
-            streamSnapshot(&state, to: peer, nowMillis: nowMillis, into: &directives)
+            streamSnapshot(&session, to: peer, nowMillis: nowMillis, into: &directives)
             return directives
         }
         // Not before the batch delay, and not while older entries are on their way from the store.
-        guard batchIsDue(&state, nowMillis: nowMillis), state.storeRead == nil else { return [] }
-        return fillWindow(to: peer, &state, nowMillis: nowMillis)
+        guard batchIsDue(session, unsentSince: &state.unsentSinceMillis, nowMillis: nowMillis),
+            session.storeRead == nil
+        else { return [] }
+        return fillWindow(to: peer, &session, unsentSince: &state.unsentSinceMillis, nowMillis: nowMillis)
     }
 
     /// A peer behind the log's horizon needs a snapshot: starts one when this region may
-    /// be its source. False: not now (uncommitted state, from which no snapshot is cut;
-    /// or another region already streams the peer one, one source at a time).
-    mutating func startSnapshotIfBehind(_ state: inout PeerState) -> Bool {
-        guard state.snapshot == nil && state.inFlight.isEmpty && needsSnapshot(state.sent) else { return true }
+    /// be its source (`streamedBy`: the region the peer says streams it one). False: not
+    /// now (uncommitted state, from which no snapshot is cut; or another region already
+    /// streams the peer one, one source at a time).
+    mutating func startSnapshotIfBehind(_ session: inout PeerSession, streamedBy: RegionID?) -> Bool {
+        guard session.snapshot == nil && session.inFlight.isEmpty && needsSnapshot(session.sent) else { return true }
         guard pendingPersists.isEmpty else { return false }
-        if let other = state.snapshotFrom, other != region { return false }
+        if let other = streamedBy, other != region { return false }
         var progress = PeerState.SnapshotProgress(vector: durableVector)
         if !records.isBounded { progress.ids = records.ids.sortedByID() }
-        state.snapshot = progress
+        session.snapshot = progress
         counters.snapshotsStarted += 1
         return true
     }
 
     /// DELTAs until the window is full or nothing more may go; or a read of the store when
     /// the peer needs entries no longer in memory.
-    mutating func fillWindow(to peer: RegionID, _ state: inout PeerState, nowMillis: UInt64) -> [EngineDirective] {
+    mutating func fillWindow(
+        to peer: RegionID, _ session: inout PeerSession, unsentSince: inout UInt64?, nowMillis: UInt64
+    ) -> [EngineDirective] {
         var directives: [EngineDirective] = []
-        while state.inFlight.count < config.inFlightBatchesMax {
-            if let origin = originToReadFromStore(for: peer, state, nowMillis: nowMillis) {
+        while session.inFlight.count < config.inFlightBatchesMax {
+            if let origin = originToReadFromStore(for: peer, session, nowMillis: nowMillis) {
                 directives.append(
                     .readLog(
-                        for: peer, read: startStoreRead(&state, nowMillis: nowMillis), origin: origin,
-                        after: state.sent[origin], limit: config.batchEntriesMax))
+                        for: peer, read: startStoreRead(&session, nowMillis: nowMillis), origin: origin,
+                        after: session.sent[origin], limit: config.batchEntriesMax))
                 break
             }
-            guard let (batch, upTo) = nextBatch(for: peer, state, nowMillis: nowMillis) else { break }
-            directives.append(sendBatch(batch, upTo: upTo, to: peer, &state, nowMillis: nowMillis))
+            guard let (batch, upTo) = nextBatch(for: peer, session, nowMillis: nowMillis) else { break }
+            unsentSince = nil
+            directives.append(sendBatch(batch, upTo: upTo, to: peer, &session, nowMillis: nowMillis))
         }
         return directives
     }
 
     /// The next DELTA's entries for `peer`, origin by origin in region order, within each
     /// origin's bound (`sendBound`), and the vector they bring the peer to. Nil: none.
-    func nextBatch(for peer: RegionID, _ state: PeerState, nowMillis: UInt64) -> (
+    func nextBatch(for peer: RegionID, _ session: PeerSession, nowMillis: UInt64) -> (
         entries: [[UInt8]], upTo: VersionVector
     )? {
         var batch: [[UInt8]] = []
-        var upTo = state.sent
+        var upTo = session.sent
         for origin in log.origins where batch.count < config.batchEntriesMax {
-            guard let bound = sendBound(of: origin, to: peer, state, nowMillis: nowMillis), bound.seqMax > upTo[origin]
+            guard let bound = sendBound(of: origin, to: peer, session, nowMillis: nowMillis),
+                bound.seqMax > upTo[origin]
             else { continue }
             let limit = min(config.batchEntriesMax - batch.count, Int(clamping: bound.seqMax - upTo[origin]))
             let slice = log.encodedEntries(
@@ -81,44 +91,43 @@ extension ReplicationEngine {
     /// to the last it held at HELLO (those it may have lost with its disk), a third
     /// region's only once `relayDelayMillis` old (the peer normally has them straight from
     /// their origin). Nil: none may go now.
-    func sendBound(of origin: RegionID, to peer: RegionID, _ state: PeerState, nowMillis: UInt64) -> (
+    func sendBound(of origin: RegionID, to peer: RegionID, _ session: PeerSession, nowMillis: UInt64) -> (
         seqMax: UInt64, wallMax: UInt64
     )? {
-        if origin == peer { return (state.ownHistoryCap, .max) }
+        if origin == peer { return (session.ownHistoryCap, .max) }
         guard origin != region && config.relayDelayMillis > 0 else { return (.max, .max) }
         guard nowMillis >= config.relayDelayMillis else { return nil }
         return (.max, nowMillis - config.relayDelayMillis)
     }
 
     /// Sends `batch` (entries up to `upTo`, each in its held encoding) to `peer` as one
-    /// DELTA, in flight until acked.
+    /// DELTA, in flight until acked. (The caller clears the peer's `unsentSinceMillis`.)
     mutating func sendBatch(
-        _ batch: [[UInt8]], upTo: VersionVector, to peer: RegionID, _ state: inout PeerState, nowMillis: UInt64
+        _ batch: [[UInt8]], upTo: VersionVector, to peer: RegionID, _ session: inout PeerSession, nowMillis: UInt64
     ) -> EngineDirective {
-        state.unsentSinceMillis = nil
-        state.sent = upTo
-        state.inFlight.append(.init(upTo: upTo, sentAtMillis: nowMillis))
+        session.sent = upTo
+        session.inFlight.append(.init(upTo: upTo, sentAtMillis: nowMillis))
         nextBatchID += 1
         counters.batchesSent += 1
         return .send(to: peer, .encodedDelta(batchID: nextBatchID - 1, entries: batch))
     }
 
-    /// Numbers a store read for `state`'s peer and marks it on its way.
-    mutating func startStoreRead(_ state: inout PeerState, nowMillis: UInt64) -> UInt64 {
+    /// Numbers a store read for `session`'s peer and marks it on its way.
+    mutating func startStoreRead(_ session: inout PeerSession, nowMillis: UInt64) -> UInt64 {
         let id = nextStoreRead
         nextStoreRead += 1
-        state.storeRead = (id, nowMillis)
+        session.storeRead = (id, nowMillis)
         return id
     }
 
     /// The first origin whose next entry for `peer` is no longer in memory but still in
     /// the store, and may be sent now (`sendBound`; a third region's is judged by the
     /// oldest one in memory, which is younger still). Nil when memory holds what is next.
-    func originToReadFromStore(for peer: RegionID, _ state: PeerState, nowMillis: UInt64) -> RegionID? {
+    func originToReadFromStore(for peer: RegionID, _ session: PeerSession, nowMillis: UInt64) -> RegionID? {
         durableVector.origins.first { origin in
-            let next = state.sent[origin] + 1
+            let next = session.sent[origin] + 1
             guard next <= durableVector[origin], next < log.firstAvailable(origin), next > storeHorizon[origin],
-                let bound = sendBound(of: origin, to: peer, state, nowMillis: nowMillis), next <= bound.seqMax
+                let bound = sendBound(of: origin, to: peer, session, nowMillis: nowMillis), next <= bound.seqMax
             else { return false }
             return log.entry(of: origin, seq: log.firstAvailable(origin)).map { $0.hlc.wallMillis <= bound.wallMax }
                 ?? true
@@ -127,24 +136,25 @@ extension ReplicationEngine {
 
     /// Whether entries for the peer should go now: a full batch is waiting, a client
     /// waits for a peer to store one of them (`remote`), or the oldest unsent entry has
-    /// waited `batchDelayMillis` (or there is no delay).
-    func batchIsDue(_ state: inout PeerState, nowMillis: UInt64) -> Bool {
+    /// waited `batchDelayMillis` (or there is no delay). `unsentSince`: the peer's
+    /// `unsentSinceMillis`, set and cleared here.
+    func batchIsDue(_ session: PeerSession, unsentSince: inout UInt64?, nowMillis: UInt64) -> Bool {
         guard config.batchDelayMillis > 0 else { return true }
         var unsent: UInt64 = 0
         for origin in log.origins {
             let have = durableVector[origin]
-            if have > state.sent[origin] { unsent += have - state.sent[origin] }
+            if have > session.sent[origin] { unsent += have - session.sent[origin] }
         }
         if unsent == 0 {
-            state.unsentSinceMillis = nil
+            unsentSince = nil
             return false
         }
         if unsent >= UInt64(config.batchEntriesMax) { return true }
-        if waitingRemoteHead < waitingRemote.count, let newest = waitingRemote.last, newest.seq > state.sent[region] {
+        if waitingRemoteHead < waitingRemote.count, let newest = waitingRemote.last, newest.seq > session.sent[region] {
             return true
         }
-        guard let since = state.unsentSinceMillis else {
-            state.unsentSinceMillis = nowMillis
+        guard let since = unsentSince else {
+            unsentSince = nowMillis
             return false
         }
         return nowMillis >= since + config.batchDelayMillis
@@ -162,40 +172,40 @@ extension ReplicationEngine {
     /// With records in a bounded cache, each chunk is read from the store (committed
     /// state) and sent when the read comes back (`snapshotChunkRead`).
     mutating func streamSnapshot(
-        _ state: inout PeerState, to peer: RegionID, nowMillis: UInt64, into directives: inout [EngineDirective]
+        _ session: inout PeerSession, to peer: RegionID, nowMillis: UInt64, into directives: inout [EngineDirective]
     ) {
-        guard let progress = state.snapshot else { return }
+        guard let progress = session.snapshot else { return }
         if records.isBounded {
-            guard state.storeRead == nil && state.inFlight.count < config.inFlightBatchesMax else { return }
+            guard session.storeRead == nil && session.inFlight.count < config.inFlightBatchesMax else { return }
             directives.append(
                 .readSnapshotChunk(
-                    for: peer, read: startStoreRead(&state, nowMillis: nowMillis), after: progress.after,
+                    for: peer, read: startStoreRead(&session, nowMillis: nowMillis), after: progress.after,
                     limit: config.snapshotChunkRecords))
             return
         }
-        while state.snapshot != nil && state.inFlight.count < config.inFlightBatchesMax && pendingPersists.isEmpty {
-            let (ids, next) = (state.snapshot!.ids, state.snapshot!.next)
+        while session.snapshot != nil && session.inFlight.count < config.inFlightBatchesMax && pendingPersists.isEmpty {
+            let (ids, next) = (session.snapshot!.ids, session.snapshot!.next)
             let end = min(ids.count, next + config.snapshotChunkRecords)
-            state.snapshot!.next = end
+            session.snapshot!.next = end
             directives.append(
                 sendChunk(
                     ids[next..<end].compactMap { records.encoding(of: $0) }, last: end == ids.count, to: peer,
-                    &state, nowMillis: nowMillis))
+                    &session, nowMillis: nowMillis))
         }
     }
 
-    /// Sends the next chunk of `state`'s snapshot to `peer` (records in their held or
+    /// Sends the next chunk of `session`'s snapshot to `peer` (records in their held or
     /// stored encoding, in id order), in flight until acked; the last one carries the
     /// vector and ends the stream.
     mutating func sendChunk(
-        _ chunk: [[UInt8]], last: Bool, to peer: RegionID, _ state: inout PeerState, nowMillis: UInt64
+        _ chunk: [[UInt8]], last: Bool, to peer: RegionID, _ session: inout PeerSession, nowMillis: UInt64
     ) -> EngineDirective {
-        let progress = state.snapshot!
-        state.inFlight.append(.init(upTo: last ? progress.vector : nil, sentAtMillis: nowMillis))
-        state.snapshot!.part += 1
+        let progress = session.snapshot!
+        session.inFlight.append(.init(upTo: last ? progress.vector : nil, sentAtMillis: nowMillis))
+        session.snapshot!.part += 1
         if last {
-            state.sent = state.sent.merged(with: progress.vector)
-            state.snapshot = nil
+            session.sent = session.sent.merged(with: progress.vector)
+            session.snapshot = nil
             counters.snapshotsCompleted += 1
         }
         return .send(

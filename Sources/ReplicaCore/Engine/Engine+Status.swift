@@ -1,9 +1,24 @@
 // MARK: - Replication status (for /v1/cluster, metrics and the simulator)
 
+/// The link to a peer as the engine sees it: the one view of "connected" the node
+/// reports (`/v1/cluster`, `/metrics`).
+public enum PeerLinkState: String, Hashable, Sendable {
+    /// No connection.
+    case down
+    /// Connected, waiting for the peer's HELLO.
+    case greeting
+    /// HELLOs exchanged: replicating.
+    case up
+    /// This region is closing the connection (the peer broke the protocol).
+    case closing
+}
+
 /// One peer as this region sees it.
 public struct PeerStatus: Hashable, Sendable {
     public let region: RegionID
-    public let connected: Bool
+    public let link: PeerLinkState
+    /// The link is up: HELLOs exchanged, entries flow.
+    public var connected: Bool { link == .up }
     public let lastContactMillis: UInt64?
     /// What the peer has durably stored.
     public let acked: VersionVector
@@ -61,7 +76,7 @@ extension ReplicationEngine {
             }
             let lag = oldest.map { nowMillis > $0 ? nowMillis - $0 : 0 } ?? 0
             return PeerStatus(
-                region: peer, connected: state.connected, lastContactMillis: state.lastContactMillis,
+                region: peer, link: state.link.state, lastContactMillis: state.lastContactMillis,
                 acked: state.acked, unreplicatedEntries: missing, lagMillis: lag,
                 clockOffset: clockOffset(of: peer, nowMillis: nowMillis),
                 sendingSnapshot: catchingUpFrom == peer, snapshotRecordsReceived: state.snapshotRecordsMerged)

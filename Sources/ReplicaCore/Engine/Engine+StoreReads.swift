@@ -41,12 +41,12 @@ extension ReplicationEngine {
     public mutating func snapshotChunkRead(
         _ encoded: [[UInt8]], position: UInt64, for peer: RegionID, read: UInt64, nowMillis: UInt64
     ) -> [EngineDirective] {
-        guard var state = answeredStoreRead(read, for: peer), state.snapshot != nil else { return [] }
-        state.snapshot!.after = position
+        guard var session = answeredStoreRead(read, for: peer), session.snapshot != nil else { return [] }
+        session.snapshot!.after = position
         let send = sendChunk(
-            encoded, last: encoded.count < config.snapshotChunkRecords, to: peer, &state,
+            encoded, last: encoded.count < config.snapshotChunkRecords, to: peer, &session,
             nowMillis: nowMillis)
-        peers[peer] = state
+        peers[peer]!.link = .up(session)
         return [send] + pump(peer, nowMillis: nowMillis)
     }
 
@@ -56,36 +56,36 @@ extension ReplicationEngine {
     public mutating func logEntriesRead(_ encoded: [[UInt8]], for peer: RegionID, read: UInt64, nowMillis: UInt64)
         -> [EngineDirective]
     {
-        guard var state = answeredStoreRead(read, for: peer) else { return [] }
+        guard var session = answeredStoreRead(read, for: peer) else { return [] }
         var batch: [[UInt8]] = []
-        var upTo = state.sent
+        var upTo = session.sent
         for bytes in encoded {
             // Sent as stored: only the header is read here (the receiver checks the rest).
             guard let entry = try? EntryHeader(of: bytes) else {
                 preconditionFailure("a stored log entry has no header")
             }
             guard entry.seq == upTo[entry.origin] + 1,
-                let bound = sendBound(of: entry.origin, to: peer, state, nowMillis: nowMillis),
+                let bound = sendBound(of: entry.origin, to: peer, session, nowMillis: nowMillis),
                 entry.seq <= bound.seqMax, entry.hlc.wallMillis <= bound.wallMax
             else { break }
             batch.append(bytes)
             upTo[entry.origin] = entry.seq
         }
         guard !batch.isEmpty else {
-            peers[peer] = state
+            peers[peer]!.link = .up(session)
             return []  // the next tick tries again
         }
-        let send = sendBatch(batch, upTo: upTo, to: peer, &state, nowMillis: nowMillis)
-        peers[peer] = state
+        peers[peer]!.unsentSinceMillis = nil
+        let send = sendBatch(batch, upTo: upTo, to: peer, &session, nowMillis: nowMillis)
+        peers[peer]!.link = .up(session)
         return [send] + pump(peer, nowMillis: nowMillis)
     }
 
-    /// The peer's state with its store read `read` answered, or nil when that read is no
-    /// longer the one awaited (or the link is not up).
-    func answeredStoreRead(_ read: UInt64, for peer: RegionID) -> PeerState? {
-        guard var state = peers[peer], state.connected, state.greeted, !state.closing, state.storeRead?.id == read
-        else { return nil }
-        state.storeRead = nil
-        return state
+    /// The peer's session with its store read `read` answered, or nil when that read is
+    /// no longer the one awaited (or the link is not up).
+    func answeredStoreRead(_ read: UInt64, for peer: RegionID) -> PeerSession? {
+        guard var session = peers[peer]?.session, session.storeRead?.id == read else { return nil }
+        session.storeRead = nil
+        return session
     }
 }

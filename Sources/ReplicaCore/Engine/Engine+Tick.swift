@@ -7,18 +7,18 @@ extension ReplicationEngine {
         var directives = noteWallTime(nowMillis)
         releaseQuietSnapshotSource(nowMillis: nowMillis)
         for peer in config.peers.sorted() {
-            guard var state = peers[peer], state.connected, state.greeted else { continue }
-            if let oldest = state.inFlight.first?.sentAtMillis ?? state.storeRead?.sinceMillis,
+            guard case .up(var session) = peers[peer]!.link else { continue }
+            if let oldest = session.inFlight.first?.sentAtMillis ?? session.storeRead?.sinceMillis,
                 nowMillis >= oldest + config.retransmitAfterMillis
             {
-                state.storeRead = nil
-                state.inFlight = []
-                state.sent = state.acked
-                state.snapshot = nil
+                session.storeRead = nil
+                session.inFlight = []
+                session.sent = peers[peer]!.acked
+                session.snapshot = nil
                 counters.retransmits += 1
+                peers[peer]!.link = .up(session)
             }
-            peers[peer] = state
-            if nowMillis >= state.lastPingSentMillis + config.pingIntervalMillis {
+            if nowMillis >= session.lastPingSentMillis + config.pingIntervalMillis {
                 directives.append(ping(peer, nowMillis: nowMillis))
             }
         }
@@ -28,9 +28,13 @@ extension ReplicationEngine {
         return directives
     }
 
-    /// A PING to `peer` now: this region's vector, a clock reading, and who streams it a snapshot.
+    /// A PING to `peer` (whose link is up) now: this region's vector, a clock reading, and
+    /// who streams it a snapshot.
     mutating func ping(_ peer: RegionID, nowMillis: UInt64) -> EngineDirective {
-        peers[peer]!.lastPingSentMillis = nowMillis
+        if case .up(var session) = peers[peer]!.link {
+            session.lastPingSentMillis = nowMillis
+            peers[peer]!.link = .up(session)
+        }
         return .send(
             to: peer,
             .ping(

@@ -1,32 +1,16 @@
-/// What an engine knows about one peer: the connection, what the peer has acked, what
-/// has been sent to it, and what is in flight.
+/// What an engine knows about one peer: the link as it stands (`link`), and what
+/// outlives a connection (what the peer has acked, its clock, when it was last heard).
+///
+/// The link is one value, so no impossible mix (a session on a closed link, a snapshot
+/// streamed to a peer not yet greeted) can be written. The engine is the one owner of
+/// "connected": `/v1/cluster` and `/metrics` both read it from `status`.
 struct PeerState: Sendable {
-    var connected = false
-    /// This engine asked the shell to close the connection: whatever else arrives on it
-    /// is dropped (a snapshot's last chunk must not land after a chunk was refused).
-    var closing = false
-    /// HELLO received on the current connection: only then do we know what to send.
-    var greeted = false
+    var link: PeerLink = .down
     /// What the peer has durably stored (from HELLO, ACK, PING).
     var acked: VersionVector
-    /// What has been sent on this connection (at least `acked`).
-    var sent = VersionVector()
-    var inFlight: [InFlight] = []
-    var snapshot: SnapshotProgress?
     var lastContactMillis: UInt64?
-    var lastPingSentMillis: UInt64 = 0
-    /// Of the peer's own writes, the last we held when it said HELLO: it has every later
-    /// one (it wrote them), so only those up to here may need sending (after a disk loss).
-    var ownHistoryCap: UInt64 = 0
-    /// The store read on its way for this peer (older log entries, or a snapshot's next
-    /// chunk): its number tells its answer from one meant for an earlier connection or
-    /// stream, and one that never answers is given up like an unacked batch.
-    var storeRead: (id: UInt64, sinceMillis: UInt64)?
     /// When entries first waited unsent for this peer (for `batchDelayMillis`).
     var unsentSinceMillis: UInt64?
-    /// The peer's last PING clock reading (its `sentAtMillis`) and our clock when it came:
-    /// our next PING echoes it, so the peer can measure the offset too.
-    var lastPingFromPeer: (sentAtMillis: UInt64, receivedAtMillis: UInt64)?
     /// The latest estimate of the peer's clock offset from ours.
     var clockOffset: ClockOffset?
     /// Since when this region has waited for the peer's clock reading: the engine's start,
@@ -36,8 +20,6 @@ struct PeerState: Sendable {
     /// The region the peer last said streams it a snapshot (its PING): while that is
     /// another region, this one starts none for it.
     var snapshotFrom: RegionID?
-    /// Receiving: this peer's current snapshot stream has been merged from its first chunk.
-    var snapshotAccepted = false
     /// Receiving: records merged from this peer's current snapshot stream (from its last
     /// one once that ended).
     var snapshotRecordsMerged: UInt64 = 0
@@ -45,6 +27,19 @@ struct PeerState: Sendable {
     init(acked: VersionVector, clockWaitSinceMillis: UInt64) {
         self.acked = acked
         self.clockWaitSinceMillis = clockWaitSinceMillis
+    }
+
+    /// The session, when the link is up.
+    var session: PeerSession? {
+        if case .up(let session) = link { session } else { nil }
+    }
+
+    /// The link is open (greeting or up): acknowledgements may go on it.
+    var isOpen: Bool {
+        switch link {
+        case .greeting, .up: true
+        case .down, .closing: false
+        }
     }
 
     /// A batch or snapshot chunk not yet acknowledged.
@@ -66,6 +61,73 @@ struct PeerState: Sendable {
         var after: UInt64 = 0
         /// The next chunk's number in this stream (0: the first).
         var part: UInt64 = 0
+    }
+}
+
+/// The link to a peer as the engine sees it. The transport reports connections
+/// (`peerConnected`, `peerDisconnected`); the engine's view is the one the node reports.
+enum PeerLink: Sendable {
+    /// No connection.
+    case down
+    /// Connected, this region's HELLO sent, the peer's not yet come: only a HELLO is taken.
+    case greeting
+    /// Both HELLOs exchanged: entries, acks, pings and snapshots flow.
+    case up(PeerSession)
+    /// This engine asked the shell to close the connection: whatever else arrives on it
+    /// is dropped (a snapshot's last chunk must not land after a chunk was refused).
+    case closing
+
+    /// The state as `PeerStatus` shows it.
+    var state: PeerLinkState {
+        switch self {
+        case .down: .down
+        case .greeting: .greeting
+        case .up: .up
+        case .closing: .closing
+        }
+    }
+}
+
+/// What one connection to a peer carries, from its HELLO to the link's end; a new
+/// connection starts a new one.
+struct PeerSession: Sendable {
+    /// What has been sent on this connection (at least `acked` at HELLO).
+    var sent: VersionVector
+    var inFlight: [PeerState.InFlight] = []
+    var snapshot: PeerState.SnapshotProgress?
+    /// Of the peer's own writes, the last we held when it said HELLO: it has every later
+    /// one (it wrote them), so only those up to here may need sending (after a disk loss).
+    let ownHistoryCap: UInt64
+    /// The store read on its way for this peer (older log entries, or a snapshot's next
+    /// chunk): its number tells its answer from one meant for an earlier connection or
+    /// stream, and one that never answers is given up like an unacked batch.
+    var storeRead: (id: UInt64, sinceMillis: UInt64)?
+    var lastPingSentMillis: UInt64 = 0
+    /// The peer's last PING clock reading (its `sentAtMillis`) and our clock when it came:
+    /// our next PING echoes it, so the peer can measure the offset too. Only this
+    /// connection's: an older one's round trip says nothing.
+    var lastPingFromPeer: (sentAtMillis: UInt64, receivedAtMillis: UInt64)?
+    /// Receiving: this peer's current snapshot stream has been merged from its first chunk.
+    var snapshotAccepted = false
+
+    init(sent: VersionVector, ownHistoryCap: UInt64) {
+        self.sent = sent
+        self.ownHistoryCap = ownHistoryCap
+    }
+
+    /// Releases in-flight items the peer's acks (`acked`) now cover: batches whose vector
+    /// is covered, and (in order) one snapshot chunk per ack.
+    mutating func releaseInFlight(acked: VersionVector) {
+        var releasedChunk = false
+        while let first = inFlight.first {
+            if let upTo = first.upTo {
+                guard acked.dominates(upTo) else { return }
+            } else {
+                guard !releasedChunk else { return }
+                releasedChunk = true
+            }
+            inFlight.removeFirst()
+        }
     }
 }
 

@@ -38,7 +38,7 @@ import Testing
     static func answer(_ e: inout ReplicationEngine, _ offsets: [RegionID: Int64]) {
         let now = e.lastWallMillis
         for (peer, offset) in offsets.sorted(by: { $0.key < $1.key }) {
-            let sent = e.peers[peer]!.lastPingSentMillis
+            let sent = e.peers[peer]!.session!.lastPingSentMillis
             let half = (now - sent) / 2
             let theirs = ClockSample(
                 sentAtMillis: UInt64(Int64(sent + half) + offset), echoMillis: sent, heldMillis: 0)
