@@ -8,14 +8,15 @@ import ReplicaTransport
 
 // MARK: - The node's implementations of the shell's ports: SQLite, NIO links, wall clock
 
-/// The shell's store in a node: the SQLite store behind the group committer. Commits,
-/// probes and recovery run on the committer's thread; their completions hop back to
-/// the node's event loop. Payment reads use a reader connection of their own.
+/// The shell's store in a node: the SQLite store behind the group committer. Commits
+/// run on the committer's thread and their completions hop back to the node's event
+/// loop; every other read and write goes through `StoreIO`, the node's one policy for
+/// where store work runs.
 final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     let loop: EventLoop
     let store: ReplicaStore
     let committer: GroupCommitter
-    let readers: StoreReaderPool
+    let io: StoreIO
     let logger: Logger
     /// What recovery reads: every record only for an engine that holds them all; of the
     /// log, the newest entries the engine keeps in memory.
@@ -29,7 +30,7 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     let region: RegionID
 
     init(
-        loop: EventLoop, store: ReplicaStore, committer: GroupCommitter, readers: StoreReaderPool, logger: Logger,
+        loop: EventLoop, store: ReplicaStore, committer: GroupCommitter, io: StoreIO, logger: Logger,
         engine: EngineConfig
     ) {
         self.region = engine.region
@@ -39,7 +40,7 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
         self.commitTraces = .makeBoxSendingValue([:], eventLoop: loop)
         self.store = store
         self.committer = committer
-        self.readers = readers
+        self.io = io
         self.logger = logger
     }
 
@@ -81,142 +82,85 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     }
 
     func compactLog(through vector: VersionVector) {
-        committer.perform(
+        io.write(
             { store in
                 try store.compactLog(through: vector)
                 try store.trimEvents()
             },
-            done: { [logger] result in
+            completion: { [logger] result in
                 if case .failure(let error) = result {
-                    logger.warning("log compaction failed", metadata: ["error": "\(SQLiteShellStore.describe(error))"])
+                    logger.warning("log compaction failed", metadata: ["error": "\(error)"])
                 }
             })
     }
 
-    /// On a thread of the pool, not the node's loop: reads run beside each other and
-    /// beside the engine.
     func readPayment(_ id: PaymentID, reply: @escaping (Result<Payment?, StoreReadFailure>) -> Void) {
-        let answer = ClientReply(reply)
-        NIOThreadPool.singleton.submit { [self] (_: NIOThreadPool.WorkItemState) in answer.body(paymentNow(id)) }
+        io.readForClient({ try $0.payment(id) }, reply: { reply($0.mapError { StoreReadFailure(Self.describe($0)) }) })
     }
 
-    /// Records for the engine's cache. A few point reads (a client write's, a small batch
-    /// of them) run in place on the loop: tens of microseconds, cheaper than two thread
-    /// hops. More (a peer's batch) are read on a pool thread and the answer hops back.
+    /// Records for the engine's cache: a few (a client write's, a small batch of them) in
+    /// place on the loop, more (a peer's batch) on the pool (see `StoreIO`).
     func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void) {
-        guard ids.count <= Self.inPlaceReadsMax else { return readOnPool(completion) { try $0.encodedRecords(ids) } }
-        do { completion(.success(try readers.read { try $0.encodedRecords(ids) })) } catch {
-            completion(.failure(StoreReadFailure(Self.describe(error))))
+        guard ids.count <= StoreIO.inPlaceReadsMax else {
+            return io.readForEngine({ try $0.encodedRecords(ids) }, completion: completion)
         }
+        completion(io.readInPlace { try $0.encodedRecords(ids) })
     }
-
-    static let inPlaceReadsMax = 32
 
     func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void)
     {
-        readOnPool(completion) { reader in
-            let (records, position) = try reader.encodedRecords(after: after, limit: limit)
-            return StoredRecords(records: records, position: position)
-        }
+        io.readForEngine(
+            { reader in
+                let (records, position) = try reader.encodedRecords(after: after, limit: limit)
+                return StoredRecords(records: records, position: position)
+            }, completion: completion)
     }
 
     func readLogEntries(
         of origin: RegionID, after: UInt64, limit: Int,
         completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void
     ) {
-        readOnPool(completion) { try $0.encodedLogEntries(of: origin, after: after, limit: limit) }
+        io.readForEngine({ try $0.encodedLogEntries(of: origin, after: after, limit: limit) }, completion: completion)
     }
 
-    private func readOnPool<T: Sendable>(
-        _ completion: @escaping (Result<T, StoreReadFailure>) -> Void,
-        _ body: @escaping @Sendable (StoreReader) throws -> T
-    ) {
-        let bound = NIOLoopBound(completion, eventLoop: loop)
-        NIOThreadPool.singleton.submit { [readers, loop] (_: NIOThreadPool.WorkItemState) in
-            let answer: Result<T, StoreReadFailure>
-            do { answer = .success(try readers.read(body)) } catch {
-                answer = .failure(StoreReadFailure(Self.describe(error)))
-            }
-            loop.execute { bound.value(answer) }
-        }
-    }
-
-    /// The committed payment, read on the calling thread.
-    func paymentNow(_ id: PaymentID) -> Result<Payment?, StoreReadFailure> {
-        do { return .success(try readers.read { try $0.payment(id) }) } catch {
-            return .failure(StoreReadFailure(Self.describe(error)))
-        }
-    }
-
-    /// A client's reply carried to a pool thread: it only completes the client's promise.
-    private struct ClientReply<T>: @unchecked Sendable {
-        let body: (T) -> Void
-        init(_ body: @escaping (T) -> Void) { self.body = body }
-    }
-
-    /// On a thread of the pool, like `readPayment`.
     func readEvents(
         _ query: EventQuery, region: RegionID, ownVisibleThrough: UInt64,
         reply: @escaping (Result<EventPage, EventReadFailure>) -> Void
     ) {
-        let answer = ClientReply(reply)
-        NIOThreadPool.singleton.submit { [readers] (_: NIOThreadPool.WorkItemState) in
-            let page: Result<EventPage, EventReadFailure>
-            do {
-                page = .success(
-                    try readers.read { try $0.events(query, region: region, ownVisibleThrough: ownVisibleThrough) })
-            } catch let error as EventFeedError {
-                page = .failure(.feed(error))
-            } catch {
-                page = .failure(.store(StoreReadFailure(Self.describe(error))))
-            }
-            answer.body(page)
-        }
-    }
-
-    /// On a thread of the pool, like `readPayment`.
-    func readHistory(
-        _ id: PaymentID, limit: Int, reply: @escaping (Result<PaymentHistory?, HistoryReadFailure>) -> Void
-    ) {
-        let answer = ClientReply(reply)
-        NIOThreadPool.singleton.submit { [readers] (_: NIOThreadPool.WorkItemState) in
-            let history: Result<PaymentHistory?, HistoryReadFailure>
-            do {
-                history = .success(try readers.read { try $0.history(id, limit: limit) })
-            } catch let error as PaymentHistoryError {
-                history = .failure(.truncated(error))
-            } catch {
-                history = .failure(.store(StoreReadFailure(Self.describe(error))))
-            }
-            answer.body(history)
-        }
-    }
-
-    func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
-        let bound = NIOLoopBound(completion, eventLoop: loop)
-        let box = RecoveredBox()
-        let (records, tail) = (includeRecords, logTailPerOrigin)
-        committer.perform(
-            { store in box.state = try store.recover(includingRecords: records, logTailPerOrigin: tail) },
-            done: { [loop] result in
-                let answer: Result<RecoveredState, StoreReadFailure> =
-                    switch result {
-                    case .success: .success(box.state!)
-                    case .failure(let error): .failure(StoreReadFailure(Self.describe(error)))
-                    }
-                loop.execute { bound.value(answer) }
+        io.readForClient(
+            { try $0.events(query, region: region, ownVisibleThrough: ownVisibleThrough) },
+            reply: { result in
+                reply(
+                    result.mapError { error in
+                        if let feed = error as? EventFeedError { return .feed(feed) }
+                        return .store(StoreReadFailure(Self.describe(error)))
+                    })
             })
     }
 
-    func probeWritable(completion: @escaping (Bool) -> Void) {
-        let bound = NIOLoopBound(completion, eventLoop: loop)
-        committer.probe { [loop] result in
-            let ok = if case .success = result { true } else { false }
-            loop.execute { bound.value(ok) }
-        }
+    func readHistory(
+        _ id: PaymentID, limit: Int, reply: @escaping (Result<PaymentHistory?, HistoryReadFailure>) -> Void
+    ) {
+        io.readForClient(
+            { try $0.history(id, limit: limit) },
+            reply: { result in
+                reply(
+                    result.mapError { error in
+                        if let gap = error as? PaymentHistoryError { return .truncated(gap) }
+                        return .store(StoreReadFailure(Self.describe(error)))
+                    })
+            })
     }
 
-    func stateDigest() throws -> String { try readers.read { try $0.stateDigest() } }
+    func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
+        let (records, tail) = (includeRecords, logTailPerOrigin)
+        io.write({ try $0.recover(includingRecords: records, logTailPerOrigin: tail) }, completion: completion)
+    }
+
+    func probeWritable(completion: @escaping (Bool) -> Void) { io.probe(completion: completion) }
+
+    /// For the shell's checks and tests only, never on a request's path.
+    func stateDigest() throws -> String { try io.readBlocking { try $0.stateDigest() } }
 
     /// A failed commit's outcome: SQLite rolls a transaction back on a full disk and on
     /// constraint errors; after an I/O error (a failed fsync) what the file holds is unknown.
@@ -234,9 +178,6 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
         if error is GroupCommitter.CommitterStopped { return "the store is closing" }
         return "\(error)"
     }
-
-    /// Carries a recovered state from the committer's thread to the loop.
-    private final class RecoveredBox: @unchecked Sendable { var state: RecoveredState? }
 }
 
 /// The shell's peer bus in a node: the mutual-TLS transport.

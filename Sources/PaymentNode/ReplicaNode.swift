@@ -29,7 +29,8 @@ public final class ReplicaNode: @unchecked Sendable {
     let loop: EventLoop
     let store: ReplicaStore
     let committer: GroupCommitter
-    let readers: StoreReaderPool
+    /// Where store work runs (the node's one policy for it).
+    let io: StoreIO
     /// Touched only on `loop`.
     private let shell: NIOLoopBoundBox<Shell>
 
@@ -49,7 +50,7 @@ public final class ReplicaNode: @unchecked Sendable {
             logTailPerOrigin: config.engine.logCacheEntries)
         let activity = NodeActivityMetrics(registry: metrics)
         committer = GroupCommitter(store: store, observer: activity.groupCommitted)
-        readers = StoreReaderPool(store: store)
+        io = try StoreIO(store: store, committer: committer, loop: loop)
         let loaded = try NodeCredentials.load(config)
         credentials = LiveCredentials(loaded)
         transport = PeerTransport(config: config.transport, tls: loaded.peerTLS, group: group, logger: logger)
@@ -57,7 +58,7 @@ public final class ReplicaNode: @unchecked Sendable {
         shellConfig.sessionWaitMillis = config.sessionWaitMillis
         let ports = (
             store: SQLiteShellStore(
-                loop: loop, store: store, committer: committer, readers: readers, logger: logger,
+                loop: loop, store: store, committer: committer, io: io, logger: logger,
                 engine: config.engine),
             bus: TransportPeerBus(transport: transport), clock: EventLoopClock(loop: loop)
         )
@@ -154,8 +155,10 @@ public final class ReplicaNode: @unchecked Sendable {
         return try await promise.futureResult.get()
     }
 
-    /// Runs `body` against the committed store.
-    public func read<T>(_ body: (StoreReader) throws -> T) throws -> T { try readers.read(body) }
+    /// Runs `body` against the committed store, on a thread of the blocking pool.
+    public func read<T: Sendable>(_ body: @escaping @Sendable (StoreReader) throws -> T) async throws -> T {
+        try await io.read(body)
+    }
 
     /// The replication status now.
     public func status() async throws -> ReplicationStatus { try await onLoop { $0.status() } }
@@ -163,10 +166,10 @@ public final class ReplicaNode: @unchecked Sendable {
     /// What losing this region now would cost in money: per currency, the amounts of the
     /// payments with a write of this region that no other region holds yet (`total`), and
     /// that each peer lacks (`perPeer`), from `status`'s acknowledgements and the store.
-    public func moneyAtRisk(_ status: ReplicationStatus) throws -> MoneyAtRisk {
+    public func moneyAtRisk(_ status: ReplicationStatus) async throws -> MoneyAtRisk {
         let own = status.region
         let heldElsewhere = status.peers.map { $0.acked[own] }.max() ?? 0
-        return try readers.read { reader in
+        return try await io.read { reader in
             MoneyAtRisk(
                 total: try reader.amountsAbove(heldElsewhere, of: own),
                 perPeer: try status.peers.map { ($0.region, try reader.amountsAbove($0.acked[own], of: own)) })
@@ -175,7 +178,7 @@ public final class ReplicaNode: @unchecked Sendable {
 
     /// `StateDigest` of the committed records (equal digests, equal state).
     public func stateDigest() async -> String {
-        (try? readers.read { try $0.stateDigest() }) ?? ""
+        (try? await io.read { try $0.stateDigest() }) ?? ""
     }
 
     /// Why writes are refused, if they are (nil when healthy): the store failed or is

@@ -52,11 +52,11 @@ public struct NodePaymentService: PaymentService {
 
     public func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage
     {
-        try node.read { try $0.list(filter, limit: limit, cursor: cursor) }
+        try await node.read { try $0.list(filter, limit: limit, cursor: cursor) }
     }
 
     public func conflicts(limit: Int, before: Int64?, merchantIDs: Set<String>?) async throws -> ConflictLogPage {
-        try node.read { try $0.conflicts(limit: limit, before: before, merchantIDs: merchantIDs) }
+        try await node.read { try $0.conflicts(limit: limit, before: before, merchantIDs: merchantIDs) }
     }
 
     public func events(_ query: EventQuery) async throws(NodeError) -> EventPage { try await node.events(query) }
@@ -74,7 +74,7 @@ public struct NodePaymentService: PaymentService {
     public func cluster(withDigest: Bool) async throws -> ClusterDocument {
         let status = try await node.status()
         return ClusterDocument(
-            status: status, atRisk: try node.moneyAtRisk(status), transport: node.transport.stats.snapshot,
+            status: status, atRisk: try await node.moneyAtRisk(status), transport: node.transport.stats.snapshot,
             stateDigest: withDigest ? await node.stateDigest() : nil)
     }
 

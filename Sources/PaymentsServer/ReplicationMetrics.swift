@@ -76,7 +76,7 @@ final class ReplicationMetrics: Sendable {
             }
             counter.increment(by: Double(delta) / NodeResourceMetrics.ticksPerSecond)
         }
-        let atRisk = try node.moneyAtRisk(status)
+        let atRisk = try await node.moneyAtRisk(status)
         setAmounts(
             "paynode_rpo_exposure_amount", atRisk.total.map { ([("currency", $0.currency)], $0.minorUnits) },
             "Minor units of the payments with a write here no other region holds yet: what losing this region now would lose"

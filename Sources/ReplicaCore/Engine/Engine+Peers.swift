@@ -92,10 +92,8 @@ extension ReplicationEngine {
             peers[peer] = state
             return receiveSnapshot(chunk, vector: snapshotVector, part: part, from: peer, nowMillis: nowMillis)
         case .encodedDelta, .encodedSnapshot:
-            // A sender's form, handed over without the wire (unit tests' clusters).
-            do { return take(try message.decodedForm(), from: peer, nowMillis: nowMillis) } catch {
-                return violation(peer, "\(message.kind) does not decode: \(error)")
-            }
+            // A sender's form: what arrives has been decoded (`PeerMessage.decode`) first.
+            return violation(peer, "\(message.kind) handed in undecoded")
         }
     }
 

@@ -92,7 +92,7 @@ public struct ReplicationEngine: Sendable {
         self.storeHorizon = recovered.logHorizon
         self.peers = [:]
         for p in config.peers {
-            peers[p] = PeerState(acked: recovered.peerAcked[p] ?? VersionVector(), clockWaitSinceMillis: nowMillis)
+            peers[p] = PeerState(acked: VersionVector(), clockWaitSinceMillis: nowMillis)
             peers[p]!.clockOffset = clockReadings[p]
         }
         self.ownHistorySeen = recovered.vector[config.region]
@@ -151,11 +151,6 @@ public struct ReplicationEngine: Sendable {
     /// Number of records held.
     public var recordCount: Int { records.count }
 
-    /// All records sorted by id (for snapshots, digests and tests).
-    public func sortedRecords() -> [PaymentRecord] {
-        records.ids.sortedByID().map { records[$0]! }
-    }
-
     /// Whether a read presenting `token` may be served: this region has committed
     /// everything the token covers.
     public func canServe(sessionToken token: VersionVector) -> Bool { durableVector.dominates(token) }
@@ -189,7 +184,6 @@ public struct RecoveredState: Sendable {
     /// The vector of entries compacted out of the log.
     public var logHorizon: VersionVector
     public var clockHighWater: HLCTimestamp
-    public var peerAcked: [RegionID: VersionVector]
     /// The store holds this region's own history: it was made for a new region
     /// (`paynode init`), or it recovered the history from every peer once. A new or
     /// wiped store does not, and takes no write until its peers have said what they hold.
@@ -198,7 +192,7 @@ public struct RecoveredState: Sendable {
     public init(
         records: [PaymentRecord] = [], vector: VersionVector = VersionVector(), logTail: [LogEntry] = [],
         logHorizon: VersionVector = VersionVector(), clockHighWater: HLCTimestamp = .zero,
-        peerAcked: [RegionID: VersionVector] = [:], ownHistoryComplete: Bool = false
+        ownHistoryComplete: Bool = false
     ) {
         self.ownHistoryComplete = ownHistoryComplete
         self.records = records
@@ -206,7 +200,6 @@ public struct RecoveredState: Sendable {
         self.logTail = logTail
         self.logHorizon = logHorizon
         self.clockHighWater = clockHighWater
-        self.peerAcked = peerAcked
     }
 
     /// Every log entry kept, `logTail` and `encodedLogTail` decoded (for tests and tools).

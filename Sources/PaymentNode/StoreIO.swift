@@ -1,0 +1,140 @@
+import NIOCore
+import NIOPosix
+import ReplicaShell
+import ReplicaStore
+import Synchronization
+
+/// The node's one policy for store I/O: where each kind of store work runs, and where
+/// its answer goes.
+///
+/// - **Writes** (commits, log compaction, write probes, recovery) run on the group
+///   committer's thread, one at a time, in the order they were handed in.
+/// - **Reads** run on a thread of NIO's blocking pool, each on a reader connection of its
+///   own (`StoreReaderPool`; WAL lets them run beside each other and beside the writer).
+///   A read never runs on the node's event loop (the engine's turn) nor on a Swift
+///   concurrency thread (that pool must never block on SQLite).
+/// - **Answers** go where their asker lives: the engine's to the event loop
+///   (`completion`), a client's straight to the client (`reply`, from the pool thread:
+///   it only completes the client's promise), a request task's by `await`.
+/// - **One exception, measured**: a handful of records the engine needs for a client's
+///   write (`inPlaceReadsMax` ids) are read in place on the loop. Two point reads take
+///   tens of microseconds, less than the two thread hops a pool read costs. They use a
+///   reader connection of the loop's own, so slow client reads holding every pooled
+///   connection can never make the engine's loop wait.
+///
+/// Every thread hop of the node's store work is in this type; nothing else touches
+/// `StoreReaderPool` or `GroupCommitter.perform`.
+final class StoreIO: Sendable {
+    let readers: StoreReaderPool
+    let committer: GroupCommitter
+    let loop: EventLoop
+    /// The loop's own reader connection (used on the loop only: the box checks it).
+    private let loopReader: NIOLoopBoundBox<StoreReader>
+
+    /// The most ids read in place on the loop.
+    static let inPlaceReadsMax = 32
+
+    /// Opens the loop's reader connection, and a pool of up to `pooledReaders` for the rest.
+    init(store: ReplicaStore, committer: GroupCommitter, loop: EventLoop, pooledReaders: Int = 8) throws {
+        self.readers = StoreReaderPool(store: store, size: pooledReaders)
+        self.committer = committer
+        self.loop = loop
+        self.loopReader = .makeBoxSendingValue(try store.reader(), eventLoop: loop)
+    }
+
+    // MARK: Reads
+
+    /// For the engine: reads on a pool thread, answers on the loop.
+    func readForEngine<T: Sendable>(
+        _ body: @escaping @Sendable (StoreReader) throws -> T,
+        completion: @escaping (Result<T, StoreReadFailure>) -> Void
+    ) {
+        let bound = NIOLoopBound(completion, eventLoop: loop)
+        NIOThreadPool.singleton.submit { [readers, loop] (_: NIOThreadPool.WorkItemState) in
+            let answer = Self.run(body, on: readers)
+            loop.execute { bound.value(answer) }
+        }
+    }
+
+    /// For a client the shell answers: reads on a pool thread, and answers there.
+    func readForClient<T>(
+        _ body: @escaping @Sendable (StoreReader) throws -> T, reply: @escaping (Result<T, any Error>) -> Void
+    ) {
+        let answer = ClientReply(reply)
+        NIOThreadPool.singleton.submit { [readers] (_: NIOThreadPool.WorkItemState) in
+            answer.body(Result { try readers.read(body) })
+        }
+    }
+
+    /// For a request task: awaits a read done on a pool thread.
+    func read<T: Sendable>(_ body: @escaping @Sendable (StoreReader) throws -> T) async throws -> T {
+        try await NIOThreadPool.singleton.runIfActive { [readers] in try readers.read(body) }
+    }
+
+    /// The measured exception: a few point reads, in place on the loop, on its own connection.
+    func readInPlace<T>(_ body: (StoreReader) throws -> T) -> Result<T, StoreReadFailure> {
+        do { return .success(try body(loopReader.value)) } catch {
+            return .failure(StoreReadFailure(SQLiteShellStore.describe(error)))
+        }
+    }
+
+    /// Blocks the calling thread on a pooled read: for checks and tests that are not on a
+    /// request's path (the node's own `stateDigest` awaits `read`).
+    func readBlocking<T>(_ body: (StoreReader) throws -> T) throws -> T { try readers.read(body) }
+
+    // MARK: Writes
+
+    /// Store work other than commits (compaction, probes, recovery), on the committer's
+    /// thread in order with the commits around it; its value answers on the loop.
+    func write<T: Sendable>(
+        _ work: @escaping @Sendable (ReplicaStore) throws -> T,
+        completion: @escaping (Result<T, StoreReadFailure>) -> Void
+    ) {
+        let bound = NIOLoopBound(completion, eventLoop: loop)
+        let slot = Slot<T>()
+        committer.perform(
+            { store in
+                let value = try work(store)
+                slot.value.withLock { $0 = value }
+            },
+            done: { [loop] result in
+                let answer: Result<T, StoreReadFailure> =
+                    switch result {
+                    case .success: .success(slot.value.withLock { $0! })
+                    case .failure(let error): .failure(StoreReadFailure(SQLiteShellStore.describe(error)))
+                    }
+                loop.execute { bound.value(answer) }
+            })
+    }
+
+    /// Tries a small write on the committer's thread (`GroupCommitter.probe`): true when
+    /// the store takes writes again. Answers on the loop.
+    func probe(completion: @escaping (Bool) -> Void) {
+        let bound = NIOLoopBound(completion, eventLoop: loop)
+        committer.probe { [loop] result in
+            let ok = if case .success = result { true } else { false }
+            loop.execute { bound.value(ok) }
+        }
+    }
+
+    private static func run<T>(_ body: (StoreReader) throws -> T, on readers: StoreReaderPool) -> Result<
+        T, StoreReadFailure
+    > {
+        do { return .success(try readers.read(body)) } catch {
+            return .failure(StoreReadFailure(SQLiteShellStore.describe(error)))
+        }
+    }
+
+    /// A value made on the committer's thread, read once its work is done.
+    private final class Slot<T: Sendable>: Sendable {
+        let value = Mutex<T?>(nil)
+    }
+
+    /// A client's reply carried to a pool thread. The one unchecked crossing of the
+    /// node's store work: the shell's reply type is not `Sendable` (paysim runs the same
+    /// shell on one thread), but a node's client reply only completes a promise.
+    private struct ClientReply<R>: @unchecked Sendable {
+        let body: (R) -> Void
+        init(_ body: @escaping (R) -> Void) { self.body = body }
+    }
+}
