@@ -10,13 +10,14 @@ import ReplicaCore
 ///
 /// The keys are read per request (`PaymentService.apiKeys()`), so a reload applies to the
 /// next request; a request sees the old set or the new one.
-struct APIKeyIdentification: RouterMiddleware {
-    typealias Context = APIRequestContext
+package struct APIKeyIdentification: RouterMiddleware {
+    package typealias Context = APIRequestContext
 
     let keys: @Sendable () -> [APIKey]
     let nowMillis: @Sendable () -> UInt64
 
-    func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response) async throws
+    package func handle(_ request: Request, context: Context, next: (Request, Context) async throws -> Response)
+        async throws
         -> Response
     {
         var context = context
@@ -28,7 +29,9 @@ struct APIKeyIdentification: RouterMiddleware {
     /// What `header` proves among `keys`. The presented key's SHA-256 is compared with
     /// every configured hash, each byte of each, without stopping at a match: how long it
     /// takes does not depend on which key matched or how much of a hash did.
-    static func identify(_ header: String?, among keys: [APIKey], nowMillis: () -> UInt64) -> APIAuthentication {
+    package static func identify(_ header: String?, among keys: [APIKey], nowMillis: () -> UInt64)
+        -> APIAuthentication
+    {
         guard let header else { return .none }
         let prefix = "Bearer ".utf8
         guard header.utf8.count > prefix.count, header.utf8.starts(with: prefix) else { return .invalid }

@@ -9,7 +9,7 @@ import Synchronization
 /// the refill until it passes the last reading again. A reload that changes a key's
 /// limits applies to its next request (the bucket keeps its tokens, capped at the new
 /// burst); a key that is removed keeps its few bytes here until the process ends.
-final class APIKeyLimits: Sendable {
+package final class APIKeyLimits: Sendable {
     private struct Bucket {
         var tokens: Double
         var atMillis: UInt64
@@ -22,9 +22,11 @@ final class APIKeyLimits: Sendable {
 
     private let state = Mutex(State())
 
+    package init() {}
+
     /// Takes one request's token from `key`'s bucket at `nowMillis`. Nil when there was
     /// one (or the key has no rate); else the whole seconds until there is one.
-    func take(_ key: APIKey, nowMillis: UInt64) -> Int? {
+    package func take(_ key: APIKey, nowMillis: UInt64) -> Int? {
         guard let rate = key.ratePerSecond, rate > 0 else { return nil }
         let burst = Double(max(1, key.burst))
         return state.withLock { s in

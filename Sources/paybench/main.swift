@@ -10,6 +10,9 @@ let usage = """
              (the dataset part, a region holding --dataset payments, 10,000,000 by default, runs only when named in --only)
            paybench store [--writers N] [--writes N] [--naive-writes N] [--sync full|normal] [--dir DIR]
            paybench wire [--entries N]     (replication bytes per create, raw vs LZ4, by batch size)
+           paybench access [--rounds N] [--creates N] [--group N] [--dir DIR]
+             what named API keys cost a create, in-process: the key lookup per request (ns), durable creates
+             with and without an actor (creates/s, ratio), and both as a share of one create (target < 3%)
            paybench crash-writer PATH      (used by the crash test: writes until killed)
     """
 
@@ -77,6 +80,14 @@ do {
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Probe.run(dir: dir, writes: number("--writes", 100_000))
+    case "access":
+        var o = AccessBenchmark.Options(dir: option("--dir", NSTemporaryDirectory() + "paybench-access-\(getpid())"))
+        o.rounds = number("--rounds", o.rounds)
+        o.creates = number("--creates", o.creates)
+        o.group = number("--group", o.group)
+        try FileManager.default.createDirectory(atPath: o.dir, withIntermediateDirectories: true)
+        defer { if args.firstIndex(of: "--dir") == nil { try? FileManager.default.removeItem(atPath: o.dir) } }
+        try AccessBenchmark.run(o)
     case "wire":
         try WireBenchmark.run(count: number("--entries", 10_000))
     case "crash-writer":
