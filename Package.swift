@@ -35,39 +35,32 @@ let package = Package(
         .package(url: "https://github.com/swift-otel/swift-otel.git", from: "1.6.0", traits: ["OTLPHTTP"]),
     ],
     targets: [
-        // The pure replication engine: no I/O, no clocks, no randomness, no Tasks.
+        // Core: the pure replication engine and the payment model. No I/O, no clocks, no
+        // randomness, no Tasks.
         .target(name: "ReplicaCore"),
-        // The directive interpreter the node and paysim share, generic over store, peer bus
-        // and clock: tickets, waiting writes, session waits, commits, failure, recovery, drain.
+        // Wire: the text and JSON formats the API, the client, the node, the store and the
+        // simulator share (RFC 3339, JSON strings and the strict parser, a payment's and a
+        // field value's JSON, session tokens, the list cursor's text). Pure: the standard
+        // library and ReplicaCore's model types only; the engine never needs it.
+        .target(name: "PaymentsWire", dependencies: ["ReplicaCore"]),
+        // Shell: the directive interpreter the node and paysim share, generic over store,
+        // peer bus and clock: tickets, waiting writes, session waits, commits, failure,
+        // recovery, drain.
         .target(name: "ReplicaShell", dependencies: ["ReplicaCore"]),
-        // liblz4's frame API, as a system library (Debian: liblz4-dev).
+        // Store: the system SQLite (Debian: libsqlite3-dev) and the node's durable store on
+        // it. Its JSON columns (conflict values, metadata) hold the API's JSON, written by
+        // PaymentsWire.
+        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
+        .target(name: "ReplicaStore", dependencies: ["ReplicaCore", "PaymentsWire", "CSQLite"]),
+        // Transport: liblz4's frame API, as a system library (Debian: liblz4-dev), a thin
+        // Swift wrapper over it, and the peer connections: mutual TLS, length-prefixed
+        // frames, LZ4 deltas, reconnect.
         .systemLibrary(
             name: "CLZ4",
             pkgConfig: "liblz4",
             providers: [.apt(["liblz4-dev"])]
         ),
-        // A thin Swift wrapper over the LZ4 frame format.
         .target(name: "LZ4", dependencies: ["CLZ4"]),
-        // The system SQLite (Debian: libsqlite3-dev) and the node's durable store on it.
-        .systemLibrary(name: "CSQLite", pkgConfig: "sqlite3", providers: [.apt(["libsqlite3-dev"])]),
-        .target(name: "ReplicaStore", dependencies: ["ReplicaCore", "CSQLite"]),
-        // Benchmarks (tables, never test assertions) and the crash test's writer.
-        .executableTarget(
-            name: "paybench",
-            dependencies: [
-                "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport", "LZ4", "PaymentNode",
-                "PaymentDevKit",
-                .product(name: "AsyncHTTPClient", package: "async-http-client"),
-                .product(name: "NIOCore", package: "swift-nio"),
-            ]),
-        // The deterministic simulator: the same engine in a virtual world.
-        .target(name: "RegionSim", dependencies: ["ReplicaCore", "ReplicaShell"], path: "Simulations/RegionSim"),
-        .executableTarget(
-            name: "paysim",
-            dependencies: [
-                "RegionSim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
-            ], path: "Simulations/paysim"),
-        // Peer connections: mutual TLS, length-prefixed frames, LZ4 deltas, reconnect.
         .target(
             name: "ReplicaTransport",
             dependencies: [
@@ -84,7 +77,7 @@ let package = Package(
         .target(
             name: "PaymentNode",
             dependencies: [
-                "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport",
+                "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport", "PaymentsWire",
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
@@ -93,17 +86,6 @@ let package = Package(
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
-            ]),
-        // Development helpers, imported by no production library: a CA and certificates
-        // (swift-certificates), the YAML and free ports of scratch clusters on loopback.
-        // For `paynode demo` and `paynode certs`, paybench and the tests.
-        .target(
-            name: "PaymentDevKit",
-            dependencies: [
-                "ReplicaCore", "ReplicaShell", "PaymentNode",
-                .product(name: "X509", package: "swift-certificates"),
-                .product(name: "Crypto", package: "swift-crypto"),
-                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
         // `paynode serve`'s traces: swift-otel's tracer and its exporting service.
         .target(
@@ -115,20 +97,20 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),
             ]),
-        // The HTTP API (Hummingbird): routes, auth, JSON, request metrics, over a
+        // API: the HTTP routes (Hummingbird): auth, JSON, request metrics, over a
         // `PaymentService` it declares. No store, node, transport or TLS below it.
         .target(
             name: "PaymentsAPI",
             dependencies: [
-                "ReplicaCore",
+                "ReplicaCore", "PaymentsWire",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ], resources: [.embedInCode("openapi.yaml")]),
-        // A node behind the API: `ReplicaNode` as a `PaymentService`, its scrape-time
-        // metrics, and the HTTP(S) server with certificates a reload replaces.
+        // Server: a node behind the API: `ReplicaNode` as a `PaymentService`, its
+        // scrape-time metrics, and the HTTP(S) server with certificates a reload replaces.
         .target(
             name: "PaymentsServer",
             dependencies: [
@@ -141,21 +123,26 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
             ]),
-        // The nearest-region client library and its command line.
+        // Client: the nearest-region client library.
         .target(
             name: "PaymentsClient",
             dependencies: [
-                "ReplicaCore",
+                "ReplicaCore", "PaymentsWire",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
             ]),
-        .executableTarget(
-            name: "payctl",
+        // Tools. Development helpers, imported by no production library: a CA and
+        // certificates (swift-certificates), the YAML and free ports of scratch clusters on
+        // loopback. For `paynode demo` and `paynode certs`, paybench and the tests.
+        .target(
+            name: "PaymentDevKit",
             dependencies: [
-                "PaymentsClient",
-                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                "ReplicaCore", "ReplicaShell", "PaymentNode",
+                .product(name: "X509", package: "swift-certificates"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "SwiftASN1", package: "swift-asn1"),
             ]),
         .executableTarget(
             name: "paynode",
@@ -168,10 +155,37 @@ let package = Package(
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]),
+        // The client's command line.
+        .executableTarget(
+            name: "payctl",
+            dependencies: [
+                "PaymentsClient",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]),
+        // Benchmarks (tables, never test assertions) and the crash test's writer.
+        .executableTarget(
+            name: "paybench",
+            dependencies: [
+                "ReplicaCore", "ReplicaShell", "ReplicaStore", "ReplicaTransport", "LZ4", "PaymentNode",
+                "PaymentDevKit", "PaymentsAPI", "PaymentsServer",
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "NIOCore", package: "swift-nio"),
+            ]),
+        // The deterministic simulator: the same engine in a virtual world (its JSON
+        // report is written with PaymentsWire's strings).
+        .target(
+            name: "RegionSim", dependencies: ["ReplicaCore", "ReplicaShell", "PaymentsWire"],
+            path: "Simulations/RegionSim"),
+        .executableTarget(
+            name: "paysim",
+            dependencies: [
+                "RegionSim", .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ], path: "Simulations/paysim"),
         .testTarget(name: "ReplicaCoreTests", dependencies: ["ReplicaCore"]),
         .testTarget(name: "RegionSimTests", dependencies: ["RegionSim", "ReplicaCore"]),
         .testTarget(name: "ReplicaShellTests", dependencies: ["ReplicaShell", "ReplicaCore"]),
         .testTarget(name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "ReplicaCore"]),
+        .testTarget(name: "PaymentsWireTests", dependencies: ["PaymentsWire", "ReplicaCore"]),
         .testTarget(name: "LZ4Tests", dependencies: ["LZ4"]),
         .testTarget(
             name: "ReplicaTransportTests",
@@ -185,7 +199,7 @@ let package = Package(
         .testTarget(
             name: "PaymentsAPITests",
             dependencies: [
-                "PaymentsAPI", "ReplicaCore",
+                "PaymentsAPI", "PaymentsWire", "ReplicaCore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
@@ -207,7 +221,7 @@ let package = Package(
             name: "NodeIntegrationTests",
             dependencies: [
                 "ReplicaCore", "PaymentNode", "PaymentDevKit", "ReplicaTransport", "LZ4", "PaymentsClient",
-                "NodeTracing",
+                "NodeTracing", "PaymentsWire",
                 .product(name: "NIOConcurrencyHelpers", package: "swift-nio"),
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "Tracing", package: "swift-distributed-tracing"),

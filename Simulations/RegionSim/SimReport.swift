@@ -1,3 +1,4 @@
+import PaymentsWire
 import ReplicaCore
 
 /// Terminal tables and JSON for simulation results.

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PaymentsWire
 import ReplicaCore
 
 /// swift-log handler writing one JSON object per line to standard error, for a log

@@ -32,18 +32,68 @@ extension NodeConfig {
         return try parse(top, environment: environment)
     }
 
+    /// The whole file, section by section (each names its own errors), then what only the
+    /// sections together can tell (the two listen addresses differ).
     static func parse(_ top: YAMLSection, environment: [String: String]) throws(NodeConfigError) -> NodeConfig {
+        let region = try parseRegion(top)
+        let dataDirectory = resolve(try top.requiredString("data_dir"), in: top)
+        let api = try parseAPI(top, environment: environment)
+        let peerListen = try address(top, "peer_listen")
+        let peers = try parsePeers(top, region: region)
+        let tls = try parsePeerTLS(top, environment: environment)
+        let durability = try parseDurability(top)
+        let engine = try parseEngine(top, region: region, peers: peers.keys.sorted())
+        let log = try parseLog(top)
+        let eventsKept = try parseEventsKept(top)
+        let tracing = try parseTracing(top)
+        try top.finish()
+
+        if peerListen == api.listen && peerListen.port != 0 {
+            throw top.error("peer_listen", "is the same address as api.listen")
+        }
+        return NodeConfig(
+            region: region, dataDirectory: dataDirectory, apiListen: api.listen, apiTLS: api.tls, apiKeys: api.keys,
+            bodyBytesMax: api.bodyBytesMax, sessionWaitMillis: api.sessionWaitMillis,
+            peerListen: peerListen, peers: peers, tls: tls, defaultDurability: durability, engine: engine,
+            sourceFile: top.file, logFormat: log.format, accessLog: log.access, eventsKept: eventsKept,
+            tracing: tracing)
+    }
+
+    /// `region`.
+    private static func parseRegion(_ top: YAMLSection) throws(NodeConfigError) -> RegionID {
         let regionName = try top.requiredString("region")
         guard let region = RegionID(regionName) else {
             throw top.error("region", "\"\(regionName)\" is not a region name (1-32 characters of a-z, 0-9, -)")
         }
-        let dataDirectory = resolve(try top.requiredString("data_dir"), in: top)
+        return region
+    }
 
+    /// What `api:` says.
+    private struct APISection {
+        var listen: HostPort
+        var tls: APITLS?
+        var keys: [NodeAPIKey]
+        var bodyBytesMax: Int
+        var sessionWaitMillis: UInt64
+    }
+
+    /// `api:`: where it listens, its keys, its limits, and HTTPS or plain HTTP.
+    private static func parseAPI(_ top: YAMLSection, environment: [String: String]) throws(NodeConfigError)
+        -> APISection
+    {
         let api = try top.section("api")
-        let apiListen = try address(api, "listen")
-        let apiKeys = try parseAPIKeys(api, environment: environment)
+        let listen = try address(api, "listen")
+        let keys = try parseAPIKeys(api, environment: environment)
         let bodyMax = try api.integer("body_bytes_max", in: 1_024...16_777_216) ?? 65_536
         let sessionWait = try api.integer("session_wait_ms", in: 0...60_000) ?? 1_000
+        let tls = try parseAPITLS(api)
+        try api.finish()
+        return APISection(
+            listen: listen, tls: tls, keys: keys, bodyBytesMax: Int(bodyMax), sessionWaitMillis: UInt64(sessionWait))
+    }
+
+    /// `api.tls` (a certificate and key: HTTPS) or `api.plain_http: true`: exactly one of them.
+    private static func parseAPITLS(_ api: YAMLSection) throws(NodeConfigError) -> APITLS? {
         let plainHTTP = try api.string("plain_http")
         var apiTLS: APITLS?
         if api.node("tls") != nil {
@@ -71,9 +121,13 @@ extension NodeConfig {
         case (.some, nil):
             break
         }
-        try api.finish()
+        return apiTLS
+    }
 
-        let peerListen = try address(top, "peer_listen")
+    /// `peers:`: every other region as name: host:port.
+    private static func parsePeers(_ top: YAMLSection, region: RegionID) throws(NodeConfigError)
+        -> [RegionID: HostPort]
+    {
         guard top.node("peers") != nil else {
             throw top.error("peers", "is required: every other region as name: host:port ({} for a region alone)")
         }
@@ -85,7 +139,14 @@ extension NodeConfig {
             peers[peer] = try address(peerSection, name)
         }
         try peerSection.finish()
+        return peers
+    }
 
+    /// `tls:`: the peer links' CA, certificate and key (the key's path may come from the
+    /// environment).
+    private static func parsePeerTLS(_ top: YAMLSection, environment: [String: String]) throws(NodeConfigError)
+        -> PeerTLSFiles
+    {
         let tlsSection = try top.section("tls")
         var keyPath = try tlsSection.requiredString("key")
         var keyKey = "key"
@@ -98,13 +159,23 @@ extension NodeConfig {
             certificatePath: try existingFile(tlsSection, "certificate", try tlsSection.requiredString("certificate")),
             keyPath: try existingFile(tlsSection, keyKey, keyPath))
         try tlsSection.finish()
+        return tls
+    }
 
+    /// `durability`: what a write waits for unless it asks (local when absent).
+    private static func parseDurability(_ top: YAMLSection) throws(NodeConfigError) -> Durability {
         let durabilityName = try top.string("durability") ?? "local"
         guard let durability = Durability(rawValue: durabilityName) else {
             throw top.error("durability", "must be local or remote, not \"\(durabilityName)\"")
         }
+        return durability
+    }
 
-        var engine = EngineConfig(region: region, peers: peers.keys.sorted())
+    /// `tuning:` over the node's defaults, checked as the engine checks its configuration.
+    private static func parseEngine(_ top: YAMLSection, region: RegionID, peers: [RegionID])
+        throws(NodeConfigError) -> EngineConfig
+    {
+        var engine = EngineConfig(region: region, peers: peers)
         // A node batches for a few milliseconds (better compression, at most that much lag)
         // and ticks often enough to honour it.
         engine.batchDelayMillis = 20
@@ -141,6 +212,11 @@ extension NodeConfig {
         do { try engine.validate() } catch {
             throw NodeConfigError(file: top.file, key: "tuning", problem: error.description)
         }
+        return engine
+    }
+
+    /// `log:`: the lines' format and whether each HTTP request gets one.
+    private static func parseLog(_ top: YAMLSection) throws(NodeConfigError) -> (format: LogFormat, access: Bool) {
         let logSection = try top.section("log")
         var logFormat = LogFormat.text
         if let text = try logSection.string("format") {
@@ -157,20 +233,15 @@ extension NodeConfig {
             accessLog = text == "true"
         }
         try logSection.finish()
+        return (logFormat, accessLog)
+    }
+
+    /// `events.keep`: how many changes the change feed keeps.
+    private static func parseEventsKept(_ top: YAMLSection) throws(NodeConfigError) -> Int {
         let eventsSection = try top.section("events")
         let eventsKept = try eventsSection.integer("keep", in: 1_000...1_000_000_000).map { Int($0) } ?? 1_000_000
         try eventsSection.finish()
-        let tracing = try parseTracing(top)
-        try top.finish()
-
-        if peerListen == apiListen && peerListen.port != 0 {
-            throw top.error("peer_listen", "is the same address as api.listen")
-        }
-        return NodeConfig(
-            region: region, dataDirectory: dataDirectory, apiListen: apiListen, apiTLS: apiTLS, apiKeys: apiKeys,
-            bodyBytesMax: Int(bodyMax), sessionWaitMillis: UInt64(sessionWait),
-            peerListen: peerListen, peers: peers, tls: tls, defaultDurability: durability, engine: engine,
-            sourceFile: top.file, logFormat: logFormat, accessLog: accessLog, eventsKept: eventsKept, tracing: tracing)
+        return eventsKept
     }
 
     private static func address(_ section: YAMLSection, _ key: String) throws(NodeConfigError) -> HostPort {

@@ -1,5 +1,6 @@
 import Foundation
 import Logging
+import PaymentsWire
 import ReplicaCore
 import ReplicaTransport
 

@@ -1,3 +1,4 @@
+import PaymentsWire
 import ReplicaCore
 
 // MARK: - Refusals of the caller's key

@@ -1,4 +1,5 @@
 import HTTPTypes
+import PaymentsWire
 import ReplicaCore
 
 /// An API error as clients see it: a status and `{"error": {"code", "message", "field"}}`
@@ -42,6 +43,9 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
     static func invalid(_ field: String, _ message: String) -> APIError {
         APIError(.unprocessableContent, "invalid_field", message, field: field)
     }
+    /// A `status` (in a patch or a query) that is not a payment status.
+    static let invalidStatus = invalid(
+        "status", "status must be one of \(PaymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
 
     /// The API's answer to an engine refusal.
     init(_ error: PaymentError) {

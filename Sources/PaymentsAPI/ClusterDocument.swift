@@ -1,4 +1,5 @@
 import Foundation
+import PaymentsWire
 import ReplicaCore
 
 /// `/v1/cluster`'s JSON, as values an encoder writes: the region's vector, each peer

@@ -1,5 +1,6 @@
 import Foundation
 import Hummingbird
+import PaymentsWire
 import ReplicaCore
 
 /// `/health`, `/ready` and `/v1/cluster`: is the server up, can the region take writes, and how is

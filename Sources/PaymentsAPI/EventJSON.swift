@@ -1,3 +1,4 @@
+import PaymentsWire
 import ReplicaCore
 
 /// The change feed's JSON: an event is the change (origin, seq, stamp, actor, the fields
@@ -17,25 +18,10 @@ enum EventJSON {
         s += ",\"stamp\":\(JSONString.quote(entry.stamp.description))"
         // Who made it: the id of the API key (replicated with the change); null for
         // changes made before changes recorded one.
-        s += ",\"actor\":" + (entry.actor.map(JSONString.quote) ?? "null")
+        s += ",\"actor\":" + PaymentJSON.optional(entry.actor)
         s += ",\"position\":\(e.position)"
-        // The request fingerprint is internal (it tells a replayed create from a reused key).
-        let changes = entry.changes.filter { $0.field != .requestFingerprint }
-        s +=
-            ",\"changes\":{"
-            + changes.map { "\(JSONString.quote($0.field.description)):\(value($0.value))" }.joined(separator: ",")
-            + "}"
+        s += ",\"changes\":" + PaymentJSON.changes(entry)
         s += ",\"payment\":" + (e.record.flatMap(Payment.init).map(PaymentJSON.payment) ?? "null")
         return s + "}"
-    }
-
-    static func value(_ v: FieldValue) -> String {
-        switch v {
-        case .absent: "null"
-        case .text(let t): JSONString.quote(t)
-        case .integer(let n): "\(n)"
-        case .metadata(let pairs):
-            "{" + pairs.map { "\(JSONString.quote($0.key)):\(JSONString.quote($0.value))" }.joined(separator: ",") + "}"
-        }
     }
 }

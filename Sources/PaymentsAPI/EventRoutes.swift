@@ -32,13 +32,7 @@ struct EventRoutes<Service: PaymentService>: Sendable {
         var query = EventQuery(cursor: given ?? EventCursor())
         query.merchantIDs = key.merchants
         query.merchantID = params["merchant_id"].map(String.init)
-        if let s = params["status"] {
-            guard let status = PaymentStatus(rawValue: String(s)) else {
-                throw APIError.invalid(
-                    "status", "status must be one of \(PaymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            query.status = status
-        }
+        query.status = try QueryParameters.status(params["status"])
         if let text = params["limit"] {
             guard let n = Int(String(text)), (1...EventQuery.limitMax).contains(n) else {
                 throw APIError.invalid("limit", "limit must be an integer from 1 to \(EventQuery.limitMax)")

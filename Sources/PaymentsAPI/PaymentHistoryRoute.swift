@@ -1,4 +1,5 @@
 import Hummingbird
+import PaymentsWire
 import ReplicaCore
 
 /// `GET /v1/payments/{id}/history`: who changed a payment, where and when.
@@ -39,17 +40,12 @@ enum PaymentHistoryJSON {
         // A create is the change that wrote the merchant (only a create may).
         let kind = entry.changes.contains { $0.field == .merchantID } ? "create" : "patch"
         var s = "{\"kind\":\"\(kind)\""
-        s += ",\"actor\":" + (entry.actor.map(JSONString.quote) ?? "null")
+        s += ",\"actor\":" + PaymentJSON.optional(entry.actor)
         s += ",\"origin\":\(JSONString.quote(entry.origin.name))"
         s += ",\"seq\":\(entry.seq)"
         s += ",\"stamp\":\(JSONString.quote(entry.stamp.description))"
         s += ",\"at\":\(JSONString.quote(RFC3339.format(millis: entry.hlc.wallMillis)))"
-        // The request fingerprint is internal (it tells a replayed create from a reused key).
-        let changes = entry.changes.filter { $0.field != .requestFingerprint }
-        s +=
-            ",\"changes\":{"
-            + changes.map { "\(JSONString.quote($0.field.description)):\(EventJSON.value($0.value))" }
-            .joined(separator: ",") + "}"
+        s += ",\"changes\":" + PaymentJSON.changes(entry)
         return s + "}"
     }
 }

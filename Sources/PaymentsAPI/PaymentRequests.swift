@@ -1,3 +1,4 @@
+import PaymentsWire
 import ReplicaCore
 
 /// Turns JSON request bodies into engine commands. Types are checked here (wrong type or
@@ -13,6 +14,13 @@ enum PaymentRequests {
         "id", "merchant_id", "order_id", "amount", "currency", "method", "customer_id", "created_at", "updated_at",
         "region", "version",
     ]
+
+    /// A request body as JSON (PaymentsWire's strict parser); a body that is not JSON is a 400.
+    static func parseBody(_ bytes: [UInt8]) throws(APIError) -> JSONValue {
+        do throws(JSONValue.ParseError) { return try JSONValue.parse(bytes) } catch {
+            throw APIError.malformed("the body is not valid JSON (at byte \(error.at))")
+        }
+    }
 
     static func create(_ body: JSONValue) throws(APIError) -> CreatePayment {
         let fields = try object(body)
@@ -44,8 +52,7 @@ enum PaymentRequests {
         var patch = PaymentPatch()
         if let value = fields["status"] {
             guard case .string(let s) = value, let status = PaymentStatus(rawValue: s) else {
-                throw APIError.invalid(
-                    "status", "status must be one of \(PaymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
+                throw APIError.invalidStatus
             }
             patch.status = status
         }

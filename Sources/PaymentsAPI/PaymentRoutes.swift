@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import PaymentsWire
 import ReplicaCore
 
 /// The `/v1/payments` and `/v1/conflicts` routes.
@@ -28,7 +29,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
 
     func create(_ request: Request, key: APIKey) async throws -> Response {
         let body = try await APIResponses.body(request, max: settings.bodyBytesMax)
-        let create = try PaymentRequests.create(try JSONValue.parse(body))
+        let create = try PaymentRequests.create(try PaymentRequests.parseBody(body))
         // A merchant-bound key names the merchant itself, so saying no reveals nothing.
         guard key.covers(merchantID: create.merchantID) else {
             throw APIError.merchantForbidden(key, create.merchantID)
@@ -40,7 +41,10 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
             guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
                 throw APIError.invalid("Idempotency-Key", "Idempotency-Key must be 1-255 printable ASCII characters")
             }
-            // Validate the merchant first: the id is derived from it.
+            // The id is derived from the merchant id as the body gives it: checked here only
+            // to be a string within the key's bounds. The write rule validates the create,
+            // merchant id included, before anything else, so an invalid merchant id is a 422
+            // and no payment ever gets an id derived from it.
             id = PaymentID.derived(merchantID: create.merchantID, idempotencyKey: key)
             idempotent = true
         } else {
@@ -58,7 +62,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
     func patch(_ request: Request, id text: String, key: APIKey) async throws -> Response {
         let id = try paymentID(text)
         let body = try await APIResponses.body(request, max: settings.bodyBytesMax)
-        let patch = try PaymentRequests.patch(try JSONValue.parse(body))
+        let patch = try PaymentRequests.patch(try PaymentRequests.parseBody(body))
         let durability = try durability(request)
         // Bad input is refused before any wait (the engine checks again when it applies it).
         do { try PaymentValidation.validate(patch) } catch { throw APIError(error) }
@@ -104,7 +108,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
 
     func get(_ request: Request, id text: String, key: APIKey) async throws -> Response {
         let id = try paymentID(text)
-        let token = try request.headers[.xSessionToken].map(SessionToken.parse)
+        let token = try request.headers[.xSessionToken].map(SessionToken.header)
         let found: Payment?
         do { found = try await service.readPayment(id, sessionToken: token) } catch { throw APIError(error) }
         // Another merchant's payment is, to a merchant-bound key, one this region does not hold.
@@ -126,13 +130,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
         filter.merchantIDs = key.merchants
         filter.merchantID = query["merchant_id"].map(String.init)
         filter.orderID = query["order_id"].map(String.init)
-        if let s = query["status"] {
-            guard let status = PaymentStatus(rawValue: String(s)) else {
-                throw APIError.invalid(
-                    "status", "status must be one of \(PaymentStatus.allCases.map(\.rawValue).joined(separator: ", "))")
-            }
-            filter.status = status
-        }
+        filter.status = try QueryParameters.status(query["status"])
         filter.createdFromMillis = try time(query["created_from"].map(String.init), "created_from")
         filter.createdToMillis = try time(query["created_to"].map(String.init), "created_to")
         let limit = try limit(query["limit"].map(String.init), default: 50)
@@ -165,7 +163,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
 
     private func waitForSession(_ request: Request) async throws {
         guard let text = request.headers[.xSessionToken] else { return }
-        let token = try SessionToken.parse(text)
+        let token = try SessionToken.header(text)
         do { try await service.waitForSession(token) } catch { throw APIError(error) }
     }
 

@@ -31,6 +31,13 @@ public struct RemotePayment: Codable, Hashable, Sendable {
 }
 
 /// What to create. Amounts are minor units (cents).
+///
+/// Not ReplicaCore's `CreatePayment`, though it holds the same fields. This is the
+/// request body as the HTTP contract has it, strings included (`method`: the server's
+/// 422 is the one judge of what is valid), like every type a caller of this library
+/// sees, so callers import PaymentsClient alone. `CreatePayment` is the engine's command:
+/// a closed `PaymentMethod`, the field values a create writes and its request
+/// fingerprint, which a client has no use for.
 public struct NewPayment: Encodable, Hashable, Sendable {
     public var merchantID: String
     public var orderID: String

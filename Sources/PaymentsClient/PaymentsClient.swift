@@ -3,6 +3,7 @@ import Foundation
 import NIOCore
 import NIOPosix
 import NIOSSL
+import PaymentsWire
 import ReplicaCore
 import Synchronization
 
@@ -137,7 +138,7 @@ public final class PaymentsClient: Sendable {
 
     /// The session token sent with reads (`region:seq,...`), empty before any write.
     public var sessionToken: String {
-        state.withLock { $0.session.text }
+        state.withLock { SessionToken.format($0.session) }
     }
 
     // MARK: - Calls
@@ -283,7 +284,7 @@ public final class PaymentsClient: Sendable {
     }
 
     private func mergeSession(_ token: String) {
-        guard let vector = VersionVector(text: token) else { return }
+        guard let vector = try? SessionToken.parse(token) else { return }
         state.withLock { $0.session.merge(vector) }
     }
 

@@ -1,9 +1,10 @@
 import CSQLite
+import PaymentsWire
 import ReplicaCore
 
 /// A node's durable state in one SQLite file (WAL, `synchronous=FULL` by default):
-/// the log, the materialized `payments` table, the version vector, peers' acked vectors,
-/// the clock's high-water mark and the conflict log. See the README for the schema.
+/// the log, the materialized `payments` table, the version vector, the clock's
+/// high-water mark and the conflict log. See the README for the schema.
 ///
 /// The writer connection is used by one thread at a time (the `GroupCommitter`'s);
 /// reads go through `StoreReader`s, each with its own connection (WAL lets them run
@@ -158,9 +159,9 @@ public final class ReplicaStore: @unchecked Sendable {
         for c in r.conflicts {
             insertConflict.bind(1, c.paymentID.rawValue)
             insertConflict.bind(2, c.field.description)
-            insertConflict.bind(3, RowEncoding.json(c.winner.value))
+            insertConflict.bind(3, PaymentJSON.value(c.winner.value))
             insertConflict.bind(4, c.winner.stamp.description)
-            insertConflict.bind(5, RowEncoding.json(c.loser.value))
+            insertConflict.bind(5, PaymentJSON.value(c.loser.value))
             insertConflict.bind(6, c.loser.stamp.description)
             insertConflict.bind(7, Int64(bitPattern: c.detectedAt.rawValue))
             try insertConflict.run()
@@ -182,7 +183,7 @@ public final class ReplicaStore: @unchecked Sendable {
         s.bind(9, p?.paymentKey)
         s.bind(10, p?.customerID)
         s.bind(11, p?.description)
-        s.bind(12, p?.metadata.map { RowEncoding.json(.metadata($0)) })
+        s.bind(12, p?.metadata.map(PaymentJSON.metadata))
         s.bind(13, p.map { Int64($0.createdAtMillis) })
         s.bind(14, p.map { Int64($0.updatedAtMillis) })
         s.bind(15, p?.region.name)
@@ -267,23 +268,6 @@ public final class ReplicaStore: @unchecked Sendable {
             try db.execute(
                 "INSERT INTO meta (key, value) VALUES ('write_probe', 1) ON CONFLICT (key) DO UPDATE SET value = value + 1"
             )
-        }
-    }
-
-    /// Remembers what a peer has acked (so RPO is known right after a restart).
-    public func savePeerAcked(_ peer: RegionID, _ vector: VersionVector) throws {
-        try db.transaction { () throws(SQLiteError) in
-            let s = try db.prepare(
-                """
-                INSERT INTO peer_acked (peer, origin, seq) VALUES (?, ?, ?)
-                ON CONFLICT (peer, origin) DO UPDATE SET seq = excluded.seq
-                """)
-            for (origin, seq) in vector.sortedEntries {
-                s.bind(1, peer.name)
-                s.bind(2, origin.name)
-                s.bind(3, Int64(seq))
-                try s.run()
-            }
         }
     }
 

@@ -56,17 +56,4 @@ enum RowEncoding {
             for i in stride(from: count - 1, through: 0, by: -1) { out.append(buf[i]) }
         }
     }
-
-    /// A field value as JSON text (for the conflict log and metadata column).
-    static func json(_ v: FieldValue) -> String {
-        switch v {
-        case .absent: "null"
-        case .text(let s): quote(s)
-        case .integer(let n): String(n)
-        case .metadata(let pairs):
-            "{" + pairs.map { "\(quote($0.key)):\(quote($0.value))" }.joined(separator: ",") + "}"
-        }
-    }
-
-    static func quote(_ s: String) -> String { JSONString.quote(s) }
 }

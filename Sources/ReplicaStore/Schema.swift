@@ -4,7 +4,8 @@ import ReplicaCore
 /// changes come as new ones. `PRAGMA user_version` records how many have run.
 enum Schema {
     static let migrations: [String] = [
-        // 1: the log, materialized payments, vectors, clock, conflicts.
+        // 1: the log, materialized payments, vectors, clock, conflicts. (`peer_acked` was
+        // never written or read; it stays, as a shipped migration is never edited.)
         """
         CREATE TABLE meta (
             key   TEXT PRIMARY KEY,

@@ -69,14 +69,6 @@ public final class StoreReader: @unchecked Sendable {
                 }
                 log.reset()
             }
-            let acked = try db.prepare("SELECT peer, origin, seq FROM peer_acked ORDER BY peer, origin")
-            while try acked.step() {
-                guard let peer = acked.text(0).flatMap(RegionID.init), let origin = acked.text(1).flatMap(RegionID.init)
-                else {
-                    throw CorruptRow(description: "peer_acked holds an invalid region name")
-                }
-                state.peerAcked[peer, default: VersionVector()][origin] = UInt64(acked.int(2))
-            }
             return state
         }
     }

@@ -1,4 +1,5 @@
 import Foundation
+import PaymentsWire
 import ReplicaCore
 import XCTest
 

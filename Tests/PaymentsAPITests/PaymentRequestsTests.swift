@@ -1,5 +1,6 @@
 import Foundation
 import HTTPTypes
+import PaymentsWire
 import ReplicaCore
 import XCTest
 
@@ -12,7 +13,7 @@ final class PaymentRequestsTests: XCTestCase {
          "payment_key":"tok_1","customer_id":"cus_1","description":"Order 1001","metadata":{"channel":"web","cart":"c-9"}}
         """#
 
-    func json(_ text: String) throws -> JSONValue { try JSONValue.parse(Array(text.utf8)) }
+    func json(_ text: String) throws -> JSONValue { try PaymentRequests.parseBody(Array(text.utf8)) }
 
     func create(_ text: String) throws -> CreatePayment { try PaymentRequests.create(json(text)) }
     func patch(_ text: String) throws -> PaymentPatch { try PaymentRequests.patch(json(text)) }
@@ -123,6 +124,16 @@ final class PaymentRequestsTests: XCTestCase {
         }
     }
 
+    /// Whatever PaymentsWire's parser refuses is a 400 `malformed_request` naming the byte.
+    func testBodyThatIsNotJSONIsA400() throws {
+        for body in ["", "{bad", #"{"a":1,"a":2}"#, "{} x"] {
+            assertAPIError(try create(body), status: 400, field: nil, code: "malformed_request", body)
+        }
+        XCTAssertThrowsError(try json("{bad")) { error in
+            XCTAssertEqual((error as? APIError)?.message, "the body is not valid JSON (at byte 1)")
+        }
+    }
+
     // MARK: Patch
 
     func testPatchStatus() throws {
@@ -177,10 +188,11 @@ final class PaymentRequestsTests: XCTestCase {
             "x", "us-east-1:", "UPPER:1", "", ":1", "us-east-1:1,", ",us-east-1:1", "us-east-1:-1", "us-east-1:+1",
             "us-east-1:1:2", "us-east-1: 1", "us-east-1:18446744073709551616", "us-east-1:0x1",
         ] {
-            assertAPIError(try SessionToken.parse(text), status: 400, field: nil, code: "invalid_session_token", text)
+            assertAPIError(try SessionToken.header(text), status: 400, field: nil, code: "invalid_session_token", text)
         }
         assertAPIError(
-            try SessionToken.parse(String(repeating: "a", count: 5_000)), status: 400, field: nil, "too long")
+            try SessionToken.header(String(repeating: "a", count: 5_000)), status: 400, field: nil,
+            code: "malformed_request", "too long")
     }
 
     /// SessionToken.parse documents "a region named twice counts with its highest seq".

@@ -50,8 +50,8 @@ public struct PaymentPage: Sendable, Hashable {
     }
 }
 
-/// A place in the reporting list: the created time and id of the last payment of a page,
-/// written `<created ms>_<payment id>`. The one reader and writer of that text.
+/// A place in the reporting list: the created time and id of the last payment of a page.
+/// Its text form (`<created ms>_<payment id>`, the API's `cursor`) is PaymentsWire's.
 public struct ListCursor: Hashable, Sendable {
     public let createdMillis: Int64
     public let id: PaymentID
@@ -60,19 +60,6 @@ public struct ListCursor: Hashable, Sendable {
         self.createdMillis = createdMillis
         self.id = id
     }
-
-    /// Reads `text`; nil unless it is 1-15 digits, `_`, and a payment id.
-    public init?(text: String) {
-        guard let underscore = text.firstIndex(of: "_") else { return nil }
-        let millis = text[..<underscore]
-        guard (1...15).contains(millis.count), millis.utf8.allSatisfy({ $0 >= 0x30 && $0 <= 0x39 }),
-            let created = Int64(millis),
-            let id = PaymentID(String(text[text.index(after: underscore)...]))
-        else { return nil }
-        self.init(createdMillis: created, id: id)
-    }
-
-    public var text: String { "\(createdMillis)_\(id.rawValue)" }
 
     /// Whether `payment` comes after this place in the list's order (newest first).
     public func precedes(_ payment: Payment) -> Bool {

@@ -36,15 +36,6 @@ public enum CardNumberDetector {
             || p2 == 50 || (56...69).contains(p2)  // Maestro
     }
 
-    /// Whether the whole value, separators aside, is a card number.
-    public static func looksLikeCardNumber(_ s: String) -> Bool {
-        var run = Run()
-        for scalar in s.unicodeScalars {
-            if let d = digitValue(scalar) { run.add(d) } else if !isSeparator(scalar) { return false }
-        }
-        return run.isCardNumber
-    }
-
     /// Whether any maximal run of digits and separators inside `s` is a card number.
     /// Linear in the length of `s`.
     public static func containsCardNumber(_ s: String) -> Bool {

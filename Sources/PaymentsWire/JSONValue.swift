@@ -2,8 +2,8 @@
 /// amount like `12.5` is refused, never rounded: money is integers on the wire. A literal
 /// that denotes an integer exactly (`12.0`, `1e3`, as JSON Schema's `integer` allows) is
 /// that integer, worked out on its digits. Nesting deeper than `depthMax` and duplicate keys are
-/// refused too.
-enum JSONValue: Sendable, Equatable {
+/// refused too. The API reads request bodies with it (a body it refuses is a 400).
+public enum JSONValue: Sendable, Equatable {
     case null
     case bool(Bool)
     case integer(Int64)
@@ -13,23 +13,21 @@ enum JSONValue: Sendable, Equatable {
     case array([JSONValue])
     case object([String: JSONValue])
 
-    static let depthMax = 32
+    /// The deepest nesting read (arrays and objects inside one another).
+    public static let depthMax = 32
 
-    /// Parses a request body; a body that is not JSON is a 400.
-    static func parse(_ bytes: [UInt8]) throws(APIError) -> JSONValue {
+    /// Parses a whole document (surrounding white space allowed, nothing after it).
+    public static func parse(_ bytes: [UInt8]) throws(ParseError) -> JSONValue {
         var parser = Parser(bytes: bytes)
-        do throws(ParseError) {
-            parser.skipSpace()
-            let value = try parser.value(depth: 0)
-            parser.skipSpace()
-            guard parser.at == bytes.count else { throw ParseError(at: parser.at) }
-            return value
-        } catch {
-            throw APIError.malformed("the body is not valid JSON (at byte \(error.at))")
-        }
+        parser.skipSpace()
+        let value = try parser.value(depth: 0)
+        parser.skipSpace()
+        guard parser.at == bytes.count else { throw ParseError(at: parser.at) }
+        return value
     }
 
-    var typeName: String {
+    /// What the value is, as a refusal names it (`an integer`, `a string`, ...).
+    public var typeName: String {
         switch self {
         case .null: "null"
         case .bool: "a boolean"
@@ -41,7 +39,11 @@ enum JSONValue: Sendable, Equatable {
         }
     }
 
-    struct ParseError: Error { let at: Int }
+    /// Text that is not a JSON document (or nests too deep, or repeats a key).
+    public struct ParseError: Error, Sendable, Equatable {
+        /// The byte offset where reading stopped.
+        public let at: Int
+    }
 
     private struct Parser {
         let bytes: [UInt8]

@@ -1,5 +1,7 @@
-/// JSON string literals, for the few places that write JSON by hand (the store's
-/// inspection columns, the simulator's reports) without a JSON library.
+/// JSON string literals, for the JSON this package writes by hand rather than through
+/// `JSONEncoder` (so field order and number formats stay exactly the contract's): the
+/// API's bodies (payments, pages, the change feed, histories, errors), the store's
+/// columns that hold JSON, the node's JSON log and the simulator's reports.
 public enum JSONString {
     /// `s` as a quoted JSON string, escaping quotes, backslashes and control characters.
     public static func quote(_ s: String) -> String {

@@ -1,4 +1,4 @@
-import ReplicaCore
+import PaymentsWire
 import XCTest
 
 /// RFC 3339 as the API, `/v1/cluster` and the JSON log write it, and as list filters are

@@ -1,5 +1,6 @@
 /// RFC 3339 times: written in UTC with milliseconds (`2026-11-22T22:30:07.123Z`), read
-/// in any form RFC 3339 allows. The API's times, `/v1/cluster`'s and the JSON log's.
+/// in any form RFC 3339 allows. The API's times, `/v1/cluster`'s, the JSON log's and the
+/// expiry times of API keys in a node's configuration.
 ///
 /// Integer arithmetic on the calendar, not Foundation's `ISO8601FormatStyle`, which on
 /// this toolchain (Swift 6.3, Linux) takes 2026-02-30 as March 2nd, `24:00` and a `+0530`
