@@ -102,6 +102,7 @@ public final class ReplicaNode: @unchecked Sendable {
         try? await drained.futureResult.get()
         await transport.shutdown()
         committer.shutdown()
+        await io.shutdown()
         logger.info("node stopped", metadata: ["region": "\(config.region)"])
     }
 

@@ -9,10 +9,14 @@ import Synchronization
 ///
 /// - **Writes** (commits, log compaction, write probes, recovery) run on the group
 ///   committer's thread, one at a time, in the order they were handed in.
-/// - **Reads** run on a thread of NIO's blocking pool, each on a reader connection of its
-///   own (`StoreReaderPool`; WAL lets them run beside each other and beside the writer).
-///   A read never runs on the node's event loop (the engine's turn) nor on a Swift
-///   concurrency thread (that pool must never block on SQLite).
+/// - **Reads** run on a blocking thread pool, each on a reader connection of its own (WAL
+///   lets them run beside each other and beside the writer). The engine's reads (records
+///   for a peer's batch, log entries and snapshot chunks for a peer) have two threads and
+///   two connections of their own, so client reads (a long list, a digest) can never
+///   queue ahead of them and hold up the inputs waiting on them; client reads use NIO's
+///   shared pool and up to eight connections. A read never runs on the node's event loop
+///   (the engine's turn) nor on a Swift concurrency thread (that pool must never block
+///   on SQLite).
 /// - **Answers** go where their asker lives: the engine's to the event loop
 ///   (`completion`), a client's straight to the client (`reply`, from the pool thread:
 ///   it only completes the client's promise), a request task's by `await`.
@@ -25,7 +29,11 @@ import Synchronization
 /// Every thread hop of the node's store work is in this type; nothing else touches
 /// `StoreReaderPool` or `GroupCommitter.perform`.
 final class StoreIO: Sendable {
+    /// Client reads' connections.
     let readers: StoreReaderPool
+    /// The engine's reads: their threads and connections.
+    private let engineThreads: NIOThreadPool
+    private let engineReaders: StoreReaderPool
     let committer: GroupCommitter
     let loop: EventLoop
     /// The loop's own reader connection (used on the loop only: the box checks it).
@@ -33,10 +41,15 @@ final class StoreIO: Sendable {
 
     /// The most ids read in place on the loop.
     static let inPlaceReadsMax = 32
+    /// Threads (and connections) for the engine's reads.
+    static let engineThreadCount = 2
 
     /// Opens the loop's reader connection, and a pool of up to `pooledReaders` for the rest.
     init(store: ReplicaStore, committer: GroupCommitter, loop: EventLoop, pooledReaders: Int = 8) throws {
         self.readers = StoreReaderPool(store: store, size: pooledReaders)
+        self.engineReaders = StoreReaderPool(store: store, size: Self.engineThreadCount)
+        self.engineThreads = NIOThreadPool(numberOfThreads: Self.engineThreadCount)
+        self.engineThreads.start()
         self.committer = committer
         self.loop = loop
         self.loopReader = .makeBoxSendingValue(try store.reader(), eventLoop: loop)
@@ -44,16 +57,23 @@ final class StoreIO: Sendable {
 
     // MARK: Reads
 
-    /// For the engine: reads on a pool thread, answers on the loop.
+    /// For the engine: reads on one of its own threads, answers on the loop.
     func readForEngine<T: Sendable>(
         _ body: @escaping @Sendable (StoreReader) throws -> T,
         completion: @escaping (Result<T, StoreReadFailure>) -> Void
     ) {
         let bound = NIOLoopBound(completion, eventLoop: loop)
-        NIOThreadPool.singleton.submit { [readers, loop] (_: NIOThreadPool.WorkItemState) in
-            let answer = Self.run(body, on: readers)
+        engineThreads.submit { [engineReaders, loop] state in
+            let answer: Result<T, StoreReadFailure> =
+                state == .active
+                ? Self.run(body, on: engineReaders) : .failure(StoreReadFailure("the node is stopping"))
             loop.execute { bound.value(answer) }
         }
+    }
+
+    /// Stops the engine's read threads (after the node drained: nothing asks any more).
+    func shutdown() async {
+        try? await engineThreads.shutdownGracefully()
     }
 
     /// For a client the shell answers: reads on a pool thread, and answers there.

@@ -98,12 +98,20 @@ extension ReplicaShell {
         }
     }
 
-    /// Answers queued writes with `error` and drops queued peer events (their links are
-    /// closing: the peers resend on the next connection).
+    /// Answers queued writes with `error` and drops queued peer messages and connections
+    /// (their links are closing: the peers resend on the next connection). A queued
+    /// disconnection still runs (it needs no records): its link is gone, and no later
+    /// event would tell the engine, which would go on reporting the peer connected.
     func failQueuedInputs(_ error: NodeError) {
         let queued = prefetch.inputs
         prefetch.inputs = []
-        for case .submit(_, _, _, let reply) in queued { reply(.failure(error)) }
+        for input in queued {
+            switch input {
+            case .submit(_, _, _, let reply): reply(.failure(error))
+            case .peerDisconnected(let peer): carryOut(engine.peerDisconnected(peer, nowMillis: clock.nowMillis))
+            case .peerConnected, .peerSent: break
+            }
+        }
     }
 
     /// A store read the engine asked for on behalf of a peer (`readSnapshotChunk`,

@@ -126,4 +126,26 @@ import Testing
             #expect(Access.rows(kept).map { $0["seq"] as? Int } == [3])
         }
     }
+
+    /// To a merchant-bound key, another merchant's payment whose history was trimmed is
+    /// the 404 of a missing one, not a 410 that names its stamp; its own trimmed one is 410.
+    @Test func anotherMerchantsTrimmedHistoryIsNotFound() async throws {
+        let service = Self.service()
+        try await Access.withRouter(service) { client in
+            let theirs = try await Self.create("m_b", key: "ops", on: client)
+            let ours = try await Self.create("m_a", key: "ops", on: client)
+            service.forgetChanges(through: VersionVector([RegionID("us-east-1")!: 2]))
+            let missing = "pay_00000000000000000000000000"
+            func answer(_ id: String) async throws -> (UInt16, String) {
+                let r = try await client.execute(
+                    uri: "/v1/payments/\(id)/history", method: .get, headers: Access.headers("shop-a"))
+                return (UInt16(r.status.code), String(buffer: r.body).replacingOccurrences(of: id, with: "ID"))
+            }
+            let (theirStatus, theirBody) = try await answer(theirs)
+            let (_, missingBody) = try await answer(missing)
+            #expect(theirStatus == 404)
+            #expect(theirBody == missingBody)
+            #expect(try await answer(ours).0 == 410)
+        }
+    }
 }

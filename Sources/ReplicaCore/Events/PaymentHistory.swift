@@ -4,17 +4,20 @@
 /// It is read from the change feed's rows, never kept apart from them: the payment's
 /// fields come from the record, and the history only says which changes wrote them.
 ///
-/// Order: by stamp (HLC time, then origin), the order last-writer-wins decides by. Every
-/// region holding the same changes lists them in the same order, and each origin's own
-/// changes come in seq order (its clock only moves on).
+/// Order: by stamp (HLC time, then origin). Every region holding the same changes lists
+/// them in the same order, and each origin's own changes come in seq order (its clock
+/// only moves on). The listing order is not what decides a field's value: last-writer-
+/// wins ranks a status by its place in the payment's life and a concurrent patch by its
+/// depth before its stamp, so the last change listed for a field may have lost. The
+/// payment shown is the one the region holds.
 ///
 /// Complete, or refused: every field of the payment as the region holds it must have been
 /// written by a change listed (its register's stamp is that change's). A region that no
 /// longer holds one of those changes (retention trimmed it, or the region caught up from a
 /// snapshot and never held it) answers `PaymentHistoryError.truncated` instead of a history
-/// whose start is missing. Changes that lost to a later one and were trimmed cannot be
-/// detected this way; retention trims oldest first, so they are older than the oldest one
-/// held.
+/// whose start is missing. A trimmed change whose values all lost cannot be detected
+/// this way (retention trims in this region's commit order, so it is one committed
+/// before the oldest change listed that this region committed).
 public struct PaymentHistory: Hashable, Sendable {
     /// The most changes one answer lists.
     public static let limitMax = 1_000
