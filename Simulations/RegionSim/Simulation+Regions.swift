@@ -105,7 +105,7 @@ extension Simulation {
             case .vouched, .awaitingReadings:
                 break
             }
-        case .recoveryFailed, .drained, .sessionWaitStarted, .sessionWaitEnded:
+        case .recoveryFailed, .drained, .sessionWaitStarted, .sessionWaitEnded, .wireFormatRaised:
             break
         }
     }

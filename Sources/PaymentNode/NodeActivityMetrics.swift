@@ -81,7 +81,8 @@ final class NodeActivityMetrics: Sendable {
         case .sessionWaitEnded(let waitedMillis, let served):
             sessionWaitDuration.record(.milliseconds(Int64(clamping: waitedMillis)))
             if !served { sessionNotAvailable.increment() }
-        case .storeFailed, .storeRecovered, .recoveryFailed, .ownHistoryRecovered, .clockStandingChanged, .drained:
+        case .storeFailed, .storeRecovered, .recoveryFailed, .ownHistoryRecovered, .clockStandingChanged,
+            .wireFormatRaised, .drained:
             break
         }
     }

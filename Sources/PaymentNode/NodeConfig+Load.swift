@@ -212,6 +212,7 @@ extension NodeConfig {
         do { try engine.validate() } catch {
             throw NodeConfigError(file: top.file, key: "tuning", problem: error.description)
         }
+        if let wire = testWireVersions() { engine.wireVersions = wire }
         return engine
     }
 
@@ -266,5 +267,21 @@ extension NodeConfig {
             throw section.error(key, "file not found: \(path) (make development certificates with `paynode certs`)")
         }
         return path
+    }
+}
+
+extension NodeConfig {
+    /// Debug builds only (the integration tests run them): `PAYNODE_TEST_WIRE_VERSIONS=3`
+    /// makes the node speak wire format 3 alone, as the release before does, so a test can
+    /// run a mixed cluster and upgrade it. A release build has no such switch.
+    static func testWireVersions() -> ClosedRange<UInt8>? {
+        #if DEBUG
+            guard let text = ProcessInfo.processInfo.environment["PAYNODE_TEST_WIRE_VERSIONS"],
+                let newest = UInt8(text), WireVersion.supported.contains(newest)
+            else { return nil }
+            return WireVersion.supported.lowerBound...newest
+        #else
+            return nil
+        #endif
     }
 }

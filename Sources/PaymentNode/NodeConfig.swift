@@ -41,7 +41,9 @@ public struct NodeConfig: Sendable {
 
     /// The transport settings for this node.
     public var transport: PeerTransportConfig {
-        PeerTransportConfig(region: region, listen: peerListen, peers: peers)
+        var transport = PeerTransportConfig(region: region, listen: peerListen, peers: peers)
+        transport.wireVersions = engine.wireVersions
+        return transport
     }
 
     /// The scheme clients use: `https`, or `http` when the config asks for plain HTTP.

@@ -31,7 +31,7 @@ public struct NodeCredentials: Sendable {
         do {
             return NodeCredentials(
                 apiKeys: config.apiKeys, apiTLS: try config.apiTLS.map { try APITLSMaterial($0) },
-                peerTLS: try PeerTLS(files: config.tls))
+                peerTLS: try PeerTLS(files: config.tls, wireVersions: config.engine.wireVersions))
         } catch let error as APITLSMaterial.LoadError {
             throw LoadError(description: error.description)
         } catch let error as PeerTLS.LoadError {

@@ -48,6 +48,13 @@ public final class ReplicaNode: @unchecked Sendable {
         let recovered = try store.recover(
             includingRecords: config.engine.recordCacheBytes == nil,
             logTailPerOrigin: config.engine.logCacheEntries)
+        if recovered.wireActive > config.engine.wireVersions.upperBound {
+            throw NodeConfigError(
+                file: config.databasePath, key: "",
+                problem:
+                    "this store's cluster runs wire format \(recovered.wireActive), and this binary speaks \(config.engine.wireVersions.lowerBound)-\(config.engine.wireVersions.upperBound): once every region has run a release, the cluster does not go back to an older one (run the release the other regions run)"
+            )
+        }
         let activity = NodeActivityMetrics(registry: metrics)
         committer = GroupCommitter(store: store, observer: activity.groupCommitted)
         io = try StoreIO(store: store, committer: committer, loop: loop)
@@ -73,6 +80,7 @@ public final class ReplicaNode: @unchecked Sendable {
             "store opened",
             metadata: [
                 "store.path": "\(config.databasePath)", "store.vector": "\(recovered.vector)",
+                "wire.active": "\(recovered.wireActive)",
                 "store.log_entries": "\(recovered.logTail.count + recovered.encodedLogTail.count)",
             ])
     }
@@ -84,7 +92,7 @@ public final class ReplicaNode: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         let store = try ReplicaStore(options: StoreOptions(path: config.databasePath))
         try store.claim(region: config.region)
-        try store.markNewRegion()
+        try store.markNewRegion(wireVersion: config.engine.wireVersions.upperBound)
     }
 
     /// Starts the peer transport and the engine's timer.
@@ -252,6 +260,10 @@ public final class ReplicaNode: @unchecked Sendable {
             case .outOfBound(let why):
                 logger.error("clock out of bound: writes refused", metadata: ["reason": "\(why)"])
             }
+        case .wireFormatRaised(let from, let to):
+            logger.notice(
+                "every region speaks wire format \(to): the cluster now runs it, for good",
+                metadata: ["wire.from": "\(from)", "wire.active": "\(to)"])
         case .drained, .sessionWaitStarted, .sessionWaitEnded:
             break
         }
@@ -259,8 +271,8 @@ public final class ReplicaNode: @unchecked Sendable {
 }
 
 extension ReplicaNode: PeerTransportDelegate {
-    public func peerConnected(_ region: RegionID) {
-        loop.execute { [shell] in shell.value.peerConnected(region) }
+    public func peerConnected(_ region: RegionID, wire: UInt8) {
+        loop.execute { [shell] in shell.value.peerConnected(region, wire: wire) }
     }
 
     public func peerDisconnected(_ region: RegionID) {

@@ -25,6 +25,11 @@ public struct ClusterDocument: Encodable, Sendable {
         public var clockUncertaintyMillis: UInt64?
         /// Per currency, the payments with a write here the peer does not hold yet.
         public var unreplicatedAmounts: [Amount]
+        /// The wire format of the open link; the newest format and the release the peer's
+        /// binary was last heard to announce (a release before 0.4.0 announces none: 3, nil).
+        public var linkWire: UInt8? = nil
+        public var speaksWire: UInt8? = nil
+        public var release: String? = nil
 
         public init(
             region: RegionID, connected: Bool, lastContactMillis: UInt64?, acked: VersionVector, lagMillis: UInt64,
@@ -51,6 +56,11 @@ public struct ClusterDocument: Encodable, Sendable {
             case clockOffsetMs = "clock_offset_ms"
             case clockUncertaintyMs = "clock_uncertainty_ms"
             case unreplicatedAmounts = "unreplicated_amounts"
+            case wire
+        }
+
+        enum WireKeys: String, CodingKey {
+            case link, speaks, release
         }
 
         public func encode(to encoder: Encoder) throws {
@@ -64,6 +74,10 @@ public struct ClusterDocument: Encodable, Sendable {
             try c.encode(clockOffsetMillis, forKey: .clockOffsetMs)
             try c.encode(clockUncertaintyMillis, forKey: .clockUncertaintyMs)
             try c.encode(unreplicatedAmounts, forKey: .unreplicatedAmounts)
+            var w = c.nestedContainer(keyedBy: WireKeys.self, forKey: .wire)
+            try w.encode(linkWire, forKey: .link)  // null, not absent
+            try w.encode(speaksWire, forKey: .speaks)
+            try w.encode(release, forKey: .release)
         }
     }
 
@@ -148,6 +162,10 @@ public struct ClusterDocument: Encodable, Sendable {
     public var transport: Transport
     /// `StateDigest` of the committed records, when asked for.
     public var stateDigest: String?
+    /// The cluster's active wire format, what this region's binary speaks, and the peers
+    /// not yet heard to speak its newest format (what holds the gate).
+    public var wire = WireStatus(
+        speaks: WireVersion.supported, release: WireVersion.release, active: WireVersion.current, awaiting: [])
 
     public init(
         region: RegionID, vector: VersionVector, peers: [Peer], rpoExposureMillis: UInt64, rpoExposureAmounts: [Amount],
@@ -173,6 +191,11 @@ public struct ClusterDocument: Encodable, Sendable {
         case unreplicatedLocalEntries = "unreplicated_local_entries"
         case clockProblem = "clock_problem"
         case stateDigest = "state_digest"
+        case wire
+    }
+
+    enum WireKeys: String, CodingKey {
+        case active, speaks, release, awaiting
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -186,6 +209,11 @@ public struct ClusterDocument: Encodable, Sendable {
         try c.encode(clockProblem, forKey: .clockProblem)  // null, not absent
         try c.encode(Counters(c: counters), forKey: .counters)
         try c.encode(transport, forKey: .transport)
+        var w = c.nestedContainer(keyedBy: WireKeys.self, forKey: .wire)
+        try w.encode(wire.active, forKey: .active)
+        try w.encode(Array(wire.speaks), forKey: .speaks)
+        try w.encode(wire.release, forKey: .release)
+        try w.encode(wire.awaiting.map { $0.name }, forKey: .awaiting)
         try c.encodeIfPresent(stateDigest, forKey: .stateDigest)  // only when asked for
     }
 

@@ -12,13 +12,17 @@ extension ClusterDocument {
             list.map { Amount(currency: $0.currency, amount: $0.minorUnits) }
         }
         let peers = status.peers.map { p in
-            Peer(
+            var peer = Peer(
                 region: p.region, connected: p.connected,
                 lastContactMillis: p.lastContactMillis,
                 acked: p.acked, lagMillis: p.lagMillis, unreplicatedEntries: p.unreplicatedEntries,
                 clockOffsetMillis: p.clockOffset.map { Int64($0.offsetMillis) },
                 clockUncertaintyMillis: p.clockOffset.map { UInt64($0.roundTripMillis / 2) },
                 unreplicatedAmounts: amounts(atRisk.perPeer.first { $0.peer == p.region }?.amounts ?? []))
+            peer.linkWire = p.linkWire
+            peer.speaksWire = p.speaksWire
+            peer.release = p.release
+            return peer
         }
         self.init(
             region: status.region, vector: status.vector, peers: peers, rpoExposureMillis: status.rpoExposureMillis,
@@ -31,5 +35,6 @@ extension ClusterDocument {
                 framesSent: t.framesSent, framesReceived: t.framesReceived, malformedFrames: t.malformedFrames,
                 refusedPeers: t.refusedPeers),
             stateDigest: stateDigest)
+        wire = status.wire
     }
 }

@@ -6,7 +6,7 @@ import ReplicaCore
 /// input to run: inputs run in the order they arrived, so a peer's messages keep theirs).
 enum ShellInput {
     case submit(PaymentCommand, String?, Durability, (Result<WriteAck, NodeError>) -> Void)
-    case peerConnected(RegionID)
+    case peerConnected(RegionID, wire: UInt8?)
     case peerDisconnected(RegionID)
     case peerSent(PeerMessage, RegionID)
 }
@@ -87,9 +87,9 @@ extension ReplicaShell {
         switch input {
         case .submit(let command, let actor, let durability, let reply):
             runSubmit(command, actor: actor, durability: durability, reply: reply)
-        case .peerConnected(let peer):
+        case .peerConnected(let peer, let wire):
             guard health == .serving else { return }
-            carryOut(engine.peerConnected(peer, nowMillis: clock.nowMillis))
+            carryOut(engine.peerConnected(peer, wire: wire, nowMillis: clock.nowMillis))
         case .peerDisconnected(let peer):
             carryOut(engine.peerDisconnected(peer, nowMillis: clock.nowMillis))
         case .peerSent(let message, let peer):

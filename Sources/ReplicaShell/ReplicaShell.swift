@@ -62,6 +62,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     var historyAnnounced = false
     /// The clock standing last reported to the observer (by name).
     var clockStandingAnnounced = ClockStanding.vouched.name
+    /// The cluster's active wire format last reported (0 before the first tick).
+    var wireActiveAnnounced: UInt8 = 0
     var prefetch = PrefetchState()
     /// Counts engine rebuilds, so a store read's answer meant for an earlier engine is dropped.
     var engineGeneration = 0
@@ -190,9 +192,10 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     /// (While not serving, links are disabled at the bus; a late one is left to it.)
     /// Peer events run in the order they come, behind any input still waiting for its
     /// records.
-    public func peerConnected(_ peer: RegionID) {
+    /// `wire`: the link's wire format as the bus negotiated it (nil: the newest the engine speaks).
+    public func peerConnected(_ peer: RegionID, wire: UInt8? = nil) {
         guard health == .serving else { return }
-        accept(.peerConnected(peer))
+        accept(.peerConnected(peer, wire: wire))
     }
 
     public func peerDisconnected(_ peer: RegionID) {
@@ -215,6 +218,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         case .serving:
             carryOut(engine.tick(nowMillis: clock.nowMillis))
             noteClockStanding()
+            noteWireFormat()
         case .recovering:
             tryToRecoverIfDue()
         case .failed:
@@ -234,6 +238,15 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         guard standing.name != clockStandingAnnounced else { return }
         clockStandingAnnounced = standing.name
         observer?(.clockStandingChanged(standing))
+    }
+
+    /// Tells the observer when the cluster's active wire format rises (the gate on the
+    /// newest format's features turned on here, or a peer reported it did).
+    func noteWireFormat() {
+        let active = engine.wireActive
+        defer { wireActiveAnnounced = active }
+        guard wireActiveAnnounced != 0, active != wireActiveAnnounced else { return }
+        observer?(.wireFormatRaised(from: wireActiveAnnounced, to: active))
     }
 
     // MARK: - Directives

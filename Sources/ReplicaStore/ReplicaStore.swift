@@ -20,6 +20,8 @@ public final class ReplicaStore: @unchecked Sendable {
     private let upsertVector: SQLiteStatement
     private let raiseHighWater: SQLiteStatement
     private let raiseOwnHistory: SQLiteStatement
+    private let raiseWireActive: SQLiteStatement
+    private let setWireSpeaks: SQLiteStatement
     private let deleteLog: SQLiteStatement
     private let upsertHorizon: SQLiteStatement
     private let insertEvent: SQLiteStatement
@@ -71,6 +73,16 @@ public final class ReplicaStore: @unchecked Sendable {
             INSERT INTO meta (key, value) VALUES ('own_history_complete', ?)
             ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)
             """)
+        raiseWireActive = try db.prepare(
+            """
+            INSERT INTO meta (key, value) VALUES ('wire_active', ?)
+            ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)
+            """)
+        setWireSpeaks = try db.prepare(
+            """
+            INSERT INTO meta (key, value) VALUES ('wire_speaks:' || ?, ?)
+            ON CONFLICT (key) DO UPDATE SET value = excluded.value
+            """)
         deleteLog = try db.prepare("DELETE FROM log WHERE origin = ? AND seq <= ?")
         upsertHorizon = try db.prepare(
             """
@@ -117,6 +129,18 @@ public final class ReplicaStore: @unchecked Sendable {
             try raiseHighWater.run()
             raiseOwnHistory.bind(1, Int64(requests.contains(where: \.ownHistoryComplete) ? 1 : 0))
             try raiseOwnHistory.run()
+            for wire in requests.compactMap(\.wire) { try record(wire) }
+        }
+    }
+
+    /// The active wire format (it only rises) and what each peer was last heard to speak.
+    private func record(_ wire: WireRecord) throws(SQLiteError) {
+        raiseWireActive.bind(1, Int64(wire.active))
+        try raiseWireActive.run()
+        for s in wire.speaks {
+            setWireSpeaks.bind(1, s.region.name)
+            setWireSpeaks.bind(2, Int64(s.version))
+            try setWireSpeaks.run()
         }
     }
 
@@ -230,7 +254,8 @@ public final class ReplicaStore: @unchecked Sendable {
     /// takes writes at once instead of waiting to hear from every peer. Refused when the
     /// store already holds data: a wiped or restored region must get its history back
     /// from its peers, or it would reuse sequence numbers.
-    public func markNewRegion() throws {
+    /// `wireVersion`: the newest wire format its binary speaks, which the new cluster runs.
+    public func markNewRegion(wireVersion: UInt8 = WireVersion.current) throws {
         try db.transaction { () throws(SQLiteError) in
             if try db.scalarInt("SELECT count(*) FROM vector") ?? 0 > 0 {
                 throw SQLiteError(
@@ -238,6 +263,10 @@ public final class ReplicaStore: @unchecked Sendable {
             }
             try db.execute(
                 "INSERT INTO meta (key, value) VALUES ('own_history_complete', 1) ON CONFLICT (key) DO UPDATE SET value = 1"
+            )
+            // A new cluster runs the newest format its binaries speak from the start.
+            try db.execute(
+                "INSERT INTO meta (key, value) VALUES ('wire_active', \(wireVersion)) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)"
             )
         }
     }

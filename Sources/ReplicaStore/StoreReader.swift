@@ -45,6 +45,7 @@ public final class StoreReader: @unchecked Sendable {
             // No row: a store written before the flag existed holds its history if it holds anything.
             let ownHistory = try db.scalarInt("SELECT value FROM meta WHERE key = 'own_history_complete'")
             state.ownHistoryComplete = ownHistory.map { $0 != 0 } ?? !state.vector.sortedEntries.isEmpty
+            try readWire(into: &state)
             // Row order, not id order: a sequential scan of the table. "ORDER BY id" walks the
             // id index and fetches rows at random: 14 s instead of 1.2 s for 1M payments read
             // from a cold cache. The engine indexes the records by id itself.
@@ -86,6 +87,18 @@ public final class StoreReader: @unchecked Sendable {
     }
 
     /// The committed version vector.
+    /// The wire state kept in `meta`: with no row, the store was made before the release
+    /// that records it, whose cluster ran format 3.
+    func readWire(into state: inout RecoveredState) throws {
+        state.wireActive = UInt8(clamping: try db.scalarInt("SELECT value FROM meta WHERE key = 'wire_active'") ?? 3)
+        let rows = try db.prepare("SELECT substr(key, 13), value FROM meta WHERE key LIKE 'wire_speaks:%' ORDER BY key")
+        state.wireSpeaks = [:]
+        while try rows.step() {
+            guard let name = rows.text(0), let region = RegionID(name) else { continue }
+            state.wireSpeaks[region] = UInt8(clamping: rows.int(1))
+        }
+    }
+
     public func vector() throws -> VersionVector { try readVector("SELECT origin, seq FROM vector") }
 
     // MARK: Payments

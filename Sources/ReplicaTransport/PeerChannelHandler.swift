@@ -15,6 +15,8 @@ final class PeerChannelHandler: ChannelInboundHandler {
     /// Which of the transport's TLS material this connection's handshake used.
     private let tlsGeneration: UInt64
     private var state: PeerConnectionState
+    /// The wire format TLS negotiated (ALPN), once the handshake is done.
+    private var wire: UInt8 = WireVersion.current
 
     init(transport: PeerTransport, dialed: RegionID?, tlsGeneration: UInt64) {
         self.transport = transport
@@ -26,8 +28,8 @@ final class PeerChannelHandler: ChannelInboundHandler {
 
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
         context.eventLoop.assertInEventLoop()
-        if let tls = event as? TLSUserEvent, case .handshakeCompleted = tls {
-            handshakeCompleted(context: context)
+        if let tls = event as? TLSUserEvent, case .handshakeCompleted(let negotiated) = tls {
+            handshakeCompleted(negotiatedProtocol: negotiated, context: context)
         } else if event is IdleStateHandler.IdleStateEvent {
             transport.logger.warning("peer silent, closing", metadata: ["peer.region": "\(regionLabel)"])
             context.close(promise: nil)
@@ -36,7 +38,22 @@ final class PeerChannelHandler: ChannelInboundHandler {
         context.fireUserInboundEventTriggered(event)
     }
 
-    private func handshakeCompleted(context: ChannelHandlerContext) {
+    private func handshakeCompleted(negotiatedProtocol: String?, context: ChannelHandlerContext) {
+        // No protocol: a peer of the release before, which offers none (format 3).
+        guard let negotiated = WireVersion.version(ofProtocol: negotiatedProtocol),
+            WireVersion.supported.contains(negotiated)
+        else {
+            let named = negotiatedProtocol ?? "none"
+            perform(
+                state.refuse("TLS negotiated protocol \(named), not a wire format this binary speaks"),
+                context: context, message: nil)
+            return
+        }
+        wire = negotiated
+        do { try transport.installFrameCodec(wire: negotiated, on: context.channel, before: self) } catch {
+            perform(state.refuse("cannot set up the frame codec: \(error)"), context: context, message: nil)
+            return
+        }
         let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
         let identity = PeerIdentity.region(of: certificate, among: Array(transport.config.peers.keys))
         if case .success(let named) = identity, state.dialed == nil || state.dialed == named, let certificate,
@@ -63,7 +80,7 @@ final class PeerChannelHandler: ChannelInboundHandler {
         case .none:
             break
         case .link(let region):
-            let id = transport.register(region, channel: context.channel)
+            let id = transport.register(region, wire: wire, channel: context.channel)
             perform(state.linked(id), context: context, message: message)
         case .deliver(let region, let link):
             if let message { transport.deliver(message, from: region, connection: link) }
@@ -89,6 +106,10 @@ final class PeerChannelHandler: ChannelInboundHandler {
                 metadata: [
                     "peer.region": "\(regionLabel)", "error": "\(malformed)",
                 ])
+        } else if let unsendable = error as? WireVersionError {
+            transport.logger.error(
+                "a message this link's wire format cannot carry, closing the connection",
+                metadata: ["peer.region": "\(regionLabel)", "peer.wire": "\(wire)", "error": "\(unsendable)"])
         } else if state.region == nil && (error is NIOSSLError || error is BoringSSLError) {
             perform(state.refuse("TLS handshake failed: \(error)"), context: context, message: nil)
             return

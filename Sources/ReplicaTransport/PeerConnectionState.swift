@@ -104,7 +104,7 @@ struct PeerConnectionState {
         case .greeted(let region, let link):
             return .deliver(region, link: link)
         case .verified(let region, let link):
-            guard case .hello(let claimed, _) = message else {
+            guard case .hello(let claimed, _, _) = message else {
                 return refuse("first message is \(message.kind), not HELLO")
             }
             guard claimed == region else {

@@ -38,9 +38,15 @@ public enum PeerFrame {
     /// Whether a message of this kind is compressed on the wire.
     public static func compresses(_ kind: PeerMessage.Kind) -> Bool { kind == .delta || kind == .snapshot }
 
-    /// Encodes `message` as one frame (length prefix included).
+    /// Encodes `message` as one frame (length prefix included), in the newest format.
     public static func encode(_ message: PeerMessage) -> Encoded {
-        let raw = message.encoded()
+        try! encode(message, wire: WireVersion.current)  // the newest format carries every message
+    }
+
+    /// Encodes `message` as one frame in wire format `wire`; throws when that format
+    /// cannot carry it.
+    public static func encode(_ message: PeerMessage, wire: UInt8) throws(WireVersionError) -> Encoded {
+        let raw = try message.encoded(wire: wire)
         var kind = Kind.message
         var payload = raw
         if compresses(message.kind), let packed = try? PeerDictionary.v1.compress(raw), packed.count < raw.count {
@@ -67,8 +73,9 @@ public enum PeerFrame {
         }
     }
 
-    /// Decodes a frame's body (kind byte + payload, without the length prefix).
-    public static func decodeBody(_ body: [UInt8]) throws(Malformed) -> PeerMessage {
+    /// Decodes a frame's body (kind byte + payload, without the length prefix), a message
+    /// in wire format `wire`.
+    public static func decodeBody(_ body: [UInt8], wire: UInt8 = WireVersion.current) throws(Malformed) -> PeerMessage {
         guard let first = body.first, let kind = Kind(rawValue: first) else {
             throw Malformed("unknown frame kind \(body.first.map(String.init) ?? "none")")
         }
@@ -83,7 +90,7 @@ public enum PeerFrame {
             }
         }
         do {
-            let decoded = try PeerMessage.decode(message)
+            let decoded = try PeerMessage.decode(message, wire: wire)
             if kind != .message && !compresses(decoded.kind) {
                 throw Malformed("\(decoded.kind) message must not be compressed")
             }

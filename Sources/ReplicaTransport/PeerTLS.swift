@@ -18,7 +18,9 @@ public struct PeerTLSFiles: Sendable, Hashable {
 
 /// TLS 1.3 with certificates required and verified both ways against the cluster CA.
 /// Host names are not what identifies a peer: the region named in its certificate is
-/// (`PeerIdentity`), checked by the transport after the handshake.
+/// (`PeerIdentity`), checked by the transport after the handshake. Both sides offer the
+/// wire formats their binary speaks as ALPN protocols (`paynode-wire/4`, newest first);
+/// the release before offers none, and a link that negotiates none runs format 3.
 public struct PeerTLS: Sendable {
     public let server: NIOSSLContext
     public let client: NIOSSLContext
@@ -34,9 +36,10 @@ public struct PeerTLS: Sendable {
         public let description: String
     }
 
-    /// Reads the three files (each once) and builds both contexts. Refused: a file that
-    /// cannot be read or holds no certificate, and a key that is not the certificate's.
-    public init(files: PeerTLSFiles) throws(LoadError) {
+    /// Reads the three files (each once) and builds both contexts, offering the wire
+    /// formats `wireVersions`. Refused: a file that cannot be read or holds no
+    /// certificate, and a key that is not the certificate's.
+    public init(files: PeerTLSFiles, wireVersions: ClosedRange<UInt8> = WireVersion.supported) throws(LoadError) {
         self.files = files
         let ca: [NIOSSLCertificate]
         let chain: [NIOSSLCertificate]
@@ -76,6 +79,8 @@ public struct PeerTLS: Sendable {
         // The chain is verified; the name is checked by `PeerIdentity`, not by host name
         // (an IP SAN would pass host-name verification whatever region it belongs to).
         clientConfig.certificateVerification = .noHostnameVerification
+        serverConfig.applicationProtocols = WireVersion.protocolNames(wireVersions)
+        clientConfig.applicationProtocols = WireVersion.protocolNames(wireVersions)
         do {
             server = try NIOSSLContext(configuration: serverConfig)
             client = try NIOSSLContext(configuration: clientConfig)

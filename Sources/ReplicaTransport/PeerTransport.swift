@@ -10,8 +10,9 @@ import ReplicaCore
 /// thread, one at a time and never under the transport's lock: the receiver should
 /// only enqueue.
 public protocol PeerTransportDelegate: AnyObject, Sendable {
-    /// A peer's certificate was verified and its connection is the current one.
-    func peerConnected(_ region: RegionID)
+    /// A peer's certificate was verified and its connection is the current one, running
+    /// wire format `wire` (negotiated in the TLS handshake).
+    func peerConnected(_ region: RegionID, wire: UInt8)
     /// The current connection to a peer closed.
     func peerDisconnected(_ region: RegionID)
     /// A message arrived on a peer's current connection.
@@ -55,7 +56,7 @@ public final class PeerTransport: @unchecked Sendable {
     /// Delegate calls decided under the lock, made after it in that same order by one
     /// thread at a time (`flushEvents`).
     private enum Event {
-        case connected(RegionID)
+        case connected(RegionID, wire: UInt8)
         case disconnected(RegionID)
         case sent(PeerMessage, RegionID)
     }
@@ -177,11 +178,20 @@ public final class PeerTransport: @unchecked Sendable {
         } else {
             try sync.addHandler(NIOSSLServerHandler(context: tls.server))
         }
-        try sync.addHandler(ByteToMessageHandler(PeerFrameDecoder(stats: stats)))
-        try sync.addHandler(MessageToByteHandler(PeerFrameEncoder(stats: stats)))
+        // The frame decoder and encoder come once TLS has negotiated the wire format
+        // (`installFrameCodec`): no message moves before that.
         try sync.addHandler(IdleStateHandler(readTimeout: .milliseconds(config.idleTimeoutMillis)))
         try sync.addHandler(PeerChannelHandler(transport: self, dialed: dialed, tlsGeneration: generation))
         lock.withLock { allChannels[ObjectIdentifier(channel)] = channel }
+    }
+
+    /// Adds the frame decoder and encoder for wire format `wire` in front of `handler`.
+    func installFrameCodec(wire: UInt8, on channel: Channel, before handler: ChannelHandler) throws {
+        let sync = channel.pipeline.syncOperations
+        try sync.addHandler(
+            ByteToMessageHandler(PeerFrameDecoder(stats: stats, wire: wire)), position: .before(handler))
+        try sync.addHandler(
+            MessageToByteHandler(PeerFrameEncoder(stats: stats, wire: wire)), position: .before(handler))
     }
 
     // MARK: - Dialing
@@ -231,8 +241,9 @@ public final class PeerTransport: @unchecked Sendable {
         }
     }
 
-    /// A verified connection: it becomes the peer's current one, replacing an older one.
-    func register(_ region: RegionID, channel: Channel) -> UInt64? {
+    /// A verified connection running wire format `wire`: it becomes the peer's current
+    /// one, replacing an older one.
+    func register(_ region: RegionID, wire: UInt8, channel: Channel) -> UInt64? {
         let id: UInt64? = lock.withLock {
             guard !stopped, enabled else { return nil }
             let id = nextConnectionID
@@ -245,11 +256,11 @@ public final class PeerTransport: @unchecked Sendable {
             current[region] = Connection(id: id, channel: channel)
             failedDials[region] = 0
             stats.opened()
-            outbox.append(.connected(region))
+            outbox.append(.connected(region, wire: wire))
             logger.info(
                 "peer connected",
                 metadata: [
-                    "peer.region": "\(region)",
+                    "peer.region": "\(region)", "peer.wire": "\(wire)",
                     "peer.address": "\(channel.remoteAddress.map { "\($0)" } ?? "?")",
                 ])
             return id
@@ -292,7 +303,7 @@ public final class PeerTransport: @unchecked Sendable {
             guard !events.isEmpty else { return }
             for event in events {
                 switch event {
-                case .connected(let r): delegate?.peerConnected(r)
+                case .connected(let r, let wire): delegate?.peerConnected(r, wire: wire)
                 case .disconnected(let r): delegate?.peerDisconnected(r)
                 case .sent(let m, let r): delegate?.peerSent(m, from: r)
                 }

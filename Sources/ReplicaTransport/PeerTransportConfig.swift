@@ -43,6 +43,9 @@ public struct PeerTransportConfig: Sendable {
     public var idleTimeoutMillis: Int64 = 10_000
     /// TCP connect timeout.
     public var connectTimeoutMillis: Int64 = 2_000
+    /// The wire formats this node speaks (what its TLS offers as ALPN protocols). Only
+    /// tests narrow it.
+    public var wireVersions: ClosedRange<UInt8> = WireVersion.supported
 
     public init(region: RegionID, listen: HostPort, peers: [RegionID: HostPort]) {
         self.region = region

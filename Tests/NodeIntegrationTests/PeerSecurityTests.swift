@@ -46,7 +46,12 @@ import Testing
                 honest.bytesReceived.count >= 4 + length
             }
             let reply = try PeerFrame.decodeBody(Array(honest.bytesReceived[4..<(4 + length)]))
-            #expect(reply == .hello(region: us, vector: VersionVector()))
+            // Negotiated format 4 (ALPN): the HELLO announces this release, and a new cluster runs format 4.
+            #expect(
+                reply
+                    == .hello(
+                        region: us, vector: VersionVector(),
+                        wire: WireAnnouncement(speaks: WireVersion.supported, active: 4, release: WireVersion.release)))
             #expect(await !honest.closedByServer(within: 0.3))
             await honest.close()
 

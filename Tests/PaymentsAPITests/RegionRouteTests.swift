@@ -127,7 +127,8 @@ import Testing
                 withPeer.contains(
                     #"{"acked_vector":{"us-east-1":1},"clock_offset_ms":-12,"clock_uncertainty_ms":3,"connected":true,"#
                         + #""lag_seconds":0.25,"last_contact":"2025-11-24T16:00:00.123Z","region":"eu-west-1","#
-                        + #""unreplicated_amounts":[{"amount":500,"currency":"USD"}],"unreplicated_entries":1}"#),
+                        + #""unreplicated_amounts":[{"amount":500,"currency":"USD"}],"unreplicated_entries":1,"#
+                        + #""wire":{"link":null,"release":null,"speaks":null}}"#),
                 "\(withPeer)")
 
             let withDigest = RouteTests.json(

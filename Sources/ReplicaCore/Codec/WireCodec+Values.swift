@@ -43,7 +43,9 @@ extension ByteWriter {
         for b in CrockfordBase32.pack(id.rawValue.dropFirst(PaymentID.prefix.count))! { writeUInt8(b) }
     }
 
-    public mutating func writeEntry(_ e: LogEntry) {
+    /// An entry as the newest format (and the store) keeps it; format 3 (`wire` 3) has no
+    /// actor at the end.
+    public mutating func writeEntry(_ e: LogEntry, wire: UInt8 = WireVersion.current) {
         writeRegion(e.origin)
         writeVarint(e.seq)
         writeUInt64(e.hlc.rawValue)
@@ -67,7 +69,7 @@ extension ByteWriter {
         }
         // Last, so that format 3's entries (kept in stores made before) become this
         // format's by appending one byte: an empty actor.
-        writeString(e.actor ?? "")
+        if wire >= WireVersion.actorSince { writeString(e.actor ?? "") }
     }
 
     /// A record: its id and every present register, in field order.
@@ -204,7 +206,8 @@ extension ByteReader {
         return vector
     }
 
-    public mutating func readEntry() throws(DecodingError) -> LogEntry {
+    /// An entry in format `wire` (the store keeps the newest).
+    public mutating func readEntry(wire: UInt8 = WireVersion.current) throws(DecodingError) -> LogEntry {
         let origin = try readRegion()
         let seqAt = offset
         let seq = try readVarint()
@@ -237,6 +240,9 @@ extension ByteReader {
             }
             let fingerprint = CreatePayment.fingerprint(of: changes.map { ($0.field, $0.value) })
             changes.append(FieldChange(field: .requestFingerprint, value: .text(fingerprint), base: nil, depth: 1))
+        }
+        guard wire >= WireVersion.actorSince else {
+            return LogEntry(origin: origin, seq: seq, hlc: hlc, paymentID: id, changes: changes, actor: nil)
         }
         let actorAt = offset
         let actor = try readString(maxBytes: ActorName.bytesMax, what: "actor")

@@ -84,7 +84,10 @@ extension ReplicationEngine {
                 let replaced = record[field]
                 let depth = replaced.map { $0.depth == .max ? $0.depth : $0.depth + 1 } ?? 1
                 return FieldChange(field: field, value: value, base: replaced?.stamp, depth: depth)
-            }, actor: actor)
+            },
+            // Only once the cluster has turned on the format that carries it (every
+            // region's binary speaks it): until then no region records one.
+            actor: wire.active >= WireVersion.actorSince ? actor : nil)
         let (conflicts, merged) = apply(entry)
         guard let payment = Payment(merged) else {
             preconditionFailure("payment \(id) incomplete right after a local \(command)")
@@ -175,8 +178,10 @@ extension ReplicationEngine {
             PendingPersist(
                 id: id, vector: vector, entries: encodedEntries, localWrites: localWrites,
                 ackPeer: ackPeer, compactThrough: compactThrough, pinned: ids))
-        return PersistRequest(
+        var request = PersistRequest(
             id: id, entries: encodedEntries, records: recordsToStore, conflicts: conflicts, vector: vector,
             clockHighWater: clock.last, compactThrough: compactThrough, ownHistoryComplete: ownHistoryComplete)
+        request.wire = takeUnrecordedWire()
+        return request
     }
 }

@@ -1,23 +1,30 @@
 // MARK: - Peer connections and messages
 
 extension ReplicationEngine {
-    /// A connection to `peer` is up (its certificate already checked by the transport).
-    /// We greet it with our durable vector; nothing is pushed until its HELLO arrives.
-    public mutating func peerConnected(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
+    /// A connection to `peer` is up (its certificate already checked by the transport),
+    /// running wire format `wire` (what the transport negotiated; nil: the newest this
+    /// binary speaks). We greet it with our durable vector; nothing is pushed until its
+    /// HELLO arrives. A link older than the cluster's active format is refused.
+    public mutating func peerConnected(_ peer: RegionID, wire: UInt8? = nil, nowMillis: UInt64) -> [EngineDirective] {
         let stepped = noteWallTime(nowMillis)
-        return stepped + connect(peer, nowMillis: nowMillis)
+        return stepped + connect(peer, wire: wire ?? config.wireVersions.upperBound, nowMillis: nowMillis)
     }
 
-    mutating func connect(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
+    mutating func connect(_ peer: RegionID, wire linkWire: UInt8, nowMillis: UInt64) -> [EngineDirective] {
         guard var state = peers[peer] else {
             return [.disconnect(peer, reason: "region \(peer) is not a peer of \(region)")]
         }
+        if let refusal = wireRefusal(linkWire, peer: peer) {
+            counters.linksRefusedForWire += 1
+            return [.disconnect(peer, reason: refusal)]
+        }
+        state.linkWire = linkWire
         state.link = .greeting
         state.lastContactMillis = nowMillis
         // A fresh reading still counts; a stale one is waited for again (after a long cut).
         state.clockWaitSinceMillis = nowMillis
         peers[peer] = state
-        return [.send(to: peer, .hello(region: region, vector: durableVector))]
+        return [.send(to: peer, hello(linkWire: linkWire))]
     }
 
     /// The connection to `peer` is gone; whatever was in flight will be resent.
@@ -45,7 +52,7 @@ extension ReplicationEngine {
         }
         state.lastContactMillis = nowMillis
         switch message {
-        case .hello(let claimed, let theirs):
+        case .hello(let claimed, let theirs, let announcement):
             guard claimed == peer else {
                 return violation(peer, "HELLO claims region \(claimed) on the link to \(peer)")
             }
@@ -54,19 +61,23 @@ extension ReplicationEngine {
             state.link = .up(PeerSession(sent: theirs, ownHistoryCap: durableVector[peer]))
             peers[peer] = state
             noteOwnHistory(theirs, from: peer)
+            let wireDirectives = noteWire(announcement, from: peer, linkWire: state.linkWire ?? WireVersion.current)
+            guard peers[peer]!.session != nil else { return wireDirectives }
             // The first clock readings at once, not a ping interval later: writes may wait for them.
-            return [ping(peer, nowMillis: nowMillis)] + releaseRemoteWrites(nowMillis: nowMillis)
+            return wireDirectives + [ping(peer, nowMillis: nowMillis)] + releaseRemoteWrites(nowMillis: nowMillis)
                 + pump(peer, nowMillis: nowMillis)
-        case .ack(let theirs), .ping(let theirs, _, _):
+        case .ack(let theirs), .ping(let theirs, _, _, _):
             guard case .up(var session) = state.link else { return violation(peer, "\(message.kind) before HELLO") }
             if let problem = problem(with: theirs, in: "\(message.kind)") { return violation(peer, problem) }
-            if case .ping(_, let sample, let snapshotFrom) = message {
+            var theirActive: UInt8 = 0
+            if case .ping(_, let sample, let snapshotFrom, let wireActive) = message {
                 if let problem = sample.problem { return violation(peer, problem) }
                 if let s = snapshotFrom, !isClusterRegion(s) {
                     return violation(peer, "PING names \(s), not a region of this cluster")
                 }
                 noteClockSample(sample, in: &state, session: &session, nowMillis: nowMillis)
                 state.snapshotFrom = snapshotFrom
+                theirActive = wireActive
             }
             state.acked.merge(theirs)
             // What the peer holds it need not be sent again (it may have it by relay).
@@ -79,10 +90,13 @@ extension ReplicationEngine {
             // at once gives the peer its first clock reading of us (its answer to ours gives
             // us ours), so neither waits a ping interval to take writes.
             var answer: [EngineDirective] = []
-            if case .ping(_, let sample, _) = message, sample.sentAtMillis != 0, sample.echoMillis == 0 {
+            if case .ping(_, let sample, _, _) = message, sample.sentAtMillis != 0, sample.echoMillis == 0 {
                 answer = [ping(peer, nowMillis: nowMillis)]
             }
-            return answer + releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
+            // A format another region turned on (after every region announced it).
+            let adopted = adoptActive(theirActive)
+            guard peers[peer]!.session != nil else { return adopted }
+            return adopted + answer + releaseRemoteWrites(nowMillis: nowMillis) + pump(peer, nowMillis: nowMillis)
         case .delta(_, let entries):
             guard state.session != nil else { return violation(peer, "DELTA before HELLO") }
             peers[peer] = state

@@ -32,6 +32,12 @@ public struct PeerStatus: Hashable, Sendable {
     public let sendingSnapshot: Bool
     /// Records merged from the peer's current snapshot stream (from its last one once that ended).
     public let snapshotRecordsReceived: UInt64
+    /// The wire format of the link, while it is open.
+    public var linkWire: UInt8? = nil
+    /// The newest wire format the peer's binary was last heard to speak, and its release
+    /// (nil until heard; a release of format 3 announces none).
+    public var speaksWire: UInt8? = nil
+    public var release: String? = nil
 }
 
 /// This region's replication state at one instant.
@@ -46,6 +52,8 @@ public struct ReplicationStatus: Hashable, Sendable {
     public let rpoExposureMillis: UInt64
     /// Why this region takes no writes for its clock (nil when its clock is in bound).
     public let clockProblem: String?
+    /// The cluster's active wire format, and what this binary speaks.
+    public let wire: WireStatus
     public let counters: EngineCounters
 }
 
@@ -79,7 +87,9 @@ extension ReplicationEngine {
                 region: peer, link: state.link.state, lastContactMillis: state.lastContactMillis,
                 acked: state.acked, unreplicatedEntries: missing, lagMillis: lag,
                 clockOffset: clockOffset(of: peer, nowMillis: nowMillis),
-                sendingSnapshot: catchingUpFrom == peer, snapshotRecordsReceived: state.snapshotRecordsMerged)
+                sendingSnapshot: catchingUpFrom == peer, snapshotRecordsReceived: state.snapshotRecordsMerged,
+                linkWire: state.isOpen ? state.linkWire : nil, speaksWire: wire.speaks[peer],
+                release: wire.releases[peer])
         }
         let replicatedElsewhere = storedElsewhere
         let own = durableVector[region]
@@ -91,6 +101,6 @@ extension ReplicationEngine {
             region: region, vector: durableVector, peers: peerStatuses,
             unreplicatedLocalEntries: own > replicatedElsewhere ? own - replicatedElsewhere : 0,
             rpoExposureMillis: exposure,
-            clockProblem: clockProblem(nowMillis: nowMillis), counters: counters)
+            clockProblem: clockProblem(nowMillis: nowMillis), wire: wireStatus, counters: counters)
     }
 }

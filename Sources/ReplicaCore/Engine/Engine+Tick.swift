@@ -39,7 +39,7 @@ extension ReplicationEngine {
             to: peer,
             .ping(
                 vector: durableVector, clock: clockSample(for: peer, nowMillis: nowMillis),
-                snapshotFrom: snapshotSource?.peer))
+                snapshotFrom: snapshotSource?.peer, wireActive: wire.active))
     }
 
     /// Drops log entries every peer has acked, and the oldest beyond `logEntriesMax`;

@@ -51,6 +51,11 @@ public struct EngineConfig: Sendable, Equatable {
     /// what each input needs before the engine runs it, and snapshots are read from the
     /// store (a node and the simulator run this way).
     public var recordCacheBytes: Int? = nil
+    /// The wire formats this region's binary speaks (its own and the one before). Only
+    /// tests narrow it, to run a region as the release before would.
+    public var wireVersions: ClosedRange<UInt8> = WireVersion.supported
+    /// The release this region announces to its peers.
+    public var release: String = WireVersion.release
 
     /// A configuration with default tuning.
     public init(region: RegionID, peers: [RegionID]) {
@@ -76,6 +81,13 @@ public struct EngineConfig: Sendable, Equatable {
         if logEntriesMax < batchEntriesMax { throw ConfigError("log_entries_max must be at least batch_entries_max") }
         if let b = recordCacheBytes, b < 4_096 { throw ConfigError("record_cache_mb is too small (at least 4 KB)") }
         if let n = logCacheEntries, n < 1 { throw ConfigError("log_cache_entries must be at least 1") }
+        if !WireVersion.supported.contains(wireVersions.lowerBound)
+            || !WireVersion.supported.contains(wireVersions.upperBound)
+        {
+            throw ConfigError(
+                "wire formats \(wireVersions.lowerBound)-\(wireVersions.upperBound) are not all spoken by this binary (\(WireVersion.supported.lowerBound)-\(WireVersion.supported.upperBound))"
+            )
+        }
     }
 }
 

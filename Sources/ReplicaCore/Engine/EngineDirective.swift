@@ -44,6 +44,9 @@ public struct PersistRequest: Hashable, Sendable {
     /// This region holds its own history (every write it made that survives anywhere):
     /// the store records it, so a restart does not wait for the peers again.
     public var ownHistoryComplete: Bool = true
+    /// The wire state to record (the active format, what each peer speaks), when it
+    /// changed: in the same transaction as (or before) the first entry it shapes.
+    public var wire: WireRecord? = nil
 
     /// The same request with other record states (the simulator's faulty disk writes
     /// what it gets wrong).
@@ -52,6 +55,7 @@ public struct PersistRequest: Hashable, Sendable {
             id: id, entries: entries, records: records, conflicts: conflicts, vector: vector,
             clockHighWater: clockHighWater, compactThrough: compactThrough)
         r.ownHistoryComplete = ownHistoryComplete
+        r.wire = wire
         return r
     }
 }

@@ -6,6 +6,8 @@
 /// "connected": `/v1/cluster` and `/metrics` both read it from `status`.
 struct PeerState: Sendable {
     var link: PeerLink = .down
+    /// The wire format of the current (or last) connection, as the transport negotiated it.
+    var linkWire: UInt8?
     /// What the peer has durably stored (from HELLO, ACK, PING).
     var acked: VersionVector
     var lastContactMillis: UInt64?

@@ -57,6 +57,8 @@ public struct ReplicationEngine: Sendable {
     /// The wall time of the last input: a step from it moves every clock reading (see
     /// `noteWallTime`).
     var lastWallMillis: UInt64
+    /// The cluster's active wire format and what each peer's binary speaks.
+    var wire: WireState
     public internal(set) var counters = EngineCounters()
 
     /// A node resuming from what its store holds (all empty for a brand-new node), at
@@ -98,6 +100,9 @@ public struct ReplicationEngine: Sendable {
         self.ownHistorySeen = recovered.vector[config.region]
         self.ownHistoryAwaited = recovered.ownHistoryComplete ? [] : Set(config.peers)
         self.ownHistoryKnown = recovered.ownHistoryComplete
+        var speaks: [RegionID: UInt8] = [:]
+        for p in config.peers { speaks[p] = recovered.wireSpeaks[p] }
+        self.wire = WireState(active: min(recovered.wireActive, config.wireVersions.upperBound), speaks: speaks)
     }
 
     // MARK: Own history
@@ -188,13 +193,20 @@ public struct RecoveredState: Sendable {
     /// (`paynode init`), or it recovered the history from every peer once. A new or
     /// wiped store does not, and takes no write until its peers have said what they hold.
     public var ownHistoryComplete: Bool
+    /// The wire format the cluster has turned on (the store's record; a store made before
+    /// it kept one ran format 3). A new engine's default: a cluster founded by this binary.
+    public var wireActive: UInt8 = WireVersion.current
+    /// What each peer's binary was last heard to speak (its newest format).
+    public var wireSpeaks: [RegionID: UInt8] = [:]
 
     public init(
         records: [PaymentRecord] = [], vector: VersionVector = VersionVector(), logTail: [LogEntry] = [],
         logHorizon: VersionVector = VersionVector(), clockHighWater: HLCTimestamp = .zero,
-        ownHistoryComplete: Bool = false
+        ownHistoryComplete: Bool = false, wireActive: UInt8 = WireVersion.current, wireSpeaks: [RegionID: UInt8] = [:]
     ) {
         self.ownHistoryComplete = ownHistoryComplete
+        self.wireActive = wireActive
+        self.wireSpeaks = wireSpeaks
         self.records = records
         self.vector = vector
         self.logTail = logTail
@@ -240,6 +252,11 @@ public struct EngineCounters: Hashable, Sendable {
     /// Peer entries (or snapshot chunks) held because they were stamped further ahead of
     /// this region's clock than the skew bound.
     public var entriesHeldForClock: UInt64 = 0
+    /// Times the cluster's active wire format was raised here (by the gate, or learned
+    /// from a peer that raised it).
+    public var wireFormatRaised: UInt64 = 0
+    /// Links refused because they ran a wire format older than the cluster's active one.
+    public var linksRefusedForWire: UInt64 = 0
 
     public init() {}
 }

@@ -15,6 +15,10 @@ public struct InMemoryStorage: Sendable {
     public private(set) var events = InMemoryEventLog()
     /// The store holds the region's own history (see `RecoveredState.ownHistoryComplete`).
     public var ownHistoryComplete = false
+    /// The cluster's active wire format and what each peer speaks (`WireRecord`): a new
+    /// store's is the newest format (a cluster founded by this binary).
+    public var wireActive: UInt8 = WireVersion.current
+    public private(set) var wireSpeaks: [RegionID: UInt8] = [:]
     /// Commit groups so far (each one would be one fsync).
     public private(set) var groupsCommitted: UInt64 = 0
 
@@ -35,6 +39,10 @@ public struct InMemoryStorage: Sendable {
             vector = r.vector
             clockHighWater = max(clockHighWater, r.clockHighWater)
             ownHistoryComplete = ownHistoryComplete || r.ownHistoryComplete
+            if let wire = r.wire {
+                wireActive = max(wireActive, wire.active)
+                for s in wire.speaks { wireSpeaks[s.region] = s.version }
+            }
         }
         groupsCommitted += 1
     }
@@ -63,7 +71,7 @@ public struct InMemoryStorage: Sendable {
         return RecoveredState(
             records: includingRecords ? records.keys.sortedByID().map { records[$0]!.record } : [], vector: vector,
             logTail: tail, logHorizon: log.horizon, clockHighWater: clockHighWater,
-            ownHistoryComplete: ownHistoryComplete)
+            ownHistoryComplete: ownHistoryComplete, wireActive: wireActive, wireSpeaks: wireSpeaks)
     }
 
     /// Up to `limit` log entries of `origin` with seq above `after`, in order, encoded.

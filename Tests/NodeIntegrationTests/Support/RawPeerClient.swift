@@ -5,7 +5,8 @@ import NIOPosix
 import NIOSSL
 
 /// A hand-driven TLS client to a node's peer port, for tests that misbehave on purpose:
-/// it presents whatever certificate it is given and writes raw bytes.
+/// it presents whatever certificate it is given and writes raw bytes (format 4's, as a
+/// peer of this release offers it in the TLS handshake).
 final class RawPeerClient: @unchecked Sendable {
     let channel: Channel
     private let received: NIOLockedValueBox<[UInt8]>
@@ -37,6 +38,7 @@ final class RawPeerClient: @unchecked Sendable {
         tls.privateKey = .privateKey(try NIOSSLPrivateKey(file: keyPath, format: .pem))
         tls.certificateVerification = .noHostnameVerification
         tls.minimumTLSVersion = .tlsv13
+        tls.applicationProtocols = ["paynode-wire/4"]  // a peer of this release: the link runs format 4
         let context = try NIOSSLContext(configuration: tls)
         let received = NIOLockedValueBox<[UInt8]>([])
         let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)

@@ -42,7 +42,7 @@ import Testing
         let ticked = e.tick(nowMillis: now)
         for (peer, offset) in offsets.sorted(by: { $0.key < $1.key }) {
             let ours = T.sends(ticked, to: peer).compactMap { m -> ClockSample? in
-                if case .ping(_, let c, _) = m { c } else { nil }
+                if case .ping(_, let c, _, _) = m { c } else { nil }
             }
             guard let sent = ours.first else {
                 Issue.record("no ping to \(peer) at \(now)")
@@ -101,7 +101,7 @@ import Testing
         // An estimate over a round trip longer than the bound allows is dropped.
         var f = Self.greeted(peers: [Fixtures.virginia])
         let sent = T.sends(f.tick(nowMillis: 10_000), to: Fixtures.virginia).compactMap { m -> ClockSample? in
-            if case .ping(_, let c, _) = m { c } else { nil }
+            if case .ping(_, let c, _, _) = m { c } else { nil }
         }[0]
         let slow = ClockSample(sentAtMillis: sent.sentAtMillis + 5_000, echoMillis: sent.sentAtMillis, heldMillis: 0)
         _ = f.receive(.ping(vector: VersionVector(), clock: slow), from: Fixtures.virginia, nowMillis: 12_000)
@@ -116,7 +116,8 @@ import Testing
         #expect(
             T.sends(answer, to: Fixtures.virginia) == [
                 .ping(
-                    vector: VersionVector(), clock: ClockSample(sentAtMillis: 5_000, echoMillis: 7_000, heldMillis: 0))
+                    vector: VersionVector(), clock: ClockSample(sentAtMillis: 5_000, echoMillis: 7_000, heldMillis: 0),
+                    wireActive: WireVersion.current)
             ])
         let later = ClockSample(sentAtMillis: 7_900, echoMillis: 5_000, heldMillis: 0)
         // A ping that echoes ours is not answered: the next tick's ping echoes it.
@@ -129,8 +130,9 @@ import Testing
         #expect(
             ours == [
                 .ping(
-                    vector: VersionVector(), clock: ClockSample(sentAtMillis: 6_000, echoMillis: 7_900, heldMillis: 100)
-                )
+                    vector: VersionVector(),
+                    clock: ClockSample(sentAtMillis: 6_000, echoMillis: 7_900, heldMillis: 100),
+                    wireActive: WireVersion.current)
             ])
     }
 

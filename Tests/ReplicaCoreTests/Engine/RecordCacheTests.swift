@@ -192,7 +192,7 @@ import Testing
         // While a source streams, this region's PING says who it is.
         _ = e.receive(.snapshot(records: [record], vector: nil), from: Fixtures.virginia, nowMillis: t + 4)
         let pings = ReplicationEngineTests.sends(e.tick(nowMillis: t + 5), to: Fixtures.ireland)
-        #expect(pings.contains { if case .ping(_, _, Fixtures.virginia) = $0 { true } else { false } })
+        #expect(pings.contains { if case .ping(_, _, Fixtures.virginia, _) = $0 { true } else { false } })
         // A source that goes quiet for two retransmit periods is let go.
         let quiet = t + 4 + 2 * e.config.retransmitAfterMillis
         let later = e.receive(

@@ -1,0 +1,42 @@
+import Foundation
+import Testing
+
+@testable import ReplicaCore
+@testable import ReplicaStore
+
+/// The store keeps the cluster's active wire format (it only rises) and what each peer
+/// was last heard to speak; a store made before it kept them ran format 3; a new
+/// cluster's store starts at its binary's newest format.
+@Suite struct WireRecordStoreTests {
+    static func raise(_ store: ReplicaStore, to active: UInt8, speaks: [(RegionID, UInt8)]) throws {
+        var request = PersistRequest(
+            id: 1, entries: [], records: [], conflicts: [], vector: try store.recover().vector, clockHighWater: .zero,
+            compactThrough: nil)
+        request.wire = WireRecord(active: active, speaks: speaks.map { (region: $0.0, version: $0.1) })
+        try store.commit([request])
+    }
+
+    @Test func theRecordSurvivesReopening_andTheActiveFormatNeverGoesDown() throws {
+        let tmp = TempStore()
+        do {
+            let store = try tmp.open()
+            #expect(try store.recover().wireActive == 3)  // made before the record: format 3
+            try Self.raise(store, to: 4, speaks: [(euWest, 4), (apNortheast, 3)])
+            try Self.raise(store, to: 3, speaks: [(apNortheast, 4)])
+        }
+        let recovered = try tmp.open().recover()
+        #expect(recovered.wireActive == 4)
+        #expect(recovered.wireSpeaks == [euWest: 4, apNortheast: 4])
+    }
+
+    @Test func aNewClusterStartsAtItsBinarysNewestFormat() throws {
+        let tmp = TempStore()
+        let store = try tmp.open()
+        try store.markNewRegion(wireVersion: 4)
+        #expect(try store.recover().wireActive == 4)
+        let previous = TempStore()
+        let old = try previous.open()
+        try old.markNewRegion(wireVersion: 3)
+        #expect(try old.recover().wireActive == 3)
+    }
+}
