@@ -10,7 +10,8 @@ import ReplicaCore
 ///
 /// Names: `paynode_replication_lag_seconds{peer}`, `paynode_unreplicated_entries{peer}`,
 /// `paynode_peer_connected{peer}`, `paynode_peer_clock_offset_seconds{peer}`, `paynode_clock_in_bound`, `paynode_rpo_exposure_seconds`,
-/// `paynode_unreplicated_local_entries`, `paynode_peer_message_bytes_total` (before LZ4),
+/// `paynode_unreplicated_local_entries`, `paynode_wire_format_active`,
+/// `paynode_wire_format_awaiting_peers`, `paynode_peer_message_bytes_total` (before LZ4),
 /// `paynode_peer_wire_bytes_total` (after), `paynode_conflicts_total`,
 /// `paynode_peer_refused_total`, `paynode_peer_malformed_frames_total`,
 /// `paynode_retransmits_total`, `paynode_protocol_violations_total`,
@@ -96,6 +97,14 @@ final class ReplicationMetrics: Sendable {
             help: "1 when this region's clock agrees with most of the cluster's (it takes writes), 0 when not"
         )
         .set(Int64(status.clockProblem == nil ? 1 : 0))
+        registry.gauge(
+            named: "paynode_wire_format_active",
+            help: "The wire format the cluster has turned on (every region announced a binary speaking it)"
+        ).set(Int64(status.wire.active))
+        registry.gauge(
+            named: "paynode_wire_format_awaiting_peers",
+            help: "Peers not yet heard to speak this binary's newest wire format (0 once the cluster runs it)"
+        ).set(Int64(status.wire.awaiting.count))
         let c = status.counters
         count("paynode_peer_message_bytes_total", t.messageBytesSent, "Peer frame bytes before LZ4 compression")
         count("paynode_peer_wire_bytes_total", t.wireBytesSent, "Peer frame bytes written (after LZ4)")

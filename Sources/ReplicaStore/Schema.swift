@@ -118,7 +118,10 @@ enum Schema {
         let done = Int(try db.scalarInt("PRAGMA user_version") ?? 0)
         guard done <= migrations.count else {
             throw SQLiteError(
-                code: 1, message: "database schema \(done) is newer than this build (\(migrations.count))", sql: nil)
+                code: 1,
+                message:
+                    "the store's schema is version \(done) and this binary knows \(migrations.count): a newer release wrote it. Run that release (or a newer one); to go back, restore the backup taken before the upgrade",
+                sql: nil)
         }
         for (i, sql) in migrations.enumerated() where i >= done {
             try db.transaction { () throws(SQLiteError) in

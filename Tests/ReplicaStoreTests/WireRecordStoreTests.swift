@@ -40,3 +40,22 @@ import Testing
         #expect(try old.recover().wireActive == 3)
     }
 }
+
+/// A binary refuses a store a newer release migrated, saying what to do.
+@Suite struct NewerStoreTests {
+    @Test func aStoreFromANewerReleaseIsRefusedWithWhatToDo() throws {
+        let tmp = TempStore()
+        do {
+            let store = try tmp.open()
+            try store.markNewRegion()
+        }
+        // What a release with one more migration leaves behind.
+        let db = try SQLiteDatabase(path: tmp.path)
+        try db.execute("PRAGMA user_version = \(Schema.migrations.count + 1)")
+        #expect {
+            _ = try tmp.open()
+        } throws: { error in
+            "\(error)".contains("a newer release wrote it") && "\(error)".contains("restore the backup")
+        }
+    }
+}
