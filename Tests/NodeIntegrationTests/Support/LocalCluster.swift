@@ -21,6 +21,9 @@ final class LocalCluster: @unchecked Sendable {
     /// Regions whose store `paynode init` made (their first start).
     private var initialized: Set<RegionID> = []
     let http: HTTPClient
+    /// Environment variables set for the region's `paynode` processes (`init` and `serve`)
+    /// from its next start, over the test's own (e.g. `PAYNODE_TEST_WIRE_VERSIONS`).
+    var environment: [RegionID: [String: String]] = [:]
 
     /// `extraKeys`: more entries of `api.keys` (the lines of each, as under `keys:`), after
     /// the development key.
@@ -62,12 +65,34 @@ final class LocalCluster: @unchecked Sendable {
     /// runs `paynode init` (a new cluster); later ones find their store (or, wiped, get
     /// their history back from the peers).
     func start(_ r: RegionID) async throws {
+        let process = try launch(r)
+        try await eventually("\(r) answers /health", timeout: 30) {
+            guard process.isRunning else { throw ClusterError("\(r) exited: \(self.log(r))") }
+            return (try? await self.call(r, "GET", "/health").status) == 200
+        }
+    }
+
+    /// Starts the region's node expecting it to refuse to run: waits (with a deadline) until
+    /// it exits and returns its exit status (its output is in the region's log). Throws if
+    /// it is still running at the deadline.
+    func startExpectingExit(_ r: RegionID, timeout: Double = 30) async throws -> Int32 {
+        let process = try launch(r)
+        try await eventually("\(r) exits", timeout: timeout) { !process.isRunning }
+        processes[r] = nil
+        return process.terminationStatus
+    }
+
+    /// Runs `paynode init` on the region's first start, then `paynode serve`, its output
+    /// appended to the region's log.
+    private func launch(_ r: RegionID) throws -> Process {
         // PAYNODE_BINARY runs the tests against another build (e.g. .build/release/paynode).
         let binary = try ProcessInfo.processInfo.environment["PAYNODE_BINARY"] ?? Binaries.path("paynode")
+        let env = ProcessInfo.processInfo.environment.merging(environment[r] ?? [:]) { $1 }
         if initialized.insert(r).inserted {
             let initialize = Process()
             initialize.executableURL = URL(fileURLWithPath: binary)
             initialize.arguments = ["init", "--config", configURL(r).path]
+            initialize.environment = env
             initialize.standardOutput = FileHandle.nullDevice
             try initialize.run()
             initialize.waitUntilExit()
@@ -76,6 +101,7 @@ final class LocalCluster: @unchecked Sendable {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: binary)
         process.arguments = ["serve", "--config", configURL(r).path]
+        process.environment = env
         if !FileManager.default.fileExists(atPath: logPath(r)),
             !FileManager.default.createFile(atPath: logPath(r), contents: nil)
         {
@@ -87,10 +113,7 @@ final class LocalCluster: @unchecked Sendable {
         process.standardError = log
         try process.run()
         processes[r] = process
-        try await eventually("\(r) answers /health", timeout: 30) {
-            guard process.isRunning else { throw ClusterError("\(r) exited: \(self.log(r))") }
-            return (try? await self.call(r, "GET", "/health").status) == 200
-        }
+        return process
     }
 
     /// Waits until the region's `/ready` answers 200: it takes writes (its peers have read
