@@ -1,3 +1,5 @@
+import ReplicaCore
+
 /// Reads scenario files (`Simulations/scenarios/*.scenario`): `key = value` settings and
 /// `at <time> <fault> …` lines; `#` starts a comment. Errors name the line.
 ///
@@ -18,7 +20,12 @@
 /// at 22s sigterm us-east-1 for 2s        # drains, exits, back after 2 s
 /// at 24s backup us-east-1                # paynode backup: the store as committed now
 /// at 28s restore us-east-1 for 2s        # folder lost, restored from that backup
+/// at 30s upgrade eu-west-1 for 2s        # drains, exits, back on the next release
 /// ```
+///
+/// Releases: `previous_release = all` (or a comma list of regions) starts those regions
+/// on the release before this one (wire format 3 only); `expect_wire_active = 4` fails
+/// the run unless every live region reports that active format at the end.
 public enum ScenarioFile {
     /// A line that could not be understood.
     public struct ParseError: Error, CustomStringConvertible {
@@ -33,6 +40,7 @@ public enum ScenarioFile {
         var offsets: [Int64] = []
         var drift: [Int64] = []
         var pending: [(Int, [Substring])] = []
+        var previous: (line: Int, value: String)?
         for (i, raw) in text.split(separator: "\n", omittingEmptySubsequences: false).enumerated() {
             let lineNo = i + 1
             let line =
@@ -81,6 +89,17 @@ public enum ScenarioFile {
             case "rpo_budget_writes": o.rpoBudgetWrites = try number()
             case "rpo_budget_ms": o.rpoBudgetMillis = try number()
             case "rto_budget_ms": o.rtoBudgetMillis = try number()
+            case "previous_release": previous = (lineNo, value)
+            case "expect_wire_active":
+                let n = try number()
+                guard WireVersion.supported.contains(UInt8(clamping: n)) else {
+                    throw ParseError(
+                        line: lineNo,
+                        message:
+                            "expect_wire_active must be \(WireVersion.supported.lowerBound)...\(WireVersion.supported.upperBound)"
+                    )
+                }
+                o.expectWireActive = UInt8(n)
             case "clock_offset_ms", "clock_drift_ppm":
                 var values: [Int64] = []
                 for v in value.split(separator: ",") {
@@ -97,6 +116,9 @@ public enum ScenarioFile {
         let names = Array(Geography.regionNames.prefix(o.regionCount))
         for (lineNo, words) in pending { o.scripted.append(try fault(words, names: names, line: lineNo)) }
         o.scripted.sort { $0.atMillis < $1.atMillis }
+        if let (lineNo, value) = previous {
+            o.previousReleaseRegions = try regionList(value, names: names, line: lineNo)
+        }
         guard offsets.isEmpty || offsets.count == o.regionCount, drift.isEmpty || drift.count == o.regionCount else {
             throw ParseError(
                 line: 0, message: "clock_offset_ms and clock_drift_ppm need one value per region (\(o.regionCount))")
@@ -144,6 +166,7 @@ public enum ScenarioFile {
         case "sigterm": kind = .gracefulRestart(region: try region(3), downMillis: try forDuration(4))
         case "backup": kind = .backup(region: try region(3))
         case "restore": kind = .restore(region: try region(3), downMillis: try forDuration(4))
+        case "upgrade": kind = .upgrade(region: try region(3), downMillis: try forDuration(4))
         case "jump":
             guard w.count > 4, let delta = millis(w[4]) else {
                 throw fail("jump needs a signed duration, e.g. -1500ms")
@@ -151,10 +174,25 @@ public enum ScenarioFile {
             kind = .clockJump(region: try region(3), deltaMillis: delta)
         default:
             throw fail(
-                "unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, fsyncfail, wipe, sigterm, backup, restore)"
+                "unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, fsyncfail, wipe, sigterm, backup, restore, upgrade)"
             )
         }
         return ScriptedFault(atMillis: at, kind: kind)
+    }
+
+    /// `all`, or a comma list of region names (or indices) → region indices, in order.
+    private static func regionList(_ value: String, names: [String], line: Int) throws(ParseError) -> [Int] {
+        if value == "all" { return Array(names.indices) }
+        var regions: [Int] = []
+        for word in value.split(separator: ",").map(\.trimmingSpaces) {
+            guard let r = Int(word).flatMap({ names.indices.contains($0) ? $0 : nil }) ?? names.firstIndex(of: word)
+            else {
+                throw ParseError(
+                    line: line, message: "unknown region \(word) (this scenario has \(names.joined(separator: ", ")))")
+            }
+            if !regions.contains(r) { regions.append(r) }
+        }
+        return regions.sorted()
     }
 
     /// `5s`, `300ms`, `+300ms`, `-1.5s` → milliseconds.

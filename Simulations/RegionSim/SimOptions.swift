@@ -53,6 +53,15 @@ public struct SimOptions: Sendable, Hashable {
     /// Scheduled faults from a scenario file.
     public var scripted: [ScriptedFault] = []
 
+    // MARK: Releases (rolling upgrades)
+    /// Regions that start on the release before this one (wire format 3 only); the others
+    /// start on this release. When any does, the cluster was founded by the release
+    /// before, and every store starts with the active format that release ran.
+    public var previousReleaseRegions: [Int] = []
+    /// At the end, every live region must report at least this active wire format (nil:
+    /// no expectation): a scenario that upgrades every region fails if the gate never opened.
+    public var expectWireActive: UInt8?
+
     // MARK: Budgets
     /// RPO: most `local` writes a lost region may take with it (nil: no count budget).
     public var rpoBudgetWrites: UInt64?
@@ -108,7 +117,25 @@ public struct SimOptions: Sendable, Hashable {
             let r = Int(rng.below(UInt64(o.regionCount)))
             o.clockOffsetsMillis[r] = Int64(rng.between(1_000, 3_000)) * (rng.below(2) == 0 ? 1 : -1)
         }
+        o.drawRollingUpgrade(seed: seed)
         return o
+    }
+
+    /// One seed in twelve or so runs a rolling upgrade beside its other faults: every
+    /// region starts on the release before and is upgraded in turn, spread over the
+    /// first 80% of chaos. Drawn from a stream of its own, so the other draws of every
+    /// seed (and the runs of the seeds that draw none) are what they were without it.
+    mutating func drawRollingUpgrade(seed: UInt64) {
+        var rng = SimRandom(seed: seed ^ 0x0B5_01ED_E5EE_D5EE)
+        guard rng.chance(perMillion: 80_000) else { return }
+        previousReleaseRegions = Array(0..<regionCount)
+        var order = Array(0..<regionCount)
+        for i in order.indices.reversed() { order.swapAt(i, Int(rng.below(UInt64(i + 1)))) }
+        let step = chaosMillis * 4 / 5 / UInt64(regionCount + 1)
+        for (i, r) in order.enumerated() {
+            let at = step * UInt64(i + 1) + rng.between(0, step / 2)
+            scripted.append(ScriptedFault(atMillis: at, kind: .upgrade(region: r, downMillis: rng.between(300, 3_000))))
+        }
     }
 }
 
@@ -132,6 +159,9 @@ public struct ScriptedFault: Sendable, Hashable {
         /// The region is lost with its data folder and restored from its last backup
         /// (`paynode restore`), back after `downMillis`.
         case restore(region: Int, downMillis: UInt64)
+        /// A rolling upgrade's step: SIGTERM (the region drains and exits), its binary
+        /// replaced by the next release, started again from its store after `downMillis`.
+        case upgrade(region: Int, downMillis: UInt64)
     }
     public let atMillis: UInt64
     public let kind: Kind

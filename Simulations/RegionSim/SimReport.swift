@@ -28,7 +28,14 @@ public enum SimReport {
         if o.crashBeforeFsyncPerMillion > 0 { f.append("torn") }
         if o.duplicateRequestPercent > 0 { f.append("dup") }
         if o.twinCreatePercent > 0 { f.append("twin") }
-        if !o.scripted.isEmpty { f.append("script:\(o.scripted.count)") }
+        if o.scripted.contains(where: { if case .upgrade = $0.kind { true } else { false } }) {
+            f.append("upgrade")
+        } else if !o.previousReleaseRegions.isEmpty {
+            f.append("prev")
+        }
+        // Upgrades are named above (a swarm seed may draw them too).
+        let scripted = o.scripted.filter { if case .upgrade = $0.kind { false } else { true } }
+        if !scripted.isEmpty { f.append("script:\(scripted.count)") }
         return f.isEmpty ? "none" : f.joined(separator: ",")
     }
 
@@ -82,6 +89,15 @@ public enum SimReport {
         s +=
             "histories: \(total(\.historiesCompared)) payment histories the same at every region, "
             + "\(total(\.historiesTruncated)) refused as truncated by a region that caught up from a snapshot\n"
+        let upgraded = results.filter { !$0.options.previousReleaseRegions.isEmpty }
+        if !upgraded.isEmpty {
+            let opened = upgraded.filter { $0.stats.wireGateOpenedMillis > 0 }
+            s +=
+                "releases: \(upgraded.count) runs started regions on the release before; \(total(\.upgrades)) upgrades; "
+                + "the newest wire format turned on in \(opened.count) of them"
+                + (opened.isEmpty ? "" : " (latest at \(opened.map(\.stats.wireGateOpenedMillis).max()!) ms)")
+                + "; \(total(\.writesWithoutActor)) acknowledged writes name no actor (taken before it was on)\n"
+        }
         s +=
             "simulated \(Int(simSeconds)) s in \(String(format1(wallSeconds))) s wall: \(Int(simSeconds / max(wallSeconds, 0.001)))x real time\n"
         s +=

@@ -26,19 +26,21 @@ public struct SimProbes: Sendable, Hashable {
     public var recordReadBack = false
     public var logReadFromStore = false
     public var feedFailover = false
+    /// A rolling upgrade turned the newest wire format on (every region ran this release).
+    public var wireFormatRaised = false
 
     public static let names = [
         "failover", "partition healed mid-batch", "snapshot catch-up", "torn commit", "crash before fsync",
         "disk full refused", "disk full recovered", "fsync failed", "wiped region recovered",
         "drained restart", "session wait served", "clock fenced", "entry held for clock",
-        "record read back", "log read from store", "feed failover",
+        "record read back", "log read from store", "feed failover", "wire format raised",
     ]
     public var fired: [Bool] {
         [
             failover, partitionHealedMidBatch, snapshotCatchUp, tornCommit, crashBeforeFsync, diskFullRefused,
             diskFullRecovered,
             fsyncFailed, wipedRegionRecovered, drainedRestart, sessionWaitServed, clockFenced, entryHeldForClock,
-            recordReadBack, logReadFromStore, feedFailover,
+            recordReadBack, logReadFromStore, feedFailover, wireFormatRaised,
         ]
     }
 
@@ -59,6 +61,7 @@ public struct SimProbes: Sendable, Hashable {
         feedFailover = feedFailover || o.feedFailover
         recordReadBack = recordReadBack || o.recordReadBack
         logReadFromStore = logReadFromStore || o.logReadFromStore
+        wireFormatRaised = wireFormatRaised || o.wireFormatRaised
     }
 }
 
@@ -104,6 +107,12 @@ public struct SimStats: Sendable, Hashable {
     /// truncated (it caught up from a snapshot and never held their start).
     public var historiesCompared: UInt64 = 0
     public var historiesTruncated: UInt64 = 0
+    /// Rolling upgrades: regions upgraded (SIGTERM, the next release, started again); when
+    /// the newest wire format first turned on (ms; 0: never); acknowledged writes whose
+    /// history names no actor (taken before it was on at their region).
+    public var upgrades: UInt64 = 0
+    public var wireGateOpenedMillis: UInt64 = 0
+    public var writesWithoutActor: UInt64 = 0
 }
 
 /// One point of the report's timeline.

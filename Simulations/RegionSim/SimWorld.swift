@@ -65,11 +65,16 @@ enum FaultAction: Sendable, Hashable {
     case restore(Int, downMicros: UInt64)
     /// The node's store failed for good; its supervisor restarts it.
     case supervisorRestart(Int)
+    /// A rolling upgrade's step: the next release is installed, the region drains and
+    /// exits, and starts again on it after `downMicros` (`Simulation+Upgrade.swift`).
+    case upgrade(Int, downMicros: UInt64)
 }
 
 /// What a region answered a client.
 enum ClientReply: Sendable {
-    case ok(WriteAck?, Payment?, seq: UInt64?)
+    /// `wire`: for a write, the region's active wire format when it took the request and
+    /// when it acknowledged it.
+    case ok(WriteAck?, Payment?, seq: UInt64?, wire: WireWindow? = nil)
     case rejected(PaymentError)
     case sessionNotAvailable
     /// 503: the region does not take writes now (its store failed, or it is draining).
@@ -97,6 +102,10 @@ struct SimRegion {
     var incarnation = 0
     var lost = false
     var clockOffsetMicros: Int64
+    /// The wire formats its binary speaks: this release's, or the release before's.
+    var wireVersions: ClosedRange<UInt8> = WireVersion.supported
+    /// A newer binary installed (an upgrade in progress): the next start runs it.
+    var installed: ClosedRange<UInt8>?
     /// Since when its shell has waited for peers' clock readings (nil: not waiting).
     var clockWaitSinceMicros: UInt64?
     var driftPPM: Int64
@@ -115,6 +124,8 @@ struct SimConnection {
     var reconnectScheduled = false
     /// A cut between the two is pending its end (for the "healed mid-batch" probe).
     var cutPending = false
+    /// The wire format both ends agreed on when it was made (the transport's TLS ALPN).
+    var wire: UInt8 = WireVersion.current
 }
 
 /// One direction of a link.
@@ -175,6 +186,18 @@ struct AckedWrite {
     let paymentID: PaymentID
     /// Who the client wrote as (the key id a node would record).
     let actor: String
+    /// The region's active wire format when it took the write and when it acknowledged
+    /// it: whether its log entry may carry the actor (`checkActors`).
+    let wire: WireWindow
+}
+
+/// A region's active wire format over one client write: when the region took the
+/// request, and when it acknowledged it. The format only rises, so a write taken at
+/// format 4 records its actor, and a write still acknowledged at 3 records none; in
+/// between, either.
+struct WireWindow: Sendable, Hashable {
+    let atSubmit: UInt8
+    let atAck: UInt8
 }
 
 /// One outage, for RTO.

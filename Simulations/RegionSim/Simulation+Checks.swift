@@ -22,6 +22,7 @@ extension Simulation {
         let (lostCount, window, lostPayments) = checkDurability(live: live)
         checkPaymentRules(live: live, lostPayments: lostPayments)
         checkAcknowledgedCreations(live: live)
+        checkWireExpectation(live: live)
         if convergedAtMicros != nil {
             checkFeed(live: live)
             checkHistories(live: live, lostPayments: lostPayments)

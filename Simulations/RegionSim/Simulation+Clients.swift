@@ -123,9 +123,15 @@ extension Simulation {
                     + " record \(shell.engine.record(command.paymentID).map { "\($0[.description]?.stamp.description ?? "-")" } ?? "none")"
             )
         }
-        shell.submit(command, actor: Self.actor(of: op.client), durability: op.durability) { result in
+        // The active format only rises: taken at 4, the write records its actor; still at 3
+        // when acknowledged, it records none.
+        let activeAtSubmit = shell.engine.wireActive
+        shell.submit(command, actor: Self.actor(of: op.client), durability: op.durability) {
+            [unowned shell] result in
             switch result {
-            case .success(let ack): answer(.ok(ack, ack.payment, seq: ack.seq))
+            case .success(let ack):
+                let wire = WireWindow(atSubmit: activeAtSubmit, atAck: shell.engine.wireActive)
+                answer(.ok(ack, ack.payment, seq: ack.seq, wire: wire))
             case .failure(let error): answer(Self.clientReply(error))
             }
         }
@@ -145,7 +151,7 @@ extension Simulation {
 
     func reply(op opID: UInt64, attempt: Int, from r: Int, _ reply: ClientReply) {
         guard let op = ops[opID] else { return }
-        if case .create(let id, _) = op.kind, case .ok(_, let payment?, _) = reply {
+        if case .create(let id, _) = op.kind, case .ok(_, let payment?, _, _) = reply {
             // Answered 201 (or a replay's 200): what it shows is acknowledged, whichever
             // answer the client reads first.
             ackedCreations[id, default: []].insert(payment.createdAtMillis)
@@ -202,15 +208,15 @@ extension Simulation {
                         message:
                             "owner's update of \(id) refused at \(regionIDs[op.region]): \(error)"))
             }
-        case .ok(let ack, let payment, let seq):
+        case .ok(let ack, let payment, let seq, let wire):
             if let ack {
                 clients[c].sessionToken.merge(ack.sessionToken)
-                if let seq {
+                if let seq, let wire {
                     acked.append(
                         AckedWrite(
                             region: op.region, epoch: epoch, seq: seq,
                             achieved: ack.achieved, ackMicros: now, paymentID: ack.payment.id,
-                            actor: Self.actor(of: c)))
+                            actor: Self.actor(of: c), wire: wire))
                 }
                 if ack.achieved == .remote { stats.remoteAcks += 1 } else { stats.localAcks += 1 }
             }

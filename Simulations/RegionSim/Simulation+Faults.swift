@@ -90,6 +90,7 @@ extension Simulation {
         case .gracefulRestart(let r, let down): schedule(.fault(.gracefulRestart(r, downMicros: down * 1_000)), at: at)
         case .backup(let r): schedule(.fault(.backup(r)), at: at)
         case .restore(let r, let down): schedule(.fault(.restore(r, downMicros: down * 1_000)), at: at)
+        case .upgrade(let r, let down): schedule(.fault(.upgrade(r, downMicros: down * 1_000)), at: at)
         }
     }
 
@@ -117,7 +118,7 @@ extension Simulation {
             noteOutage(r, permanent: true)
             crashRegion(r)
             regions[r].lost = true
-            regions[r].store.committed = InMemoryStorage()  // the disk is gone
+            regions[r].store.committed = emptyStorage()  // the disk is gone
             lossTimes[r] = now
             stats.regionsLost += 1
             timeline.append(TimelineMark(atMicros: now, region: r, label: "lost"))
@@ -160,7 +161,7 @@ extension Simulation {
             regions[r].store.fsyncFailureArmed = true
         case .wipe(let r, let down):
             guard !healing, regions[r].up, !anotherRegionOut(r) else { return }
-            replaceStore(r, with: InMemoryStorage(), label: "wiped")  // the data folder is wiped
+            replaceStore(r, with: emptyStorage(), label: "wiped")  // the data folder is wiped
             schedule(.fault(.restart(r)), in: down)
         case .backup(let r):
             guard !regions[r].lost else { return }
@@ -169,7 +170,7 @@ extension Simulation {
         case .restore(let r, let down):
             guard !healing, regions[r].up, !anotherRegionOut(r) else { return }
             // paynode restore: the copy, marked as lacking the region's later writes.
-            var restored = regions[r].backup ?? InMemoryStorage()
+            var restored = regions[r].backup ?? emptyStorage()
             restored.ownHistoryComplete = false
             replaceStore(r, with: restored, label: "restored from backup")
             schedule(.fault(.restart(r)), in: down)
@@ -189,6 +190,8 @@ extension Simulation {
             crashRegion(r)
             timeline.append(TimelineMark(atMicros: now, region: r, label: "restarted by supervisor"))
             schedule(.fault(.restart(r)), in: 500_000)
+        case .upgrade(let r, let down):
+            upgrade(r, downMicros: down)
         }
     }
 
@@ -239,6 +242,7 @@ extension Simulation {
         {
             probes.entryHeldForClock = true
         }
+        checkWireGateEverywhere()
         if healing && convergedAtMicros == nil && checkConverged() { convergedAtMicros = now }
     }
 }

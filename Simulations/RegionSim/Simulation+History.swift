@@ -9,7 +9,9 @@ extension Simulation {
     ///   each with the same actor, origin, seq and stamp;
     /// - a region that caught up from a snapshot either refuses the history as truncated
     ///   or lists a part of that same history, in the same order;
-    /// - every acknowledged write the history holds names the client that made it.
+    /// - every acknowledged write the history holds names the client that made it, or
+    ///   no one when its region had not turned on the format that carries actors
+    ///   (`checkActors`).
     func checkHistories(live: [Int], lostPayments: Set<PaymentID>) {
         let up = live.filter { regions[$0].up }
         var reference: [PaymentID: (region: Int, changes: [LogEntry])] = [:]
@@ -57,7 +59,10 @@ extension Simulation {
         checkActors(reference.mapValues(\.changes), lostPayments: lostPayments)
     }
 
-    /// Every acknowledged write a history lists names the client that made it.
+    /// Every acknowledged write a history lists names the client that made it, as far as
+    /// its region's active wire format allowed: taken once the format that carries actors
+    /// was on there, it must name its client; acknowledged while it was still off, no one;
+    /// taken before and acknowledged after, either (never another client).
     func checkActors(_ histories: [PaymentID: [LogEntry]], lostPayments: Set<PaymentID>) {
         for w in acked where !lostPayments.contains(w.paymentID) {
             guard
@@ -65,13 +70,24 @@ extension Simulation {
                     $0.origin == regionIDs[w.region] && $0.seq == w.seq
                 })
             else { continue }
-            if entry.actor != w.actor {
+            let expected: String
+            let right: Bool
+            if w.wire.atSubmit >= WireVersion.actorSince {
+                (expected, right) = (w.actor, entry.actor == w.actor)
+            } else if w.wire.atAck < WireVersion.actorSince {
+                (expected, right) = ("no one", entry.actor == nil)
+            } else {
+                (expected, right) = ("\(w.actor) or no one", entry.actor == nil || entry.actor == w.actor)
+            }
+            if right && entry.actor == nil { stats.writesWithoutActor += 1 }
+            if !right {
                 violations.append(
                     SimViolation(
                         kind: .safety,
                         message:
-                            "\(entry.origin):\(entry.seq) on \(w.paymentID) was acknowledged to \(w.actor), "
-                            + "but its history names \(entry.actor ?? "no one")"))
+                            "\(entry.origin):\(entry.seq) on \(w.paymentID) was acknowledged to \(w.actor) "
+                            + "(active wire format \(w.wire.atSubmit) when taken, \(w.wire.atAck) when acknowledged), "
+                            + "so its history should name \(expected), but it names \(entry.actor ?? "no one")"))
                 return
             }
         }

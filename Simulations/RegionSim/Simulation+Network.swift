@@ -14,16 +14,19 @@ extension Simulation {
     func tryConnect(_ a: Int, _ b: Int) {
         let (x, y) = pair(a, b)
         guard !connections[x][y].up else { return }
-        guard reachable(x, y) else {
+        // The link's format is negotiated before the first message (TLS ALPN); with none
+        // in common the handshake fails, and dialing goes on.
+        guard reachable(x, y), let wire = negotiatedWire(x, y) else {
             scheduleReconnect(x, y)
             return
         }
         connections[x][y].id += 1
         connections[x][y].up = true
+        connections[x][y].wire = wire
         stats.connections += 1
         for r in [x, y] { noteReplicable(r) }
-        regions[x].shell!.peerConnected(regionIDs[y])
-        if connections[x][y].up, let shell = regions[y].shell { shell.peerConnected(regionIDs[x]) }
+        regions[x].shell!.peerConnected(regionIDs[y], wire: wire)
+        if connections[x][y].up, let shell = regions[y].shell { shell.peerConnected(regionIDs[x], wire: wire) }
     }
 
     func scheduleReconnect(_ a: Int, _ b: Int) {
@@ -55,7 +58,23 @@ extension Simulation {
     func send(_ message: PeerMessage, from a: Int, to b: Int) {
         let (x, y) = pair(a, b)
         guard connections[x][y].up else { return }
-        let bytes = message.encoded()
+        let bytes: [UInt8]
+        do {
+            bytes = try message.encoded(wire: connections[x][y].wire)
+        } catch {
+            // The engine must never hand the link a message its format cannot carry; the
+            // transport would close the link.
+            if releases.unencodable.insert(a * 64 + b).inserted {
+                violations.append(
+                    SimViolation(
+                        kind: .safety,
+                        message:
+                            "\(regionIDs[a]) sent \(regionIDs[b]) a \(message.kind) that wire format \(connections[x][y].wire) cannot carry: \(error)"
+                    ))
+            }
+            later(a, inMicros: 0) { [unowned self] in dropConnection(a, b) }
+            return
+        }
         var delay = Geography.latencyMillis(a, b) * 1_000 + netRNG.between(0, options.jitterMillisMax * 1_000)
         if links[a][b].clogUntilMicros > now { delay += links[a][b].clogExtraMicros }
         if options.lossPerMillion > 0 && netRNG.chance(perMillion: options.lossPerMillion) {
@@ -83,7 +102,7 @@ extension Simulation {
         guard connections[x][y].up, connections[x][y].id == connection, regions[b].up else { return }
         let message: PeerMessage
         do {
-            message = try PeerMessage.decode(bytes)
+            message = try PeerMessage.decode(bytes, wire: connections[x][y].wire)
         } catch {
             violations.append(
                 SimViolation(kind: .safety, message: "undecodable message \(regionIDs[a])→\(regionIDs[b]): \(error)"))

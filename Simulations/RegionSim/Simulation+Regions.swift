@@ -21,6 +21,8 @@ extension Simulation {
         c.recordCacheBytes = 24 * 1_024
         // Of the 500 log entries kept for peers, 64 in memory: the rest are read back.
         c.logCacheEntries = Self.logCacheEntries
+        // The formats its binary speaks: this release's, or the release before's.
+        c.wireVersions = regions[r].wireVersions
         return c
     }
 
@@ -51,6 +53,7 @@ extension Simulation {
 
     /// Starts (or restarts) region `r`'s process from what its disk committed.
     func startRegion(_ r: Int) {
+        takeInstalledRelease(r)
         regions[r].incarnation += 1
         regions[r].callbacks = [:]
         regions[r].linksEnabled = true
@@ -105,7 +108,9 @@ extension Simulation {
             case .vouched, .awaitingReadings:
                 break
             }
-        case .recoveryFailed, .drained, .sessionWaitStarted, .sessionWaitEnded, .wireFormatRaised:
+        case .wireFormatRaised(_, let to):
+            noteWireRaised(r, to: to)
+        case .recoveryFailed, .drained, .sessionWaitStarted, .sessionWaitEnded:
             break
         }
     }

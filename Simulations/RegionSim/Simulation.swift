@@ -53,6 +53,7 @@ public final class Simulation {
     }
     var stats = SimStats()
     var feed = FeedConsumer()
+    var releases = ReleaseTracker()
 
     /// Virtual epoch: wall clocks start here (an ordinary date in 2027).
     static let epochMicros: UInt64 = 1_800_000_000_000_000
@@ -78,6 +79,7 @@ public final class Simulation {
             regions[i].bus = SimBus(world: self, region: i)
             regions[i].clock = SimClock(world: self, region: i)
         }
+        setUpReleases()
         for c in 0..<(n * options.clientsPerRegion) {
             var router = RegionRouter(regions: regionIDs)
             for r in 0..<n {
@@ -128,8 +130,10 @@ public final class Simulation {
         switch event {
         case .callback(let r, let inc, let id):
             runCallback(r, incarnation: inc, id: id)
+            if releases.onPrevious > 0 { checkWireGate(r) }
         case .deliver(let from, let to, let conn, let bytes):
             deliver(from: from, to: to, connection: conn, bytes: bytes)
+            if releases.onPrevious > 0 { checkWireGate(to) }
         case .reconnect(let a, let b):
             connections[a][b].reconnectScheduled = false
             if connections[a][b].cutPending && links[a][b].cutUntilMicros <= now && links[b][a].cutUntilMicros <= now {
@@ -147,6 +151,7 @@ public final class Simulation {
             requestTimedOut(op: op, attempt: attempt)
         case .fault(let action):
             apply(action)
+            checkWireGateEverywhere()
         case .heal:
             startHeal()
         case .sample:
@@ -192,7 +197,7 @@ public final class Simulation {
         let live = liveRegions
         guard live.allSatisfy({ regions[$0].up && regions[$0].shell!.isIdle && regions[$0].shell!.health == .serving })
         else { return false }
-        guard ops.values.allSatisfy(\.done) else { return false }
+        guard ops.values.allSatisfy(\.done), wireSettled else { return false }
         let vectors = live.map { regions[$0].engine.durableVector }
         guard Set(vectors).count == 1 else { return false }
         for a in live { for b in live where a != b && links[a][b].lastDataDeliveryMicros > now { return false } }

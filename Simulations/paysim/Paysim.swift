@@ -88,6 +88,7 @@ struct Paysim: ParsableCommand {
             var options: SimOptions
             do { options = try ScenarioFile.parse(text) } catch { throw ValidationError("\(path): \(error)") }
             options.brokenMerge = brokenMerge
+            options.tracePayment = tracePayment
             for seed in seeds.isEmpty ? [1] : seeds {
                 runs.append(SimRun(seed: seed, options: options, replay: "paysim --scenario \(path) --seed \(seed)"))
             }
