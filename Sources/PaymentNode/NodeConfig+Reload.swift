@@ -1,7 +1,8 @@
 import ReplicaTransport
 
 extension NodeConfig {
-    /// This running config with the keys a reload applies taken from `new`:
+    /// This running config with the keys a reload applies taken from `new`: `peers` (regions
+    /// added, new addresses; none left out),
     /// `api.keys`, `api.key_sha256`, `tls.ca`, `tls.certificate`, `tls.key`, and `api.tls.*` when
     /// the API serves HTTPS both before and after. Every other key keeps its running
     /// value (`restartOnlyDifferences` names those that differ).
@@ -9,6 +10,8 @@ extension NodeConfig {
         var reloaded = self
         reloaded.apiKeys = new.apiKeys
         reloaded.tls = new.tls
+        for (region, address) in new.peers { reloaded.peers[region] = address }
+        reloaded.engine.peers = reloaded.peers.keys.sorted()
         if apiTLS != nil, new.apiTLS != nil { reloaded.apiTLS = new.apiTLS }
         return reloaded
     }
@@ -25,9 +28,13 @@ extension NodeConfig {
         check("api.body_bytes_max", bodyBytesMax == new.bodyBytesMax)
         check("api.session_wait_ms", sessionWaitMillis == new.sessionWaitMillis)
         check("peer_listen", peerListen == new.peerListen)
-        check("peers", peers == new.peers)
+        // Regions added, or a peer's new address, apply at once; a region left out needs
+        // a restart (retiring a region is not a reload).
+        check("peers (a region left out)", Set(new.peers.keys).isSuperset(of: peers.keys))
         check("durability", defaultDurability == new.defaultDurability)
-        check("tuning", engine == new.engine)
+        var tuning = new.engine
+        tuning.peers = engine.peers  // the regions are `peers`, checked above
+        check("tuning", engine == tuning)
         check("log.format", logFormat == new.logFormat)
         check("log.access", accessLog == new.accessLog)
         check("events.keep", eventsKept == new.eventsKept)

@@ -18,7 +18,8 @@ extension ReplicaNode {
     /// Re-reads `file` (the config the node was started with) and swaps in what can
     /// change while it runs: API keys (`api.keys`, `api.key_sha256`: ids, hashes, scopes,
     /// bounds and limits), the API's certificate and key, the peer CA,
-    /// certificate and key (`NodeConfig.reloaded(from:)`). All of it is read and checked
+    /// certificate and key, regions added to `peers` and peers' new addresses
+    /// (`NodeConfig.reloaded(from:)`). All of it is read and checked
     /// before anything is swapped: a file that is missing or not PEM, a key that is not
     /// its certificate's, a peer certificate that does not name this region or does not
     /// chain to the new CA, a config that no longer parses (an unknown scope, a bad or
@@ -30,7 +31,7 @@ extension ReplicaNode {
     /// unless their peer's certificate does not chain to the new CA
     /// (`PeerTransport.replaceTLS`). Logs one line saying what changed and when the
     /// certificates in use expire, and a warning naming keys that differ but need a
-    /// restart (region, addresses, data folder, peers, tuning, ...).
+    /// restart (region, addresses, data folder, a region left out of peers, tuning, ...).
     @discardableResult
     public func reload(configFile file: String, now: Date = Date()) async -> ReloadOutcome {
         let new: NodeConfig
@@ -52,7 +53,8 @@ extension ReplicaNode {
         }
         let old = credentials.replace(with: loaded)
         let closed = await transport.replaceTLS(loaded.peerTLS, now: now)
-        let changes = loaded.changes(from: old)
+        var changes = loaded.changes(from: old)
+        changes += await addPeers(new.peers)
         var metadata: Logger.Metadata = [
             "reload.changed": "\(changes.isEmpty ? "nothing" : changes.joined(separator: ", "))",
             "reload.links_closed": "\(closed.map(\.name).joined(separator: ","))",
@@ -65,6 +67,22 @@ extension ReplicaNode {
         config.reloaded(from: new).warnAboutAPIKeys(
             logger, nowMillis: UInt64(max(0, now.timeIntervalSince1970 * 1_000)))
         return .applied(changes: changes, restartNeeded: restartNeeded, linksClosed: closed)
+    }
+
+    /// Regions in `peers` this node does not know yet join the cluster (the transport
+    /// accepts and dials them, the engine counts them); known ones get their address.
+    /// Returns what changed, for the reload's log line.
+    func addPeers(_ peers: [RegionID: HostPort]) async -> [String] {
+        let known = Set(transport.peerRegions)
+        var changes: [String] = []
+        for region in peers.keys.sorted() where region != config.region {
+            transport.addPeer(region, at: peers[region]!)
+            guard !known.contains(region) else { continue }
+            _ = try? await onLoop { $0.addPeer(region) }
+            logger.notice("region joined the cluster", metadata: ["peer.region": "\(region)"])
+            changes.append("peers (\(region) added)")
+        }
+        return changes
     }
 
     private func failed(_ problem: String) -> ReloadOutcome {

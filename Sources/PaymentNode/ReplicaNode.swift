@@ -95,6 +95,21 @@ public final class ReplicaNode: @unchecked Sendable {
         try store.markNewRegion(wireVersion: config.engine.wireVersions.upperBound)
     }
 
+    /// Creates the store of a region joining a cluster that serves: empty, claimed by the
+    /// region, and not holding its own history, so it takes writes only once every peer has
+    /// said what it holds (as a wiped region does); it catches up from them meanwhile.
+    /// Refused when the store already holds data.
+    public static func initializeJoiningRegion(_ config: NodeConfig) throws {
+        try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
+        let store = try ReplicaStore(options: StoreOptions(path: config.databasePath))
+        guard try store.recover(includingRecords: false).vector.sortedEntries.isEmpty else {
+            throw NodeConfigError(
+                file: config.databasePath, key: "",
+                problem: "the store already holds data: a joining region starts empty")
+        }
+        try store.claim(region: config.region)
+    }
+
     /// Starts the peer transport and the engine's timer.
     public func start() async throws {
         try await transport.start(delegate: self)
@@ -202,7 +217,7 @@ public final class ReplicaNode: @unchecked Sendable {
 
     // MARK: - On the loop
 
-    private func onLoop<T: Sendable>(_ body: @escaping @Sendable (Shell) -> T) async throws -> T {
+    func onLoop<T: Sendable>(_ body: @escaping @Sendable (Shell) -> T) async throws -> T {
         try await loop.submit { [shell] in body(shell.value) }.get()
     }
 

@@ -41,7 +41,9 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         case stopped
     }
 
-    public let config: ShellConfig
+    /// The settings; `addPeer` adds to the engine's regions, so an engine rebuilt after a
+    /// store failure keeps them.
+    public private(set) var config: ShellConfig
     public let store: Store
     public let bus: Bus
     public let clock: Clock
@@ -196,6 +198,14 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     public func peerConnected(_ peer: RegionID, wire: UInt8? = nil) {
         guard health == .serving else { return }
         accept(.peerConnected(peer, wire: wire))
+    }
+
+    /// A region joined the cluster (a config reload): the engine takes it as a peer. The
+    /// bus learns its address from the host.
+    public func addPeer(_ peer: RegionID) {
+        guard peer != region, !config.engine.peers.contains(peer) else { return }
+        config.engine.peers.append(peer)
+        carryOut(engine.addPeer(peer, nowMillis: clock.nowMillis))
     }
 
     public func peerDisconnected(_ peer: RegionID) {

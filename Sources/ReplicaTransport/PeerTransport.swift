@@ -52,6 +52,8 @@ public final class PeerTransport: @unchecked Sendable {
     private var tlsGeneration: UInt64 = 0
     /// Connections whose peer certificate was verified (links and pending ones), by channel.
     private var verifiedPeers: [ObjectIdentifier: VerifiedPeer] = [:]
+    /// Every other region and its peer address: the config's, and those added since.
+    private var peerAddresses: [RegionID: HostPort]
 
     /// Delegate calls decided under the lock, made after it in that same order by one
     /// thread at a time (`flushEvents`).
@@ -71,6 +73,7 @@ public final class PeerTransport: @unchecked Sendable {
 
     public init(config: PeerTransportConfig, tls: PeerTLS, group: EventLoopGroup, logger: Logger) {
         self.config = config
+        self.peerAddresses = config.peers
         self.tls = tls
         self.group = group
         self.logger = logger
@@ -117,6 +120,23 @@ public final class PeerTransport: @unchecked Sendable {
         }
         if !enabled { logger.info("peer links closed; new ones refused until enabled again") }
         for channel in toClose { channel.close(promise: nil) }
+    }
+
+    /// The regions a peer certificate may name: the config's and those added since.
+    public var peerRegions: [RegionID] { lock.withLock { peerAddresses.keys.sorted() } }
+
+    /// Adds a region that joined the cluster (or moves a known one to `address`): its
+    /// certificate is accepted from now on, and this side dials it when its name sorts
+    /// after this region's. A link already up stays.
+    public func addPeer(_ region: RegionID, at address: HostPort) {
+        let (changed, dialNow): (Bool, Bool) = lock.withLock {
+            let before = peerAddresses[region]
+            peerAddresses[region] = address
+            return (before != address, before == nil && !stopped && config.region < region)
+        }
+        guard changed else { return }
+        logger.info("peer address set", metadata: ["peer.region": "\(region)", "peer.address": "\(address)"])
+        if dialNow { dial(region) }
     }
 
     /// Whether `region` has a live link now.
@@ -197,7 +217,7 @@ public final class PeerTransport: @unchecked Sendable {
     // MARK: - Dialing
 
     private func dial(_ region: RegionID) {
-        guard let address = config.peers[region], !lock.withLock({ stopped }) else { return }
+        guard let address = lock.withLock({ stopped ? nil : peerAddresses[region] }) else { return }
         let connect = ClientBootstrap(group: group)
             .connectTimeout(.milliseconds(config.connectTimeoutMillis))
             .channelOption(.socketOption(.tcp_nodelay), value: 1)

@@ -150,6 +150,18 @@ extension NodeConfigTests {
         XCTAssertEqual(running.restartOnlyDifferences(new), [])
     }
 
+    /// A region added to `peers` (or a peer's new address) is reloaded; one left out needs a restart.
+    func testAddedPeersAreReloaded_aPeerLeftOutNeedsARestart() throws {
+        let running = try load(validYAML)
+        let grown = try load(
+            variant("  eu-west-1: \"[::1]:9103\"\n", "  eu-west-1: \"[::1]:9103\"\n  sa-east-1: 127.0.0.1:9104\n"))
+        XCTAssertEqual(running.restartOnlyDifferences(grown), [])
+        XCTAssertEqual(running.reloaded(from: grown).peers, grown.peers)
+        let shrunk = try load(variant("  eu-west-1: \"[::1]:9103\"\n", ""))
+        XCTAssertEqual(running.restartOnlyDifferences(shrunk), ["peers (a region left out)"])
+        XCTAssertEqual(running.reloaded(from: shrunk).peers, running.peers)
+    }
+
     // MARK: The older api.key_sha256 list
 
     func testEnvironmentOverridesTheAPIKeyHashes() throws {

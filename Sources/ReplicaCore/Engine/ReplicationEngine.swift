@@ -13,7 +13,8 @@
 /// - Records merge field by field (`PaymentRecord.merge`), so any delivery order,
 ///   duplicate or relay ends in the same state.
 public struct ReplicationEngine: Sendable {
-    public let config: EngineConfig
+    /// The tuning and the cluster's regions (`addPeer` adds one while it runs).
+    public internal(set) var config: EngineConfig
     public var region: RegionID { config.region }
 
     // MARK: Replicated state
@@ -257,6 +258,8 @@ public struct EngineCounters: Hashable, Sendable {
     public var wireFormatRaised: UInt64 = 0
     /// Links refused because they ran a wire format older than the cluster's active one.
     public var linksRefusedForWire: UInt64 = 0
+    /// Regions added to the cluster while this engine ran.
+    public var peersAdded: UInt64 = 0
 
     public init() {}
 }

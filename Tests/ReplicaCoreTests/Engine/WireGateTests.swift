@@ -24,16 +24,27 @@ import Testing
 
         init(_ releases: [RegionID: ClosedRange<UInt8>]) {
             for (region, _) in releases {
-                var store = InMemoryStorage()
+                var store = InMemoryStorage()  // one engine per region of `releases`
                 store.wireActive = 3  // a cluster that ran the release before
                 store.ownHistoryComplete = true
                 stores[region] = store
             }
-            for region in releases.keys.sorted() { start(region, releases[region]!) }
+            for region in releases.keys.sorted() {
+                start(region, releases[region]!, peers: releases.keys.sorted().filter { $0 != region })
+            }
         }
 
-        mutating func start(_ region: RegionID, _ release: ClosedRange<UInt8>) {
-            var config = EngineConfig(region: region, peers: Fixtures.regions.filter { $0 != region })
+        /// A region joining a cluster that serves: an empty store that does not hold its
+        /// own history and runs format 3 until its peers say otherwise.
+        mutating func join(_ region: RegionID, peers: [RegionID]) {
+            var store = InMemoryStorage()
+            store.wireActive = 3
+            stores[region] = store
+            start(region, WireVersion.supported, peers: peers)
+        }
+
+        mutating func start(_ region: RegionID, _ release: ClosedRange<UInt8>, peers: [RegionID]? = nil) {
+            var config = EngineConfig(region: region, peers: peers ?? Fixtures.regions.filter { $0 != region })
             config.clockFirstReadingMillis = 0
             config.wireVersions = release
             engines[region] = ReplicationEngine(config: config, recovered: stores[region]!.recover(), nowMillis: now)
