@@ -108,7 +108,7 @@ extension Simulation {
             case .vouched, .awaitingReadings:
                 break
             }
-        case .wireFormatRaised(_, let to):
+        case .wireFormatRaised(let to):
             noteWireRaised(r, to: to)
         case .recoveryFailed, .drained, .sessionWaitStarted, .sessionWaitEnded:
             break

@@ -76,11 +76,19 @@ extension ReplicaNode {
         let known = Set(transport.peerRegions)
         var changes: [String] = []
         for region in peers.keys.sorted() where region != config.region {
+            if !known.contains(region) {
+                // The engine first: a handshake the transport takes at once must find the
+                // region a peer (an engine peer the transport cannot reach yet is harmless).
+                do { try await onLoop { $0.addPeer(region) } } catch {
+                    logger.error(
+                        "reload: the new region could not be added",
+                        metadata: ["peer.region": "\(region)", "error": "\(error)"])
+                    continue
+                }
+                logger.notice("region joined the cluster", metadata: ["peer.region": "\(region)"])
+                changes.append("peers (\(region) added)")
+            }
             transport.addPeer(region, at: peers[region]!)
-            guard !known.contains(region) else { continue }
-            _ = try? await onLoop { $0.addPeer(region) }
-            logger.notice("region joined the cluster", metadata: ["peer.region": "\(region)"])
-            changes.append("peers (\(region) added)")
         }
         return changes
     }

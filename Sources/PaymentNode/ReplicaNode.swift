@@ -102,10 +102,13 @@ public final class ReplicaNode: @unchecked Sendable {
     public static func initializeJoiningRegion(_ config: NodeConfig) throws {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         let store = try ReplicaStore(options: StoreOptions(path: config.databasePath))
-        guard try store.recover(includingRecords: false).vector.sortedEntries.isEmpty else {
+        let recovered = try store.recover(includingRecords: false)
+        guard recovered.vector.sortedEntries.isEmpty, !recovered.ownHistoryComplete else {
             throw NodeConfigError(
                 file: config.databasePath, key: "",
-                problem: "the store already holds data: a joining region starts empty")
+                problem:
+                    "the store already holds data or was made by plain `paynode init` (a new cluster's region): a joining region starts from a store `init --join` made"
+            )
         }
         try store.claim(region: config.region)
     }
@@ -275,10 +278,10 @@ public final class ReplicaNode: @unchecked Sendable {
             case .outOfBound(let why):
                 logger.error("clock out of bound: writes refused", metadata: ["reason": "\(why)"])
             }
-        case .wireFormatRaised(let from, let to):
+        case .wireFormatRaised(let to):
             logger.notice(
                 "every region speaks wire format \(to): the cluster now runs it, for good",
-                metadata: ["wire.from": "\(from)", "wire.active": "\(to)"])
+                metadata: ["wire.active": "\(to)"])
         case .drained, .sessionWaitStarted, .sessionWaitEnded:
             break
         }

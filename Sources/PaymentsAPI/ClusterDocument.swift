@@ -106,6 +106,8 @@ public struct ClusterDocument: Encodable, Sendable {
                 ("snapshot_chunks_declined", c.snapshotChunksDeclined), ("protocol_violations", c.protocolViolations),
                 ("writes_refused_for_clock", c.writesRefusedForClock),
                 ("entries_held_for_clock", c.entriesHeldForClock),
+                ("wire_format_raised", c.wireFormatRaised), ("links_refused_for_wire", c.linksRefusedForWire),
+                ("peers_added", c.peersAdded),
             ]
             try Dictionary(uniqueKeysWithValues: fields).encode(to: encoder)
         }

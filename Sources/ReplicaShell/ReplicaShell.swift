@@ -64,8 +64,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     var historyAnnounced = false
     /// The clock standing last reported to the observer (by name).
     var clockStandingAnnounced = ClockStanding.vouched.name
-    /// The cluster's active wire format last reported (0 before the first tick).
-    var wireActiveAnnounced: UInt8 = 0
+    /// The engine's count of wire format raises last reported (counts survive a rebuild).
+    var wireRaisesAnnounced: UInt64 = 0
     var prefetch = PrefetchState()
     /// Counts engine rebuilds, so a store read's answer meant for an earlier engine is dropped.
     var engineGeneration = 0
@@ -90,6 +90,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         self.clock = clock
         self.engine = ReplicationEngine(config: config.engine, recovered: recovered, nowMillis: clock.nowMillis)
         self.historyAnnounced = recovered.ownHistoryComplete
+        self.wireRaisesAnnounced = engine.counters.wireFormatRaised
     }
 
     /// Starts the engine's timer.
@@ -253,10 +254,10 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     /// Tells the observer when the cluster's active wire format rises (the gate on the
     /// newest format's features turned on here, or a peer reported it did).
     func noteWireFormat() {
-        let active = engine.wireActive
-        defer { wireActiveAnnounced = active }
-        guard wireActiveAnnounced != 0, active != wireActiveAnnounced else { return }
-        observer?(.wireFormatRaised(from: wireActiveAnnounced, to: active))
+        let raises = engine.counters.wireFormatRaised
+        guard raises != wireRaisesAnnounced else { return }
+        wireRaisesAnnounced = raises
+        observer?(.wireFormatRaised(to: engine.wireActive))
     }
 
     // MARK: - Directives

@@ -123,7 +123,7 @@ public enum ShellEvent: Sendable, Equatable {
     case clockStandingChanged(ClockStanding)
     /// The cluster's active wire format rose: every region announced a binary that speaks
     /// it, and the features it gates (the actor on each change) are on for good.
-    case wireFormatRaised(from: UInt8, to: UInt8)
+    case wireFormatRaised(to: UInt8)
     /// Drained: every commit finished, every waiter answered.
     case drained
     /// A read or patch began waiting for this region to catch up to its session token.

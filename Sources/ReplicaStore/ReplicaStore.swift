@@ -265,9 +265,8 @@ public final class ReplicaStore: @unchecked Sendable {
                 "INSERT INTO meta (key, value) VALUES ('own_history_complete', 1) ON CONFLICT (key) DO UPDATE SET value = 1"
             )
             // A new cluster runs the newest format its binaries speak from the start.
-            try db.execute(
-                "INSERT INTO meta (key, value) VALUES ('wire_active', \(wireVersion)) ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)"
-            )
+            raiseWireActive.bind(1, Int64(wireVersion))
+            try raiseWireActive.run()
         }
     }
 

@@ -86,11 +86,14 @@ public final class StoreReader: @unchecked Sendable {
         return v
     }
 
-    /// The committed version vector.
-    /// The wire state kept in `meta`: with no row, the store was made before the release
-    /// that records it, whose cluster ran format 3.
+    /// The wire state kept in `meta`. With no row: a store made before the release that
+    /// records it (its cluster ran format 3), or one not made by plain `paynode init` (a
+    /// wiped or joining region), which runs the oldest format this binary speaks until
+    /// its peers tell it the cluster's.
     func readWire(into state: inout RecoveredState) throws {
-        state.wireActive = UInt8(clamping: try db.scalarInt("SELECT value FROM meta WHERE key = 'wire_active'") ?? 3)
+        state.wireActive = UInt8(
+            clamping: try db.scalarInt("SELECT value FROM meta WHERE key = 'wire_active'")
+                ?? Int64(WireVersion.supported.lowerBound))
         let rows = try db.prepare("SELECT substr(key, 13), value FROM meta WHERE key LIKE 'wire_speaks:%' ORDER BY key")
         state.wireSpeaks = [:]
         while try rows.step() {
@@ -99,6 +102,7 @@ public final class StoreReader: @unchecked Sendable {
         }
     }
 
+    /// The committed version vector.
     public func vector() throws -> VersionVector { try readVector("SELECT origin, seq FROM vector") }
 
     // MARK: Payments

@@ -274,7 +274,6 @@ public final class PeerTransport: @unchecked Sendable {
                 outbox.append(.disconnected(region))
             }
             current[region] = Connection(id: id, channel: channel)
-            failedDials[region] = 0
             stats.opened()
             outbox.append(.connected(region, wire: wire))
             logger.info(
@@ -292,6 +291,9 @@ public final class PeerTransport: @unchecked Sendable {
     func deliver(_ message: PeerMessage, from region: RegionID, connection id: UInt64) {
         lock.withLock {
             guard current[region]?.id == id else { return }
+            // A link that carries messages resets the redial backoff; one the node refuses
+            // at once (a wire format the cluster no longer runs) keeps backing off.
+            failedDials[region] = 0
             outbox.append(.sent(message, region))
         }
         flushEvents()

@@ -6,15 +6,21 @@ import PaymentNode
 /// added to a cluster that serves, which takes writes once its peers have greeted it.
 struct Init: ParsableCommand {
     static let configuration = CommandConfiguration(
-        abstract: "Create the store of a new region, so it takes writes without waiting for its peers.",
+        abstract:
+            "Create the store of a new cluster's region (writes at once), or with --join of a region joining one.",
         discussion: """
             `paynode serve` on an empty data folder does not know whether the region is new or \
             its data was lost: it takes no write until every peer has said which of the region's \
             writes it holds, and has those back, so no sequence number is used twice. Run `init` \
-            once, before the first `serve`, for a region that has no history anywhere. Never run \
-            it for a region whose data folder was lost or wiped: start that one with `serve` alone.
+            once, before the first `serve`, for each region of a new cluster. Never run it for a \
+            region whose data folder was lost or wiped: start that one with `serve` alone.
 
-            `--join` creates the store of a region added to a cluster that already serves: add             the region to every other region's `peers` and reload them (SIGHUP) first. The new             region catches up from its peers (a snapshot when their logs no longer go back far             enough), learns the wire format the cluster runs from them, and takes writes once             every peer has greeted it.
+            `--join` creates the store of a region added to a cluster that already serves: add \
+            the region to every other region's `peers` and reload them (SIGHUP) first. The new \
+            region catches up from its peers (a snapshot when their logs no longer go back far \
+            enough), learns the wire format the cluster runs from them, and takes writes once \
+            every peer has greeted it. Plain `init` is not for such a region: it would announce \
+            this release's wire format as the cluster's before every region runs it.
             """)
 
     @Option(help: "The region's YAML file, e.g. config/us-east-1.yaml.")

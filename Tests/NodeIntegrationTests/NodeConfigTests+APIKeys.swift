@@ -151,7 +151,7 @@ extension NodeConfigTests {
     }
 
     /// A region added to `peers` (or a peer's new address) is reloaded; one left out needs a restart.
-    func testAddedPeersAreReloaded_aPeerLeftOutNeedsARestart() throws {
+    func testAddedPeersAreReloadedAndAPeerLeftOutNeedsARestart() throws {
         let running = try load(validYAML)
         let grown = try load(
             variant("  eu-west-1: \"[::1]:9103\"\n", "  eu-west-1: \"[::1]:9103\"\n  sa-east-1: 127.0.0.1:9104\n"))

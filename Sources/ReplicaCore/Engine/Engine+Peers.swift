@@ -152,7 +152,14 @@ extension ReplicationEngine {
         guard !applied.isEmpty else {
             return [.send(to: peer, .ack(vector: durableVector))]
         }
-        return [.persist(makePersist(entries: applied, conflicts: conflicts, localWrites: [], ackPeer: peer))]
+        // An entry with an actor was made after its origin raised the active format: its
+        // DELTA can overtake the PING that says so. The raise is committed first.
+        var raise: [EngineDirective] = []
+        if wire.active < WireVersion.actorSince, applied.contains(where: { $0.actor != nil }) {
+            raise = adoptActive(WireVersion.actorSince)
+        }
+        return raise
+            + [.persist(makePersist(entries: applied, conflicts: conflicts, localWrites: [], ackPeer: peer))]
     }
 
     /// Merges a snapshot chunk's records; the last chunk also brings the vector, and the

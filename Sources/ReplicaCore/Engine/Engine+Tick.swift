@@ -22,6 +22,9 @@ extension ReplicationEngine {
                 directives.append(ping(peer, nowMillis: nowMillis))
             }
         }
+        // Announcements kept in the store count after a restart, and a region alone has
+        // no peer to wait for.
+        directives += turnGateOnIfEveryRegionSpeaks()
         directives += releaseRemoteWrites(nowMillis: nowMillis)
         directives += compactLog()
         directives += pumpAll(nowMillis: nowMillis)

@@ -106,9 +106,13 @@ extension ReplicationEngine {
     }
 
     /// A peer reports the cluster's active format (its HELLO or PING): a format it turned
-    /// on, having heard every region announce it. Taken when this binary speaks it.
+    /// on, having heard every region announce it. Taken when this binary speaks it and no
+    /// peer is known to speak less: a peer's word cannot cut off a region this one has
+    /// heard on an older release (a region added with plain `paynode init` to a cluster
+    /// still being upgraded announces the newest format as active).
     mutating func adoptActive(_ theirs: UInt8) -> [EngineDirective] {
         guard theirs > wire.active, config.wireVersions.contains(theirs) else { return [] }
+        guard !config.peers.contains(where: { (wire.speaks[$0] ?? theirs) < theirs }) else { return [] }
         return raiseActive(to: theirs)
     }
 
@@ -130,8 +134,9 @@ extension ReplicationEngine {
         wire.active = version
         wire.unrecorded = true
         counters.wireFormatRaised += 1
-        // Committed before any entry it shapes can be: an entry with an actor is never
-        // in a store that does not also hold the raise.
+        // Committed before any entry it shapes can be: a local write with an actor is
+        // never in a store that does not also hold the raise (and a peer's entry with one
+        // raises the receiver first: `receiveDelta`).
         var directives: [EngineDirective] = [
             .persist(makePersist(entries: [], records: [], conflicts: [], localWrites: [], ackPeer: nil))
         ]

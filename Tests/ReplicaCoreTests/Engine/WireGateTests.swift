@@ -184,4 +184,43 @@ import Testing
         let id = c.create(1, at: Fixtures.tokyo, actor: "ops")
         #expect(c.actors(of: id, at: Fixtures.tokyo) == ["ops"])
     }
+
+    @Test func aPeersRaiseIsNotTaken_whileAPeerIsKnownOnTheReleaseBefore() {
+        var c = Cluster([Fixtures.tokyo: Self.this, Fixtures.virginia: Self.this, Fixtures.ireland: Self.previous])
+        Self.connectAll(&c)
+        // What a region made by plain `paynode init` in a cluster still being upgraded says.
+        #expect(c.engines[Fixtures.tokyo]!.adoptActive(4).isEmpty)
+        #expect(c.engines[Fixtures.tokyo]!.wireActive == 3)
+    }
+
+    @Test func anEntryWithAnActorRaisesTheReceiverBeforeItIsStored() {
+        var config = EngineConfig(region: Fixtures.tokyo, peers: [Fixtures.virginia, Fixtures.ireland])
+        config.clockFirstReadingMillis = 0
+        var e = ReplicationEngine(
+            config: config, recovered: RecoveredState(ownHistoryComplete: true, wireActive: 3), nowMillis: 0)
+        _ = e.peerConnected(Fixtures.virginia, wire: 4, nowMillis: 1)
+        _ = e.receive(
+            .hello(region: Fixtures.virginia, vector: VersionVector(), wire: WireFormatCodecTests.announcement),
+            from: Fixtures.virginia, nowMillis: 1)
+        #expect(e.wireActive == 3)  // Ireland not heard yet
+        // Virginia's DELTA overtook the PING saying it raised.
+        var virginia = ReplicationEngineTests.engine(Fixtures.virginia)
+        let (_, made) = virginia.submit(
+            .create(Fixtures.id(1), Fixtures.create(1), idempotent: true), actor: "ops", ticket: WriteTicket(1),
+            durability: .local, nowMillis: 2)
+        let entry = ReplicationEngineTests.persists(made)[0].entries[0].entry
+        let persists = ReplicationEngineTests.persists(
+            e.receive(.delta(batchID: 1, entries: [entry]), from: Fixtures.virginia, nowMillis: 2))
+        #expect(persists.count == 2)
+        #expect(persists.first?.wire?.active == 4 && persists.first?.entries.isEmpty == true)
+        #expect(persists.last?.entries.first?.entry.actor == "ops")
+    }
+
+    @Test func aRegionAloneRaisesOnItsNextTick() {
+        var config = EngineConfig(region: Fixtures.tokyo, peers: [])
+        config.clockFirstReadingMillis = 0
+        var e = ReplicationEngine(config: config, recovered: RecoveredState(wireActive: 3), nowMillis: 0)
+        _ = e.tick(nowMillis: 20)
+        #expect(e.wireActive == 4)
+    }
 }
