@@ -20,6 +20,8 @@ final class LocalCluster: @unchecked Sendable {
     private var processes: [RegionID: Process] = [:]
     /// Regions whose store `paynode init` made (their first start).
     private var initialized: Set<RegionID> = []
+    /// Regions added by `addRegion`, in order: their first start runs `paynode init --join`.
+    private(set) var joined: [RegionID] = []
     let http: HTTPClient
     /// Environment variables set for the region's `paynode` processes (`init` and `serve`)
     /// from its next start, over the test's own (e.g. `PAYNODE_TEST_WIRE_VERSIONS`).
@@ -52,6 +54,35 @@ final class LocalCluster: @unchecked Sendable {
     }
 
     func configURL(_ r: RegionID) -> URL { dir.appendingPathComponent("\(r.name).yaml") }
+
+    /// Prepares a region that joins the running cluster, without starting it: its
+    /// certificate from the cluster's CA, free ports, and a config (default keys and API
+    /// settings) whose `peers` lists every region; then adds it to every other region's
+    /// `peers` in their files (reload them to apply). Its first `start` runs `init --join`.
+    func addRegion(_ r: RegionID) throws {
+        let others = LocalCluster.allRegions + joined
+        guard !others.contains(r) else { throw ClusterError("\(r) is already a region of the cluster") }
+        try DevelopmentCertificates.make(in: certDir, regions: [r])
+        apiPorts[r] = try LoopbackPorts.free()
+        peerPorts[r] = try LoopbackPorts.free()
+        var yaml = LoopbackNodeYAML(
+            region: r, dataDir: "\(dir.path)/data/\(r.name)", apiPort: apiPorts[r]!, peerPort: peerPorts[r]!,
+            peers: others.map { ($0, peerPorts[$0]!) }, certDir: certDir)
+        yaml.tuning = ["ping_interval_ms: 200", "retransmit_after_ms: 1000", "clock_first_reading_ms: 600"]
+        for other in regions + joined {
+            let lines = try String(contentsOf: configURL(other), encoding: .utf8).split(
+                separator: "\n", omittingEmptySubsequences: false)
+            guard let at = lines.firstIndex(where: { $0 == "peers:" || $0 == "peers: {}" }) else {
+                throw ClusterError("\(configURL(other).path) has no peers line")
+            }
+            var edited = lines.map(String.init)
+            edited[at] = "peers:"
+            edited.insert("  \(r.name): 127.0.0.1:\(peerPorts[r]!)", at: at + 1)
+            try edited.joined(separator: "\n").write(to: configURL(other), atomically: true, encoding: .utf8)
+        }
+        try yaml.text.write(to: configURL(r), atomically: true, encoding: .utf8)
+        joined.append(r)
+    }
 
     /// Adds top-level settings (a whole section, e.g. `tracing:`) to the region's config file.
     func appendToConfig(_ r: RegionID, _ text: String) throws {
@@ -91,7 +122,7 @@ final class LocalCluster: @unchecked Sendable {
         if initialized.insert(r).inserted {
             let initialize = Process()
             initialize.executableURL = URL(fileURLWithPath: binary)
-            initialize.arguments = ["init", "--config", configURL(r).path]
+            initialize.arguments = ["init"] + (joined.contains(r) ? ["--join"] : []) + ["--config", configURL(r).path]
             initialize.environment = env
             initialize.standardOutput = FileHandle.nullDevice
             try initialize.run()
