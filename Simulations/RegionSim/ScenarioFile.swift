@@ -21,10 +21,17 @@ import ReplicaCore
 /// at 24s backup us-east-1                # paynode backup: the store as committed now
 /// at 28s restore us-east-1 for 2s        # folder lost, restored from that backup
 /// at 30s upgrade eu-west-1 for 2s        # drains, exits, back on the next release
+/// at 32s add-region us-west-2             # joins while the cluster serves (see below)
 /// ```
 ///
+/// `add-region <name>` names a region beyond the first `regions` (the next of the
+/// geography: us-west-2, then sa-east-1): it is no member and does not run before its
+/// step; then every member's config lists it (a reload; a member that is down has it from
+/// its next start) and it starts with a `paynode init --join` store, listing every member.
+/// `clock_offset_ms` and `clock_drift_ppm` then need a value for it too.
+///
 /// Releases: `previous_release = all` (or a comma list of regions) starts those regions
-/// on the release before this one (wire format 3 only); `expect_wire_active = 4` fails
+/// on the release before this one (wire format 3 only; `all`: every region there at the start); `expect_wire_active = 4` fails
 /// the run unless every live region reports that active format at the end.
 public enum ScenarioFile {
     /// A line that could not be understood.
@@ -113,11 +120,35 @@ public enum ScenarioFile {
                 throw ParseError(line: lineNo, message: "unknown setting \(key)")
             }
         }
-        let names = Array(Geography.regionNames.prefix(o.regionCount))
-        for (lineNo, words) in pending { o.scripted.append(try fault(words, names: names, line: lineNo)) }
+        // Regions added while the run serves come after the first `regions`.
+        let founders = o.regionCount
+        let joins = pending.filter { $0.1.count > 2 && $0.1[2] == "add-region" }
+        guard founders + joins.count <= Geography.regionNames.count else {
+            throw ParseError(
+                line: joins.last!.0,
+                message: "at most \(Geography.regionNames.count) regions in all, members and added ones")
+        }
+        let names = Array(Geography.regionNames.prefix(founders + joins.count))
+        for (lineNo, words) in pending {
+            let f = try fault(words, names: names, line: lineNo)
+            if case .addRegion(let r) = f.kind {
+                guard r >= founders else {
+                    throw ParseError(
+                        line: lineNo,
+                        message:
+                            "\(names[r]) is a member from the start; add-region takes \(names[founders...].joined(separator: ", "))"
+                    )
+                }
+                guard !o.joiningRegions.contains(r) else {
+                    throw ParseError(line: lineNo, message: "\(names[r]) is added twice")
+                }
+            }
+            o.scripted.append(f)
+        }
         o.scripted.sort { $0.atMillis < $1.atMillis }
+        o.regionCount = names.count
         if let (lineNo, value) = previous {
-            o.previousReleaseRegions = try regionList(value, names: names, line: lineNo)
+            o.previousReleaseRegions = try regionList(value, names: names, founders: founders, line: lineNo)
         }
         guard offsets.isEmpty || offsets.count == o.regionCount, drift.isEmpty || drift.count == o.regionCount else {
             throw ParseError(
@@ -167,6 +198,7 @@ public enum ScenarioFile {
         case "backup": kind = .backup(region: try region(3))
         case "restore": kind = .restore(region: try region(3), downMillis: try forDuration(4))
         case "upgrade": kind = .upgrade(region: try region(3), downMillis: try forDuration(4))
+        case "add-region": kind = .addRegion(region: try region(3))
         case "jump":
             guard w.count > 4, let delta = millis(w[4]) else {
                 throw fail("jump needs a signed duration, e.g. -1500ms")
@@ -174,15 +206,18 @@ public enum ScenarioFile {
             kind = .clockJump(region: try region(3), deltaMillis: delta)
         default:
             throw fail(
-                "unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, fsyncfail, wipe, sigterm, backup, restore, upgrade)"
+                "unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, fsyncfail, wipe, sigterm, backup, restore, upgrade, add-region)"
             )
         }
         return ScriptedFault(atMillis: at, kind: kind)
     }
 
-    /// `all`, or a comma list of region names (or indices) → region indices, in order.
-    private static func regionList(_ value: String, names: [String], line: Int) throws(ParseError) -> [Int] {
-        if value == "all" { return Array(names.indices) }
+    /// `all` (the regions there at the start), or a comma list of region names (or
+    /// indices) → region indices, in order.
+    private static func regionList(_ value: String, names: [String], founders: Int, line: Int) throws(ParseError)
+        -> [Int]
+    {
+        if value == "all" { return Array(0..<founders) }
         var regions: [Int] = []
         for word in value.split(separator: ",").map(\.trimmingSpaces) {
             guard let r = Int(word).flatMap({ names.indices.contains($0) ? $0 : nil }) ?? names.firstIndex(of: word)

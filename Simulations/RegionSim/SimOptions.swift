@@ -58,6 +58,11 @@ public struct SimOptions: Sendable, Hashable {
     /// start on this release. When any does, the cluster was founded by the release
     /// before, and every store starts with the active format that release ran.
     public var previousReleaseRegions: [Int] = []
+    /// Regions added while the cluster serves (`add-region` steps in `scripted`): they are
+    /// counted in `regionCount` but are not members, and do not run, before their step.
+    public var joiningRegions: [Int] {
+        scripted.compactMap { if case .addRegion(let r) = $0.kind { r } else { nil } }
+    }
     /// At the end, every live region must report at least this active wire format (nil:
     /// no expectation): a scenario that upgrades every region fails if the gate never opened.
     public var expectWireActive: UInt8?
@@ -118,6 +123,7 @@ public struct SimOptions: Sendable, Hashable {
             o.clockOffsetsMillis[r] = Int64(rng.between(1_000, 3_000)) * (rng.below(2) == 0 ? 1 : -1)
         }
         o.drawRollingUpgrade(seed: seed)
+        o.drawJoin(seed: seed)
         return o
     }
 
@@ -136,6 +142,24 @@ public struct SimOptions: Sendable, Hashable {
             let at = step * UInt64(i + 1) + rng.between(0, step / 2)
             scripted.append(ScriptedFault(atMillis: at, kind: .upgrade(region: r, downMillis: rng.between(300, 3_000))))
         }
+    }
+}
+
+extension SimOptions {
+    /// One seed in twenty or so with fewer than five regions adds one while it serves (the
+    /// next region of the geography, at 20-70% of chaos), beside its other faults. Drawn
+    /// from a stream of its own, so the other draws of every seed (and the runs of the
+    /// seeds that draw none) are what they were without it.
+    mutating func drawJoin(seed: UInt64) {
+        var rng = SimRandom(seed: seed ^ 0x0A_DD5E_6105_EED5)
+        guard regionCount < Geography.regionNames.count, rng.chance(perMillion: 50_000) else { return }
+        let joiner = regionCount
+        regionCount += 1
+        let skewed = clockOffsetsMillis.contains { $0 != 0 } || clockDriftPPM.contains { $0 != 0 }
+        clockOffsetsMillis.append(skewed ? (Int64(rng.between(0, 4_000)) - 2_000) / 10 : 0)
+        clockDriftPPM.append(skewed ? Int64(rng.between(0, 400)) - 200 : 0)
+        let at = rng.between(chaosMillis / 5, chaosMillis * 7 / 10)
+        scripted.append(ScriptedFault(atMillis: at, kind: .addRegion(region: joiner)))
     }
 }
 
@@ -162,6 +186,9 @@ public struct ScriptedFault: Sendable, Hashable {
         /// A rolling upgrade's step: SIGTERM (the region drains and exits), its binary
         /// replaced by the next release, started again from its store after `downMillis`.
         case upgrade(region: Int, downMillis: UInt64)
+        /// The region joins the cluster while it serves: every member's config lists it
+        /// from now on (a reload), then it starts with a `paynode init --join` store.
+        case addRegion(region: Int)
     }
     public let atMillis: UInt64
     public let kind: Kind

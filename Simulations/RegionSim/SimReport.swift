@@ -33,8 +33,14 @@ public enum SimReport {
         } else if !o.previousReleaseRegions.isEmpty {
             f.append("prev")
         }
-        // Upgrades are named above (a swarm seed may draw them too).
-        let scripted = o.scripted.filter { if case .upgrade = $0.kind { false } else { true } }
+        if !o.joiningRegions.isEmpty { f.append("join") }
+        // Upgrades and joins are named above (a swarm seed may draw them too).
+        let scripted = o.scripted.filter {
+            switch $0.kind {
+            case .upgrade, .addRegion: false
+            default: true
+            }
+        }
         if !scripted.isEmpty { f.append("script:\(scripted.count)") }
         return f.isEmpty ? "none" : f.joined(separator: ",")
     }
@@ -97,6 +103,17 @@ public enum SimReport {
                 + "the newest wire format turned on in \(opened.count) of them"
                 + (opened.isEmpty ? "" : " (latest at \(opened.map(\.stats.wireGateOpenedMillis).max()!) ms)")
                 + "; \(total(\.writesWithoutActor)) acknowledged writes name no actor (taken before it was on)\n"
+        }
+        let joined = results.filter { !$0.options.joiningRegions.isEmpty }
+        if !joined.isEmpty {
+            let wrote = joined.filter { $0.stats.joinedRegionWrites > 0 }
+            s +=
+                "joins: \(joined.count) runs added a region while serving (\(total(\.regionsAdded)) added); "
+                + "\(wrote.count) of them took writes there (\(total(\.joinedRegionWrites)) acknowledged"
+                + (wrote.isEmpty
+                    ? ")"
+                    : ", the latest first write \(wrote.map(\.stats.joinFirstWriteMillis).max()!) ms after its join)")
+                + "\n"
         }
         s +=
             "simulated \(Int(simSeconds)) s in \(String(format1(wallSeconds))) s wall: \(Int(simSeconds / max(wallSeconds, 0.001)))x real time\n"

@@ -28,19 +28,22 @@ public struct SimProbes: Sendable, Hashable {
     public var feedFailover = false
     /// A rolling upgrade turned the newest wire format on (every region ran this release).
     public var wireFormatRaised = false
+    /// A region added while the cluster served acknowledged a write of its own.
+    public var regionJoined = false
 
     public static let names = [
         "failover", "partition healed mid-batch", "snapshot catch-up", "torn commit", "crash before fsync",
         "disk full refused", "disk full recovered", "fsync failed", "wiped region recovered",
         "drained restart", "session wait served", "clock fenced", "entry held for clock",
         "record read back", "log read from store", "feed failover", "wire format raised",
+        "region joined",
     ]
     public var fired: [Bool] {
         [
             failover, partitionHealedMidBatch, snapshotCatchUp, tornCommit, crashBeforeFsync, diskFullRefused,
             diskFullRecovered,
             fsyncFailed, wipedRegionRecovered, drainedRestart, sessionWaitServed, clockFenced, entryHeldForClock,
-            recordReadBack, logReadFromStore, feedFailover, wireFormatRaised,
+            recordReadBack, logReadFromStore, feedFailover, wireFormatRaised, regionJoined,
         ]
     }
 
@@ -62,6 +65,7 @@ public struct SimProbes: Sendable, Hashable {
         recordReadBack = recordReadBack || o.recordReadBack
         logReadFromStore = logReadFromStore || o.logReadFromStore
         wireFormatRaised = wireFormatRaised || o.wireFormatRaised
+        regionJoined = regionJoined || o.regionJoined
     }
 }
 
@@ -113,6 +117,11 @@ public struct SimStats: Sendable, Hashable {
     public var upgrades: UInt64 = 0
     public var wireGateOpenedMillis: UInt64 = 0
     public var writesWithoutActor: UInt64 = 0
+    /// Regions added while the cluster served; when the last one took its first write (ms
+    /// after it joined; 0: none did); writes acknowledged by added regions.
+    public var regionsAdded: UInt64 = 0
+    public var joinFirstWriteMillis: UInt64 = 0
+    public var joinedRegionWrites: UInt64 = 0
 }
 
 /// One point of the report's timeline.

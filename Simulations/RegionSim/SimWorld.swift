@@ -68,6 +68,8 @@ enum FaultAction: Sendable, Hashable {
     /// A rolling upgrade's step: the next release is installed, the region drains and
     /// exits, and starts again on it after `downMicros` (`Simulation+Upgrade.swift`).
     case upgrade(Int, downMicros: UInt64)
+    /// The region joins the cluster while it serves (`Simulation+Join.swift`).
+    case addRegion(Int)
 }
 
 /// What a region answered a client.
@@ -101,6 +103,11 @@ struct SimRegion {
     var backup: InMemoryStorage?
     var incarnation = 0
     var lost = false
+    /// False for a region to be added later (`add-region`) until its step: it runs no
+    /// process, no member lists it, and no client or check counts it.
+    var member = true
+    /// When it joined the cluster (nil: a member from the start, or not yet).
+    var joinedAtMicros: UInt64?
     var clockOffsetMicros: Int64
     /// The wire formats its binary speaks: this release's, or the release before's.
     var wireVersions: ClosedRange<UInt8> = WireVersion.supported

@@ -76,7 +76,7 @@ extension Simulation {
         }
         if case .create = op.kind, options.twinCreatePercent > 0, workRNG.below(100) < options.twinCreatePercent {
             // Its twin, at another region: whichever answers first completes the operation.
-            let others = regions.indices.filter { $0 != op.region }
+            let others = memberRegions.filter { $0 != op.region }
             let twin = workRNG.pick(others)
             let twinOneWay = Geography.clientLatencyMillis(home: clients[c].home, target: twin) * 1_000
             schedule(.requestArrives(op: opID, attempt: op.attempt, region: twin), in: twinOneWay)
@@ -219,6 +219,7 @@ extension Simulation {
                             actor: Self.actor(of: c), wire: wire))
                 }
                 if ack.achieved == .remote { stats.remoteAcks += 1 } else { stats.localAcks += 1 }
+                if let joined = regions[op.region].joinedAtMicros { noteJoinedRegionWrite(since: joined) }
             }
             noteSuccess(c, op: op, payment: payment)
         }

@@ -91,12 +91,14 @@ extension Simulation {
         case .backup(let r): schedule(.fault(.backup(r)), at: at)
         case .restore(let r, let down): schedule(.fault(.restore(r, downMicros: down * 1_000)), at: at)
         case .upgrade(let r, let down): schedule(.fault(.upgrade(r, downMicros: down * 1_000)), at: at)
+        case .addRegion(let r): schedule(.fault(.addRegion(r)), at: at)
         }
     }
 
-    /// Whether another region than `r` is down or lost (swarm faults keep one region out at a time).
+    /// Whether another region than `r` is down or lost (swarm faults keep one region out at
+    /// a time; a region not yet added is not out).
     func anotherRegionOut(_ r: Int) -> Bool {
-        regions.indices.contains { $0 != r && (!regions[$0].up || regions[$0].lost) }
+        regions.indices.contains { $0 != r && regions[$0].member && (!regions[$0].up || regions[$0].lost) }
     }
 
     func apply(_ action: FaultAction) {
@@ -109,12 +111,12 @@ extension Simulation {
             timeline.append(TimelineMark(atMicros: now, region: r, label: "crash"))
             schedule(.fault(.restart(r)), in: down)
         case .restart(let r):
-            guard !regions[r].up, !regions[r].lost else { return }
+            guard !regions[r].up, !regions[r].lost, regions[r].member else { return }
             startRegion(r)
             timeline.append(TimelineMark(atMicros: now, region: r, label: "restart"))
             for p in regions.indices where p != r { tryConnect(r, p) }
         case .lose(let r):
-            guard !healing, !regions[r].lost, !anotherRegionOut(r) else { return }
+            guard !healing, !regions[r].lost, regions[r].member, !anotherRegionOut(r) else { return }
             noteOutage(r, permanent: true)
             crashRegion(r)
             regions[r].lost = true
@@ -192,6 +194,8 @@ extension Simulation {
             schedule(.fault(.restart(r)), in: 500_000)
         case .upgrade(let r, let down):
             upgrade(r, downMicros: down)
+        case .addRegion(let r):
+            addRegion(r)
         }
     }
 
@@ -214,7 +218,10 @@ extension Simulation {
     }
 
     func noteOutage(_ r: Int, permanent: Bool) {
-        let affected = clients.indices.filter { clients[$0].router.preferred(nowMillis: now / 1_000) == regionIDs[r] }
+        // Clients of a region not yet added send nothing yet.
+        let affected = clients.indices.filter {
+            regions[clients[$0].home].member && clients[$0].router.preferred(nowMillis: now / 1_000) == regionIDs[r]
+        }
         outages.append(Outage(region: r, startMicros: now, affectedClients: affected, permanent: permanent))
     }
 

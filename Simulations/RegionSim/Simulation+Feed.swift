@@ -82,7 +82,7 @@ extension Simulation {
         case .refused(let oldest):
             stats.feedRefusals += 1
             feed.refusedInARow += 1
-            if feed.refusedInARow >= regions.count { feedResync(to: oldest) }
+            if feed.refusedInARow >= memberRegions.count { feedResync(to: oldest) }
             feedFailOver()
         case .unavailable:
             feedFailOver()
@@ -95,9 +95,9 @@ extension Simulation {
         feedFailOver()
     }
 
-    /// On to the next region, a moment later.
+    /// On to the next region of the cluster, a moment later.
     func feedFailOver() {
-        feed.region = (feed.region + 1) % regions.count
+        repeat { feed.region = (feed.region + 1) % regions.count } while !regions[feed.region].member
         stats.feedFailovers += 1
         probes.feedFailover = true
         let attempt = feed.attempt

@@ -5,15 +5,21 @@ import ReplicaCore
 extension Simulation {
     func pair(_ a: Int, _ b: Int) -> (Int, Int) { a < b ? (a, b) : (b, a) }
 
-    /// Whether a connection between a and b can be made now (a handshake needs both ways).
+    /// Whether a connection between a and b can be made now (a handshake needs both ways,
+    /// and the transport accepts only a region its config lists as a peer).
     func reachable(_ a: Int, _ b: Int) -> Bool {
         regions[a].up && regions[b].up && regions[a].linksEnabled && regions[b].linksEnabled
             && links[a][b].cutUntilMicros <= now && links[b][a].cutUntilMicros <= now
+            && lists(a, b) && lists(b, a)
     }
+
+    /// Whether region `a`'s running node has `b` among its peers.
+    func lists(_ a: Int, _ b: Int) -> Bool { regions[a].shell?.config.engine.peers.contains(regionIDs[b]) ?? false }
 
     func tryConnect(_ a: Int, _ b: Int) {
         let (x, y) = pair(a, b)
-        guard !connections[x][y].up else { return }
+        // A region not yet added is dialed by no one (it is in no config).
+        guard !connections[x][y].up, regions[x].member, regions[y].member else { return }
         // The link's format is negotiated before the first message (TLS ALPN); with none
         // in common the handshake fails, and dialing goes on.
         guard reachable(x, y), let wire = negotiatedWire(x, y) else {
@@ -31,7 +37,9 @@ extension Simulation {
 
     func scheduleReconnect(_ a: Int, _ b: Int) {
         let (x, y) = pair(a, b)
-        guard !connections[x][y].reconnectScheduled, !regions[x].lost, !regions[y].lost else { return }
+        guard !connections[x][y].reconnectScheduled, !regions[x].lost, !regions[y].lost, regions[x].member,
+            regions[y].member
+        else { return }
         connections[x][y].reconnectScheduled = true
         schedule(.reconnect(x, y), in: netRNG.between(200_000, 1_000_000))
     }
@@ -166,8 +174,9 @@ extension Simulation {
     /// A partition heals: it "healed mid-batch" if either side still had entries unacked.
     func notePartitionHealed(_ a: Int, _ b: Int) {
         guard regions[a].up, regions[b].up else { return }
+        // (A region that does not list the other, one added elsewhere only, has nothing for it.)
         let behind = [(a, b), (b, a)].contains { r, p in
-            regions[r].shell!.status().peers.first { $0.region == regionIDs[p] }!.unreplicatedEntries > 0
+            (regions[r].shell!.status().peers.first { $0.region == regionIDs[p] }?.unreplicatedEntries ?? 0) > 0
         }
         if behind { probes.partitionHealedMidBatch = true }
     }

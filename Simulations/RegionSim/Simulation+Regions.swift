@@ -7,7 +7,8 @@ extension Simulation {
     static let logCacheEntries = 64
 
     func engineConfig(_ r: Int) -> EngineConfig {
-        var c = EngineConfig(region: regionIDs[r], peers: regionIDs.filter { $0 != regionIDs[r] })
+        // Its node config lists every region of the cluster (one added later from its step on).
+        var c = EngineConfig(region: regionIDs[r], peers: memberRegions.filter { $0 != r }.map { regionIDs[$0] })
         c.logEntriesMax = 500
         c.snapshotChunkRecords = 256
         c.batchEntriesMax = 256

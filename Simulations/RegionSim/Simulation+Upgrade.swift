@@ -33,13 +33,15 @@ extension Simulation {
         options.previousReleaseRegions.isEmpty ? WireVersion.current : Self.previousRelease.upperBound
     }
 
-    /// An empty data folder (a wiped or lost one). A node's new store that was not made by
-    /// `paynode init` reads the release before's format until a peer reports more; the
-    /// simulator gives it the founding format, which is that in a run with upgrades and
-    /// the newest otherwise (where every store holds it from the start anyway).
+    /// An empty data folder (a wiped or lost one, or a joining region's `paynode init
+    /// --join` store). As in the node, a store not made by plain `paynode init` reads the
+    /// oldest format the binary speaks (3) until a peer's HELLO or PING reports the
+    /// cluster's, whatever format the cluster runs; and it holds none of the region's own
+    /// history until every peer has said which of its writes it holds.
     func emptyStorage() -> InMemoryStorage {
         var storage = InMemoryStorage()
-        storage.wireActive = foundingWire
+        storage.wireActive = WireVersion.supported.lowerBound
+        storage.ownHistoryComplete = false
         return storage
     }
 
@@ -134,12 +136,14 @@ extension Simulation {
         checkWireGate(r)
     }
 
-    /// For convergence: once every region runs a binary speaking the newest format (and
-    /// none was lost, which would hold the gate shut for good), every live region must
-    /// have turned it on. Always true in a run where no region started on the release before.
+    /// For convergence: once every region runs a binary speaking the newest format, every
+    /// live region must have turned it on: a wiped or added region's store starts at the
+    /// oldest format and must adopt the cluster's from its peers. Always true while a
+    /// region runs the release before, or when one that started on it was lost (which
+    /// holds the gate shut for good).
     var wireSettled: Bool {
-        guard !options.previousReleaseRegions.isEmpty, lossTimes.isEmpty,
-            regions.allSatisfy({ $0.wireVersions.upperBound == WireVersion.current })
+        guard options.previousReleaseRegions.isEmpty || lossTimes.isEmpty,
+            memberRegions.allSatisfy({ regions[$0].wireVersions.upperBound == WireVersion.current })
         else { return true }
         return liveRegions.allSatisfy { regions[$0].shell?.engine.wireActive == WireVersion.current }
     }

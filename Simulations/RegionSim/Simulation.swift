@@ -79,24 +79,34 @@ public final class Simulation {
             regions[i].bus = SimBus(world: self, region: i)
             regions[i].clock = SimClock(world: self, region: i)
         }
+        for r in options.joiningRegions where regions.indices.contains(r) { regions[r].member = false }
         setUpReleases()
         for c in 0..<(n * options.clientsPerRegion) {
-            var router = RegionRouter(regions: regionIDs)
-            for r in 0..<n {
-                router.recordSuccess(
-                    regionIDs[r], latencyMicros: 2_000 * Geography.clientLatencyMillis(home: c % n, target: r))
-            }
-            clients.append(SimClient(index: c, home: c % n, router: router))
+            clients.append(SimClient(index: c, home: c % n, router: memberRouter(home: c % n)))
         }
+    }
+
+    /// A client's router over the regions that are members now (a client of an added
+    /// region is configured once it joined; the others keep the regions they started with).
+    func memberRouter(home: Int) -> RegionRouter {
+        let members = regions.indices.filter { regions[$0].member }
+        var router = RegionRouter(regions: members.map { regionIDs[$0] })
+        for r in members {
+            router.recordSuccess(
+                regionIDs[r], latencyMicros: 2_000 * Geography.clientLatencyMillis(home: home, target: r))
+        }
+        return router
     }
 
     // MARK: Running
 
     /// Runs both phases and the final checks.
     public func run(wallLimitEvents: UInt64 = 50_000_000) -> SimResult {
-        for r in 0..<regions.count { startRegion(r) }
+        for r in 0..<regions.count where regions[r].member { startRegion(r) }
         for a in 0..<regions.count { for b in (a + 1)..<regions.count { tryConnect(a, b) } }
-        for c in 0..<clients.count { schedule(.clientNext(client: c), in: workRNG.between(0, 100_000)) }
+        for c in 0..<clients.count where regions[clients[c].home].member {
+            schedule(.clientNext(client: c), in: workRNG.between(0, 100_000))
+        }
         scheduleFaults()
         schedule(.heal, at: options.chaosMillis * 1_000)
         schedule(.sample, at: 0)
@@ -186,10 +196,14 @@ public final class Simulation {
         healedAtMicros = now
         timeline.append(TimelineMark(atMicros: now, region: nil, label: "heal"))
         apply(.healLinks)
-        for r in 0..<regions.count where !regions[r].up && !regions[r].lost { apply(.restart(r)) }
+        for r in 0..<regions.count where !regions[r].up && !regions[r].lost && regions[r].member { apply(.restart(r)) }
     }
 
-    var liveRegions: [Int] { regions.indices.filter { !regions[$0].lost } }
+    /// Regions of the cluster not lost (a region to be added later is not one yet).
+    var liveRegions: [Int] { regions.indices.filter { !regions[$0].lost && regions[$0].member } }
+
+    /// Regions of the cluster now, lost ones included.
+    var memberRegions: [Int] { regions.indices.filter { regions[$0].member } }
 
     /// Converged: every live region up and serving, nothing uncommitted or in flight,
     /// equal vectors.
@@ -197,11 +211,19 @@ public final class Simulation {
         let live = liveRegions
         guard live.allSatisfy({ regions[$0].up && regions[$0].shell!.isIdle && regions[$0].shell!.health == .serving })
         else { return false }
-        guard ops.values.allSatisfy(\.done), wireSettled else { return false }
+        guard ops.values.allSatisfy(\.done), wireSettled, live.allSatisfy(takesWrites) else { return false }
         let vectors = live.map { regions[$0].engine.durableVector }
         guard Set(vectors).count == 1 else { return false }
         for a in live { for b in live where a != b && links[a][b].lastDataDeliveryMicros > now { return false } }
         return true
+    }
+
+    /// Region `r` (up) has its own history and takes writes, or never can: a wiped or added
+    /// region that lists a lost region waits for that region's greeting to the end.
+    func takesWrites(_ r: Int) -> Bool {
+        let shell = regions[r].shell!
+        return shell.engine.ownHistoryComplete
+            || shell.config.engine.peers.contains { regions[index(of: $0)].lost }
     }
 
     func vectorSummary() -> String {
@@ -223,8 +245,12 @@ public final class Simulation {
             }
         }
         let uncommitted = liveRegions.map { regions[$0].store.queued.count }.reduce(0, +)
+        let refusing = liveRegions.filter { regions[$0].up && !takesWrites($0) }.map {
+            "\(regionIDs[$0].name) (\(regions[$0].engine.ownHistoryMissing ?? ""))"
+        }
         return vectors.joined(separator: " ") + "; client operations open \(open); uncommitted requests \(uncommitted)"
             + (busy.isEmpty ? "" : "; commits in flight at \(busy.joined(separator: ", "))")
             + (inFlight.isEmpty ? "" : "; messages in flight \(inFlight.joined(separator: ", "))")
+            + (refusing.isEmpty ? "" : "; taking no writes: \(refusing.joined(separator: "; "))")
     }
 }
