@@ -178,15 +178,7 @@ extension Simulation {
             schedule(.fault(.restart(r)), in: down)
         case .gracefulRestart(let r, let down):
             guard !healing, let shell = regions[r].shell, !anotherRegionOut(r) else { return }
-            noteOutage(r, permanent: false)
-            timeline.append(TimelineMark(atMicros: now, region: r, label: "SIGTERM"))
-            let incarnation = regions[r].incarnation
-            shell.drain { [unowned self] in
-                guard regions[r].incarnation == incarnation else { return }
-                probes.drainedRestart = true
-                crashRegion(r)
-                schedule(.fault(.restart(r)), in: down)
-            }
+            drainAndRestart(r, shell, down: down, label: "SIGTERM")
         case .supervisorRestart(let r):
             guard regions[r].up, !regions[r].lost else { return }
             crashRegion(r)
@@ -251,5 +243,21 @@ extension Simulation {
         }
         checkWireGateEverywhere()
         if healing && convergedAtMicros == nil && checkConverged() { convergedAtMicros = now }
+    }
+}
+
+extension Simulation {
+    /// SIGTERM: the region drains (every commit finished and answered), stops, and starts
+    /// again from its store after `down` (a graceful restart, or an upgrade's).
+    func drainAndRestart(_ r: Int, _ shell: SimShell, down: UInt64, label: String) {
+        noteOutage(r, permanent: false)
+        timeline.append(TimelineMark(atMicros: now, region: r, label: label))
+        let incarnation = regions[r].incarnation
+        shell.drain { [unowned self] in
+            guard regions[r].incarnation == incarnation else { return }
+            probes.drainedRestart = true
+            crashRegion(r)
+            schedule(.fault(.restart(r)), in: down)
+        }
     }
 }

@@ -84,15 +84,7 @@ extension Simulation {
         }
         regions[r].installed = next
         stats.upgrades += 1
-        noteOutage(r, permanent: false)
-        timeline.append(TimelineMark(atMicros: now, region: r, label: "upgrade: SIGTERM"))
-        let incarnation = regions[r].incarnation
-        shell.drain { [unowned self] in
-            guard regions[r].incarnation == incarnation else { return }
-            probes.drainedRestart = true
-            crashRegion(r)
-            schedule(.fault(.restart(r)), in: down)
-        }
+        drainAndRestart(r, shell, down: down, label: "upgrade: SIGTERM")
     }
 
     /// The link format two regions agree on (nil: none, and they never connect).
