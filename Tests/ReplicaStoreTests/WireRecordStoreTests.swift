@@ -12,7 +12,7 @@ import Testing
         var request = PersistRequest(
             id: 1, entries: [], records: [], conflicts: [], vector: try store.recover().vector, clockHighWater: .zero,
             compactThrough: nil)
-        request.wire = WireRecord(active: active, speaks: speaks.map { (region: $0.0, version: $0.1) })
+        request.wire = WireRecord(active: active, speaks: speaks.map { WireRecord.Speaks(region: $0.0, version: $0.1) })
         try store.commit([request])
     }
 

@@ -16,25 +16,24 @@ struct WireState: Sendable {
 
 /// What the store keeps of the wire state: the active format and each peer's newest.
 public struct WireRecord: Hashable, Sendable {
+    /// A peer's newest format, as it announced it.
+    public struct Speaks: Hashable, Sendable {
+        public var region: RegionID
+        public var version: UInt8
+
+        public init(region: RegionID, version: UInt8) {
+            self.region = region
+            self.version = version
+        }
+    }
+
     public var active: UInt8
     /// Sorted by region.
-    public var speaks: [(region: RegionID, version: UInt8)]
+    public var speaks: [Speaks]
 
-    public init(active: UInt8, speaks: [(region: RegionID, version: UInt8)]) {
+    public init(active: UInt8, speaks: [Speaks]) {
         self.active = active
         self.speaks = speaks
-    }
-
-    public static func == (l: WireRecord, r: WireRecord) -> Bool {
-        l.active == r.active && l.speaks.elementsEqual(r.speaks) { $0.region == $1.region && $0.version == $1.version }
-    }
-
-    public func hash(into hasher: inout Hasher) {
-        hasher.combine(active)
-        for s in speaks {
-            hasher.combine(s.region)
-            hasher.combine(s.version)
-        }
     }
 }
 
@@ -156,6 +155,6 @@ extension ReplicationEngine {
         wire.unrecorded = false
         return WireRecord(
             active: wire.active,
-            speaks: wire.speaks.keys.sorted().map { (region: $0, version: wire.speaks[$0]!) })
+            speaks: wire.speaks.keys.sorted().map { WireRecord.Speaks(region: $0, version: wire.speaks[$0]!) })
     }
 }
