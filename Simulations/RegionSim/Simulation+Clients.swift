@@ -186,7 +186,8 @@ extension Simulation {
             }
             return
         case .rejected(let error)
-        where error.code == .regionRecovering || error.code == .clockOutOfBound || error.code == .clockUnverified:
+        where error.code == .regionRecovering || error.code == .clockOutOfBound || error.code == .clockUnverified
+            || error.code == .regionRetiring:
             if error.code == .clockOutOfBound {
                 stats.clockRefusals += 1
                 probes.clockFenced = true

@@ -54,7 +54,7 @@ public struct APIError: Error, Sendable, CustomStringConvertible {
             case .invalidField, .immutableField: .unprocessableContent
             case .invalidStatusTransition, .idempotencyKeyReused: .conflict
             case .notFound: .notFound
-            case .regionRecovering, .clockOutOfBound, .clockUnverified: .serviceUnavailable
+            case .regionRecovering, .clockOutOfBound, .clockUnverified, .regionRetiring: .serviceUnavailable
             }
         self.init(status, error.code.rawValue, error.message, field: error.field)
     }

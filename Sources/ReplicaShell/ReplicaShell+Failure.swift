@@ -72,6 +72,7 @@ extension ReplicaShell {
         engine = ReplicationEngine(
             config: config.engine, recovered: state, counters: engine.counters,
             clockReadings: engine.clockReadings(nowMillis: now), nowMillis: now)
+        if retiring { engine.beginRetirement() }
         engineGeneration += 1
         health = .serving
         recovery.trying = false

@@ -62,6 +62,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     var recovery = RecoveryState()
     var started = false
     var historyAnnounced = false
+    /// Being retired (`beginRetirement`): an engine rebuilt after a store failure is too.
+    var retiring = false
     /// The clock standing last reported to the observer (by name).
     var clockStandingAnnounced = ClockStanding.vouched.name
     /// The engine's count of wire format raises last reported (counts survive a rebuild).
@@ -207,6 +209,32 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         guard peer != region, !config.engine.peers.contains(peer) else { return }
         config.engine.peers.append(peer)
         carryOut(engine.addPeer(peer, nowMillis: clock.nowMillis))
+    }
+
+    /// A region left the cluster (a config reload): the engine stops dialing and waiting
+    /// for it and records the retirement. The bus forgets its address on the host's word.
+    public func retirePeer(_ peer: RegionID) {
+        guard config.engine.peers.contains(peer) else { return }
+        config.engine.peers.removeAll { $0 == peer }
+        config.engine.retired.append(peer)
+        carryOut(engine.retirePeer(peer, nowMillis: clock.nowMillis))
+    }
+
+    /// This region is being retired: it takes no client writes from now on and keeps
+    /// replicating until its peers hold all it wrote (`engine.retirement`).
+    public func beginRetirement() {
+        retiring = true
+        engine.beginRetirement()
+    }
+
+    /// Records this region's retirement once it is drained (true), so its store serves no
+    /// more; false while a peer still lacks some of its writes.
+    @discardableResult
+    public func finishRetirement() -> Bool {
+        guard health == .serving else { return false }
+        let directives = engine.finishRetirement()
+        carryOut(directives)
+        return !directives.isEmpty
     }
 
     public func peerDisconnected(_ peer: RegionID) {

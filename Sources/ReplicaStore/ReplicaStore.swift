@@ -22,6 +22,8 @@ public final class ReplicaStore: @unchecked Sendable {
     private let raiseOwnHistory: SQLiteStatement
     private let raiseWireActive: SQLiteStatement
     private let setWireSpeaks: SQLiteStatement
+    private let raiseRetired: SQLiteStatement
+    private let markSelfRetired: SQLiteStatement
     private let deleteLog: SQLiteStatement
     private let upsertHorizon: SQLiteStatement
     private let insertEvent: SQLiteStatement
@@ -83,6 +85,13 @@ public final class ReplicaStore: @unchecked Sendable {
             INSERT INTO meta (key, value) VALUES ('wire_speaks:' || ?, ?)
             ON CONFLICT (key) DO UPDATE SET value = excluded.value
             """)
+        raiseRetired = try db.prepare(
+            """
+            INSERT INTO meta (key, value) VALUES ('retired:' || ?, ?)
+            ON CONFLICT (key) DO UPDATE SET value = max(value, excluded.value)
+            """)
+        markSelfRetired = try db.prepare(
+            "INSERT INTO meta (key, value) VALUES ('region_retired', 1) ON CONFLICT (key) DO UPDATE SET value = 1")
         deleteLog = try db.prepare("DELETE FROM log WHERE origin = ? AND seq <= ?")
         upsertHorizon = try db.prepare(
             """
@@ -130,6 +139,7 @@ public final class ReplicaStore: @unchecked Sendable {
             raiseOwnHistory.bind(1, Int64(requests.contains(where: \.ownHistoryComplete) ? 1 : 0))
             try raiseOwnHistory.run()
             for wire in requests.compactMap(\.wire) { try record(wire) }
+            for membership in requests.compactMap(\.membership) { try record(membership) }
         }
     }
 
@@ -142,6 +152,16 @@ public final class ReplicaStore: @unchecked Sendable {
             setWireSpeaks.bind(2, Int64(s.version))
             try setWireSpeaks.run()
         }
+    }
+
+    /// Retired regions (a retirement is never undone) and this region's own retirement.
+    private func record(_ membership: MembershipRecord) throws(SQLiteError) {
+        for g in membership.retired {
+            raiseRetired.bind(1, g.region.name)
+            raiseRetired.bind(2, Int64(clamping: g.lastHeard))
+            try raiseRetired.run()
+        }
+        if membership.selfRetired { try markSelfRetired.run() }
     }
 
     private func apply(_ r: PersistRequest) throws(SQLiteError) {

@@ -46,6 +46,7 @@ public final class StoreReader: @unchecked Sendable {
             let ownHistory = try db.scalarInt("SELECT value FROM meta WHERE key = 'own_history_complete'")
             state.ownHistoryComplete = ownHistory.map { $0 != 0 } ?? !state.vector.sortedEntries.isEmpty
             try readWire(into: &state)
+            try readMembership(into: &state)
             // Row order, not id order: a sequential scan of the table. "ORDER BY id" walks the
             // id index and fetches rows at random: 14 s instead of 1.2 s for 1M payments read
             // from a cold cache. The engine indexes the records by id itself.
@@ -100,6 +101,20 @@ public final class StoreReader: @unchecked Sendable {
             guard let name = rows.text(0), let region = RegionID(name) else { continue }
             state.wireSpeaks[region] = UInt8(clamping: rows.int(1))
         }
+    }
+
+    /// Retired regions (`retired:<region>`, what each was last heard to hold) and this
+    /// region's own retirement (`region_retired`), kept in `meta`.
+    func readMembership(into state: inout RecoveredState) throws {
+        let rows = try db.prepare("SELECT substr(key, 9), value FROM meta WHERE key LIKE 'retired:%' ORDER BY key")
+        state.retired = [:]
+        while try rows.step() {
+            guard let name = rows.text(0), let region = RegionID(name) else {
+                throw CorruptRow(description: "invalid region in meta's retired rows")
+            }
+            state.retired[region] = UInt64(clamping: rows.int(1))
+        }
+        state.selfRetired = (try db.scalarInt("SELECT value FROM meta WHERE key = 'region_retired'") ?? 0) != 0
     }
 
     /// The committed version vector.

@@ -41,6 +41,34 @@ import Testing
     }
 }
 
+/// The store keeps retired regions (what each was last heard to hold never goes down)
+/// and this region's own retirement.
+@Suite struct MembershipStoreTests {
+    static func record(_ store: ReplicaStore, _ retired: [(RegionID, UInt64)], selfRetired: Bool = false) throws {
+        var request = PersistRequest(
+            id: 1, entries: [], records: [], conflicts: [], vector: try store.recover().vector, clockHighWater: .zero,
+            compactThrough: nil)
+        request.membership = MembershipRecord(
+            retired: retired.map { RetiredRegion(region: $0.0, lastHeard: $0.1) }, selfRetired: selfRetired)
+        try store.commit([request])
+    }
+
+    @Test func retirementsSurviveReopening_andAreNeverUndone() throws {
+        let tmp = TempStore()
+        do {
+            let store = try tmp.open()
+            #expect(try store.recover().retired.isEmpty)
+            #expect(try store.recover().selfRetired == false)
+            try Self.record(store, [(euWest, 7)])
+            try Self.record(store, [(euWest, 3), (apNortheast, 0)], selfRetired: true)
+            try Self.record(store, [])
+        }
+        let recovered = try tmp.open().recover()
+        #expect(recovered.retired == [euWest: 7, apNortheast: 0])
+        #expect(recovered.selfRetired)
+    }
+}
+
 /// A binary refuses a store a newer release migrated, saying what to do.
 @Suite struct NewerStoreTests {
     @Test func aStoreFromANewerReleaseIsRefusedWithWhatToDo() throws {

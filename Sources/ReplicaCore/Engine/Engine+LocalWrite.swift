@@ -22,6 +22,15 @@ extension ReplicationEngine {
         _ command: PaymentCommand, actor: String?, ticket: WriteTicket, durability: Durability, nowMillis: UInt64
     ) -> (result: SubmitResult, directives: [EngineDirective]) {
         latchOwnHistory()
+        if retiring {
+            counters.writesRefusedForRetirement += 1
+            return (
+                .rejected(
+                    PaymentError(
+                        .regionRetiring,
+                        "\(region) is being retired from the cluster and takes no writes: use another region")), []
+            )
+        }
         if let why = ownHistoryMissing {
             return (.rejected(PaymentError(.regionRecovering, why)), [])
         }
@@ -182,6 +191,7 @@ extension ReplicationEngine {
             id: id, entries: encodedEntries, records: recordsToStore, conflicts: conflicts, vector: vector,
             clockHighWater: clock.last, compactThrough: compactThrough, ownHistoryComplete: ownHistoryComplete)
         request.wire = takeUnrecordedWire()
+        request.membership = takeUnrecordedMembership()
         return request
     }
 }

@@ -54,6 +54,10 @@ public struct ReplicationStatus: Hashable, Sendable {
     public let clockProblem: String?
     /// The cluster's active wire format, and what this binary speaks.
     public let wire: WireStatus
+    /// Regions retired from the cluster, sorted: what survivors hold of their writes.
+    public var retired: [RetiredStatus] = []
+    /// Set while this region is being retired: what its peers still lack of its writes.
+    public var retirement: RetirementStatus? = nil
     public let counters: EngineCounters
 }
 
@@ -97,10 +101,13 @@ extension ReplicationEngine {
         if own > replicatedElsewhere, let e = log.entry(of: region, seq: replicatedElsewhere + 1) {
             exposure = nowMillis > e.hlc.wallMillis ? nowMillis - e.hlc.wallMillis : 0
         }
-        return ReplicationStatus(
+        var status = ReplicationStatus(
             region: region, vector: durableVector, peers: peerStatuses,
             unreplicatedLocalEntries: own > replicatedElsewhere ? own - replicatedElsewhere : 0,
             rpoExposureMillis: exposure,
             clockProblem: clockProblem(nowMillis: nowMillis), wire: wireStatus, counters: counters)
+        status.retired = retiredStatuses
+        status.retirement = retiring ? retirement : nil
+        return status
     }
 }

@@ -5,6 +5,9 @@ public struct EngineConfig: Sendable, Equatable {
     public var region: RegionID
     /// Every other region of the cluster.
     public var peers: [RegionID]
+    /// Regions retired from the cluster: their writes stay valid (their origin is accepted
+    /// in vectors and stamps), but they are never dialed or waited for.
+    public var retired: [RegionID] = []
     /// How far ahead of local time a peer's clock may pull ours.
     public var maxClockSkewMillis: UInt64 = 500
     /// Entries per DELTA batch.
@@ -67,6 +70,11 @@ public struct EngineConfig: Sendable, Equatable {
     public func validate() throws(ConfigError) {
         if peers.contains(region) { throw ConfigError("peers must not include this region (\(region))") }
         if Set(peers).count != peers.count { throw ConfigError("peers lists a region twice") }
+        if retired.contains(region) { throw ConfigError("retired must not include this region (\(region))") }
+        if Set(retired).count != retired.count { throw ConfigError("retired lists a region twice") }
+        if let both = retired.first(where: peers.contains) {
+            throw ConfigError("\(both) is both a peer and retired: a retired region's name is never reused")
+        }
         if !(1...WireLimits.entriesPerBatchMax).contains(batchEntriesMax) {
             throw ConfigError("batch_entries_max must be 1...\(WireLimits.entriesPerBatchMax)")
         }

@@ -47,6 +47,9 @@ public struct PersistRequest: Hashable, Sendable {
     /// The wire state to record (the active format, what each peer speaks), when it
     /// changed: in the same transaction as (or before) the first entry it shapes.
     public var wire: WireRecord? = nil
+    /// The membership to record (retired regions, this region's own retirement), when
+    /// it changed.
+    public var membership: MembershipRecord? = nil
 
     /// The same request with other record states (the simulator's faulty disk writes
     /// what it gets wrong).
@@ -56,6 +59,7 @@ public struct PersistRequest: Hashable, Sendable {
             clockHighWater: clockHighWater, compactThrough: compactThrough)
         r.ownHistoryComplete = ownHistoryComplete
         r.wire = wire
+        r.membership = membership
         return r
     }
 }

@@ -60,6 +60,15 @@ public struct ReplicationEngine: Sendable {
     var lastWallMillis: UInt64
     /// The cluster's active wire format and what each peer's binary speaks.
     var wire: WireState
+    /// Regions retired from the cluster, with the most of their own writes each was last
+    /// heard to hold (`RetiredRegion`).
+    var retired: [RegionID: UInt64] = [:]
+    /// This region is being retired: it takes no client writes.
+    var retiring = false
+    /// This region has been retired (drained, recorded): its store serves no more.
+    var selfRetired = false
+    /// The membership changed since the store last got it.
+    var membershipUnrecorded = false
     public internal(set) var counters = EngineCounters()
 
     /// A node resuming from what its store holds (all empty for a brand-new node), at
@@ -93,6 +102,18 @@ public struct ReplicationEngine: Sendable {
         self.log = OutgoingLog(
             entries: recovered.logTail, encoded: recovered.encodedLogTail, horizon: recovered.logHorizon)
         self.storeHorizon = recovered.logHorizon
+        // The store's retirements stand even if the config forgot them (a node refuses
+        // such a config before it gets here).
+        var config = config
+        for r in recovered.retired.keys.sorted() where !config.retired.contains(r) && r != config.region {
+            config.peers.removeAll { $0 == r }
+            config.retired.append(r)
+        }
+        self.config = config
+        for r in config.retired { retired[r] = max(recovered.retired[r] ?? 0, recovered.vector[r]) }
+        self.membershipUnrecorded = config.retired.contains { recovered.retired[$0] == nil }
+        self.selfRetired = recovered.selfRetired
+        self.retiring = recovered.selfRetired
         self.peers = [:]
         for p in config.peers {
             peers[p] = PeerState(acked: VersionVector(), clockWaitSinceMillis: nowMillis)
@@ -199,6 +220,11 @@ public struct RecoveredState: Sendable {
     public var wireActive: UInt8 = WireVersion.current
     /// What each peer's binary was last heard to speak (its newest format).
     public var wireSpeaks: [RegionID: UInt8] = [:]
+    /// Regions retired from the cluster, with the most of their writes each was last
+    /// heard to hold.
+    public var retired: [RegionID: UInt64] = [:]
+    /// This region was retired (`paynode decommission`): its store serves no more.
+    public var selfRetired = false
 
     public init(
         records: [PaymentRecord] = [], vector: VersionVector = VersionVector(), logTail: [LogEntry] = [],
@@ -260,6 +286,10 @@ public struct EngineCounters: Hashable, Sendable {
     public var linksRefusedForWire: UInt64 = 0
     /// Regions added to the cluster while this engine ran.
     public var peersAdded: UInt64 = 0
+    /// Regions retired from the cluster while this engine ran.
+    public var peersRetired: UInt64 = 0
+    /// Client writes refused because this region is being retired.
+    public var writesRefusedForRetirement: UInt64 = 0
 
     public init() {}
 }

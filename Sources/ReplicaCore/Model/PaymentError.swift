@@ -24,6 +24,8 @@ public struct PaymentError: Error, Hashable, Sendable, CustomStringConvertible {
         /// bound (just started, or links just came back), and takes no writes until it
         /// has, or until no peer answered for `clock_first_reading_ms` (HTTP 503).
         case clockUnverified = "clock_unverified"
+        /// This region is being retired from the cluster and takes no writes (HTTP 503).
+        case regionRetiring = "region_retiring"
     }
 
     public let code: Code

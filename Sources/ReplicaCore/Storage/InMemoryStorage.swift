@@ -19,6 +19,10 @@ public struct InMemoryStorage: Sendable {
     /// store's is the newest format (a cluster founded by this binary).
     public var wireActive: UInt8 = WireVersion.current
     public private(set) var wireSpeaks: [RegionID: UInt8] = [:]
+    /// Retired regions, with what each was last heard to hold, and whether this region
+    /// was retired (`MembershipRecord`).
+    public private(set) var retired: [RegionID: UInt64] = [:]
+    public private(set) var selfRetired = false
     /// Commit groups so far (each one would be one fsync).
     public private(set) var groupsCommitted: UInt64 = 0
 
@@ -42,6 +46,10 @@ public struct InMemoryStorage: Sendable {
             if let wire = r.wire {
                 wireActive = max(wireActive, wire.active)
                 for s in wire.speaks { wireSpeaks[s.region] = s.version }
+            }
+            if let membership = r.membership {
+                for g in membership.retired { retired[g.region] = max(retired[g.region] ?? 0, g.lastHeard) }
+                selfRetired = selfRetired || membership.selfRetired
             }
         }
         groupsCommitted += 1
@@ -68,10 +76,13 @@ public struct InMemoryStorage: Sendable {
                         limit: n)
                 }
             } ?? log.allEntries()
-        return RecoveredState(
+        var state = RecoveredState(
             records: includingRecords ? records.keys.sortedByID().map { records[$0]!.record } : [], vector: vector,
             logTail: tail, logHorizon: log.horizon, clockHighWater: clockHighWater,
             ownHistoryComplete: ownHistoryComplete, wireActive: wireActive, wireSpeaks: wireSpeaks)
+        state.retired = retired
+        state.selfRetired = selfRetired
+        return state
     }
 
     /// Up to `limit` log entries of `origin` with seq above `after`, in order, encoded.
