@@ -42,7 +42,8 @@ extension NodeConfig {
         let peers = try parsePeers(top, region: region)
         let tls = try parsePeerTLS(top, environment: environment)
         let durability = try parseDurability(top)
-        let engine = try parseEngine(top, region: region, peers: peers.keys.sorted())
+        var engine = try parseEngine(top, region: region, peers: peers.keys.sorted())
+        engine.retired = try parseRetired(top, region: region, peers: peers)
         let log = try parseLog(top)
         let eventsKept = try parseEventsKept(top)
         let tracing = try parseTracing(top)
@@ -140,6 +141,30 @@ extension NodeConfig {
         }
         try peerSection.finish()
         return peers
+    }
+
+    /// `retired:`: regions retired from the cluster (a list of names). Their writes stay
+    /// valid; they are never dialed, waited for or accepted as peers again.
+    private static func parseRetired(_ top: YAMLSection, region: RegionID, peers: [RegionID: HostPort])
+        throws(NodeConfigError) -> [RegionID]
+    {
+        var retired: [RegionID] = []
+        for name in try top.strings("retired") ?? [] {
+            guard let r = RegionID(name) else { throw top.error("retired", "\"\(name)\" is not a region name") }
+            guard r != region else {
+                throw top.error(
+                    "retired",
+                    "names this region (\(r)): a region is retired with paynode decommission, not its own config")
+            }
+            guard peers[r] == nil else {
+                throw top.error(
+                    "retired",
+                    "\(r) is also under peers: a retired region's name is never reused; remove it from peers")
+            }
+            guard !retired.contains(r) else { throw top.error("retired", "lists \(r) twice") }
+            retired.append(r)
+        }
+        return retired.sorted()
     }
 
     /// `tls:`: the peer links' CA, certificate and key (the key's path may come from the

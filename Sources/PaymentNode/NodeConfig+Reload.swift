@@ -2,7 +2,7 @@ import ReplicaTransport
 
 extension NodeConfig {
     /// This running config with the keys a reload applies taken from `new`: `peers` (regions
-    /// added, new addresses; none left out),
+    /// added, new addresses; a region left out only when it moved to `retired`), `retired`,
     /// `api.keys`, `api.key_sha256`, `tls.ca`, `tls.certificate`, `tls.key`, and `api.tls.*` when
     /// the API serves HTTPS both before and after. Every other key keeps its running
     /// value (`restartOnlyDifferences` names those that differ).
@@ -11,7 +11,9 @@ extension NodeConfig {
         reloaded.apiKeys = new.apiKeys
         reloaded.tls = new.tls
         for (region, address) in new.peers { reloaded.peers[region] = address }
+        for region in new.engine.retired { reloaded.peers[region] = nil }
         reloaded.engine.peers = reloaded.peers.keys.sorted()
+        reloaded.engine.retired = Array(Set(engine.retired).union(new.engine.retired)).sorted()
         if apiTLS != nil, new.apiTLS != nil { reloaded.apiTLS = new.apiTLS }
         return reloaded
     }
@@ -28,12 +30,16 @@ extension NodeConfig {
         check("api.body_bytes_max", bodyBytesMax == new.bodyBytesMax)
         check("api.session_wait_ms", sessionWaitMillis == new.sessionWaitMillis)
         check("peer_listen", peerListen == new.peerListen)
-        // Regions added, or a peer's new address, apply at once; a region left out needs
-        // a restart (retiring a region is not a reload).
-        check("peers (a region left out)", Set(new.peers.keys).isSuperset(of: peers.keys))
+        // Regions added, a peer's new address, and a peer moved to `retired` apply at
+        // once; a region simply left out needs a restart, and a retirement is never undone.
+        check(
+            "peers (a region left out, not moved to retired)",
+            Set(new.peers.keys).union(new.engine.retired).isSuperset(of: peers.keys))
+        check("retired (a retirement is never undone)", Set(new.engine.retired).isSuperset(of: engine.retired))
         check("durability", defaultDurability == new.defaultDurability)
         var tuning = new.engine
-        tuning.peers = engine.peers  // the regions are `peers`, checked above
+        tuning.peers = engine.peers  // the regions are `peers` and `retired`, checked above
+        tuning.retired = engine.retired
         check("tuning", engine == tuning)
         check("log.format", logFormat == new.logFormat)
         check("log.access", accessLog == new.accessLog)

@@ -43,6 +43,7 @@ public struct NodeConfig: Sendable {
     public var transport: PeerTransportConfig {
         var transport = PeerTransportConfig(region: region, listen: peerListen, peers: peers)
         transport.wireVersions = engine.wireVersions
+        transport.retired = engine.retired
         return transport
     }
 

@@ -18,7 +18,8 @@ extension ReplicaNode {
     /// Re-reads `file` (the config the node was started with) and swaps in what can
     /// change while it runs: API keys (`api.keys`, `api.key_sha256`: ids, hashes, scopes,
     /// bounds and limits), the API's certificate and key, the peer CA,
-    /// certificate and key, regions added to `peers` and peers' new addresses
+    /// certificate and key, regions added to `peers`, peers' new addresses, and peers
+    /// moved to `retired`
     /// (`NodeConfig.reloaded(from:)`). All of it is read and checked
     /// before anything is swapped: a file that is missing or not PEM, a key that is not
     /// its certificate's, a peer certificate that does not name this region or does not
@@ -55,6 +56,7 @@ extension ReplicaNode {
         let closed = await transport.replaceTLS(loaded.peerTLS, now: now)
         var changes = loaded.changes(from: old)
         changes += await addPeers(new.peers)
+        changes += await retirePeers(new.engine.retired)
         var metadata: Logger.Metadata = [
             "reload.changed": "\(changes.isEmpty ? "nothing" : changes.joined(separator: ", "))",
             "reload.links_closed": "\(closed.map(\.name).joined(separator: ","))",
@@ -89,6 +91,30 @@ extension ReplicaNode {
                 changes.append("peers (\(region) added)")
             }
             transport.addPeer(region, at: peers[region]!)
+        }
+        return changes
+    }
+
+    /// Peers moved to `retired` leave the cluster: the transport stops dialing them and
+    /// refuses their certificate from now on (first, so no handshake reaches the engine
+    /// after it), then the engine stops waiting for them and records the retirement.
+    /// Returns what changed, for the reload's log line.
+    func retirePeers(_ retired: [RegionID]) async -> [String] {
+        var changes: [String] = []
+        for region in retired.sorted() where transport.peerRegions.contains(region) {
+            transport.retirePeer(region)
+            let lost: UInt64? = try? await onLoop { shell in
+                shell.retirePeer(region)
+                return shell.engine.status(nowMillis: shell.clock.nowMillis).retired
+                    .first { $0.region == region }?.lostEntries
+            }
+            logger.notice(
+                "region retired from the cluster: no longer dialed, awaited or counted",
+                metadata: [
+                    "peer.region": "\(region)",
+                    "retired.lost_entries": "\(lost.map { "\($0)" } ?? "unknown")",
+                ])
+            changes.append("retired (\(region))")
         }
         return changes
     }

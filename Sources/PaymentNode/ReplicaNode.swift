@@ -48,6 +48,7 @@ public final class ReplicaNode: @unchecked Sendable {
         let recovered = try store.recover(
             includingRecords: config.engine.recordCacheBytes == nil,
             logTailPerOrigin: config.engine.logCacheEntries)
+        try Self.checkMembership(recovered, config)
         if recovered.wireActive > config.engine.wireVersions.upperBound {
             throw NodeConfigError(
                 file: config.databasePath, key: "",
@@ -85,6 +86,25 @@ public final class ReplicaNode: @unchecked Sendable {
             ])
     }
 
+    /// Refuses a store whose region was retired, and a config that lists a region the store
+    /// records as retired among its peers: a retired region's name is never reused.
+    static func checkMembership(_ recovered: RecoveredState, _ config: NodeConfig) throws(NodeConfigError) {
+        if recovered.selfRetired {
+            throw NodeConfigError(
+                file: config.databasePath, key: "",
+                problem:
+                    "\(config.region) was retired from its cluster (paynode decommission): this store serves no more. A retired region's name is never reused; a new region needs a new name and a store from `paynode init --join`"
+            )
+        }
+        if let reused = config.engine.peers.first(where: { recovered.retired[$0] != nil }) {
+            throw NodeConfigError(
+                file: config.sourceFile, key: "peers",
+                problem:
+                    "\(reused) was retired from this cluster (this region's store records it): move it from peers to retired; a retired region's name is never reused"
+            )
+        }
+    }
+
     /// Creates the store of a region that has never written anywhere, recording that it
     /// holds its (empty) history: it takes writes without waiting for its peers. Refused
     /// when the store already holds data.
@@ -112,6 +132,17 @@ public final class ReplicaNode: @unchecked Sendable {
         }
         try store.claim(region: config.region)
     }
+
+    /// Makes this region one that is being retired (`paynode decommission`): it takes no
+    /// client writes and replicates until every peer holds all it wrote.
+    public func beginRetirement() async throws { try await onLoop { $0.beginRetirement() } }
+
+    /// What the peers still lack of this region's writes.
+    public func retirement() async throws -> RetirementStatus { try await onLoop { $0.engine.retirement } }
+
+    /// Records this region's retirement once drained (true); false while a peer still
+    /// lacks some of its writes. The record is committed by `shutdown`.
+    public func finishRetirement() async throws -> Bool { try await onLoop { $0.finishRetirement() } }
 
     /// Starts the peer transport and the engine's timer.
     public func start() async throws {

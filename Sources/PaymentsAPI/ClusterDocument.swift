@@ -107,7 +107,7 @@ public struct ClusterDocument: Encodable, Sendable {
                 ("writes_refused_for_clock", c.writesRefusedForClock),
                 ("entries_held_for_clock", c.entriesHeldForClock),
                 ("wire_format_raised", c.wireFormatRaised), ("links_refused_for_wire", c.linksRefusedForWire),
-                ("peers_added", c.peersAdded),
+                ("peers_added", c.peersAdded), ("peers_retired", c.peersRetired),
             ]
             try Dictionary(uniqueKeysWithValues: fields).encode(to: encoder)
         }
@@ -168,6 +168,9 @@ public struct ClusterDocument: Encodable, Sendable {
     /// not yet heard to speak its newest format (what holds the gate).
     public var wire = WireStatus(
         speaks: WireVersion.supported, release: WireVersion.release, active: WireVersion.current, awaiting: [])
+    /// Regions retired from the cluster: what each was last heard to hold, what the
+    /// survivors hold, and the difference (the writes its loss cost; 0 after a drain).
+    public var retired: [RetiredStatus] = []
 
     public init(
         region: RegionID, vector: VersionVector, peers: [Peer], rpoExposureMillis: UInt64, rpoExposureAmounts: [Amount],
@@ -193,11 +196,18 @@ public struct ClusterDocument: Encodable, Sendable {
         case unreplicatedLocalEntries = "unreplicated_local_entries"
         case clockProblem = "clock_problem"
         case stateDigest = "state_digest"
-        case wire
+        case wire, retired
     }
 
     enum WireKeys: String, CodingKey {
         case active, speaks, release, awaiting
+    }
+
+    enum RetiredKeys: String, CodingKey {
+        case region
+        case lastHeardSeq = "last_heard_seq"
+        case heldSeq = "held_seq"
+        case lostEntries = "lost_entries"
     }
 
     public func encode(to encoder: Encoder) throws {
@@ -216,6 +226,14 @@ public struct ClusterDocument: Encodable, Sendable {
         try w.encode(Array(wire.speaks), forKey: .speaks)
         try w.encode(wire.release, forKey: .release)
         try w.encode(wire.awaiting.map { $0.name }, forKey: .awaiting)
+        var r = c.nestedUnkeyedContainer(forKey: .retired)
+        for g in retired {
+            var one = r.nestedContainer(keyedBy: RetiredKeys.self)
+            try one.encode(g.region.name, forKey: .region)
+            try one.encode(g.lastHeard, forKey: .lastHeardSeq)
+            try one.encode(g.heldBySurvivors, forKey: .heldSeq)
+            try one.encode(g.lostEntries, forKey: .lostEntries)
+        }
         try c.encodeIfPresent(stateDigest, forKey: .stateDigest)  // only when asked for
     }
 

@@ -36,5 +36,6 @@ extension ClusterDocument {
                 refusedPeers: t.refusedPeers),
             stateDigest: stateDigest)
         wire = status.wire
+        retired = status.retired
     }
 }

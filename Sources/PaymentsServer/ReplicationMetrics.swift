@@ -19,6 +19,8 @@ import ReplicaCore
 /// `paynode_clock_steps_total`, `paynode_entries_held_clock_total`,
 /// `paynode_snapshots_sent_total`, `paynode_snapshots_received_total`,
 /// `paynode_snapshot_records_received_total`, `paynode_catch_up_in_progress{peer}`,
+/// `paynode_retired_region{region}`, `paynode_retired_region_lost_entries{region}` (a
+/// retired region's per-peer series are removed),
 /// `paynode_catch_up_records{peer}`, beside the HTTP ones (`HTTPRequestMetrics`) and what
 /// the node records as it happens (commits, session waits: `NodeActivityMetrics`).
 final class ReplicationMetrics: Sendable {
@@ -41,25 +43,25 @@ final class ReplicationMetrics: Sendable {
             let labels = [("peer", p.region.name)]
             registry.gauge(
                 named: "paynode_replication_lag_seconds", labels: labels,
-                help: "Age of the oldest entry this peer has not acknowledged"
+                help: Self.perPeerHelp["paynode_replication_lag_seconds"]!
             ).set(Double(p.lagMillis) / 1_000)
             registry.gauge(
                 named: "paynode_unreplicated_entries", labels: labels,
-                help: "Entries held here that this peer has not acknowledged"
+                help: Self.perPeerHelp["paynode_unreplicated_entries"]!
             ).set(Int64(p.unreplicatedEntries))
             registry.gauge(
-                named: "paynode_peer_connected", labels: labels,
-                help: "1 when the link to the peer is up (verified connection, HELLOs exchanged)"
+                named: "paynode_peer_connected", labels: labels, help: Self.perPeerHelp["paynode_peer_connected"]!
             ).set(Int64(p.connected ? 1 : 0))
             if let o = p.clockOffset {
                 registry.gauge(
                     named: "paynode_peer_clock_offset_seconds", labels: labels,
-                    help: "The peer's clock minus this region's, as last measured over a PING round trip"
+                    help: Self.perPeerHelp["paynode_peer_clock_offset_seconds"]!
                 )
                 .set(Double(o.offsetMillis) / 1_000)
             }
         }
         Self.catchUp(status.peers, into: registry)
+        retire(status.retired)
         registry.gauge(
             named: "paynode_rpo_exposure_seconds",
             help: "Age of the oldest local write not yet durable in another region"
@@ -137,6 +139,42 @@ final class ReplicationMetrics: Sendable {
             "Records merged from peers' snapshot chunks")
     }
 
+    /// Per-peer series of a retired region are removed (no alert for its silence), and
+    /// each retired region is reported with the writes no survivor is known to hold.
+    private func retire(_ retired: [RetiredStatus]) {
+        for g in retired {
+            let labels = [("peer", g.region.name)]
+            for (name, help) in Self.perPeerHelp.sorted(by: { $0.key < $1.key }) {
+                registry.unregisterGauge(registry.gauge(named: name, labels: labels, help: help))
+            }
+            let region = [("region", g.region.name)]
+            registry.gauge(
+                named: "paynode_retired_region", labels: region,
+                help: "1 for each region retired from the cluster (its silence is expected)"
+            ).set(Int64(1))
+            registry.gauge(
+                named: "paynode_retired_region_lost_entries", labels: region,
+                help: "Writes a retired region was last heard to hold that no surviving region holds (0 after a drain)"
+            ).set(Int64(clamping: g.lostEntries))
+        }
+    }
+
+    /// The gauges labelled by `peer`, with their help text.
+    static let perPeerHelp: [String: String] = [
+        "paynode_replication_lag_seconds":
+            "Age of the oldest entry this peer has not acknowledged",
+        "paynode_unreplicated_entries":
+            "Entries held here that this peer has not acknowledged",
+        "paynode_peer_connected":
+            "1 when the link to the peer is up (verified connection, HELLOs exchanged)",
+        "paynode_peer_clock_offset_seconds":
+            "The peer's clock minus this region's, as last measured over a PING round trip",
+        "paynode_catch_up_in_progress":
+            "1 while this peer streams this region a snapshot (this region is catching up from it), else 0",
+        "paynode_catch_up_records":
+            "Records merged from this peer's current snapshot stream (from its last one once that ended)",
+    ]
+
     /// Catch-up progress per peer: whether it streams this region a snapshot now, and
     /// how many records of its stream have been merged (of its last one once that ended).
     static func catchUp(_ peers: [PeerStatus], into registry: PrometheusCollectorRegistry) {
@@ -144,12 +182,11 @@ final class ReplicationMetrics: Sendable {
             let labels = [("peer", p.region.name)]
             registry.gauge(
                 named: "paynode_catch_up_in_progress", labels: labels,
-                help: "1 while this peer streams this region a snapshot (this region is catching up from it), else 0"
+                help: Self.perPeerHelp["paynode_catch_up_in_progress"]!
             )
             .set(Int64(p.sendingSnapshot ? 1 : 0))
             registry.gauge(
-                named: "paynode_catch_up_records", labels: labels,
-                help: "Records merged from this peer's current snapshot stream (from its last one once that ended)"
+                named: "paynode_catch_up_records", labels: labels, help: Self.perPeerHelp["paynode_catch_up_records"]!
             )
             .set(Int64(clamping: p.snapshotRecordsReceived))
         }

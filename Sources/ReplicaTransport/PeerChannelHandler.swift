@@ -55,7 +55,8 @@ final class PeerChannelHandler: ChannelInboundHandler {
             return
         }
         let certificate = try? context.pipeline.syncOperations.nioSSL_peerCertificate()
-        let identity = PeerIdentity.region(of: certificate, among: transport.peerRegions)
+        let identity = PeerIdentity.region(
+            of: certificate, among: transport.peerRegions, retired: transport.retiredRegions)
         if case .success(let named) = identity, state.dialed == nil || state.dialed == named, let certificate,
             !transport.verified(context.channel, region: named, certificate: certificate, tlsGeneration: tlsGeneration)
         {

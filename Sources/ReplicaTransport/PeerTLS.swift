@@ -105,13 +105,19 @@ public enum PeerIdentity {
 
     /// The one region of `regions` the certificate names, or why there is none. The
     /// certificate must also be a leaf made for peers: not a CA, and allowed both
-    /// serverAuth and clientAuth.
-    public static func region(of certificate: NIOSSLCertificate?, among regions: [RegionID]) -> Result<
-        RegionID, Refusal
-    > {
+    /// serverAuth and clientAuth. One naming a `retired` region is refused, saying so.
+    public static func region(
+        of certificate: NIOSSLCertificate?, among regions: [RegionID], retired: [RegionID] = []
+    ) -> Result<RegionID, Refusal> {
         guard let certificate else { return .failure(Refusal("no client certificate")) }
         if let refusal = usageProblem(of: certificate) { return .failure(refusal) }
         let names = Set(dnsNames(of: certificate))
+        if let gone = retired.first(where: { names.contains($0.name) }) {
+            return .failure(
+                Refusal(
+                    "certificate names \(gone), a region retired from this cluster: a retired region's name is never reused (give a new region a new name)"
+                ))
+        }
         let named = regions.filter { names.contains($0.name) }
         switch named.count {
         case 1: return .success(named[0])

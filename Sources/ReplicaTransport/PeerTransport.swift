@@ -54,6 +54,8 @@ public final class PeerTransport: @unchecked Sendable {
     private var verifiedPeers: [ObjectIdentifier: VerifiedPeer] = [:]
     /// Every other region and its peer address: the config's, and those added since.
     private var peerAddresses: [RegionID: HostPort]
+    /// Retired regions: the config's, and those retired since.
+    private var retired: Set<RegionID>
 
     /// Delegate calls decided under the lock, made after it in that same order by one
     /// thread at a time (`flushEvents`).
@@ -74,6 +76,7 @@ public final class PeerTransport: @unchecked Sendable {
     public init(config: PeerTransportConfig, tls: PeerTLS, group: EventLoopGroup, logger: Logger) {
         self.config = config
         self.peerAddresses = config.peers
+        self.retired = Set(config.retired)
         self.tls = tls
         self.group = group
         self.logger = logger
@@ -137,6 +140,22 @@ public final class PeerTransport: @unchecked Sendable {
         guard changed else { return }
         logger.info("peer address set", metadata: ["peer.region": "\(region)", "peer.address": "\(address)"])
         if dialNow { dial(region) }
+    }
+
+    /// Regions retired from the cluster, sorted.
+    public var retiredRegions: [RegionID] { lock.withLock { retired.sorted() } }
+
+    /// Retires `region`: it is no longer dialed, its link closes, and a certificate naming
+    /// it is refused from now on, with a log line saying it was retired.
+    public func retirePeer(_ region: RegionID) {
+        let channel: Channel? = lock.withLock {
+            peerAddresses[region] = nil
+            retired.insert(region)
+            failedDials[region] = nil
+            return current[region]?.channel
+        }
+        logger.notice("peer retired: no longer dialed or accepted", metadata: ["peer.region": "\(region)"])
+        channel?.close(promise: nil)
     }
 
     /// Whether `region` has a live link now.

@@ -36,6 +36,9 @@ public struct PeerTransportConfig: Sendable {
     public var listen: HostPort
     /// Every other region and its peer address.
     public var peers: [RegionID: HostPort]
+    /// Regions retired from the cluster: a certificate naming one is refused, with a log
+    /// line saying so (a retired region's name is never reused).
+    public var retired: [RegionID] = []
     /// First reconnect delay; doubles per failed attempt up to `reconnectMaxMillis`, with jitter.
     public var reconnectBaseMillis: Int64 = 100
     public var reconnectMaxMillis: Int64 = 5_000

@@ -1,6 +1,7 @@
 import ArgumentParser
 
-/// `paynode`: run a region (`serve`), create a new region's store (`init`), make
+/// `paynode`: run a region (`serve`), create a new region's store (`init`), retire one
+/// (`decommission`), make
 /// development certificates (`certs`), or run
 /// a local three-region cluster (`demo`).
 @main
@@ -9,6 +10,7 @@ struct Paynode: AsyncParsableCommand {
         commandName: "paynode",
         abstract: "A multi-region, active-active store for payment records.",
         subcommands: [
-            Demo.self, Serve.self, Init.self, Backup.self, Restore.self, Certs.self, LZ4DictionaryCommand.self,
+            Demo.self, Serve.self, Init.self, Decommission.self, Backup.self, Restore.self, Certs.self,
+            LZ4DictionaryCommand.self,
         ])
 }
