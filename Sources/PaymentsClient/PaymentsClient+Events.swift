@@ -56,13 +56,15 @@ extension PaymentsClient {
         let cursor = Shared<String?>(start)
         var backoffMillis: UInt64 = 100
         while !Task.isCancelled {
-            let order: [Int] = state.withLock { s in
-                s.router.ranked(nowMillis: Self.nowMillis()).map { keys.firstIndex(of: $0)! }
+            let order: [(index: Int, url: String)] = state.withLock { s in
+                s.router.ranked(nowMillis: Self.nowMillis()).map { (Self.index($0), s.urls[Self.index($0)]) }
             }
             var expired: PaymentsClientError?
             var refusedEverywhere = true
-            for i in order where !Task.isCancelled {
-                switch await stream(region: i, cursor: cursor, filter: filter, idleTimeout: idleTimeout, yield: yield) {
+            for (i, url) in order where !Task.isCancelled {
+                switch await stream(
+                    region: i, url: url, cursor: cursor, filter: filter, idleTimeout: idleTimeout, yield: yield)
+                {
                 case .expired(let error): expired = error
                 case .ended:
                     refusedEverywhere = false
@@ -86,25 +88,25 @@ extension PaymentsClient {
     }
 
     private func stream(
-        region i: Int, cursor: Shared<String?>, filter: EventFilter, idleTimeout: Duration,
+        region i: Int, url: String, cursor: Shared<String?>, filter: EventFilter, idleTimeout: Duration,
         yield: @escaping @Sendable (ChangeEvent) -> Void
     ) async -> StreamEnd {
         var request = HTTPClientRequest(
-            url: urls[i] + "/v1/events" + filter.queryString(cursor: cursor.withLock { $0 }, limit: nil))
+            url: url + "/v1/events" + filter.queryString(cursor: cursor.withLock { $0 }, limit: nil))
         request.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
         request.headers.add(name: "Accept", value: "text/event-stream")
         let response: HTTPClientResponse
         do {
             response = try await http.execute(request, deadline: .now() + options.requestTimeout)
         } catch {
-            state.withLock { $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis()) }
+            state.withLock { $0.router.recordFailure(Self.key(i), nowMillis: Self.nowMillis()) }
             return .failed
         }
-        let region = response.headers.first(name: "X-Region") ?? urls[i]
+        let region = response.headers.first(name: "X-Region") ?? url
         guard response.status.code == 200 else {
             let body = (try? await response.body.collect(upTo: 1 << 20)).map { Data($0.readableBytesView) } ?? Data()
             if response.status.code == 410 { return .expired(Self.apiError(410, body, region)) }
-            state.withLock { $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis()) }
+            state.withLock { $0.router.recordFailure(Self.key(i), nowMillis: Self.nowMillis()) }
             return .failed
         }
         let lastByte = Shared(ContinuousClock.now)
@@ -147,7 +149,9 @@ extension PaymentsClient {
             group.cancelAll()
             return first ?? .ended
         }
-        if case .ended = outcome { state.withLock { $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis()) } }
+        if case .ended = outcome {
+            state.withLock { $0.router.recordFailure(Self.key(i), nowMillis: Self.nowMillis()) }
+        }
         return outcome
     }
 }

@@ -45,14 +45,15 @@ public final class PaymentsClient: Sendable {
         public let healthy: Bool
     }
 
-    let urls: [String]
-    let keys: [RegionID]
     let apiKey: String
     let options: Options
     let http: HTTPClient
     let state: Mutex<State>
 
     struct State {
+        /// Every region URL ever given, in order: region `i` is the router's `r<i>`.
+        /// Only added to; a removed region leaves the router, not this list.
+        var urls: [String]
         var router: RegionRouter
         var names: [Int: String] = [:]
         var session = VersionVector()
@@ -60,14 +61,8 @@ public final class PaymentsClient: Sendable {
 
     /// A client over `regionURLs` (e.g. `http://127.0.0.1:8101`), in no particular order.
     public init(regionURLs: [String], apiKey: String, options: Options = Options()) throws(PaymentsClientError) {
-        let cleaned = regionURLs.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+        let cleaned = try regionURLs.map(Self.checkedURL)
         guard !cleaned.isEmpty else { throw .configuration("give at least one region URL") }
-        for url in cleaned
-        where URL(string: url)?.host == nil || !(url.hasPrefix("http://") || url.hasPrefix("https://")) {
-            throw .configuration("\(url) is not an http(s) URL")
-        }
-        urls = cleaned
-        keys = cleaned.indices.map { RegionID("r\($0)")! }
         self.apiKey = apiKey
         self.options = options
         var configuration = HTTPClient.Configuration(timeout: .init(connect: options.connectTimeout))
@@ -78,7 +73,56 @@ public final class PaymentsClient: Sendable {
             configuration.tlsConfiguration = tls
         }
         http = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
-        state = Mutex(State(router: RegionRouter(regions: keys, config: options.router)))
+        state = Mutex(
+            State(urls: cleaned, router: RegionRouter(regions: cleaned.indices.map(Self.key), config: options.router)))
+    }
+
+    /// The router's name for region `i` of `State.urls`.
+    static func key(_ i: Int) -> RegionID { RegionID("r\(i)")! }
+
+    /// The index in `State.urls` of a router name `key(i)` made.
+    static func index(_ key: RegionID) -> Int { Int(key.name.dropFirst())! }
+
+    /// `url` without a trailing slash, or why it is not a region URL.
+    static func checkedURL(_ url: String) throws(PaymentsClientError) -> String {
+        let cleaned = url.hasSuffix("/") ? String(url.dropLast()) : url
+        guard URL(string: cleaned)?.host != nil, cleaned.hasPrefix("http://") || cleaned.hasPrefix("https://") else {
+            throw .configuration("\(cleaned) is not an http(s) URL")
+        }
+        return cleaned
+    }
+
+    /// The region URLs requests may go to now (added ones included, removed ones not).
+    var activeRegions: [(index: Int, url: String)] {
+        state.withLock { s in s.router.health.keys.map(Self.index).sorted().map { ($0, s.urls[$0]) } }
+    }
+
+    /// Adds a region that joined the cluster: requests may go to it from now on (unmeasured,
+    /// it ranks after measured regions until `measureLatencies` or a request times it). The
+    /// session token and change-feed cursors simply gain its writes. A URL already in use
+    /// changes nothing.
+    public func addRegion(url: String) throws(PaymentsClientError) {
+        let cleaned = try Self.checkedURL(url)
+        state.withLock { s in
+            guard !s.router.health.keys.contains(where: { s.urls[Self.index($0)] == cleaned }) else { return }
+            s.urls.append(cleaned)
+            s.router.addRegion(Self.key(s.urls.count - 1))
+        }
+    }
+
+    /// Removes a region retired from the cluster: no request goes to it again. Refused for
+    /// the last region, and for a URL the client does not use.
+    public func removeRegion(url: String) throws(PaymentsClientError) {
+        let cleaned = try Self.checkedURL(url)
+        let problem: String? = state.withLock { s in
+            guard let key = s.router.health.keys.first(where: { s.urls[Self.index($0)] == cleaned }) else {
+                return "\(cleaned) is not one of this client's regions"
+            }
+            guard s.router.health.count > 1 else { return "\(cleaned) is this client's last region" }
+            s.router.removeRegion(key)
+            return nil
+        }
+        if let problem { throw .configuration(problem) }
     }
 
     /// Closes the connections. Calling it is good manners, not a duty: a client dropped
@@ -98,7 +142,7 @@ public final class PaymentsClient: Sendable {
     /// Probes every region's `/health` at once and feeds the latencies to the router.
     public func measureLatencies() async {
         await withTaskGroup(of: Void.self) { group in
-            for (i, url) in urls.enumerated() {
+            for (i, url) in activeRegions {
                 group.addTask { [self] in
                     let started = DispatchTime.now().uptimeNanoseconds
                     do {
@@ -109,14 +153,14 @@ public final class PaymentsClient: Sendable {
                         let name = response.headers.first(name: "X-Region")
                         state.withLock {
                             if response.status.code < 500 {
-                                $0.router.recordSuccess(keys[i], latencyMicros: micros)
+                                $0.router.recordSuccess(Self.key(i), latencyMicros: micros)
                             } else {
-                                $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis())
+                                $0.router.recordFailure(Self.key(i), nowMillis: Self.nowMillis())
                             }
                             if let name { $0.names[i] = name }
                         }
                     } catch {
-                        state.withLock { $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis()) }
+                        state.withLock { $0.router.recordFailure(Self.key(i), nowMillis: Self.nowMillis()) }
                     }
                 }
             }
@@ -128,9 +172,9 @@ public final class PaymentsClient: Sendable {
         state.withLock { s in
             let now = Self.nowMillis()
             return s.router.ranked(nowMillis: now).map { key in
-                let i = keys.firstIndex(of: key)!
+                let i = Self.index(key)
                 return RegionState(
-                    url: urls[i], name: s.names[i], latencyMicros: s.router.health[key]?.latencyMicros,
+                    url: s.urls[i], name: s.names[i], latencyMicros: s.router.health[key]?.latencyMicros,
                     healthy: s.router.isHealthy(key, nowMillis: now))
             }
         }
@@ -209,16 +253,16 @@ public final class PaymentsClient: Sendable {
         _ method: String, _ path: String, body: Data? = nil, headers: [String: String] = [:],
         retry: Retry, session: Bool = false, only: String? = nil, elsewhere: Set<Int> = [412]
     ) async throws -> Reply {
-        let order: [Int] = state.withLock { s in
-            s.router.ranked(nowMillis: Self.nowMillis()).map { keys.firstIndex(of: $0)! }
-        }.filter { only == nil || urls[$0] == only }
+        let order: [(index: Int, url: String)] = state.withLock { s in
+            s.router.ranked(nowMillis: Self.nowMillis()).map { (Self.index($0), s.urls[Self.index($0)]) }
+        }.filter { only == nil || $0.url == only }
         guard !order.isEmpty else {
             throw PaymentsClientError.configuration("\(only ?? "?") is not one of this client's regions")
         }
         var failures: [String] = []
         var lastRefusal: PaymentsClientError?
-        for i in order {
-            var request = HTTPClientRequest(url: urls[i] + path)
+        for (i, url) in order {
+            var request = HTTPClientRequest(url: url + path)
             request.method = .init(rawValue: method)
             request.headers.add(name: "Authorization", value: "Bearer \(apiKey)")
             for (k, v) in headers { request.headers.add(name: k, value: v) }
@@ -234,7 +278,7 @@ public final class PaymentsClient: Sendable {
                 let bytes = try await response.body.collect(upTo: 16 << 20)
                 var fields: [String: String] = [:]
                 for h in response.headers { fields[h.name.lowercased()] = h.value }
-                let region = fields["x-region"] ?? urls[i]
+                let region = fields["x-region"] ?? url
                 let status = Int(response.status.code)
                 let data = Data(bytes.readableBytesView)
                 state.withLock { if let name = fields["x-region"] { $0.names[i] = name } }
@@ -242,9 +286,9 @@ public final class PaymentsClient: Sendable {
                     state.withLock {
                         // 503: the region is up but refuses for now; anything else is a failure.
                         if status == 503 {
-                            $0.router.recordRefusal(keys[i], nowMillis: Self.nowMillis())
+                            $0.router.recordRefusal(Self.key(i), nowMillis: Self.nowMillis())
                         } else {
-                            $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis())
+                            $0.router.recordFailure(Self.key(i), nowMillis: Self.nowMillis())
                         }
                     }
                     failures.append("\(region): \(status) \(Self.errorSummary(data))")
@@ -252,7 +296,7 @@ public final class PaymentsClient: Sendable {
                     throw Self.apiError(status, data, region)
                 }
                 let micros = (DispatchTime.now().uptimeNanoseconds - started) / 1_000
-                state.withLock { $0.router.recordSuccess(keys[i], latencyMicros: micros) }
+                state.withLock { $0.router.recordSuccess(Self.key(i), latencyMicros: micros) }
                 if elsewhere.contains(status) {
                     // E.g. this region has not caught up to our writes yet: another may have.
                     lastRefusal = Self.apiError(status, data, region)
@@ -264,8 +308,8 @@ public final class PaymentsClient: Sendable {
             } catch let error as PaymentsClientError {
                 throw error
             } catch {
-                state.withLock { $0.router.recordFailure(keys[i], nowMillis: Self.nowMillis()) }
-                failures.append("\(urls[i]): \(error)")
+                state.withLock { $0.router.recordFailure(Self.key(i), nowMillis: Self.nowMillis()) }
+                failures.append("\(url): \(error)")
                 if retry == .requestNeverSent && !Self.neverSent(error) {
                     throw PaymentsClientError.unavailable(
                         failures + ["not retried: the change may have been applied; read it back"])

@@ -1,4 +1,5 @@
 import Foundation
+import PaymentsClient
 import ReplicaCore
 import Testing
 
@@ -86,5 +87,21 @@ import Testing
             return
         }
         await cluster.shutdown()
+    }
+
+    @Test func aClientsRegionListGrowsAndShrinksWithoutAReset() async throws {
+        let client = try PaymentsClient(
+            regionURLs: ["https://127.0.0.1:9001", "https://127.0.0.1:9002/"], apiKey: "k")
+        defer { Task { try? await client.shutdown() } }
+        try client.addRegion(url: "https://127.0.0.1:9003")
+        try client.addRegion(url: "https://127.0.0.1:9003/")  // already there
+        #expect(client.regions.map(\.url).sorted() == (1...3).map { "https://127.0.0.1:900\($0)" })
+        try client.removeRegion(url: "https://127.0.0.1:9002")
+        #expect(client.regions.map(\.url).sorted() == ["https://127.0.0.1:9001", "https://127.0.0.1:9003"])
+        #expect(throws: PaymentsClientError.self) { try client.removeRegion(url: "https://127.0.0.1:9002") }
+        #expect(throws: PaymentsClientError.self) { try client.addRegion(url: "ftp://x") }
+        try client.removeRegion(url: "https://127.0.0.1:9001")
+        // The last region stays.
+        #expect(throws: PaymentsClientError.self) { try client.removeRegion(url: "https://127.0.0.1:9003") }
     }
 }

@@ -20,7 +20,9 @@ extension ReplicationEngine {
     /// (a region believes only its own store about its own history, once it holds it).
     func problem(with vector: VersionVector, in what: String) -> String? {
         for (origin, seq) in vector.sortedEntries {
-            guard isClusterRegion(origin) else { return "\(what) names \(origin), not a region of this cluster" }
+            guard isClusterRegion(origin) else {
+                return "\(what) names \(origin), not a region of this cluster (a retired region belongs under retired:)"
+            }
             guard seq <= PeerBounds.seqMax else {
                 return "\(what) claims \(origin):\(seq), beyond \(PeerBounds.seqMax)"
             }

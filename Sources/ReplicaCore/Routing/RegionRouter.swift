@@ -39,6 +39,14 @@ public struct RegionRouter: Sendable {
         self.health = Dictionary(uniqueKeysWithValues: regions.map { ($0, Health()) })
     }
 
+    /// Adds a region (one that joined the cluster), unmeasured; a known one keeps its record.
+    public mutating func addRegion(_ region: RegionID) {
+        if health[region] == nil { health[region] = Health() }
+    }
+
+    /// Removes a region (one retired from the cluster): it is never ranked again.
+    public mutating func removeRegion(_ region: RegionID) { health[region] = nil }
+
     /// A request to `region` succeeded after `latencyMicros`.
     public mutating func recordSuccess(_ region: RegionID, latencyMicros: UInt64) {
         guard var h = health[region] else { return }

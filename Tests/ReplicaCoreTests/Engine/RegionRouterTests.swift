@@ -48,4 +48,21 @@ import Testing
         for _ in 0..<40 { router.recordFailure(Fixtures.tokyo, nowMillis: 0) }
         #expect(router.health[Fixtures.tokyo]?.benchedUntilMillis == 30_000)
     }
+
+    @Test func regionsAddedAndRemovedWhileRouting() {
+        let a = RegionID("a")!
+        let b = RegionID("b")!
+        let c = RegionID("c")!
+        var router = RegionRouter(regions: [a, b])
+        router.recordSuccess(a, latencyMicros: 900)
+        router.recordSuccess(b, latencyMicros: 500)
+        router.addRegion(c)  // joined: unmeasured, after the measured ones
+        #expect(router.ranked(nowMillis: 0) == [b, a, c])
+        router.recordSuccess(c, latencyMicros: 100)
+        router.addRegion(c)  // known: keeps its record
+        #expect(router.ranked(nowMillis: 0) == [c, b, a])
+        router.removeRegion(b)  // retired: never ranked again
+        router.recordSuccess(b, latencyMicros: 1)
+        #expect(router.ranked(nowMillis: 0) == [c, a])
+    }
 }
