@@ -2,6 +2,7 @@ import Dispatch
 import HTTPTypes
 import Hummingbird
 import Logging
+import Synchronization
 
 extension HTTPField.Name {
     static let xRequestID = Self("X-Request-Id")!
@@ -49,8 +50,16 @@ struct AccessLog<Context: RequestContext>: RouterMiddleware {
         {
             return offered
         }
-        let n = UInt64.random(in: .min ... .max)
+        // A random prefix drawn once per process and a counter: unique per process, and
+        // with no system call per request (each `random` is a getrandom call on Linux).
+        let n = RequestIDs.prefix << 32 | UInt64(RequestIDs.counter.wrappingAdd(1, ordering: .relaxed).oldValue)
         let hex = String(n, radix: 16)
         return String(repeating: "0", count: 16 - hex.count) + hex
     }
+}
+
+/// What new request ids are made of.
+enum RequestIDs {
+    static let prefix = UInt64(UInt32.random(in: .min ... .max))
+    static let counter = Atomic<UInt32>(0)
 }

@@ -1,4 +1,5 @@
 import Dispatch
+import Synchronization
 import Hummingbird
 import Prometheus
 
@@ -19,6 +20,9 @@ struct HTTPRequestMetrics: RouterMiddleware {
     typealias Context = APIRequestContext
     let registry: PrometheusCollectorRegistry
     let inFlight: Gauge
+    /// The series each (route, method, status, key) records into, made once: the
+    /// registry's lookup validates names and formats help text on every call.
+    let cache: RequestSeriesCache
 
     static var durationBuckets: [Duration] {
         [
@@ -30,6 +34,7 @@ struct HTTPRequestMetrics: RouterMiddleware {
 
     init(registry: PrometheusCollectorRegistry) {
         self.registry = registry
+        self.cache = RequestSeriesCache(registry: registry)
         inFlight = registry.makeGauge(
             descriptor: MetricNameDescriptor(
                 namespace: "paynode", metricName: "http_requests", unitName: "in_flight",
@@ -55,27 +60,58 @@ struct HTTPRequestMetrics: RouterMiddleware {
 
     private func record(_ context: Context, _ method: String, _ status: Int, since start: UInt64) {
         inFlight.decrement()
-        let route = context.endpointPath ?? "unmatched"
-        if let keyID = context.keyID {
-            registry.makeCounter(
-                descriptor: MetricNameDescriptor(
-                    namespace: "paynode", metricName: "api_requests_by_key", unitName: "total",
-                    helpText: "HTTP requests that presented a configured API key, by key id and status code"),
-                labels: [("key_id", keyID), ("status_code", String(status))]
-            ).increment()
-        }
-        registry.makeCounter(
-            descriptor: MetricNameDescriptor(
-                namespace: "paynode", metricName: "http_requests", unitName: "total",
-                helpText: "HTTP requests answered, by route, method and status code"),
-            labels: [("route", route), ("method", method), ("status_code", String(status))]
-        ).increment()
         let elapsed = Duration.nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- start))
-        registry.makeDurationHistogram(
-            descriptor: MetricNameDescriptor(
-                namespace: "paynode", metricName: "http_request_duration", unitName: "seconds",
-                helpText: "Time from a request's arrival until its answer is ready to write"),
-            labels: [("route", route), ("method", method)], buckets: Self.durationBuckets
-        ).record(elapsed)
+        let series = cache.series(
+            route: context.endpointPath ?? "unmatched", method: method, status: status, keyID: context.keyID)
+        series.byKey?.increment()
+        series.requests.increment()
+        series.duration.record(elapsed)
+    }
+}
+
+/// The request metrics' series by label values, looked up in the registry once each.
+/// Route patterns, methods, status codes and key ids are bounded sets, so the map is too.
+final class RequestSeriesCache: Sendable {
+    struct Series: Sendable {
+        let requests: Counter
+        let duration: DurationHistogram
+        let byKey: Counter?
+    }
+
+    private struct Labels: Hashable {
+        let route: String
+        let method: String
+        let status: Int
+        let keyID: String?
+    }
+
+    private let registry: PrometheusCollectorRegistry
+    private let made = Mutex<[Labels: Series]>([:])
+
+    init(registry: PrometheusCollectorRegistry) { self.registry = registry }
+
+    func series(route: String, method: String, status: Int, keyID: String?) -> Series {
+        let labels = Labels(route: route, method: method, status: status, keyID: keyID)
+        if let known = made.withLock({ $0[labels] }) { return known }
+        let series = Series(
+            requests: registry.makeCounter(
+                descriptor: MetricNameDescriptor(
+                    namespace: "paynode", metricName: "http_requests", unitName: "total",
+                    helpText: "HTTP requests answered, by route, method and status code"),
+                labels: [("route", route), ("method", method), ("status_code", String(status))]),
+            duration: registry.makeDurationHistogram(
+                descriptor: MetricNameDescriptor(
+                    namespace: "paynode", metricName: "http_request_duration", unitName: "seconds",
+                    helpText: "Time from a request's arrival until its answer is ready to write"),
+                labels: [("route", route), ("method", method)], buckets: HTTPRequestMetrics.durationBuckets),
+            byKey: keyID.map { keyID in
+                registry.makeCounter(
+                    descriptor: MetricNameDescriptor(
+                        namespace: "paynode", metricName: "api_requests_by_key", unitName: "total",
+                        helpText: "HTTP requests that presented a configured API key, by key id and status code"),
+                    labels: [("key_id", keyID), ("status_code", String(status))])
+            })
+        made.withLock { $0[labels] = series }
+        return series
     }
 }

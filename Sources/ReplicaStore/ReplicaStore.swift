@@ -42,6 +42,8 @@ public final class ReplicaStore: @unchecked Sendable {
         try db.execute("PRAGMA cache_size = -\(max(1, options.cacheMegabytes) * 1_024)")
         try db.execute("PRAGMA wal_autocheckpoint = 10000")
         try Schema.migrate(db)
+        // A catch-up from a snapshot that stopped before its last chunk left them dropped.
+        if try SnapshotBulkLoad.isLoading(db) { try SnapshotBulkLoad.finish(db) }
         insertEntry = try db.prepare(
             "INSERT OR IGNORE INTO log (origin, seq, hlc, payment_id, entry) VALUES (?, ?, ?, ?, ?)")
         upsertPayment = try db.prepare(
@@ -126,7 +128,11 @@ public final class ReplicaStore: @unchecked Sendable {
     public func commit(_ requests: [PersistRequest]) throws {
         guard !requests.isEmpty else { return }
         try db.transaction { () throws(SQLiteError) in
-            for r in requests { try apply(r) }
+            for r in requests {
+                try apply(r)
+                // The snapshot's last chunk: the list indexes dropped for it are built again.
+                if r.snapshotChunk && r.compactThrough != nil { try SnapshotBulkLoad.finish(db) }
+            }
             // The vector and clock only grow: writing the group's last ones is enough.
             let last = requests[requests.count - 1]
             for (origin, seq) in last.vector.sortedEntries {
@@ -165,6 +171,7 @@ public final class ReplicaStore: @unchecked Sendable {
     }
 
     private func apply(_ r: PersistRequest) throws(SQLiteError) {
+        if r.snapshotChunk && r.compactThrough == nil { try SnapshotBulkLoad.beginIfEmpty(db) }
         if let horizon = r.compactThrough {
             try compact(through: horizon)
             for (origin, seq) in horizon.sortedEntries {

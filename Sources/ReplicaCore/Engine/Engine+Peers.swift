@@ -230,9 +230,10 @@ extension ReplicationEngine {
             horizon = snapshotVector
             counters.snapshotsReceived += 1
         }
-        let request = makePersist(
+        var request = makePersist(
             entries: [], records: touched, conflicts: conflicts, localWrites: [],
             ackPeer: peer, compactThrough: horizon)
+        request.snapshotChunk = true
         pendingPersists[pendingPersists.count - 1].dropOnCommit = true
         return [.persist(request)]
     }

@@ -50,6 +50,9 @@ public struct PersistRequest: Hashable, Sendable {
     /// The membership to record (retired regions, this region's own retirement), when
     /// it changed.
     public var membership: MembershipRecord? = nil
+    /// The records are a chunk of a peer's snapshot (the last one sets `compactThrough`):
+    /// a store may load them in bulk (see the store's README section).
+    public var snapshotChunk = false
 
     /// The same request with other record states (the simulator's faulty disk writes
     /// what it gets wrong).
@@ -60,6 +63,7 @@ public struct PersistRequest: Hashable, Sendable {
         r.ownHistoryComplete = ownHistoryComplete
         r.wire = wire
         r.membership = membership
+        r.snapshotChunk = snapshotChunk
         return r
     }
 }
