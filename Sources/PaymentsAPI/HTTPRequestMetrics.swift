@@ -1,7 +1,7 @@
 import Dispatch
-import Synchronization
 import Hummingbird
 import Prometheus
+import Synchronization
 
 /// The outermost middleware but for traces: counts every request by route, method and
 /// the status the client got (a 4xx is a 4xx, not the 500 an inner error would look

@@ -15,11 +15,14 @@ enum SnapshotBulkLoad {
         "CREATE INDEX IF NOT EXISTS payments_by_order ON payments (merchant_id, order_id) WHERE complete = 1",
         "CREATE INDEX IF NOT EXISTS payments_by_status ON payments (status, created_at_ms DESC, id DESC) WHERE complete = 1",
     ]
-    static let listIndexNames = ["payments_by_created", "payments_by_merchant", "payments_by_order", "payments_by_status"]
+    static let listIndexNames = [
+        "payments_by_created", "payments_by_merchant", "payments_by_order", "payments_by_status",
+    ]
 
     /// Whether the list indexes are dropped now (a bulk catch-up is under way).
     static func isLoading(_ db: SQLiteDatabase) throws(SQLiteError) -> Bool {
-        try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'payments_by_created'") == 0
+        try db.scalarInt("SELECT count(*) FROM sqlite_master WHERE type = 'index' AND name = 'payments_by_created'")
+            == 0
     }
 
     /// Inside the transaction of a snapshot's chunk: drops the list indexes when the

@@ -13,7 +13,9 @@ import Testing
         var w = Writer(euWest)
         for i in 0..<count { _ = w.create(i, at: 1_000 + UInt64(i)) }
         let records = w.engine.records.ids.sortedByID().map { EncodedRecord(w.engine.record($0)!) }
-        return (stride(from: 0, to: count, by: size).map { Array(records[$0..<min($0 + size, count)]) }, w.engine.vector)
+        return (
+            stride(from: 0, to: count, by: size).map { Array(records[$0..<min($0 + size, count)]) }, w.engine.vector
+        )
     }
 
     static func chunk(_ records: [EncodedRecord], id: UInt64, last vector: VersionVector?) -> PersistRequest {
@@ -29,7 +31,8 @@ import Testing
     }
 
     static func listed(_ store: ReplicaStore, merchant: String) throws -> [String] {
-        try store.reader().list(PaymentFilter(merchantID: merchant), limit: 100, cursor: nil).payments.map(\.id.rawValue)
+        try store.reader().list(PaymentFilter(merchantID: merchant), limit: 100, cursor: nil).payments.map(
+            \.id.rawValue)
     }
 
     @Test func anEmptyStoreLoadsASnapshotWithoutItsListIndexes_andBuildsThemWithTheLastChunk() throws {
