@@ -237,11 +237,10 @@ public final class ReplicaNode: @unchecked Sendable {
     public func moneyAtRisk(_ status: ReplicationStatus) async throws -> MoneyAtRisk {
         let own = status.region
         let heldElsewhere = status.peers.map { $0.acked[own] }.max() ?? 0
-        return try await io.read { reader in
-            MoneyAtRisk(
-                total: try reader.amountsAbove(heldElsewhere, of: own),
-                perPeer: try status.peers.map { ($0.region, try reader.amountsAbove($0.acked[own], of: own)) })
+        let sums = try await io.read { reader in
+            try reader.amountsAbove([heldElsewhere] + status.peers.map { $0.acked[own] }, of: own)
         }
+        return MoneyAtRisk(total: sums[0], perPeer: zip(status.peers, sums.dropFirst()).map { ($0.region, $1) })
     }
 
     /// `StateDigest` of the committed records (equal digests, equal state).
