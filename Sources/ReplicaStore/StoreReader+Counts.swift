@@ -14,7 +14,8 @@ extension StoreReader {
     /// `amountsAbove` for each of `seqs` (in their order), in one pass over the log above
     /// the smallest: the total and every peer's share of one `/v1/cluster` answer cost one
     /// read of the unreplicated log, not one each. Sums saturate at `Int64.max`.
-    public func amountsAbove(_ seqs: [UInt64], of origin: RegionID) throws -> [[(currency: String, minorUnits: Int64)]] {
+    public func amountsAbove(_ seqs: [UInt64], of origin: RegionID) throws -> [[(currency: String, minorUnits: Int64)]]
+    {
         guard let lowest = seqs.min() else { return [] }
         let s = try db.prepare(
             """
