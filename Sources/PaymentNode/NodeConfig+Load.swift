@@ -206,8 +206,8 @@ extension NodeConfig {
         engine.batchDelayMillis = 20
         engine.tickIntervalMillis = 5
         engine.relayDelayMillis = 2_500
-        engine.recordCacheBytes = 64 << 20
-        engine.logCacheEntries = 50_000
+        engine.recordCacheBytes = 32 << 20
+        engine.logCacheEntries = 20_000
         let tuning = try top.section("tuning")
         if let v = try tuning.integer("batch_entries_max", in: 1...Int64(WireLimits.entriesPerBatchMax)) {
             engine.batchEntriesMax = Int(v)
