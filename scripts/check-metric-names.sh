@@ -36,6 +36,8 @@ for line in open(metrics_path):
         exported.add(re.match(IDENT, line).group())
 if not exported:
     sys.exit(f"{metrics_path}: no metrics in it")
+# Families a node prints only once a region has been retired from its cluster.
+exported |= {"paynode_retired_region", "paynode_retired_region_lost_entries"}
 # Series Prometheus adds itself: per target, and its own alert series.
 exported |= {"up", "scrape_duration_seconds", "scrape_samples_scraped",
              "scrape_samples_post_metric_relabeling", "scrape_series_added", "ALERTS", "ALERTS_FOR_STATE"}

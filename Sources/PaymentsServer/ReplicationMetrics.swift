@@ -19,7 +19,7 @@ import ReplicaCore
 /// `paynode_clock_steps_total`, `paynode_entries_held_clock_total`,
 /// `paynode_snapshots_sent_total`, `paynode_snapshots_received_total`,
 /// `paynode_snapshot_records_received_total`, `paynode_catch_up_in_progress{peer}`,
-/// `paynode_retired_region{region}`, `paynode_retired_region_lost_entries{region}` (a
+/// `paynode_retired_region{retired_region}`, `paynode_retired_region_lost_entries{retired_region}` (a
 /// retired region's per-peer series are removed),
 /// `paynode_catch_up_records{peer}`, beside the HTTP ones (`HTTPRequestMetrics`) and what
 /// the node records as it happens (commits, session waits: `NodeActivityMetrics`).
@@ -147,7 +147,9 @@ final class ReplicationMetrics: Sendable {
             for (name, help) in Self.perPeerHelp.sorted(by: { $0.key < $1.key }) {
                 registry.unregisterGauge(registry.gauge(named: name, labels: labels, help: help))
             }
-            let region = [("region", g.region.name)]
+            // Not `region`: a scrape config that labels each target with its region (as the
+            // shipped one does) would rename a `region` label of the series.
+            let region = [("retired_region", g.region.name)]
             registry.gauge(
                 named: "paynode_retired_region", labels: region,
                 help: "1 for each region retired from the cluster (its silence is expected)"
