@@ -320,6 +320,17 @@ final class NodeConfigTests: XCTestCase {
             variant("log_entries_max: 10000", "log_entries_max: 100"), key: "tuning", problem: "log_entries_max")
     }
 
+    func testRetiredRegions() throws {
+        XCTAssertEqual(try load(validYAML).engine.retired, [])
+        let config = try load(validYAML + "\nretired: [sa-east-1, ca-central-1]\n")
+        XCTAssertEqual(config.engine.retired.map(\.name), ["ca-central-1", "sa-east-1"])
+        XCTAssertEqual(config.transport.retired.map(\.name), ["ca-central-1", "sa-east-1"])
+        assertError(validYAML + "\nretired: [eu-west-1]\n", key: "retired", problem: "is also under peers")
+        assertError(validYAML + "\nretired: [us-east-1]\n", key: "retired", problem: "names this region")
+        assertError(validYAML + "\nretired: [Bad Name]\n", key: "retired", problem: "is not a region name")
+        assertError(validYAML + "\nretired: [sa-east-1, sa-east-1]\n", key: "retired", problem: "twice")
+    }
+
     func testPeersAreRequiredButMayBeEmpty() throws {
         let start = try XCTUnwrap(validYAML.range(of: "peers:\n"))
         let end = try XCTUnwrap(validYAML.range(of: "\ntls:")).upperBound
