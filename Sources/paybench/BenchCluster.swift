@@ -7,12 +7,16 @@ import ReplicaCore
 
 /// Real `paynode serve` processes on loopback for the benchmarks: development
 /// certificates, one YAML per region (through `LoopbackNodeYAML`), free ports, a log file
-/// per region. The binary is the `paynode` next to this `paybench`.
+/// per region. The client API is plain HTTP unless `apiTLS` (then HTTPS with the
+/// development `api.pem`; `http` must trust `caPath(dir)`). The binary is the `paynode`
+/// next to this `paybench`.
 final class BenchCluster: @unchecked Sendable {
     static let apiKey = "paynode-dev-key"
 
     let dir: String
     let regions: [RegionID]
+    /// Whether the client API is HTTPS.
+    let apiTLS: Bool
     private(set) var apiPorts: [RegionID: Int] = [:]
     private var processes: [RegionID: Process] = [:]
     /// Regions whose store `paynode init` made (their first start).
@@ -20,11 +24,15 @@ final class BenchCluster: @unchecked Sendable {
     let http: HTTPClient
 
     /// `regions` of one cluster; `tuning` and `api` lines go into every region's YAML.
-    init(regions: [RegionID], dir: String, api: [String] = [], tuning: [String] = [], http: HTTPClient) throws {
+    init(
+        regions: [RegionID], dir: String, api: [String] = [], tuning: [String] = [], apiTLS: Bool = false,
+        http: HTTPClient
+    ) throws {
         self.regions = regions
         self.dir = dir
+        self.apiTLS = apiTLS
         self.http = http
-        let certs = dir + "/certs"
+        let certs = Self.certDir(dir)
         try DevelopmentCertificates.make(in: certs, regions: regions)
         var peerPorts: [RegionID: Int] = [:]
         for r in regions {
@@ -36,7 +44,8 @@ final class BenchCluster: @unchecked Sendable {
                 region: r, dataDir: dataDir(r), apiPort: apiPorts[r]!, peerPort: peerPorts[r]!,
                 peers: regions.filter { $0 != r }.map { ($0, peerPorts[$0]!) }, certDir: certs)
             yaml.comment = "paybench"
-            yaml.apiTLS = false  // wrk and the baselines speak plain HTTP: the suite measures the node, not TLS
+            // Plain HTTP unless asked: the baselines have no TLS, so most rows measure the node, not TLS
+            yaml.apiTLS = apiTLS
             yaml.api = api
             yaml.tuning = tuning
             yaml.accessLog = false  // the baselines log no line per request either
@@ -47,7 +56,11 @@ final class BenchCluster: @unchecked Sendable {
     func dataDir(_ r: RegionID) -> String { "\(dir)/data/\(r.name)" }
     func configPath(_ r: RegionID) -> String { "\(dir)/\(r.name).yaml" }
     func logPath(_ r: RegionID) -> String { "\(dir)/\(r.name).log" }
-    func url(_ r: RegionID) -> String { "http://127.0.0.1:\(apiPorts[r]!)" }
+    func url(_ r: RegionID) -> String { "\(apiTLS ? "https" : "http")://127.0.0.1:\(apiPorts[r]!)" }
+    /// Where the development certificates of a cluster in `dir` are.
+    static func certDir(_ dir: String) -> String { dir + "/certs" }
+    /// The development CA that signed a cluster's certificates, `api.pem` among them.
+    static func caPath(_ dir: String) -> String { DevelopmentCertificates.caPath(certDir(dir)) }
     func pid(_ r: RegionID) -> Int32? { processes[r].map(\.processIdentifier) }
 
     /// Starts the region's node and waits until `/health` answers. A region's first start

@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOSSL  // ReplicaTransport's dependency (the package does not list it for paybench)
 
 /// Every figure a suite run measured, by name, one value per run; the table shows medians.
 struct Samples {
@@ -31,8 +32,15 @@ struct Samples {
 /// The HTTP client the benchmarks use for everything but wrk: many connections per host
 /// (a fixed-rate writer keeps hundreds of requests in flight).
 enum BenchHTTP {
-    static func client() -> HTTPClient {
+    /// A client; with `trustingCA` (a PEM file, read at the first HTTPS connection) it
+    /// also speaks HTTPS to servers that CA signed.
+    static func client(trustingCA caPath: String? = nil) -> HTTPClient {
         var config = HTTPClient.Configuration(timeout: .init(connect: .seconds(2)))
+        if let caPath {
+            var tls = TLSConfiguration.makeClientConfiguration()
+            tls.trustRoots = .file(caPath)
+            config.tlsConfiguration = tls
+        }
         config.connectionPool = .init(idleTimeout: .seconds(60), concurrentHTTP1ConnectionsPerHostSoftLimit: 512)
         return HTTPClient(eventLoopGroupProvider: .singleton, configuration: config)
     }

@@ -7,6 +7,8 @@ enum Suite {
         var runs = 3
         var seconds = 10
         var connections = 64
+        /// Creates a node has taken over HTTP when its RSS is read (the http part).
+        var rssCreates = 300_000
         var lagRates = [1_000, 5_000]
         var catchUpPayments = 1_000_000
         var catchUpRuns = 1
@@ -34,7 +36,9 @@ enum Suite {
             if o.only.contains("http") {
                 await attempt("http, run \(run)") {
                     try await HTTPBenchmark.run(
-                        .init(seconds: o.seconds, connections: o.connections, dir: o.dir), run: run, into: &$0)
+                        .init(
+                            seconds: o.seconds, connections: o.connections, rssCreates: o.rssCreates, dir: o.dir),
+                        run: run, into: &$0)
                 }
             }
             if o.only.contains("postgres") {

@@ -3,10 +3,11 @@ import ReplicaStore
 
 /// paybench: measurements, printed as tables (never asserted in tests).
 let usage = """
-    usage: paybench suite [--runs N] [--seconds S] [--connections C] [--lag-rates R,R] [--catch-up N] [--catch-up-runs N]
-                          [--paysim-seeds N] [--only http,postgres,lag,events,etcd,catchup,paysim,dataset] [--dataset N]
-                          [--no-dataset-catch-up] [--dir DIR]
+    usage: paybench suite [--runs N] [--seconds S] [--connections C] [--rss-creates N] [--lag-rates R,R] [--catch-up N]
+                          [--catch-up-runs N] [--paysim-seeds N] [--only http,postgres,lag,events,etcd,catchup,paysim,dataset]
+                          [--dataset N] [--no-dataset-catch-up] [--dir DIR]
              every end-to-end benchmark against real nodes, wrk, PostgreSQL and etcd; one markdown table of medians
+             (--rss-creates: the creates a node takes over HTTP before its RSS is read, 300,000 by default)
              (the dataset part, a region holding --dataset payments, 10,000,000 by default, runs only when named in --only)
            paybench store [--writers N] [--writes N] [--naive-writes N] [--sync full|normal] [--dir DIR]
            paybench wire [--entries N]     (replication bytes per create, raw vs LZ4, by batch size)
@@ -57,6 +58,7 @@ do {
         o.runs = number("--runs", o.runs)
         o.seconds = number("--seconds", o.seconds)
         o.connections = number("--connections", o.connections)
+        o.rssCreates = number("--rss-creates", o.rssCreates)
         let rates = option("--lag-rates", o.lagRates.map(String.init).joined(separator: ",")).split(separator: ",")
         o.lagRates = rates.compactMap { Int($0) }.filter { $0 > 0 }
         guard o.lagRates.count == rates.count, !rates.isEmpty else {
