@@ -56,7 +56,9 @@ import Testing
                 #expect(retired.first?["lost_entries"] as? Int == 0, "\(r): \(retired)")
                 #expect(retired.first?["last_heard_seq"] as? Int == 10, "\(r): \(retired)")
                 let metrics = try await cluster.call(r, "GET", "/metrics").body
-                #expect(metrics.contains(#"paynode_retired_region_lost_entries{retired_region="eu-west-1"} 0"#), "\(metrics)")
+                #expect(
+                    metrics.contains(#"paynode_retired_region_lost_entries{retired_region="eu-west-1"} 0"#),
+                    "\(metrics)")
                 #expect(!metrics.contains(#"paynode_peer_connected{peer="eu-west-1"}"#), "\(metrics)")
             }
             for id in written {
