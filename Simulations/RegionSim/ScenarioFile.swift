@@ -22,6 +22,8 @@ import ReplicaCore
 /// at 28s restore us-east-1 for 2s        # folder lost, restored from that backup
 /// at 30s upgrade eu-west-1 for 2s        # drains, exits, back on the next release
 /// at 32s add-region us-west-2             # joins while the cluster serves (see below)
+/// at 36s retire us-east-1                # decommissioned: drains, leaves for good (see below)
+/// at 38s retire-lost eu-west-1           # lost for good, every member told at once
 /// ```
 ///
 /// `add-region <name>` names a region beyond the first `regions` (the next of the
@@ -29,6 +31,13 @@ import ReplicaCore
 /// step; then every member's config lists it (a reload; a member that is down has it from
 /// its next start) and it starts with a `paynode init --join` store, listing every member.
 /// `clock_offset_ms` and `clock_drift_ppm` then need a value for it too.
+///
+/// `retire <region>` decommissions a region: it takes no client writes (503, its clients
+/// fail over), keeps replicating until every peer holds all it wrote, records its
+/// retirement, drains and stops for good; then every member is told (a member that is
+/// down, at its restart). `retire-lost <region>` loses a region for good (as `lose`,
+/// unless it already was) and tells every member at once. A retired region never runs or
+/// links again; later steps naming it are dropped. At least two regions stay.
 ///
 /// Releases: `previous_release = all` (or a comma list of regions) starts those regions
 /// on the release before this one (wire format 3 only; `all`: every region there at the start); `expect_wire_active = 4` fails
@@ -143,7 +152,17 @@ public enum ScenarioFile {
                     throw ParseError(line: lineNo, message: "\(names[r]) is added twice")
                 }
             }
+            switch f.kind {
+            case .retire(let r), .retireLost(let r):
+                guard !o.retiringRegions.contains(r) else {
+                    throw ParseError(line: lineNo, message: "\(names[r]) is retired twice")
+                }
+            default: break
+            }
             o.scripted.append(f)
+            if names.count - o.retiringRegions.count < 2 {
+                throw ParseError(line: lineNo, message: "at least two regions must stay in the cluster")
+            }
         }
         o.scripted.sort { $0.atMillis < $1.atMillis }
         o.regionCount = names.count
@@ -199,6 +218,8 @@ public enum ScenarioFile {
         case "restore": kind = .restore(region: try region(3), downMillis: try forDuration(4))
         case "upgrade": kind = .upgrade(region: try region(3), downMillis: try forDuration(4))
         case "add-region": kind = .addRegion(region: try region(3))
+        case "retire": kind = .retire(region: try region(3))
+        case "retire-lost": kind = .retireLost(region: try region(3))
         case "jump":
             guard w.count > 4, let delta = millis(w[4]) else {
                 throw fail("jump needs a signed duration, e.g. -1500ms")
@@ -206,7 +227,7 @@ public enum ScenarioFile {
             kind = .clockJump(region: try region(3), deltaMillis: delta)
         default:
             throw fail(
-                "unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, fsyncfail, wipe, sigterm, backup, restore, upgrade, add-region)"
+                "unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, fsyncfail, wipe, sigterm, backup, restore, upgrade, add-region, retire, retire-lost)"
             )
         }
         return ScriptedFault(atMillis: at, kind: kind)

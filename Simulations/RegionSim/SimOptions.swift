@@ -79,6 +79,10 @@ public struct SimOptions: Sendable, Hashable {
     /// Print every client operation on this payment (debugging a failed seed).
     public var tracePayment: String?
 
+    /// TEST ONLY: this member is never told that a region was retired (not at its restart
+    /// either): the retirement checks must catch it.
+    public var retirementUntold: Int?
+
     /// TEST ONLY: every region's simulated disk merges records wrongly, keeping of each
     /// field the register with the lower stamp (`SimStore.onDisk`): the checks must catch it.
     public var brokenMerge = false
@@ -124,6 +128,7 @@ public struct SimOptions: Sendable, Hashable {
         }
         o.drawRollingUpgrade(seed: seed)
         o.drawJoin(seed: seed)
+        o.drawRetirement(seed: seed)
         return o
     }
 
@@ -163,6 +168,33 @@ extension SimOptions {
     }
 }
 
+extension SimOptions {
+    /// One seed in twenty-five or so retires one of the regions there at the start, at
+    /// 30-70% of chaos: half of them decommission it (it drains, then leaves), half lose
+    /// it for good and retire it at once. Drawn from a stream of its own, so the other
+    /// draws of every seed (and the runs of the seeds that draw none) are what they were
+    /// without it.
+    mutating func drawRetirement(seed: UInt64) {
+        var rng = SimRandom(seed: seed ^ 0x2E_712E_5EED_0004)
+        let founders = regionCount - joiningRegions.count
+        guard founders >= 3, rng.chance(perMillion: 40_000) else { return }
+        let r = Int(rng.below(UInt64(founders)))
+        let at = rng.between(chaosMillis * 3 / 10, chaosMillis * 7 / 10)
+        let kind: ScriptedFault.Kind = rng.below(2) == 0 ? .retire(region: r) : .retireLost(region: r)
+        scripted.append(ScriptedFault(atMillis: at, kind: kind))
+    }
+
+    /// Regions retired by a step (`retire` or `retire-lost`), in the order of the steps.
+    public var retiringRegions: [Int] {
+        scripted.compactMap {
+            switch $0.kind {
+            case .retire(let r), .retireLost(let r): r
+            default: nil
+            }
+        }
+    }
+}
+
 /// A fault at a fixed time, from a scenario file.
 public struct ScriptedFault: Sendable, Hashable {
     /// What happens: a crash and restart, a region lost for good, a partition, and so on.
@@ -189,6 +221,13 @@ public struct ScriptedFault: Sendable, Hashable {
         /// The region joins the cluster while it serves: every member's config lists it
         /// from now on (a reload), then it starts with a `paynode init --join` store.
         case addRegion(region: Int)
+        /// The region is decommissioned: it takes no client writes, keeps replicating until
+        /// every peer holds all it wrote, records its retirement and stops for good; then
+        /// every member is told (a member that is down, at its restart).
+        case retire(region: Int)
+        /// The region is lost for good (its store too, unless it already was) and every
+        /// member is told at once that it is retired.
+        case retireLost(region: Int)
     }
     public let atMillis: UInt64
     public let kind: Kind

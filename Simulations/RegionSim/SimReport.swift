@@ -8,7 +8,12 @@ public enum SimReport {
         var f: [String] = []
         if o.crashesPerMinute > 0 { f.append("crash") }
         if o.loseRegionAtMillis != nil
-            || o.scripted.contains(where: { if case .lose = $0.kind { true } else { false } })
+            || o.scripted.contains(where: {
+                switch $0.kind {
+                case .lose, .retireLost: true
+                default: false
+                }
+            })
         {
             f.append("loss")
         }
@@ -34,10 +39,11 @@ public enum SimReport {
             f.append("prev")
         }
         if !o.joiningRegions.isEmpty { f.append("join") }
-        // Upgrades and joins are named above (a swarm seed may draw them too).
+        if !o.retiringRegions.isEmpty { f.append("retire") }
+        // Upgrades, joins and retirements are named above (a swarm seed may draw them too).
         let scripted = o.scripted.filter {
             switch $0.kind {
-            case .upgrade, .addRegion: false
+            case .upgrade, .addRegion, .retire, .retireLost: false
             default: true
             }
         }
@@ -114,6 +120,16 @@ public enum SimReport {
                     ? ")"
                     : ", the latest first write \(wrote.map(\.stats.joinFirstWriteMillis).max()!) ms after its join)")
                 + "\n"
+        }
+        let retired = results.filter { !$0.options.retiringRegions.isEmpty }
+        if !retired.isEmpty {
+            let clean = retired.filter { $0.stats.regionsRetired > 0 }
+            s +=
+                "retirements: \(retired.count) runs retired a region; \(total(\.regionsRetired)) decommissioned "
+                + "(drained, stopped, every member told"
+                + (clean.isEmpty ? ")" : "; the longest took \(clean.map(\.stats.retireMillisMax).max()!) ms)")
+                + ", \(total(\.regionsRetiredLost)) lost and retired (survivors reported "
+                + "\(total(\.retiredLostEntriesReported)) of their writes lost; \(total(\.retiredLostEntriesTrue)) were)\n"
         }
         s +=
             "simulated \(Int(simSeconds)) s in \(String(format1(wallSeconds))) s wall: \(Int(simSeconds / max(wallSeconds, 0.001)))x real time\n"

@@ -30,20 +30,22 @@ public struct SimProbes: Sendable, Hashable {
     public var wireFormatRaised = false
     /// A region added while the cluster served acknowledged a write of its own.
     public var regionJoined = false
+    /// A region was decommissioned: drained, recorded retired, stopped, every member told.
+    public var regionRetired = false
 
     public static let names = [
         "failover", "partition healed mid-batch", "snapshot catch-up", "torn commit", "crash before fsync",
         "disk full refused", "disk full recovered", "fsync failed", "wiped region recovered",
         "drained restart", "session wait served", "clock fenced", "entry held for clock",
         "record read back", "log read from store", "feed failover", "wire format raised",
-        "region joined",
+        "region joined", "region retired",
     ]
     public var fired: [Bool] {
         [
             failover, partitionHealedMidBatch, snapshotCatchUp, tornCommit, crashBeforeFsync, diskFullRefused,
             diskFullRecovered,
             fsyncFailed, wipedRegionRecovered, drainedRestart, sessionWaitServed, clockFenced, entryHeldForClock,
-            recordReadBack, logReadFromStore, feedFailover, wireFormatRaised, regionJoined,
+            recordReadBack, logReadFromStore, feedFailover, wireFormatRaised, regionJoined, regionRetired,
         ]
     }
 
@@ -66,6 +68,7 @@ public struct SimProbes: Sendable, Hashable {
         logReadFromStore = logReadFromStore || o.logReadFromStore
         wireFormatRaised = wireFormatRaised || o.wireFormatRaised
         regionJoined = regionJoined || o.regionJoined
+        regionRetired = regionRetired || o.regionRetired
     }
 }
 
@@ -122,6 +125,16 @@ public struct SimStats: Sendable, Hashable {
     public var regionsAdded: UInt64 = 0
     public var joinFirstWriteMillis: UInt64 = 0
     public var joinedRegionWrites: UInt64 = 0
+    /// Regions retired: decommissioned (drained, stopped, every member told), and lost ones
+    /// retired; the longest a decommission took from its start to its stop (ms); the
+    /// writes of lost retired regions the survivors reported lost (the most any survivor
+    /// reported, per retirement) and how many truly were (committed there, held by no
+    /// survivor).
+    public var regionsRetired: UInt64 = 0
+    public var regionsRetiredLost: UInt64 = 0
+    public var retireMillisMax: UInt64 = 0
+    public var retiredLostEntriesReported: UInt64 = 0
+    public var retiredLostEntriesTrue: UInt64 = 0
 }
 
 /// One point of the report's timeline.

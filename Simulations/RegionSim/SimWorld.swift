@@ -70,6 +70,13 @@ enum FaultAction: Sendable, Hashable {
     case upgrade(Int, downMicros: UInt64)
     /// The region joins the cluster while it serves (`Simulation+Join.swift`).
     case addRegion(Int)
+    /// The region is decommissioned: it takes no client writes, drains to its peers, is
+    /// recorded retired and stops for good; then every member is told (`Simulation+Retire.swift`).
+    case retire(Int)
+    /// The region is lost for good (if it is not already) and every member is told at once.
+    case retireLost(Int)
+    /// A decommission in progress looks again whether its region is drained.
+    case retireStep(Int)
 }
 
 /// What a region answered a client.
@@ -108,6 +115,14 @@ struct SimRegion {
     var member = true
     /// When it joined the cluster (nil: a member from the start, or not yet).
     var joinedAtMicros: UInt64?
+    /// Being decommissioned (`retire`): it takes no client writes, from every start too,
+    /// until it is drained and stopped.
+    var retiring = false
+    /// The incarnation whose drain-and-stop is under way once its retirement was recorded.
+    var retireStopIncarnation: Int?
+    /// Retired from the cluster (decommissioned, or lost and retired): no member lists it as
+    /// a peer any more, it never runs or links again, and no check waits for it.
+    var retired = false
     var clockOffsetMicros: Int64
     /// The wire formats its binary speaks: this release's, or the release before's.
     var wireVersions: ClosedRange<UInt8> = WireVersion.supported

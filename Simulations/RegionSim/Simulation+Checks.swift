@@ -23,6 +23,7 @@ extension Simulation {
         checkPaymentRules(live: live, lostPayments: lostPayments)
         checkAcknowledgedCreations(live: live)
         checkWireExpectation(live: live)
+        checkRetirements(live: live)
         if convergedAtMicros != nil {
             checkFeed(live: live)
             checkHistories(live: live, lostPayments: lostPayments)

@@ -92,16 +92,19 @@ extension Simulation {
         case .restore(let r, let down): schedule(.fault(.restore(r, downMicros: down * 1_000)), at: at)
         case .upgrade(let r, let down): schedule(.fault(.upgrade(r, downMicros: down * 1_000)), at: at)
         case .addRegion(let r): schedule(.fault(.addRegion(r)), at: at)
+        case .retire(let r): schedule(.fault(.retire(r)), at: at)
+        case .retireLost(let r): schedule(.fault(.retireLost(r)), at: at)
         }
     }
 
     /// Whether another region than `r` is down or lost (swarm faults keep one region out at
-    /// a time; a region not yet added is not out).
+    /// a time; a region not yet added, or retired, is not out).
     func anotherRegionOut(_ r: Int) -> Bool {
-        regions.indices.contains { $0 != r && regions[$0].member && (!regions[$0].up || regions[$0].lost) }
+        memberRegions.contains { $0 != r && (!regions[$0].up || regions[$0].lost) }
     }
 
     func apply(_ action: FaultAction) {
+        guard !droppedForRetirement(action) else { return }
         switch action {
         case .crash(let r, let down):
             guard !healing, regions[r].up, !anotherRegionOut(r) else { return }
@@ -111,19 +114,20 @@ extension Simulation {
             timeline.append(TimelineMark(atMicros: now, region: r, label: "crash"))
             schedule(.fault(.restart(r)), in: down)
         case .restart(let r):
-            guard !regions[r].up, !regions[r].lost, regions[r].member else { return }
+            guard !regions[r].up, !regions[r].lost, regions[r].member, !regions[r].retired else { return }
             startRegion(r)
             timeline.append(TimelineMark(atMicros: now, region: r, label: "restart"))
             for p in regions.indices where p != r { tryConnect(r, p) }
         case .lose(let r):
             guard !healing, !regions[r].lost, regions[r].member, !anotherRegionOut(r) else { return }
-            noteOutage(r, permanent: true)
-            crashRegion(r)
-            regions[r].lost = true
-            regions[r].store.committed = emptyStorage()  // the disk is gone
-            lossTimes[r] = now
-            stats.regionsLost += 1
-            timeline.append(TimelineMark(atMicros: now, region: r, label: "lost"))
+            // After a retirement shrank the cluster (or while one is under way), a loss that
+            // would leave one region with only a lost peer is dropped: nothing it wrote could
+            // ever be held elsewhere.
+            guard liveRegions.filter({ !regions[$0].retiring }).count > 2 else {
+                timeline.append(TimelineMark(atMicros: now, region: r, label: "lose dropped: one region would be left"))
+                return
+            }
+            loseRegion(r)
         case .cut(let a, let b, let until, let oneWay):
             guard !healing else { return }
             stats.partitions += 1
@@ -188,7 +192,25 @@ extension Simulation {
             upgrade(r, downMicros: down)
         case .addRegion(let r):
             addRegion(r)
+        case .retire(let r):
+            retire(r)
+        case .retireLost(let r):
+            retireLost(r)
+        case .retireStep(let r):
+            retirementStep(r)
         }
+    }
+
+    /// The region is lost for good, its disk too.
+    func loseRegion(_ r: Int) {
+        noteOutage(r, permanent: true)
+        crashRegion(r)
+        noteOwnCommitted(r)
+        regions[r].lost = true
+        regions[r].store.committed = emptyStorage()  // the disk is gone
+        lossTimes[r] = now
+        stats.regionsLost += 1
+        timeline.append(TimelineMark(atMicros: now, region: r, label: "lost"))
     }
 
     /// The region crashes and its data folder is replaced by `storage` (empty: wiped; a
@@ -205,6 +227,7 @@ extension Simulation {
                 region: r, epoch: regions[r].storageEpoch, atMicros: now,
                 peersHeld: max(peersHeld, storage.vector[regionIDs[r]])))
         regions[r].storageEpoch += 1
+        noteOwnCommitted(r)
         regions[r].store.committed = storage
         timeline.append(TimelineMark(atMicros: now, region: r, label: label))
     }

@@ -95,9 +95,11 @@ extension Simulation {
         feedFailOver()
     }
 
-    /// On to the next region of the cluster, a moment later.
+    /// On to the next region of the cluster (a retired one is none), a moment later.
     func feedFailOver() {
-        repeat { feed.region = (feed.region + 1) % regions.count } while !regions[feed.region].member
+        repeat {
+            feed.region = (feed.region + 1) % regions.count
+        } while !regions[feed.region].member || regions[feed.region].retired
         stats.feedFailovers += 1
         probes.feedFailover = true
         let attempt = feed.attempt

@@ -18,8 +18,9 @@ extension Simulation {
 
     func tryConnect(_ a: Int, _ b: Int) {
         let (x, y) = pair(a, b)
-        // A region not yet added is dialed by no one (it is in no config).
-        guard !connections[x][y].up, regions[x].member, regions[y].member else { return }
+        // A region not yet added, or retired, is dialed by no one (it is in no config).
+        guard !connections[x][y].up, regions[x].member, regions[y].member, !regions[x].retired, !regions[y].retired
+        else { return }
         // The link's format is negotiated before the first message (TLS ALPN); with none
         // in common the handshake fails, and dialing goes on.
         guard reachable(x, y), let wire = negotiatedWire(x, y) else {
@@ -38,7 +39,7 @@ extension Simulation {
     func scheduleReconnect(_ a: Int, _ b: Int) {
         let (x, y) = pair(a, b)
         guard !connections[x][y].reconnectScheduled, !regions[x].lost, !regions[y].lost, regions[x].member,
-            regions[y].member
+            regions[y].member, !regions[x].retired, !regions[y].retired
         else { return }
         connections[x][y].reconnectScheduled = true
         schedule(.reconnect(x, y), in: netRNG.between(200_000, 1_000_000))

@@ -7,8 +7,14 @@ extension Simulation {
     static let logCacheEntries = 64
 
     func engineConfig(_ r: Int) -> EngineConfig {
-        // Its node config lists every region of the cluster (one added later from its step on).
-        var c = EngineConfig(region: regionIDs[r], peers: memberRegions.filter { $0 != r }.map { regionIDs[$0] })
+        // Its node config lists every region of the cluster (one added later from its step on),
+        // and the retired ones under `retired` (a member never told keeps them as peers).
+        let gone = regions.indices.filter { regions[$0].retired && $0 != r }
+        let told = options.retirementUntold != r
+        var c = EngineConfig(
+            region: regionIDs[r],
+            peers: (memberRegions + (told ? [] : gone)).sorted().filter { $0 != r }.map { regionIDs[$0] })
+        if told { c.retired = gone.map { regionIDs[$0] } }
         c.logEntriesMax = 500
         c.snapshotChunkRecords = 256
         c.batchEntriesMax = 256
@@ -64,6 +70,8 @@ extension Simulation {
                 includingRecords: false, logTailPerOrigin: Self.logCacheEntries),
             store: regions[r].store, bus: regions[r].bus, clock: regions[r].clock)
         shell.observer = { [unowned self] event in observe(event, at: r) }
+        // A region being decommissioned takes no client write from its start on.
+        if regions[r].retiring { shell.beginRetirement() }
         regions[r].shell = shell
         // Processes start at no particular instant: timers in lockstep with the sampler
         // could hide a quiet moment from the convergence check forever.

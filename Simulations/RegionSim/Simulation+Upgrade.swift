@@ -52,7 +52,13 @@ extension Simulation {
             regions[r].wireVersions = Self.previousRelease
         }
         for r in regions.indices { regions[r].store.committed.wireActive = foundingWire }
-        releases.onPrevious = regions.filter { $0.wireVersions.upperBound < WireVersion.current }.count
+        releases.onPrevious = regionsOnPreviousRelease
+    }
+
+    /// Regions of the cluster whose binary speaks only the release before's format (a
+    /// retired region is none: the cluster no longer counts it).
+    var regionsOnPreviousRelease: Int {
+        regions.filter { !$0.retired && $0.wireVersions.upperBound < WireVersion.current }.count
     }
 
     /// A region starts: it runs the binary installed last (an upgrade's).
@@ -60,7 +66,7 @@ extension Simulation {
         guard let next = regions[r].installed else { return }
         regions[r].installed = nil
         regions[r].wireVersions = next
-        releases.onPrevious = regions.filter { $0.wireVersions.upperBound < WireVersion.current }.count
+        releases.onPrevious = regionsOnPreviousRelease
         timeline.append(
             TimelineMark(atMicros: now, region: r, label: "runs wire formats \(next.lowerBound)-\(next.upperBound)"))
     }
@@ -99,12 +105,14 @@ extension Simulation {
     /// to have announced the newest format itself. Run after every event that can raise
     /// it at `r` (a delivery, a callback) while some region is on the release before.
     func checkWireGate(_ r: Int) {
-        guard releases.onPrevious > 0, !releases.gateViolated, !regions[r].lost else { return }
+        guard releases.onPrevious > 0, !releases.gateViolated, !regions[r].lost, !regions[r].retired else { return }
         let engine = regions[r].shell?.engine.wireActive ?? 0
         let stored = regions[r].store.committed.wireActive
         guard max(engine, stored) >= WireVersion.current else { return }
         releases.gateViolated = true
-        let previous = regions.indices.filter { regions[$0].wireVersions.upperBound < WireVersion.current }
+        let previous = regions.indices.filter {
+            !regions[$0].retired && regions[$0].wireVersions.upperBound < WireVersion.current
+        }
         violations.append(
             SimViolation(
                 kind: .safety,

@@ -54,6 +54,7 @@ public final class Simulation {
     var stats = SimStats()
     var feed = FeedConsumer()
     var releases = ReleaseTracker()
+    var retirements = RetirementTracker()
 
     /// Virtual epoch: wall clocks start here (an ordinary date in 2027).
     static let epochMicros: UInt64 = 1_800_000_000_000_000
@@ -196,14 +197,16 @@ public final class Simulation {
         healedAtMicros = now
         timeline.append(TimelineMark(atMicros: now, region: nil, label: "heal"))
         apply(.healLinks)
-        for r in 0..<regions.count where !regions[r].up && !regions[r].lost && regions[r].member { apply(.restart(r)) }
+        for r in memberRegions where !regions[r].up && !regions[r].lost { apply(.restart(r)) }
+        noteRetirementsAtHeal()
     }
 
-    /// Regions of the cluster not lost (a region to be added later is not one yet).
-    var liveRegions: [Int] { regions.indices.filter { !regions[$0].lost && regions[$0].member } }
+    /// Regions of the cluster not lost (a region to be added later is not one yet, a
+    /// retired one is one no more).
+    var liveRegions: [Int] { memberRegions.filter { !regions[$0].lost } }
 
-    /// Regions of the cluster now, lost ones included.
-    var memberRegions: [Int] { regions.indices.filter { regions[$0].member } }
+    /// Regions of the cluster now, lost ones included (retired ones not).
+    var memberRegions: [Int] { regions.indices.filter { regions[$0].member && !regions[$0].retired } }
 
     /// Converged: every live region up and serving, nothing uncommitted or in flight,
     /// equal vectors.
@@ -211,7 +214,9 @@ public final class Simulation {
         let live = liveRegions
         guard live.allSatisfy({ regions[$0].up && regions[$0].shell!.isIdle && regions[$0].shell!.health == .serving })
         else { return false }
-        guard ops.values.allSatisfy(\.done), wireSettled, live.allSatisfy(takesWrites) else { return false }
+        guard ops.values.allSatisfy(\.done), wireSettled, live.allSatisfy(takesWrites), retirementsSettled else {
+            return false
+        }
         let vectors = live.map { regions[$0].engine.durableVector }
         guard Set(vectors).count == 1 else { return false }
         for a in live { for b in live where a != b && links[a][b].lastDataDeliveryMicros > now { return false } }
@@ -252,5 +257,6 @@ public final class Simulation {
             + (busy.isEmpty ? "" : "; commits in flight at \(busy.joined(separator: ", "))")
             + (inFlight.isEmpty ? "" : "; messages in flight \(inFlight.joined(separator: ", "))")
             + (refusing.isEmpty ? "" : "; taking no writes: \(refusing.joined(separator: "; "))")
+            + retirementsSummary
     }
 }
