@@ -158,8 +158,13 @@ extension NodeConfigTests {
         XCTAssertEqual(running.restartOnlyDifferences(grown), [])
         XCTAssertEqual(running.reloaded(from: grown).peers, grown.peers)
         let shrunk = try load(variant("  eu-west-1: \"[::1]:9103\"\n", ""))
-        XCTAssertEqual(running.restartOnlyDifferences(shrunk), ["peers (a region left out)"])
+        XCTAssertEqual(running.restartOnlyDifferences(shrunk), ["peers (a region left out, not moved to retired)"])
         XCTAssertEqual(running.reloaded(from: shrunk).peers, running.peers)
+        // Moved to retired: applied by the reload, no restart.
+        let retired = try load(variant("  eu-west-1: \"[::1]:9103\"\n", "") + "\nretired: [eu-west-1]\n")
+        XCTAssertEqual(running.restartOnlyDifferences(retired), [])
+        XCTAssertNil(running.reloaded(from: retired).peers[RegionID("eu-west-1")!])
+        XCTAssertEqual(running.reloaded(from: retired).engine.retired, [RegionID("eu-west-1")!])
     }
 
     // MARK: The older api.key_sha256 list

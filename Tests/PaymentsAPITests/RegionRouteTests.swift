@@ -108,7 +108,7 @@ import Testing
             #expect(document["vector"] as? [String: Int] == ["us-east-1": 2])
             let counters = document["counters"] as? [String: Int] ?? [:]
             #expect(
-                counters.count == 15 && counters["snapshots_sent"] == 0 && counters["conflicts_detected"] == 0,
+                counters.count == 16 && counters["snapshots_sent"] == 0 && counters["conflicts_detected"] == 0,
                 "\(counters)")
             #expect(
                 (document["rpo_exposure_amounts"] as? [[String: Any]])?.map { "\($0["currency"]!) \($0["amount"]!)" }
