@@ -58,11 +58,11 @@ extension Simulation {
         schedule(.fault(.retireStep(j)), in: Self.retireStepMicros)
     }
 
-    /// A decommission looks again: once the region is up and serving, and every peer holds
-    /// every write it made, its retirement is recorded; once that commit landed and every
-    /// commit is answered, the process stops for good (SIGTERM without the restart). If the
-    /// record did not land (its commit failed), it starts again and tries once more; if it
-    /// crashes meanwhile, it goes on from its next start.
+    /// A decommission looks again: once the region is up, serving and idle (no commit in
+    /// flight), and every peer holds every write it made, its retirement is recorded; once
+    /// that commit landed and every commit is answered, the process stops for good (SIGTERM
+    /// without the restart). If the record did not land (its commit failed), it starts
+    /// again and tries once more; if it crashes meanwhile, it goes on from its next start.
     func retirementStep(_ j: Int) {
         guard regions[j].retiring, !regions[j].retired else { return }
         if regions[j].lost {
@@ -72,7 +72,9 @@ extension Simulation {
             return
         }
         schedule(.fault(.retireStep(j)), in: Self.retireStepMicros)
-        guard let shell = regions[j].shell, shell.health == .serving,
+        // Idle too: `retirement` counts committed writes only, so one taken before the
+        // decommission began and still in its group commit would be left out.
+        guard let shell = regions[j].shell, shell.health == .serving, shell.isIdle,
             regions[j].retireStopIncarnation != regions[j].incarnation, shell.engine.retirement.drained,
             shell.finishRetirement()
         else { return }
