@@ -2,13 +2,17 @@ import ReplicaCore
 
 // MARK: - Prefetch, then execute: records an input needs are loaded before the engine runs it
 
-/// A client write or peer event waiting for the records it needs (or for an earlier
-/// input to run: inputs run in the order they arrived, so a peer's messages keep theirs).
+/// A client write, peer event or membership change waiting for the records it needs (or
+/// for an earlier input to run: inputs run in the order they arrived, so a peer's
+/// messages keep theirs, and a region retired after a message arrived is retired after
+/// that message runs).
 enum ShellInput {
     case submit(PaymentCommand, String?, Durability, (Result<WriteAck, NodeError>) -> Void)
     case peerConnected(RegionID, wire: UInt8?)
     case peerDisconnected(RegionID)
     case peerSent(PeerMessage, RegionID)
+    case addPeer(RegionID)
+    case retirePeer(RegionID)
 }
 
 /// The queue of inputs and the one store read in flight for them.
@@ -31,7 +35,7 @@ extension ReplicaShell {
         switch input {
         case .submit(let command, _, _, _): engine.recordsToLoad(for: command)
         case .peerSent(let message, _): engine.recordsToLoad(for: message)
-        case .peerConnected, .peerDisconnected: []
+        case .peerConnected, .peerDisconnected, .addPeer, .retirePeer: []
         }
     }
 
@@ -95,6 +99,11 @@ extension ReplicaShell {
         case .peerSent(let message, let peer):
             guard health == .serving else { return }
             carryOut(engine.receive(message, from: peer, nowMillis: clock.nowMillis))
+        case .addPeer(let peer):
+            carryOut(engine.addPeer(peer, nowMillis: clock.nowMillis))
+        case .retirePeer(let peer):
+            guard health == .serving else { return }  // the engine rebuilt on recovery has it from the config
+            carryOut(engine.retirePeer(peer, nowMillis: clock.nowMillis))
         }
     }
 
@@ -109,7 +118,8 @@ extension ReplicaShell {
             switch input {
             case .submit(_, _, _, let reply): reply(.failure(error))
             case .peerDisconnected(let peer): carryOut(engine.peerDisconnected(peer, nowMillis: clock.nowMillis))
-            case .peerConnected, .peerSent: break
+            // Membership is in the shell's config already: the engine rebuilt on recovery has it.
+            case .peerConnected, .peerSent, .addPeer, .retirePeer: break
             }
         }
     }

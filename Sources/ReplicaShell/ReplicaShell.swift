@@ -208,7 +208,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     public func addPeer(_ peer: RegionID) {
         guard peer != region, !config.engine.peers.contains(peer) else { return }
         config.engine.peers.append(peer)
-        carryOut(engine.addPeer(peer, nowMillis: clock.nowMillis))
+        accept(.addPeer(peer))
     }
 
     /// A region left the cluster (a config reload): the engine stops dialing and waiting
@@ -217,7 +217,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         guard config.engine.peers.contains(peer) else { return }
         config.engine.peers.removeAll { $0 == peer }
         config.engine.retired.append(peer)
-        carryOut(engine.retirePeer(peer, nowMillis: clock.nowMillis))
+        accept(.retirePeer(peer))
     }
 
     /// This region is being retired: it takes no client writes from now on and keeps

@@ -50,7 +50,7 @@ public struct RetirementStatus: Hashable, Sendable {
         public let entries: UInt64
     }
 
-    /// This region's own writes, committed.
+    /// This region's own writes, those still in their commit included.
     public let ownWrites: UInt64
     /// Per peer (sorted by region), how many of them it does not yet hold.
     public let missing: [Shortfall]
@@ -113,9 +113,11 @@ extension ReplicationEngine {
     /// Whether this region takes no client writes because it is being (or was) retired.
     public var isRetiring: Bool { retiring }
 
-    /// What this region's peers still lack of its own writes.
+    /// What this region's peers still lack of its own writes: every one it applied, those
+    /// still in their commit included (a peer acknowledges only committed ones, so a write
+    /// taken just before the retirement began keeps it from being drained until then).
     public var retirement: RetirementStatus {
-        let own = durableVector[region]
+        let own = vector[region]
         return RetirementStatus(
             ownWrites: own,
             missing: config.peers.sorted().map { p in
