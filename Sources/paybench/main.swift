@@ -30,6 +30,25 @@ func option(_ name: String, _ fallback: String) -> String {
     guard i + 1 < args.count else { fail("\(name) needs a value") }
     return args[i + 1]
 }
+/// Refuses an option the command does not know (or a stray word), and prints the usage on
+/// `--help`, before any benchmark starts.
+func checkOptions(_ valued: Set<String>, flags: Set<String> = []) {
+    var i = 0
+    while i < args.count {
+        let a = args[i]
+        if a == "-h" || a == "--help" {
+            print(usage)
+            exit(0)
+        }
+        if valued.contains(a) {
+            i += 2
+        } else if flags.contains(a) {
+            i += 1
+        } else {
+            fail("\(command) does not take \(a)")
+        }
+    }
+}
 func number(_ name: String, _ fallback: Int) -> Int {
     let v = option(name, String(fallback))
     guard let n = Int(v), n > 0 else { fail("\(name) needs a positive number, got \(v)") }
@@ -39,6 +58,7 @@ func number(_ name: String, _ fallback: Int) -> Int {
 do {
     switch command {
     case "store":
+        checkOptions(["--writers", "--writes", "--naive-writes", "--sync", "--dir"])
         let sync: StoreOptions.Synchronous =
             switch option("--sync", "full") {
             case "full": .full
@@ -52,6 +72,11 @@ do {
             writers: number("--writers", 1_000), writes: number("--writes", 100_000),
             naiveWrites: number("--naive-writes", 3_000), synchronous: sync, dir: dir)
     case "suite":
+        checkOptions(
+            [
+                "--runs", "--seconds", "--connections", "--rss-creates", "--lag-rates", "--catch-up",
+                "--catch-up-runs", "--paysim-seeds", "--only", "--dataset", "--dir",
+            ], flags: ["--no-dataset-catch-up"])
         let dir = option("--dir", NSTemporaryDirectory() + "paybench-suite-\(getpid())")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         var o = Suite.Options(dir: dir)
@@ -78,11 +103,13 @@ do {
         try await Suite.run(o)
         if args.firstIndex(of: "--dir") == nil { try? FileManager.default.removeItem(atPath: dir) }
     case "probe":
+        checkOptions(["--writes", "--dir"])
         let dir = option("--dir", NSTemporaryDirectory() + "paybench-\(getpid())")
         try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(atPath: dir) }
         try Probe.run(dir: dir, writes: number("--writes", 100_000))
     case "access":
+        checkOptions(["--rounds", "--creates", "--group", "--dir"])
         var o = AccessBenchmark.Options(dir: option("--dir", NSTemporaryDirectory() + "paybench-access-\(getpid())"))
         o.rounds = number("--rounds", o.rounds)
         o.creates = number("--creates", o.creates)
@@ -91,6 +118,7 @@ do {
         defer { if args.firstIndex(of: "--dir") == nil { try? FileManager.default.removeItem(atPath: o.dir) } }
         try AccessBenchmark.run(o)
     case "wire":
+        checkOptions(["--entries"])
         try WireBenchmark.run(count: number("--entries", 10_000))
     case "crash-writer":
         guard let path = args.first else { fail("crash-writer needs a database path") }
