@@ -129,7 +129,7 @@ extension ReplicationEngine {
             guard next <= durableVector[origin], next < log.firstAvailable(origin), next > storeHorizon[origin],
                 let bound = sendBound(of: origin, to: peer, session, nowMillis: nowMillis), next <= bound.seqMax
             else { return false }
-            return log.entry(of: origin, seq: log.firstAvailable(origin)).map { $0.hlc.wallMillis <= bound.wallMax }
+            return log.wallMillis(of: origin, seq: log.firstAvailable(origin)).map { $0 <= bound.wallMax }
                 ?? true
         }
     }

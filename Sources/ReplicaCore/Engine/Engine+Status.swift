@@ -82,8 +82,8 @@ extension ReplicationEngine {
             var oldest: UInt64?
             for origin in durableVector.origins where durableVector[origin] > state.acked[origin] {
                 missing += durableVector[origin] - state.acked[origin]
-                if let e = log.entry(of: origin, seq: state.acked[origin] + 1) {
-                    oldest = min(oldest ?? e.hlc.wallMillis, e.hlc.wallMillis)
+                if let wall = log.wallMillis(of: origin, seq: state.acked[origin] + 1) {
+                    oldest = min(oldest ?? wall, wall)
                 }
             }
             let lag = oldest.map { nowMillis > $0 ? nowMillis - $0 : 0 } ?? 0
@@ -98,8 +98,8 @@ extension ReplicationEngine {
         let replicatedElsewhere = storedElsewhere
         let own = durableVector[region]
         var exposure: UInt64 = 0
-        if own > replicatedElsewhere, let e = log.entry(of: region, seq: replicatedElsewhere + 1) {
-            exposure = nowMillis > e.hlc.wallMillis ? nowMillis - e.hlc.wallMillis : 0
+        if own > replicatedElsewhere, let wall = log.wallMillis(of: region, seq: replicatedElsewhere + 1) {
+            exposure = nowMillis > wall ? nowMillis - wall : 0
         }
         var status = ReplicationStatus(
             region: region, vector: durableVector, peers: peerStatuses,

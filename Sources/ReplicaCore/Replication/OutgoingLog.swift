@@ -151,6 +151,15 @@ public struct OutgoingLog: Sendable {
         return tail.entries[tail.head + Int(seq - tail.firstSeq)].decoded()
     }
 
+    /// The wall time (ms) of entry `(origin, seq)`'s stamp, if still held: kept beside
+    /// the entry, so nothing is decoded.
+    public func wallMillis(of origin: RegionID, seq: UInt64) -> UInt64? {
+        guard let tail = tails[origin], seq >= tail.firstSeq, seq < tail.firstSeq + UInt64(tail.count) else {
+            return nil
+        }
+        return tail.entries[tail.head + Int(seq - tail.firstSeq)].wallMillis
+    }
+
     /// Drops every entry covered by `vector`. Returns how many were dropped.
     @discardableResult
     public mutating func trim(through vector: VersionVector) -> Int {
