@@ -10,8 +10,25 @@
 /// than take a record the store holds for a new one.
 ///
 /// A `PaymentRecord` value takes about 1.4 KB in memory; its encoding about 360 bytes.
+/// The records stored or admitted last (`decodedMax` of them) are also kept decoded,
+/// so the engine's repeated reads of the records it is working on decode nothing.
 struct RecordTable: Sendable {
-    private var encoded: [PaymentID: [UInt8]] = [:]
+    /// A resident record: its encoding, and (for the newest few) its decoded value.
+    struct Slot: Sendable {
+        let bytes: [UInt8]
+        /// Nil, or exactly what `bytes` decode to.
+        var record: PaymentRecord?
+    }
+
+    private var encoded: [PaymentID: Slot] = [:]
+    /// Ids whose slots were given a decoded value, oldest first (from `decodedHead`); may
+    /// hold ids since dropped or re-stored, skipped when reached.
+    private var decodedOrder: [PaymentID] = []
+    private var decodedHead = 0
+    /// Slots holding a decoded value.
+    private var decodedCount = 0
+    /// Decoded values kept at most: about 360 KB.
+    static let decodedMax = 256
     /// Bounded mode: ids the store was asked for and does not hold.
     private var absent: Set<PaymentID> = []
     /// Bounded mode: ids with writes not yet committed, and how many pending persists hold them.
@@ -41,7 +58,7 @@ struct RecordTable: Sendable {
 
     /// Adds a record given in its encoding (from a store), keyed by the id it starts with.
     mutating func insert(encoded bytes: [UInt8]) {
-        store(Self.id(of: bytes), bytes)
+        store(Self.id(of: bytes), bytes, decoded: nil)
     }
 
     /// The id a record's encoding starts with.
@@ -59,7 +76,7 @@ struct RecordTable: Sendable {
     var trackedIDs: Int { order.count - orderHead }
 
     /// The ids held, in no particular order.
-    var ids: Dictionary<PaymentID, [UInt8]>.Keys { encoded.keys }
+    var ids: Dictionary<PaymentID, Slot>.Keys { encoded.keys }
 
     var isBounded: Bool { capacityBytes != nil }
 
@@ -69,30 +86,31 @@ struct RecordTable: Sendable {
     /// The record of `id` (nil: it has none); setting nil removes it.
     subscript(id: PaymentID) -> PaymentRecord? {
         get {
-            if let bytes = encoded[id] { return Self.decode(bytes) }
+            if let slot = encoded[id] { return slot.record ?? Self.decode(slot.bytes) }
             precondition(isResident(id), "record \(id) used before the shell loaded it")
             return nil
         }
         set {
-            if let newValue { store(id, Self.encode(newValue)) } else { remove(id) }
+            if let newValue { store(id, Self.encode(newValue), decoded: newValue) } else { remove(id) }
         }
     }
 
     /// The record's encoding (exactly what `ByteWriter.writeRecord` writes for it).
-    func encoding(of id: PaymentID) -> [UInt8]? { encoded[id] }
+    func encoding(of id: PaymentID) -> [UInt8]? { encoded[id]?.bytes }
 
     // MARK: Bounded mode
 
     /// Takes in what the store holds for `asked`: the records found, by their encodings
     /// (each MUST decode: the store checks what it reads); the others are absent. An id
     /// already resident keeps what the table has (it may be newer than the store).
+    /// Records admitted are decoded once here: the input that asked for them reads them next.
     mutating func admit(_ found: [[UInt8]], asked: [PaymentID]) {
         guard isBounded else { return }
         var seen = Set<PaymentID>()
         for bytes in found {
             let id = Self.id(of: bytes)
             seen.insert(id)
-            if !isResident(id) { store(id, bytes) }
+            if !isResident(id) { store(id, bytes, decoded: Self.decode(bytes)) }
         }
         for id in asked where !seen.contains(id) && !isResident(id) {
             absent.insert(id)
@@ -119,7 +137,7 @@ struct RecordTable: Sendable {
     mutating func drop(_ ids: [PaymentID]) {
         guard isBounded else { return }
         for id in ids where pins[id] == nil {
-            if let e = encoded.removeValue(forKey: id) { bytes -= e.count + Self.overheadBytes }
+            if let e = removeSlot(id) { bytes -= e.bytes.count + Self.overheadBytes }
         }
         compactOrderIfStale()
     }
@@ -146,8 +164,8 @@ struct RecordTable: Sendable {
             orderHead += 1
             if pins[id] != nil {
                 order.append(id)  // written and uncommitted: kept, looked at again later
-            } else if let e = encoded.removeValue(forKey: id) {
-                bytes -= e.count + Self.overheadBytes
+            } else if let e = removeSlot(id) {
+                bytes -= e.bytes.count + Self.overheadBytes
             } else if absent.remove(id) != nil {
                 bytes -= Self.overheadBytes
             }
@@ -158,9 +176,11 @@ struct RecordTable: Sendable {
         }
     }
 
-    private mutating func store(_ id: PaymentID, _ new: [UInt8]) {
-        if let old = encoded.updateValue(new, forKey: id) {
-            bytes += new.count - old.count
+    private mutating func store(_ id: PaymentID, _ new: [UInt8], decoded: PaymentRecord?) {
+        if decoded != nil { noteDecoded(id) }
+        if let old = encoded.updateValue(Slot(bytes: new, record: decoded), forKey: id) {
+            if old.record != nil { decodedCount -= 1 }
+            bytes += new.count - old.bytes.count
             return
         }
         guard isBounded else { return }
@@ -169,9 +189,42 @@ struct RecordTable: Sendable {
     }
 
     private mutating func remove(_ id: PaymentID) {
-        if let old = encoded.removeValue(forKey: id), isBounded {
-            bytes -= old.count + Self.overheadBytes
+        if let old = removeSlot(id), isBounded {
+            bytes -= old.bytes.count + Self.overheadBytes
             compactOrderIfStale()
+        }
+    }
+
+    private mutating func removeSlot(_ id: PaymentID) -> Slot? {
+        let old = encoded.removeValue(forKey: id)
+        if old?.record != nil { decodedCount -= 1 }
+        return old
+    }
+
+    // MARK: Decoded values
+
+    /// `id` is about to get a decoded value: counts it, and lets the oldest decoded
+    /// values go (their encodings stay) once more than `decodedMax` are held.
+    private mutating func noteDecoded(_ id: PaymentID) {
+        decodedCount += 1
+        decodedOrder.append(id)
+        while decodedCount > Self.decodedMax && decodedHead < decodedOrder.count {
+            let oldest = decodedOrder[decodedHead]
+            decodedHead += 1
+            if oldest != id, encoded[oldest]?.record != nil {
+                encoded[oldest]!.record = nil
+                decodedCount -= 1
+            }
+        }
+        // Ids dropped or re-stored since leave stale places behind: rebuilt once they
+        // are most of it, so the order stays bounded.
+        if decodedOrder.count - decodedHead > 4 * Self.decodedMax {
+            var kept = Set<PaymentID>()
+            decodedOrder = decodedOrder[decodedHead...].filter { id in
+                encoded[id]?.record != nil && kept.insert(id).inserted
+            }
+            decodedOrder.append(id)
+            decodedHead = 0
         }
     }
 
