@@ -19,7 +19,7 @@ extension ReplicaShell {
 
     /// This region's own changes are shown in the feed up to this seq (see
     /// `ReplicationEngine.ownChangesVisibleThrough`).
-    public var ownEventsVisibleThrough: UInt64 { engine.ownChangesVisibleThrough }
+    public var ownEventsVisibleThrough: UInt64 { inPlace { $0.ownChangesVisibleThrough } }
 
     /// A page of the change feed (`GET /v1/events`). The reply may run on any thread.
     public func readEvents(_ query: EventQuery, reply: @escaping Reply<EventPage>) {

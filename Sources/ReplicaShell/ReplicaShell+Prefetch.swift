@@ -33,8 +33,8 @@ extension ReplicaShell {
 
     func recordsToLoad(for input: ShellInput) -> [PaymentID] {
         switch input {
-        case .submit(let command, _, _, _): engine.recordsToLoad(for: command)
-        case .peerSent(let message, _): engine.recordsToLoad(for: message)
+        case .submit(let command, _, _, _): inPlace { $0.recordsToLoad(for: command) }
+        case .peerSent(let message, _): inPlace { $0.recordsToLoad(for: message) }
         case .peerConnected, .peerDisconnected, .addPeer, .retirePeer: []
         }
     }

@@ -273,7 +273,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     /// Tells the observer when the region's clock standing changes kind (it starts or
     /// stops taking writes for its clock, or starts writing on an unverified one).
     func noteClockStanding() {
-        let standing = engine.clockStanding(nowMillis: clock.nowMillis)
+        let now = clock.nowMillis
+        let standing = inPlace { $0.clockStanding(nowMillis: now) }
         guard standing.name != clockStandingAnnounced else { return }
         clockStandingAnnounced = standing.name
         observer?(.clockStandingChanged(standing))
@@ -317,10 +318,11 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
             }
         }
         feedMayHaveMoved()
-        if !historyAnnounced && engine.ownHistoryComplete {
+        let historyComplete = inPlace { $0.ownHistoryComplete }
+        if !historyAnnounced && historyComplete {
             historyAnnounced = true
             observer?(.ownHistoryRecovered(resumingAfter: engine.vector[region]))
-        } else if historyAnnounced && !engine.ownHistoryComplete {
+        } else if historyAnnounced && !historyComplete {
             historyAnnounced = false  // a peer showed more of the old history: announce again once it is back
         }
     }
@@ -378,6 +380,12 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         }
         sessionWaiters = still
     }
+
+    /// Reads the engine in place. A plain read of a query through `engine` copies the
+    /// whole engine first (retaining and then releasing everything it holds): on paths run
+    /// for every input, that copy cost more than the query.
+    @inline(__always)
+    func inPlace<T>(_ read: (inout ReplicationEngine) -> T) -> T { read(&engine) }
 
     /// Answers every waiting write with `error`, in ticket order.
     func failWaitingWrites(_ error: NodeError) {
