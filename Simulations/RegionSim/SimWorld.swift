@@ -8,8 +8,10 @@ enum SimEvent: Sendable {
     case reconnect(Int, Int)
     case clientNext(client: Int)
     case requestArrives(op: UInt64, attempt: Int, region: Int)
-    /// `epoch`: the answering region's storage epoch when it answered.
-    case replyArrives(op: UInt64, attempt: Int, reply: ClientReply, region: Int, epoch: Int)
+    /// `epoch`: the answering region's storage epoch when it answered. Boxed (as is a
+    /// feed reply): a reply holds a whole payment, and every event is moved into the
+    /// queue and out again.
+    indirect case replyArrives(op: UInt64, attempt: Int, reply: ClientReply, region: Int, epoch: Int)
     case requestTimeout(op: UInt64, attempt: Int)
     case fault(FaultAction)
     case heal
@@ -18,7 +20,7 @@ enum SimEvent: Sendable {
     /// back, a request timed out, the next try after a failover.
     case feedNext(attempt: Int)
     case feedArrives(attempt: Int, region: Int)
-    case feedReply(attempt: Int, reply: FeedReply)
+    indirect case feedReply(attempt: Int, reply: FeedReply)
     case feedTimeout(attempt: Int)
 
     var code: UInt64 {
