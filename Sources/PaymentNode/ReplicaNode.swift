@@ -8,6 +8,7 @@ import ReplicaShell
 import ReplicaStore
 import ReplicaTransport
 import ServiceLifecycle
+import Synchronization
 
 /// One region's node: the `ReplicaShell` (the directive interpreter paysim runs too) over
 /// the SQLite store, the mutual-TLS peer transport and the wall clock, on one event loop.
@@ -33,6 +34,12 @@ public final class ReplicaNode: @unchecked Sendable {
     let io: StoreIO
     /// Touched only on `loop`.
     private let shell: NIOLoopBoundBox<Shell>
+    /// `moneyAtRisk`'s last answer, with the store's change count and the acknowledgements
+    /// it was read at.
+    private let lastMoneyAtRisk = Mutex<
+        (storeChanges: UInt64, seqs: [UInt64], regions: [RegionID], answer: MoneyAtRisk)?
+    >(
+        nil)
 
     /// Opens (or creates) the region's store and resumes from it. Nothing listens yet:
     /// call `start()`.
@@ -234,13 +241,26 @@ public final class ReplicaNode: @unchecked Sendable {
     /// What losing this region now would cost in money: per currency, the amounts of the
     /// payments with a write of this region that no other region holds yet (`total`), and
     /// that each peer lacks (`perPeer`), from `status`'s acknowledgements and the store.
+    ///
+    /// The sums read the whole unreplicated log: while a peer catches up that is every
+    /// payment this region holds. So the last answer is kept, and given again while the
+    /// store has not changed and the acknowledgements are the same (a source serving a
+    /// snapshot commits nothing, so a `/v1/cluster` poll during a catch-up costs no scan).
     public func moneyAtRisk(_ status: ReplicationStatus) async throws -> MoneyAtRisk {
         let own = status.region
         let heldElsewhere = status.peers.map { $0.acked[own] }.max() ?? 0
-        let sums = try await io.read { reader in
-            try reader.amountsAbove([heldElsewhere] + status.peers.map { $0.acked[own] }, of: own)
+        let seqs = [heldElsewhere] + status.peers.map { $0.acked[own] }
+        let regions = status.peers.map(\.region)
+        let storeChanges = committer.storeChanges
+        if let kept = lastMoneyAtRisk.withLock({ $0 }), kept.storeChanges == storeChanges, kept.seqs == seqs,
+            kept.regions == regions
+        {
+            return kept.answer
         }
-        return MoneyAtRisk(total: sums[0], perPeer: zip(status.peers, sums.dropFirst()).map { ($0.region, $1) })
+        let sums = try await io.read { reader in try reader.amountsAbove(seqs, of: own) }
+        let answer = MoneyAtRisk(total: sums[0], perPeer: zip(regions, sums.dropFirst()).map { ($0, $1) })
+        lastMoneyAtRisk.withLock { $0 = (storeChanges, seqs, regions, answer) }
+        return answer
     }
 
     /// `StateDigest` of the committed records (equal digests, equal state).

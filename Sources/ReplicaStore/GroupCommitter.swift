@@ -1,5 +1,6 @@
 import Foundation
 import ReplicaCore
+import Synchronization
 
 /// Group commit: many writers hand in persist requests; one thread commits everything
 /// waiting in one transaction (one fsync) and then answers every writer of the group.
@@ -36,6 +37,13 @@ public final class GroupCommitter: @unchecked Sendable {
     public private(set) var groupsCommitted: UInt64 = 0
     /// Requests committed so far.
     public private(set) var requestsCommitted: UInt64 = 0
+    private let changes = Atomic<UInt64>(0)
+
+    /// How many transactions (commits and other work) the committer has run, read from
+    /// any thread. Every change to the store goes through the committer, so a reader that
+    /// sees the same count before two reads knows the store did not change between them
+    /// (it may have changed after the count was read, which a later count shows).
+    public var storeChanges: UInt64 { changes.load(ordering: .acquiring) }
 
     /// Starts the committing thread over `store`; from now on only it writes to `store`.
     /// `observer` is told of every committed transaction.
@@ -124,7 +132,9 @@ public final class GroupCommitter: @unchecked Sendable {
             if let work = queue[0].work {
                 let item = queue.removeFirst()
                 condition.unlock()
-                item.done(Result { try work(store) }, 0)
+                let result = Result { try work(store) }
+                changes.add(1, ordering: .releasing)
+                item.done(result, 0)
                 continue
             }
             var taken = 0
@@ -151,6 +161,7 @@ public final class GroupCommitter: @unchecked Sendable {
             } catch {
                 result = .failure(error)
             }
+            changes.add(1, ordering: .releasing)
             var refused: [Item] = []
             if case .failure(let error) = result {
                 condition.lock()

@@ -261,4 +261,28 @@ import Testing
             #expect(conflicts.status == .ok && (Self.json(conflicts)["data"] as? [Any])?.isEmpty == true)
         }
     }
+
+    /// Money at risk is kept between answers while the store has not changed, and read
+    /// again after a commit: each write shows at once, and asking twice changes nothing.
+    @Test func moneyAtRiskFollowsEveryCommit() async throws {
+        let auth = self.auth
+        try await Self.withNode { client, node in
+            @Sendable func atRisk() async throws -> [String] {
+                try await node.moneyAtRisk(node.status()).total.map { "\($0.currency) \($0.minorUnits)" }
+            }
+            let empty = try await atRisk()
+            #expect(empty == [])
+            let first = try await client.execute(
+                uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-1", amount: "1250"))
+            #expect(first.status == .created)
+            let (once, twice) = (try await atRisk(), try await atRisk())
+            #expect(once == ["EUR 1250"], "a region alone holds every write of its own only")
+            #expect(twice == once)
+            let second = try await client.execute(
+                uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-2", amount: "700"))
+            #expect(second.status == .created)
+            let after = try await atRisk()
+            #expect(after == ["EUR 1950"], "the kept answer was read again after the commit")
+        }
+    }
 }

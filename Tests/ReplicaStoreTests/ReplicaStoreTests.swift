@@ -200,6 +200,7 @@ import Testing
         committer.shutdown()
         #expect(committer.requestsCommitted == 400)
         #expect(committer.groupsCommitted == 1, "the 400 waiting requests did not share one transaction")
+        #expect(committer.storeChanges == 2, "the held work and the group are the store's two changes")
         #expect(observed.groups.map(\.requests) == [400] && observed.groups.allSatisfy { $0.duration > .zero })
         #expect(observed.answeredBeforeObserved == 0)
         #expect(answers.order == Array(1...400), "answered out of the order handed in")

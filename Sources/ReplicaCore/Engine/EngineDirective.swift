@@ -54,6 +54,18 @@ public struct PersistRequest: Hashable, Sendable {
     /// a store may load them in bulk (see the store's README section).
     public var snapshotChunk = false
 
+    /// A chunk of a peer's snapshot as the engine hands one to the store (`vector` on the
+    /// last chunk only), for tools that load or time the store without an engine.
+    public static func snapshotChunk(id: UInt64, records: [EncodedRecord], lastWithVector vector: VersionVector?)
+        -> PersistRequest
+    {
+        var r = PersistRequest(
+            id: id, entries: [], records: records, conflicts: [], vector: vector ?? VersionVector(),
+            clockHighWater: HLCTimestamp(rawValue: 0), compactThrough: vector)
+        r.snapshotChunk = true
+        return r
+    }
+
     /// The same request with other record states (the simulator's faulty disk writes
     /// what it gets wrong).
     public func replacingRecords(_ records: [EncodedRecord]) -> PersistRequest {
