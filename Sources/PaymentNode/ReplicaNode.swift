@@ -36,10 +36,10 @@ public final class ReplicaNode: @unchecked Sendable {
     private let shell: NIOLoopBoundBox<Shell>
     /// `moneyAtRisk`'s last answer, with the store's change count and the acknowledgements
     /// it was read at.
-    private let lastMoneyAtRisk = Mutex<
-        (storeChanges: UInt64, seqs: [UInt64], regions: [RegionID], answer: MoneyAtRisk)?
-    >(
-        nil)
+    private let lastMoneyAtRisk = Mutex<KeptMoneyAtRisk?>(nil)
+    private typealias KeptMoneyAtRisk = (
+        storeChanges: UInt64, seqs: [UInt64], regions: [RegionID], answer: MoneyAtRisk
+    )
 
     /// Opens (or creates) the region's store and resumes from it. Nothing listens yet:
     /// call `start()`.
