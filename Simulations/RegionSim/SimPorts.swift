@@ -116,6 +116,18 @@ final class SimStore: ShellStore {
         }
     }
 
+    /// The disk model keeps records decoded beside their encodings: it hands both over.
+    func loadDecodedRecords(
+        _ ids: [PaymentID], completion: @escaping (Result<[EncodedRecord], StoreReadFailure>) -> Void
+    ) -> Bool {
+        world.later(region, inMicros: Self.readMicros) { [unowned self] in
+            let found = committed.records(ids)
+            if !found.isEmpty { world.probes.recordReadBack = true }
+            completion(.success(found))
+        }
+        return true
+    }
+
     func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void)
     {
         world.later(region, inMicros: Self.readMicros) { [unowned self] in

@@ -15,6 +15,12 @@ enum ShellInput {
     case retirePeer(RegionID)
 }
 
+/// Records a store read for the engine, as the store hands them over.
+enum LoadedRecords {
+    case encoded([[UInt8]])
+    case decoded([EncodedRecord])
+}
+
 /// The queue of inputs and the one store read in flight for them.
 struct PrefetchState {
     var inputs: [ShellInput] = []
@@ -67,13 +73,15 @@ extension ReplicaShell {
         let generation = engineGeneration
         var answeredInPlace = false
         var returned = false
-        store.loadRecords(ids) { [weak self] result in
+        let loaded = { [weak self] (result: Result<LoadedRecords, StoreReadFailure>) in
             guard let self else { return }
             prefetch.loading = false
             if generation == engineGeneration, health == .serving {
                 switch result {
-                case .success(let found):
+                case .success(.encoded(let found)):
                     engine.admitRecords(found, asked: ids)
+                case .success(.decoded(let found)):
+                    engine.admitRecords(decoded: found, asked: ids)
                 case .failure(let failure):
                     // Nothing can run without its records: treated like a failed commit (the
                     // region stops writing, closes its links, and recovers by itself).
@@ -82,6 +90,9 @@ extension ReplicaShell {
                 }
             }
             if returned { runReadyInputs() } else { answeredInPlace = true }
+        }
+        if !store.loadDecodedRecords(ids, completion: { loaded($0.map(LoadedRecords.decoded)) }) {
+            store.loadRecords(ids) { loaded($0.map(LoadedRecords.encoded)) }
         }
         returned = true
         return answeredInPlace

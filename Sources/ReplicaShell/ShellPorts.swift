@@ -35,6 +35,13 @@ public protocol ShellStore: AnyObject {
     /// (`ByteWriter.writeRecord`), checked to decode. Completion on the executor, before
     /// returning (a short read done in place) or later.
     func loadRecords(_ ids: [PaymentID], completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void)
+    /// `loadRecords` for a store that keeps each record decoded beside its encoding (one
+    /// in memory): it hands both over, and the engine decodes nothing. Returns false,
+    /// without calling `completion`, when the store keeps encodings only (the default):
+    /// the shell then calls `loadRecords`.
+    func loadDecodedRecords(
+        _ ids: [PaymentID], completion: @escaping (Result<[EncodedRecord], StoreReadFailure>) -> Void
+    ) -> Bool
     /// Up to `limit` committed records after store position `after` (0: from the first),
     /// in the store's own order (the order it keeps them in on disk, so a snapshot reads
     /// sequentially), each in its stored encoding; and the position of the last one.
@@ -65,6 +72,13 @@ public protocol ShellStore: AnyObject {
     func probeWritable(completion: @escaping (Bool) -> Void)
     /// `StateDigest` of the committed records.
     func stateDigest() throws -> String
+}
+
+extension ShellStore {
+    /// The store keeps encodings only.
+    public func loadDecodedRecords(
+        _ ids: [PaymentID], completion: @escaping (Result<[EncodedRecord], StoreReadFailure>) -> Void
+    ) -> Bool { false }
 }
 
 /// Reading committed state failed.

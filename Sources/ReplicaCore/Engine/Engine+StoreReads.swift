@@ -29,6 +29,12 @@ extension ReplicationEngine {
         records.admit(found, asked: asked)
     }
 
+    /// `admitRecords` with each record decoded beside its encoding (a store in memory
+    /// keeps both): nothing is decoded again. Each `record` MUST be what its `bytes` decode to.
+    public mutating func admitRecords(decoded found: [EncodedRecord], asked: [PaymentID]) {
+        records.admit(decoded: found, asked: asked)
+    }
+
     /// Bytes the record cache holds now (0 when the engine holds every record).
     public var recordCacheBytesHeld: Int { records.bytes }
 

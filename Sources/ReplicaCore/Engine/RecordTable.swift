@@ -103,16 +103,36 @@ struct RecordTable: Sendable {
     /// Takes in what the store holds for `asked`: the records found, by their encodings
     /// (each MUST decode: the store checks what it reads); the others are absent. An id
     /// already resident keeps what the table has (it may be newer than the store).
-    /// Records admitted are decoded once here: the input that asked for them reads them next.
+    /// Records admitted are decoded here, unless more than `decodedMax` came: the input
+    /// that asked for them reads them next.
     mutating func admit(_ found: [[UInt8]], asked: [PaymentID]) {
         guard isBounded else { return }
+        let decodeAll = found.count <= Self.decodedMax
         var seen = Set<PaymentID>()
         for bytes in found {
             let id = Self.id(of: bytes)
             seen.insert(id)
-            if !isResident(id) { store(id, bytes, decoded: Self.decode(bytes)) }
+            if !isResident(id) { store(id, bytes, decoded: decodeAll ? Self.decode(bytes) : nil) }
         }
-        for id in asked where !seen.contains(id) && !isResident(id) {
+        markAbsent(asked, except: seen)
+    }
+
+    /// `admit` of records the store holds decoded beside their encodings (each `record`
+    /// MUST be what its `bytes` decode to): nothing is decoded.
+    mutating func admit(decoded found: [EncodedRecord], asked: [PaymentID]) {
+        guard isBounded else { return }
+        var seen = Set<PaymentID>()
+        for found in found {
+            let id = found.record.id
+            seen.insert(id)
+            if !isResident(id) { store(id, found.bytes, decoded: found.record) }
+        }
+        markAbsent(asked, except: seen)
+    }
+
+    /// Those of `asked` not found and not resident are absent.
+    private mutating func markAbsent(_ asked: [PaymentID], except found: Set<PaymentID>) {
+        for id in asked where !found.contains(id) && !isResident(id) {
             absent.insert(id)
             order.append(id)
             bytes += Self.overheadBytes

@@ -95,6 +95,11 @@ public struct InMemoryStorage: Sendable {
         ids.compactMap { records[$0]?.bytes }
     }
 
+    /// The records of those of `ids` held, each decoded beside its encoding.
+    public func records(_ ids: [PaymentID]) -> [EncodedRecord] {
+        ids.compactMap { records[$0] }
+    }
+
     /// Up to `limit` records after store position `after` (0: from the first), in the
     /// order they were first committed, encoded; and the last one's position.
     public func encodedRecords(after: UInt64, limit: Int) -> (records: [[UInt8]], position: UInt64) {
