@@ -30,7 +30,7 @@ public struct ReplicationEngine: Sendable {
     var storeHorizon: VersionVector
 
     // MARK: Protocol state
-    var peers: [RegionID: PeerState]
+    var peers: RegionMap<PeerState>
     var nextPersistID: UInt64 = 1
     var pendingPersists: [PendingPersist] = []
     var waitingRemote: [RemoteWait] = []

@@ -55,10 +55,7 @@ public struct OutgoingLog: Sendable {
         }
     }
 
-    private var tails: [RegionID: OriginTail] = [:] {
-        didSet { if tails.count != sortedOrigins.count { sortedOrigins = tails.keys.sorted() } }
-    }
-    private var sortedOrigins: [RegionID] = []
+    private var tails = RegionMap<OriginTail>()
     /// Entries held, over all origins.
     public private(set) var count = 0
 
@@ -76,7 +73,7 @@ public struct OutgoingLog: Sendable {
     public func firstAvailable(_ origin: RegionID) -> UInt64 { tails[origin]?.firstSeq ?? 1 }
 
     /// Origins with a tail, sorted.
-    public var origins: [RegionID] { sortedOrigins }
+    public var origins: [RegionID] { tails.keys }
 
     /// Adds the next entry of its origin. Entries MUST arrive contiguously per origin.
     public mutating func append(_ entry: LogEntry) {
