@@ -254,7 +254,7 @@ extension ByteReader {
     public mutating func readRecord() throws(DecodingError) -> PaymentRecord {
         var record = PaymentRecord(id: try readPaymentID())
         let start = offset
-        let n = try readCount(max: PaymentField.allCases.count, what: "register")
+        let n = try readCount(max: PaymentRecord.fields.count, what: "register")
         var previous: PaymentField?
         for _ in 0..<n {
             let field = try readField()

@@ -45,9 +45,11 @@ extension ReplicationEngine {
     /// waited too long (acknowledged as `local` only).
     mutating func releaseRemoteWrites(nowMillis: UInt64) -> [EngineDirective] {
         var directives: [EngineDirective] = []
+        // Once a call, and only when some write waits: it reads every peer.
+        let elsewhere = waitingRemoteHead < waitingRemote.count ? storedElsewhere : 0
         while waitingRemoteHead < waitingRemote.count {
             let wait = waitingRemote[waitingRemoteHead]
-            if wait.seq <= storedElsewhere {
+            if wait.seq <= elsewhere {
                 directives.append(.acknowledge(wait.ticket, wait.ack))
             } else if wait.deadlineMillis <= nowMillis {
                 directives.append(.acknowledge(wait.ticket, wait.ack.achieving(.local)))

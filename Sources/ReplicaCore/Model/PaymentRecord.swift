@@ -9,10 +9,15 @@ public struct PaymentRecord: Hashable, Sendable {
     /// Registers indexed by `PaymentField.rawValue` (index 0 unused).
     private var registers: [FieldRegister?]
 
+    /// Every field, in field order (`allCases` builds a new array on each call).
+    static let fields = PaymentField.allCases
+    /// Slots in `registers`: one per field number, and 0.
+    static let slotCount = Int(fields.map(\.rawValue).max()!) + 1
+
     /// An empty record.
     public init(id: PaymentID) {
         self.id = id
-        self.registers = Array(repeating: nil, count: Int(PaymentField.allCases.map(\.rawValue).max()!) + 1)
+        self.registers = Array(repeating: nil, count: Self.slotCount)
     }
 
     /// The register of `field`, if it was ever written.
@@ -22,7 +27,10 @@ public struct PaymentRecord: Hashable, Sendable {
 
     /// The fields that hold a register, in field order.
     public var presentFields: [PaymentField] {
-        PaymentField.allCases.filter { self[$0] != nil }
+        var present: [PaymentField] = []
+        present.reserveCapacity(Self.fields.count)
+        for field in Self.fields where registers[Int(field.rawValue)] != nil { present.append(field) }
+        return present
     }
 
     /// Whether the create has arrived (every required field is present).
@@ -33,7 +41,13 @@ public struct PaymentRecord: Hashable, Sendable {
 
     /// The newest stamp on any field: a local write to this record is stamped above it.
     public var maxStamp: Stamp? {
-        registers.compactMap { $0?.stamp }.max()
+        var newest: Stamp?
+        for register in registers {
+            guard let stamp = register?.stamp else { continue }
+            if let n = newest, !(n < stamp) { continue }
+            newest = stamp
+        }
+        return newest
     }
 
     /// The outcome of merging one register into a record.
