@@ -3,7 +3,9 @@
 extension ReplicationEngine {
     /// The clock reading for a PING to `peer` sent at `nowMillis`.
     func clockSample(for peer: RegionID, nowMillis: UInt64) -> ClockSample {
-        guard let last = peers[peer]?.session?.lastPingFromPeer, nowMillis >= last.receivedAtMillis else {
+        guard let last = peers.withValue(peer, { $0.session?.lastPingFromPeer }) ?? nil,
+            nowMillis >= last.receivedAtMillis
+        else {
             return ClockSample(sentAtMillis: nowMillis, echoMillis: 0, heldMillis: 0)
         }
         return ClockSample(
@@ -38,7 +40,7 @@ extension ReplicationEngine {
 
     /// The peer's current clock offset estimate, when there is a fresh one.
     public func clockOffset(of peer: RegionID, nowMillis: UInt64) -> ClockOffset? {
-        guard let o = peers[peer]?.clockOffset, nowMillis >= o.measuredAtMillis,
+        guard let o = peers.withValue(peer, { $0.clockOffset }) ?? nil, nowMillis >= o.measuredAtMillis,
             nowMillis - o.measuredAtMillis <= clockOffsetMaxAgeMillis
         else { return nil }
         return o
@@ -69,7 +71,7 @@ extension ReplicationEngine {
         var awaitedUntil: UInt64 = 0
         for peer in config.peers.sorted() {
             guard let o = clockOffset(of: peer, nowMillis: nowMillis) else {
-                let since = peers[peer]!.clockWaitSinceMillis
+                let since = peers.withValue(peer) { $0.clockWaitSinceMillis }!
                 let (until, overflow) = since.addingReportingOverflow(config.clockFirstReadingMillis)
                 if overflow || nowMillis < until {
                     awaited.append(peer)

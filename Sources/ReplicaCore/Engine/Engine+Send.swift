@@ -11,7 +11,12 @@ extension ReplicationEngine {
     /// Sends `peer` what it lacks, while its window has room: log entries above what was
     /// sent, relaying every origin; or, when it is behind the log's horizon, a snapshot.
     mutating func pump(_ peer: RegionID, nowMillis: UInt64) -> [EngineDirective] {
-        guard var state = peers[peer], case .up(var session) = state.link else { return [] }
+        guard peers.withValue(peer, { if case .up = $0.link { true } else { false } }) == true else { return [] }
+        // Moved out, not copied, so the session's arrays change in place; nothing below
+        // reads the peer through `peers`.
+        var state = peers.take(peer)!
+        guard case .up(var session) = state.link else { preconditionFailure("link of \(peer) changed") }
+        state.link = .down
         defer {
             state.link = .up(session)
             peers[peer] = state
@@ -176,14 +181,14 @@ extension ReplicationEngine {
     ) {
         guard let progress = session.snapshot else { return }
         if records.isBounded {
-            guard session.storeRead == nil && session.inFlight.count < config.inFlightBatchesMax else { return }
+            guard session.storeRead == nil && session.inFlight.count < config.snapshotWindow else { return }
             directives.append(
                 .readSnapshotChunk(
                     for: peer, read: startStoreRead(&session, nowMillis: nowMillis), after: progress.after,
                     limit: config.snapshotChunkRecords))
             return
         }
-        while session.snapshot != nil && session.inFlight.count < config.inFlightBatchesMax && pendingPersists.isEmpty {
+        while session.snapshot != nil && session.inFlight.count < config.snapshotWindow && pendingPersists.isEmpty {
             let (ids, next) = (session.snapshot!.ids, session.snapshot!.next)
             let end = min(ids.count, next + config.snapshotChunkRecords)
             session.snapshot!.next = end

@@ -64,7 +64,11 @@ public struct ReplicationStatus: Hashable, Sendable {
 extension ReplicationEngine {
     /// The highest seq of this region's own writes that some peer has durably stored:
     /// writes up to it survive the loss of this region.
-    var storedElsewhere: UInt64 { config.peers.map { peers[$0]!.acked[region] }.max() ?? 0 }
+    var storedElsewhere: UInt64 {
+        var most: UInt64 = 0
+        for peer in config.peers { most = max(most, peers.withValue(peer) { $0.acked[region] }!) }
+        return most
+    }
 
     /// The change feed shows this region's own changes up to this seq: those another
     /// region holds durably (all committed ones when the cluster has no other region),

@@ -48,7 +48,7 @@ extension ReplicationEngine {
     /// Drops log entries every peer has acked, and the oldest beyond `logEntriesMax`;
     /// from memory, also the oldest beyond `logCacheEntries` (those stay in the store).
     mutating func compactLog() -> [EngineDirective] {
-        let ackedByAll = VersionVector.meet(config.peers.map { peers[$0]!.acked })
+        let ackedByAll = VersionVector.meet(config.peers.map { peers.withValue($0) { $0.acked }! })
         var target = storeHorizon
         for origin in ackedByAll.origins {
             target[origin] = max(target[origin], min(ackedByAll[origin], durableVector[origin]))

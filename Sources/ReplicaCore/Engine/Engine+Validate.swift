@@ -13,7 +13,7 @@ public enum PeerBounds {
 
 extension ReplicationEngine {
     /// A region whose writes this cluster holds: this one, a peer, or a retired one.
-    func isClusterRegion(_ r: RegionID) -> Bool { r == region || peers[r] != nil || retired[r] != nil }
+    func isClusterRegion(_ r: RegionID) -> Bool { r == region || peers.contains(r) || retired[r] != nil }
 
     /// Why `vector` cannot be true (nil when it can): regions outside the cluster,
     /// sequence numbers out of bounds, or more of this region's own writes than it made

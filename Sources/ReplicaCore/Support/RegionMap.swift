@@ -22,6 +22,30 @@ struct RegionMap<Value> {
         return nil
     }
 
+    /// `body` of the value of `key` (nil when absent), read where it is: a value read
+    /// through the subscript is copied whole first.
+    func withValue<T>(_ key: RegionID, _ body: (borrowing Value) -> T) -> T? {
+        guard let i = index(of: key) else { return nil }
+        return values.withUnsafeBufferPointer { buffer in
+            switch buffer[i] {
+            case .some(let value): body(value)
+            case .none: nil
+            }
+        }
+    }
+
+    /// Moves the value of `key` out (nil when absent), leaving `key` without one until it is
+    /// set again. A copy would share the value's arrays with the map, and changing them
+    /// would copy them; a value moved out changes in place. Until it is set back, `key`
+    /// reads as absent.
+    mutating func take(_ key: RegionID) -> Value? {
+        guard let i = index(of: key) else { return nil }
+        return values[i].take()
+    }
+
+    /// Whether `key` has a value (read through the subscript, the value is copied first).
+    func contains(_ key: RegionID) -> Bool { index(of: key) != nil }
+
     subscript(key: RegionID) -> Value? {
         _read {
             if let i = index(of: key) { yield values[i] } else { yield nil }
