@@ -215,6 +215,9 @@ extension NodeConfig {
         if let v = try tuning.integer("batch_delay_ms", in: 0...10_000) { engine.batchDelayMillis = UInt64(v) }
         if let v = try tuning.integer("relay_delay_ms", in: 0...600_000) { engine.relayDelayMillis = UInt64(v) }
         if let v = try tuning.integer("in_flight_batches_max", in: 1...1_024) { engine.inFlightBatchesMax = Int(v) }
+        if let v = try tuning.integer("snapshot_chunks_in_flight", in: 1...1_024) {
+            engine.snapshotChunksInFlightMax = Int(v)
+        }
         if let v = try tuning.integer("tick_interval_ms", in: 1...1_000) { engine.tickIntervalMillis = UInt64(v) }
         if let v = try tuning.integer("ping_interval_ms", in: 10...60_000) { engine.pingIntervalMillis = UInt64(v) }
         if let v = try tuning.integer("retransmit_after_ms", in: 10...600_000) {

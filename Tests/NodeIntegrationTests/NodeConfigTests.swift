@@ -63,6 +63,7 @@ final class NodeConfigTests: XCTestCase {
           relay_delay_ms: 3000
           log_entries_max: 10000
           snapshot_chunk_records: 128
+          snapshot_chunks_in_flight: 12
 
         """
     }
@@ -173,6 +174,7 @@ final class NodeConfigTests: XCTestCase {
         XCTAssertEqual(engine.relayDelayMillis, 3_000)
         XCTAssertEqual(engine.logEntriesMax, 10_000)
         XCTAssertEqual(engine.snapshotChunkRecords, 128)
+        XCTAssertEqual(engine.snapshotWindow, 12)
 
         XCTAssertEqual(config.transport.region, us)
         XCTAssertEqual(config.transport.dialed, [])
@@ -203,6 +205,8 @@ final class NodeConfigTests: XCTestCase {
         XCTAssertEqual(config.engine.batchDelayMillis, 20)
         XCTAssertEqual(config.engine.tickIntervalMillis, 5)
         XCTAssertEqual(config.engine.relayDelayMillis, 2_500)
+        XCTAssertEqual(config.engine.snapshotWindow, 8)
+        XCTAssertEqual(config.engine.inFlightBatchesMax, 8)
         XCTAssertEqual(config.transport.dialed, [RegionID("us-east-1")!])
     }
 

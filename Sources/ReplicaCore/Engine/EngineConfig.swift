@@ -21,8 +21,17 @@ public struct EngineConfig: Sendable, Equatable {
     /// vector (PING, every `pingIntervalMillis`) tells us so. Relaying is for cut links.
     /// 0 relays at once (every entry then crosses each link twice in a full mesh).
     public var relayDelayMillis: UInt64 = 0
-    /// Unacknowledged batches (or snapshot chunks) in flight per peer.
+    /// Unacknowledged batches in flight per peer.
     public var inFlightBatchesMax: Int = 8
+    /// Unacknowledged snapshot chunks in flight per peer. Nil: `inFlightBatchesMax`. A
+    /// receiver commits in one transaction the chunks that arrived while it committed
+    /// the ones before, so a wider window makes fewer, larger transactions (each writes
+    /// a random id index page once for many records), at the cost of holding that many
+    /// chunks in the receiver's memory until they commit.
+    public var snapshotChunksInFlightMax: Int? = nil
+
+    /// The snapshot window in force.
+    public var snapshotWindow: Int { snapshotChunksInFlightMax ?? inFlightBatchesMax }
     /// With no ack for this long, resend everything the peer has not acked.
     public var retransmitAfterMillis: UInt64 = 2_000
     /// How often to send each connected peer a PING with our vector.
@@ -82,6 +91,9 @@ public struct EngineConfig: Sendable, Equatable {
             throw ConfigError("snapshot_chunk_records must be 1...\(WireLimits.recordsPerChunkMax)")
         }
         if inFlightBatchesMax < 1 { throw ConfigError("in_flight_batches_max must be at least 1") }
+        if let w = snapshotChunksInFlightMax, !(1...1_024).contains(w) {
+            throw ConfigError("snapshot_chunks_in_flight must be 1...1024")
+        }
         if tickIntervalMillis < 1 { throw ConfigError("tick_interval_ms must be at least 1") }
         if relayDelayMillis > 600_000 { throw ConfigError("relay_delay_ms must be at most 600000") }
         if clockFirstReadingMillis > 600_000 { throw ConfigError("clock_first_reading_ms must be at most 600000") }

@@ -109,6 +109,38 @@ import Testing
         #expect(e.counters.snapshotsCompleted == 1)
     }
 
+    /// Snapshot chunks have a window of their own: with one batch in flight allowed and
+    /// three chunks, the stream sends three unacknowledged chunks and then waits.
+    @Test func test_snapshotStream_keepsItsOwnWindowOfChunksInFlight() {
+        var e = ReplicationEngineTests.engine {
+            $0.recordCacheBytes = 1 << 20
+            $0.logEntriesMax = 512
+            $0.snapshotChunkRecords = 1
+            $0.inFlightBatchesMax = 1
+            $0.snapshotChunksInFlightMax = 3
+        }
+        for n in 1...5 {
+            e.admitRecords([], asked: [Fixtures.id(n)])
+            let (_, ds) = e.submit(
+                .create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
+                durability: .local, nowMillis: 10)
+            _ = e.didPersist(requestID: ReplicationEngineTests.persists(ds)[0].id, nowMillis: 10)
+        }
+        e.log.trim(through: e.durableVector)
+        e.storeHorizon = e.durableVector
+        _ = e.peerConnected(Fixtures.virginia, nowMillis: 20)
+        var next = e.receive(
+            .hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 20)
+        var chunksSent = 0
+        for n in 1...5 {
+            guard case .readSnapshotChunk(Fixtures.virginia, let stream, _, 1)? = next.last else { break }
+            next = e.snapshotChunkRead(
+                [Self.encoded(n)], position: UInt64(n), for: Fixtures.virginia, read: stream, nowMillis: 21)
+            chunksSent += ReplicationEngineTests.sends(next, to: Fixtures.virginia).count
+        }
+        #expect(chunksSent == 3, "three chunks in flight, not inFlightBatchesMax's one, nor all five")
+    }
+
     @Test func test_peerBehindTheMemoryTail_getsOlderEntriesReadFromTheStore_thenTheTail() {
         var e = ReplicationEngineTests.engine { $0.logCacheEntries = 2 }
         var stored: [[UInt8]] = []
