@@ -22,8 +22,12 @@ extension InMemoryStorage {
         let after = max(seq, log.firstAvailable(origin) - 1)
         var seen = Set<PaymentID>()
         var sums: [String: Int64] = [:]
-        for entry in log.entries(of: origin, after: after, limit: Int.max) where seen.insert(entry.paymentID).inserted {
-            guard let record = records[entry.paymentID]?.record, record.isComplete,
+        for bytes in log.encodedEntries(of: origin, after: after, limit: Int.max) {
+            // Only the payment's id is read (decoding a create derives its fingerprint).
+            guard let id = try? LogEntry.paymentID(ofEncoded: bytes) else {
+                preconditionFailure("a committed log entry does not start with its header and payment id")
+            }
+            guard seen.insert(id).inserted, let record = records[id]?.record, record.isComplete,
                 let amount = record[.amount]?.value.integer, let currency = record[.currency]?.value.text
             else { continue }
             sums[currency, default: 0] += amount

@@ -57,6 +57,17 @@ extension PaymentRecord {
     }
 }
 
+extension LogEntry {
+    /// The payment an entry's encoding changes, read without decoding the rest.
+    public static func paymentID(ofEncoded bytes: [UInt8]) throws(DecodingError) -> PaymentID {
+        var reader = ByteReader(bytes)
+        _ = try reader.readRegion()
+        _ = try reader.readVarint()
+        _ = try reader.readUInt64()
+        return try reader.readPaymentID()
+    }
+}
+
 extension EntryHeader {
     /// The header of `entry`.
     public init(_ entry: LogEntry) {
