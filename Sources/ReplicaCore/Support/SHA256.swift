@@ -73,6 +73,14 @@ public enum SHA256 {
         }
 
         private mutating func compress(_ message: UnsafeBufferPointer<UInt8>, blocks: Int) {
+            // The constants through a buffer pointer: indexing the global array in the loop
+            // checked bounds (and the global's initialization) on every round.
+            SHA256.k.withUnsafeBufferPointer { k in compress(message, blocks: blocks, k: k) }
+        }
+
+        private mutating func compress(
+            _ message: UnsafeBufferPointer<UInt8>, blocks: Int, k: UnsafeBufferPointer<UInt32>
+        ) {
             withUnsafeTemporaryAllocation(of: UInt32.self, capacity: 64) { w in
                 for block in 0..<blocks {
                     let chunk = block * 64
@@ -91,7 +99,7 @@ public enum SHA256 {
                     for i in 0..<64 {
                         let s1 = rotr(e, 6) ^ rotr(e, 11) ^ rotr(e, 25)
                         let ch = (e & f) ^ (~e & g)
-                        let t1 = hh &+ s1 &+ ch &+ SHA256.k[i] &+ w[i]
+                        let t1 = hh &+ s1 &+ ch &+ k[i] &+ w[i]
                         let s0 = rotr(a, 2) ^ rotr(a, 13) ^ rotr(a, 22)
                         let maj = (a & b) ^ (a & c) ^ (b & c)
                         let t2 = s0 &+ maj
