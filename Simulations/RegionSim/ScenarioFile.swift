@@ -211,6 +211,11 @@ public enum ScenarioFile {
             guard w.count > 5, w[5].hasPrefix("+") else { throw fail("clog needs +<extra latency>, e.g. +300ms") }
             kind = .clog(try region(3), try region(4), extraMillis: try duration(5), millis: try forDuration(6))
         case "diskfull": kind = .diskFull(region: try region(3), millis: try forDuration(4))
+        case "slowdisk":
+            guard w.count > 4, w[4].hasPrefix("+") else {
+                throw fail("slowdisk needs +<extra commit time>, e.g. +2500ms")
+            }
+            kind = .slowDisk(region: try region(3), extraMillis: try duration(4), millis: try forDuration(5))
         case "fsyncfail": kind = .fsyncFailure(region: try region(3))
         case "wipe": kind = .wipe(region: try region(3), downMillis: try forDuration(4))
         case "sigterm": kind = .gracefulRestart(region: try region(3), downMillis: try forDuration(4))
@@ -227,7 +232,7 @@ public enum ScenarioFile {
             kind = .clockJump(region: try region(3), deltaMillis: delta)
         default:
             throw fail(
-                "unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, fsyncfail, wipe, sigterm, backup, restore, upgrade, add-region, retire, retire-lost)"
+                "unknown fault \(w[2]) (crash, lose, partition, oneway, isolate, clog, jump, diskfull, slowdisk, fsyncfail, wipe, sigterm, backup, restore, upgrade, add-region, retire, retire-lost)"
             )
         }
         return ScriptedFault(atMillis: at, kind: kind)

@@ -207,6 +207,8 @@ public struct ScriptedFault: Sendable, Hashable {
         case clog(Int, Int, extraMillis: UInt64, millis: UInt64)
         case clockJump(region: Int, deltaMillis: Int64)
         case diskFull(region: Int, millis: UInt64)
+        /// Commits at the region take `extraMillis` longer for `millis`.
+        case slowDisk(region: Int, extraMillis: UInt64, millis: UInt64)
         case fsyncFailure(region: Int)
         case wipe(region: Int, downMillis: UInt64)
         case gracefulRestart(region: Int, downMillis: UInt64)

@@ -24,6 +24,9 @@ final class SimStore: ShellStore {
     var fullUntilMicros: UInt64 = 0
     /// The next group's fsync fails.
     var fsyncFailureArmed = false
+    /// Commits take this much longer until then.
+    var slowUntilMicros: UInt64 = 0
+    var slowExtraMicros: UInt64 = 0
 
     init(world: Simulation, region: Int) {
         self.world = world
@@ -33,9 +36,13 @@ final class SimStore: ShellStore {
     func commit(_ request: PersistRequest, completion: @escaping (StoreOutcome) -> Void) {
         world.checkPeerStamps(request, at: region)
         queued.append((request, completion))
+        if request.snapshotChunk {
+            world.checkSnapshotBacklog(queued.lazy.filter(\.request.snapshotChunk).count, at: region)
+        }
         guard !commitScheduled else { return }
         commitScheduled = true
-        world.later(region, inMicros: world.netRNG.between(500, 3_000)) { [unowned self] in self.commitQueued() }
+        let slow = world.now < slowUntilMicros ? slowExtraMicros : 0
+        world.later(region, inMicros: world.netRNG.between(500, 3_000) + slow) { [unowned self] in self.commitQueued() }
     }
 
     /// One group commit of everything queued.

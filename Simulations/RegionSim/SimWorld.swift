@@ -55,6 +55,9 @@ enum FaultAction: Sendable, Hashable {
     case healLinks
     /// The region's disk is full until then (commits roll back).
     case diskFull(Int, untilMicros: UInt64)
+    /// The region's commits take `extraMicros` longer until then (a disk behind a
+    /// burst of other I/O, or a file grown past the page cache).
+    case slowDisk(Int, extraMicros: UInt64, untilMicros: UInt64)
     /// The region's next group commit fails its fsync.
     case fsyncFailure(Int)
     /// The region crashes and its data folder is wiped; it restarts empty.

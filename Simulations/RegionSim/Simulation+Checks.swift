@@ -220,3 +220,22 @@ extension Simulation {
         }
     }
 }
+
+// MARK: - Memory a peer controls
+
+extension Simulation {
+    /// A region catching up holds the snapshot chunks waiting for its commit in memory:
+    /// never more than two windows of them (the source's window, and the one before
+    /// whose commit is under way), however slow its disk and however often the source
+    /// starts over.
+    func checkSnapshotBacklog(_ waiting: Int, at r: Int) {
+        let bound = 2 * engineConfig(r).snapshotWindow
+        guard waiting > bound else { return }
+        let prefix = "\(regionIDs[r]) held \(waiting) snapshot chunks"
+        guard !violations.contains(where: { $0.message.hasPrefix(prefix.prefix(while: { $0 != " " })) }) else { return }
+        violations.append(
+            SimViolation(
+                kind: .liveness,
+                message: "\(prefix) waiting for its commit (at most \(bound): two windows of the source's)"))
+    }
+}

@@ -85,6 +85,8 @@ extension Simulation {
             schedule(.fault(.clog(a, b, extraMicros: extra * 1_000, untilMicros: at + ms * 1_000)), at: at)
         case .clockJump(let r, let delta): schedule(.fault(.clockJump(r, deltaMillis: delta)), at: at)
         case .diskFull(let r, let ms): schedule(.fault(.diskFull(r, untilMicros: at + ms * 1_000)), at: at)
+        case .slowDisk(let r, let extra, let ms):
+            schedule(.fault(.slowDisk(r, extraMicros: extra * 1_000, untilMicros: at + ms * 1_000)), at: at)
         case .fsyncFailure(let r): schedule(.fault(.fsyncFailure(r)), at: at)
         case .wipe(let r, let down): schedule(.fault(.wipe(r, downMicros: down * 1_000)), at: at)
         case .gracefulRestart(let r, let down): schedule(.fault(.gracefulRestart(r, downMicros: down * 1_000)), at: at)
@@ -160,6 +162,11 @@ extension Simulation {
             stats.diskFaults += 1
             regions[r].store.fullUntilMicros = max(regions[r].store.fullUntilMicros, until)
             timeline.append(TimelineMark(atMicros: now, region: r, label: "disk full", untilMicros: until))
+        case .slowDisk(let r, let extra, let until):
+            stats.diskFaults += 1
+            regions[r].store.slowUntilMicros = until
+            regions[r].store.slowExtraMicros = extra
+            timeline.append(TimelineMark(atMicros: now, region: r, label: "disk slow", untilMicros: until))
         case .fsyncFailure(let r):
             guard !healing, regions[r].up, !anotherRegionOut(r) else { return }
             stats.diskFaults += 1

@@ -221,6 +221,7 @@ extension FaultAction {
         case .resetConnection(let a, let b): ("reset", [a, b])
         case .clockJump(let r, _): ("clock jump", [r])
         case .diskFull(let r, _): ("disk full", [r])
+        case .slowDisk(let r, _, _): ("slow disk", [r])
         case .fsyncFailure(let r): ("fsync failure", [r])
         case .wipe(let r, _): ("wipe", [r])
         case .gracefulRestart(let r, _): ("sigterm", [r])

@@ -8,9 +8,7 @@ extension ReplicationEngine {
         releaseQuietSnapshotSource(nowMillis: nowMillis)
         for peer in config.peers.sorted() {
             guard case .up(var session) = peers[peer]!.link else { continue }
-            if let oldest = session.inFlight.first?.sentAtMillis ?? session.storeRead?.sinceMillis,
-                nowMillis >= oldest + config.retransmitAfterMillis
-            {
+            if let since = session.waitingSinceMillis, nowMillis >= since + config.retransmitAfterMillis {
                 session.storeRead = nil
                 session.inFlight = []
                 session.sent = peers[peer]!.acked

@@ -26,8 +26,10 @@ extension ReplicationEngine {
             guard seq <= PeerBounds.seqMax else {
                 return "\(what) claims \(origin):\(seq), beyond \(PeerBounds.seqMax)"
             }
-            if origin == region && ownHistoryFrozen && seq > durableVector[region] {
-                return "\(what) claims \(seq) writes of \(region), which made \(durableVector[region])"
+            // Applied, not only durable: a region that got its own history back from a
+            // snapshot holds it before the commit does, and a peer rightly claims it.
+            if origin == region && ownHistoryFrozen && seq > vector[region] {
+                return "\(what) claims \(seq) writes of \(region), which made \(vector[region])"
             }
         }
         return nil

@@ -32,7 +32,9 @@ public struct EngineConfig: Sendable, Equatable {
 
     /// The snapshot window in force.
     public var snapshotWindow: Int { snapshotChunksInFlightMax ?? inFlightBatchesMax }
-    /// With no ack for this long, resend everything the peer has not acked.
+    /// With no ack for this long (since the oldest item in flight was sent, or since the
+    /// last ack that released one, whichever is later), resend everything the peer has
+    /// not acked.
     public var retransmitAfterMillis: UInt64 = 2_000
     /// How often to send each connected peer a PING with our vector.
     public var pingIntervalMillis: UInt64 = 1_000

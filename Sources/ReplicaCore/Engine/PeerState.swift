@@ -111,6 +111,8 @@ struct PeerSession: Sendable {
     var lastPingFromPeer: (sentAtMillis: UInt64, receivedAtMillis: UInt64)?
     /// Receiving: this peer's current snapshot stream has been merged from its first chunk.
     var snapshotAccepted = false
+    /// When an ack last released something in flight (0: never on this connection).
+    var lastReleaseMillis: UInt64 = 0
 
     init(sent: VersionVector, ownHistoryCap: UInt64) {
         self.sent = sent
@@ -119,7 +121,7 @@ struct PeerSession: Sendable {
 
     /// Releases in-flight items the peer's acks (`acked`) now cover: batches whose vector
     /// is covered, and (in order) one snapshot chunk per ack.
-    mutating func releaseInFlight(acked: VersionVector) {
+    mutating func releaseInFlight(acked: VersionVector, nowMillis: UInt64) {
         var releasedChunk = false
         while let first = inFlight.first {
             if let upTo = first.upTo {
@@ -129,7 +131,17 @@ struct PeerSession: Sendable {
                 releasedChunk = true
             }
             inFlight.removeFirst()
+            lastReleaseMillis = nowMillis
         }
+    }
+
+    /// Since when the peer has acknowledged nothing that was in flight: the oldest item's
+    /// (or store read's) start, or the last release if later. A peer that works through
+    /// a deep window slowly (a region committing a snapshot behind a busy disk) keeps
+    /// acknowledging, and is not sent it all again.
+    var waitingSinceMillis: UInt64? {
+        guard let oldest = inFlight.first?.sentAtMillis ?? storeRead?.sinceMillis else { return nil }
+        return max(oldest, lastReleaseMillis)
     }
 }
 
