@@ -255,4 +255,33 @@ import Testing
                 if case .snapshot = $0 { true } else { false }
             })
     }
+
+    /// A peer that keeps acknowledging, however slowly, is not sent its window again: the
+    /// retransmit timer counts from the last ack that released something. Once acks stop
+    /// for the whole period, it fires.
+    @Test func test_retransmit_waitsWhileThePeerKeepsAcknowledging() {
+        var sender = ReplicationEngineTests.engine {
+            $0.snapshotChunkRecords = 1
+            $0.inFlightBatchesMax = 2
+        }
+        for n in 1...5 {
+            let (_, ds) = sender.submit(
+                .create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
+                durability: .local, nowMillis: 5)
+            _ = sender.didPersist(requestID: ReplicationEngineTests.persists(ds)[0].id, nowMillis: 5)
+        }
+        sender.log.trim(through: sender.durableVector)
+        sender.storeHorizon = sender.durableVector
+        _ = sender.peerConnected(Fixtures.virginia, nowMillis: 10)
+        _ = sender.receive(
+            .hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 10)
+        let period = sender.config.retransmitAfterMillis
+        // The first chunk's ack comes late, but it comes: the second chunk waits on.
+        _ = sender.receive(.ack(vector: VersionVector()), from: Fixtures.virginia, nowMillis: 10 + period - 100)
+        _ = sender.tick(nowMillis: 10 + period + 100)
+        #expect(sender.counters.retransmits == 0, "the peer acknowledged within the period")
+        _ = sender.tick(nowMillis: 10 + 2 * period - 100)
+        #expect(sender.counters.retransmits == 1, "nothing acknowledged for a whole period")
+        #expect(sender.counters.snapshotsStarted == 1)
+    }
 }
