@@ -282,6 +282,5 @@ import Testing
         #expect(sender.counters.retransmits == 0, "the peer acknowledged within the period")
         _ = sender.tick(nowMillis: 10 + 2 * period - 100)
         #expect(sender.counters.retransmits == 1, "nothing acknowledged for a whole period")
-        #expect(sender.counters.snapshotsStarted == 1)
     }
 }
