@@ -169,10 +169,10 @@ extension ReplicationEngine {
     /// the first whose part 0 comes is the source until its last chunk, its link drops,
     /// or it sends nothing for two retransmit periods; another's chunks meanwhile are
     /// declined (neither merged nor acknowledged: it starts over later, and by then this
-    /// region's PING has told it who serves). A stream that starts over while chunks of
-    /// an earlier one still wait for their commit is declined too: it starts over again
-    /// later, and a source restarting on a slow receiver cannot pile up copies of the
-    /// same chunks in its memory.
+    /// region's PING has told it who serves). A stream that starts over while a window of
+    /// chunks (`snapshotWindow`) still waits for its commit is declined too: it starts
+    /// over again later, and a source restarting on a slow receiver cannot pile up
+    /// copies of the same chunks in its memory.
     mutating func receiveSnapshot(
         _ chunk: [PaymentRecord], vector snapshotVector: VersionVector?, part: UInt64, from peer: RegionID,
         nowMillis: UInt64
@@ -180,7 +180,8 @@ extension ReplicationEngine {
         releaseQuietSnapshotSource(nowMillis: nowMillis)
         let taken =
             part == 0
-            ? (snapshotSource.map { $0.peer == peer } ?? true) && !pendingPersists.contains(where: \.dropOnCommit)
+            ? (snapshotSource.map { $0.peer == peer } ?? true)
+                && pendingPersists.lazy.filter(\.dropOnCommit).count < config.snapshotWindow
             : (snapshotSource?.peer == peer && peers[peer]!.session!.snapshotAccepted)
         guard taken else {
             setSnapshotAccepted(false, by: peer)

@@ -28,8 +28,8 @@ extension ReplicationEngine {
             }
             // Applied, not only durable: a region that got its own history back from a
             // snapshot holds it before the commit does, and a peer rightly claims it.
-            if origin == region && ownHistoryFrozen && seq > vector[region] {
-                return "\(what) claims \(seq) writes of \(region), which made \(vector[region])"
+            if origin == region && ownHistoryFrozen && seq > self.vector[region] {
+                return "\(what) claims \(seq) writes of \(region), which made \(self.vector[region])"
             }
         }
         return nil
