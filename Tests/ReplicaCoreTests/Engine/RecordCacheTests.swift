@@ -60,22 +60,31 @@ import Testing
         #expect(table[newer.id] == newer)
     }
 
+    /// An engine that committed creates 1...`count` and then compacted its log past them,
+    /// so a peer that lacks them gets a snapshot (a bounded engine is told first that the
+    /// store holds none of the ids).
+    static func sourceWithCompactedLog(
+        _ count: Int, nowMillis: UInt64, _ configure: (inout EngineConfig) -> Void = { _ in }
+    ) -> ReplicationEngine {
+        var e = ReplicationEngineTests.engine(configure: configure)
+        for n in 1...count {
+            if e.config.recordCacheBytes != nil { e.admitRecords([], asked: [Fixtures.id(n)]) }
+            let (_, ds) = e.submit(
+                .create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
+                durability: .local, nowMillis: nowMillis)
+            _ = e.didPersist(requestID: ReplicationEngineTests.persists(ds)[0].id, nowMillis: nowMillis)
+        }
+        e.log.trim(through: e.durableVector)
+        e.storeHorizon = e.durableVector
+        return e
+    }
+
     @Test func test_boundedEngine_readsSnapshotsFromTheStore_andIgnoresAnAbandonedStream() {
-        var e = ReplicationEngineTests.engine {
+        var e = Self.sourceWithCompactedLog(3, nowMillis: 10) {
             $0.recordCacheBytes = 1 << 20
             $0.logEntriesMax = 512
             $0.snapshotChunkRecords = 2
         }
-        // Three committed creates, then the log is compacted past them.
-        for n in 1...3 {
-            e.admitRecords([], asked: [Fixtures.id(n)])
-            let (_, ds) = e.submit(
-                .create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
-                durability: .local, nowMillis: 10)
-            _ = e.didPersist(requestID: ReplicationEngineTests.persists(ds)[0].id, nowMillis: 10)
-        }
-        e.log.trim(through: e.durableVector)
-        e.storeHorizon = e.durableVector
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 20)
         let hello = e.receive(
             .hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 20)
@@ -112,22 +121,13 @@ import Testing
     /// Snapshot chunks have a window of their own: with one batch in flight allowed and
     /// three chunks, the stream sends three unacknowledged chunks and then waits.
     @Test func test_snapshotStream_keepsItsOwnWindowOfChunksInFlight() {
-        var e = ReplicationEngineTests.engine {
+        var e = Self.sourceWithCompactedLog(5, nowMillis: 10) {
             $0.recordCacheBytes = 1 << 20
             $0.logEntriesMax = 512
             $0.snapshotChunkRecords = 1
             $0.inFlightBatchesMax = 1
             $0.snapshotChunksInFlightMax = 3
         }
-        for n in 1...5 {
-            e.admitRecords([], asked: [Fixtures.id(n)])
-            let (_, ds) = e.submit(
-                .create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
-                durability: .local, nowMillis: 10)
-            _ = e.didPersist(requestID: ReplicationEngineTests.persists(ds)[0].id, nowMillis: 10)
-        }
-        e.log.trim(through: e.durableVector)
-        e.storeHorizon = e.durableVector
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 20)
         var next = e.receive(
             .hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 20)
@@ -260,18 +260,10 @@ import Testing
     /// retransmit timer counts from the last ack that released something. Once acks stop
     /// for the whole period, it fires.
     @Test func test_retransmit_waitsWhileThePeerKeepsAcknowledging() {
-        var sender = ReplicationEngineTests.engine {
+        var sender = Self.sourceWithCompactedLog(5, nowMillis: 5) {
             $0.snapshotChunkRecords = 1
             $0.inFlightBatchesMax = 2
         }
-        for n in 1...5 {
-            let (_, ds) = sender.submit(
-                .create(Fixtures.id(n), Fixtures.create(n), idempotent: true), ticket: WriteTicket(UInt64(n)),
-                durability: .local, nowMillis: 5)
-            _ = sender.didPersist(requestID: ReplicationEngineTests.persists(ds)[0].id, nowMillis: 5)
-        }
-        sender.log.trim(through: sender.durableVector)
-        sender.storeHorizon = sender.durableVector
         _ = sender.peerConnected(Fixtures.virginia, nowMillis: 10)
         _ = sender.receive(
             .hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 10)
