@@ -53,8 +53,10 @@ done
 # The coverage phase is left out by default: schemathesis 4 builds its "valid" header
 # values there without the schema's `pattern` (it sent X-Session-Token "0" as valid).
 # SCHEMATHESIS_PHASES=examples,coverage,fuzzing,stateful runs it anyway.
+# scripts/lib/schemathesis_hooks.py leaves out generated bodies with 13 or more digits in a
+# row: paynode refuses card-number lookalikes (422), which the schema cannot describe.
 echo "== schemathesis against http://127.0.0.1:$port/openapi.yaml" >&2
-schemathesis run "http://127.0.0.1:$port/openapi.yaml" --url "http://127.0.0.1:$port" \
+PYTHONPATH="$PWD/scripts/lib${PYTHONPATH:+:$PYTHONPATH}" SCHEMATHESIS_HOOKS=schemathesis_hooks schemathesis run "http://127.0.0.1:$port/openapi.yaml" --url "http://127.0.0.1:$port" \
   --header "Authorization: Bearer paynode-dev-key" \
   --checks all --phases "${SCHEMATHESIS_PHASES:-examples,fuzzing,stateful}" \
   --max-time "${SCHEMATHESIS_SECONDS:-60}" --workers 2 --no-color "$@" || {
