@@ -102,6 +102,28 @@ public enum ScenarioFile {
             case "crash_before_fsync_per_million": o.crashBeforeFsyncPerMillion = try number()
             case "duplicate_request_percent": o.duplicateRequestPercent = min(100, try number())
             case "twin_create_percent": o.twinCreatePercent = min(100, try number())
+            case "large_payment_percent": o.largePaymentPercent = min(100, try number())
+            case "batch_entries_max":
+                let n = try number()
+                guard (1...UInt64(WireLimits.entriesPerBatchMax)).contains(n) else {
+                    throw ParseError(
+                        line: lineNo, message: "batch_entries_max must be 1...\(WireLimits.entriesPerBatchMax)")
+                }
+                o.batchEntriesMax = Int(n)
+            case "snapshot_chunk_records":
+                let n = try number()
+                guard (1...UInt64(WireLimits.recordsPerChunkMax)).contains(n) else {
+                    throw ParseError(
+                        line: lineNo, message: "snapshot_chunk_records must be 1...\(WireLimits.recordsPerChunkMax)")
+                }
+                o.snapshotChunkRecords = Int(n)
+            case "log_entries_max": o.logEntriesMax = Int(clamping: try number())
+            case "record_cache_kb":
+                let n = try number()
+                guard (4...1_048_576).contains(n) else {
+                    throw ParseError(line: lineNo, message: "record_cache_kb must be 4...1048576")
+                }
+                o.recordCacheBytes = Int(n) * 1_024
             case "rpo_budget_writes": o.rpoBudgetWrites = try number()
             case "rpo_budget_ms": o.rpoBudgetMillis = try number()
             case "rto_budget_ms": o.rtoBudgetMillis = try number()
@@ -172,6 +194,10 @@ public enum ScenarioFile {
         guard offsets.isEmpty || offsets.count == o.regionCount, drift.isEmpty || drift.count == o.regionCount else {
             throw ParseError(
                 line: 0, message: "clock_offset_ms and clock_drift_ppm need one value per region (\(o.regionCount))")
+        }
+        guard o.logEntriesMax >= o.batchEntriesMax else {
+            throw ParseError(
+                line: 0, message: "log_entries_max must be at least batch_entries_max (\(o.batchEntriesMax))")
         }
         o.clockOffsetsMillis = offsets.isEmpty ? Array(repeating: 0, count: o.regionCount) : offsets
         o.clockDriftPPM = drift.isEmpty ? Array(repeating: 0, count: o.regionCount) : drift

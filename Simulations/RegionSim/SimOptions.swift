@@ -48,6 +48,20 @@ public struct SimOptions: Sendable, Hashable {
     /// Idempotency-Key (a client hedging its request, or a retry racing the first try):
     /// both regions may answer 201, and each answer is an acknowledgement, percent.
     public var twinCreatePercent: UInt64 = 0
+    /// Share of creates written at the largest size the API takes (a 500-character
+    /// description, 20 metadata pairs of 40-character keys and 500-character values, every
+    /// character 4 bytes in UTF-8): about 48 KB a payment; and of updates that write
+    /// metadata that large, percent.
+    public var largePaymentPercent: UInt64 = 0
+    /// Entries per DELTA batch and records per SNAPSHOT chunk. Smaller than a node's
+    /// defaults (512 and 1,024) so that batches and chunks fill and split often.
+    public var batchEntriesMax = 256
+    public var snapshotChunkRecords = 256
+    /// Durable log entries kept for peers; a peer further behind gets a snapshot.
+    public var logEntriesMax = 500
+    /// Memory for records in each engine, in bytes of their encodings: about 50 records
+    /// by default, so that inputs wait for store reads all the time (a node has 32 MB).
+    public var recordCacheBytes = 24 * 1_024
     /// Lose one region for good at this time (ms into chaos), if set.
     public var loseRegionAtMillis: UInt64?
     /// Scheduled faults from a scenario file.

@@ -135,16 +135,17 @@ final class SimStore: ShellStore {
         return true
     }
 
-    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void)
-    {
+    func readRecords(
+        after: UInt64, limit: MessageBudget, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void
+    ) {
         world.later(region, inMicros: Self.readMicros) { [unowned self] in
-            let (records, position) = committed.encodedRecords(after: after, limit: limit)
-            completion(.success(StoredRecords(records: records, position: position)))
+            let (records, position, more) = committed.encodedRecords(after: after, limit: limit)
+            completion(.success(StoredRecords(records: records, position: position, more: more)))
         }
     }
 
     func readLogEntries(
-        of origin: RegionID, after: UInt64, limit: Int,
+        of origin: RegionID, after: UInt64, limit: MessageBudget,
         completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void
     ) {
         world.later(region, inMicros: Self.readMicros) { [unowned self] in

@@ -22,6 +22,7 @@ extension Simulation {
         let (lostCount, window, lostPayments) = checkDurability(live: live)
         checkPaymentRules(live: live, lostPayments: lostPayments)
         checkAcknowledgedCreations(live: live)
+        checkRecordCacheBookkeeping(live: live)
         checkWireExpectation(live: live)
         checkRetirements(live: live)
         if convergedAtMicros != nil {
@@ -224,6 +225,20 @@ extension Simulation {
 // MARK: - Memory a peer controls
 
 extension Simulation {
+    /// The record cache keeps beside its records only what its own size bounds: an order
+    /// that grew by an id for every record ever stored kept a million ids in a region
+    /// that had caught up a million payments.
+    func checkRecordCacheBookkeeping(live: [Int]) {
+        for r in live where !regions[r].engine.recordCacheBookkeepingIsBounded {
+            violations.append(
+                SimViolation(
+                    kind: .liveness,
+                    message:
+                        "\(regionIDs[r])'s record cache keeps bookkeeping beyond what it holds (it grows with every record)"
+                ))
+        }
+    }
+
     /// A region catching up holds the snapshot chunks waiting for its commit in memory:
     /// never more than two windows of them (the source's window, and the one before
     /// whose commit is under way), however slow its disk and however often the source

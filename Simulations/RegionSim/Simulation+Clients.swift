@@ -39,7 +39,11 @@ extension Simulation {
             let nexts = PaymentStatus.allCases.filter { current.canTransition(to: $0) }
             let description = "d\(c)-\(nextOpID)"
             let status = nexts.isEmpty || workRNG.below(4) == 0 ? nil : workRNG.pick(nexts)
-            return .update(id, PaymentPatch(status: status, description: .set(description)), owned: true)
+            var patch = PaymentPatch(status: status, description: .set(description))
+            if options.largePaymentPercent > 0 && workRNG.below(100) < options.largePaymentPercent {
+                patch.metadata = .set(Self.largestMetadata)
+            }
+            return .update(id, patch, owned: true)
         }
         if workRNG.below(100) < options.foreignUpdatePercent {
             let others = clients.indices.filter { $0 != c && !clients[$0].ownedOrder.isEmpty }
@@ -51,11 +55,38 @@ extension Simulation {
         }
         clients[c].created += 1
         let n = clients[c].created
-        let create = CreatePayment(
+        var create = CreatePayment(
             merchantID: "m\(c)", orderID: "o\(c)-\(n)", amount: Int64(workRNG.between(1, 100_000_000)),
             currency: workRNG.pick(["USD", "EUR", "JPY"]), method: workRNG.pick([.card, .bankTransfer]),
             paymentKey: "tok_\(c)_\(n)", description: "d\(c)-0")
+        if options.largePaymentPercent > 0 && workRNG.below(100) < options.largePaymentPercent {
+            create = Self.largest(create)
+        }
         return .create(PaymentID.derived(merchantID: create.merchantID, idempotencyKey: "k\(c)-\(n)"), create)
+    }
+
+    /// `create` at the largest size the API takes: every text as long as it may be, in
+    /// characters of 4 bytes in UTF-8, and as many metadata pairs as allowed. Its own
+    /// order id keeps it distinct (the description and metadata are the same everywhere).
+    static func largest(_ create: CreatePayment) -> CreatePayment {
+        var large = create
+        large.description = widest("", PaymentValidation.descriptionLengthMax)
+        large.metadata = largestMetadata
+        return large
+    }
+
+    /// As many metadata pairs as the API takes, each key and value as long as it may be.
+    static let largestMetadata = Dictionary(
+        uniqueKeysWithValues: (0..<PaymentValidation.metadataPairsMax).map {
+            (
+                widest("k\($0)", PaymentValidation.metadataKeyLengthMax),
+                widest("", PaymentValidation.metadataValueLengthMax)
+            )
+        })
+
+    /// `prefix` filled to `length` characters with 𝄞 (4 bytes in UTF-8).
+    static func widest(_ prefix: String, _ length: Int) -> String {
+        prefix + String(repeating: "\u{1D11E}", count: length - prefix.unicodeScalars.count)
     }
 
     /// Sends the operation's current attempt to the best-ranked region.

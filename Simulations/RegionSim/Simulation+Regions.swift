@@ -15,17 +15,17 @@ extension Simulation {
             region: regionIDs[r],
             peers: (memberRegions + (told ? [] : gone)).sorted().filter { $0 != r }.map { regionIDs[$0] })
         if told { c.retired = gone.map { regionIDs[$0] } }
-        c.logEntriesMax = 500
-        c.snapshotChunkRecords = 256
-        c.batchEntriesMax = 256
+        c.logEntriesMax = options.logEntriesMax
+        c.snapshotChunkRecords = options.snapshotChunkRecords
+        c.batchEntriesMax = options.batchEntriesMax
         c.remoteAckTimeoutMillis = 1_000
         c.tickIntervalMillis = 50
         // As a node runs: short batching, relays only for entries a peer seems to lack.
         c.batchDelayMillis = 10
         c.relayDelayMillis = 2_500
-        // A cache of about 50 records: inputs wait for store reads all the time, records
-        // are evicted and read back, snapshots are read from the store.
-        c.recordCacheBytes = 24 * 1_024
+        // By default a cache of about 50 records: inputs wait for store reads all the
+        // time, records are evicted and read back, snapshots are read from the store.
+        c.recordCacheBytes = options.recordCacheBytes
         // Of the 500 log entries kept for peers, 64 in memory: the rest are read back.
         c.logCacheEntries = Self.logCacheEntries
         // The formats its binary speaks: this release's, or the release before's.

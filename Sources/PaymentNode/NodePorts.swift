@@ -107,17 +107,18 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
         completion(io.readInPlace { try $0.encodedRecords(ids) })
     }
 
-    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void)
-    {
+    func readRecords(
+        after: UInt64, limit: MessageBudget, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void
+    ) {
         io.readForEngine(
             { reader in
-                let (records, position) = try reader.encodedRecords(after: after, limit: limit)
-                return StoredRecords(records: records, position: position)
+                let (records, position, more) = try reader.encodedRecords(after: after, limit: limit)
+                return StoredRecords(records: records, position: position, more: more)
             }, completion: completion)
     }
 
     func readLogEntries(
-        of origin: RegionID, after: UInt64, limit: Int,
+        of origin: RegionID, after: UInt64, limit: MessageBudget,
         completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void
     ) {
         io.readForEngine({ try $0.encodedLogEntries(of: origin, after: after, limit: limit) }, completion: completion)

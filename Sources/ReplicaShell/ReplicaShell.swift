@@ -309,7 +309,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
                 readForPeer(
                     { store.readRecords(after: after, limit: limit, completion: $0) },
                     answer: {
-                        $0.snapshotChunkRead($1.records, position: $1.position, for: peer, read: read, nowMillis: $2)
+                        $0.snapshotChunkRead(
+                            $1.records, position: $1.position, more: $1.more, for: peer, read: read, nowMillis: $2)
                     })
             case .readLog(let peer, let read, let origin, let after, let limit):
                 readForPeer(

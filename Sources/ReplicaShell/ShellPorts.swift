@@ -42,16 +42,18 @@ public protocol ShellStore: AnyObject {
     func loadDecodedRecords(
         _ ids: [PaymentID], completion: @escaping (Result<[EncodedRecord], StoreReadFailure>) -> Void
     ) -> Bool
-    /// Up to `limit` committed records after store position `after` (0: from the first),
-    /// in the store's own order (the order it keeps them in on disk, so a snapshot reads
-    /// sequentially), each in its stored encoding; and the position of the last one.
+    /// The committed records after store position `after` (0: from the first) that fit
+    /// `limit` (count and bytes: the first always fits), in the store's own order (the
+    /// order it keeps them in on disk, so a snapshot reads sequentially), each in its
+    /// stored encoding; the position of the last one; and whether more may follow.
     /// Completion on the executor.
-    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void)
-    /// Up to `limit` committed log entries of `origin` with seq above `after`, in order,
-    /// each in its wire encoding (`ByteWriter.writeEntry`), checked to decode. Completion
-    /// on the executor.
+    func readRecords(
+        after: UInt64, limit: MessageBudget, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void)
+    /// The committed log entries of `origin` with seq above `after` that fit `limit`
+    /// (count and bytes: the first always fits), in order, each in its wire encoding
+    /// (`ByteWriter.writeEntry`), checked to decode. Completion on the executor.
     func readLogEntries(
-        of origin: RegionID, after: UInt64, limit: Int,
+        of origin: RegionID, after: UInt64, limit: MessageBudget,
         completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void)
     /// A page of the change feed: the committed changes after `query.cursor` in commit
     /// order, chosen by `EventSelection` (region `region`, own changes visible through
@@ -152,9 +154,13 @@ public struct StoredRecords: Sendable {
     public let records: [[UInt8]]
     /// The store's position of the last record (the given one when none came back).
     public let position: UInt64
+    /// The read stopped at its limit (count or bytes), not at the last record: more may
+    /// follow. False: this is the snapshot's last chunk.
+    public let more: Bool
 
-    public init(records: [[UInt8]], position: UInt64) {
+    public init(records: [[UInt8]], position: UInt64, more: Bool) {
         self.records = records
         self.position = position
+        self.more = more
     }
 }

@@ -153,42 +153,50 @@ public final class StoreReader: @unchecked Sendable {
         }
     }
 
-    /// Up to `limit` records after row `after` (0: from the first), in row order (the
-    /// table's own order on disk: a snapshot reads it sequentially, where id order would
-    /// jump across the file for every record), each in its stored encoding, and the last
-    /// row read: a snapshot chunk, sent to a peer as it is. Each is checked to start with
-    /// its row's id; the receiving peer checks the rest like any peer input, so the
-    /// sender decodes nothing.
-    public func encodedRecords(after: UInt64, limit: Int) throws -> (records: [[UInt8]], position: UInt64) {
+    /// The records after row `after` (0: from the first) that fit `limit` (a chunk's
+    /// count and bytes), in row order (the table's own order on disk: a snapshot reads it
+    /// sequentially, where id order would jump across the file for every record), each in
+    /// its stored encoding; the last row read; and whether more may follow (the read
+    /// stopped at the limit, not at the table's end): a snapshot chunk, sent to a peer as
+    /// it is. Each is checked to start with its row's id; the receiving peer checks the
+    /// rest like any peer input, so the sender decodes nothing.
+    public func encodedRecords(after: UInt64, limit: MessageBudget) throws -> (
+        records: [[UInt8]], position: UInt64, more: Bool
+    ) {
         let s = try db.prepare("SELECT row, id, registers FROM payments WHERE row > ? ORDER BY row LIMIT ?")
         s.bind(1, Int64(clamping: after))
-        s.bind(2, Int64(limit))
+        s.bind(2, Int64(limit.countMax))
+        var budget = limit
         var out: [[UInt8]] = []
         var position = after
         while try s.step() {
             let bytes = s.blob(2)
+            guard budget.take(bytes.count) else { return (out, position, true) }
             guard let id = try? PaymentRecord.id(ofEncoded: bytes), id.rawValue == s.text(1) else {
                 throw CorruptRow(description: "payment \(s.text(1) ?? "?"): its registers do not start with its id")
             }
             out.append(bytes)
             position = UInt64(s.int(0))
         }
-        return (out, position)
+        return (out, position, out.count == limit.countMax)
     }
 
     // MARK: Log pages and snapshots
 
-    /// Up to `limit` log entries of `origin` with seq above `after`, in order, each in its
-    /// stored encoding, sent to a peer as it is. Each is checked to start with its row's
-    /// origin and seq; the receiving peer checks the rest.
-    public func encodedLogEntries(of origin: RegionID, after: UInt64, limit: Int) throws -> [[UInt8]] {
+    /// The log entries of `origin` with seq above `after` that fit `limit` (a batch's
+    /// count and bytes), in order, each in its stored encoding, sent to a peer as it is.
+    /// Each is checked to start with its row's origin and seq; the receiving peer checks
+    /// the rest.
+    public func encodedLogEntries(of origin: RegionID, after: UInt64, limit: MessageBudget) throws -> [[UInt8]] {
         let s = try db.prepare("SELECT seq, entry FROM log WHERE origin = ? AND seq > ? ORDER BY seq LIMIT ?")
         s.bind(1, origin.name)
         s.bind(2, Int64(after))
-        s.bind(3, Int64(limit))
+        s.bind(3, Int64(limit.countMax))
+        var budget = limit
         var out: [[UInt8]] = []
         while try s.step() {
             let bytes = s.blob(1)
+            guard budget.take(bytes.count) else { break }
             guard let header = try? EntryHeader(of: bytes), header.origin == origin,
                 header.seq == UInt64(bitPattern: s.int(0))
             else {

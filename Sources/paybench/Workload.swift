@@ -32,12 +32,12 @@ final class ShellWriter {
             completion(.success([]))
         }
         func readRecords(
-            after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void
+            after: UInt64, limit: MessageBudget, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void
         ) {
-            completion(.success(StoredRecords(records: [], position: after)))
+            completion(.success(StoredRecords(records: [], position: after, more: false)))
         }
         func readLogEntries(
-            of origin: RegionID, after: UInt64, limit: Int,
+            of origin: RegionID, after: UInt64, limit: MessageBudget,
             completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void
         ) { completion(.success([])) }
         func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {

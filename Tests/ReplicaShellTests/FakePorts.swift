@@ -59,13 +59,14 @@ final class ManualStore: ShellStore {
         heldLoads = []
         for body in held { body() }
     }
-    func readRecords(after: UInt64, limit: Int, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void)
-    {
-        let (records, position) = committed.encodedRecords(after: after, limit: limit)
-        completion(.success(StoredRecords(records: records, position: position)))
+    func readRecords(
+        after: UInt64, limit: MessageBudget, completion: @escaping (Result<StoredRecords, StoreReadFailure>) -> Void
+    ) {
+        let (records, position, more) = committed.encodedRecords(after: after, limit: limit)
+        completion(.success(StoredRecords(records: records, position: position, more: more)))
     }
     func readLogEntries(
-        of origin: RegionID, after: UInt64, limit: Int,
+        of origin: RegionID, after: UInt64, limit: MessageBudget,
         completion: @escaping (Result<[[UInt8]], StoreReadFailure>) -> Void
     ) {
         completion(.success(committed.encodedLogEntries(of: origin, after: after, limit: limit)))

@@ -43,21 +43,36 @@ import Testing
         try store.commit(requests)
         let reader = try store.reader()
         let stored = requests.flatMap(\.records)
-        let all = try reader.encodedRecords(after: 0, limit: 10)
+        let all = try reader.encodedRecords(after: 0, limit: Self.ten)
         #expect(all.records == stored.map(\.bytes) && all.position == 5, "row order: the order they were committed in")
-        let rest = try reader.encodedRecords(after: 2, limit: 2)
-        #expect(rest.records == stored[2..<4].map(\.bytes) && rest.position == 4)
+        let rest = try reader.encodedRecords(after: 2, limit: MessageBudget(countMax: 2, bytesMax: 1 << 20))
+        #expect(rest.records == stored[2..<4].map(\.bytes) && rest.position == 4 && rest.more)
+        #expect(!all.more, "the read ran out of rows before its limit: the snapshot's last chunk")
+        // A byte budget closes the read before the record that would pass it: one record
+        // always goes, and the position is the last one read, so the next read goes on.
+        let one = stored[0].bytes.count
+        let byBytes = try reader.encodedRecords(after: 0, limit: MessageBudget(countMax: 10, bytesMax: 2 * one + 1))
+        #expect(byBytes.records == stored[0..<2].map(\.bytes) && byBytes.position == 2 && byBytes.more)
+        let tiny = try reader.encodedRecords(after: 4, limit: MessageBudget(countMax: 10, bytesMax: 1))
+        #expect(tiny.records == [stored[4].bytes] && tiny.position == 5 && !tiny.more)
+        #expect(
+            try reader.encodedLogEntries(of: usEast, after: 1, limit: MessageBudget(countMax: 10, bytesMax: 1)).count
+                == 1)
         let sorted = stored.sorted { $0.record.id < $1.record.id }
         #expect(
-            try reader.encodedLogEntries(of: usEast, after: 1, limit: 10)
+            try reader.encodedLogEntries(of: usEast, after: 1, limit: Self.ten)
                 == requests.dropFirst().flatMap(\.entries).map(\.bytes))
         try store.db.execute(
             "UPDATE payments SET registers = (SELECT registers FROM payments ORDER BY id LIMIT 1) WHERE id = '\(sorted[3].record.id.rawValue)'"
         )
         try store.db.execute("UPDATE log SET entry = (SELECT entry FROM log WHERE seq = 1) WHERE seq = 2")
-        #expect(throws: StoreReader.CorruptRow.self) { try reader.encodedRecords(after: 0, limit: 10) }
-        #expect(throws: StoreReader.CorruptRow.self) { try reader.encodedLogEntries(of: usEast, after: 0, limit: 10) }
+        #expect(throws: StoreReader.CorruptRow.self) { try reader.encodedRecords(after: 0, limit: Self.ten) }
+        #expect(throws: StoreReader.CorruptRow.self) {
+            try reader.encodedLogEntries(of: usEast, after: 0, limit: Self.ten)
+        }
     }
+
+    static let ten = MessageBudget(countMax: 10, bytesMax: 1 << 20)
 
     @Test func test_reapplyingABatch_isIdempotent() throws {
         let tmp = TempStore()

@@ -60,7 +60,7 @@ extension ReplicationEngine {
                 directives.append(
                     .readLog(
                         for: peer, read: startStoreRead(&session, nowMillis: nowMillis), origin: origin,
-                        after: session.sent[origin], limit: config.batchEntriesMax))
+                        after: session.sent[origin], limit: config.batchBudget))
                 break
             }
             guard let (batch, upTo) = nextBatch(for: peer, session, nowMillis: nowMillis) else { break }
@@ -71,19 +71,20 @@ extension ReplicationEngine {
     }
 
     /// The next DELTA's entries for `peer`, origin by origin in region order, within each
-    /// origin's bound (`sendBound`), and the vector they bring the peer to. Nil: none.
+    /// origin's bound (`sendBound`) and the batch's count and bytes (`batchBudget`), and
+    /// the vector they bring the peer to. Nil: none.
     func nextBatch(for peer: RegionID, _ session: PeerSession, nowMillis: UInt64) -> (
         entries: [[UInt8]], upTo: VersionVector
     )? {
         var batch: [[UInt8]] = []
+        var budget = config.batchBudget
         var upTo = session.sent
-        for origin in log.origins where batch.count < config.batchEntriesMax {
+        for origin in log.origins where !budget.isFull {
             guard let bound = sendBound(of: origin, to: peer, session, nowMillis: nowMillis),
                 bound.seqMax > upTo[origin]
             else { continue }
-            let limit = min(config.batchEntriesMax - batch.count, Int(clamping: bound.seqMax - upTo[origin]))
             let slice = log.encodedEntries(
-                of: origin, after: upTo[origin], limit: limit,
+                of: origin, after: upTo[origin], seqAtMost: bound.seqMax, within: &budget,
                 wallMillisAtMost: bound.wallMax == .max ? nil : bound.wallMax)
             if slice.isEmpty { continue }
             batch += slice
@@ -185,17 +186,24 @@ extension ReplicationEngine {
             directives.append(
                 .readSnapshotChunk(
                     for: peer, read: startStoreRead(&session, nowMillis: nowMillis), after: progress.after,
-                    limit: config.snapshotChunkRecords))
+                    limit: config.chunkBudget))
             return
         }
         while session.snapshot != nil && session.inFlight.count < config.snapshotWindow && pendingPersists.isEmpty {
             let (ids, next) = (session.snapshot!.ids, session.snapshot!.next)
-            let end = min(ids.count, next + config.snapshotChunkRecords)
+            var (chunk, end, budget) = ([[UInt8]](), next, config.chunkBudget)
+            while end < ids.count {
+                // A record gone since the stream started is skipped (it is in no chunk).
+                guard let bytes = records.encoding(of: ids[end]) else {
+                    end += 1
+                    continue
+                }
+                guard budget.take(bytes.count) else { break }
+                chunk.append(bytes)
+                end += 1
+            }
             session.snapshot!.next = end
-            directives.append(
-                sendChunk(
-                    ids[next..<end].compactMap { records.encoding(of: $0) }, last: end == ids.count, to: peer,
-                    &session, nowMillis: nowMillis))
+            directives.append(sendChunk(chunk, last: end == ids.count, to: peer, &session, nowMillis: nowMillis))
         }
     }
 

@@ -41,29 +41,30 @@ extension ReplicationEngine {
     /// Records read from the store for a snapshot to `peer` (`readSnapshotChunk`), in the
     /// store's own order, each in its stored encoding, sent as it is (the store checked
     /// that each starts with its row's id; the receiver checks the rest like any peer
-    /// input); `position` is where the next read goes on. Fewer than asked: the last
-    /// chunk, which carries the vector. An answer to a read since abandoned (the
-    /// link dropped, a retransmit restarted the stream) is ignored.
+    /// input); `position` is where the next read goes on. `more` false (the read ran out
+    /// of records before the chunk's count or bytes): the last chunk, which carries the
+    /// vector. An answer to a read since abandoned (the link dropped, a retransmit
+    /// restarted the stream) is ignored.
     public mutating func snapshotChunkRead(
-        _ encoded: [[UInt8]], position: UInt64, for peer: RegionID, read: UInt64, nowMillis: UInt64
+        _ encoded: [[UInt8]], position: UInt64, more: Bool, for peer: RegionID, read: UInt64, nowMillis: UInt64
     ) -> [EngineDirective] {
         guard var session = answeredStoreRead(read, for: peer), session.snapshot != nil else { return [] }
         session.snapshot!.after = position
-        let send = sendChunk(
-            encoded, last: encoded.count < config.snapshotChunkRecords, to: peer, &session,
-            nowMillis: nowMillis)
+        let send = sendChunk(encoded, last: !more, to: peer, &session, nowMillis: nowMillis)
         peers[peer]!.link = .up(session)
         return [send] + pump(peer, nowMillis: nowMillis)
     }
 
     /// Log entries read from the store for `peer` (`readLog`), in order, each in its stored
-    /// encoding, sent as it is (the store checked each header against its row). What continues the peer's sequence and may go now
-    /// (`sendBound`) goes out as one DELTA; an answer to a read since abandoned is ignored.
+    /// encoding, sent as it is (the store checked each header against its row). What
+    /// continues the peer's sequence, may go now (`sendBound`) and fits a batch
+    /// (`batchBudget`) goes out as one DELTA; an answer to a read since abandoned is ignored.
     public mutating func logEntriesRead(_ encoded: [[UInt8]], for peer: RegionID, read: UInt64, nowMillis: UInt64)
         -> [EngineDirective]
     {
         guard var session = answeredStoreRead(read, for: peer) else { return [] }
         var batch: [[UInt8]] = []
+        var budget = config.batchBudget
         var upTo = session.sent
         for bytes in encoded {
             // Sent as stored: only the header is read here (the receiver checks the rest).
@@ -72,7 +73,7 @@ extension ReplicationEngine {
             }
             guard entry.seq == upTo[entry.origin] + 1,
                 let bound = sendBound(of: entry.origin, to: peer, session, nowMillis: nowMillis),
-                entry.seq <= bound.seqMax, entry.hlc.wallMillis <= bound.wallMax
+                entry.seq <= bound.seqMax, entry.hlc.wallMillis <= bound.wallMax, budget.take(bytes.count)
             else { break }
             batch.append(bytes)
             upTo[entry.origin] = entry.seq

@@ -60,6 +60,19 @@ public struct EngineConfig: Sendable, Equatable {
     public var logCacheEntries: Int? = nil
     /// Records per SNAPSHOT chunk.
     public var snapshotChunkRecords: Int = 1_024
+    /// Bytes of entries in one DELTA, and of records in one SNAPSHOT chunk: a batch or a
+    /// chunk closes before the entry or record that would pass it, whatever the count
+    /// allows. 512 entries or 1,024 records of the largest payments the API takes (about
+    /// 48 KB each) would be 24-48 MB, over the 16 MB a peer accepts in one message; of
+    /// common payments (well under 1 KB), the count closes them first.
+    public var messageBytesBudget: Int = 4 * 1_024 * 1_024
+
+    /// The limits of one DELTA batch.
+    public var batchBudget: MessageBudget { MessageBudget(countMax: batchEntriesMax, bytesMax: messageBytesBudget) }
+    /// The limits of one SNAPSHOT chunk.
+    public var chunkBudget: MessageBudget {
+        MessageBudget(countMax: snapshotChunkRecords, bytesMax: messageBytesBudget)
+    }
     /// Memory for records, in bytes of their encodings. Nil: the engine holds every record
     /// (unit tests, tools). Set: it holds a bounded cache of the store, the shell loads
     /// what each input needs before the engine runs it, and snapshots are read from the
@@ -91,6 +104,9 @@ public struct EngineConfig: Sendable, Equatable {
         }
         if !(1...WireLimits.recordsPerChunkMax).contains(snapshotChunkRecords) {
             throw ConfigError("snapshot_chunk_records must be 1...\(WireLimits.recordsPerChunkMax)")
+        }
+        if !(64 * 1_024...WireLimits.messageBytesMax / 2).contains(messageBytesBudget) {
+            throw ConfigError("message_bytes_budget must be 65536...\(WireLimits.messageBytesMax / 2)")
         }
         if inFlightBatchesMax < 1 { throw ConfigError("in_flight_batches_max must be at least 1") }
         if let w = snapshotChunksInFlightMax, !(1...1_024).contains(w) {

@@ -12,16 +12,17 @@ public enum EngineDirective: Hashable, Sendable {
     case compactLog(through: VersionVector)
     /// Close the connection to a peer that broke the protocol.
     case disconnect(RegionID, reason: String)
-    /// Read up to `limit` committed records after store position `after` (0: from the
-    /// first), in the store's own order, and hand their encodings and the last one's
-    /// position to `snapshotChunkRead` (a snapshot for `peer`, when records are held in a
-    /// bounded cache). The order does not matter to the receiver; the store's own order
-    /// makes the read sequential on disk.
-    case readSnapshotChunk(for: RegionID, read: UInt64, after: UInt64, limit: Int)
-    /// Read up to `limit` committed log entries of `origin` with seq above `after`, in
-    /// order, and hand their encodings to `logEntriesRead` (entries for `peer` older than
-    /// the ones kept in memory).
-    case readLog(for: RegionID, read: UInt64, origin: RegionID, after: UInt64, limit: Int)
+    /// Read the committed records after store position `after` (0: from the first) that
+    /// fit `limit` (a chunk's count and bytes), in the store's own order, and hand their
+    /// encodings, the last one's position and whether more may follow to
+    /// `snapshotChunkRead` (a snapshot for `peer`, when records are held in a bounded
+    /// cache). The order does not matter to the receiver; the store's own order makes the
+    /// read sequential on disk.
+    case readSnapshotChunk(for: RegionID, read: UInt64, after: UInt64, limit: MessageBudget)
+    /// Read the committed log entries of `origin` with seq above `after` that fit `limit`
+    /// (a batch's count and bytes), in order, and hand their encodings to
+    /// `logEntriesRead` (entries for `peer` older than the ones kept in memory).
+    case readLog(for: RegionID, read: UInt64, origin: RegionID, after: UInt64, limit: MessageBudget)
 }
 
 /// One atomic unit for the store: new log entries, the new state of every record they

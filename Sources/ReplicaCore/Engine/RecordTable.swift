@@ -75,6 +75,17 @@ struct RecordTable: Sendable {
     /// Ids in the eviction order, stale ones (dropped or evicted since) included.
     var trackedIDs: Int { order.count - orderHead }
 
+    /// Ids the decoded values' order holds, those already let go included.
+    var decodedTrackedIDs: Int { decodedOrder.count }
+
+    /// Whether what the table keeps beside its records stays within bounds set by what
+    /// it holds: the eviction order a few times the ids resident or absent, the decoded
+    /// values' order a few times `decodedMax`. Either growing with every record ever
+    /// stored is a leak (a region catching up a million records would keep a million ids).
+    var bookkeepingIsBounded: Bool {
+        order.count <= 4 * (encoded.count + absent.count) + 16_384 && decodedOrder.count <= 8 * Self.decodedMax
+    }
+
     /// The ids held, in no particular order.
     var ids: Dictionary<PaymentID, Slot>.Keys { encoded.keys }
 
@@ -235,6 +246,12 @@ struct RecordTable: Sendable {
                 encoded[oldest]!.record = nil
                 decodedCount -= 1
             }
+        }
+        // The ids let go stay before the head until they are most of the array: cut
+        // then, or it grows by one id for every record ever stored.
+        if decodedHead > 4 * Self.decodedMax && decodedHead * 2 > decodedOrder.count {
+            decodedOrder.removeFirst(decodedHead)
+            decodedHead = 0
         }
         // Ids dropped or re-stored since leave stale places behind: rebuilt once they
         // are most of it, so the order stays bounded.

@@ -178,6 +178,10 @@ public struct ReplicationEngine: Sendable {
     /// Number of records held.
     public var recordCount: Int { records.count }
 
+    /// Whether the record cache's bookkeeping (its eviction order, the order of its
+    /// decoded values) is bounded by what the cache holds, not by every record it ever held.
+    public var recordCacheBookkeepingIsBounded: Bool { records.bookkeepingIsBounded }
+
     /// Whether a read presenting `token` may be served: this region has committed
     /// everything the token covers.
     public func canServe(sessionToken token: VersionVector) -> Bool { durableVector.dominates(token) }

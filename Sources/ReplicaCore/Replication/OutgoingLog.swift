@@ -122,6 +122,23 @@ public struct OutgoingLog: Sendable {
         stored(of: origin, after: after, limit: limit, wallMillisAtMost: wallMillisAtMost).map(\.bytes)
     }
 
+    /// The entries of `origin` with seq above `after` and at most `seqAtMost` that fit
+    /// what is left of `budget` (counted in it), in order, in their wire encoding; with
+    /// `wallMillisAtMost`, only those up to the first stamped later than it.
+    public func encodedEntries(
+        of origin: RegionID, after: UInt64, seqAtMost: UInt64, within budget: inout MessageBudget,
+        wallMillisAtMost: UInt64? = nil
+    ) -> [[UInt8]] {
+        guard seqAtMost > after, !budget.isFull else { return [] }
+        let limit = min(budget.countMax - budget.count, Int(clamping: seqAtMost - after))
+        var out: [[UInt8]] = []
+        for entry in stored(of: origin, after: after, limit: limit, wallMillisAtMost: wallMillisAtMost) {
+            guard budget.take(entry.bytes.count) else { break }
+            out.append(entry.bytes)
+        }
+        return out
+    }
+
     private func stored(of origin: RegionID, after: UInt64, limit: Int, wallMillisAtMost: UInt64?) -> ArraySlice<
         StoredEntry
     > {

@@ -85,9 +85,10 @@ public struct InMemoryStorage: Sendable {
         return state
     }
 
-    /// Up to `limit` log entries of `origin` with seq above `after`, in order, encoded.
-    public func encodedLogEntries(of origin: RegionID, after: UInt64, limit: Int) -> [[UInt8]] {
-        log.encodedEntries(of: origin, after: after, limit: limit)
+    /// The log entries of `origin` with seq above `after` that fit `limit`, in order, encoded.
+    public func encodedLogEntries(of origin: RegionID, after: UInt64, limit: MessageBudget) -> [[UInt8]] {
+        var budget = limit
+        return log.encodedEntries(of: origin, after: after, seqAtMost: .max, within: &budget)
     }
 
     /// The records of those of `ids` held, each in its wire encoding.
@@ -100,11 +101,22 @@ public struct InMemoryStorage: Sendable {
         ids.compactMap { records[$0] }
     }
 
-    /// Up to `limit` records after store position `after` (0: from the first), in the
-    /// order they were first committed, encoded; and the last one's position.
-    public func encodedRecords(after: UInt64, limit: Int) -> (records: [[UInt8]], position: UInt64) {
-        let start = Int(clamping: min(after, UInt64(rowOrder.count)))
-        let end = min(rowOrder.count, start + limit)
-        return (rowOrder[start..<end].map { records[$0]!.bytes }, UInt64(end))
+    /// The records after store position `after` (0: from the first) that fit `limit`, in
+    /// the order they were first committed, encoded; the last one's position; and whether
+    /// more may follow: the read stopped at the limit's bytes or count (as a store on disk
+    /// answers, which cannot tell whether a row follows the last one it was allowed).
+    public func encodedRecords(after: UInt64, limit: MessageBudget) -> (
+        records: [[UInt8]], position: UInt64, more: Bool
+    ) {
+        var budget = limit
+        var end = Int(clamping: min(after, UInt64(rowOrder.count)))
+        var out: [[UInt8]] = []
+        while end < rowOrder.count {
+            let bytes = records[rowOrder[end]]!.bytes
+            guard budget.take(bytes.count) else { return (out, UInt64(end), true) }
+            out.append(bytes)
+            end += 1
+        }
+        return (out, UInt64(end), out.count == limit.countMax)
     }
 }

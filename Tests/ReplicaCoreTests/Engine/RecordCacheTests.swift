@@ -50,6 +50,23 @@ import Testing
         #expect(table.trackedIDs < 5_000, "\(table.trackedIDs) ids tracked for eviction with none resident")
     }
 
+    /// The order in which decoded values are let go keeps the few it tracks, not every
+    /// id ever stored (a region catching up held one id per record it took: 1 M records,
+    /// some 80 MB).
+    @Test func test_decodedValuesOrder_staysBounded() {
+        var table = RecordTable(capacityBytes: 1 << 20)
+        for n in 1...20_000 {
+            let bytes = Self.encoded(n)
+            let id = RecordTable.id(of: bytes)
+            table.admit([], asked: [id])
+            table[id] = RecordTable.decode(bytes)
+            table.evictToCapacity()
+        }
+        #expect(
+            table.decodedTrackedIDs <= 8 * RecordTable.decodedMax,
+            "\(table.decodedTrackedIDs) ids tracked for \(RecordTable.decodedMax) decoded values")
+    }
+
     @Test func test_residentRecordKeepsTheCachesCopy_whenTheStoresIsOlder() {
         var table = RecordTable(capacityBytes: 1 << 20)
         var newer = RecordTable.decode(Self.encoded(1))
@@ -88,7 +105,8 @@ import Testing
         _ = e.peerConnected(Fixtures.virginia, nowMillis: 20)
         let hello = e.receive(
             .hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 20)
-        guard case .readSnapshotChunk(Fixtures.virginia, let stream, 0, 2)? = hello.last else {
+        guard case .readSnapshotChunk(Fixtures.virginia, let stream, 0, let limit)? = hello.last, limit.countMax == 2
+        else {
             Issue.record("no store read for the snapshot: \(hello)")
             return
         }
@@ -96,20 +114,26 @@ import Testing
             RecordTable.decode($0).id.rawValue < RecordTable.decode($1).id.rawValue
         }
         let first = e.snapshotChunkRead(
-            Array(store[0..<2]), position: 7, for: Fixtures.virginia, read: stream, nowMillis: 21)
+            Array(store[0..<2]), position: 7, more: true, for: Fixtures.virginia, read: stream, nowMillis: 21)
         #expect(
             ReplicationEngineTests.sends(first, to: Fixtures.virginia).contains {
                 if case .snapshot(let r, nil, 0) = $0 { r.count == 2 } else { false }
             })
-        guard case .readSnapshotChunk(_, let next, let after, 2)? = first.last, next != stream else {
+        guard case .readSnapshotChunk(_, let next, let after, let limit)? = first.last, next != stream,
+            limit.countMax == 2
+        else {
             Issue.record("no next read: \(first)")
             return
         }
         #expect(after == 7, "the next read goes on from the store's position of the last record sent")
         // A stale answer (to the read already answered) changes nothing.
         #expect(
-            e.snapshotChunkRead([store[2]], position: 9, for: Fixtures.virginia, read: stream, nowMillis: 22).isEmpty)
-        let last = e.snapshotChunkRead([store[2]], position: 9, for: Fixtures.virginia, read: next, nowMillis: 22)
+            e.snapshotChunkRead(
+                [store[2]], position: 9, more: false, for: Fixtures.virginia, read: stream, nowMillis: 22
+            )
+            .isEmpty)
+        let last = e.snapshotChunkRead(
+            [store[2]], position: 9, more: false, for: Fixtures.virginia, read: next, nowMillis: 22)
         #expect(
             ReplicationEngineTests.sends(last, to: Fixtures.virginia).contains(
                 .snapshot(
@@ -133,9 +157,10 @@ import Testing
             .hello(region: Fixtures.virginia, vector: VersionVector()), from: Fixtures.virginia, nowMillis: 20)
         var chunksSent = 0
         for n in 1...5 {
-            guard case .readSnapshotChunk(Fixtures.virginia, let stream, _, 1)? = next.last else { break }
+            guard case .readSnapshotChunk(Fixtures.virginia, let stream, _, _)? = next.last else { break }
             next = e.snapshotChunkRead(
-                [Self.encoded(n)], position: UInt64(n), for: Fixtures.virginia, read: stream, nowMillis: 21)
+                [Self.encoded(n)], position: UInt64(n), more: n < 5, for: Fixtures.virginia, read: stream,
+                nowMillis: 21)
             chunksSent += ReplicationEngineTests.sends(next, to: Fixtures.virginia).count
         }
         #expect(chunksSent == 3, "three chunks in flight, not inFlightBatchesMax's one, nor all five")

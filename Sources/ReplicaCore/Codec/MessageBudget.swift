@@ -1,0 +1,30 @@
+/// How much one DELTA batch or SNAPSHOT chunk may carry: at most `countMax` entries or
+/// records, and at most `bytesMax` bytes of their encodings, so that a message of the
+/// largest payments stays far below what a peer accepts (`WireLimits.messageBytesMax`).
+/// The first item always fits, whatever its size: every item decoded within the wire's
+/// limits, so one alone is always a message a peer accepts.
+public struct MessageBudget: Sendable, Hashable {
+    /// Entries or records, at most.
+    public let countMax: Int
+    /// Bytes of their encodings, at most (unless the first alone is larger).
+    public let bytesMax: Int
+    /// Taken so far.
+    public private(set) var count = 0
+    public private(set) var bytes = 0
+
+    public init(countMax: Int, bytesMax: Int) {
+        self.countMax = countMax
+        self.bytesMax = bytesMax
+    }
+
+    /// Whether an item of `size` bytes fits what is left; if it does, it is counted.
+    public mutating func take(_ size: Int) -> Bool {
+        guard count < countMax, count == 0 || size <= bytesMax - bytes else { return false }
+        count += 1
+        bytes += size
+        return true
+    }
+
+    /// No item, however small, fits any more.
+    public var isFull: Bool { count >= countMax || (count > 0 && bytes >= bytesMax) }
+}
