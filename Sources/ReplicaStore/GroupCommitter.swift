@@ -21,7 +21,7 @@ public final class GroupCommitter: @unchecked Sendable {
     /// without one).
     public typealias GroupCompletion = @Sendable (Result<Void, Error>, _ groupRequests: Int) -> Void
     private typealias Item = (
-        requests: [PersistRequest], work: (@Sendable (ReplicaStore) throws -> Void)?, done: GroupCompletion
+        requests: [PreparedRequest], work: (@Sendable (ReplicaStore) throws -> Void)?, done: GroupCompletion
     )
 
     private let store: ReplicaStore
@@ -62,8 +62,10 @@ public final class GroupCommitter: @unchecked Sendable {
     }
 
     /// `submit`, whose `done` also gets the number of requests committed in the same
-    /// transaction (the group), for traces.
+    /// transaction (the group), for traces. The requests' rows are computed here, on the
+    /// caller's thread (`PreparedRequest`): the committing thread only writes them.
     public func submit(_ requests: [PersistRequest], reportingGroupSize done: @escaping GroupCompletion) {
+        let requests = requests.map(PreparedRequest.init)
         condition.lock()
         let refusal: Error? = stopping ? CommitterStopped() : failure
         if refusal == nil {
@@ -153,7 +155,7 @@ public final class GroupCommitter: @unchecked Sendable {
             do {
                 let requests = group.flatMap(\.requests)
                 let start = ContinuousClock.now
-                try store.commit(requests)
+                try store.commit(prepared: requests)
                 observer?(count, start.duration(to: .now))
                 groupsCommitted += 1
                 requestsCommitted += UInt64(count)

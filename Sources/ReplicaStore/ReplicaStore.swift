@@ -126,10 +126,16 @@ public final class ReplicaStore: @unchecked Sendable {
     /// Commits `requests` in one transaction: a crash leaves all of them or none.
     /// Re-applying a request already committed changes nothing.
     public func commit(_ requests: [PersistRequest]) throws {
-        guard !requests.isEmpty else { return }
+        try commit(prepared: requests.map(PreparedRequest.init))
+    }
+
+    /// `commit` of requests whose rows were computed already (on another thread).
+    public func commit(prepared: [PreparedRequest]) throws {
+        guard !prepared.isEmpty else { return }
+        let requests = prepared.map(\.request)
         try db.transaction { () throws(SQLiteError) in
-            for r in requests {
-                try apply(r)
+            for (r, rows) in zip(requests, prepared.map(\.rows)) {
+                try apply(r, rows: rows)
                 // The snapshot's last chunk: the list indexes dropped for it are built again.
                 if r.snapshotChunk && r.compactThrough != nil { try SnapshotBulkLoad.finish(db) }
             }
@@ -170,7 +176,7 @@ public final class ReplicaStore: @unchecked Sendable {
         if membership.selfRetired { try markSelfRetired.run() }
     }
 
-    private func apply(_ r: PersistRequest) throws(SQLiteError) {
+    private func apply(_ r: PersistRequest, rows: [PaymentRow]) throws(SQLiteError) {
         if r.snapshotChunk && r.compactThrough == nil { try SnapshotBulkLoad.beginIfEmpty(db) }
         if let horizon = r.compactThrough {
             try compact(through: horizon)
@@ -189,7 +195,7 @@ public final class ReplicaStore: @unchecked Sendable {
             insertEntry.bind(5, blob: encoded.bytes)
             try insertEntry.run()
         }
-        for record in r.records { try upsert(record) }
+        for row in rows { try upsert(row) }
         // A request carries each record it changed once.
         let changed =
             r.entries.isEmpty
@@ -219,28 +225,27 @@ public final class ReplicaStore: @unchecked Sendable {
         }
     }
 
-    private func upsert(_ encoded: EncodedRecord) throws(SQLiteError) {
-        let record = encoded.record
+    private func upsert(_ row: PaymentRow) throws(SQLiteError) {
         let s = upsertPayment
-        let p = Payment(record)
-        s.bind(1, record.id.rawValue)
+        let p = row.payment
+        s.bind(1, row.id)
         s.bind(2, Int64(p == nil ? 0 : 1))
         s.bind(3, p?.merchantID)
         s.bind(4, p?.orderID)
         s.bind(5, p?.amount)
         s.bind(6, p?.currency)
-        s.bind(7, p?.method.rawValue)
-        s.bind(8, p?.status.rawValue)
+        s.bind(7, p?.method)
+        s.bind(8, p?.status)
         s.bind(9, p?.paymentKey)
         s.bind(10, p?.customerID)
         s.bind(11, p?.description)
-        s.bind(12, p?.metadata.map(PaymentJSON.metadata))
-        s.bind(13, p.map { Int64($0.createdAtMillis) })
-        s.bind(14, p.map { Int64($0.updatedAtMillis) })
-        s.bind(15, p?.region.name)
-        s.bind(16, p.map { Int64(bitPattern: $0.version.rawValue) })
-        s.bind(17, RowEncoding.stampsJSON(record))
-        s.bind(18, blob: encoded.bytes)
+        s.bind(12, p?.metadata)
+        s.bind(13, p?.createdAt)
+        s.bind(14, p?.updatedAt)
+        s.bind(15, p?.region)
+        s.bind(16, p?.version)
+        s.bind(17, row.stamps)
+        s.bind(18, blob: row.registers)
         try s.run()
     }
 
