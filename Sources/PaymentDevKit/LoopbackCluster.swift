@@ -2,6 +2,7 @@ import Foundation
 import PaymentNode
 import ReplicaCore
 import ReplicaShell
+import Synchronization
 
 /// The YAML of one region of a scratch cluster on 127.0.0.1: what `paynode demo`,
 /// `paybench` and the integration tests write, so that all three start nodes the way an
@@ -87,12 +88,25 @@ public enum LoopbackPorts {
     /// Whether `port` can be bound now.
     public static func isFree(_ port: Int) -> Bool { bind(port) != nil }
 
-    /// A port the kernel picked as free just now (it may be taken again before use;
-    /// good enough for tests and benchmarks on one machine).
+    /// A port the kernel picked as free just now, and not handed out by this process
+    /// before (it may be taken by another process before use; good enough for tests and
+    /// benchmarks on one machine). The kernel can pick a port it picked a moment ago,
+    /// once the socket that asked is closed: two nodes of one cluster were given the
+    /// same API port, and the second failed to bind it.
     public static func free() throws(NodeError) -> Int {
-        guard let port = bind(0) else { throw NodeError.unavailable("no free TCP port on 127.0.0.1") }
-        return port
+        for _ in 0..<64 {
+            guard let port = bind(0) else { break }
+            let fresh = handedOut.withLock { ports in
+                if ports.count > 4_096 { ports.removeAll() }
+                return ports.insert(port).inserted
+            }
+            if fresh { return port }
+        }
+        throw NodeError.unavailable("no free TCP port on 127.0.0.1")
     }
+
+    /// Ports `free` handed out (the newest few thousand).
+    private static let handedOut = Mutex<Set<Int>>([])
 
     private static func bind(_ port: Int) -> Int? {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
