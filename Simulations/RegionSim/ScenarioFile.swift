@@ -76,6 +76,13 @@ public enum ScenarioFile {
                 }
                 return n
             }
+            func number(in range: ClosedRange<Int>) throws(ParseError) -> Int {
+                let n = try number()
+                guard n <= UInt64(range.upperBound), range.contains(Int(n)) else {
+                    throw ParseError(line: lineNo, message: "\(key) must be \(range.lowerBound)...\(range.upperBound)")
+                }
+                return Int(n)
+            }
             switch key {
             case "name": o.name = value
             case "regions":
@@ -103,27 +110,10 @@ public enum ScenarioFile {
             case "duplicate_request_percent": o.duplicateRequestPercent = min(100, try number())
             case "twin_create_percent": o.twinCreatePercent = min(100, try number())
             case "large_payment_percent": o.largePaymentPercent = min(100, try number())
-            case "batch_entries_max":
-                let n = try number()
-                guard (1...UInt64(WireLimits.entriesPerBatchMax)).contains(n) else {
-                    throw ParseError(
-                        line: lineNo, message: "batch_entries_max must be 1...\(WireLimits.entriesPerBatchMax)")
-                }
-                o.batchEntriesMax = Int(n)
-            case "snapshot_chunk_records":
-                let n = try number()
-                guard (1...UInt64(WireLimits.recordsPerChunkMax)).contains(n) else {
-                    throw ParseError(
-                        line: lineNo, message: "snapshot_chunk_records must be 1...\(WireLimits.recordsPerChunkMax)")
-                }
-                o.snapshotChunkRecords = Int(n)
+            case "batch_entries_max": o.batchEntriesMax = try number(in: 1...WireLimits.entriesPerBatchMax)
+            case "snapshot_chunk_records": o.snapshotChunkRecords = try number(in: 1...WireLimits.recordsPerChunkMax)
             case "log_entries_max": o.logEntriesMax = Int(clamping: try number())
-            case "record_cache_kb":
-                let n = try number()
-                guard (4...1_048_576).contains(n) else {
-                    throw ParseError(line: lineNo, message: "record_cache_kb must be 4...1048576")
-                }
-                o.recordCacheBytes = Int(n) * 1_024
+            case "record_cache_kb": o.recordCacheBytes = try number(in: 4...1_048_576) * 1_024
             case "rpo_budget_writes": o.rpoBudgetWrites = try number()
             case "rpo_budget_ms": o.rpoBudgetMillis = try number()
             case "rto_budget_ms": o.rtoBudgetMillis = try number()

@@ -171,14 +171,14 @@ public final class StoreReader: @unchecked Sendable {
         var position = after
         while try s.step() {
             let bytes = s.blob(2)
-            guard budget.take(bytes.count) else { return (out, position, true) }
+            guard budget.take(bytes.count) else { break }
             guard let id = try? PaymentRecord.id(ofEncoded: bytes), id.rawValue == s.text(1) else {
                 throw CorruptRow(description: "payment \(s.text(1) ?? "?"): its registers do not start with its id")
             }
             out.append(bytes)
             position = UInt64(s.int(0))
         }
-        return (out, position, out.count == limit.countMax)
+        return (out, position, budget.stoppedAtLimit)
     }
 
     // MARK: Log pages and snapshots

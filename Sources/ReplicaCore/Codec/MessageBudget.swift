@@ -11,6 +11,8 @@ public struct MessageBudget: Sendable, Hashable {
     /// Taken so far.
     public private(set) var count = 0
     public private(set) var bytes = 0
+    /// An item did not fit.
+    private var refused = false
 
     public init(countMax: Int, bytesMax: Int) {
         self.countMax = countMax
@@ -19,7 +21,10 @@ public struct MessageBudget: Sendable, Hashable {
 
     /// Whether an item of `size` bytes fits what is left; if it does, it is counted.
     public mutating func take(_ size: Int) -> Bool {
-        guard count < countMax, count == 0 || size <= bytesMax - bytes else { return false }
+        guard count < countMax, count == 0 || size <= bytesMax - bytes else {
+            refused = true
+            return false
+        }
         count += 1
         bytes += size
         return true
@@ -27,4 +32,10 @@ public struct MessageBudget: Sendable, Hashable {
 
     /// No item, however small, fits any more.
     public var isFull: Bool { count >= countMax || (count > 0 && bytes >= bytesMax) }
+
+    /// A read that took items while they fitted stopped at this limit (an item did not
+    /// fit, or the count is reached), not at the end of what there was: more may follow.
+    /// A reader that cannot tell whether anything follows its last allowed item (a store
+    /// on disk reading `LIMIT countMax`) says so too; the next read then finds none.
+    public var stoppedAtLimit: Bool { refused || count >= countMax }
 }

@@ -106,7 +106,7 @@ public struct EngineConfig: Sendable, Equatable {
             throw ConfigError("snapshot_chunk_records must be 1...\(WireLimits.recordsPerChunkMax)")
         }
         if !(64 * 1_024...WireLimits.messageBytesMax / 2).contains(messageBytesBudget) {
-            throw ConfigError("message_bytes_budget must be 65536...\(WireLimits.messageBytesMax / 2)")
+            throw ConfigError("messageBytesBudget must be 65536...\(WireLimits.messageBytesMax / 2)")
         }
         if inFlightBatchesMax < 1 { throw ConfigError("in_flight_batches_max must be at least 1") }
         if let w = snapshotChunksInFlightMax, !(1...1_024).contains(w) {

@@ -201,10 +201,16 @@ struct RecordTable: Sendable {
                 bytes -= Self.overheadBytes
             }
         }
-        if orderHead > 4_096 && orderHead * 2 > order.count {
-            order.removeFirst(orderHead)
-            orderHead = 0
-        }
+        Self.dropConsumed(&order, head: &orderHead, once: 4_096)
+    }
+
+    /// Cuts the ids before `head` (already taken from the front of `queue`) once there
+    /// are more than `minimum` of them and they are most of it: amortized O(1) per id,
+    /// and the queue never grows with every id that ever passed through it.
+    private static func dropConsumed(_ queue: inout [PaymentID], head: inout Int, once minimum: Int) {
+        guard head > minimum && head * 2 > queue.count else { return }
+        queue.removeFirst(head)
+        head = 0
     }
 
     private mutating func store(_ id: PaymentID, _ new: [UInt8], decoded: PaymentRecord?) {
@@ -247,12 +253,7 @@ struct RecordTable: Sendable {
                 decodedCount -= 1
             }
         }
-        // The ids let go stay before the head until they are most of the array: cut
-        // then, or it grows by one id for every record ever stored.
-        if decodedHead > 4 * Self.decodedMax && decodedHead * 2 > decodedOrder.count {
-            decodedOrder.removeFirst(decodedHead)
-            decodedHead = 0
-        }
+        Self.dropConsumed(&decodedOrder, head: &decodedHead, once: 4 * Self.decodedMax)
         // Ids dropped or re-stored since leave stale places behind: rebuilt once they
         // are most of it, so the order stays bounded.
         if decodedOrder.count - decodedHead > 4 * Self.decodedMax {

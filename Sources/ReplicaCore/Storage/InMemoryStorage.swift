@@ -113,10 +113,10 @@ public struct InMemoryStorage: Sendable {
         var out: [[UInt8]] = []
         while end < rowOrder.count {
             let bytes = records[rowOrder[end]]!.bytes
-            guard budget.take(bytes.count) else { return (out, UInt64(end), true) }
+            guard budget.take(bytes.count) else { break }
             out.append(bytes)
             end += 1
         }
-        return (out, UInt64(end), out.count == limit.countMax)
+        return (out, UInt64(end), budget.stoppedAtLimit)
     }
 }
