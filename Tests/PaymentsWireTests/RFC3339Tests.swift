@@ -12,6 +12,9 @@ final class RFC3339Tests: XCTestCase {
         XCTAssertEqual(RFC3339.format(millis: 946_684_799_999), "1999-12-31T23:59:59.999Z")
         XCTAssertEqual(
             RFC3339.format(millis: 1_764_000_000_123), "2025-11-24T16:00:00.123Z", "exact, never through a Double")
+        XCTAssertEqual(RFC3339.format(millis: 253_402_300_799_999), "9999-12-31T23:59:59.999Z", "the last 4-digit year")
+        XCTAssertEqual(
+            RFC3339.format(millis: 253_402_300_800_000), "10000-01-01T00:00:00.000Z", "years past 9999 widen")
     }
 
     func testRFC3339Parse() {
