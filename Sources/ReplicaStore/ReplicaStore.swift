@@ -28,6 +28,8 @@ public final class ReplicaStore: @unchecked Sendable {
     private let upsertHorizon: SQLiteStatement
     private let insertEvent: SQLiteStatement
     private let raiseEventFloor: SQLiteStatement
+    /// Checkpoints the WAL off the committing thread.
+    let checkpointer: WALCheckpointer
 
     /// Opens (creating and migrating if needed) the store at `options.path`, after taking
     /// its exclusive lock (`StoreOwnershipError.inUse` when another process holds it).
@@ -38,9 +40,8 @@ public final class ReplicaStore: @unchecked Sendable {
         try db.execute("PRAGMA journal_mode = WAL")
         try db.execute("PRAGMA synchronous = \(options.synchronous.rawValue)")
         try db.execute("PRAGMA foreign_keys = ON")
-        // Keep the hot index pages in memory, and checkpoint the WAL less often.
+        // Keep the hot index pages in memory.
         try db.execute("PRAGMA cache_size = -\(max(1, options.cacheMegabytes) * 1_024)")
-        try db.execute("PRAGMA wal_autocheckpoint = 10000")
         try Schema.migrate(db)
         // A catch-up from a snapshot that stopped before its last chunk left them dropped.
         if try SnapshotBulkLoad.isLoading(db) { try SnapshotBulkLoad.finish(db) }
@@ -116,7 +117,11 @@ public final class ReplicaStore: @unchecked Sendable {
                                          coalesce((SELECT seq FROM event_floor WHERE origin = ?1), 0))
             ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
             """)
+        checkpointer = try WALCheckpointer(
+            path: options.path, synchronous: options.synchronous, writer: db, startPages: options.checkpointPages)
     }
+
+    deinit { checkpointer.stop(writer: db) }
 
     /// The `synchronous` level in force, read back from SQLite (0 off, 1 normal, 2 full).
     public func synchronousLevel() throws(SQLiteError) -> Int64 { try db.scalarInt("PRAGMA synchronous") ?? -1 }

@@ -19,6 +19,9 @@ public struct StoreOptions: Sendable {
     /// Changes the change feed keeps (the newest); older ones are trimmed with the log,
     /// and a cursor that needs them gets a clear refusal.
     public var eventsKept = 1_000_000
+    /// WAL pages (4 KiB) that start a checkpoint, which runs on a thread of its own; the
+    /// writer checkpoints inline only past four times this (`WALCheckpointer`).
+    public var checkpointPages = 10_000
 
     public init(path: String) { self.path = path }
 }
