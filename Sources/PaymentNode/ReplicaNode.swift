@@ -235,6 +235,9 @@ public final class ReplicaNode: @unchecked Sendable {
         try await io.read(body)
     }
 
+    /// The store's WAL checkpoints so far (for `/metrics`).
+    public var walCheckpoints: WALCheckpointCounts { store.walCheckpoints }
+
     /// The replication status now.
     public func status() async throws -> ReplicationStatus { try await onLoop { $0.status() } }
 

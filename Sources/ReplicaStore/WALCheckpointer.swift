@@ -95,6 +95,17 @@ final class WALCheckpointer: @unchecked Sendable {
     }
 }
 
+/// How many WAL checkpoints a store ran, and where (`ReplicaStore.walCheckpoints`).
+public struct WALCheckpointCounts: Sendable, Equatable {
+    /// Run by the checkpointing thread.
+    public let background: UInt64
+    /// Run by the writer inside a commit, because the log passed the backstop: the
+    /// checkpointing thread is not keeping up (a reader holding an old snapshot, a slow disk).
+    public let inline: UInt64
+    /// Checkpoints of the thread that failed (tried again at the next commit past the threshold).
+    public let failed: UInt64
+}
+
 /// SQLite's WAL hook for the writer's connection: hands the log's size to the checkpointer.
 private func walHook(
     _ context: UnsafeMutableRawPointer?, _ db: OpaquePointer?, _ name: UnsafePointer<CChar>?, _ pages: Int32

@@ -231,7 +231,8 @@ import Testing
             for name in [
                 "paynode_build_info{version=", "paynode_process_resident_memory_bytes ", "paynode_process_open_fds ",
                 "paynode_process_cpu_seconds_total ", "paynode_store_bytes{file=\"database\"} ",
-                "paynode_data_dir_free_bytes ",
+                "paynode_data_dir_free_bytes ", "paynode_wal_checkpoints_total ",
+                "paynode_wal_checkpoints_inline_total ", "paynode_wal_checkpoint_failures_total ",
                 "paynode_http_requests_total{",
             ] {
                 #expect(text.contains(name), "no \(name) in /metrics")

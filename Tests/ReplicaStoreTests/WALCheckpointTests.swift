@@ -57,7 +57,7 @@ import Testing
         for round in 1..<40 {
             try store.commit((0..<10).map { w.create(round * 10 + $0, at: UInt64(round)) })
         }
-        #expect(store.checkpointer.inlineCheckpoints >= 1, "the writer took over past 4 x 10 pages")
+        #expect(store.walCheckpoints.inline >= 1, "the writer took over past 4 x 10 pages")
         try pinned.execute("COMMIT")
         #expect(try pinned.scalarInt("SELECT count(*) FROM payments") == 391)
     }
