@@ -85,10 +85,10 @@ final class ReplicationMetrics: Sendable {
             "WAL checkpoints run by the store's checkpointing thread, beside the commits")
         count(
             "paynode_wal_checkpoints_inline_total", checkpoints.inline,
-            "WAL checkpoints the writer ran inside a commit because the log passed 4x the threshold (the thread is behind)")
+            "WAL checkpoints the writer ran inside a commit: the log passed 4x the threshold (the thread is behind)")
         count(
             "paynode_wal_checkpoint_failures_total", checkpoints.failed,
-            "WAL checkpoints of the checkpointing thread that failed (tried again at the next commit past the threshold)")
+            "WAL checkpoints of the checkpointing thread that failed (tried again at the next commit past it)")
         let atRisk = try await node.moneyAtRisk(status)
         setAmounts(
             "paynode_rpo_exposure_amount", atRisk.total.map { ([("currency", $0.currency)], $0.minorUnits) },
