@@ -7,7 +7,8 @@ import ReplicaCore
 /// shipper (Loki, Elasticsearch, CloudWatch) to read without parsing text:
 /// `{"ts":"2026-11-25T21:58:03.412Z","level":"info","logger":"paynode","msg":"…","region":"eu-west-1",…}`.
 /// `ts` is RFC 3339 in UTC with milliseconds; metadata (the region, a request's
-/// `request_id`, …) become top-level string fields, sorted by key.
+/// `request_id`, …) and an event's error (`error.message`, `error.type`) become
+/// top-level string fields, sorted by key.
 public struct JSONLogHandler: LogHandler {
     public var logLevel: Logger.Level = .info
     public var metadata: Logger.Metadata = [:]
@@ -26,8 +27,7 @@ public struct JSONLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields = metadata
-        if let extra = event.metadata { fields.merge(extra) { $1 } }
+        let fields = event.fields(over: metadata)
         let millis = UInt64(max(0, Date().timeIntervalSince1970 * 1_000))
         var line = "{\"ts\":\(JSONString.quote(RFC3339.format(millis: millis)))"
         line += ",\"level\":\(JSONString.quote(event.level.rawValue)),\"logger\":\(JSONString.quote(label))"

@@ -28,12 +28,7 @@ public struct TextLogHandler: LogHandler {
     }
 
     public func log(event: LogEvent) {
-        var fields = metadata
-        if let extra = event.metadata { fields.merge(extra) { $1 } }
-        if let error = event.error {
-            fields["error.message"] = "\(error)"
-            fields["error.type"] = "\(String(reflecting: type(of: error)))"
-        }
+        let fields = event.fields(over: metadata)
         var line = Self.timestamp() + " \(event.level)" + (label.isEmpty ? "" : " ") + label + ":"
         for key in fields.keys.sorted() { line += " \(key)=\(fields[key]!)" }
         line += " [\(event.source)] \(event.message)\n"
@@ -48,5 +43,20 @@ public struct TextLogHandler: LogHandler {
         var buffer = [CChar](repeating: 0, count: 64)
         let n = strftime(&buffer, buffer.count, "%Y-%m-%dT%H:%M:%S%z", &parts)
         return String(decoding: buffer[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
+extension LogEvent {
+    /// What a line shows: a handler's metadata, this event's own over it, and its error
+    /// as `error.message` and `error.type` (as swift-log's `StreamLogHandler` writes it).
+    /// Both of the node's formats write these.
+    func fields(over base: Logger.Metadata) -> Logger.Metadata {
+        var fields = base
+        if let extra = metadata { fields.merge(extra) { $1 } }
+        if let error {
+            fields["error.message"] = "\(error)"
+            fields["error.type"] = "\(String(reflecting: type(of: error)))"
+        }
+        return fields
     }
 }

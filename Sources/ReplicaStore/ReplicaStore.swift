@@ -125,11 +125,7 @@ public final class ReplicaStore: @unchecked Sendable {
 
     /// WAL checkpoints since the store opened: run by the checkpointing thread, run
     /// inline by the writer (the log passed the backstop), and failed.
-    public var walCheckpoints: WALCheckpointCounts {
-        WALCheckpointCounts(
-            background: checkpointer.checkpointsRun, inline: checkpointer.inlineCheckpoints,
-            failed: checkpointer.checkpointsFailed)
-    }
+    public var walCheckpoints: WALCheckpointCounts { checkpointer.counts }
 
     /// The `synchronous` level in force, read back from SQLite (0 off, 1 normal, 2 full).
     public func synchronousLevel() throws(SQLiteError) -> Int64 { try db.scalarInt("PRAGMA synchronous") ?? -1 }

@@ -33,10 +33,12 @@ final class WALCheckpointer: @unchecked Sendable {
     private let failed = Atomic<UInt64>(0)
     private let inline = Atomic<UInt64>(0)
 
-    /// Checkpoints run to the end on this thread, failed, and run inline by the writer.
-    var checkpointsRun: UInt64 { finished.load(ordering: .relaxed) }
-    var checkpointsFailed: UInt64 { failed.load(ordering: .relaxed) }
-    var inlineCheckpoints: UInt64 { inline.load(ordering: .relaxed) }
+    /// Checkpoints so far: run on this thread, run inline by the writer, failed.
+    var counts: WALCheckpointCounts {
+        WALCheckpointCounts(
+            background: finished.load(ordering: .relaxed), inline: inline.load(ordering: .relaxed),
+            failed: failed.load(ordering: .relaxed))
+    }
 
     /// Opens its own connection to the store at `path` and installs itself as `writer`'s
     /// WAL hook (replacing SQLite's automatic checkpoint on that connection).

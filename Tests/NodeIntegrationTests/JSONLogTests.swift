@@ -38,6 +38,18 @@ import Testing
         #expect(abs(parsed.timeIntervalSinceNow) < 60)
     }
 
+    /// An error logged with an event is in its line, as the text format writes it.
+    @Test func anEventsErrorBecomesFields() throws {
+        struct DiskFull: Error, CustomStringConvertible { var description: String { "disk full" } }
+        let lines = Lines()
+        let logger = Logger(label: "paynode") { _ in JSONLogHandler(label: "paynode") { lines.append($0) } }
+        logger.error("commit failed", error: DiskFull())
+        let line = try #require(lines.all.first)
+        let object = try #require(try JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: String])
+        #expect(object["error.message"] == "disk full")
+        #expect(object["error.type"]?.hasSuffix("DiskFull") == true, "\(object)")
+    }
+
     @Test func timestampsAreRFC3339WithMilliseconds() {
         #expect(RFC3339.format(millis: 0) == "1970-01-01T00:00:00.000Z")
         #expect(RFC3339.format(millis: 1_764_107_883_412) == "2025-11-25T21:58:03.412Z")

@@ -35,9 +35,9 @@ import Testing
         for round in 0..<30 {
             try store.commit((0..<20).map { w.create(round * 20 + $0, at: UInt64(round)) })
         }
-        #expect(Self.eventually { store.checkpointer.checkpointsRun >= 1 })
-        #expect(store.checkpointer.inlineCheckpoints == 0)
-        #expect(store.checkpointer.checkpointsFailed == 0)
+        #expect(Self.eventually { store.walCheckpoints.background >= 1 })
+        #expect(store.walCheckpoints.inline == 0)
+        #expect(store.walCheckpoints.failed == 0)
         // 600 payments written; without checkpoints the log would hold every page of them.
         #expect(Self.walPages(tmp) < 4 * 40 + 40, "the log was reused after its checkpoints")
         let reader = try store.reader()
