@@ -27,6 +27,7 @@ final class WALCheckpointer: @unchecked Sendable {
     private var db: SQLiteDatabase?
     private let condition = NSCondition()
     private var wanted = false
+    private var running = false
     private var stopping = false
     private let exited = DispatchSemaphore(value: 0)
     private let finished = Atomic<UInt64>(0)
@@ -39,6 +40,9 @@ final class WALCheckpointer: @unchecked Sendable {
             background: finished.load(ordering: .relaxed), inline: inline.load(ordering: .relaxed),
             failed: failed.load(ordering: .relaxed))
     }
+
+    /// True when no checkpoint is asked for or under way (tests wait on it instead of on time).
+    var idle: Bool { condition.withLock { !wanted && !running } }
 
     /// Opens its own connection to the store at `path` and installs itself as `writer`'s
     /// WAL hook (replacing SQLite's automatic checkpoint on that connection).
@@ -86,10 +90,12 @@ final class WALCheckpointer: @unchecked Sendable {
             let go: Bool = condition.withLock {
                 while !wanted && !stopping { condition.wait() }
                 wanted = false
+                running = !stopping
                 return !stopping
             }
             guard go else { break }
             let rc = sqlite3_wal_checkpoint_v2(db?.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
+            defer { condition.withLock { running = false } }
             // BUSY: another checkpoint (the writer's, past the backstop) was running; not a failure.
             if rc == SQLITE_OK {
                 finished.add(1, ordering: .relaxed)

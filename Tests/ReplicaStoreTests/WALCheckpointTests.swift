@@ -34,8 +34,11 @@ import Testing
         var w = Writer()
         for round in 0..<30 {
             try store.commit((0..<20).map { w.create(round * 20 + $0, at: UInt64(round)) })
+            // The thread is given the time a loaded machine may not give it: the writer
+            // must not need the backstop when the thread keeps up.
+            #expect(Self.eventually { store.checkpointer.idle })
         }
-        #expect(Self.eventually { store.walCheckpoints.background >= 1 })
+        #expect(store.walCheckpoints.background >= 1)
         #expect(store.walCheckpoints.inline == 0)
         #expect(store.walCheckpoints.failed == 0)
         // 600 payments written; without checkpoints the log would hold every page of them.
