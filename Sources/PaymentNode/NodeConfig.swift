@@ -33,6 +33,10 @@ public struct NodeConfig: Sendable {
     public var accessLog = true
     /// Changes the change feed keeps (`events.keep`): the newest ones.
     public var eventsKept = 1_000_000
+    /// Rows one compaction step deletes at most (`StoreOptions.compactionStepRows`; nil:
+    /// the store's default). Not read from the file: tests lower it to see a compaction
+    /// take many steps.
+    var compactionStepRows: Int? = nil
     /// `tracing:`: where spans go over OTLP; nil (no section) traces nothing.
     public var tracing: TracingConfig? = nil
 

@@ -27,6 +27,9 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     /// record read, so it is matched by its entry, not by the turn it ran in. Touched
     /// only on `loop`: the box checks it.
     private let commitTraces: NIOLoopBoundBox<[PaymentID: [CommitTrace]]>
+    /// The horizon compaction is working towards, and whether a step is under way.
+    /// Touched only on `loop`.
+    private let compaction: NIOLoopBoundBox<(target: VersionVector?, running: Bool)>
     let region: RegionID
 
     init(
@@ -38,6 +41,7 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
         self.logTailPerOrigin = engine.logCacheEntries
         self.loop = loop
         self.commitTraces = .makeBoxSendingValue([:], eventLoop: loop)
+        self.compaction = .makeBoxSendingValue((nil, false), eventLoop: loop)
         self.store = store
         self.committer = committer
         self.io = io
@@ -81,16 +85,36 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
         return nil
     }
 
+    /// Compaction runs as bounded steps one after another on the committer's thread
+    /// (`ReplicaStore.compactLog(through:atMost:)`), so commits go in between them; a
+    /// newer horizon asked for meanwhile is taken up by the next step.
     func compactLog(through vector: VersionVector) {
+        compaction.value.target = vector
+        if !compaction.value.running { compactStep() }
+    }
+
+    private func compactStep() {
+        guard let target = compaction.value.target else {
+            compaction.value.running = false
+            return
+        }
+        compaction.value.running = true
         io.write(
             { store in
-                try store.compactLog(through: vector)
-                try store.trimEvents()
+                let logLeft = try store.compactLog(through: target)
+                let feedLeft = try store.trimEvents()
+                return logLeft || feedLeft
             },
-            completion: { [logger] result in
-                if case .failure(let error) = result {
+            completion: { [self] result in
+                switch result {
+                case .success(let more):
+                    if !more && compaction.value.target == target { compaction.value.target = nil }
+                case .failure(let error):
+                    // Asked again at the next horizon the engine reaches.
+                    compaction.value.target = nil
                     logger.warning("log compaction failed", metadata: ["error": "\(error)"])
                 }
+                compactStep()
             })
     }
 

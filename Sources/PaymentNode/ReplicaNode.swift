@@ -50,6 +50,7 @@ public final class ReplicaNode: @unchecked Sendable {
         try FileManager.default.createDirectory(atPath: config.dataDirectory, withIntermediateDirectories: true)
         var options = StoreOptions(path: config.databasePath)
         options.eventsKept = config.eventsKept
+        if let rows = config.compactionStepRows { options.compactionStepRows = rows }
         store = try ReplicaStore(options: options)
         try store.claim(region: config.region)
         let recovered = try store.recover(

@@ -24,8 +24,8 @@ public final class ReplicaStore: @unchecked Sendable {
     private let setWireSpeaks: SQLiteStatement
     private let raiseRetired: SQLiteStatement
     private let markSelfRetired: SQLiteStatement
-    private let deleteLog: SQLiteStatement
-    private let upsertHorizon: SQLiteStatement
+    let deleteLog: SQLiteStatement
+    let upsertHorizon: SQLiteStatement
     private let insertEvent: SQLiteStatement
     private let raiseEventFloor: SQLiteStatement
     /// Checkpoints the WAL off the committing thread.
@@ -258,11 +258,8 @@ public final class ReplicaStore: @unchecked Sendable {
         try s.run()
     }
 
-    /// Deletes log entries covered by `vector` and records the new horizon.
-    public func compactLog(through vector: VersionVector) throws {
-        try db.transaction { () throws(SQLiteError) in try compact(through: vector) }
-    }
-
+    /// Deletes every log entry `vector` covers (for a snapshot's horizon, in the commit
+    /// that installs it) and records the new horizon.
     private func compact(through vector: VersionVector) throws(SQLiteError) {
         for (origin, seq) in vector.sortedEntries {
             deleteLog.bind(1, origin.name)
@@ -271,23 +268,6 @@ public final class ReplicaStore: @unchecked Sendable {
             upsertHorizon.bind(1, origin.name)
             upsertHorizon.bind(2, Int64(seq))
             try upsertHorizon.run()
-        }
-    }
-
-    /// Trims the change feed to its newest `options.eventsKept` changes, raising the floor
-    /// past what goes (per origin, seqs grow with position, so the largest trimmed is it).
-    public func trimEvents() throws {
-        try db.transaction { () throws(SQLiteError) in
-            guard let last = try db.scalarInt("SELECT max(position) FROM events") else { return }
-            let through = last - Int64(options.eventsKept)
-            guard through > 0, try db.scalarInt("SELECT min(position) FROM events") ?? .max <= through else { return }
-            try db.execute(
-                """
-                INSERT INTO event_floor (origin, seq)
-                SELECT origin, max(seq) FROM events WHERE position <= \(through) GROUP BY origin
-                ON CONFLICT (origin) DO UPDATE SET seq = max(seq, excluded.seq)
-                """)
-            try db.execute("DELETE FROM events WHERE position <= \(through)")
         }
     }
 

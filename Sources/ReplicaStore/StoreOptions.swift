@@ -22,6 +22,10 @@ public struct StoreOptions: Sendable {
     /// WAL pages (4 KiB) that start a checkpoint, which runs on a thread of its own; the
     /// writer checkpoints inline only past four times this (`WALCheckpointer`).
     public var checkpointPages = 10_000
+    /// Log entries, and change-feed rows, one compaction step deletes at most: a backlog
+    /// of millions goes in many short transactions with commits between them, not one
+    /// that holds the writer for minutes (`ReplicaStore.compactLog(through:)`).
+    public var compactionStepRows = 50_000
 
     public init(path: String) { self.path = path }
 }

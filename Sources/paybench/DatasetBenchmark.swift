@@ -144,7 +144,8 @@ enum DatasetBenchmark {
                 progress("  \(written) written, \(Int(Double(written) / (now() - started)))/s")
             }
         }
-        try store.compactLog(through: try store.recover(includingRecords: false, logTailPerOrigin: 0).vector)
+        let vector = try store.recover(includingRecords: false, logTailPerOrigin: 0).vector
+        while try store.compactLog(through: vector) {}
     }
 
     /// `count` distinct payment ids of the store at `path`, drawn at random by row.

@@ -22,7 +22,7 @@ import Testing
 
     /// A one-region node (no peers) with its router; `remote` writes time out at once.
     static func withNode(
-        sessionWaitMillis: Int = 50, keys: String? = nil,
+        sessionWaitMillis: Int = 50, keys: String? = nil, configure: (inout NodeConfig) -> Void = { _ in },
         _ body: @Sendable (any TestClientProtocol, ReplicaNode) async throws -> Void
     ) async throws {
         let dir = FileManager.default.temporaryDirectory.appendingPathComponent(
@@ -50,7 +50,8 @@ import Testing
               remote_ack_timeout_ms: 20
             """
         try yaml.write(toFile: "\(dir)/node.yaml", atomically: true, encoding: .utf8)
-        let config = try NodeConfig.load(file: "\(dir)/node.yaml")
+        var config = try NodeConfig.load(file: "\(dir)/node.yaml")
+        configure(&config)
         let node = try ReplicaNode(
             config: config, group: MultiThreadedEventLoopGroup.singleton, logger: Logger(label: "test"))
         try await node.start()

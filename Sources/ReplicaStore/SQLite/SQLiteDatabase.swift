@@ -86,6 +86,9 @@ public final class SQLiteDatabase {
         }
     }
 
+    /// Rows the last INSERT, UPDATE or DELETE on this connection changed.
+    public var changes: Int { Int(sqlite3_changes64(handle)) }
+
     var lastMessage: String { String(cString: sqlite3_errmsg(handle)) }
 }
 
