@@ -86,7 +86,7 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
     }
 
     /// Compaction runs as bounded steps one after another on the committer's thread
-    /// (`ReplicaStore.compactLog(through:atMost:)`), so commits go in between them; a
+    /// (`ReplicaStore.compactLog(through:)`, `trimEvents()`), so commits go in between them; a
     /// newer horizon asked for meanwhile is taken up by the next step.
     func compactLog(through vector: VersionVector) {
         compaction.value.target = vector

@@ -7,21 +7,21 @@ import ReplicaCore
 /// whole log at once, and a store filled while it had no peers keeps every change in its
 /// feed. One transaction deleting all of them held the committer for minutes, and the
 /// write-ahead log grew by gigabytes, since nothing it held could be checkpointed until
-/// it committed. A step deletes at most `options.compactionStepRows` of each and says whether more remain; the
-/// node runs steps one after another on the committer's thread, so client commits go in
-/// between them. Each step is a transaction of its own and raises the horizon or the
+/// it committed. A step deletes at most `options.compactionStepRows` of each and says
+/// whether more remain; the node runs steps one after another on the committer's
+/// thread, so client commits go in between them. Each step is a transaction of its own and raises the horizon or the
 /// feed's floor only as far as it deleted, so a crash between steps leaves a store that
 /// is whole and merely compacted less.
 extension ReplicaStore {
-    /// Deletes up to `options.compactionStepRows` log entries that `vector` covers, oldest first per origin, and
-    /// records the horizon each origin reached. True when covered entries remain.
+    /// Deletes up to `options.compactionStepRows` log entries that `vector` covers,
+    /// oldest first per origin, and records the horizon each origin reached. True when
+    /// covered entries remain.
     @discardableResult
     public func compactLog(through vector: VersionVector) throws -> Bool {
-        let rows = max(1, options.compactionStepRows)
-        return try db.transaction { () throws(SQLiteError) in
+        try db.transaction { () throws(SQLiteError) in
             let boundary = try db.prepare(
                 "SELECT seq FROM log WHERE origin = ? AND seq <= ? ORDER BY seq LIMIT 1 OFFSET ?")
-            var budget = rows
+            var budget = stepRows
             for (origin, seq) in vector.sortedEntries {
                 guard budget > 0 else { return true }
                 // The first entry past this step's budget: the step stops just before it.
@@ -30,32 +30,25 @@ extension ReplicaStore {
                 boundary.bind(3, Int64(budget))
                 let stop: Int64? = try boundary.step() ? boundary.int(0) : nil
                 boundary.reset()
-                let through = stop.map { $0 - 1 } ?? Int64(seq)
-                deleteLog.bind(1, origin.name)
-                deleteLog.bind(2, through)
-                try deleteLog.run()
-                budget -= db.changes
-                upsertHorizon.bind(1, origin.name)
-                upsertHorizon.bind(2, through)
-                try upsertHorizon.run()
+                budget -= try dropLog(of: origin, through: stop.map { $0 - 1 } ?? Int64(seq))
                 if stop != nil { return true }
             }
             return false
         }
     }
 
-    /// Trims up to `options.compactionStepRows` of the oldest change-feed rows past its newest
-    /// `options.eventsKept`, raising the feed's floor past what goes (per origin, seqs grow
-    /// with position, so the largest trimmed is it). True when more are past the length.
+    /// Trims up to `options.compactionStepRows` of the oldest change-feed rows past its
+    /// newest `options.eventsKept`, raising the feed's floor past what goes (per origin,
+    /// seqs grow with position, so the largest trimmed is it). True when more are past
+    /// the feed's length.
     @discardableResult
     public func trimEvents() throws -> Bool {
-        let rows = max(1, options.compactionStepRows)
-        return try db.transaction { () throws(SQLiteError) in
+        try db.transaction { () throws(SQLiteError) in
             guard let last = try db.scalarInt("SELECT max(position) FROM events") else { return false }
             let excess = last - Int64(options.eventsKept)
             guard excess > 0, let first = try db.scalarInt("SELECT min(position) FROM events"), first <= excess
             else { return false }
-            let (end, overflow) = first.addingReportingOverflow(Int64(rows) - 1)
+            let (end, overflow) = first.addingReportingOverflow(Int64(stepRows) - 1)
             let through = overflow ? excess : min(excess, end)
             try db.execute(
                 """
@@ -67,4 +60,6 @@ extension ReplicaStore {
             return through < excess
         }
     }
+
+    private var stepRows: Int { max(1, options.compactionStepRows) }
 }

@@ -24,8 +24,8 @@ public final class ReplicaStore: @unchecked Sendable {
     private let setWireSpeaks: SQLiteStatement
     private let raiseRetired: SQLiteStatement
     private let markSelfRetired: SQLiteStatement
-    let deleteLog: SQLiteStatement
-    let upsertHorizon: SQLiteStatement
+    private let deleteLog: SQLiteStatement
+    private let upsertHorizon: SQLiteStatement
     private let insertEvent: SQLiteStatement
     private let raiseEventFloor: SQLiteStatement
     /// Checkpoints the WAL off the committing thread.
@@ -261,14 +261,20 @@ public final class ReplicaStore: @unchecked Sendable {
     /// Deletes every log entry `vector` covers (for a snapshot's horizon, in the commit
     /// that installs it) and records the new horizon.
     private func compact(through vector: VersionVector) throws(SQLiteError) {
-        for (origin, seq) in vector.sortedEntries {
-            deleteLog.bind(1, origin.name)
-            deleteLog.bind(2, Int64(seq))
-            try deleteLog.run()
-            upsertHorizon.bind(1, origin.name)
-            upsertHorizon.bind(2, Int64(seq))
-            try upsertHorizon.run()
-        }
+        for (origin, seq) in vector.sortedEntries { _ = try dropLog(of: origin, through: Int64(seq)) }
+    }
+
+    /// Deletes `origin`'s log entries up to `seq` and raises its horizon to it; returns
+    /// how many were deleted. Inside a transaction.
+    func dropLog(of origin: RegionID, through seq: Int64) throws(SQLiteError) -> Int {
+        deleteLog.bind(1, origin.name)
+        deleteLog.bind(2, seq)
+        try deleteLog.run()
+        let deleted = db.changes
+        upsertHorizon.bind(1, origin.name)
+        upsertHorizon.bind(2, seq)
+        try upsertHorizon.run()
+        return deleted
     }
 
     /// Records that this store starts a new region with no history (`paynode init`): it

@@ -95,13 +95,13 @@ final class WALCheckpointer: @unchecked Sendable {
             }
             guard go else { break }
             let rc = sqlite3_wal_checkpoint_v2(db?.handle, nil, SQLITE_CHECKPOINT_PASSIVE, nil, nil)
-            defer { condition.withLock { running = false } }
             // BUSY: another checkpoint (the writer's, past the backstop) was running; not a failure.
             if rc == SQLITE_OK {
                 finished.add(1, ordering: .relaxed)
             } else if rc & 0xFF != SQLITE_BUSY {
                 failed.add(1, ordering: .relaxed)
             }
+            condition.withLock { running = false }
         }
         db = nil
         exited.signal()
