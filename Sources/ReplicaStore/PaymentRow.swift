@@ -4,13 +4,12 @@ import ReplicaCore
 /// The columns of one `payments` row, computed from its record. `GroupCommitter` computes
 /// them on the thread that submits a request, so its one committing thread spends its
 /// time in SQLite: during a catch-up that thread is the bottleneck, and its own code,
-/// this conversion (the record's fields as columns, its stamps as JSON) the most of it,
-/// was a sixth of its time.
+/// this conversion (the record's fields as columns) the most of it, was a sixth of its
+/// time. The stamps are not columns: they are in `registers` (the API shows them).
 struct PaymentRow: Sendable {
     let id: String
     /// Nil columns: the record does not yet hold a whole payment (`complete` 0).
     let payment: Columns?
-    let stamps: String
     let registers: [UInt8]
 
     /// The columns of a record that holds a whole payment.
@@ -42,7 +41,6 @@ struct PaymentRow: Sendable {
                 createdAt: Int64(p.createdAtMillis), updatedAt: Int64(p.updatedAtMillis), region: p.region.name,
                 version: Int64(bitPattern: p.version.rawValue))
         }
-        stamps = RowEncoding.stampsJSON(record)
         registers = encoded.bytes
     }
 }

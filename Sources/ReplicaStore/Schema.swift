@@ -5,7 +5,9 @@ import ReplicaCore
 enum Schema {
     static let migrations: [String] = [
         // 1: the log, materialized payments, vectors, clock, conflicts. (`peer_acked` was
-        // never written or read; it stays, as a shipped migration is never edited.)
+        // never written or read; it stays, as a shipped migration is never edited. So does
+        // `payments.stamps`: rows are written with '{}' there, the stamps being in
+        // `registers`.)
         """
         CREATE TABLE meta (
             key   TEXT PRIMARY KEY,
