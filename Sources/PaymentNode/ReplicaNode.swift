@@ -200,7 +200,7 @@ public final class ReplicaNode: @unchecked Sendable {
     /// request, on the pool, with no turn of the engine's loop (two thread hops fewer).
     public func readPayment(_ id: PaymentID, sessionToken: VersionVector?) async throws(NodeError) -> Payment? {
         guard let sessionToken, !sessionToken.sortedEntries.isEmpty else {
-            do { return try await io.read { try $0.payment(id) } } catch {
+            do { return try io.readPoint { try $0.payment(id) } } catch {
                 // The store's own error text stays inside (it may name files and statements).
                 throw .unavailable("the store could not be read")
             }

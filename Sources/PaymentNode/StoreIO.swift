@@ -1,3 +1,4 @@
+import Foundation
 import NIOCore
 import NIOPosix
 import ReplicaShell
@@ -15,22 +16,29 @@ import Synchronization
 ///   two connections of their own, so client reads (a long list, a digest) can never
 ///   queue ahead of them and hold up the inputs waiting on them; client reads use NIO's
 ///   shared pool and up to eight connections. A read never runs on the node's event loop
-///   (the engine's turn) nor on a Swift concurrency thread (that pool must never block
-///   on SQLite).
+///   (the engine's turn), and no read longer than a point read runs on a Swift
+///   concurrency thread (that pool must never wait on a scan).
 /// - **Answers** go where their asker lives: the engine's to the event loop
 ///   (`completion`), a client's straight to the client (`reply`, from the pool thread:
 ///   it only completes the client's promise), a request task's by `await`.
-/// - **One exception, measured**: a handful of records the engine needs for a client's
-///   write (`inPlaceReadsMax` ids) are read in place on the loop. Two point reads take
-///   tens of microseconds, less than the two thread hops a pool read costs. They use a
-///   reader connection of the loop's own, so slow client reads holding every pooled
-///   connection can never make the engine's loop wait.
+/// - **A client's read of one payment by id** (`readPoint`) runs on the request's own
+///   thread, on connections of its own (one per thread of Swift's cooperative pool, so it
+///   never waits for a slow read's connection). A point read touches a handful of pages
+///   and takes microseconds: less than the two thread hops a pool read costs, and no more
+///   than the request's own work on that thread. Lists, scans and digests never run there.
+/// - **The loop's exception, measured**: a handful of records the engine needs for a
+///   client's write (`inPlaceReadsMax` ids) are read in place on the loop. Two point
+///   reads take tens of microseconds, less than the two thread hops a pool read costs.
+///   They use a reader connection of the loop's own, so slow client reads holding every
+///   pooled connection can never make the engine's loop wait.
 ///
 /// Every thread hop of the node's store work is in this type; nothing else touches
 /// `StoreReaderPool` or `GroupCommitter.perform`.
 final class StoreIO: Sendable {
     /// Client reads' connections.
     let readers: StoreReaderPool
+    /// Point reads' connections (`readPoint`).
+    private let pointReaders: StoreReaderPool
     /// The engine's reads: their threads and connections.
     private let engineThreads: NIOThreadPool
     private let engineReaders: StoreReaderPool
@@ -47,6 +55,7 @@ final class StoreIO: Sendable {
     /// Opens the loop's reader connection, and a pool of up to `pooledReaders` for the rest.
     init(store: ReplicaStore, committer: GroupCommitter, loop: EventLoop, pooledReaders: Int = 8) throws {
         self.readers = StoreReaderPool(store: store, size: pooledReaders)
+        self.pointReaders = StoreReaderPool(store: store, size: ProcessInfo.processInfo.activeProcessorCount)
         self.engineReaders = StoreReaderPool(store: store, size: Self.engineThreadCount)
         self.engineThreads = NIOThreadPool(numberOfThreads: Self.engineThreadCount)
         self.engineThreads.start()
@@ -91,7 +100,10 @@ final class StoreIO: Sendable {
         try await NIOThreadPool.singleton.runIfActive { [readers] in try readers.read(body) }
     }
 
-    /// The measured exception: a few point reads, in place on the loop, on its own connection.
+    /// For a request task: a point read (one payment by id), on the calling thread.
+    func readPoint<T>(_ body: (StoreReader) throws -> T) throws -> T { try pointReaders.read(body) }
+
+    /// The loop's exception: a few point reads, in place on the loop, on its own connection.
     func readInPlace<T>(_ body: (StoreReader) throws -> T) -> Result<T, StoreReadFailure> {
         do { return .success(try body(loopReader.value)) } catch {
             return .failure(StoreReadFailure(SQLiteShellStore.describe(error)))

@@ -84,11 +84,11 @@ enum DatasetBenchmark {
         samples.add("dataset.warm_read_p99_ms", warm.p99Millis)
 
         progress("dataset: creates for \(o.seconds) s, RSS sampled")
-        let createSampler = RSSSampler(cluster.pids([a]))
+        let createSampler = PeakSampler(cluster.pids([a]))
         let creates = try Wrk.run(
             script: Wrk.createScript, url: cluster.url(a), seconds: o.seconds, connections: o.connections,
             env: ["PAYBENCH_RUN": "dataset"], dir: dir)
-        let createRSS = createSampler.stop()
+        let createRSS = createSampler.stop().rss
         guard creates.failures == 0 else {
             throw BenchError("\(creates.failures) creates failed; see \(cluster.logPath(a))")
         }
@@ -99,12 +99,15 @@ enum DatasetBenchmark {
         progress("dataset: \(b) starts empty and catches up from \(a)")
         let catchUpStart = now()
         try await cluster.start(b)
-        let catchUpSampler = RSSSampler(cluster.pids([a, b]))
+        let catchUpSampler = PeakSampler(
+            cluster.pids([a, b]), files: [a: database + "-wal", b: cluster.dataDir(b) + "/paynode.sqlite-wal"])
         try await CatchUpBenchmark.converged(cluster, [a, b], timeout: 3_600)
         samples.add("dataset.catchup_s", now() - catchUpStart)
-        let catchUpRSS = catchUpSampler.stop()
-        samples.add("dataset.rss_catchup_source_mb", mb(catchUpRSS[a]))
-        samples.add("dataset.rss_catchup_receiver_mb", mb(catchUpRSS[b]))
+        let catchUpPeaks = catchUpSampler.stop()
+        samples.add("dataset.rss_catchup_source_mb", mb(catchUpPeaks.rss[a]))
+        samples.add("dataset.rss_catchup_receiver_mb", mb(catchUpPeaks.rss[b]))
+        samples.add("dataset.wal_catchup_source_mb", mb(catchUpPeaks.files[a]))
+        samples.add("dataset.wal_catchup_receiver_mb", mb(catchUpPeaks.files[b]))
     }
 
     /// Writes `payments` creates into a stopped region's store in groups of 5,000, then
@@ -172,21 +175,32 @@ enum DatasetBenchmark {
     static func mb(_ bytes: Int?) -> Double { Double(bytes ?? 0) / 1_048_576 }
 }
 
-/// The largest RSS each process reaches while it runs, read from `/proc` every 100 ms on
-/// a thread of its own (the benchmark's own work blocks on wrk meanwhile).
-final class RSSSampler: @unchecked Sendable {
+/// The largest RSS each process reaches while it runs, and the largest size each given
+/// file reaches (a store's WAL: what its checkpoints leave uncopied), read from `/proc`
+/// and the file system every 100 ms on a thread of its own (the benchmark's own work
+/// blocks on wrk meanwhile).
+final class PeakSampler: @unchecked Sendable {
+    /// The peaks per region, in bytes.
+    struct Peaks {
+        var rss: [RegionID: Int] = [:]
+        var files: [RegionID: Int] = [:]
+    }
     private let lock = NSLock()
-    private var peaks: [RegionID: Int] = [:]
+    private var peaks = Peaks()
     private var running = true
     private let done = DispatchSemaphore(value: 0)
 
-    init(_ pids: [RegionID: Int32]) {
+    init(_ pids: [RegionID: Int32], files: [RegionID: String] = [:]) {
         let thread = Thread { [self] in
             while lock.withLock({ running }) {
                 for (r, pid) in pids {
                     if let rss = BenchCluster.rssBytes(pid: pid) {
-                        lock.withLock { peaks[r] = max(peaks[r] ?? 0, rss) }
+                        lock.withLock { peaks.rss[r] = max(peaks.rss[r] ?? 0, rss) }
                     }
+                }
+                for (r, path) in files {
+                    let size = (try? FileManager.default.attributesOfItem(atPath: path)[.size] as? Int) ?? 0
+                    lock.withLock { peaks.files[r] = max(peaks.files[r] ?? 0, size) }
                 }
                 Thread.sleep(forTimeInterval: 0.1)
             }
@@ -195,8 +209,8 @@ final class RSSSampler: @unchecked Sendable {
         thread.start()
     }
 
-    /// Stops sampling; the peak per region.
-    func stop() -> [RegionID: Int] {
+    /// Stops sampling; the peaks per region.
+    func stop() -> Peaks {
         lock.withLock { running = false }
         done.wait()
         return lock.withLock { peaks }

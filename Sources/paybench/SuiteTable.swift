@@ -216,7 +216,8 @@ enum SuiteTable {
             rows.append([
                 "catch-up of \(p) payments into an empty region", n("dataset.catchup_s", "%.0f") + " s",
                 "RSS source / receiver: " + n("dataset.rss_catchup_source_mb") + " / "
-                    + n("dataset.rss_catchup_receiver_mb") + " MB",
+                    + n("dataset.rss_catchup_receiver_mb") + " MB; largest WAL: "
+                    + n("dataset.wal_catchup_source_mb") + " / " + n("dataset.wal_catchup_receiver_mb") + " MB",
                 "-", o.datasetPayments >= 10_000_000 ? "< 5 min" : "-",
                 o.datasetPayments >= 10_000_000 ? met("dataset.catchup_s", under: 300) : "-",
             ])
