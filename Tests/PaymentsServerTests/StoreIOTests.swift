@@ -20,7 +20,9 @@ import Testing
         let io = try StoreIO(store: store, committer: committer, loop: loop, pooledReaders: 1)
 
         // A slow read holds the one pooled connection until it is let go.
-        let (holding, letGo, answered) = (DispatchSemaphore(value: 0), DispatchSemaphore(value: 0), DispatchSemaphore(value: 0))
+        let (holding, letGo, answered) = (
+            DispatchSemaphore(value: 0), DispatchSemaphore(value: 0), DispatchSemaphore(value: 0)
+        )
         Thread.detachNewThread {
             _ = try? io.readBlocking { _ in
                 holding.signal()
