@@ -65,6 +65,21 @@ import Testing
         #expect(try pinned.scalarInt("SELECT count(*) FROM payments") == 391)
     }
 
+    @Test func test_aLargeTransactionsLog_isCutBackToTheBackstop_onceCheckpointed() throws {
+        let tmp = TempStore()
+        let store = try Self.open(tmp, pages: 10)
+        var w = Writer()
+        try store.commit((0..<1_000).map { w.create($0, at: 0) })
+        #expect(Self.walPages(tmp) > 200, "one transaction of 1,000 payments")
+        // The next commits find the log checkpointed, start it over, and cut the file.
+        for round in 1...3 {
+            #expect(Self.eventually { store.checkpointer.idle })
+            try store.commit([w.create(1_000 + round, at: UInt64(round))])
+        }
+        #expect(Self.walPages(tmp) <= 4 * 10, "cut back to the backstop's 40 pages")
+        #expect(try store.reader().count() == 1_003)
+    }
+
     @Test func test_closingTheStore_stopsTheThread_andTheFileReopensWhole() throws {
         let tmp = TempStore()
         var w = Writer()
