@@ -110,9 +110,12 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
                 case .success(let more):
                     if !more && compaction.value.target == target { compaction.value.target = nil }
                 case .failure(let error):
-                    // Asked again at the next horizon the engine reaches.
+                    // Asked again at the next horizon the engine reaches (or after the next
+                    // start, when the node is stopping: that is no failure to report).
                     compaction.value.target = nil
-                    logger.warning("log compaction failed", metadata: ["error": "\(error)"])
+                    if !io.committer.isStopping {
+                        logger.warning("log compaction failed", metadata: ["error": "\(error)"])
+                    }
                 }
                 compactStep()
             })

@@ -102,6 +102,13 @@ public final class GroupCommitter: @unchecked Sendable {
             }, done: done)
     }
 
+    /// True once `shutdown` was called: work handed in from now on is refused.
+    public var isStopping: Bool {
+        condition.lock()
+        defer { condition.unlock() }
+        return stopping
+    }
+
     /// Commits `requests` and returns once they are durable.
     public func commit(_ requests: [PersistRequest]) async throws {
         try await withCheckedThrowingContinuation { (c: CheckedContinuation<Void, Error>) in
