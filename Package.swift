@@ -209,7 +209,7 @@ let package = Package(
         .testTarget(
             name: "PaymentsServerTests",
             dependencies: [
-                "PaymentsServer", "PaymentsAPI", "PaymentNode", "PaymentDevKit", "ReplicaCore",
+                "PaymentsServer", "PaymentsAPI", "PaymentNode", "PaymentDevKit", "ReplicaCore", "ReplicaStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

@@ -111,10 +111,10 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
                     if !more && compaction.value.target == target { compaction.value.target = nil }
                 case .failure(let error):
                     // Asked again at the next horizon the engine reaches (or after the next
-                    // start, when the node is stopping: that is no failure to report).
+                    // start: a step the stopping committer refused is no failure to report).
                     compaction.value.target = nil
-                    if !io.committer.isStopping {
-                        logger.warning("log compaction failed", metadata: ["error": "\(error)"])
+                    if !(error is GroupCommitter.CommitterStopped) {
+                        logger.warning("log compaction failed", metadata: ["error": "\(Self.describe(error))"])
                     }
                 }
                 compactStep()
@@ -182,7 +182,9 @@ final class SQLiteShellStore: ShellStore, @unchecked Sendable {
 
     func recover(completion: @escaping (Result<RecoveredState, StoreReadFailure>) -> Void) {
         let (records, tail) = (includeRecords, logTailPerOrigin)
-        io.write({ try $0.recover(includingRecords: records, logTailPerOrigin: tail) }, completion: completion)
+        io.write(
+            { try $0.recover(includingRecords: records, logTailPerOrigin: tail) },
+            completion: { completion($0.mapError { StoreReadFailure(Self.describe($0)) }) })
     }
 
     func probeWritable(completion: @escaping (Bool) -> Void) { io.probe(completion: completion) }

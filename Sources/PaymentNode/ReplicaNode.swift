@@ -195,12 +195,13 @@ public final class ReplicaNode: @unchecked Sendable {
 
     /// The committed payment, once the session (if any) is served: the shell's read path.
     ///
-    /// A read with no session token waits for nothing the engine knows: it is the shell's
-    /// read of the committed row (`SQLiteShellStore.readPayment`) made straight from the
-    /// request, on the pool, with no turn of the engine's loop (two thread hops fewer).
+    /// A read with no session token waits for nothing the engine knows: it reads the
+    /// committed row straight from the request (`StoreIO.readPoint`, on the request's own
+    /// thread), with no turn of the engine's loop and no hop to the pool. The row it reads
+    /// is the one the shell's read path (`SQLiteShellStore.readPayment`) reads.
     public func readPayment(_ id: PaymentID, sessionToken: VersionVector?) async throws(NodeError) -> Payment? {
         guard let sessionToken, !sessionToken.sortedEntries.isEmpty else {
-            do { return try io.readPoint { try $0.payment(id) } } catch {
+            do { return try await io.readPoint { try $0.payment(id) } } catch {
                 // The store's own error text stays inside (it may name files and statements).
                 throw .unavailable("the store could not be read")
             }

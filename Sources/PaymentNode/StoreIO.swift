@@ -10,7 +10,7 @@ import Synchronization
 ///
 /// - **Writes** (commits, log compaction, write probes, recovery) run on the group
 ///   committer's thread, one at a time, in the order they were handed in.
-/// - **Reads** run on a blocking thread pool, each on a reader connection of its own (WAL
+/// - **Reads** (other than a client's read by id, below) run on a blocking thread pool, each on a reader connection of its own (WAL
 ///   lets them run beside each other and beside the writer). The engine's reads (records
 ///   for a peer's batch, log entries and snapshot chunks for a peer) have two threads and
 ///   two connections of their own, so client reads (a long list, a digest) can never
@@ -22,10 +22,13 @@ import Synchronization
 ///   (`completion`), a client's straight to the client (`reply`, from the pool thread:
 ///   it only completes the client's promise), a request task's by `await`.
 /// - **A client's read of one payment by id** (`readPoint`) runs on the request's own
-///   thread, on connections of its own (one per thread of Swift's cooperative pool, so it
-///   never waits for a slow read's connection). A point read touches a handful of pages
-///   and takes microseconds: less than the two thread hops a pool read costs, and no more
-///   than the request's own work on that thread. Lists, scans and digests never run there.
+///   thread (a Swift concurrency thread), on connections of its own: one per core, at
+///   most eight. A point read touches a handful of pages and takes microseconds when they
+///   are cached: less than the two thread hops a pool read costs. It never waits for a
+///   connection: when all of its own are busy it goes to the pool like any other read.
+///   What it can wait for is the disk: with a cold cache a point read is a few random
+///   reads (p99 about 20 ms on a 10 M store), and that thread waits with it. Lists,
+///   scans and digests never run there.
 /// - **The loop's exception, measured**: a handful of records the engine needs for a
 ///   client's write (`inPlaceReadsMax` ids) are read in place on the loop. Two point
 ///   reads take tens of microseconds, less than the two thread hops a pool read costs.
@@ -38,7 +41,7 @@ final class StoreIO: Sendable {
     /// Client reads' connections.
     let readers: StoreReaderPool
     /// Point reads' connections (`readPoint`).
-    private let pointReaders: StoreReaderPool
+    let pointReaders: StoreReaderPool
     /// The engine's reads: their threads and connections.
     private let engineThreads: NIOThreadPool
     private let engineReaders: StoreReaderPool
@@ -49,13 +52,15 @@ final class StoreIO: Sendable {
 
     /// The most ids read in place on the loop.
     static let inPlaceReadsMax = 32
+    /// Point reads' connections: one per core (a Swift concurrency thread each), at most 8.
+    static let pointReadersCount = min(max(1, ProcessInfo.processInfo.activeProcessorCount), 8)
     /// Threads (and connections) for the engine's reads.
     static let engineThreadCount = 2
 
     /// Opens the loop's reader connection, and a pool of up to `pooledReaders` for the rest.
     init(store: ReplicaStore, committer: GroupCommitter, loop: EventLoop, pooledReaders: Int = 8) throws {
         self.readers = StoreReaderPool(store: store, size: pooledReaders)
-        self.pointReaders = StoreReaderPool(store: store, size: ProcessInfo.processInfo.activeProcessorCount)
+        self.pointReaders = StoreReaderPool(store: store, size: Self.pointReadersCount)
         self.engineReaders = StoreReaderPool(store: store, size: Self.engineThreadCount)
         self.engineThreads = NIOThreadPool(numberOfThreads: Self.engineThreadCount)
         self.engineThreads.start()
@@ -100,8 +105,13 @@ final class StoreIO: Sendable {
         try await NIOThreadPool.singleton.runIfActive { [readers] in try readers.read(body) }
     }
 
-    /// For a request task: a point read (one payment by id), on the calling thread.
-    func readPoint<T>(_ body: (StoreReader) throws -> T) throws -> T { try pointReaders.read(body) }
+    /// For a request task: a point read (one payment by id), on the calling thread when
+    /// one of the point connections is free, else on the pool (`read`), never waiting for
+    /// a connection on a Swift concurrency thread.
+    func readPoint<T: Sendable>(_ body: @escaping @Sendable (StoreReader) throws -> T) async throws -> T {
+        if let answer = try pointReaders.readIfFree(body) { return answer }
+        return try await read(body)
+    }
 
     /// The loop's exception: a few point reads, in place on the loop, on its own connection.
     func readInPlace<T>(_ body: (StoreReader) throws -> T) -> Result<T, StoreReadFailure> {
@@ -117,10 +127,11 @@ final class StoreIO: Sendable {
     // MARK: Writes
 
     /// Store work other than commits (compaction, probes, recovery), on the committer's
-    /// thread in order with the commits around it; its value answers on the loop.
+    /// thread in order with the commits around it; its value (or the error as thrown, so
+    /// a caller can tell `GroupCommitter.CommitterStopped` from a failure) answers on the loop.
     func write<T: Sendable>(
         _ work: @escaping @Sendable (ReplicaStore) throws -> T,
-        completion: @escaping (Result<T, StoreReadFailure>) -> Void
+        completion: @escaping (Result<T, any Error>) -> Void
     ) {
         let bound = NIOLoopBound(completion, eventLoop: loop)
         let slot = Slot<T>()
@@ -130,11 +141,7 @@ final class StoreIO: Sendable {
                 slot.value.withLock { $0 = value }
             },
             done: { [loop] result in
-                let answer: Result<T, StoreReadFailure> =
-                    switch result {
-                    case .success: .success(slot.value.withLock { $0! })
-                    case .failure(let error): .failure(StoreReadFailure(SQLiteShellStore.describe(error)))
-                    }
+                let answer: Result<T, any Error> = result.map { slot.value.withLock { $0! } }
                 loop.execute { bound.value(answer) }
             })
     }

@@ -80,13 +80,14 @@ public final class GroupCommitter: @unchecked Sendable {
     /// with the commits around it, in a transaction of its own.
     public func perform(_ work: @escaping @Sendable (ReplicaStore) throws -> Void, done: @escaping Completion) {
         condition.lock()
-        defer { condition.unlock() }
-        guard !stopping else {
-            done(.failure(CommitterStopped()))
-            return
+        let refused = stopping
+        if !refused {
+            queue.append(([], work, { result, _ in done(result) }))
+            condition.signal()
         }
-        queue.append(([], work, { result, _ in done(result) }))
-        condition.signal()
+        condition.unlock()
+        // Outside the lock: `done` may hand in more work.
+        if refused { done(.failure(CommitterStopped())) }
     }
 
     /// Tries a small write transaction on the committing thread, in order with the
@@ -100,13 +101,6 @@ public final class GroupCommitter: @unchecked Sendable {
                 failure = nil
                 condition.unlock()
             }, done: done)
-    }
-
-    /// True once `shutdown` was called: work handed in from now on is refused.
-    public var isStopping: Bool {
-        condition.lock()
-        defer { condition.unlock() }
-        return stopping
     }
 
     /// Commits `requests` and returns once they are durable.

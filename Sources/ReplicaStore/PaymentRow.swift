@@ -3,9 +3,9 @@ import ReplicaCore
 
 /// The columns of one `payments` row, computed from its record. `GroupCommitter` computes
 /// them on the thread that submits a request, so its one committing thread spends its
-/// time in SQLite: during a catch-up that thread is the bottleneck, and its own code,
-/// this conversion (the record's fields as columns) the most of it, was a sixth of its
-/// time. The stamps are not columns: they are in `registers` (the API shows them).
+/// time in SQLite (during a catch-up that thread does the largest share of the
+/// receiver's work). The stamps are not columns: they are in `registers` (the API
+/// shows them).
 struct PaymentRow: Sendable {
     let id: String
     /// Nil columns: the record does not yet hold a whole payment (`complete` 0).

@@ -18,14 +18,31 @@ public final class StoreReaderPool: @unchecked Sendable {
     /// Runs `body` with a reader, opening one if none is idle and fewer than `size` exist,
     /// else waiting for one to come back.
     public func read<T>(_ body: (StoreReader) throws -> T) throws -> T {
-        let reader = try borrow()
+        guard let reader = try borrow(waiting: true) else { preconditionFailure("a waiting borrow returns a reader") }
         defer { giveBack(reader) }
         return try body(reader)
     }
 
-    private func borrow() throws -> StoreReader {
+    /// Runs `body` with a reader only if one is idle or may still be opened; nil (and
+    /// `body` not run) when all `size` are busy. For callers that must not wait for a
+    /// connection (a Swift concurrency thread), and go elsewhere instead.
+    public func readIfFree<T>(_ body: (StoreReader) throws -> T) throws -> T? {
+        guard let reader = try borrow(waiting: false) else { return nil }
+        defer { giveBack(reader) }
+        return try body(reader)
+    }
+
+    /// A reader, opened if none is idle and fewer than `size` exist; when all are busy,
+    /// waits for one to come back, or returns nil when not `waiting`.
+    private func borrow(waiting: Bool) throws -> StoreReader? {
         condition.lock()
-        while idle.isEmpty && opened >= size { condition.wait() }
+        while idle.isEmpty && opened >= size {
+            guard waiting else {
+                condition.unlock()
+                return nil
+            }
+            condition.wait()
+        }
         if let reader = idle.popLast() {
             condition.unlock()
             return reader

@@ -59,11 +59,12 @@ final class WALCheckpointer: @unchecked Sendable {
         // The checkpoint's own fsyncs follow the store's durability setting.
         try db.execute("PRAGMA synchronous = \(synchronous.rawValue)")
         try db.execute("PRAGMA wal_autocheckpoint = 0")
+        try writer.execute("PRAGMA journal_size_limit = \(backstopPages * 4_096)")
         self.db = db
+        // Nothing may throw from here on: the thread holds `self` unowned.
         let t = Thread { [unowned self] in self.loop() }
         t.name = "paynode-checkpoint"
         t.start()
-        try writer.execute("PRAGMA journal_size_limit = \(backstopPages * 4_096)")
         sqlite3_wal_hook(writer.handle, walHook, Unmanaged.passUnretained(self).toOpaque())
     }
 
