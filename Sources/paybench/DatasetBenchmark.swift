@@ -176,7 +176,8 @@ enum DatasetBenchmark {
 }
 
 /// The largest RSS each process reaches while it runs, and the largest size each given
-/// file reaches (a store's WAL: what its checkpoints leave uncopied), read from `/proc`
+/// file reaches (a store's WAL: SQLite reuses the file rather than shrink it, so this is
+/// the most the log held at once, until `journal_size_limit` cuts it back), read from `/proc`
 /// and the file system every 100 ms on a thread of its own (the benchmark's own work
 /// blocks on wrk meanwhile).
 final class PeakSampler: @unchecked Sendable {
