@@ -209,6 +209,13 @@ public final class ReplicaNode: @unchecked Sendable {
         return try await answer { shell, reply in shell.readPayment(id, sessionToken: sessionToken, reply: reply) }
     }
 
+    /// The committed payment, read at once on the calling thread (an API event loop) when
+    /// a point connection is free: nil when none is, when the payment is not held here,
+    /// or when the read failed (the read the usual way, `readPayment`, says which).
+    public func readPaymentAtOnce(_ id: PaymentID) -> Payment? {
+        (try? io.readAtOnce { try $0.payment(id) }) ?? nil
+    }
+
     /// A page of the change feed.
     public func events(_ query: EventQuery) async throws(NodeError) -> EventPage {
         try await answer { shell, reply in shell.readEvents(query, reply: reply) }

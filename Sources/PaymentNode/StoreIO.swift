@@ -21,14 +21,17 @@ import Synchronization
 /// - **Answers** go where their asker lives: the engine's to the event loop
 ///   (`completion`), a client's straight to the client (`reply`, from the pool thread:
 ///   it only completes the client's promise), a request task's by `await`.
-/// - **A client's read of one payment by id** (`readPoint`) runs on the request's own
-///   thread (a Swift concurrency thread), on connections of its own: one per core, at
-///   most eight. A point read touches a handful of pages and takes microseconds when they
-///   are cached: less than the two thread hops a pool read costs. It never waits for a
-///   connection: when all of its own are busy it goes to the pool like any other read.
-///   What it can wait for is the disk: with a cold cache a point read is a few random
-///   reads (p99 about 20 ms on a 10 M store), and that thread waits with it. Lists,
-///   scans and digests never run there.
+/// - **A client's read of one payment by id** runs where the request is: in the
+///   connection's pipeline on the API's event loop (`readAtOnce`, for the API's read fast
+///   path; those loops are never the node's), or else on the request's own Swift
+///   concurrency thread (`readPoint`). Both use connections of their own: one per core,
+///   at most eight. A point read touches a handful of pages and takes microseconds when
+///   they are cached: less than the two thread hops a pool read costs. Neither waits for
+///   a connection: when all of those are busy, the fast path leaves the request to the
+///   router, and `readPoint` reads on the pool like any other read. What they can wait
+///   for is the disk: with a cold cache a point read is a few random reads (p99 about
+///   20 ms on a 10 M store), and that thread waits with it. Lists, scans and digests
+///   never run there.
 /// - **The loop's exception, measured**: a handful of records the engine needs for a
 ///   client's write (`inPlaceReadsMax` ids) are read in place on the loop. Two point
 ///   reads take tens of microseconds, less than the two thread hops a pool read costs.
@@ -105,11 +108,15 @@ final class StoreIO: Sendable {
         try await NIOThreadPool.singleton.runIfActive { [readers] in try readers.read(body) }
     }
 
+    /// For the API's read fast path: a point read on the calling thread (an API event
+    /// loop) if one of the point connections is free; nil, with `body` not run, if none is.
+    func readAtOnce<T>(_ body: (StoreReader) throws -> T) throws -> T? { try pointReaders.readIfFree(body) }
+
     /// For a request task: a point read (one payment by id), on the calling thread when
     /// one of the point connections is free, else on the pool (`read`), never waiting for
     /// a connection on a Swift concurrency thread.
     func readPoint<T: Sendable>(_ body: @escaping @Sendable (StoreReader) throws -> T) async throws -> T {
-        if let answer = try pointReaders.readIfFree(body) { return answer }
+        if let answer = try readAtOnce(body) { return answer }
         return try await read(body)
     }
 

@@ -60,9 +60,14 @@ struct HTTPRequestMetrics: RouterMiddleware {
 
     private func record(_ context: Context, _ method: String, _ status: Int, since start: UInt64) {
         inFlight.decrement()
+        record(route: context.endpointPath ?? "unmatched", method, status, keyID: context.keyID, since: start)
+    }
+
+    /// Counts one answered request (what the middleware records for each, and the read
+    /// fast path for the reads it answers).
+    func record(route: String, _ method: String, _ status: Int, keyID: String?, since start: UInt64) {
         let elapsed = Duration.nanoseconds(Int64(DispatchTime.now().uptimeNanoseconds &- start))
-        let series = cache.series(
-            route: context.endpointPath ?? "unmatched", method: method, status: status, keyID: context.keyID)
+        let series = cache.series(route: route, method: method, status: status, keyID: keyID)
         series.byKey?.increment()
         series.requests.increment()
         series.duration.record(elapsed)

@@ -32,6 +32,9 @@ public protocol PaymentService: Sendable {
     func waitForSession(_ token: VersionVector) async throws(NodeError)
     /// The payment as committed here, once the session (if any) is served.
     func readPayment(_ id: PaymentID, sessionToken: VersionVector?) async throws(NodeError) -> Payment?
+    /// The payment as committed here, read at once on the calling thread (a connection's
+    /// event loop) when that needs no wait for a connection.
+    func readPaymentAtOnce(_ id: PaymentID) -> PaymentReadAtOnce
     /// A page of the reporting list: payments matching `filter`, newest first, after `cursor`.
     func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage
     /// A page of the conflict log, newest first, below sequence `before`; with

@@ -1,4 +1,5 @@
 import Hummingbird
+import Logging
 import NIOCore
 import ReplicaCore
 
@@ -11,8 +12,28 @@ public enum PaymentsRouter {
         router(service, routes: RouteTable())
     }
 
+    /// The router and the read fast path over `service`, sharing one set of rate limits
+    /// and request metrics: what a server serves.
+    public static func http<Service: PaymentService>(_ service: Service, serverName: String, logger: Logger)
+        -> PaymentsHTTP
+    {
+        let limits = APIKeyLimits()
+        let metrics = HTTPRequestMetrics(registry: service.metricsRegistry)
+        let settings = service.apiSettings
+        // With tracing every request gets its server span, so every request takes the router.
+        let reads =
+            settings.tracing
+            ? nil
+            : PlainReadByID(
+                service: service, limits: limits, metrics: metrics, accessLog: settings.accessLog, logger: logger,
+                serverName: serverName, region: settings.region.name)
+        return PaymentsHTTP(
+            router: router(service, routes: RouteTable(), limits: limits, metrics: metrics), reads: reads)
+    }
+
     static func router<Service: PaymentService>(
-        _ service: Service, routes: RouteTable, limits: APIKeyLimits = APIKeyLimits()
+        _ service: Service, routes: RouteTable, limits: APIKeyLimits = APIKeyLimits(),
+        metrics: HTTPRequestMetrics? = nil
     ) -> Router<APIRequestContext> {
         let router = Router(context: APIRequestContext.self)
         let settings = service.apiSettings
@@ -24,7 +45,7 @@ public enum PaymentsRouter {
         // records the status the client gets.
         if settings.tracing { router.add(middleware: KeyedTracingMiddleware()) }
         // It sees the status the client gets, after errors became answers.
-        router.add(middleware: HTTPRequestMetrics(registry: service.metricsRegistry))
+        router.add(middleware: metrics ?? HTTPRequestMetrics(registry: service.metricsRegistry))
         router.add(middleware: AccessLog(enabled: settings.accessLog))
         router.add(middleware: ErrorBodyMiddleware(region: settings.region, routes: routes))
         router.add(middleware: APIKeyAuthorization(routes: routes, limits: limits, nowMillis: now))
@@ -44,5 +65,19 @@ public enum PaymentsRouter {
         PaymentRoutes(service: service).register(on: registrar)
         EventRoutes(service: service, limits: limits).register(on: registrar)
         return router
+    }
+}
+
+/// The API as a server serves it: the router, and the channel handler that answers
+/// plain reads by id ahead of it (`PaymentReadFastPath`).
+public struct PaymentsHTTP {
+    public let router: Router<APIRequestContext>
+    let reads: PlainReadByID?
+
+    /// Makes the handlers for a new connection's pipeline, after HTTP decoding
+    /// (`HTTP1Channel.Configuration.additionalChannelHandlers`): the read fast path, or
+    /// none with tracing on.
+    public var channelHandlers: @Sendable () -> [any RemovableChannelHandler] {
+        { [reads] in reads.map { [PaymentReadFastPath(reads: $0)] } ?? [] }
     }
 }

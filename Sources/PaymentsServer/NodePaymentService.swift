@@ -50,6 +50,11 @@ public struct NodePaymentService: PaymentService {
         try await node.readPayment(id, sessionToken: sessionToken)
     }
 
+    public func readPaymentAtOnce(_ id: PaymentID) -> PaymentReadAtOnce {
+        guard let payment = node.readPaymentAtOnce(id) else { return .askAgain }
+        return .found(payment)
+    }
+
     public func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage
     {
         try await node.read { try $0.list(filter, limit: limit, cursor: cursor) }

@@ -2,6 +2,7 @@ import Hummingbird
 import HummingbirdCore
 import Logging
 import NIOCore
+import NIOPosix
 import PaymentNode
 import PaymentsAPI
 
@@ -14,6 +15,15 @@ public enum NodeServer {
         PaymentsRouter.router(NodePaymentService(node: node))
     }
 
+    /// The API's connections' event loops, one per core: never the node's own loops, as a
+    /// read by id answered in a connection's pipeline (`PaymentsRouter.http`) reads the
+    /// store there, and the engine's loop must never wait on the disk. Like NIO's
+    /// singleton, it lives as long as the process.
+    static let apiLoops = MultiThreadedEventLoopGroup(numberOfThreads: System.coreCount)
+
+    /// The `Server` header of every answer.
+    static let serverName = "paynode"
+
     /// The application serving the router on the node's API address: HTTPS with the
     /// node's current API certificate (TLS 1.2 or newer; each new connection takes the
     /// one in use, so a reload applies without a restart), or plain HTTP when the config
@@ -23,17 +33,21 @@ public enum NodeServer {
         node: ReplicaNode, logger: Logger,
         onServerRunning: @escaping @Sendable (any Channel) async -> Void = { _ in }
     ) throws -> some ApplicationProtocol {
-        var server: HTTPServerBuilder = .http1()
+        let api = PaymentsRouter.http(NodePaymentService(node: node), serverName: serverName, logger: logger)
+        let handlers = api.channelHandlers
+        let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: handlers())
+        var server: HTTPServerBuilder = .http1(configuration: http1)
         if node.config.apiTLS != nil {
-            server = .reloadableTLS(credentials: node.credentials)
+            server = .reloadableTLS(credentials: node.credentials, http1: http1)
         }
         return Application(
-            router: router(node: node),
+            router: api.router,
             server: server,
             configuration: .init(
                 address: .hostname(node.config.apiListen.host, port: node.config.apiListen.port),
-                serverName: "paynode"),
+                serverName: serverName),
             onServerRunning: onServerRunning,
+            eventLoopGroupProvider: .shared(apiLoops),
             logger: logger)
     }
 }

@@ -38,6 +38,11 @@ final class InMemoryPaymentService: PaymentService {
         var feedReadsLeft: Int?
         var peers: [ClusterDocument.Peer] = []
         var keys: [APIKey] = []
+        /// Reads by id made at once (`readPaymentAtOnce`), and whether they are made.
+        var readsMadeAtOnce = 0
+        var readsAtOnce = true
+        /// `readPayment` (the router's read) fails: only a read at once can answer.
+        var routedReadsFail = false
         /// With the feed held: waits for it to move park here until it is released.
         var feedHeld = false
         var feedWaiters: [CheckedContinuation<Void, Never>] = []
@@ -50,10 +55,13 @@ final class InMemoryPaymentService: PaymentService {
     let metricsRegistry = PrometheusCollectorRegistry()
     let state = Mutex(State())
 
-    init(region: String = "us-east-1", bodyBytesMax: Int = 2_048, apiKeys: [APIKey] = [devKey], accessLog: Bool = false)
-    {
+    init(
+        region: String = "us-east-1", bodyBytesMax: Int = 2_048, apiKeys: [APIKey] = [devKey], accessLog: Bool = false,
+        tracing: Bool = false
+    ) {
         apiSettings = APISettings(
-            region: RegionID(region)!, bodyBytesMax: bodyBytesMax, defaultDurability: .local, accessLog: accessLog)
+            region: RegionID(region)!, bodyBytesMax: bodyBytesMax, defaultDurability: .local, accessLog: accessLog,
+            tracing: tracing)
         state.withLock { $0.keys = apiKeys }
     }
 
@@ -154,7 +162,17 @@ final class InMemoryPaymentService: PaymentService {
 
     func readPayment(_ id: PaymentID, sessionToken: VersionVector?) async throws(NodeError) -> Payment? {
         if let sessionToken { try await waitForSession(sessionToken) }
+        if state.withLock({ $0.routedReadsFail }) { throw .unavailable("reads fail (test switch)") }
         return state.withLock { $0.records[id].flatMap(Payment.init) }
+    }
+
+    /// Reads at once unless `readsAtOnce` was turned off, counting the payments it read.
+    func readPaymentAtOnce(_ id: PaymentID) -> PaymentReadAtOnce {
+        state.withLock { s in
+            guard s.readsAtOnce, let payment = s.records[id].flatMap(Payment.init) else { return .askAgain }
+            s.readsMadeAtOnce += 1
+            return .found(payment)
+        }
     }
 
     func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage {

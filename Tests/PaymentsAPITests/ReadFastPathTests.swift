@@ -1,0 +1,152 @@
+import Foundation
+import HTTPTypes
+import Hummingbird
+import HummingbirdTesting
+import Logging
+import Testing
+
+@testable import PaymentsAPI
+@testable import ReplicaCore
+
+/// A plain read by id is answered in the connection's pipeline, ahead of the router, with
+/// the router's own answer, metrics and log line; every other request, and every read it
+/// cannot answer whole, reaches the router unchanged. A real server on loopback
+/// (`.live`): the pipeline is the thing under test.
+@Suite struct ReadFastPathTests {
+    static let reader = Access.key("reader", [.paymentsRead])
+    static let writerOnly = Access.key("writer", [.paymentsWrite])
+    static let otherMerchant = Access.key("bound", [.paymentsRead], merchants: ["m_other"])
+    static let limited = Access.key("limited", [.paymentsRead], ratePerSecond: 1, burst: 1)
+
+    @Test func aPlainRead_isAnsweredAheadOfTheRouter_withTheRoutersOwnAnswer() async throws {
+        let service = InMemoryPaymentService(apiKeys: [InMemoryPaymentService.devKey, Self.reader])
+        try await Self.withLiveServer(service) { client in
+            let id = try await Access.create("m1", order: "o1", on: client)
+            // The router's read fails: a 200 can only be the fast path's.
+            service.state.withLock { $0.routedReadsFail = true }
+            let fast = try await client.execute(
+                uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("reader"))
+            #expect(fast.status == .ok)
+            #expect(service.state.withLock { $0.readsMadeAtOnce } == 1)
+
+            service.state.withLock {
+                $0.readsAtOnce = false
+                $0.routedReadsFail = false
+            }
+            let routed = try await client.execute(
+                uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("reader"))
+            #expect(service.state.withLock { $0.readsMadeAtOnce } == 1)
+            #expect(routed.status == .ok)
+            #expect(String(buffer: fast.body) == String(buffer: routed.body))
+            #expect(Set(fast.headers.map(\.name)) == Set(routed.headers.map(\.name)))
+            for name in [HTTPField.Name.contentType, .contentLength, .xRegion, .server] {
+                #expect(fast.headers[name] == routed.headers[name], "\(name)")
+            }
+            #expect(fast.headers[.date]?.hasSuffix(" GMT") == true)
+
+            // Both counted in the same series.
+            let metrics = try await client.execute(uri: "/metrics", method: .get, headers: RouteTests.devHeaders)
+            let text = String(buffer: metrics.body)
+            #expect(
+                text.contains(
+                    #"paynode_http_requests_total{route="/v1/payments/{id}",method="GET",status_code="200"} 2"#))
+            #expect(text.contains(#"paynode_api_requests_by_key_total{key_id="reader",status_code="200"} 2"#))
+        }
+    }
+
+    @Test func everyOtherRead_goesToTheRouter_andGetsItsAnswer() async throws {
+        let keys = [InMemoryPaymentService.devKey, Self.reader, Self.writerOnly, Self.otherMerchant]
+        let service = InMemoryPaymentService(apiKeys: keys)
+        try await Self.withLiveServer(service) { client in
+            let id = try await Access.create("m1", order: "o1", on: client)
+            let path = "/v1/payments/\(id)"
+            func get(_ path: String, _ headers: HTTPFields) async throws -> HTTPResponse.Status {
+                try await client.execute(uri: path, method: .get, headers: headers).status
+            }
+            #expect(try await get(path, [:]) == .unauthorized)
+            #expect(try await get(path, [.authorization: "Bearer not-a-key"]) == .unauthorized)
+            #expect(try await get(path, Access.headers("writer")) == .forbidden)
+            #expect(try await get(path, Access.headers("bound")) == .notFound)
+            // Read at once, then left to the router: the key does not cover its merchant.
+            #expect(service.state.withLock { $0.readsMadeAtOnce } == 1)
+            #expect(try await get("/v1/payments/pay_00000000000000000000000000", Access.headers("reader")) == .notFound)
+            #expect(try await get("/v1/payments/nonsense", Access.headers("reader")) == .notFound)
+            // A session token waits for the session: the router's path.
+            #expect(try await get(path, Access.headers("reader", [.xSessionToken: "us-east-1:1"])) == .ok)
+            #expect(try await get(path + "/history", Access.headers("reader")) == .ok)
+            #expect(service.state.withLock { $0.readsMadeAtOnce } == 1)
+        }
+    }
+
+    @Test func aRateLimitedKey_spendsOneTokenPerRead_whicheverPathAnswers() async throws {
+        let service = InMemoryPaymentService(apiKeys: [InMemoryPaymentService.devKey, Self.limited])
+        try await Self.withLiveServer(service) { client in
+            let id = try await Access.create("m1", order: "o1", on: client)
+            let first = try await client.execute(
+                uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("limited"))
+            #expect(first.status == .ok)
+            #expect(service.state.withLock { $0.readsMadeAtOnce } == 1)
+            let second = try await client.execute(
+                uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("limited"))
+            #expect(second.status == .tooManyRequests)
+            service.advanceTime(millis: 1_000)
+            let third = try await client.execute(
+                uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("limited"))
+            #expect(third.status == .ok)
+            // The refused one was read at once too, then left to the router, which refused it.
+            #expect(service.state.withLock { $0.readsMadeAtOnce } == 3)
+        }
+    }
+
+    @Test func theAccessLog_hasTheRoutersLine() async throws {
+        let service = InMemoryPaymentService(apiKeys: [InMemoryPaymentService.devKey, Self.reader], accessLog: true)
+        let logs = LogCapture()
+        try await Self.withLiveServer(service, logs: logs) { client in
+            let id = try await Access.create("m1", order: "o1", on: client)
+            _ = try await client.execute(
+                uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("reader", [.xRequestID: "trace-1"]))
+            #expect(service.state.withLock { $0.readsMadeAtOnce } == 1)
+        }
+        let line = try #require(logs.lines.first { $0.contains("request_id=trace-1") })
+        for part in [
+            "request ", "http.method=GET", "http.route=/v1/payments/{id}", "http.path=/v1/payments/pay_",
+            "http.status=200", "key_id=reader", "hb.request.id=", "duration_ms=",
+        ] {
+            #expect(line.contains(part), "\(part) in \(line)")
+        }
+    }
+
+    @Test func withTracing_everyRequestTakesTheRouter() {
+        let service = InMemoryPaymentService(tracing: true)
+        #expect(
+            PaymentsRouter.http(service, serverName: "paynode", logger: Logger(label: "t")).channelHandlers().isEmpty)
+        let plain = InMemoryPaymentService()
+        #expect(
+            PaymentsRouter.http(plain, serverName: "paynode", logger: Logger(label: "t")).channelHandlers().count == 1)
+    }
+
+    @Test func theDateHeader_isAnIMFFixdate() {
+        #expect(HTTPDate.format(millis: 0) == "Thu, 01 Jan 1970 00:00:00 GMT")
+        #expect(HTTPDate.format(millis: 1_796_489_811_730) == "Sat, 05 Dec 2026 16:56:51 GMT")
+        #expect(HTTPDate.format(millis: 1_709_164_800_000) == "Thu, 29 Feb 2024 00:00:00 GMT")
+        var date = HTTPDate()
+        #expect(date.text(atMillis: 1_000) == "Thu, 01 Jan 1970 00:00:01 GMT")
+        #expect(date.text(atMillis: 1_999) == "Thu, 01 Jan 1970 00:00:01 GMT")
+        #expect(date.text(atMillis: 2_000) == "Thu, 01 Jan 1970 00:00:02 GMT")
+    }
+
+    /// `service` served as a node serves it: the router behind the read fast path, on a
+    /// loopback port.
+    static func withLiveServer(
+        _ service: InMemoryPaymentService, logs: LogCapture = LogCapture(),
+        _ body: @Sendable (any TestClientProtocol) async throws -> Void
+    ) async throws {
+        let api = PaymentsRouter.http(service, serverName: "paynode", logger: logs.logger)
+        let handlers = api.channelHandlers
+        let app = Application(
+            router: api.router, server: .http1(configuration: .init(additionalChannelHandlers: handlers())),
+            configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "paynode"),
+            logger: logs.logger)
+        try await app.test(.live) { client in try await body(client) }
+    }
+}
