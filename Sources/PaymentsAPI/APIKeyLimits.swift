@@ -30,12 +30,7 @@ package final class APIKeyLimits: Sendable {
         guard let rate = key.ratePerSecond, rate > 0 else { return nil }
         let burst = Double(max(1, key.burst))
         return state.withLock { s in
-            var bucket = s.buckets[key.id] ?? Bucket(tokens: burst, atMillis: nowMillis)
-            if nowMillis > bucket.atMillis {
-                bucket.tokens += Double(nowMillis - bucket.atMillis) * rate / 1_000
-                bucket.atMillis = nowMillis
-            }
-            bucket.tokens = min(bucket.tokens, burst)
+            var bucket = Self.refilled(s.buckets[key.id], rate: rate, burst: burst, nowMillis: nowMillis)
             defer { s.buckets[key.id] = bucket }
             guard bucket.tokens < 1 else {
                 bucket.tokens -= 1
@@ -47,6 +42,25 @@ package final class APIKeyLimits: Sendable {
 
     /// Counts an event stream of `key` as open until the lease is closed or released;
     /// nil when the key holds `streamsMax` already.
+    /// Whether `take` would give `key` a token now (nothing is taken).
+    package func hasToken(_ key: APIKey, nowMillis: UInt64) -> Bool {
+        guard let rate = key.ratePerSecond, rate > 0 else { return true }
+        let burst = Double(max(1, key.burst))
+        return state.withLock { s in Self.refilled(s.buckets[key.id], rate: rate, burst: burst, nowMillis: nowMillis) }
+            .tokens >= 1
+    }
+
+    /// `bucket` (a full one when the key has none yet) refilled up to `nowMillis`.
+    private static func refilled(_ bucket: Bucket?, rate: Double, burst: Double, nowMillis: UInt64) -> Bucket {
+        var bucket = bucket ?? Bucket(tokens: burst, atMillis: nowMillis)
+        if nowMillis > bucket.atMillis {
+            bucket.tokens += Double(nowMillis - bucket.atMillis) * rate / 1_000
+            bucket.atMillis = nowMillis
+        }
+        bucket.tokens = min(bucket.tokens, burst)
+        return bucket
+    }
+
     func openStream(_ key: APIKey) -> StreamLease? {
         let opened = state.withLock { s in
             let open = s.streams[key.id, default: 0]

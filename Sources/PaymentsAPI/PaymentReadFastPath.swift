@@ -13,24 +13,34 @@ import ReplicaCore
 /// between the channel and the handler, six middleware frames) is most of the cost.
 ///
 /// It answers only the plain success: a valid, unexpired key with `payments:read` that
-/// covers the payment's merchant, a payment the service reads at once
-/// (`PaymentService.readPaymentAtOnce`), and a token from the key's rate limit. Anything
-/// else (no key, a bad one, a session token, a payment not held, a connection busy, a
-/// limit reached, any query or body) goes to the router unchanged, which answers it as it
-/// always did: every refusal has one home. What it answers is what the router would:
-/// the same body, headers and status, counted in the same request metrics, and written
-/// to the same access log line.
+/// covers the payment's merchant, a token from the key's rate limit, and a payment the
+/// service reads at once (`PaymentService.readPaymentAtOnce`). Anything else (no key, a
+/// bad one, a session token, `Connection: close`, a payment not held, no connection
+/// free, a limit reached, any query or body) goes to the router unchanged, which answers
+/// it as it always did: every refusal has one home. What it answers is what the router
+/// would: the same body, headers and status, counted in the same request metrics, and
+/// written to the same access log line.
 ///
-/// HTTP/1.1 pipelining is safe: the server's pipeline handler, before this one, passes
-/// a connection's next request only once the answer to the one before is written.
-final class PaymentReadFastPath: ChannelInboundHandler, RemovableChannelHandler {
+/// Answers leave in the order their requests came: while a request it passed to the
+/// router is unanswered (the router's `.end` has not come back through here), the next
+/// ones go to the router too, which answers them in order. A client that does not read
+/// its answers gets no more from here once the connection stops being writable: its
+/// requests then go to the router, whose writer waits.
+///
+/// Hummingbird's connection-state handler, after this one, never sees the requests this
+/// one answers: the server must keep its idle timeout off (`NodeServer`), and a request
+/// held here when the server begins to shut down is passed on first.
+final class PaymentReadFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
+    typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
 
     private let reads: PlainReadByID
     /// A request head kept until its end shows there is no body.
     private var held: HTTPRequest?
+    /// Requests passed to the router and not yet answered.
+    private var routed = 0
     private var date = HTTPDate()
 
     init(reads: PlainReadByID) { self.reads = reads }
@@ -38,10 +48,11 @@ final class PaymentReadFastPath: ChannelInboundHandler, RemovableChannelHandler 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         switch unwrapInboundIn(data) {
         case .head(let request):
-            if reads.mayAnswer(request) {
+            if routed == 0 && context.channel.isWritable && reads.mayAnswer(request) {
                 held = request
                 return
             }
+            routed += 1
         case .body:
             passHeld(context)
         case .end:
@@ -53,15 +64,30 @@ final class PaymentReadFastPath: ChannelInboundHandler, RemovableChannelHandler 
                     context.writeAndFlush(wrapOutboundOut(.end(nil)), promise: nil)
                     return
                 }
+                routed += 1
                 context.fireChannelRead(wrapInboundOut(.head(head)))
             }
         }
         context.fireChannelRead(data)
     }
 
+    /// The router's answers pass here on their way out: an `.end` closes one.
+    func write(context: ChannelHandlerContext, data: NIOAny, promise: EventLoopPromise<Void>?) {
+        if case .end = unwrapOutboundIn(data) { routed = max(0, routed - 1) }
+        context.write(data, promise: promise)
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        // The server is shutting down: a held request goes to the router, which the
+        // connection-state handler then counts as in progress.
+        if event is ChannelShouldQuiesceEvent { passHeld(context) }
+        context.fireUserInboundEventTriggered(event)
+    }
+
     private func passHeld(_ context: ChannelHandlerContext) {
         guard let head = held else { return }
         held = nil
+        routed += 1
         context.fireChannelRead(wrapInboundOut(.head(head)))
     }
 }
@@ -87,6 +113,8 @@ struct PlainReadByID: Sendable {
         let rest = path.utf8.dropFirst(Self.prefix.utf8.count)
         return !rest.isEmpty && !rest.contains(UInt8(ascii: "/")) && !rest.contains(UInt8(ascii: "?"))
             && request.headerFields[.xSessionToken] == nil
+            // The router closes the connection after `Connection: close`; this path does not.
+            && !(request.headerFields[.connection]?.lowercased().contains("close") ?? false)
     }
 
     /// The answer, or nil for the router to give it.
@@ -97,6 +125,8 @@ struct PlainReadByID: Sendable {
         let authentication = APIKeyIdentification.identify(
             request.headerFields[.authorization], among: service.apiKeys(), nowMillis: { service.nowMillis() })
         guard case .valid(let key) = authentication, key.allows(.paymentsRead) else { return nil }
+        // As the router does, a key past its limit reads nothing: it is refused first.
+        guard limits.hasToken(key, nowMillis: service.nowMillis()) else { return nil }
         guard case .found(let payment) = service.readPaymentAtOnce(id), key.covers(merchantID: payment.merchantID)
         else { return nil }
         let now = service.nowMillis()

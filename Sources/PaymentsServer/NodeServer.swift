@@ -35,6 +35,8 @@ public enum NodeServer {
     ) throws -> some ApplicationProtocol {
         let api = PaymentsRouter.http(NodePaymentService(node: node), serverName: serverName, logger: logger)
         let handlers = api.channelHandlers
+        // No idle timeout: the connection-state handler never sees the reads the fast path
+        // answers, so it would close a connection that only reads as idle.
         let http1 = HTTP1Channel.Configuration(additionalChannelHandlers: handlers())
         var server: HTTPServerBuilder = .http1(configuration: http1)
         if node.config.apiTLS != nil {

@@ -3,6 +3,9 @@ import HTTPTypes
 import Hummingbird
 import HummingbirdTesting
 import Logging
+import NIOCore
+import NIOPosix
+import Synchronization
 import Testing
 
 @testable import PaymentsAPI
@@ -93,9 +96,45 @@ import Testing
             let third = try await client.execute(
                 uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("limited"))
             #expect(third.status == .ok)
-            // The refused one was read at once too, then left to the router, which refused it.
-            #expect(service.state.withLock { $0.readsMadeAtOnce } == 3)
+            // The refused one read nothing: the router refused it first.
+            #expect(service.state.withLock { $0.readsMadeAtOnce } == 2)
         }
+    }
+
+    @Test func pipelinedRequests_areAnsweredInTheirOrder() async throws {
+        let service = InMemoryPaymentService(apiKeys: [InMemoryPaymentService.devKey, Self.reader])
+        try await Self.withLiveServer(service) { client in
+            let id = try await Access.create("m1", order: "o1", on: client)
+            // The first goes to the router (it has a session token); the second, sent before
+            // the first is answered, could be answered at once, and must not overtake it.
+            let first = Self.get(id, ["X-Session-Token: us-east-1:1", "X-Request-Id: first"])
+            let second = Self.get(id, ["X-Request-Id: second"])
+            let text = try await RawHTTP.exchange(port: try #require(client.port), send: first + second) {
+                $0.contains("x-request-id: second")
+            }
+            let firstAt = try #require(text.range(of: "x-request-id: first")?.lowerBound)
+            let secondAt = try #require(text.range(of: "x-request-id: second")?.lowerBound)
+            #expect(firstAt < secondAt)
+            #expect(service.state.withLock { $0.readsMadeAtOnce } == 0)
+        }
+    }
+
+    @Test func connectionClose_isTheRoutersToAnswer_andItCloses() async throws {
+        let service = InMemoryPaymentService(apiKeys: [InMemoryPaymentService.devKey, Self.reader])
+        try await Self.withLiveServer(service) { client in
+            let id = try await Access.create("m1", order: "o1", on: client)
+            let text = try await RawHTTP.exchange(
+                port: try #require(client.port), send: Self.get(id, ["Connection: close"]), untilClosed: true
+            ) { _ in false }
+            #expect(text.hasPrefix("http/1.1 200 ok"))
+            #expect(service.state.withLock { $0.readsMadeAtOnce } == 0)
+        }
+    }
+
+    /// A raw GET of payment `id` with the reader's key and `headers`.
+    static func get(_ id: String, _ headers: [String]) -> String {
+        (["GET /v1/payments/\(id) HTTP/1.1", "Host: localhost", "Authorization: Bearer secret-reader"] + headers)
+            .joined(separator: "\r\n") + "\r\n\r\n"
     }
 
     @Test func theAccessLog_hasTheRoutersLine() async throws {
@@ -148,5 +187,42 @@ import Testing
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "paynode"),
             logger: logs.logger)
         try await app.test(.live) { client in try await body(client) }
+    }
+}
+
+/// Bytes written to a server on one connection as they are (pipelined requests, a
+/// `Connection` header of the test's own), and everything it answers, lower-cased.
+enum RawHTTP {
+    static func exchange(
+        port: Int, send: String, untilClosed: Bool = false, until done: @escaping @Sendable (String) -> Bool
+    ) async throws -> String {
+        let received = Received()
+        let channel = try await ClientBootstrap(group: MultiThreadedEventLoopGroup.singleton)
+            .channelInitializer { channel in channel.pipeline.addHandler(Collector(received: received)) }
+            .connect(host: "127.0.0.1", port: port).get()
+        try await channel.writeAndFlush(ByteBuffer(string: send))
+        let deadline = ContinuousClock.now + .seconds(10)
+        while ContinuousClock.now < deadline {
+            if untilClosed ? !channel.isActive : done(received.text.lowercased()) { break }
+            try await Task.sleep(for: .milliseconds(5))
+        }
+        if untilClosed { #expect(!channel.isActive, "the server closed the connection") }
+        try? await channel.close()
+        return received.text.lowercased()
+    }
+
+    final class Received: Sendable {
+        private let bytes = Mutex("")
+        var text: String { bytes.withLock { $0 } }
+        func append(_ more: String) { bytes.withLock { $0 += more } }
+    }
+
+    final class Collector: ChannelInboundHandler, Sendable {
+        typealias InboundIn = ByteBuffer
+        let received: Received
+        init(received: Received) { self.received = received }
+        func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+            received.append(String(buffer: unwrapInboundIn(data)))
+        }
     }
 }
