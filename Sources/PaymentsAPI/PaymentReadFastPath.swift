@@ -120,16 +120,17 @@ struct PlainReadByID: Sendable {
     /// The answer, or nil for the router to give it.
     func answer(_ request: HTTPRequest, date: inout HTTPDate) -> (HTTPResponse, ByteBuffer)? {
         let start = DispatchTime.now().uptimeNanoseconds
-        guard let path = request.path, let id = PaymentID(String(path.utf8.dropFirst(Self.prefix.utf8.count))!)
-        else { return nil }
+        // The prefix is ASCII: its characters are its bytes.
+        guard let path = request.path, let id = PaymentID(String(path.dropFirst(Self.prefix.count))) else { return nil }
+        let now = service.nowMillis()
         let authentication = APIKeyIdentification.identify(
-            request.headerFields[.authorization], among: service.apiKeys(), nowMillis: { service.nowMillis() })
+            request.headerFields[.authorization], among: service.apiKeys(), nowMillis: { now })
         guard case .valid(let key) = authentication, key.allows(.paymentsRead) else { return nil }
         // As the router does, a key past its limit reads nothing: it is refused first.
-        guard limits.hasToken(key, nowMillis: service.nowMillis()) else { return nil }
-        guard case .found(let payment) = service.readPaymentAtOnce(id), key.covers(merchantID: payment.merchantID)
-        else { return nil }
-        let now = service.nowMillis()
+        guard limits.hasToken(key, nowMillis: now) else { return nil }
+        guard let payment = service.readPaymentAtOnce(id), key.covers(merchantID: payment.merchantID) else {
+            return nil
+        }
         guard limits.take(key, nowMillis: now) == nil else { return nil }
 
         let requestID = AccessLog<APIRequestContext>.requestID(request.headerFields[.xRequestID])
@@ -185,16 +186,7 @@ struct HTTPDate {
     }
 }
 
-/// A read by id made at once on the calling thread (`PaymentService.readPaymentAtOnce`).
-public enum PaymentReadAtOnce: Sendable {
-    /// The payment as committed here.
-    case found(Payment)
-    /// Not read at once: not held here, or a read would have waited (no connection
-    /// free), or it failed. The caller asks the usual way, which says which.
-    case askAgain
-}
-
 extension PaymentService {
     /// Nothing is read at once unless a service says how.
-    public func readPaymentAtOnce(_ id: PaymentID) -> PaymentReadAtOnce { .askAgain }
+    public func readPaymentAtOnce(_ id: PaymentID) -> Payment? { nil }
 }

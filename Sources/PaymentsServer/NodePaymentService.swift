@@ -50,10 +50,7 @@ public struct NodePaymentService: PaymentService {
         try await node.readPayment(id, sessionToken: sessionToken)
     }
 
-    public func readPaymentAtOnce(_ id: PaymentID) -> PaymentReadAtOnce {
-        guard let payment = node.readPaymentAtOnce(id) else { return .askAgain }
-        return .found(payment)
-    }
+    public func readPaymentAtOnce(_ id: PaymentID) -> Payment? { node.readPaymentAtOnce(id) }
 
     public func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage
     {

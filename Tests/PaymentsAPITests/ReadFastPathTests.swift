@@ -22,13 +22,10 @@ import Testing
     static let limited = Access.key("limited", [.paymentsRead], ratePerSecond: 1, burst: 1)
 
     @Test func aPlainRead_isAnsweredAheadOfTheRouter_withTheRoutersOwnAnswer() async throws {
-        let service = InMemoryPaymentService(apiKeys: [InMemoryPaymentService.devKey, Self.reader])
-        try await Self.withLiveServer(service) { client in
-            let id = try await Access.create("m1", order: "o1", on: client)
+        try await Self.withOnePayment([Self.reader]) { service, client, id in
             // The router's read fails: a 200 can only be the fast path's.
             service.state.withLock { $0.routedReadsFail = true }
-            let fast = try await client.execute(
-                uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("reader"))
+            let fast = try await Self.read(id, "reader", on: client)
             #expect(fast.status == .ok)
             #expect(service.state.withLock { $0.readsMadeAtOnce } == 1)
 
@@ -36,8 +33,7 @@ import Testing
                 $0.readsAtOnce = false
                 $0.routedReadsFail = false
             }
-            let routed = try await client.execute(
-                uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("reader"))
+            let routed = try await Self.read(id, "reader", on: client)
             #expect(service.state.withLock { $0.readsMadeAtOnce } == 1)
             #expect(routed.status == .ok)
             #expect(String(buffer: fast.body) == String(buffer: routed.body))
@@ -58,43 +54,37 @@ import Testing
     }
 
     @Test func everyOtherRead_goesToTheRouter_andGetsItsAnswer() async throws {
-        let keys = [InMemoryPaymentService.devKey, Self.reader, Self.writerOnly, Self.otherMerchant]
-        let service = InMemoryPaymentService(apiKeys: keys)
-        try await Self.withLiveServer(service) { client in
-            let id = try await Access.create("m1", order: "o1", on: client)
+        try await Self.withOnePayment([Self.reader, Self.writerOnly, Self.otherMerchant]) {
+            (service, client, id) async throws in
             let path = "/v1/payments/\(id)"
-            func get(_ path: String, _ headers: HTTPFields) async throws -> HTTPResponse.Status {
+            func status(_ path: String, _ headers: HTTPFields) async throws -> HTTPResponse.Status {
                 try await client.execute(uri: path, method: .get, headers: headers).status
             }
-            #expect(try await get(path, [:]) == .unauthorized)
-            #expect(try await get(path, [.authorization: "Bearer not-a-key"]) == .unauthorized)
-            #expect(try await get(path, Access.headers("writer")) == .forbidden)
-            #expect(try await get(path, Access.headers("bound")) == .notFound)
+            #expect(try await status(path, [:]) == .unauthorized)
+            #expect(try await status(path, [.authorization: "Bearer not-a-key"]) == .unauthorized)
+            #expect(try await status(path, Access.headers("writer")) == .forbidden)
+            #expect(try await status(path, Access.headers("bound")) == .notFound)
             // Read at once, then left to the router: the key does not cover its merchant.
             #expect(service.state.withLock { $0.readsMadeAtOnce } == 1)
-            #expect(try await get("/v1/payments/pay_00000000000000000000000000", Access.headers("reader")) == .notFound)
-            #expect(try await get("/v1/payments/nonsense", Access.headers("reader")) == .notFound)
+            #expect(
+                try await status("/v1/payments/pay_00000000000000000000000000", Access.headers("reader")) == .notFound)
+            #expect(try await status("/v1/payments/nonsense", Access.headers("reader")) == .notFound)
             // A session token waits for the session: the router's path.
-            #expect(try await get(path, Access.headers("reader", [.xSessionToken: "us-east-1:1"])) == .ok)
-            #expect(try await get(path + "/history", Access.headers("reader")) == .ok)
+            #expect(try await status(path, Access.headers("reader", [.xSessionToken: "us-east-1:1"])) == .ok)
+            #expect(try await status(path + "/history", Access.headers("reader")) == .ok)
             #expect(service.state.withLock { $0.readsMadeAtOnce } == 1)
         }
     }
 
     @Test func aRateLimitedKey_spendsOneTokenPerRead_whicheverPathAnswers() async throws {
-        let service = InMemoryPaymentService(apiKeys: [InMemoryPaymentService.devKey, Self.limited])
-        try await Self.withLiveServer(service) { client in
-            let id = try await Access.create("m1", order: "o1", on: client)
-            let first = try await client.execute(
-                uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("limited"))
+        try await Self.withOnePayment([Self.limited]) { service, client, id in
+            let first = try await Self.read(id, "limited", on: client)
             #expect(first.status == .ok)
             #expect(service.state.withLock { $0.readsMadeAtOnce } == 1)
-            let second = try await client.execute(
-                uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("limited"))
+            let second = try await Self.read(id, "limited", on: client)
             #expect(second.status == .tooManyRequests)
             service.advanceTime(millis: 1_000)
-            let third = try await client.execute(
-                uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("limited"))
+            let third = try await Self.read(id, "limited", on: client)
             #expect(third.status == .ok)
             // The refused one read nothing: the router refused it first.
             #expect(service.state.withLock { $0.readsMadeAtOnce } == 2)
@@ -102,9 +92,7 @@ import Testing
     }
 
     @Test func pipelinedRequests_areAnsweredInTheirOrder() async throws {
-        let service = InMemoryPaymentService(apiKeys: [InMemoryPaymentService.devKey, Self.reader])
-        try await Self.withLiveServer(service) { client in
-            let id = try await Access.create("m1", order: "o1", on: client)
+        try await Self.withOnePayment([Self.reader]) { service, client, id in
             // The first goes to the router (it has a session token); the second, sent before
             // the first is answered, could be answered at once, and must not overtake it.
             let first = Self.get(id, ["X-Session-Token: us-east-1:1", "X-Request-Id: first"])
@@ -120,9 +108,7 @@ import Testing
     }
 
     @Test func connectionClose_isTheRoutersToAnswer_andItCloses() async throws {
-        let service = InMemoryPaymentService(apiKeys: [InMemoryPaymentService.devKey, Self.reader])
-        try await Self.withLiveServer(service) { client in
-            let id = try await Access.create("m1", order: "o1", on: client)
+        try await Self.withOnePayment([Self.reader]) { service, client, id in
             let text = try await RawHTTP.exchange(
                 port: try #require(client.port), send: Self.get(id, ["Connection: close"]), untilClosed: true
             ) { _ in false }
@@ -138,10 +124,8 @@ import Testing
     }
 
     @Test func theAccessLog_hasTheRoutersLine() async throws {
-        let service = InMemoryPaymentService(apiKeys: [InMemoryPaymentService.devKey, Self.reader], accessLog: true)
         let logs = LogCapture()
-        try await Self.withLiveServer(service, logs: logs) { client in
-            let id = try await Access.create("m1", order: "o1", on: client)
+        try await Self.withOnePayment([Self.reader], accessLog: true, logs: logs) { service, client, id in
             _ = try await client.execute(
                 uri: "/v1/payments/\(id)", method: .get, headers: Access.headers("reader", [.xRequestID: "trace-1"]))
             #expect(service.state.withLock { $0.readsMadeAtOnce } == 1)
@@ -172,6 +156,23 @@ import Testing
         #expect(date.text(atMillis: 1_000) == "Thu, 01 Jan 1970 00:00:01 GMT")
         #expect(date.text(atMillis: 1_999) == "Thu, 01 Jan 1970 00:00:01 GMT")
         #expect(date.text(atMillis: 2_000) == "Thu, 01 Jan 1970 00:00:02 GMT")
+    }
+
+    /// A live server (`withLiveServer`) over a service holding the dev key and `keys`, with
+    /// one payment of merchant `m1` created: `body` gets the service, a client and its id.
+    static func withOnePayment(
+        _ keys: [APIKey], accessLog: Bool = false, logs: LogCapture = LogCapture(),
+        _ body: @Sendable (InMemoryPaymentService, any TestClientProtocol, String) async throws -> Void
+    ) async throws {
+        let service = InMemoryPaymentService(apiKeys: [InMemoryPaymentService.devKey] + keys, accessLog: accessLog)
+        try await withLiveServer(service, logs: logs) { client in
+            try await body(service, client, try await Access.create("m1", order: "o1", on: client))
+        }
+    }
+
+    /// `GET /v1/payments/{id}` with key `keyID`.
+    static func read(_ id: String, _ keyID: String, on client: any TestClientProtocol) async throws -> TestResponse {
+        try await client.execute(uri: "/v1/payments/\(id)", method: .get, headers: Access.headers(keyID))
     }
 
     /// `service` served as a node serves it: the router behind the read fast path, on a

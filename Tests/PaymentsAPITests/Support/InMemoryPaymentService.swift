@@ -167,11 +167,11 @@ final class InMemoryPaymentService: PaymentService {
     }
 
     /// Reads at once unless `readsAtOnce` was turned off, counting the payments it read.
-    func readPaymentAtOnce(_ id: PaymentID) -> PaymentReadAtOnce {
+    func readPaymentAtOnce(_ id: PaymentID) -> Payment? {
         state.withLock { s in
-            guard s.readsAtOnce, let payment = s.records[id].flatMap(Payment.init) else { return .askAgain }
+            guard s.readsAtOnce, let payment = s.records[id].flatMap(Payment.init) else { return nil }
             s.readsMadeAtOnce += 1
-            return .found(payment)
+            return payment
         }
     }
 
