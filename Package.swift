@@ -116,7 +116,7 @@ let package = Package(
         .target(
             name: "PaymentsServer",
             dependencies: [
-                "PaymentsAPI", "PaymentNode", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
+                "PaymentsAPI", "PaymentNode", "PaymentsWire", "ReplicaCore", "ReplicaStore", "ReplicaTransport",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdCore", package: "hummingbird"),
                 .product(name: "NIOCore", package: "swift-nio"),
@@ -187,7 +187,7 @@ let package = Package(
         .testTarget(name: "ReplicaCoreTests", dependencies: ["ReplicaCore"]),
         .testTarget(name: "RegionSimTests", dependencies: ["RegionSim", "ReplicaCore"]),
         .testTarget(name: "ReplicaShellTests", dependencies: ["ReplicaShell", "ReplicaCore"]),
-        .testTarget(name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "ReplicaCore"]),
+        .testTarget(name: "ReplicaStoreTests", dependencies: ["ReplicaStore", "ReplicaCore", "PaymentsWire"]),
         .testTarget(name: "PaymentsWireTests", dependencies: ["PaymentsWire", "ReplicaCore"]),
         .testTarget(name: "LZ4Tests", dependencies: ["LZ4"]),
         .testTarget(
@@ -214,7 +214,8 @@ let package = Package(
         .testTarget(
             name: "PaymentsServerTests",
             dependencies: [
-                "PaymentsServer", "PaymentsAPI", "PaymentNode", "PaymentDevKit", "ReplicaCore", "ReplicaStore",
+                "PaymentsServer", "PaymentsAPI", "PaymentNode", "PaymentDevKit", "PaymentsWire", "ReplicaCore",
+                "ReplicaStore",
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),
                 .product(name: "Prometheus", package: "swift-prometheus"),

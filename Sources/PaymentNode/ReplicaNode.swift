@@ -2,6 +2,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import PaymentsWire
 import Prometheus
 import ReplicaCore
 import ReplicaShell
@@ -209,11 +210,12 @@ public final class ReplicaNode: @unchecked Sendable {
         return try await answer { shell, reply in shell.readPayment(id, sessionToken: sessionToken, reply: reply) }
     }
 
-    /// The committed payment, read at once on the calling thread (an API event loop) when
-    /// a point connection is free: nil when none is, when the payment is not held here,
-    /// or when the read failed (the read the usual way, `readPayment`, says which).
-    public func readPaymentAtOnce(_ id: PaymentID) -> Payment? {
-        (try? io.readAtOnce { try $0.payment(id) }) ?? nil
+    /// The committed payment as the API's JSON, read at once on the calling thread (an API
+    /// event loop) when a point connection is free, from its row's columns
+    /// (`StoreReader.paymentBody`): nil when none is free, when the payment is not held
+    /// here, or when the read failed (the read the usual way, `readPayment`, says which).
+    public func readPaymentBodyAtOnce(_ id: PaymentID) -> PaymentBody? {
+        (try? io.readAtOnce { try $0.paymentBody(id) }) ?? nil
     }
 
     /// A page of the change feed.

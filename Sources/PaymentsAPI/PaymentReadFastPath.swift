@@ -14,7 +14,7 @@ import ReplicaCore
 ///
 /// It answers only the plain success: a valid, unexpired key with `payments:read` that
 /// covers the payment's merchant, a token from the key's rate limit, and a payment the
-/// service reads at once (`PaymentService.readPaymentAtOnce`). Anything else (no key, a
+/// service reads at once as its JSON (`PaymentService.readPaymentBodyAtOnce`). Anything else (no key, a
 /// bad one, a session token, `Connection: close`, a payment not held, no connection
 /// free, a limit reached, any query or body) goes to the router unchanged, which answers
 /// it as it always did: every refusal has one home. What it answers is what the router
@@ -128,13 +128,13 @@ struct PlainReadByID: Sendable {
         guard case .valid(let key) = authentication, key.allows(.paymentsRead) else { return nil }
         // As the router does, a key past its limit reads nothing: it is refused first.
         guard limits.hasToken(key, nowMillis: now) else { return nil }
-        guard let payment = service.readPaymentAtOnce(id), key.covers(merchantID: payment.merchantID) else {
+        guard let payment = service.readPaymentBodyAtOnce(id), key.covers(merchantID: payment.merchantID) else {
             return nil
         }
         guard limits.take(key, nowMillis: now) == nil else { return nil }
 
         let requestID = AccessLog<APIRequestContext>.requestID(request.headerFields[.xRequestID])
-        let body = ByteBuffer(string: PaymentJSON.payment(payment))
+        let body = ByteBuffer(bytes: payment.json)
         var fields = HTTPFields()
         fields.reserveCapacity(7)
         fields[.contentType] = "application/json"
@@ -188,5 +188,5 @@ struct HTTPDate {
 
 extension PaymentService {
     /// Nothing is read at once unless a service says how.
-    public func readPaymentAtOnce(_ id: PaymentID) -> Payment? { nil }
+    public func readPaymentBodyAtOnce(_ id: PaymentID) -> PaymentBody? { nil }
 }

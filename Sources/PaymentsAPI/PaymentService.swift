@@ -1,3 +1,4 @@
+import PaymentsWire
 import Prometheus
 import ReplicaCore
 
@@ -32,11 +33,12 @@ public protocol PaymentService: Sendable {
     func waitForSession(_ token: VersionVector) async throws(NodeError)
     /// The payment as committed here, once the session (if any) is served.
     func readPayment(_ id: PaymentID, sessionToken: VersionVector?) async throws(NodeError) -> Payment?
-    /// The payment as committed here, read at once on the calling thread (a connection's
-    /// event loop) when that needs no wait for a connection. Nil when it was not read so:
-    /// not held here, no connection free, or the read failed; the caller then asks
-    /// `readPayment`, which says which.
-    func readPaymentAtOnce(_ id: PaymentID) -> Payment?
+    /// The payment as committed here, as the API's JSON (the body `readPayment`'s payment
+    /// is answered with), read at once on the calling thread (a connection's event loop)
+    /// when that needs no wait for a connection. Nil when it was not read so: not held
+    /// here, no connection free, or the read failed; the caller then asks `readPayment`,
+    /// which says which.
+    func readPaymentBodyAtOnce(_ id: PaymentID) -> PaymentBody?
     /// A page of the reporting list: payments matching `filter`, newest first, after `cursor`.
     func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage
     /// A page of the conflict log, newest first, below sequence `before`; with

@@ -1,6 +1,7 @@
 import Foundation
 import PaymentNode
 import PaymentsAPI
+import PaymentsWire
 import Prometheus
 import ReplicaCore
 import ReplicaStore
@@ -50,7 +51,7 @@ public struct NodePaymentService: PaymentService {
         try await node.readPayment(id, sessionToken: sessionToken)
     }
 
-    public func readPaymentAtOnce(_ id: PaymentID) -> Payment? { node.readPaymentAtOnce(id) }
+    public func readPaymentBodyAtOnce(_ id: PaymentID) -> PaymentBody? { node.readPaymentBodyAtOnce(id) }
 
     public func listPayments(_ filter: PaymentFilter, limit: Int, after cursor: ListCursor?) async throws -> PaymentPage
     {

@@ -8,6 +8,8 @@ public final class StoreReader: @unchecked Sendable {
     /// reads by id and the engine's loads are most of what a reader runs, and preparing
     /// it each time put SQLite's parser alone at 0.6% of a node serving reads.
     private var recordByID: SQLiteStatement?
+    /// The read of a payment's columns by id (`paymentBody`), prepared once per connection.
+    var columnsByID: SQLiteStatement?
 
     init(db: SQLiteDatabase) { self.db = db }
 

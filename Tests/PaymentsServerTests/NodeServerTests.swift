@@ -5,6 +5,7 @@ import HummingbirdTesting
 import Logging
 import NIOPosix
 import PaymentDevKit
+import PaymentsWire
 import Prometheus
 import Testing
 
@@ -269,6 +270,30 @@ import Testing
             #expect(second["next_cursor"] is NSNull)
             let conflicts = try await client.execute(uri: "/v1/conflicts", method: .get, headers: auth)
             #expect(conflicts.status == .ok && (Self.json(conflicts)["data"] as? [Any])?.isEmpty == true)
+        }
+    }
+
+    /// What the read fast path answers for a node, the payment's body read at once from
+    /// its row's columns, is the router's body for it, byte for byte, also after a change.
+    @Test func theBodyReadAtOnceIsTheRoutersBody() async throws {
+        let auth = self.auth
+        try await Self.withNode { client, node in
+            let created = try await client.execute(
+                uri: "/v1/payments", method: .post, headers: auth, body: Self.create("o-body"))
+            let text = try #require(Self.json(created)["id"] as? String)
+            let id = try #require(PaymentID(text))
+            for patch in [#"{"status":"authorized","description":"café \"x\""}"#, #"{"metadata":{"a":"b\nc"}}"#] {
+                let routed = try await client.execute(uri: "/v1/payments/\(id)", method: .get, headers: auth)
+                let body = try #require(node.readPaymentBodyAtOnce(id))
+                #expect(body.json == Array(buffer: routed.body))
+                #expect(body.merchantID == "m_1")
+                let changed = try await client.execute(
+                    uri: "/v1/payments/\(id)", method: .patch, headers: auth, body: ByteBuffer(string: patch))
+                #expect(changed.status == .ok)
+            }
+            let routed = try await client.execute(uri: "/v1/payments/\(id)", method: .get, headers: auth)
+            #expect(node.readPaymentBodyAtOnce(id)?.json == Array(buffer: routed.body))
+            #expect(node.readPaymentBodyAtOnce(PaymentID.derived(merchantID: "m_1", idempotencyKey: "none")) == nil)
         }
     }
 

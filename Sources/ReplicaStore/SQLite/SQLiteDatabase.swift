@@ -155,6 +155,12 @@ public final class SQLiteStatement {
         guard let p = sqlite3_column_text(stmt, column) else { return nil }
         return String(cString: p)
     }
+    /// A text column's bytes in place (nil when NULL): valid until the statement steps,
+    /// resets or reads this column again in another form.
+    public func textBytes(_ column: Int32) -> UnsafeRawBufferPointer? {
+        guard let p = sqlite3_column_text(stmt, column) else { return nil }
+        return UnsafeRawBufferPointer(start: p, count: Int(sqlite3_column_bytes(stmt, column)))
+    }
     public func blob(_ column: Int32) -> [UInt8] {
         let n = Int(sqlite3_column_bytes(stmt, column))
         guard n > 0, let p = sqlite3_column_blob(stmt, column) else { return [] }

@@ -1,4 +1,5 @@
 import PaymentsAPI
+import PaymentsWire
 import Prometheus
 import ReplicaCore
 import Synchronization
@@ -38,7 +39,7 @@ final class InMemoryPaymentService: PaymentService {
         var feedReadsLeft: Int?
         var peers: [ClusterDocument.Peer] = []
         var keys: [APIKey] = []
-        /// Reads by id made at once (`readPaymentAtOnce`), and whether they are made.
+        /// Reads by id made at once (`readPaymentBodyAtOnce`), and whether they are made.
         var readsMadeAtOnce = 0
         var readsAtOnce = true
         /// `readPayment` (the router's read) fails: only a read at once can answer.
@@ -167,11 +168,11 @@ final class InMemoryPaymentService: PaymentService {
     }
 
     /// Reads at once unless `readsAtOnce` was turned off, counting the payments it read.
-    func readPaymentAtOnce(_ id: PaymentID) -> Payment? {
+    func readPaymentBodyAtOnce(_ id: PaymentID) -> PaymentBody? {
         state.withLock { s in
             guard s.readsAtOnce, let payment = s.records[id].flatMap(Payment.init) else { return nil }
             s.readsMadeAtOnce += 1
-            return payment
+            return PaymentBody(payment)
         }
     }
 
