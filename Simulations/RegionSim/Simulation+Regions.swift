@@ -38,6 +38,8 @@ extension Simulation {
         c.sessionWaitMillis = Self.sessionWaitMillis
         c.recoveryRetryMillisMin = 200
         c.recoveryRetryMillisMax = 2_000
+        // Small, so a run sees the filter's false positives and its letting go (past 2,048 ids).
+        c.storedIDFilterBits = 1 << 12
         return c
     }
 

@@ -73,6 +73,7 @@ extension ReplicaShell {
             config: config.engine, recovered: state, counters: engine.counters,
             clockReadings: engine.clockReadings(nowMillis: now), nowMillis: now)
         if retiring { engine.beginRetirement() }
+        if storedIDs == nil { startStoredIDFilter(state) }
         engineGeneration += 1
         health = .serving
         recovery.trying = false

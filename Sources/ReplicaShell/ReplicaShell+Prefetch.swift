@@ -69,6 +69,12 @@ extension ReplicaShell {
     /// (a small read a node does in place): the caller goes on with its loop; else the
     /// answer runs the queue again when it comes.
     func load(_ ids: [PaymentID]) -> Bool {
+        // Ids the store cannot hold are found nowhere, with no read.
+        let reads = storedIDs.map { filter in ids.filter(filter.mayContain) } ?? ids
+        if reads.isEmpty {
+            if health == .serving { engine.admitRecords(decoded: [], asked: ids) }
+            return true
+        }
         prefetch.loading = true
         let generation = engineGeneration
         var answeredInPlace = false
@@ -91,8 +97,8 @@ extension ReplicaShell {
             }
             if returned { runReadyInputs() } else { answeredInPlace = true }
         }
-        if !store.loadDecodedRecords(ids, completion: { loaded($0.map(LoadedRecords.decoded)) }) {
-            store.loadRecords(ids) { loaded($0.map(LoadedRecords.encoded)) }
+        if !store.loadDecodedRecords(reads, completion: { loaded($0.map(LoadedRecords.decoded)) }) {
+            store.loadRecords(reads) { loaded($0.map(LoadedRecords.encoded)) }
         }
         returned = true
         return answeredInPlace
@@ -148,5 +154,26 @@ extension ReplicaShell {
             else { return }
             carryOut(answer(&engine, encoded, clock.nowMillis))
         }
+    }
+}
+
+// MARK: - The ids a store that started empty may hold
+
+extension ReplicaShell {
+    /// Starts the filter with the ids the store holds, when it said (it holds few) and
+    /// the config asks for one.
+    func startStoredIDFilter(_ recovered: RecoveredState) {
+        guard let held = recovered.heldIDs, config.storedIDFilterBits > 0 else { return }
+        var filter = StoredIDFilter(bits: config.storedIDFilterBits)
+        for id in held { filter.insert(id) }
+        storedIDs = filter
+    }
+
+    /// Notes the ids of a request handed to the store, before it is (so no read can
+    /// miss one), and lets the filter go once it is too full to spare reads.
+    func noteStored(_ request: PersistRequest) {
+        guard storedIDs != nil else { return }
+        for record in request.records { storedIDs!.insert(record.record.id) }
+        if storedIDs!.isFull { storedIDs = nil }
     }
 }

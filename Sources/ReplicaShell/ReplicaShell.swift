@@ -1,18 +1,5 @@
 import ReplicaCore
 
-/// Settings of a shell beyond its engine's.
-public struct ShellConfig: Sendable {
-    public var engine: EngineConfig
-    /// How long a read with a session token may wait for this region to catch up.
-    public var sessionWaitMillis: UInt64 = 1_000
-    /// After a failed commit: first wait before trying the store again, doubled per
-    /// failed try up to the max.
-    public var recoveryRetryMillisMin: UInt64 = 500
-    public var recoveryRetryMillisMax: UInt64 = 5_000
-
-    public init(engine: EngineConfig) { self.engine = engine }
-}
-
 /// One region's directive interpreter: owns the pure `ReplicationEngine` and carries out
 /// its directives against a store, a peer bus and a clock. The node runs it over SQLite,
 /// NIO and the wall clock; paysim runs the very same type over a simulated disk, network
@@ -71,6 +58,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     var prefetch = PrefetchState()
     /// Counts engine rebuilds, so a store read's answer meant for an earlier engine is dropped.
     var engineGeneration = 0
+    /// The ids the store may hold, while it started empty and the filter is worth keeping.
+    var storedIDs: StoredIDFilter?
     /// Change feed followers waiting for a new change.
     var feed = FeedWaiters()
 
@@ -92,6 +81,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         self.clock = clock
         self.engine = ReplicationEngine(config: config.engine, recovered: recovered, nowMillis: clock.nowMillis)
         self.historyAnnounced = recovered.ownHistoryComplete
+        startStoredIDFilter(recovered)
         self.wireRaisesAnnounced = engine.counters.wireFormatRaised
     }
 
@@ -295,6 +285,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
         for directive in directives {
             switch directive {
             case .persist(let request):
+                noteStored(request)
                 commitsInFlight += 1
                 store.commit(request) { [weak self] outcome in self?.committed(request.id, outcome) }
             case .send(let peer, let message):

@@ -53,6 +53,7 @@ public final class StoreReader: @unchecked Sendable {
             state.ownHistoryComplete = ownHistory.map { $0 != 0 } ?? !state.vector.sortedEntries.isEmpty
             try readWire(into: &state)
             try readMembership(into: &state)
+            state.heldIDs = try heldIDs()
             // Row order, not id order: a sequential scan of the table. "ORDER BY id" walks the
             // id index and fetches rows at random: 14 s instead of 1.2 s for 1M payments read
             // from a cold cache. The engine indexes the records by id itself.
@@ -121,6 +122,21 @@ public final class StoreReader: @unchecked Sendable {
             state.retired[region] = UInt64(clamping: rows.int(1))
         }
         state.selfRetired = (try db.scalarInt("SELECT value FROM meta WHERE key = 'region_retired'") ?? 0) != 0
+    }
+
+    /// Every payment id held, when there are at most `RecoveredState.heldIDsMax`; else
+    /// nil. Nil too when a row's id is not a payment id (the list only spares reads, so a
+    /// row it cannot vouch for turns it off rather than stop the start).
+    func heldIDs() throws -> [PaymentID]? {
+        let rows = try db.prepare("SELECT id FROM payments LIMIT \(RecoveredState.heldIDsMax + 1)")
+        var ids: [PaymentID] = []
+        while try rows.step() {
+            guard ids.count < RecoveredState.heldIDsMax, let text = rows.text(0), let id = PaymentID(text) else {
+                return nil
+            }
+            ids.append(id)
+        }
+        return ids
     }
 
     /// The committed version vector.

@@ -118,7 +118,8 @@ enum ShellFixtures {
     /// `clockWaitMillis`: how long writes wait for the peers' clock readings (0: these
     /// tests write before any reading).
     static func shell(
-        peers: [RegionID] = [virginia], ownHistory: Bool = true, cacheBytes: Int? = nil, clockWaitMillis: UInt64 = 0
+        peers: [RegionID] = [virginia], ownHistory: Bool = true, cacheBytes: Int? = nil, clockWaitMillis: UInt64 = 0,
+        filterBits: Int = 0, store: ManualStore = ManualStore()
     ) -> TestShell {
         var engine = EngineConfig(region: tokyo, peers: peers)
         engine.recordCacheBytes = cacheBytes
@@ -126,7 +127,7 @@ enum ShellFixtures {
         var config = ShellConfig(engine: engine)
         config.recoveryRetryMillisMin = 100
         config.recoveryRetryMillisMax = 400
-        let store = ManualStore()
+        config.storedIDFilterBits = filterBits
         store.committed.ownHistoryComplete = ownHistory
         store.bounded = cacheBytes != nil
         let shell = TestShell(

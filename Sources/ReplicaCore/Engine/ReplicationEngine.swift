@@ -229,6 +229,14 @@ public struct RecoveredState: Sendable {
     public var retired: [RegionID: UInt64] = [:]
     /// This region was retired (`paynode decommission`): its store serves no more.
     public var selfRetired = false
+    /// Every payment id the store holds, when it holds few (at most `heldIDsMax`: a new
+    /// region, one wiped, one that held a few before a catch-up); nil when it holds more
+    /// or a store does not say. For the shell, which then knows every id the store holds
+    /// is one of these or one it handed it since (`StoredIDFilter`); the engine does not
+    /// read it.
+    public var heldIDs: [PaymentID]?
+    /// The most ids a store lists in `heldIDs` (reading them costs a restart a few ms).
+    public static let heldIDsMax = 10_000
 
     public init(
         records: [PaymentRecord] = [], vector: VersionVector = VersionVector(), logTail: [LogEntry] = [],

@@ -82,6 +82,7 @@ public struct InMemoryStorage: Sendable {
             ownHistoryComplete: ownHistoryComplete, wireActive: wireActive, wireSpeaks: wireSpeaks)
         state.retired = retired
         state.selfRetired = selfRetired
+        if records.count <= RecoveredState.heldIDsMax { state.heldIDs = records.keys.sortedByID() }
         return state
     }
 

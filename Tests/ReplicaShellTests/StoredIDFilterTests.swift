@@ -1,0 +1,74 @@
+import ReplicaCore
+import Testing
+
+@testable import ReplicaShell
+
+/// A shell whose store started empty knows which ids the store may hold: a read of an id
+/// it never handed the store is answered with no read, and one it did is read back.
+@Suite struct StoredIDFilterTests {
+    typealias F = ShellFixtures
+
+    static func id(_ label: String, _ n: Int) -> PaymentID {
+        PaymentID.derived(merchantID: "m", idempotencyKey: "\(label)-\(n)")
+    }
+
+    @Test func noIdInsertedIsEverMissed_andFewOthersAreTakenForOne() {
+        var filter = StoredIDFilter(bits: 1 << 16)
+        let inserted = (0..<4_000).map { Self.id("in", $0) }
+        for id in inserted { filter.insert(id) }
+        #expect(inserted.allSatisfy(filter.mayContain))
+        // 4,000 ids in 65,536 bits: about 0.5% false positives ((1 - e^(-3 * 4000 / 65536))^3).
+        let taken = (0..<10_000).filter { filter.mayContain(Self.id("out", $0)) }.count
+        #expect(taken < 150, "\(taken) of 10,000 ids never inserted taken for inserted")
+        #expect(!filter.isFull)
+        for n in 4_000...(1 << 15) { filter.insert(Self.id("in", n)) }
+        #expect(filter.isFull)
+        #expect(StoredIDFilter(bits: 1 << 16).mayContain(Self.id("in", 0)) == false)
+    }
+
+    @Test func aStoreThatStartedEmpty_isNotReadForNewIds_andIsReadForWhatItWasGiven() {
+        let shell = F.shell(cacheBytes: 4_096, filterBits: 1 << 16)
+        for n in 1...40 {
+            shell.submit(F.create(n), durability: .local, reply: { _ in })
+            shell.store.finish(.committed)
+        }
+        #expect(shell.store.loads.isEmpty, "a create of a new id read the store")
+        // 40 records do not fit 4 KB: the first was evicted, and is read back to be updated.
+        let answer = Answers<WriteAck>()
+        shell.submit(PrefetchTests.patch(1, .authorized), durability: .local, reply: answer.reply)
+        #expect(shell.store.loads == [[PaymentID.derived(merchantID: "m_1", idempotencyKey: "k-1")]])
+        shell.store.finish(.committed)
+        let ack = try? answer.all.first?.get()
+        #expect(ack?.payment.status == .authorized && ack?.payment.orderID == "o-1" && ack?.payment.amount == 1_001)
+        // An idempotent replay of an evicted create is found too, and answered as a replay.
+        let replay = Answers<WriteAck>()
+        shell.submit(F.create(2), durability: .local, reply: replay.reply)
+        #expect((try? replay.all.first?.get())?.replayed == true)
+        #expect(shell.store.loads.count == 2)
+    }
+
+    @Test func aRestartedShell_startsFromTheIdsTheStoreHolds() {
+        let store = ManualStore()
+        let first = F.shell(cacheBytes: 4_096, filterBits: 1 << 16, store: store)
+        first.submit(F.create(1), durability: .local, reply: { _ in })
+        store.finish(.committed)
+        #expect(store.loads.isEmpty)
+        // The same store under a new shell (a restart): the payment it holds is read back
+        // to be updated; a new one is not read.
+        let second = F.shell(cacheBytes: 4_096, filterBits: 1 << 16, store: store)
+        second.submit(F.create(2), durability: .local, reply: { _ in })
+        store.finish(.committed)
+        #expect(store.loads.isEmpty)
+        let answer = Answers<WriteAck>()
+        second.submit(PrefetchTests.patch(1, .authorized), durability: .local, reply: answer.reply)
+        #expect(store.loads.count == 1)
+        store.finish(.committed)
+        #expect((try? answer.all.first?.get())?.payment.orderID == "o-1")
+        // A store that does not list its ids (it holds too many) gets no filter.
+        var recovered = store.committed.recover(includingRecords: false)
+        recovered.heldIDs = nil
+        let third = TestShell(
+            config: second.config, recovered: recovered, store: store, bus: RecordingBus(), clock: ManualClock())
+        #expect(third.storedIDs == nil)
+    }
+}
