@@ -157,7 +157,7 @@ extension ReplicaShell {
     }
 }
 
-// MARK: - The ids a store that started empty may hold
+// MARK: - The ids a store that held few at the start may hold
 
 extension ReplicaShell {
     /// Starts the filter with the ids the store holds, when it said (it holds few) and

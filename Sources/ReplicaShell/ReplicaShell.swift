@@ -58,7 +58,8 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
     var prefetch = PrefetchState()
     /// Counts engine rebuilds, so a store read's answer meant for an earlier engine is dropped.
     var engineGeneration = 0
-    /// The ids the store may hold, while it started empty and the filter is worth keeping.
+    /// The ids the store may hold, when it held few at the start and while the filter is
+    /// worth keeping (`StoredIDFilter`).
     var storedIDs: StoredIDFilter?
     /// Change feed followers waiting for a new change.
     var feed = FeedWaiters()

@@ -9,9 +9,9 @@ public struct ShellConfig: Sendable {
     /// failed try up to the max.
     public var recoveryRetryMillisMin: UInt64 = 500
     public var recoveryRetryMillisMax: UInt64 = 5_000
-    /// Bits of the filter of ids a store that started empty may hold (`StoredIDFilter`,
-    /// a bit per byte / 8 of memory); 0: none, every read of a record the engine lacks
-    /// goes to the store.
+    /// Bits of the filter of ids a store that held few payments at the start may hold
+    /// (`StoredIDFilter`: bits / 8 bytes of memory); 0: none, every read of a record the
+    /// engine lacks goes to the store.
     public var storedIDFilterBits = 0
 
     public init(engine: EngineConfig) { self.engine = engine }
