@@ -106,8 +106,10 @@ extension PaymentJSON {
                 i += 1
                 switch e {
                 case 0x22, 0x5C, 0x6E, 0x72, 0x74: continue  // " \ n r t
-                case 0x75:  // u, then four lower-case hex digits
-                    guard i + 4 <= n, (i..<i + 4).allSatisfy({ isLowerHex(text[$0]) }) else { return false }
+                case 0x75:  // u00, then a control character's two lower-case hex digits
+                    guard i + 4 <= n, text[i] == 0x30, text[i + 1] == 0x30, text[i + 2] == 0x30 || text[i + 2] == 0x31,
+                        isLowerHex(text[i + 3])
+                    else { return false }
                     i += 4
                 default: return false
                 }

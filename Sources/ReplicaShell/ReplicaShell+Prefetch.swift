@@ -166,7 +166,7 @@ extension ReplicaShell {
         guard let held = recovered.heldIDs, config.storedIDFilterBits > 0 else { return }
         var filter = StoredIDFilter(bits: config.storedIDFilterBits)
         for id in held { filter.insert(id) }
-        storedIDs = filter
+        storedIDs = filter.isFull ? nil : filter
     }
 
     /// Notes the ids of a request handed to the store, before it is (so no read can

@@ -11,7 +11,7 @@ import ReplicaCore
 /// the reverse, as long as every id committed went through `insert` first. Its hash is
 /// FNV-1a over the id's bytes, not Swift's `Hasher`, whose seed changes per process, so
 /// a simulation replays exactly. Once it holds more ids than half its bits, where nearly
-/// two reads in five would be made anyway, it says so (`isFull`) and the shell lets it go.
+/// half the reads would be made anyway, it says so (`isFull`) and the shell lets it go.
 struct StoredIDFilter {
     private var words: [UInt64]
     private let mask: UInt64
@@ -28,13 +28,21 @@ struct StoredIDFilter {
     /// Whether the filter holds so many ids that it is no longer worth keeping.
     var isFull: Bool { count > words.count * 32 }
 
+    /// Adds `id`. An id that sets no new bit (written again, or a false positive) is not
+    /// counted, so `count` follows the distinct ids, not the writes.
     mutating func insert(_ id: PaymentID) {
         let (a, b) = Self.hashes(id)
+        var added = false
         for i in 0..<Self.probes {
             let bit = (a &+ UInt64(i) &* b) & mask
-            words[Int(bit >> 6)] |= 1 << (bit & 63)
+            let word = Int(bit >> 6)
+            let flag: UInt64 = 1 << (bit & 63)
+            if words[word] & flag == 0 {
+                words[word] |= flag
+                added = true
+            }
         }
-        count += 1
+        if added { count += 1 }
     }
 
     /// False when `id` was never inserted; true when it may have been.

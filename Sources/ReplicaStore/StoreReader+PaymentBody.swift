@@ -31,13 +31,15 @@ extension StoreReader {
     /// The body of the complete payment `id` from the current row of `s` (columns as
     /// `paymentBody` selects them), or nil when a column is not as written.
     private static func body(of id: PaymentID, from s: SQLiteStatement) -> PaymentBody? {
+        // NULLs first: a column's type is not defined once it was read as another.
+        guard !s.isNull(3), !s.isNull(11), !s.isNull(12), !s.isNull(14) else { return nil }
         let amount = s.int(3)
         let created = s.int(11)
         let updated = s.int(12)
         guard let merchant = s.text(1), let method = s.text(5), PaymentMethod(rawValue: method) != nil,
             let status = s.text(6), PaymentStatus(rawValue: status) != nil,
-            !s.isNull(3), (PaymentValidation.amountMinorMin...PaymentValidation.amountMinorMax).contains(amount),
-            !s.isNull(11), created >= 0, !s.isNull(12), updated >= 0, !s.isNull(14)
+            (PaymentValidation.amountMinorMin...PaymentValidation.amountMinorMax).contains(amount),
+            created >= 0, updated >= 0
         else { return nil }
         var out = JSONBytes(capacity: 512)
         out.raw("{\"id\":")
