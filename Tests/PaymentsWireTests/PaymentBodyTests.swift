@@ -10,26 +10,13 @@ import Testing
         "plain", "\"q\"", "b\\s", "l\nb", "t\th", "cr\r", "\u{1}", "\u{1f}", "é", "日本", "💳", "a/b", " ",
     ]
 
-    /// A small seeded generator, so a failure replays.
-    struct Seeded: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
-    static func text(_ r: inout some RandomNumberGenerator) -> String {
-        (0..<Int.random(in: 1...4, using: &r)).map { _ in pieces.randomElement(using: &r)! }.joined()
+    /// Every text of one to three pieces, in order.
+    static let texts: [String] = pieces.flatMap { a in
+        [a] + pieces.flatMap { b in [a + b] + pieces.map { c in a + b + c } }
     }
 
     @Test func quotedBytesAreJSONStringQuote() {
-        var r = Seeded(state: 1)
-        for _ in 0..<500 {
-            let text = Self.text(&r)
+        for text in Self.texts {
             var out = JSONBytes(capacity: 0)
             out.quoted(text)
             #expect(String(decoding: out.bytes, as: UTF8.self) == JSONString.quote(text), "\(text.debugDescription)")
@@ -45,10 +32,9 @@ import Testing
             var text = text
             return text.withUTF8 { PaymentJSON.isMetadata(UnsafeRawBufferPointer($0)) }
         }
-        var r = Seeded(state: 2)
-        for _ in 0..<200 {
-            let pairs = (0..<Int.random(in: 0...5, using: &r)).map {
-                MetadataPair(key: "k\($0)", value: Self.text(&r))
+        for n in stride(from: 0, to: Self.texts.count, by: 7) {
+            let pairs = (0..<(n % 6)).map {
+                MetadataPair(key: "k\($0)", value: Self.texts[(n + $0) % Self.texts.count])
             }
             let text = PaymentJSON.metadata(pairs)
             #expect(check(text), "\(text)")

@@ -35,8 +35,11 @@ import Testing
         #expect((try? first.all.first?.get())?.seq == 1 && (try? second.all.first?.get())?.seq == 2)
     }
 
-    @Test func test_evictedRecord_isReadBackBeforeAnUpdate_neverTakenForANewOne() {
-        let shell = F.shell(cacheBytes: 4_096)
+    /// With and without the filter of ids the store may hold (`StoredIDFilter`): with it,
+    /// a store that started empty is not read for new ids, only for what it was given.
+    @Test(arguments: [0, 1 << 16])
+    func test_evictedRecord_isReadBackBeforeAnUpdate_neverTakenForANewOne(filterBits: Int) {
+        let shell = F.shell(cacheBytes: 4_096, filterBits: filterBits)
         for n in 1...40 {
             shell.submit(F.create(n), durability: .local, reply: { _ in })
             shell.store.finish(.committed)
@@ -45,9 +48,11 @@ import Testing
         #expect(shell.engine.recordCacheBytesHeld <= 4_096)
         #expect(!shell.engine.recordsToLoad(for: Self.patch(1, .authorized)).isEmpty)
         let loadsBefore = shell.store.loads.count
+        if filterBits > 0 { #expect(loadsBefore == 0, "a create of a new id read the store") }
         let answer = Answers<WriteAck>()
         shell.submit(Self.patch(1, .authorized), durability: .local, reply: answer.reply)
         #expect(shell.store.loads.count == loadsBefore + 1)
+        #expect(shell.store.loads.last == [PaymentID.derived(merchantID: "m_1", idempotencyKey: "k-1")])
         shell.store.finish(.committed)
         let ack = try? answer.all.first?.get()
         #expect(ack?.payment.status == .authorized && ack?.payment.orderID == "o-1" && ack?.payment.amount == 1_001)
@@ -55,6 +60,7 @@ import Testing
         let replay = Answers<WriteAck>()
         shell.submit(F.create(2), durability: .local, reply: replay.reply)
         #expect((try? replay.all.first?.get())?.replayed == true)
+        #expect(shell.store.loads.count == loadsBefore + 2)
     }
 
     @Test func test_failedCommitWhileInputsWait_answersThemUnavailable() {

@@ -3,8 +3,9 @@ import Testing
 
 @testable import ReplicaShell
 
-/// A shell whose store started empty knows which ids the store may hold: a read of an id
-/// it never handed the store is answered with no read, and one it did is read back.
+/// A shell whose store held few payments at the start knows which ids the store may hold:
+/// a read of an id it never handed the store is answered with no read, and one it did is
+/// read back (`PrefetchTests` runs its eviction test with the filter too).
 @Suite struct StoredIDFilterTests {
     typealias F = ShellFixtures
 
@@ -28,27 +29,6 @@ import Testing
         for n in 4_000...(1 << 16) { filter.insert(Self.id("in", n)) }
         #expect(filter.isFull)
         #expect(StoredIDFilter(bits: 1 << 16).mayContain(Self.id("in", 0)) == false)
-    }
-
-    @Test func aStoreThatStartedEmpty_isNotReadForNewIds_andIsReadForWhatItWasGiven() {
-        let shell = F.shell(cacheBytes: 4_096, filterBits: 1 << 16)
-        for n in 1...40 {
-            shell.submit(F.create(n), durability: .local, reply: { _ in })
-            shell.store.finish(.committed)
-        }
-        #expect(shell.store.loads.isEmpty, "a create of a new id read the store")
-        // 40 records do not fit 4 KB: the first was evicted, and is read back to be updated.
-        let answer = Answers<WriteAck>()
-        shell.submit(PrefetchTests.patch(1, .authorized), durability: .local, reply: answer.reply)
-        #expect(shell.store.loads == [[PaymentID.derived(merchantID: "m_1", idempotencyKey: "k-1")]])
-        shell.store.finish(.committed)
-        let ack = try? answer.all.first?.get()
-        #expect(ack?.payment.status == .authorized && ack?.payment.orderID == "o-1" && ack?.payment.amount == 1_001)
-        // An idempotent replay of an evicted create is found too, and answered as a replay.
-        let replay = Answers<WriteAck>()
-        shell.submit(F.create(2), durability: .local, reply: replay.reply)
-        #expect((try? replay.all.first?.get())?.replayed == true)
-        #expect(shell.store.loads.count == 2)
     }
 
     @Test func aRestartedShell_startsFromTheIdsTheStoreHolds() {

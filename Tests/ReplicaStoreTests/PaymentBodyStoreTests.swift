@@ -10,61 +10,48 @@ import Testing
 /// (`PaymentJSON.payment`, what the router answers); and a row whose columns are not as
 /// written gives no body, so the read goes to the record.
 @Suite struct PaymentBodyStoreTests {
-    /// A small seeded generator, so a failure replays from its seed.
-    struct Random: RandomNumberGenerator {
-        var state: UInt64
-        mutating func next() -> UInt64 {
-            state &+= 0x9E37_79B9_7F4A_7C15
-            var z = state
-            z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-            z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-            return z ^ (z >> 31)
-        }
-    }
-
     /// Free text with what JSON must escape and what it must not touch.
     static let pieces = [
         "plain", "\"quoted\"", "back\\slash", "line\nbreak", "tab\there", "cr\r", "é", "日本", "💳", "a/b", "<>&", " ",
     ]
 
-    static func text(_ r: inout Random, parts: Int = 3) -> String {
-        (0..<Int.random(in: 1...parts, using: &r)).map { _ in pieces.randomElement(using: &r)! }.joined()
+    /// The `n`th text of one to three pieces.
+    static func text(_ n: Int) -> String {
+        let k = pieces.count
+        let (b, c) = (n / k % (k + 1), n / (k * (k + 1)) % (k + 1))
+        return pieces[n % k] + (b < k ? pieces[b] : "") + (c < k ? pieces[c] : "")
     }
 
-    static func create(_ i: Int, _ r: inout Random) -> CreatePayment {
-        let metadata: [String: String]? =
-            Bool.random(using: &r)
-            ? Dictionary(uniqueKeysWithValues: (0..<Int.random(in: 0...4, using: &r)).map { ("k\($0)", text(&r)) })
-            : nil
-        return CreatePayment(
+    /// The `i`th payment: each optional field present or not, and every text different.
+    static func create(_ i: Int) -> CreatePayment {
+        CreatePayment(
             merchantID: "m_\(i % 5)", orderID: "order-\(i)",
-            amount: Int64.random(in: 1...1_000_000_000_000_000, using: &r),
-            currency: ["USD", "EUR", "JPY"].randomElement(using: &r)!,
-            method: Bool.random(using: &r) ? .card : .bankTransfer,
-            paymentKey: Bool.random(using: &r) ? "pk_\(i)" : nil,
-            customerID: Bool.random(using: &r) ? "cust_\(i)" : nil,
-            description: Bool.random(using: &r) ? text(&r) : nil, metadata: metadata)
+            amount: 1 + Int64(i) * 4_999_999_999_999 % 1_000_000_000_000_000,
+            currency: ["USD", "EUR", "JPY"][i % 3], method: i % 2 == 0 ? .card : .bankTransfer,
+            paymentKey: i & 2 == 0 ? "pk_\(i)" : nil, customerID: i & 4 == 0 ? "cust_\(i)" : nil,
+            description: i & 8 == 0 ? text(i * 31) : nil,
+            metadata: i & 16 == 0
+                ? Dictionary(uniqueKeysWithValues: (0..<(i % 5)).map { ("k\($0)", text(i * 7 + $0)) }) : nil)
     }
 
     @Test func theBodyFromTheColumnsIsTheRecordsPaymentJSON_overGeneratedPayments() throws {
         let tmp = TempStore()
         let store = try tmp.open(.normal)
         var w = Writer()
-        var r = Random(state: 20_261_205)
         var ids: [PaymentID] = []
         var now: UInt64 = 1_764_000_000_000
         for i in 0..<200 {
-            let c = Self.create(i, &r)
+            let c = Self.create(i)
             let id = PaymentID.derived(merchantID: c.merchantID, idempotencyKey: "k\(i)")
-            now += UInt64.random(in: 0...2, using: &r)
+            now += UInt64(i % 3)
             try store.commit([w.submit(.create(id, c, idempotent: true), at: now)])
             ids.append(id)
             // Some are changed after: a newer version, cleared and replaced fields.
-            if Bool.random(using: &r) {
+            if i % 3 != 0 {
                 now += 1
                 let patch = PaymentPatch(
-                    status: .authorized, paymentKey: Bool.random(using: &r) ? .clear : .set("pk2_\(i)"),
-                    description: .set(Self.text(&r)), metadata: Bool.random(using: &r) ? .clear : .set(["x": "\"y\""]))
+                    status: .authorized, paymentKey: i & 32 == 0 ? .clear : .set("pk2_\(i)"),
+                    description: .set(Self.text(i * 13 + 5)), metadata: i & 64 == 0 ? .clear : .set(["x": "\"y\""]))
                 try store.commit([w.submit(.update(id, patch), at: now)])
             }
         }
