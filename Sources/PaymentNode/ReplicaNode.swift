@@ -191,6 +191,17 @@ public final class ReplicaNode: @unchecked Sendable {
         }
     }
 
+    /// The same write, answered through `reply` on the engine's loop rather than awaited:
+    /// what an API event loop calls (the create fast path), which hands the write to the
+    /// engine's loop and returns. No span is started (with tracing, every request takes
+    /// the router).
+    public func submit(
+        _ command: PaymentCommand, actor: String?, durability: Durability,
+        reply: @escaping @Sendable (Result<WriteAck, NodeError>) -> Void
+    ) {
+        loop.execute { [shell] in shell.value.submit(command, actor: actor, durability: durability, reply: reply) }
+    }
+
     /// Waits until this region has committed everything `token` covers (up to the
     /// configured wait), so a read that follows sees the session's own writes.
     public func waitForSession(_ token: VersionVector?) async throws(NodeError) {

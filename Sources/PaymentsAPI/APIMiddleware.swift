@@ -43,11 +43,16 @@ struct ErrorBodyMiddleware<Context: RequestContext>: RouterMiddleware {
     }
 
     static func response(_ error: APIError) -> Response {
+        Response(status: error.status, headers: headers(error), body: .init(byteBuffer: ByteBuffer(string: error.json)))
+    }
+
+    /// The headers of `error`'s answer (the create fast path answers with them too).
+    static func headers(_ error: APIError) -> HTTPFields {
         var headers: HTTPFields = [.contentType: "application/json"]
         if error.status == .unauthorized { headers[.wwwAuthenticate] = "Bearer" }
         if let allow = error.allow { headers[.allow] = allow.joined(separator: ", ") }
         if let seconds = error.retryAfterSeconds { headers[.retryAfter] = String(seconds) }
-        return Response(status: error.status, headers: headers, body: .init(byteBuffer: ByteBuffer(string: error.json)))
+        return headers
     }
 
     static func translate(_ error: HTTPError, request: Request, routes: RouteTable) -> APIError {

@@ -29,34 +29,11 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
 
     func create(_ request: Request, key: APIKey) async throws -> Response {
         let body = try await APIResponses.body(request, max: settings.bodyBytesMax)
-        let create = try PaymentRequests.create(try PaymentRequests.parseBody(body))
-        // A merchant-bound key names the merchant itself, so saying no reveals nothing.
-        guard key.covers(merchantID: create.merchantID) else {
-            throw APIError.merchantForbidden(key, create.merchantID)
-        }
-        let durability = try durability(request)
-        let id: PaymentID
-        var idempotent = false
-        if let key = request.headers[.idempotencyKey] {
-            guard (1...255).contains(key.utf8.count), key.utf8.allSatisfy({ $0 >= 0x21 && $0 <= 0x7E }) else {
-                throw APIError.invalid("Idempotency-Key", "Idempotency-Key must be 1-255 printable ASCII characters")
-            }
-            // The id is derived from the merchant id as the body gives it: checked here only
-            // to be a string within the key's bounds. The write rule validates the create,
-            // merchant id included, before anything else, so an invalid merchant id is a 422
-            // and no payment ever gets an id derived from it.
-            id = PaymentID.derived(merchantID: create.merchantID, idempotencyKey: key)
-            idempotent = true
-        } else {
-            id = service.newPaymentID()
-        }
-        let ack = try await submit(.create(id, create, idempotent: idempotent), by: key, durability: durability)
-        let status: HTTPResponse.Status =
-            ack.replayed ? .ok : (durability == .remote && ack.achieved == .local ? .accepted : .created)
-        var headers = writeHeaders(ack)
-        headers[.location] = "/v1/payments/\(ack.payment.id.rawValue)"
-        if ack.replayed { headers[.idempotentReplayed] = "true" }
-        return APIResponses.json(status, PaymentJSON.payment(ack.payment), headers: headers)
+        let creation = try PaymentCreation.prepare(
+            body: body, headers: request.headers, key: key, settings: settings, newID: { service.newPaymentID() })
+        let ack = try await submit(creation.command, by: key, durability: creation.durability)
+        let answer = creation.answer(ack)
+        return APIResponses.json(answer.status, answer.body, headers: answer.headers)
     }
 
     func patch(_ request: Request, id text: String, key: APIKey) async throws -> Response {
@@ -80,7 +57,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
         }
         let ack = try await submit(.update(id, patch), by: key, durability: durability)
         let status: HTTPResponse.Status = durability == .remote && ack.achieved == .local ? .accepted : .ok
-        return APIResponses.json(status, PaymentJSON.payment(ack.payment), headers: writeHeaders(ack))
+        return APIResponses.json(status, PaymentJSON.payment(ack.payment), headers: PaymentCreation.writeHeaders(ack))
     }
 
     /// The write, recorded with the key's id as its actor (who made the change).
@@ -93,15 +70,7 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
     }
 
     private func durability(_ request: Request) throws(APIError) -> Durability {
-        guard let text = request.headers[.xDurability] else { return settings.defaultDurability }
-        guard let d = Durability(rawValue: text) else {
-            throw APIError.invalid("X-Durability", "X-Durability must be local or remote")
-        }
-        return d
-    }
-
-    private func writeHeaders(_ ack: WriteAck) -> HTTPFields {
-        [.xSessionToken: SessionToken.format(ack.sessionToken), .xDurabilityAchieved: ack.achieved.rawValue]
+        try PaymentCreation.durability(request.headers, default: settings.defaultDurability)
     }
 
     // MARK: Reads

@@ -28,6 +28,12 @@ public protocol PaymentService: Sendable {
     /// `actor` is the id of the key that made the request: it is recorded with the change
     /// and replicated with it, so every region can say who made it.
     func submit(_ command: PaymentCommand, actor: String, durability: Durability) async throws(NodeError) -> WriteAck
+    /// The same write, answered through `reply` (on any thread) instead of awaited: what
+    /// a connection's event loop calls, which must not wait. By default the async
+    /// `submit`, in a task of its own.
+    func submit(
+        _ command: PaymentCommand, actor: String, durability: Durability,
+        reply: @escaping @Sendable (Result<WriteAck, NodeError>) -> Void)
     /// Returns once this region holds everything `token` covers (412 when it does not
     /// in time).
     func waitForSession(_ token: VersionVector) async throws(NodeError)
@@ -102,4 +108,17 @@ public struct APISettings: Sendable {
 extension PaymentService {
     /// No note.
     public func readinessNote() async -> String? { nil }
+
+    public func submit(
+        _ command: PaymentCommand, actor: String, durability: Durability,
+        reply: @escaping @Sendable (Result<WriteAck, NodeError>) -> Void
+    ) {
+        Task {
+            do throws(NodeError) {
+                reply(.success(try await submit(command, actor: actor, durability: durability)))
+            } catch {
+                reply(.failure(error))
+            }
+        }
+    }
 }

@@ -12,7 +12,7 @@ public enum PaymentsRouter {
         router(service, routes: RouteTable())
     }
 
-    /// The router and the read fast path over `service`, sharing one set of rate limits
+    /// The router and the fast path over `service`, sharing one set of rate limits
     /// and request metrics: what a server serves.
     public static func http<Service: PaymentService>(_ service: Service, serverName: String, logger: Logger)
         -> PaymentsHTTP
@@ -27,8 +27,15 @@ public enum PaymentsRouter {
             : PlainReadByID(
                 service: service, limits: limits, metrics: metrics, accessLog: settings.accessLog, logger: logger,
                 serverName: serverName, region: settings.region.name)
+        let creates =
+            settings.tracing
+            ? nil
+            : PlainCreate(
+                service: service, limits: limits, metrics: metrics, accessLog: settings.accessLog, logger: logger,
+                serverName: serverName)
         return PaymentsHTTP(
-            router: router(service, routes: RouteTable(), limits: limits, metrics: metrics), reads: reads)
+            router: router(service, routes: RouteTable(), limits: limits, metrics: metrics), reads: reads,
+            creates: creates)
     }
 
     static func router<Service: PaymentService>(
@@ -69,15 +76,16 @@ public enum PaymentsRouter {
 }
 
 /// The API as a server serves it: the router, and the channel handler that answers
-/// plain reads by id ahead of it (`PaymentReadFastPath`).
+/// plain reads by id and creates ahead of it (`PaymentFastPath`).
 public struct PaymentsHTTP {
     public let router: Router<APIRequestContext>
     let reads: PlainReadByID?
+    let creates: PlainCreate?
 
     /// Makes the handlers for a new connection's pipeline, after HTTP decoding
-    /// (`HTTP1Channel.Configuration.additionalChannelHandlers`): the read fast path, or
-    /// none with tracing on.
+    /// (`HTTP1Channel.Configuration.additionalChannelHandlers`): the fast path, or none
+    /// with tracing on.
     public var channelHandlers: @Sendable () -> [any RemovableChannelHandler] {
-        { [reads] in reads.map { [PaymentReadFastPath(reads: $0)] } ?? [] }
+        { [reads, creates] in reads.map { [PaymentFastPath(reads: $0, creates: creates)] } ?? [] }
     }
 }

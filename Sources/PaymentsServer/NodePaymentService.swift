@@ -45,6 +45,13 @@ public struct NodePaymentService: PaymentService {
         try await node.submit(command, actor: actor, durability: durability)
     }
 
+    public func submit(
+        _ command: PaymentCommand, actor: String, durability: Durability,
+        reply: @escaping @Sendable (Result<WriteAck, NodeError>) -> Void
+    ) {
+        node.submit(command, actor: actor, durability: durability, reply: reply)
+    }
+
     public func waitForSession(_ token: VersionVector) async throws(NodeError) { try await node.waitForSession(token) }
 
     public func readPayment(_ id: PaymentID, sessionToken: VersionVector?) async throws(NodeError) -> Payment? {

@@ -175,16 +175,18 @@ import Testing
         try await client.execute(uri: "/v1/payments/\(id)", method: .get, headers: Access.headers(keyID))
     }
 
-    /// `service` served as a node serves it: the router behind the read fast path, on a
-    /// loopback port.
+    /// `service` served as a node serves it: the router behind the fast path (or, with
+    /// `fastPath` false, the router alone), on a loopback port.
     static func withLiveServer(
-        _ service: InMemoryPaymentService, logs: LogCapture = LogCapture(),
+        _ service: InMemoryPaymentService, logs: LogCapture = LogCapture(), fastPath: Bool = true,
         _ body: @Sendable (any TestClientProtocol) async throws -> Void
     ) async throws {
         let api = PaymentsRouter.http(service, serverName: "paynode", logger: logs.logger)
         let handlers = api.channelHandlers
+        // Made per connection (the argument is an autoclosure): a handler holds one's state.
         let app = Application(
-            router: api.router, server: .http1(configuration: .init(additionalChannelHandlers: handlers())),
+            router: api.router,
+            server: .http1(configuration: .init(additionalChannelHandlers: fastPath ? handlers() : [])),
             configuration: .init(address: .hostname("127.0.0.1", port: 0), serverName: "paynode"),
             logger: logs.logger)
         try await app.test(.live) { client in try await body(client) }

@@ -44,6 +44,10 @@ final class InMemoryPaymentService: PaymentService {
         var readsAtOnce = true
         /// `readPayment` (the router's read) fails: only a read at once can answer.
         var routedReadsFail = false
+        /// Writes handed over through `submit(_:actor:durability:reply:)` (the create fast
+        /// path's); the async `submit` (the router's) fails.
+        var writesHandedOver = 0
+        var routedWritesFail = false
         /// With the feed held: waits for it to move park here until it is released.
         var feedHeld = false
         var feedWaiters: [CheckedContinuation<Void, Never>] = []
@@ -118,6 +122,21 @@ final class InMemoryPaymentService: PaymentService {
     }
 
     func submit(_ command: PaymentCommand, actor: String, durability: Durability) async throws(NodeError) -> WriteAck {
+        if state.withLock({ $0.routedWritesFail }) { throw .unavailable("writes fail (test switch)") }
+        return try apply(command, actor: actor, durability: durability)
+    }
+
+    /// The write handed over without a task (the create fast path's), counted, and
+    /// answered before this returns (a reply may come that soon).
+    func submit(
+        _ command: PaymentCommand, actor: String, durability: Durability,
+        reply: @escaping @Sendable (Result<WriteAck, NodeError>) -> Void
+    ) {
+        state.withLock { $0.writesHandedOver += 1 }
+        reply(Result { () throws(NodeError) in try apply(command, actor: actor, durability: durability) })
+    }
+
+    private func apply(_ command: PaymentCommand, actor: String, durability: Durability) throws(NodeError) -> WriteAck {
         let region = self.region
         let result: Result<WriteAck, NodeError> = state.withLock { s in
             if let refusal = s.refusal { return .failure(refusal) }
