@@ -1,5 +1,6 @@
 import HTTPTypes
 import Hummingbird
+import PaymentsWire
 import ReplicaCore
 
 /// `GET /v1/events`: the change feed, as JSON pages or as a Server-Sent Events stream
@@ -80,20 +81,20 @@ struct EventRoutes<Service: PaymentService>: Sendable {
         var page = first
         var version = version
         while true {
-            var text = ""
-            for e in page.events { text += "id: \(e.cursor)\nevent: change\ndata: \(EventJSON.event(e))\n\n" }
+            var text = JSONBytes(capacity: 600 * page.events.count)
+            EventJSON.stream(page.events, into: &text)
             // Changes the filters passed over still move the consumer's place.
-            if page.events.isEmpty && page.cursor != query.cursor { text += "id: \(page.cursor)\n\n" }
+            if page.events.isEmpty && page.cursor != query.cursor { text.unquoted("id: \(page.cursor)\n\n") }
             let moved = page.cursor != query.cursor
             query.cursor = page.cursor
             if !moved {
                 let next = try await service.waitForEvents(after: version, timeoutMillis: heartbeatMillis)
-                if next == version { text += ": heartbeat\n\n" }
+                if next == version { text.raw(": heartbeat\n\n") }
                 version = next
             } else {
                 version = try await service.eventsVersion()
             }
-            if !text.isEmpty { try await writer.write(ByteBuffer(string: text)) }
+            if !text.bytes.isEmpty { try await writer.write(ByteBuffer(bytes: text.bytes)) }
             switch Self.standing(of: key, among: service.apiKeys(), nowMillis: service.nowMillis()) {
             case .success(let current): query.merchantIDs = current.merchants
             case .failure(let refusal):

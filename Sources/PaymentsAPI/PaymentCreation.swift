@@ -51,13 +51,15 @@ struct PaymentCreation: Sendable {
     /// The answer to an acknowledged create: 201, 200 for an idempotent replay, 202 when
     /// `remote` was asked and only `local` reached; the payment's JSON, its `Location`,
     /// the session token and the durability reached.
-    func answer(_ ack: WriteAck) -> (status: HTTPResponse.Status, headers: HTTPFields, body: String) {
+    func answer(_ ack: WriteAck) -> (status: HTTPResponse.Status, headers: HTTPFields, body: [UInt8]) {
         let status: HTTPResponse.Status =
             ack.replayed ? .ok : (durability == .remote && ack.achieved == .local ? .accepted : .created)
         var headers = Self.writeHeaders(ack)
         headers[.location] = "/v1/payments/\(ack.payment.id.rawValue)"
         if ack.replayed { headers[.idempotentReplayed] = "true" }
-        return (status, headers, PaymentJSON.payment(ack.payment))
+        var body = JSONBytes(capacity: 512)
+        body.payment(ack.payment)
+        return (status, headers, body.bytes)
     }
 
     /// What every write's answer carries: its session token and the durability reached.

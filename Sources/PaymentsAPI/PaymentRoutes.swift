@@ -33,7 +33,10 @@ struct PaymentRoutes<Service: PaymentService>: Sendable {
             body: body, headers: request.headers, key: key, settings: settings, newID: { service.newPaymentID() })
         let ack = try await submit(creation.command, by: key, durability: creation.durability)
         let answer = creation.answer(ack)
-        return APIResponses.json(answer.status, answer.body, headers: answer.headers)
+        var headers = answer.headers
+        headers[.contentType] = "application/json"
+        return Response(
+            status: answer.status, headers: headers, body: .init(byteBuffer: ByteBuffer(bytes: answer.body)))
     }
 
     func patch(_ request: Request, id text: String, key: APIKey) async throws -> Response {

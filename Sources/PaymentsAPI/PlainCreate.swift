@@ -87,17 +87,17 @@ struct PlainCreate: Sendable {
     ) {
         let status: HTTPResponse.Status
         var fields: HTTPFields
-        let text: String
+        let body: ByteBuffer
         switch result {
         case .success(let ack):
             let answer = taken.creation.answer(ack)
-            (status, fields, text) = (answer.status, answer.headers, answer.body)
+            (status, fields, body) = (answer.status, answer.headers, ByteBuffer(bytes: answer.body))
             fields[.contentType] = "application/json"
         case .failure(let refusal):
             let error = APIError(refusal)
-            (status, fields, text) = (error.status, ErrorBodyMiddleware<APIRequestContext>.headers(error), error.json)
+            (status, fields) = (error.status, ErrorBodyMiddleware<APIRequestContext>.headers(error))
+            body = ByteBuffer(string: error.json)
         }
-        let body = ByteBuffer(string: text)
         fields[.contentLength] = String(body.readableBytes)
         fields[.xRegion] = service.apiSettings.region.name
         fields[.xRequestID] = taken.requestID

@@ -34,6 +34,9 @@ public struct JSONBytes {
         text.withUTF8Buffer { bytes.append(contentsOf: $0) }
     }
 
+    /// A String written as it is, unquoted (text the caller knows needs no escaping).
+    public mutating func unquoted(_ text: String) { bytes.append(contentsOf: text.utf8) }
+
     /// Bytes already known to be JSON, written as they are.
     public mutating func raw(_ json: UnsafeRawBufferPointer) { bytes.append(contentsOf: json) }
 
@@ -52,10 +55,19 @@ public struct JSONBytes {
         }
     }
 
-    /// A String as a quoted JSON string.
+    /// A String as a quoted JSON string, all of it (a NUL is escaped, as
+    /// `JSONString.quote` escapes it).
     public mutating func quoted(_ text: String) {
         var text = text
-        text.withUTF8 { quoted(UnsafeRawBufferPointer($0)) }
+        let plain = text.withUTF8 { t in
+            // Printable ASCII other than `"` and `\` is written as it is: the common case.
+            guard t.allSatisfy({ $0 >= 0x20 && $0 < 0x80 && $0 != 0x22 && $0 != 0x5C }) else { return false }
+            bytes.append(0x22)
+            bytes.append(contentsOf: t)
+            bytes.append(0x22)
+            return true
+        }
+        if !plain { bytes.append(contentsOf: JSONString.quote(text).utf8) }
     }
 
     /// A decimal integer.

@@ -8,10 +8,21 @@ struct FeedWaiters {
         let reply: (UInt64) -> Void
     }
 
-    /// Moves whenever the feed may show more: a commit, or own changes becoming visible.
+    /// Moves whenever the feed may show more: a commit of another region's changes (or of
+    /// a snapshot's end, which moves the feed's floor), or own changes becoming visible.
+    /// A commit of only this region's own changes shows nothing until another region
+    /// holds them, so it does not move it: a follower is not woken to read an empty page.
     var version: UInt64 = 0
     var ownVisible: UInt64 = 0
     var waiting: [Waiter] = []
+    /// Persist requests handed to the store whose commit moves the version.
+    var movingCommits: Set<UInt64> = []
+
+    /// Whether committing `request` may show a follower more at once: it holds another
+    /// region's changes, or ends a snapshot.
+    static func moves(_ request: PersistRequest, region: RegionID) -> Bool {
+        request.compactThrough != nil || request.entries.contains { $0.entry.origin != region }
+    }
 }
 
 extension ReplicaShell {

@@ -287,6 +287,7 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
             switch directive {
             case .persist(let request):
                 noteStored(request)
+                if FeedWaiters.moves(request, region: region) { feed.movingCommits.insert(request.id) }
                 commitsInFlight += 1
                 store.commit(request) { [weak self] outcome in self?.committed(request.id, outcome) }
             case .send(let peer, let message):
@@ -322,10 +323,11 @@ public final class ReplicaShell<Store: ShellStore, Bus: ShellPeerBus, Clock: She
 
     func committed(_ requestID: UInt64, _ outcome: StoreOutcome) {
         commitsInFlight -= 1
+        let movesFeed = feed.movingCommits.remove(requestID) != nil
         switch outcome {
         case .committed:
             if health == .serving || health == .draining {
-                feed.version &+= 1
+                if movesFeed { feed.version &+= 1 }
                 carryOut(engine.didPersist(requestID: requestID, nowMillis: clock.nowMillis))
                 serveSessionWaiters()
             }

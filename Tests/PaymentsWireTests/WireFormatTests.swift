@@ -50,4 +50,39 @@ struct WireFormatTests {
             ])
         #expect(PaymentJSON.changes(entry) == #"{"status":"authorized","amount":5}"#)
     }
+
+    /// A payment's JSON, byte for byte: every field in the contract's order, what must
+    /// be escaped escaped (a NUL included), absent optionals as null.
+    @Test func aPaymentsJSON_isTheContracts() throws {
+        let region = RegionID("eu-west-1")!
+        func payment(_ create: CreatePayment) throws -> Payment {
+            let id = PaymentID.derived(merchantID: create.merchantID, idempotencyKey: "k")
+            var record = PaymentRecord(id: id)
+            let stamp = Stamp(time: HLCTimestamp(wallMillis: 1_764_000_000_123, counter: 7), region: region)
+            for (field, value) in create.fieldValues + [(.requestFingerprint, .text(create.fingerprint))] {
+                record.merge(FieldRegister(value: value, stamp: stamp, base: nil), into: field)
+            }
+            return try #require(Payment(record))
+        }
+        let full = try payment(
+            CreatePayment(
+                merchantID: "m_1", orderID: "o-1", amount: 1250, currency: "EUR", method: .bankTransfer,
+                paymentKey: "pk", customerID: "c\"1", description: "line\nbreak é \u{0}",
+                metadata: ["a": "1", "b": "\"q\""]))
+        let id = full.id.rawValue
+        #expect(
+            PaymentJSON.payment(full)
+                == #"{"id":"\#(id)","merchant_id":"m_1","order_id":"o-1","amount":1250,"currency":"EUR","#
+                + #""method":"bank_transfer","status":"pending","payment_key":"pk","customer_id":"c\"1","#
+                + #""description":"line\nbreak é \u0000","metadata":{"a":"1","b":"\"q\""},"#
+                + #""created_at":"2025-11-24T16:00:00.123Z","updated_at":"2025-11-24T16:00:00.123Z","#
+                + #""region":"eu-west-1","version":"1764000000123.7"}"#)
+        let bare = try payment(
+            CreatePayment(
+                merchantID: "m_2", orderID: "o-2", amount: 1, currency: "JPY", method: .card, paymentKey: nil,
+                customerID: nil, description: nil, metadata: nil))
+        #expect(
+            PaymentJSON.payment(bare).contains(
+                #""payment_key":null,"customer_id":null,"description":null,"metadata":null,"#))
+    }
 }

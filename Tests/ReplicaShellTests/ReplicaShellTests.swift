@@ -126,4 +126,36 @@ import Testing
         shell.peerSent(.hello(region: F.virginia, vector: VersionVector()), from: F.virginia)
         #expect(shell.readinessProblem == nil)
     }
+
+    /// A commit of only this region's own changes shows a follower of the change feed
+    /// nothing (they show once another region holds them), so it wakes no one; the
+    /// acknowledgement that makes them visible does, and so does the commit of another
+    /// region's change.
+    @Test func test_feedFollowers_areWokenOnlyWhenTheFeedCanShowMore() {
+        let shell = F.shell()
+        shell.peerConnected(F.virginia)
+        shell.peerSent(.hello(region: F.virginia, vector: VersionVector()), from: F.virginia)
+        var woken: [UInt64] = []
+        let start = shell.feedVersion
+        shell.waitForFeed(after: start, timeoutMillis: 60_000) { woken.append($0) }
+        shell.submit(F.create(1), durability: .local, reply: Answers<WriteAck>().reply)
+        shell.store.finish(.committed)
+        shell.clock.advance(50)
+        #expect(woken.isEmpty && shell.feedVersion == start)
+        shell.peerSent(.ack(vector: VersionVector([F.tokyo: 1])), from: F.virginia)
+        #expect(woken.count == 1 && shell.ownEventsVisibleThrough == 1)
+
+        shell.waitForFeed(after: shell.feedVersion, timeoutMillis: 60_000) { woken.append($0) }
+        guard case .create(let id, let create, _) = F.create(2) else { return }
+        let entry = LogEntry(
+            origin: F.virginia, seq: 1, hlc: HLCTimestamp(wallMillis: shell.clock.nowMillis, counter: 0),
+            paymentID: id,
+            changes: (create.fieldValues + [(.requestFingerprint, .text(create.fingerprint))]).map {
+                FieldChange(field: $0.0, value: $0.1, base: nil)
+            })
+        shell.peerSent(.delta(batchID: 1, entries: [entry]), from: F.virginia)
+        #expect(woken.count == 1 && shell.store.waiting.count == 1)
+        shell.store.finish(.committed)
+        #expect(woken.count == 2)
+    }
 }
