@@ -173,6 +173,8 @@ let package = Package(
                 "PaymentDevKit", "PaymentsAPI", "PaymentsServer",
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
                 .product(name: "NIOCore", package: "swift-nio"),
+                .product(name: "NIOPosix", package: "swift-nio"),
+                .product(name: "NIOHTTP1", package: "swift-nio"),
             ]),
         // The deterministic simulator: the same engine in a virtual world (its JSON
         // report is written with PaymentsWire's strings).

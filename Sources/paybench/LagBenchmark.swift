@@ -1,6 +1,7 @@
 import AsyncHTTPClient
 import Foundation
 import NIOCore
+import NIOPosix
 import PaymentNode
 import ReplicaCore
 
@@ -97,16 +98,43 @@ enum LagBenchmark {
     static func fixedRate(
         _ cluster: BenchCluster, _ options: Options, rate: Int, writer: RegionID, readers: [RegionID], run: Int
     ) async throws -> LagResult {
+        guard !cluster.apiTLS else { throw BenchError("the lag run's writer speaks plain HTTP only") }
+        // The writer's own connections on one event loop: it takes what it needs of the
+        // two cores the nodes share, and no more.
+        let loop = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        var clients: [LeanHTTP] = []
+        do {
+            for (r, count) in [(writer, 64)] + readers.map({ ($0, 16) }) {
+                clients.append(
+                    try await LeanHTTP.connect(
+                        port: cluster.apiPorts[r]!, warm: count, apiKey: BenchCluster.apiKey, group: loop))
+            }
+            let result = try await fixedRate(
+                options, rate: rate, writer: clients[0], readers: Array(clients.dropFirst()), run: run)
+            for client in clients { await client.close() }
+            try await loop.shutdownGracefully()
+            return result
+        } catch {
+            for client in clients { await client.close() }
+            try? await loop.shutdownGracefully()
+            throw error
+        }
+    }
+
+    static func fixedRate(_ options: Options, rate: Int, writer: LeanHTTP, readers: [LeanHTTP], run: Int)
+        async throws -> LagResult
+    {
         let state = FixedRateState()
         let start = now()
         // Overloaded: skip, counted as not acked.
         let admit: @Sendable () -> Bool = { state.enter(limit: 2_000) }
         try await openLoop(rate: rate, seconds: options.seconds, admit: admit) { i in
             defer { state.leave() }
-            let reply = try await create(cluster, writer, key: "lag-\(run)-\(rate)-\(i)", durability: "local")
-            guard reply.status == 201, let token = reply.header("X-Session-Token"),
-                let id = reply.json["id"] as? String
-            else {
+            let key = "lag-\(run)-\(rate)-\(i)"
+            let reply = try await writer.send(
+                .POST, "/v1/payments", headers: [("Idempotency-Key", key), ("X-Durability", "local")],
+                body: createBody(key))
+            guard reply.status == 201, let token = reply.sessionToken, let id = reply.id else {
                 state.fail("\(reply.status)")
                 return
             }
@@ -114,9 +142,8 @@ enum LagBenchmark {
             state.ack()
             guard i % options.sampleEvery == 0 else { return }
             var worst = 0.0
-            for r in readers {
-                let read = try await cluster.get(
-                    r, "/v1/payments/\(id)", headers: ["X-Session-Token": token], timeout: .seconds(60))
+            for reader in readers {
+                let read = try await reader.send(.GET, "/v1/payments/\(id)", headers: [("X-Session-Token", token)])
                 guard read.status == 200 else {
                     state.fail("read \(read.status)")
                     return
@@ -137,11 +164,14 @@ enum LagBenchmark {
     static func create(_ cluster: BenchCluster, _ r: RegionID, key: String, durability: String) async throws
         -> BenchCluster.Reply
     {
-        let body =
-            #"{"merchant_id":"m_lag","order_id":"\#(key)","amount":1250,"currency":"EUR","method":"card","description":"benchmark payment"}"#
-        return try await cluster.send(
+        try await cluster.send(
             r, "POST", "/v1/payments", headers: ["Idempotency-Key": key, "X-Durability": durability],
-            body: body, timeout: .seconds(30))
+            body: createBody(key), timeout: .seconds(30))
+    }
+
+    /// The body of the create with order id `key`.
+    static func createBody(_ key: String) -> String {
+        #"{"merchant_id":"m_lag","order_id":"\#(key)","amount":1250,"currency":"EUR","method":"card","description":"benchmark payment"}"#
     }
 
     /// Raw (before compression) and wire bytes of DELTA frames A has sent.
