@@ -30,12 +30,22 @@ import ReplicaCore
 /// Hummingbird's connection-state handler, after this one, never sees the requests this
 /// one answers: the server must keep its idle timeout off (`NodeServer`). When the server
 /// begins to shut down, a request held here is passed on first, and a create waiting for
-/// its write is answered before the handler after this one hears of it.
+/// its write is answered before the handler after this one hears of it; so are the
+/// client's half-close and a decoding error, either of which ends the connection there.
+/// Once the router is to end the connection (after `Connection: close` or a decoding
+/// error) or the server is shutting down, every request goes to the router: a create
+/// taken then could be committed with no one left to answer.
 final class PaymentFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     typealias InboundIn = HTTPRequestPart
     typealias InboundOut = HTTPRequestPart
     typealias OutboundIn = HTTPResponsePart
     typealias OutboundOut = HTTPResponsePart
+
+    private enum Arrival {
+        case part(HTTPRequestPart)
+        case event(Any)
+        case error(any Error)
+    }
 
     private enum Held {
         /// A read's head, kept until its end shows there is no body.
@@ -51,11 +61,16 @@ final class PaymentFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private var routed = 0
     /// The create handed to the engine and not yet answered.
     private var waiting: PlainCreate.Taken?
-    /// What came while it waits, in order; a read of the socket asked for meanwhile; the
-    /// server's shutdown notice.
-    private var queued: [HTTPRequestPart] = []
+    /// What came while it waits, in order (request parts, the client's half-close, a
+    /// decoding error: the router must not hear of the last two before the create is
+    /// answered); a read of the socket asked for meanwhile; the server's shutdown notice.
+    private var queued: [Arrival] = []
     private var readAsked = false
     private var quiesceHeld = false
+    /// Everything goes to the router from now on: it will end the connection (a request
+    /// with `Connection: close`, a decoding error) or the server is shutting down, and a
+    /// create taken now could be committed with no one left to answer.
+    private var routeAll = false
     private var context: ChannelHandlerContext?
     private var date = HTTPDate()
 
@@ -70,7 +85,7 @@ final class PaymentFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
         let part = unwrapInboundIn(data)
         if waiting != nil {
-            queued.append(part)
+            queued.append(.part(part))
             return
         }
         take(part, context: context)
@@ -79,7 +94,8 @@ final class PaymentFastPath: ChannelDuplexHandler, RemovableChannelHandler {
     private func take(_ part: HTTPRequestPart, context: ChannelHandlerContext) {
         switch part {
         case .head(let request):
-            if routed == 0 && context.channel.isWritable {
+            if request.headerFields[.connection]?.lowercased().contains("close") ?? false { routeAll = true }
+            if routed == 0 && !routeAll && context.channel.isWritable {
                 if reads.mayAnswer(request) {
                     held = .read(request)
                     return
@@ -130,8 +146,16 @@ final class PaymentFastPath: ChannelDuplexHandler, RemovableChannelHandler {
         guard let context else { return }
         write(response, body, context: context)
         let passing = !queued.isEmpty || quiesceHeld
+        // Shutting down: what came meanwhile is the router's, as it would have been.
+        if quiesceHeld { routeAll = true }
         while waiting == nil, !queued.isEmpty {
-            take(queued.removeFirst(), context: context)
+            switch queued.removeFirst() {
+            case .part(let part): take(part, context: context)
+            case .event(let event): context.fireUserInboundEventTriggered(event)
+            case .error(let error):
+                routeAll = true
+                context.fireErrorCaught(error)
+            }
         }
         if waiting == nil && quiesceHeld {
             quiesceHeld = false
@@ -178,9 +202,26 @@ final class PaymentFastPath: ChannelDuplexHandler, RemovableChannelHandler {
                 quiesceHeld = true
                 return
             }
+            routeAll = true
             passHeld(context)
+        } else if waiting != nil {
+            // The client's half-close, say: the router would end the connection before
+            // the waiting create is answered.
+            queued.append(.event(event))
+            return
         }
         context.fireUserInboundEventTriggered(event)
+    }
+
+    /// A decoding error ends the connection at the router (a 400, then close): it waits
+    /// for a waiting create's answer, and no request is taken after it.
+    func errorCaught(context: ChannelHandlerContext, error: any Error) {
+        if waiting != nil {
+            queued.append(.error(error))
+            return
+        }
+        routeAll = true
+        context.fireErrorCaught(error)
     }
 
     /// The held request goes to the router: its head, and a create's body so far.

@@ -48,6 +48,9 @@ final class InMemoryPaymentService: PaymentService {
         /// path's); the async `submit` (the router's) fails.
         var writesHandedOver = 0
         var routedWritesFail = false
+        /// Replies to writes handed over wait here while `holdsReplies`.
+        var holdsReplies = false
+        var heldReplies: [@Sendable () -> Void] = []
         /// With the feed held: waits for it to move park here until it is released.
         var feedHeld = false
         var feedWaiters: [CheckedContinuation<Void, Never>] = []
@@ -132,8 +135,26 @@ final class InMemoryPaymentService: PaymentService {
         _ command: PaymentCommand, actor: String, durability: Durability,
         reply: @escaping @Sendable (Result<WriteAck, NodeError>) -> Void
     ) {
-        state.withLock { $0.writesHandedOver += 1 }
-        reply(Result { () throws(NodeError) in try apply(command, actor: actor, durability: durability) })
+        let result = Result { () throws(NodeError) in try apply(command, actor: actor, durability: durability) }
+        let held = state.withLock { s in
+            s.writesHandedOver += 1
+            if s.holdsReplies { s.heldReplies.append { reply(result) } }
+            return s.holdsReplies
+        }
+        if !held { reply(result) }
+    }
+
+    /// Replies to writes handed over are held from now on, until `releaseReplies`.
+    func holdReplies() { state.withLock { $0.holdsReplies = true } }
+
+    /// Gives the held replies, and no longer holds them.
+    func releaseReplies() {
+        let held = state.withLock { s in
+            s.holdsReplies = false
+            defer { s.heldReplies = [] }
+            return s.heldReplies
+        }
+        for reply in held { reply() }
     }
 
     private func apply(_ command: PaymentCommand, actor: String, durability: Durability) throws(NodeError) -> WriteAck {
