@@ -20,19 +20,12 @@ public enum PaymentsRouter {
         let limits = APIKeyLimits()
         let metrics = HTTPRequestMetrics(registry: service.metricsRegistry)
         let settings = service.apiSettings
+        let parity = RouterParity(
+            service: service, limits: limits, metrics: metrics, accessLog: settings.accessLog, logger: logger,
+            serverName: serverName)
         // With tracing every request gets its server span, so every request takes the router.
-        let reads =
-            settings.tracing
-            ? nil
-            : PlainReadByID(
-                service: service, limits: limits, metrics: metrics, accessLog: settings.accessLog, logger: logger,
-                serverName: serverName, region: settings.region.name)
-        let creates =
-            settings.tracing
-            ? nil
-            : PlainCreate(
-                service: service, limits: limits, metrics: metrics, accessLog: settings.accessLog, logger: logger,
-                serverName: serverName)
+        let reads = settings.tracing ? nil : PlainReadByID(parity: parity)
+        let creates = settings.tracing ? nil : PlainCreate(parity: parity)
         return PaymentsHTTP(
             router: router(service, routes: RouteTable(), limits: limits, metrics: metrics), reads: reads,
             creates: creates)

@@ -18,12 +18,8 @@ import ReplicaCore
 /// reused `Idempotency-Key`, a 503 while the region is unavailable, ...), is written
 /// here, as the router would write it.
 struct PlainCreate: Sendable {
-    let service: any PaymentService
-    let limits: APIKeyLimits
-    let metrics: HTTPRequestMetrics
-    let accessLog: Bool
-    let logger: Logger
-    let serverName: String
+    let parity: RouterParity
+    var service: any PaymentService { parity.service }
 
     static let path = "/v1/payments"
 
@@ -60,10 +56,7 @@ struct PlainCreate: Sendable {
         reply: @escaping @Sendable (Result<WriteAck, NodeError>) -> Void
     ) -> Taken? {
         let now = service.nowMillis()
-        let authentication = APIKeyIdentification.identify(
-            request.headerFields[.authorization], among: service.apiKeys(), nowMillis: { now })
-        guard case .valid(let key) = authentication, key.allows(.paymentsWrite), limits.hasToken(key, nowMillis: now)
-        else { return nil }
+        guard let key = parity.key(request, scope: .paymentsWrite, now: now) else { return nil }
         let creation: PaymentCreation
         do throws(APIError) {
             creation = try PaymentCreation.prepare(
@@ -72,8 +65,8 @@ struct PlainCreate: Sendable {
         } catch {
             return nil
         }
-        guard limits.take(key, nowMillis: now) == nil else { return nil }
-        metrics.inFlight.increment()
+        guard parity.limits.take(key, nowMillis: now) == nil else { return nil }
+        parity.metrics.inFlight.increment()
         service.submit(creation.command, actor: key.id, durability: creation.durability, reply: reply)
         return Taken(
             creation: creation, key: key,
@@ -98,21 +91,9 @@ struct PlainCreate: Sendable {
             (status, fields) = (error.status, ErrorBodyMiddleware<APIRequestContext>.headers(error))
             body = ByteBuffer(string: error.json)
         }
-        fields[.contentLength] = String(body.readableBytes)
-        fields[.xRegion] = service.apiSettings.region.name
-        fields[.xRequestID] = taken.requestID
-        fields[.date] = date.text(atMillis: service.nowMillis())
-        fields[.server] = serverName
-        metrics.inFlight.decrement()
-        metrics.record(route: Self.path, "POST", status.code, keyID: taken.key.id, since: taken.start)
-        if accessLog {
-            var logger = logger
-            logger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
-            logger[metadataKey: "key_id"] = .string(taken.key.id)
-            logger[metadataKey: "request_id"] = .string(taken.requestID)
-            AccessLog<APIRequestContext>.write(
-                logger, method: "POST", route: Self.path, path: Self.path, status: status.code, since: taken.start)
-        }
-        return (HTTPResponse(status: status, headerFields: fields), body)
+        parity.metrics.inFlight.decrement()
+        return parity.answer(
+            status, fields, body, method: "POST", route: Self.path, path: Self.path, keyID: taken.key.id,
+            requestID: taken.requestID, since: taken.start, date: &date)
     }
 }

@@ -6,16 +6,11 @@ import NIOCore
 import PaymentsWire
 import ReplicaCore
 
-/// What the fast path answers, and the answer: the route's own checks and body, the
-/// router's metrics and access log, shared with it.
+/// What the read fast path answers, and the answer: the route's own checks and body, with
+/// what the router's answers share (`RouterParity`).
 struct PlainReadByID: Sendable {
-    let service: any PaymentService
-    let limits: APIKeyLimits
-    let metrics: HTTPRequestMetrics
-    let accessLog: Bool
-    let logger: Logger
-    let serverName: String
-    let region: String
+    let parity: RouterParity
+    var service: any PaymentService { parity.service }
 
     static let prefix = "/v1/payments/"
     /// The route as the router names it in metrics and the access log.
@@ -37,36 +32,15 @@ struct PlainReadByID: Sendable {
         // The prefix is ASCII: its characters are its bytes.
         guard let path = request.path, let id = PaymentID(String(path.dropFirst(Self.prefix.count))) else { return nil }
         let now = service.nowMillis()
-        let authentication = APIKeyIdentification.identify(
-            request.headerFields[.authorization], among: service.apiKeys(), nowMillis: { now })
-        guard case .valid(let key) = authentication, key.allows(.paymentsRead) else { return nil }
-        // As the router does, a key past its limit reads nothing: it is refused first.
-        guard limits.hasToken(key, nowMillis: now) else { return nil }
-        guard let payment = service.readPaymentBodyAtOnce(id), key.covers(merchantID: payment.merchantID) else {
-            return nil
-        }
-        guard limits.take(key, nowMillis: now) == nil else { return nil }
-
-        let requestID = AccessLog<APIRequestContext>.requestID(request.headerFields[.xRequestID])
-        let body = ByteBuffer(bytes: payment.json)
-        var fields = HTTPFields()
-        fields.reserveCapacity(7)
-        fields[.contentType] = "application/json"
-        fields[.contentLength] = String(body.readableBytes)
-        fields[.xRegion] = region
-        fields[.xRequestID] = requestID
-        fields[.date] = date.text(atMillis: now)
-        fields[.server] = serverName
-        metrics.record(route: Self.route, "GET", 200, keyID: key.id, since: start)
-        if accessLog {
-            var logger = logger
-            logger[metadataKey: "hb.request.id"] = .stringConvertible(RequestID())
-            logger[metadataKey: "key_id"] = .string(key.id)
-            logger[metadataKey: "request_id"] = .string(requestID)
-            AccessLog<APIRequestContext>.write(
-                logger, method: "GET", route: Self.route, path: path, status: 200, since: start)
-        }
-        return (HTTPResponse(status: .ok, headerFields: fields), body)
+        guard let key = parity.key(request, scope: .paymentsRead, now: now),
+            let payment = service.readPaymentBodyAtOnce(id), key.covers(merchantID: payment.merchantID),
+            parity.limits.take(key, nowMillis: now) == nil
+        else { return nil }
+        return parity.answer(
+            .ok, [.contentType: "application/json"], ByteBuffer(bytes: payment.json), method: "GET", route: Self.route,
+            path: path, keyID: key.id,
+            requestID: AccessLog<APIRequestContext>.requestID(request.headerFields[.xRequestID]), since: start,
+            date: &date)
     }
 }
 

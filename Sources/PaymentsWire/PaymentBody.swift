@@ -15,7 +15,9 @@ public struct PaymentBody: Sendable, Equatable {
 
     /// The body of a payment already built.
     public init(_ payment: Payment) {
-        self.init(merchantID: payment.merchantID, json: Array(PaymentJSON.payment(payment).utf8))
+        var json = JSONBytes(capacity: 512)
+        json.payment(payment)
+        self.init(merchantID: payment.merchantID, json: json.bytes)
     }
 }
 
