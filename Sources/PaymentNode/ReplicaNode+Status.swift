@@ -12,24 +12,28 @@ extension ReplicaNode {
     /// that each peer lacks (`perPeer`), from `status`'s acknowledgements and the store.
     ///
     /// The sums read the whole unreplicated log: while a peer catches up that is every
-    /// payment this region holds. So the last answer is kept, and given again while the
-    /// store has not changed and the acknowledgements are the same (a source serving a
-    /// snapshot commits nothing, so a `/v1/cluster` poll during a catch-up costs no scan).
+    /// payment this region holds. So the last answer is kept: given again, exact, while
+    /// the store and the acknowledgements are unchanged, and with its age while a read
+    /// runs or while a slow read waits its turn (`MoneyAtRiskCache`).
     public func moneyAtRisk(_ status: ReplicationStatus) async throws -> MoneyAtRisk {
         let own = status.region
         let heldElsewhere = status.peers.map { $0.acked[own] }.max() ?? 0
         let seqs = [heldElsewhere] + status.peers.map { $0.acked[own] }
         let regions = status.peers.map(\.region)
-        let storeChanges = committer.storeChanges
-        if let kept = lastMoneyAtRisk.withLock({ $0 }), kept.storeChanges == storeChanges, kept.seqs == seqs,
-            kept.regions == regions
-        {
-            return kept.answer
+        let key = MoneyAtRiskCache.Key(storeChanges: committer.storeChanges, seqs: seqs, regions: regions)
+        let clock = ContinuousClock()
+        let start = clock.now
+        if case .answer(let kept) = moneyAtRiskCache.withLock({ $0.decide(key, now: start) }) { return kept }
+        do {
+            let sums = try await io.read { reader in try reader.amountsAbove(seqs, of: own) }
+            let answer = MoneyAtRisk(total: sums[0], perPeer: zip(regions, sums.dropFirst()).map { ($0, $1) })
+            let took = clock.now - start
+            moneyAtRiskCache.withLock { $0.keep(answer, for: key, readAt: start, took: took) }
+            return answer
+        } catch {
+            moneyAtRiskCache.withLock { $0.readFailed() }
+            throw error
         }
-        let sums = try await io.read { reader in try reader.amountsAbove(seqs, of: own) }
-        let answer = MoneyAtRisk(total: sums[0], perPeer: zip(regions, sums.dropFirst()).map { ($0, $1) })
-        lastMoneyAtRisk.withLock { $0 = (storeChanges, seqs, regions, answer) }
-        return answer
     }
 
     /// `StateDigest` of the committed records (equal digests, equal state).

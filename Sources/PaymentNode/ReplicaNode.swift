@@ -35,12 +35,8 @@ public final class ReplicaNode: @unchecked Sendable {
     let io: StoreIO
     /// Touched only on `loop`.
     private let shell: NIOLoopBoundBox<Shell>
-    /// `moneyAtRisk`'s last answer, with the store's change count and the acknowledgements
-    /// it was read at.
-    let lastMoneyAtRisk = Mutex<KeptMoneyAtRisk?>(nil)
-    typealias KeptMoneyAtRisk = (
-        storeChanges: UInt64, seqs: [UInt64], regions: [RegionID], answer: MoneyAtRisk
-    )
+    /// `moneyAtRisk`'s last answer, and when it may be given again.
+    let moneyAtRiskCache = Mutex(MoneyAtRiskCache())
 
     /// Opens (or creates) the region's store and resumes from it. Nothing listens yet:
     /// call `start()`.
@@ -364,4 +360,13 @@ public struct MoneyAtRisk: Sendable {
     public let total: [(currency: String, minorUnits: Int64)]
     /// Lacked by each peer.
     public let perPeer: [(peer: RegionID, amounts: [(currency: String, minorUnits: Int64)])]
+    /// 0: the sums are of the store as it is now. Otherwise how long ago they were read:
+    /// a slow read of the log is not repeated on every ask (`MoneyAtRiskCache`).
+    public var ageMillis: UInt64 = 0
+
+    func aged(_ millis: UInt64) -> MoneyAtRisk {
+        var copy = self
+        copy.ageMillis = millis
+        return copy
+    }
 }

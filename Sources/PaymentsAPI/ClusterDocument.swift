@@ -157,6 +157,9 @@ public struct ClusterDocument: Encodable, Sendable {
     public var rpoExposureMillis: UInt64
     /// Per currency, the payments with a write here no other region holds yet.
     public var rpoExposureAmounts: [Amount]
+    /// How long ago the amounts (these and each peer's) were read: 0 when they are of the
+    /// store as it is now.
+    public var rpoExposureAmountsAgeMillis: UInt64 = 0
     public var unreplicatedLocalEntries: UInt64
     /// Why this region's clock is out of bound (it refuses writes), if it is.
     public var clockProblem: String?
@@ -193,6 +196,7 @@ public struct ClusterDocument: Encodable, Sendable {
         case region, vector, peers, counters, transport
         case rpoExposureSeconds = "rpo_exposure_seconds"
         case rpoExposureAmounts = "rpo_exposure_amounts"
+        case rpoExposureAmountsAgeSeconds = "rpo_exposure_amounts_age_seconds"
         case unreplicatedLocalEntries = "unreplicated_local_entries"
         case clockProblem = "clock_problem"
         case stateDigest = "state_digest"
@@ -217,6 +221,7 @@ public struct ClusterDocument: Encodable, Sendable {
         try c.encode(peers, forKey: .peers)
         try c.encode(Self.seconds(rpoExposureMillis), forKey: .rpoExposureSeconds)
         try c.encode(rpoExposureAmounts, forKey: .rpoExposureAmounts)
+        try c.encode(Self.seconds(rpoExposureAmountsAgeMillis), forKey: .rpoExposureAmountsAgeSeconds)
         try c.encode(unreplicatedLocalEntries, forKey: .unreplicatedLocalEntries)
         try c.encode(clockProblem, forKey: .clockProblem)  // null, not absent
         try c.encode(Counters(c: counters), forKey: .counters)

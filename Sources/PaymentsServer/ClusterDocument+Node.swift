@@ -35,6 +35,7 @@ extension ClusterDocument {
                 framesSent: t.framesSent, framesReceived: t.framesReceived, malformedFrames: t.malformedFrames,
                 refusedPeers: t.refusedPeers),
             stateDigest: stateDigest)
+        rpoExposureAmountsAgeMillis = atRisk.ageMillis
         wire = status.wire
         retired = status.retired
     }

@@ -75,10 +75,8 @@ extension ByteWriter {
     /// A record: its id and every present register, in field order.
     public mutating func writeRecord(_ r: PaymentRecord) {
         writePaymentID(r.id)
-        let fields = r.presentFields
-        writeVarint(UInt64(fields.count))
-        for f in fields {
-            let reg = r[f]!
+        writeVarint(UInt64(r.presentCount))
+        for (f, reg) in r.presentRegisters {
             writeUInt8(f.rawValue)
             writeFieldValue(reg.value)
             writeStamp(reg.stamp)

@@ -201,7 +201,7 @@ extension ReplicationEngine {
         // this stream. The peer starts over when its retransmit timer fires; by then this
         // clock may have caught up.
         if chunk.contains(where: { record in
-            record.presentFields.contains { isAheadOfBound(record[$0]!.stamp.time, nowMillis: nowMillis) }
+            record.presentRegisters.contains { isAheadOfBound($0.register.stamp.time, nowMillis: nowMillis) }
         }) {
             counters.entriesHeldForClock += 1
             setSnapshotAccepted(false, by: peer)
@@ -216,8 +216,7 @@ extension ReplicationEngine {
         var touched: [PaymentRecord] = []
         for incoming in chunk {
             var record = records[incoming.id] ?? PaymentRecord(id: incoming.id)
-            for field in incoming.presentFields {
-                let register = incoming[field]!
+            for (field, register) in incoming.presentRegisters {
                 clock.observe(register.stamp.time, nowMillis: nowMillis)
                 if let c = merge(register, into: field, of: &record) { conflicts.append(c) }
             }

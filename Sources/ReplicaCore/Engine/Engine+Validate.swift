@@ -61,8 +61,7 @@ extension ReplicationEngine {
 
     /// Why a snapshot record cannot be merged (nil when it can).
     func problem(with record: PaymentRecord, nowMillis: UInt64) -> String? {
-        for field in record.presentFields {
-            let register = record[field]!
+        for (field, register) in record.presentRegisters {
             guard isClusterRegion(register.stamp.region) else {
                 return "record \(record.id): stamped by \(register.stamp.region), not a region of this cluster"
             }

@@ -33,6 +33,28 @@ public struct PaymentRecord: Hashable, Sendable {
         return present
     }
 
+    /// How many fields hold a register.
+    public var presentCount: Int { registers.reduce(0) { $1 == nil ? $0 : $0 + 1 } }
+
+    /// The fields that hold a register, each with it, in field order: `presentFields`
+    /// without building an array (the engine walks every record it merges, checks and
+    /// encodes this way).
+    public var presentRegisters: PresentRegisters { PresentRegisters(registers: registers) }
+
+    /// The sequence of `presentRegisters`.
+    public struct PresentRegisters: Sequence, IteratorProtocol {
+        let registers: [FieldRegister?]
+        var slot = 0
+
+        public mutating func next() -> (field: PaymentField, register: FieldRegister)? {
+            while slot < registers.count {
+                defer { slot += 1 }
+                if let register = registers[slot] { return (PaymentField(rawValue: UInt8(slot))!, register) }
+            }
+            return nil
+        }
+    }
+
     /// Whether the create has arrived (every required field is present).
     public var isComplete: Bool {
         self[.merchantID] != nil && self[.orderID] != nil && self[.amount] != nil
@@ -82,6 +104,6 @@ public struct PaymentRecord: Hashable, Sendable {
     /// Merges every register of `other` (a record with the same id).
     public mutating func merge(_ other: PaymentRecord) {
         precondition(other.id == id, "merging records of different payments: \(id) and \(other.id)")
-        for field in other.presentFields { merge(other[field]!, into: field) }
+        for (field, register) in other.presentRegisters { merge(register, into: field) }
     }
 }

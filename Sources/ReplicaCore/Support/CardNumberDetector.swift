@@ -23,9 +23,14 @@ public enum CardNumberDetector {
 
     /// Whether `digits` begin with an issuer prefix of a card network.
     public static func hasIssuerPrefix(_ digits: [UInt8]) -> Bool {
-        func prefix(_ n: Int) -> Int { digits.prefix(n).reduce(0) { $0 * 10 + Int($1) } }
         guard digits.count >= 6 else { return false }
-        let (p1, p2, p3, p4, p6) = (prefix(1), prefix(2), prefix(3), prefix(4), prefix(6))
+        return hasIssuerPrefix(six: digits.prefix(6).reduce(0) { $0 * 10 + Int($1) })
+    }
+
+    /// Whether a number's first six digits, as one number (000000-999999), are an issuer
+    /// prefix of a card network.
+    static func hasIssuerPrefix(six: Int) -> Bool {
+        let (p1, p2, p3, p4, p6) = (six / 100_000, six / 10_000, six / 1_000, six / 100, six)
         return p1 == 4  // Visa
             || (51...55).contains(p2) || (2221...2720).contains(p4)  // Mastercard
             || p2 == 34 || p2 == 37  // American Express
@@ -37,10 +42,29 @@ public enum CardNumberDetector {
     }
 
     /// Whether any maximal run of digits and separators inside `s` is a card number.
-    /// Linear in the length of `s`.
+    /// Linear in the length of `s`, and allocates nothing: every value a client or a
+    /// peer sends passes here. ASCII text is read as bytes; text with other characters
+    /// is read again as Unicode scalars (a run before the first such character is the
+    /// same run either way).
     public static func containsCardNumber(_ s: String) -> Bool {
         var run = Run()
-        for scalar in s.unicodeScalars {
+        for byte in s.utf8 {
+            guard byte < 0x80 else { return containsCardNumber(scalars: s.unicodeScalars) }
+            if byte >= 0x30 && byte <= 0x39 {
+                run.add(byte - 0x30)
+            } else if isSeparator(Unicode.Scalar(byte)) {
+                continue
+            } else {
+                if run.isCardNumber { return true }
+                run = Run()
+            }
+        }
+        return run.isCardNumber
+    }
+
+    static func containsCardNumber(scalars: String.UnicodeScalarView) -> Bool {
+        var run = Run()
+        for scalar in scalars {
             if let d = digitValue(scalar) {
                 run.add(d)
             } else if isSeparator(scalar) {
@@ -77,17 +101,36 @@ public enum CardNumberDetector {
         }
     }
 
-    /// Digits of one run, up to one more than a card number can have.
+    /// One run of digits, kept as what the checks need rather than the digits: how many,
+    /// the first six as a number, and the Luhn sum both ways (which digits are doubled
+    /// depends on where the run ends).
     struct Run {
-        var digits: [UInt8] = []
         var count = 0
+        var firstSix = 0
+        /// The Luhn sum with the digits at even places from the left doubled (right when
+        /// the run has an even count: its last digit is then at an odd place).
+        var sumDoublingEven = 0
+        /// The Luhn sum with the digits at odd places from the left doubled.
+        var sumDoublingOdd = 0
+
         mutating func add(_ d: UInt8) {
+            let v = Int(d)
+            let doubled = v < 5 ? 2 * v : 2 * v - 9
+            if count % 2 == 0 {
+                sumDoublingEven += doubled
+                sumDoublingOdd += v
+            } else {
+                sumDoublingEven += v
+                sumDoublingOdd += doubled
+            }
+            if count < 6 { firstSix = firstSix * 10 + v }
             count += 1
-            if digits.count < 20 { digits.append(d) }
         }
+
         var isCardNumber: Bool {
-            (13...19).contains(count) && CardNumberDetector.hasIssuerPrefix(digits)
-                && CardNumberDetector.luhnValid(digits)
+            guard (13...19).contains(count) else { return false }
+            let luhn = count % 2 == 0 ? sumDoublingEven : sumDoublingOdd
+            return luhn % 10 == 0 && CardNumberDetector.hasIssuerPrefix(six: firstSix)
         }
     }
 }

@@ -24,8 +24,12 @@ public final class SQLiteDatabase {
     let handle: OpaquePointer
     public let path: String
 
+    /// `csqlite_configure_process`, run once before the process opens its first database.
+    private static let processConfigured: Int32 = csqlite_configure_process()
+
     /// Opens (creating if needed) the database at `path`.
     public init(path: String, readOnly: Bool = false) throws(SQLiteError) {
+        _ = Self.processConfigured
         var db: OpaquePointer?
         let flags = (readOnly ? SQLITE_OPEN_READONLY : SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE) | SQLITE_OPEN_NOMUTEX
         let rc = sqlite3_open_v2(path, &db, flags, nil)
