@@ -102,7 +102,8 @@ final class ReplicationMetrics: Sendable {
             "Minor units of the payments with a write here this peer does not hold yet")
         registry.gauge(
             named: "paynode_rpo_exposure_amount_age_seconds",
-            help: "How old the two amounts above are: 0 when read from the store as it is now; a slow read of the log is not repeated on every ask"
+            help:
+                "How old the two amounts above are: 0 when read from the store as it is now; a slow read of the log is not repeated on every ask"
         ).set(Double(atRisk.ageMillis) / 1_000)
         registry.gauge(
             named: "paynode_unreplicated_local_entries",

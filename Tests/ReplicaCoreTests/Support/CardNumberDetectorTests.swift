@@ -32,7 +32,9 @@ struct CardNumberDetectorTests {
 
     @Test func theDetectorDecidesAsTheRuleOnGeneratedText() {
         var rng = SplitMix64(seed: 28)
-        let prefixes: [[UInt8]] = [[4], [5, 1], [3, 4], [6, 0, 1, 1], [3, 5, 2, 8], [6, 2], [1, 2], [9, 9], [2, 2, 2, 1]]
+        let prefixes: [[UInt8]] = [
+            [4], [5, 1], [3, 4], [6, 0, 1, 1], [3, 5, 2, 8], [6, 2], [1, 2], [9, 9], [2, 2, 2, 1],
+        ]
         let separators = [" ", "-", ".", "_", "/", "\n", "\u{3000}", "\u{FF0E}", "\u{2010}"]
         let other = ["a", "Z", "#", ":", "é", "中", "😀", "\u{7F}", "x"]
         let digitForms: [(UInt8) -> String] = [
@@ -53,7 +55,9 @@ struct CardNumberDetectorTests {
                 for (i, d) in digits.enumerated() {
                     text += asciiOnly ? String(d) : digitForms.randomElement(using: &rng)!(d)
                     if i % 4 == 3 && Bool.random(using: &rng) {
-                        text += asciiOnly ? ["-", " ", "."].randomElement(using: &rng)! : separators.randomElement(using: &rng)!
+                        text +=
+                            asciiOnly
+                            ? ["-", " ", "."].randomElement(using: &rng)! : separators.randomElement(using: &rng)!
                     }
                 }
                 if Int.random(in: 0..<3, using: &rng) > 0 {
