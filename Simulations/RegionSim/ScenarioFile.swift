@@ -118,6 +118,7 @@ public enum ScenarioFile {
             case "rpo_budget_ms": o.rpoBudgetMillis = try number()
             case "rto_budget_ms": o.rtoBudgetMillis = try number()
             case "previous_release": previous = (lineNo, value)
+            case "expect_unsynced_chunks_lost": o.expectUnsyncedChunksLost = try number() > 0
             case "expect_wire_active":
                 let n = try number()
                 guard WireVersion.supported.contains(UInt8(clamping: n)) else {

@@ -80,6 +80,9 @@ public struct SimOptions: Sendable, Hashable {
     /// At the end, every live region must report at least this active wire format (nil:
     /// no expectation): a scenario that upgrades every region fails if the gate never opened.
     public var expectWireActive: UInt8?
+    /// At the end, a power loss must have taken back snapshot chunks committed without
+    /// their fsync at least once: a scenario written to exercise that fails if it did not.
+    public var expectUnsyncedChunksLost = false
 
     // MARK: Budgets
     /// RPO: most `local` writes a lost region may take with it (nil: no count budget).

@@ -9,12 +9,18 @@ typealias SimShell = ReplicaShell<SimStore, SimBus, SimClock>
 /// One region's simulated disk. What `committed` holds survives a crash; requests
 /// handed in wait for the next group commit (an fsync a little later), where the
 /// disk's faults strike: a full disk (the group rolls back), a failed fsync (the group
-/// may or may not land), a crash before the fsync (the group is lost with the process).
+/// may or may not land), a power loss before the fsync (the group is lost, with the
+/// groups committed without an fsync since the last one).
 final class SimStore: ShellStore {
     unowned let world: Simulation
     let region: Int
     /// What is on disk.
     var committed = InMemoryStorage()
+    /// What was on disk at the last fsync, while groups have committed without one since
+    /// (snapshot chunks before the last: `PersistRequest.durableLater`, as the node's
+    /// store commits them); nil when everything committed is fsynced. A power loss
+    /// takes `committed` back to it.
+    var synced: InMemoryStorage?
     /// Handed in, not yet fsynced.
     var queued: [(request: PersistRequest, completion: (StoreOutcome) -> Void)] = []
     var commitScheduled = false
@@ -68,12 +74,23 @@ final class SimStore: ShellStore {
             && world.faultRNG.chance(perMillion: world.options.crashBeforeFsyncPerMillion)
             && !world.healing && !world.anotherRegionOut(region)
         {
-            // The process dies between the write and the fsync: the group is lost.
+            // The machine loses power between the write and the fsync: the group is lost,
+            // and so are the groups committed without an fsync since the last one.
             queued = group
+            if let synced {
+                committed = synced
+                self.synced = nil
+                world.stats.unsyncedGroupsLost += 1
+            }
             world.probes.crashBeforeFsync = true
             world.apply(.crash(region, downMicros: world.faultRNG.between(500_000, 3_000_000)))
             return
         } else {
+            if !group.allSatisfy(\.request.durableLater) {
+                synced = nil
+            } else if synced == nil {
+                synced = committed
+            }
             committed.commit(group.map { onDisk($0.request) })
             world.stats.commitGroups += 1
             outcome = .committed

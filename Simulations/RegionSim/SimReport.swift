@@ -94,6 +94,11 @@ public enum SimReport {
             ", worst RPO window \(results.map(\.rpoWindowMillis).max() ?? 0) ms, worst RTO \(results.compactMap(\.rtoMillisMax).max() ?? 0) ms\n"
         func total(_ k: KeyPath<SimStats, UInt64>) -> UInt64 { results.map { $0.stats[keyPath: k] }.reduce(0, +) }
         let resynced = results.filter { $0.stats.feedResyncs > 0 }.count
+        let unsyncedLost = results.filter { $0.stats.unsyncedGroupsLost > 0 }.count
+        if unsyncedLost > 0 {
+            s +=
+                "power losses that took back snapshot chunks committed without their fsync: \(total(\.unsyncedGroupsLost)) in \(unsyncedLost) runs\n"
+        }
         s +=
             "change feed: \(total(\.feedChanges)) changes shown once each to the consumer, \(total(\.feedFailovers)) failovers, "
             + "\(total(\.feedRefusals)) cursors refused; \(resynced) runs re-synced after every region refused "

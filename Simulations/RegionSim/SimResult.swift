@@ -77,6 +77,9 @@ public struct SimStats: Sendable, Hashable {
     public var messages: UInt64 = 0
     public var bytes: UInt64 = 0
     public var commitGroups: UInt64 = 0
+    /// Power losses that took back groups committed without their fsync (snapshot chunks
+    /// before the last); the region caught up again.
+    public var unsyncedGroupsLost: UInt64 = 0
     public var localAcks: UInt64 = 0
     public var remoteAcks: UInt64 = 0
     public var reads: UInt64 = 0

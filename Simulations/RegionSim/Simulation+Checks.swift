@@ -24,6 +24,14 @@ extension Simulation {
         checkAcknowledgedCreations(live: live)
         checkRecordCacheBookkeeping(live: live)
         checkWireExpectation(live: live)
+        if options.expectUnsyncedChunksLost && stats.unsyncedGroupsLost == 0 {
+            violations.append(
+                SimViolation(
+                    kind: .liveness,
+                    message:
+                        "no power loss took back snapshot chunks committed without their fsync: the scenario did not test what it says"
+                ))
+        }
         checkRetirements(live: live)
         if convergedAtMicros != nil {
             checkFeed(live: live)

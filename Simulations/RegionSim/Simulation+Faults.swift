@@ -215,6 +215,7 @@ extension Simulation {
         noteOwnCommitted(r)
         regions[r].lost = true
         regions[r].store.committed = emptyStorage()  // the disk is gone
+        regions[r].store.synced = nil
         lossTimes[r] = now
         stats.regionsLost += 1
         timeline.append(TimelineMark(atMicros: now, region: r, label: "lost"))
@@ -236,6 +237,7 @@ extension Simulation {
         regions[r].storageEpoch += 1
         noteOwnCommitted(r)
         regions[r].store.committed = storage
+        regions[r].store.synced = nil
         timeline.append(TimelineMark(atMicros: now, region: r, label: label))
     }
 

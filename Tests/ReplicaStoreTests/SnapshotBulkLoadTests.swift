@@ -72,4 +72,29 @@ import Testing
         try store.commit([Self.chunk(chunks[0], id: 9, last: nil)])
         #expect(!(try SnapshotBulkLoad.isLoading(store.db)))
     }
+
+    /// Snapshot chunks before the last may be committed without waiting for their fsync;
+    /// nothing else may: the last chunk (it installs the vector), a write, a chunk that
+    /// carries a wire or membership record. And the store is back at FULL after.
+    @Test func onlyChunksBeforeTheLastAreDurableLater_andTheStoreStaysFull() throws {
+        let (chunks, vector) = Self.chunks(12, size: 6)
+        #expect(Self.chunk(chunks[0], id: 1, last: nil).durableLater)
+        #expect(!Self.chunk(chunks[1], id: 2, last: vector).durableLater)
+        var withWire = Self.chunk(chunks[0], id: 1, last: nil)
+        withWire.wire = WireRecord(active: 4, speaks: [])
+        #expect(!withWire.durableLater)
+        var withMembership = Self.chunk(chunks[0], id: 1, last: nil)
+        withMembership.membership = MembershipRecord(retired: [], selfRetired: false)
+        #expect(!withMembership.durableLater)
+        var w = Writer()
+        let write = w.create(1, at: 5)
+        #expect(!write.durableLater)
+
+        let tmp = TempStore()
+        let store = try tmp.open()
+        try store.commit([Self.chunk(chunks[0], id: 1, last: nil)])
+        #expect(try store.synchronousLevel() == 2, "FULL again after a group committed without its fsync")
+        try store.commit([Self.chunk(chunks[1], id: 2, last: vector), write])
+        #expect(try store.synchronousLevel() == 2)
+    }
 }

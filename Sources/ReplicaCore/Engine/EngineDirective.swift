@@ -55,6 +55,19 @@ public struct PersistRequest: Hashable, Sendable {
     /// a store may load them in bulk (see the store's README section).
     public var snapshotChunk = false
 
+    /// Whether a power failure may take this request's commit with nothing lost that
+    /// anyone was told: a snapshot chunk before the last, which brings records and no
+    /// log entries, wire or membership record. The vector it carries is durable already
+    /// (it rises only with committed entries and with the last chunk), so its
+    /// acknowledgement claims nothing new; a store that lost it holds no snapshot
+    /// vector, and the stream starts over and brings its records again. A store may
+    /// commit a group of only such requests without waiting for its fsync; the next
+    /// commit that waits for one makes them durable too (the WAL is written in order).
+    /// paysim's disk loses such groups when it loses power.
+    public var durableLater: Bool {
+        snapshotChunk && compactThrough == nil && entries.isEmpty && wire == nil && membership == nil
+    }
+
     /// A chunk of a peer's snapshot as the engine hands one to the store (`vector` on the
     /// last chunk only), for tools that load or time the store without an engine.
     public static func snapshotChunk(id: UInt64, records: [EncodedRecord], lastWithVector vector: VersionVector?)
