@@ -44,17 +44,21 @@ SCHEMATHESIS_SECONDS=${SCHEMATHESIS_SECONDS:-60} bash scripts/api-conformance.sh
 echo "== paysim CI block" >&2
 swift build -c release --product paysim
 paysim=.build/release/paysim
-"$paysim" --seeds 1-200 --quiet --replay-every 10 | tee /tmp/paysim-ci-block.txt
+"$paysim" --seeds 1-200 --quiet --replay-every 10 --jobs 2 | tee /tmp/paysim-ci-block.txt
 if grep -E '^probes:.* NO' /tmp/paysim-ci-block.txt >/dev/null; then
   echo "a sometimes-probe never fired in the CI seed block (see the probes line above)" >&2
   exit 1
 fi
-"$paysim" --scenarios Simulations/scenarios --quiet
+"$paysim" --scenarios Simulations/scenarios --quiet --jobs 2
+# Seeds run two at a time print what they print one at a time.
+"$paysim" --seeds 1-12 --no-speed | grep -v '^simulated ' > /tmp/paysim-jobs1.txt
+"$paysim" --seeds 1-12 --no-speed --jobs 2 | grep -v '^simulated ' > /tmp/paysim-jobs2.txt
+diff /tmp/paysim-jobs1.txt /tmp/paysim-jobs2.txt
 echo "== README: quoted paysim output matches what paysim prints" >&2
 PAYSIM="$paysim" bash scripts/readme-samples.sh --check
 regressions=$(grep -v '^#' Simulations/seeds/regressions.txt | tr ' ' '\n' | grep -E '^[0-9]+$' | sed 's/^/--seed /' | tr '\n' ' ')
 # shellcheck disable=SC2086
-"$paysim" $regressions --quiet
+"$paysim" $regressions --quiet --jobs 2
 
 echo "== benchmark suite, smoke run (debug build, tiny loads)" >&2
 .build/debug/paybench suite --runs 1 --seconds 1 --lag-rates 200 --catch-up 2000 --paysim-seeds 2 > /tmp/paybench-smoke.md

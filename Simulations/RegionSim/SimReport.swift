@@ -82,7 +82,7 @@ public enum SimReport {
     }
 
     /// Totals over a block of runs.
-    public static func blockSummary(_ results: [SimResult], wallSeconds: Double) -> String {
+    public static func blockSummary(_ results: [SimResult], wallSeconds: Double, jobs: Int = 1) -> String {
         let simSeconds = Double(results.map(\.simulatedMillis).reduce(0, +)) / 1_000
         let failed = results.filter { !$0.passed }
         var probes = SimProbes()
@@ -137,7 +137,8 @@ public enum SimReport {
                 + "\(total(\.retiredLostEntriesReported)) of their writes lost; \(total(\.retiredLostEntriesTrue)) were)\n"
         }
         s +=
-            "simulated \(Int(simSeconds)) s in \(String(format1(wallSeconds))) s wall: \(Int(simSeconds / max(wallSeconds, 0.001)))x real time\n"
+            "simulated \(Int(simSeconds)) s in \(String(format1(wallSeconds))) s wall: \(Int(simSeconds / max(wallSeconds, 0.001)))x real time"
+            + (jobs > 1 ? " (\(jobs) seeds at a time)" : "") + "\n"
         s +=
             "probes: "
             + zip(SimProbes.names, probes.fired).map { "\($0.0) \($0.1 ? "yes" : "NO")" }.joined(separator: ", ") + "\n"

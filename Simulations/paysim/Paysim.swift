@@ -41,6 +41,12 @@ struct Paysim: ParsableCommand {
         help: ArgumentHelp("Re-run every Nth passing run and fail if its trace hash differs.", valueName: "n"))
     var replayEvery: Int = 0
 
+    @Option(
+        help: ArgumentHelp(
+            "Run this many seeds at once, each on its own thread (default 1). What is printed is the same for any number; the speed line is the whole block's.",
+            valueName: "n"))
+    var jobs: Int = 1
+
     @Flag(help: "Print only failures and the summary.")
     var quiet = false
 
@@ -69,6 +75,10 @@ struct Paysim: ParsableCommand {
 
     func validate() throws {
         guard replayEvery >= 0 else { throw ValidationError("--replay-every needs a positive number") }
+        guard (1...64).contains(jobs) else { throw ValidationError("--jobs takes 1 to 64") }
+        if jobs > 1 && tracePayment != nil {
+            throw ValidationError("--trace-payment prints as the run goes: use it with --jobs 1")
+        }
     }
 
     func run() throws {
@@ -105,7 +115,8 @@ struct Paysim: ParsableCommand {
             }
         }
         let exitCode = SimBlock(
-            runs: runs, json: json, quiet: quiet, noSpeed: noSpeed, replayEvery: replayEvery, report: report
+            runs: runs, json: json, quiet: quiet, noSpeed: noSpeed, replayEvery: replayEvery, report: report,
+            jobs: jobs
         ).run()
         throw ExitCode(exitCode)
     }

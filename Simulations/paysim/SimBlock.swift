@@ -19,18 +19,39 @@ struct SimBlock {
     let replayEvery: Int
     let report: String?
 
+    /// How many seeds run at once, each on its own thread; what is printed is the same
+    /// for any number.
+    let jobs: Int
+
+    /// What one run gave: its result, its speed, and its trace hash when run again.
+    struct Outcome: Sendable {
+        let result: SimResult
+        let speed: Double
+        let againHash: String?
+    }
+
     func run() -> Int32 {
         var results: [SimResult] = []
         var speeds: [Double] = []
         var exitCode: Int32 = 0
         let started = ContinuousClock.now
-        for (i, run) in runs.enumerated() {
+        let (runs, quiet, json, replayEvery) = (runs, quiet, json, replayEvery)
+        InOrderPool.run(count: runs.count, threads: jobs) { i in
+            let run = runs[i]
             if !quiet && !json { FileHandle.standardError.write(Data("running \(run.replay)\n".utf8)) }
             let t0 = ContinuousClock.now
             let result = Simulation(seed: run.seed, options: run.options).run()
             let wall = (ContinuousClock.now - t0) / .seconds(1)
+            let speed = Double(result.simulatedMillis) / 1_000 / max(wall, 0.000_001)
+            let again =
+                result.passed && replayEvery > 0 && i % replayEvery == 0
+                ? Simulation(seed: run.seed, options: run.options).run().traceHash : nil
+            return Outcome(result: result, speed: speed, againHash: again)
+        } deliver: { i, outcome in
+            let run = runs[i]
+            let result = outcome.result
             results.append(result)
-            speeds.append(Double(result.simulatedMillis) / 1_000 / max(wall, 0.000_001))
+            speeds.append(outcome.speed)
             if !json { print("trace hash: \(result.traceHash)  (\(run.replay))") }
             if !result.passed {
                 exitCode = max(exitCode, result.exitCode)
@@ -41,14 +62,11 @@ struct SimBlock {
                     print("… and \(result.violations.count - 10) more violations (--json lists them all)")
                 }
                 print("replay: \(run.replay)")
-            } else if replayEvery > 0 && i % replayEvery == 0 {
-                let again = Simulation(seed: run.seed, options: run.options).run()
-                if again.traceHash != result.traceHash {
-                    print(
-                        "NON-DETERMINISM seed \(run.seed): trace hash \(result.traceHash) then \(again.traceHash)\nreplay: \(run.replay)"
-                    )
-                    exitCode = max(exitCode, 5)
-                }
+            } else if let again = outcome.againHash, again != result.traceHash {
+                print(
+                    "NON-DETERMINISM seed \(run.seed): trace hash \(result.traceHash) then \(again)\nreplay: \(run.replay)"
+                )
+                exitCode = max(exitCode, 5)
             }
         }
         let wallSeconds = (ContinuousClock.now - started) / .seconds(1)
@@ -80,6 +98,6 @@ struct SimBlock {
                     terminator: "")
             }
         }
-        print(SimReport.blockSummary(results, wallSeconds: wallSeconds), terminator: "")
+        print(SimReport.blockSummary(results, wallSeconds: wallSeconds, jobs: jobs), terminator: "")
     }
 }

@@ -85,12 +85,19 @@ enum Suite {
         if !failures.isEmpty { throw BenchError("\(failures.count) part(s) failed (listed under the table)") }
     }
 
-    /// Runs `paysim --seeds 1-N` and reads its "simulated X s in Y s wall" line.
+    /// Runs `paysim --seeds 1-N`, one seed at a time (the simulator's own speed) and then
+    /// two at a time (a block's throughput on this machine's two cores), and reads its
+    /// "simulated X s in Y s wall" line.
     static func paysimSpeed(seeds: Int, into s: inout Samples) throws {
-        progress("paysim: \(seeds) seeds")
+        try paysimSpeed(seeds: seeds, jobs: 1, into: &s)
+        try paysimSpeed(seeds: seeds, jobs: 2, into: &s)
+    }
+
+    static func paysimSpeed(seeds: Int, jobs: Int, into s: inout Samples) throws {
+        progress("paysim: \(seeds) seeds, \(jobs) at a time")
         let p = Process()
         p.executableURL = URL(fileURLWithPath: try Binaries.path("paysim"))
-        p.arguments = ["--seeds", "1-\(seeds)"]
+        p.arguments = ["--seeds", "1-\(seeds)", "--jobs", "\(jobs)"]
         let out = Pipe()
         p.standardOutput = out
         p.standardError = FileHandle.nullDevice
@@ -104,7 +111,8 @@ enum Suite {
         else {
             throw BenchError("paysim printed no \"simulated\" line (exit \(p.terminationStatus))")
         }
-        s.add("paysim.seeds_per_s", Double(seeds) / wall)
-        s.add("paysim.speedup", simulated / wall)
+        let suffix = jobs == 1 ? "" : "_jobs\(jobs)"
+        s.add("paysim.seeds_per_s" + suffix, Double(seeds) / wall)
+        s.add("paysim.speedup" + suffix, simulated / wall)
     }
 }

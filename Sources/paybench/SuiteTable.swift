@@ -224,9 +224,17 @@ enum SuiteTable {
         }
         if s.runs("paysim.speedup") > 0 {
             rows.append([
-                "paysim speed (\(o.paysimSeeds) swarm seeds)", n("paysim.seeds_per_s", "%.1f") + " seeds/s",
+                "paysim speed (\(o.paysimSeeds) swarm seeds, one at a time)",
+                n("paysim.seeds_per_s", "%.1f") + " seeds/s",
                 "real time", n("paysim.speedup", "%.0fx"), ">= 400x real time",
                 met("paysim.speedup", atLeast: 400),
+            ])
+        }
+        if s.runs("paysim.speedup_jobs2") > 0 {
+            rows.append([
+                "paysim block throughput (the same seeds, two at a time: `--jobs 2`)",
+                n("paysim.seeds_per_s_jobs2", "%.1f") + " seeds/s", "one at a time: " + n("paysim.speedup", "%.0fx"),
+                n("paysim.speedup_jobs2", "%.0fx"), "-", "-",
             ])
         }
 
