@@ -35,7 +35,10 @@ enum EventBenchmark {
             let r = try Wrk.run(
                 script: Wrk.createScript, url: cluster.url(a), seconds: options.seconds,
                 connections: options.connections,
-                env: ["PAYBENCH_RUN": "events-\(run)-" + String(label.map { $0.isLetter || $0.isNumber ? $0 : "-" })],
+                env: [
+                    "PAYBENCH_RUN": "events-\(run)-"
+                        + String(label.map { $0.isASCII && ($0.isLetter || $0.isNumber) ? $0 : "-" })
+                ],
                 dir: dir)
             guard r.failures == 0 else { throw BenchError("\(r.failures) creates failed; see \(cluster.logPath(a))") }
             return r.perSecond

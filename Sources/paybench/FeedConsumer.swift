@@ -49,6 +49,10 @@ final class FeedConsumer: Sendable {
             head.headers.add(name: "Accept", value: "text/event-stream")
             channel.write(HTTPClientRequestPart.head(head), promise: nil)
             try await channel.writeAndFlush(HTTPClientRequestPart.end(nil)).get()
+            let deadline = channel.eventLoop.scheduleTask(in: .seconds(10)) {
+                answered.fail(BenchError("the feed did not answer within 10 s"))
+            }
+            defer { deadline.cancel() }
             try await answered.futureResult.get()
             return FeedConsumer(state: state, group: group, channel: channel)
         } catch {
