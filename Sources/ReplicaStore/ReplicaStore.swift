@@ -152,11 +152,9 @@ public final class ReplicaStore: @unchecked Sendable {
         // probe finds the store sound.
         let unsynced = options.synchronous == .full && requests.allSatisfy(\.durableLater)
         if unsynced { try db.execute("PRAGMA synchronous = NORMAL") }
-        do { try commitInOneTransaction(requests, prepared) } catch {
-            if unsynced { try db.execute("PRAGMA synchronous = FULL") }
-            throw error
-        }
+        let committed = Result { try commitInOneTransaction(requests, prepared) }
         if unsynced { try db.execute("PRAGMA synchronous = FULL") }
+        try committed.get()
     }
 
     private func commitInOneTransaction(_ requests: [PersistRequest], _ prepared: [PreparedRequest]) throws {

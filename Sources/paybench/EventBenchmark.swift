@@ -50,17 +50,12 @@ enum EventBenchmark {
         var followed: [Double] = []
         var delivered: [Double] = []
         for round in 1...2 {
-            let consumer = try await FeedConsumer.start(cluster: cluster, region: a, recordsTimes: false)
-            do {
+            try await FeedConsumer.following(cluster, a, recordsTimes: false) { consumer in
                 let before = consumer.received
                 let t0 = now()
                 followed.append(try creates("one SSE consumer (\(round) of 2)"))
                 delivered.append(Double(consumer.received - before) / (now() - t0))
                 try await consumer.catchUp(to: try await cluster.vector(a), timeout: 120)
-                await consumer.stop()
-            } catch {
-                await consumer.stop()
-                throw error
             }
             alone.append(try creates("no consumer (\(round + 1) of 3)"))
         }
@@ -72,17 +67,10 @@ enum EventBenchmark {
         samples.add("events.consumer_cost_pct", 100 * (aloneMean - followedMean) / max(aloneMean, 1))
 
         progress("run \(run): \(options.lagRate) creates/s at \(a) for \(options.seconds) s; lag to the SSE consumer")
-        let lagConsumer = try await FeedConsumer.start(cluster: cluster, region: a, recordsTimes: true)
-        let ackedAt: [String: Double]
-        let seenAt: [String: Double]
-        do {
-            ackedAt = try await fixedRate(cluster, a, rate: options.lagRate, seconds: options.seconds, run: run)
-            try await lagConsumer.catchUp(to: try await cluster.vector(a), timeout: 60)
-            seenAt = lagConsumer.seenAt
-            await lagConsumer.stop()
-        } catch {
-            await lagConsumer.stop()
-            throw error
+        let (ackedAt, seenAt) = try await FeedConsumer.following(cluster, a, recordsTimes: true) { consumer in
+            let ackedAt = try await fixedRate(cluster, a, rate: options.lagRate, seconds: options.seconds, run: run)
+            try await consumer.catchUp(to: try await cluster.vector(a), timeout: 60)
+            return (ackedAt, consumer.seenAt)
         }
         var lags: [Double] = []
         for (id, acked) in ackedAt {

@@ -62,6 +62,18 @@ final class FeedConsumer: Sendable {
         }
     }
 
+    /// Runs `body` with a consumer following `region`'s feed, and stops it whatever
+    /// `body` does.
+    static func following<T>(
+        _ cluster: BenchCluster, _ region: RegionID, recordsTimes: Bool, _ body: (FeedConsumer) async throws -> T
+    ) async throws -> T {
+        let consumer = try await start(cluster: cluster, region: region, recordsTimes: recordsTimes)
+        let result: Result<T, Error>
+        do { result = .success(try await body(consumer)) } catch { result = .failure(error) }
+        await consumer.stop()
+        return try result.get()
+    }
+
     private init(state: Locked<State>, group: MultiThreadedEventLoopGroup, channel: Channel) {
         self.state = state
         self.group = group

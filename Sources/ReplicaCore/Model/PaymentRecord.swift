@@ -26,12 +26,7 @@ public struct PaymentRecord: Hashable, Sendable {
     }
 
     /// The fields that hold a register, in field order.
-    public var presentFields: [PaymentField] {
-        var present: [PaymentField] = []
-        present.reserveCapacity(Self.fields.count)
-        for field in Self.fields where registers[Int(field.rawValue)] != nil { present.append(field) }
-        return present
-    }
+    public var presentFields: [PaymentField] { presentRegisters.map(\.field) }
 
     /// How many fields hold a register.
     public var presentCount: Int { registers.reduce(0) { $1 == nil ? $0 : $0 + 1 } }
